@@ -1,0 +1,4 @@
+import type { Command } from './command.js';
+
+/** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
+export const commands: Command[] = [];

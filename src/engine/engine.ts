@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { createLogger, type Logger } from './log.js';
+
+export interface EngineOptions {
+  /** Store and uploads; default `$SMOLMAP_HOME`, else `./data`. */
+  dataDir?: string;
+  /** Base models and adapters; default `$SMOLMAP_MODELS`, else `./models`. */
+  modelsDir?: string;
+  logger?: Logger;
+}
+
+/**
+ * What every facade function receives: resolved directories, the logger and (once the store lands) the store.
+ * Surfaces open one Engine per process and pass it to facade calls.
+ */
+export interface Engine {
+  readonly dataDir: string;
+  readonly modelsDir: string;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export function resolveDirs(options: EngineOptions): { dataDir: string; modelsDir: string } {
+  const dataDir = path.resolve(options.dataDir ?? process.env['SMOLMAP_HOME'] ?? './data');
+  const modelsDir = path.resolve(options.modelsDir ?? process.env['SMOLMAP_MODELS'] ?? './models');
+  return { dataDir, modelsDir };
+}
+
+export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
+  const { dataDir, modelsDir } = resolveDirs(options);
+  const logger = options.logger ?? createLogger();
+  return { dataDir, modelsDir, logger, close: async () => {} };
+}

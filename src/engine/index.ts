@@ -1,0 +1,9 @@
+/**
+ * The engine facade: the only module that surfaces (CLI, jobs, MCP, bots) import from the engine.
+ * Named exports only (STYLE.md habit 5).
+ */
+export { SmolmapError, isSmolmapError, toSmolmapError } from './errors.js';
+export { createLogger, type Logger } from './log.js';
+export type { ApiCall } from './calls.js';
+export type { Catalog, Operation, Parameter, HttpMethod, JsonSchema } from './specs/types.js';
+export { openEngine, type Engine, type EngineOptions } from './engine.js';
