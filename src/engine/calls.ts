@@ -15,3 +15,21 @@ export interface ApiCall {
   body: unknown;
   url: string;
 }
+
+/**
+ * The `expected` member of a task file line (eval-dev README): no headers and no url; `pathParams` and
+ * `query` values are strings (an array query parameter given one value is a plain string).
+ */
+export interface ExpectedCall {
+  method: HttpMethod;
+  path: string;
+  operationId: string | null;
+  pathParams: Record<string, string>;
+  query: Record<string, string | string[]>;
+  body: unknown;
+}
+
+export { findOperation, pathTemplateNames, validateCall, type CallIssue } from './calls/validate.js';
+export { buildUrl, renderCurl, renderFetch } from './calls/render.js';
+export { jsonEqual, normaliseScalars, numberToDecimal } from './calls/normalise.js';
+export { toAjvSchema } from './calls/schema.js';
