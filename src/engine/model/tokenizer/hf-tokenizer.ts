@@ -1,0 +1,165 @@
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { SmolmapError } from '../../errors.js';
+import { ChatTemplate, chatTemplateFromConfig } from './chat-template.js';
+import { buildTokenBytesTable, tokenByteRule } from './token-bytes.js';
+import type { ChatMessage, Tokenizer } from './types.js';
+
+/** tokenizer_config.json keys that name special tokens (transformers `SPECIAL_TOKENS_ATTRIBUTES`). */
+const SPECIAL_TOKEN_KEYS = [
+  'bos_token',
+  'eos_token',
+  'unk_token',
+  'sep_token',
+  'pad_token',
+  'cls_token',
+  'mask_token',
+] as const;
+
+/** ChatML's end-of-turn token: generation of a chat reply stops there even when eos is another token. */
+const END_OF_TURN = '<|im_end|>';
+
+interface AddedTokenJson {
+  id: number;
+  content: string;
+  special: boolean;
+}
+
+/** A special token in tokenizer_config.json is a string or an AddedToken dict (`{"content": ...}`). */
+function tokenString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && 'content' in value) {
+    const content = (value as { content: unknown }).content;
+    return typeof content === 'string' ? content : undefined;
+  }
+  return undefined;
+}
+
+function addedTokens(tokenizerJson: Record<string, unknown>): AddedTokenJson[] {
+  const list = tokenizerJson['added_tokens'];
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (t): t is AddedTokenJson =>
+      typeof t === 'object' && t !== null && Number.isInteger(t.id) && typeof t.content === 'string',
+  );
+}
+
+/**
+ * The Tokenizer over Hugging Face's JS tokenizers (the implementation transformers.js 4 uses): BPE, the
+ * pre-tokenizer chain and special-token splitting all come from tokenizer.json, so we never re-implement them.
+ */
+export class HfBackedTokenizer implements Tokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number | null;
+  readonly padTokenId: number | null;
+  readonly stopTokenIds: readonly number[];
+  private readonly hf: HfTokenizer;
+  private readonly special: ReadonlySet<number>;
+  private readonly added: ReadonlySet<number>;
+  private readonly chat: ChatTemplate | null;
+  private readonly cleanUpSpaces: boolean;
+  private bytesTable: Uint8Array[] | null = null;
+
+  constructor(
+    private readonly tokenizerJson: Record<string, unknown>,
+    config: Record<string, unknown>,
+    chatTemplate: string | undefined,
+  ) {
+    try {
+      this.hf = new HfTokenizer(tokenizerJson, config);
+    } catch (cause) {
+      throw new SmolmapError(
+        'tokenizer_invalid',
+        `tokenizer.json could not be loaded (${cause instanceof Error ? cause.message : String(cause)}); ` +
+          'make sure it is a Hugging Face tokenizers file (re-download or re-import the model).',
+        { cause },
+      );
+    }
+    const added = addedTokens(tokenizerJson);
+    this.special = new Set(added.filter((t) => t.special).map((t) => t.id));
+    this.added = new Set(added.map((t) => t.id));
+    let maxId = -1;
+    for (const id of this.hf.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    for (const t of added) maxId = Math.max(maxId, t.id);
+    this.vocabSize = maxId + 1;
+
+    const specialStrings: Record<string, string> = {};
+    for (const key of SPECIAL_TOKEN_KEYS) {
+      const s = tokenString(config[key]);
+      if (s !== undefined) specialStrings[key] = s;
+    }
+    const idOf = (s: string | undefined): number | null =>
+      s === undefined ? null : (this.hf.token_to_id(s) ?? null);
+    this.bosTokenId = idOf(specialStrings['bos_token']);
+    this.eosTokenId = idOf(specialStrings['eos_token']);
+    this.padTokenId = idOf(specialStrings['pad_token']);
+    const stops = [this.eosTokenId, idOf(END_OF_TURN)].filter((id): id is number => id !== null);
+    this.stopTokenIds = [...new Set(stops)];
+    // SmolLM2 sets false; transformers 5 defaults to false too. Cleaning would break decode(encode(x)) = x.
+    this.cleanUpSpaces = config['clean_up_tokenization_spaces'] === true;
+
+    const template = chatTemplate ?? chatTemplateFromConfig(config);
+    this.chat = template === undefined ? null : new ChatTemplate(template, specialStrings);
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.chat !== null;
+  }
+
+  encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.hf.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
+  }
+
+  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
+    for (const id of ids) this.checkId(id);
+    return this.hf.decode([...ids], {
+      skip_special_tokens: options.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: this.cleanUpSpaces,
+    });
+  }
+
+  applyChatTemplate(
+    messages: readonly ChatMessage[],
+    options: { addGenerationPrompt?: boolean } = {},
+  ): string {
+    if (this.chat === null) {
+      throw new SmolmapError(
+        'chat_template_missing',
+        'This model has no chat template (no chat_template in tokenizer_config.json, no chat_template.jinja, ' +
+          'no tokenizer.chat_template in the GGUF); use an Instruct model or add its chat template.',
+      );
+    }
+    return this.chat.render(messages, options.addGenerationPrompt ?? false);
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    this.checkId(id);
+    this.bytesTable ??= buildTokenBytesTable(
+      this.vocabSize,
+      (i) => this.hf.id_to_token(i),
+      (i) => this.special.has(i),
+      (i) => this.added.has(i),
+      tokenByteRule(this.tokenizerJson['decoder']),
+    );
+    return this.bytesTable[id] ?? new Uint8Array(0);
+  }
+
+  isSpecial(id: number): boolean {
+    return this.special.has(id);
+  }
+
+  toJSON(): unknown {
+    return this.tokenizerJson;
+  }
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+      throw new SmolmapError(
+        'token_id_out_of_range',
+        `Token id ${id} is outside this tokenizer's vocabulary (0..${this.vocabSize - 1}); the model and ` +
+          'tokenizer probably come from different checkpoints.',
+      );
+    }
+  }
+}
