@@ -1,0 +1,281 @@
+/**
+ * Spec ingest: bytes from a file or an http(s) URL → a parsed, validated OpenAPI document → its Catalog.
+ * Validation happens here, once (STYLE.md habit 8); everything downstream trusts the Catalog.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { validate } from '@scalar/openapi-parser';
+import { parseDocument } from 'yaml';
+import { SmolmapError } from '../errors.js';
+import { buildCatalog, type Catalog } from './catalog.js';
+import { specFormatVersion } from './format.js';
+
+export const MAX_SPEC_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
+/** YAML alias expansions allowed per document: enough for real specs, far too few for a billion-laughs bomb. */
+const MAX_YAML_ALIASES = 1000;
+
+export interface LoadSourceOptions {
+  maxBytes?: number;
+  timeoutMs?: number;
+}
+
+export interface SpecSource {
+  /** The file path or URL as given. */
+  source: string;
+  /** The raw bytes (hashed and stored as they are). */
+  bytes: Buffer;
+  /** The bytes decoded as UTF-8. */
+  text: string;
+}
+
+export interface LoadedSpec {
+  /** The document as the user wrote it (before any upgrade), plain JSON. */
+  document: unknown;
+  catalog: Catalog;
+}
+
+function isUrl(source: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
+}
+
+/** Reads a spec's bytes from a file path or an http(s) URL, with a size cap and (for URLs) a timeout. */
+export async function loadSpecSource(source: string, opts: LoadSourceOptions = {}): Promise<SpecSource> {
+  const maxBytes = opts.maxBytes ?? MAX_SPEC_BYTES;
+  const bytes = isUrl(source)
+    ? await fetchBytes(source, maxBytes, opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS)
+    : await readBytes(source, maxBytes);
+  return { source, bytes, text: decodeText(bytes, source) };
+}
+
+async function readBytes(file: string, maxBytes: number): Promise<Buffer> {
+  let size: number;
+  try {
+    const s = await stat(file);
+    if (s.isDirectory())
+      throw new SmolmapError('spec_read_error', `${file} is a directory; give the path of a spec file`);
+    size = s.size;
+  } catch (e) {
+    if (e instanceof SmolmapError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new SmolmapError(
+        'spec_not_found',
+        `no file at ${file}; check the path (or give an http(s) URL)`,
+        {
+          cause: e,
+        },
+      );
+    throw new SmolmapError(
+      'spec_read_error',
+      `cannot read ${file} (${code ?? String(e)}); check permissions`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (size > maxBytes) throw tooLarge(file, size, maxBytes);
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new SmolmapError('spec_read_error', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function tooLarge(source: string, size: number | null, maxBytes: number): SmolmapError {
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+  return new SmolmapError(
+    'spec_too_large',
+    `${source} is ${size === null ? 'larger than' : mb(size) + ' MB, over'} the ${mb(maxBytes)} MB limit for specs; ` +
+      'split the spec or remove unused parts',
+    { details: { size, maxBytes } },
+  );
+}
+
+async function fetchBytes(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (e) {
+    throw new SmolmapError('spec_bad_url', `${url} is not a valid URL`, { cause: e });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new SmolmapError(
+      'spec_bad_url',
+      `${parsed.protocol} URLs are not supported; give an http(s) URL or a local file path`,
+    );
+  let response: Response;
+  try {
+    response = await fetch(parsed, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError')
+      throw new SmolmapError(
+        'spec_fetch_timeout',
+        `no answer from ${url} within ${timeoutMs / 1000} s; try again or download the file`,
+        { cause: e },
+      );
+    const reason = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+    throw new SmolmapError(
+      'spec_fetch_failed',
+      `cannot fetch ${url} (${reason}); check the URL and your network`,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (!response.ok)
+    throw new SmolmapError('spec_fetch_failed', `${url} answered HTTP ${response.status}; check the URL`, {
+      details: { status: response.status },
+    });
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(url, declared, maxBytes);
+  return readCapped(response, url, maxBytes, timeoutMs);
+}
+
+/** Reads a response body, giving up as soon as it passes the cap (a missing or lying content-length). */
+async function readCapped(
+  response: Response,
+  url: string,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of response.body ?? []) {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw tooLarge(url, null, maxBytes);
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    if (e instanceof SmolmapError) throw e;
+    const name = (e as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError')
+      throw new SmolmapError('spec_fetch_timeout', `${url} did not finish within ${timeoutMs / 1000} s`, {
+        cause: e,
+      });
+    throw new SmolmapError('spec_fetch_failed', `reading ${url} failed: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  return Buffer.concat(chunks);
+}
+
+function decodeText(bytes: Buffer, source: string): string {
+  // A NUL byte never occurs in a JSON or YAML text, and fatal decoding refuses non-UTF-8 binaries.
+  if (bytes.includes(0))
+    throw new SmolmapError('spec_binary', `${source} is a binary file, not a JSON or YAML spec`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (e) {
+    throw new SmolmapError(
+      'spec_binary',
+      `${source} is not UTF-8 text; save the spec as UTF-8 JSON or YAML`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/** JSON (when the text starts with `{`) or YAML 1.2; errors point at the line and column. */
+export function parseSpecText(text: string, source: string): unknown {
+  if (text.trim() === '')
+    throw new SmolmapError('spec_empty', `${source} is empty; give an OpenAPI document`);
+  if (text.trimStart().startsWith('{')) return parseJson(text, source);
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const err = doc.errors[0];
+  if (err) {
+    const at = err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+    throw new SmolmapError(
+      'spec_parse_error',
+      `${source} is not valid YAML${at}: ${firstLine(err.message)}`,
+      {
+        cause: err,
+        details: { line: err.linePos?.[0].line, column: err.linePos?.[0].col },
+      },
+    );
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // yaml throws a ReferenceError when alias expansion exceeds maxAliasCount (billion laughs).
+    throw new SmolmapError(
+      'spec_yaml_aliases',
+      `${source} expands YAML aliases too often (over ${MAX_YAML_ALIASES}); write the repeated parts out or use $ref`,
+      { cause: e },
+    );
+  }
+  try {
+    // An anchor used inside itself makes a cyclic value, which is not JSON (and would hang naive walkers).
+    JSON.stringify(value);
+  } catch (e) {
+    throw new SmolmapError(
+      'spec_parse_error',
+      `${source}: a YAML anchor refers to itself; write the value out`,
+      {
+        cause: e,
+      },
+    );
+  }
+  return value;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const pos = /position (\d+)/.exec(message)?.[1];
+    let at = '';
+    if (pos !== undefined) {
+      const before = text.slice(0, Number(pos)).split('\n');
+      at = ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+    }
+    throw new SmolmapError('spec_parse_error', `${source} is not valid JSON${at}: ${message}`, { cause: e });
+  }
+}
+
+/** Schema validation by @scalar/openapi-parser. Reference errors are left to the catalog builder, which only
+ * follows the references that operations need (and ignores those inside `x-` extensions). */
+async function validateDocument(document: unknown, source: string): Promise<void> {
+  // validate() mutates (it fills a missing info.version), so it gets a copy.
+  const result = await validate(structuredClone(document) as Record<string, unknown>);
+  const schemaErrors = (result.errors ?? []).filter(
+    (e) => !['EXTERNAL_REFERENCE_NOT_FOUND', 'INVALID_REFERENCE', 'SELF_REFERENCE'].includes(e.code ?? ''),
+  );
+  if (schemaErrors.length === 0) return;
+  const shown = schemaErrors
+    .slice(0, 3)
+    .map((e) => `${e.path && e.path.length ? `${String(e.path)}: ` : ''}${e.message}`);
+  throw new SmolmapError(
+    'spec_invalid',
+    `${source} is not a valid OpenAPI document: ${shown.join('; ')}${schemaErrors.length > 3 ? ` (+${schemaErrors.length - 3} more)` : ''}`,
+    { details: { errors: schemaErrors.slice(0, 20) } },
+  );
+}
+
+/** Parses, validates and catalogs spec text; throws a coded SmolmapError for anything a user can get wrong. */
+export async function ingestSpecText(text: string, source: string): Promise<LoadedSpec> {
+  const document = parseSpecText(text, source);
+  specFormatVersion(document, source);
+  await validateDocument(document, source);
+  const catalog = buildCatalog(document, { source, strictOperationIds: true });
+  if (catalog.operations.length === 0)
+    throw new SmolmapError(
+      'spec_no_operations',
+      `${source} describes no operations (its "paths" is missing or empty); smolmap maps tasks to operations`,
+    );
+  return { document, catalog };
+}
+
+/** Loads a spec from a file path (or http(s) URL), validates it and builds its Catalog. */
+export async function loadSpecFile(file: string): Promise<LoadedSpec> {
+  const { text } = await loadSpecSource(file);
+  return ingestSpecText(text, file);
+}
