@@ -18,10 +18,12 @@ function buildByteToUnicode(): string[] {
 /** byte value → its one-character spelling in byte-level vocabularies. */
 export const BYTE_TO_UNICODE: readonly string[] = buildByteToUnicode();
 
-/** code point of a byte-level character → byte value (absent for code points outside the alphabet). */
-const UNICODE_TO_BYTE: ReadonlyMap<number, number> = new Map(
-  BYTE_TO_UNICODE.map((ch, b) => [ch.codePointAt(0) ?? -1, b]),
-);
+/** code point of a byte-level character → byte value, -1 outside the alphabet (all code points are < 0x144). */
+const UNICODE_TO_BYTE: Int16Array = (() => {
+  const table = new Int16Array(0x144).fill(-1);
+  BYTE_TO_UNICODE.forEach((ch, b) => (table[ch.charCodeAt(0)] = b));
+  return table;
+})();
 
 /** Spells raw bytes in the byte-level alphabet (what the ByteLevel pre-tokenizer does to text). */
 export function bytesToByteLevel(bytes: Uint8Array): string {
@@ -35,12 +37,12 @@ export function bytesToByteLevel(bytes: Uint8Array): string {
  * can never be produced by byte-level BPE and decodes to nothing useful).
  */
 export function byteLevelToBytes(token: string): Uint8Array | null {
+  // Every alphabet character is one UTF-16 unit, so a token of n units is at most n bytes.
   const out = new Uint8Array(token.length);
-  let n = 0;
-  for (const ch of token) {
-    const b = UNICODE_TO_BYTE.get(ch.codePointAt(0) ?? -1);
-    if (b === undefined) return null;
-    out[n++] = b;
+  for (let i = 0; i < token.length; i++) {
+    const b = UNICODE_TO_BYTE[token.charCodeAt(i)] ?? -1;
+    if (b < 0) return null;
+    out[i] = b;
   }
-  return out.subarray(0, n);
+  return out;
 }
