@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { createLogger, type Logger } from './log.js';
+import { openStore, type Store } from './store.js';
 
 export interface EngineOptions {
   /** Store and uploads; default `$SMOLMAP_HOME`, else `./data`. */
@@ -10,13 +11,15 @@ export interface EngineOptions {
 }
 
 /**
- * What every facade function receives: resolved directories, the logger and (once the store lands) the store.
+ * What every facade function receives: resolved directories, the logger and the store.
  * Surfaces open one Engine per process and pass it to facade calls.
  */
 export interface Engine {
   readonly dataDir: string;
   readonly modelsDir: string;
   readonly logger: Logger;
+  /** The index and payload files under `dataDir` (opened lazily: nothing is written until a change). */
+  readonly store: Store;
   close(): Promise<void>;
 }
 
@@ -29,5 +32,5 @@ export function resolveDirs(options: EngineOptions): { dataDir: string; modelsDi
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const { dataDir, modelsDir } = resolveDirs(options);
   const logger = options.logger ?? createLogger();
-  return { dataDir, modelsDir, logger, close: async () => {} };
+  return { dataDir, modelsDir, logger, store: openStore(dataDir), close: async () => {} };
 }

@@ -7,3 +7,26 @@ export { createLogger, type Logger } from './log.js';
 export type { ApiCall } from './calls.js';
 export type { Catalog, Operation, Parameter, HttpMethod, JsonSchema } from './specs/types.js';
 export { openEngine, type Engine, type EngineOptions } from './engine.js';
+export type {
+  Store,
+  StoreData,
+  FileRef,
+  SpecRef,
+  SpecRecord,
+  SpecVersionRecord,
+  BaseModelRecord,
+  DatasetRecord,
+  DatasetStats,
+  ModelRecord,
+  ModelStatus,
+  LoraSettings,
+  EvalMetrics,
+  LossPoint,
+  JobRecord,
+  JobKind,
+  JobStatus,
+  JobProgress,
+  SessionRecord,
+  QueryRecord,
+  Surface,
+} from './store.js';
