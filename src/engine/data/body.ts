@@ -1,0 +1,178 @@
+import type { JsonSchema } from '../specs/types.js';
+import { listMention, mapMention, scalarMention, type Mention } from './mention.js';
+import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
+import { humanize, lit, singular, type Phrase } from './words.js';
+
+/** Merges `allOf` parts (properties and required lists) into one object schema. */
+export function mergeAllOf(s: JsonSchema): JsonSchema {
+  if (!s.allOf || s.allOf.length === 0) return s;
+  const { allOf, ...rest } = s;
+  let out: JsonSchema = { ...rest };
+  for (const part0 of allOf) {
+    const part = mergeAllOf(part0);
+    out = {
+      ...part,
+      ...out,
+      type: out.type ?? part.type,
+      properties: { ...(part.properties ?? {}), ...(out.properties ?? {}) },
+      required: [...new Set([...(part.required ?? []), ...(out.required ?? [])])],
+    };
+    if (part.items && !out.items) out.items = part.items;
+    if (part.additionalProperties !== undefined && out.additionalProperties === undefined)
+      out.additionalProperties = part.additionalProperties;
+  }
+  if (out.properties && Object.keys(out.properties).length === 0 && !s.properties) delete out.properties;
+  if (out.required?.length === 0) delete out.required;
+  return out;
+}
+
+/** Resolves allOf and picks one oneOf/anyOf branch (merged with the parent's own keywords). */
+export function resolveSchema(s: JsonSchema, pickBranch: (n: number) => number): JsonSchema {
+  let cur = mergeAllOf(s);
+  const branches = cur.oneOf ?? cur.anyOf;
+  if (branches && branches.length > 0) {
+    const { oneOf: _o, anyOf: _a, ...rest } = cur;
+    const branch = mergeAllOf(branches[pickBranch(branches.length)] as JsonSchema);
+    cur = mergeAllOf({ ...rest, allOf: [branch] });
+  }
+  return cur;
+}
+
+export interface BodyOptions {
+  /** Probability that one optional field is stated. */
+  pOptional: number;
+  /** Most optional fields stated per object. */
+  maxOptional: number;
+}
+
+export interface SampledBody {
+  value: unknown;
+  mentions: Mention[];
+}
+
+/** True for a value the generator cannot put in words (binary uploads, free-form objects). */
+export function isInexpressible(s: JsonSchema): boolean {
+  return Boolean(s.contentMediaType) || s.format === 'binary' || s['x-circular'] === true;
+}
+
+const isFreeFormObject = (s: JsonSchema): boolean =>
+  schemaType(s) === 'object' && !s.properties && (s.additionalProperties === undefined || s.additionalProperties === true);
+
+const isStringMap = (s: JsonSchema): boolean =>
+  !s.properties && typeof s.additionalProperties === 'object' && schemaType(s.additionalProperties) === 'string';
+
+const LABEL_KEYS = ['severity', 'team', 'service', 'env', 'region', 'job', 'instance', 'owner'];
+
+class BodySampler {
+  readonly mentions: Mention[] = [];
+  constructor(
+    private readonly ctx: ValueCtx,
+    private readonly opts: BodyOptions,
+  ) {}
+
+  private scalar(key: string, name: string, s: JsonSchema, parent: string | undefined, primary: boolean): unknown {
+    const field = { name, schema: s, description: s.description, parent };
+    const sampled = sampleScalar(field, this.ctx);
+    if (!sampled) return undefined;
+    if (s.const !== undefined) {
+      // A const discriminator (e.g. `object: "card"`) is stated as the word itself.
+      this.mentions.push({ key, clause: [{ text: humanize(String(s.const)), value: false }], bare: lit(String(s.const)), primary: false });
+      return s.const;
+    }
+    // Nested generic names ("name", "url") are said with their parent ("matcher name", "webhook url").
+    const generic = /^(name|url|id|type|value|number|country|headers|events|key)$/.test(name);
+    const said = parent && key.includes('.') && (generic || this.ctx.rng.chance(0.3)) ? { ...field, name: `${singular(parent)} ${name}` } : field;
+    this.mentions.push(scalarMention(key, said, sampled, this.ctx.rng, primary));
+    return sampled.value;
+  }
+
+  private map(key: string, name: string): Record<string, string> {
+    const rng = this.ctx.rng;
+    const keys = rng.shuffle(LABEL_KEYS).slice(0, rng.int(1, 2));
+    const free = /annotation|description|summary|comment/.test(name);
+    const entries: [string, string][] = keys.map((k) => [
+      free ? rng.pick(['summary', 'description', 'runbook']) : k,
+      free ? this.ctx.faker.hacker.phrase().replace(/[!.]$/, '') : rng.pick([this.ctx.faker.word.noun(), `${this.ctx.faker.word.noun()}-${rng.int(1, 20)}`, 'critical', 'warning', 'prod']),
+    ]);
+    const uniq = Object.fromEntries(entries);
+    this.mentions.push(mapMention(key, humanize(name), Object.entries(uniq), rng));
+    return uniq;
+  }
+
+  private array(key: string, name: string, s: JsonSchema, depth: number, primary: boolean): unknown[] | undefined {
+    const rng = this.ctx.rng;
+    const items = resolveSchema(s.items ?? { type: 'string' }, (n) => rng.int(0, n - 1));
+    const min = Math.max(1, s.minItems ?? 1);
+    const max = Math.max(min, Math.min(s.maxItems ?? 3, 3));
+    const t = schemaType(items);
+    // One object per array keeps "which value belongs to which item" unambiguous in the task text.
+    const n = t === 'object' || items.properties ? min : rng.chance(0.6) ? min : rng.int(min, max);
+    if (t === 'object' || items.properties) {
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) out.push(this.value(`${key}[${i}]`, name, items, depth + 1, false));
+      return out;
+    }
+    const fieldName = name.replace(/s$/, '');
+    const sampled: Sampled[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < n * 3 && sampled.length < n; i++) {
+      const one = sampleScalar({ name: fieldName, schema: items, description: items.description ?? s.description }, this.ctx);
+      if (!one) return undefined;
+      if (seen.has(String(one.value))) continue;
+      seen.add(String(one.value));
+      sampled.push(one);
+    }
+    this.mentions.push(listMention(key, { name, schema: s, description: s.description }, sampled, rng, primary));
+    return sampled.map((x) => x.value);
+  }
+
+  private object(key: string, s: JsonSchema, depth: number, parent: string | undefined): Record<string, unknown> {
+    const rng = this.ctx.rng;
+    const props = s.properties ?? {};
+    const required = new Set(s.required ?? []);
+    const optional = Object.keys(props).filter((k) => {
+      const p = props[k] as JsonSchema;
+      return !required.has(k) && !p.readOnly && !p.deprecated && !isFreeFormObject(mergeAllOf(p)) && !isInexpressible(p);
+    });
+    const chosen = rng.shuffle(optional).filter(() => rng.chance(this.opts.pOptional)).slice(0, depth === 0 ? this.opts.maxOptional : 2);
+    const out: Record<string, unknown> = {};
+    const soleRequired = required.size === 1;
+    for (const name of Object.keys(props)) {
+      if (!required.has(name) && !chosen.includes(name)) continue;
+      const primary = depth === 0 && required.has(name) && (soleRequired || /^(url|urls|text|query|q|prompt)$/.test(name));
+      const v = this.value(key ? `${key}.${name}` : name, name, props[name] as JsonSchema, depth + 1, primary, parent);
+      if (v !== undefined) out[name] = v;
+    }
+    return out;
+  }
+
+  value(key: string, name: string, s0: JsonSchema, depth: number, primary: boolean, parent?: string): unknown {
+    const s = resolveSchema(s0, (n) => this.ctx.rng.int(0, n - 1));
+    const t = schemaType(s);
+    if (depth > 4 || isInexpressible(s)) return undefined;
+    if (t === 'array') return this.array(key, name, s, depth, primary);
+    if (isStringMap(s)) return this.map(key, name);
+    if (t === 'object' || s.properties) {
+      if (!s.properties) return undefined;
+      return this.object(key, s, depth, name ? humanize(name) : parent);
+    }
+    return this.scalar(key, name, s, parent, primary);
+  }
+}
+
+/** Samples a request body: required fields always, a sampled share of optional ones; every value gets a mention. */
+export function sampleBody(schema: JsonSchema, ctx: ValueCtx, opts: BodyOptions, noun?: string): SampledBody {
+  const sampler = new BodySampler(ctx, opts);
+  const value = sampler.value('', '', schema, 0, false, noun);
+  const mentions = sampler.mentions.map((m) => ({ ...m, key: `body.${m.key}` }));
+  return { value: value ?? null, mentions };
+}
+
+/** Fields required somewhere in the body that cannot be expressed: the operation is then skipped. */
+export function inexpressibleRequired(schema: JsonSchema): string[] {
+  const s = mergeAllOf(schema);
+  const props = s.properties ?? {};
+  return (s.required ?? []).filter((k) => props[k] && isInexpressible(mergeAllOf(props[k] as JsonSchema)));
+}
+
+export type { Phrase };

@@ -1,0 +1,191 @@
+import { Faker, base, en } from '@faker-js/faker';
+import type { Catalog, Operation, Parameter } from '../specs/types.js';
+import { inexpressibleRequired, sampleBody } from './body.js';
+import { FRAMES, applyFrame, type Frame } from './frames.js';
+import { buildIntent } from './intent.js';
+import { listMention, scalarMention, type Mention } from './mention.js';
+import { collectCodeNames } from './names.js';
+import { profileOperation, type OpProfile } from './profile.js';
+import { Rng, hash32 } from './rng.js';
+import type { ExpectedCall, GenerateOptions, GeneratedDataset, SkippedOperation, TaskExample } from './types.js';
+import { addTypos, lowerLiterals } from './typos.js';
+import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
+import { phraseText, type Phrase } from './words.js';
+
+/** Default size: a few hundred per spec, scaled with the number of operations (issue 5). */
+export const defaultCount = (operations: number): number => Math.min(4000, Math.max(300, 40 * operations));
+
+/** Why an operation cannot become a task, or null when it can. */
+export function inexpressibleReason(op: Operation): string | null {
+  const rb = op.requestBody;
+  if (!rb) return null;
+  if (rb.schema === null) return rb.required ? `request body ${rb.contentType} has no schema to fill` : null;
+  const binary = inexpressibleRequired(rb.schema);
+  if (binary.length > 0) return `requires binary upload field(s) ${binary.join(', ')} (${rb.contentType}); a task cannot carry file contents`;
+  return null;
+}
+
+interface Draft {
+  expected: ExpectedCall;
+  phrase: Phrase;
+  family: string;
+}
+
+function sampleParam(p: Parameter, ctx: ValueCtx, parent: string): { value: string | string[]; mention: Mention } | null {
+  const field = { name: p.name, schema: p.schema, description: p.description ?? p.schema.description, parent };
+  if (schemaType(p.schema) === 'array') {
+    const items = p.schema.items ?? { type: 'string' };
+    const n = ctx.rng.chance(0.8) ? 1 : 2;
+    const sampled: Sampled[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = sampleScalar({ ...field, schema: items }, ctx);
+      if (s && !sampled.some((x) => x.value === s.value)) sampled.push(s);
+    }
+    if (sampled.length === 0) return null;
+    const values = sampled.map((s) => String(s.value));
+    // eval-dev convention: an array query parameter given one value is a plain string.
+    return { value: values.length === 1 ? (values[0] as string) : values, mention: listMention(`query.${p.name}`, field, sampled, ctx.rng) };
+  }
+  const s = sampleScalar(field, ctx);
+  if (!s) return null;
+  return { value: String(s.value), mention: scalarMention(`query.${p.name}`, field, s, ctx.rng) };
+}
+
+function draftFor(prof: OpProfile, ctx: ValueCtx, forced: { ids?: Record<string, Sampled>; frame?: Frame } = {}): Draft & { ids: Record<string, Sampled>; frame: Frame } {
+  const { op } = prof;
+  const rng = ctx.rng;
+  const noun = prof.nouns[0] ?? 'item';
+  const pathParams: Record<string, string> = {};
+  const ids: Record<string, Sampled> = {};
+  const idPhrases: Record<string, Phrase> = {};
+  for (const p of op.parameters.filter((x) => x.in === 'path')) {
+    const s = forced.ids?.[p.name] ?? sampleScalar({ name: p.name, schema: p.schema, description: p.description }, ctx);
+    if (!s) continue;
+    ids[p.name] = s;
+    pathParams[p.name] = String(s.value);
+    idPhrases[p.name] = s.surface;
+  }
+  const query: Record<string, string | string[]> = {};
+  const mentions: Mention[] = [];
+  const optional = op.parameters.filter((p) => p.in === 'query' && !p.required && !p.deprecated);
+  const nOpt = rng.weighted([[0, 4], [1, 4], [2, 2], [3, 1]] as const);
+  const chosen = new Set(rng.shuffle(optional).slice(0, nOpt));
+  for (const p of op.parameters.filter((x) => x.in === 'query' && (x.required || chosen.has(x)))) {
+    const s = sampleParam(p, ctx, noun);
+    if (!s) continue;
+    query[p.name] = s.value;
+    mentions.push(s.mention);
+  }
+  let body: unknown = null;
+  const rb = op.requestBody;
+  if (rb?.schema) {
+    const maxOptional = rng.weighted([[0, 3], [1, 4], [2, 2], [3, 1]] as const);
+    const sampled = sampleBody(rb.schema, ctx, { pOptional: 0.5, maxOptional }, noun);
+    const empty = sampled.value !== null && typeof sampled.value === 'object' && Object.keys(sampled.value).length === 0;
+    if (!(empty && !rb.required)) {
+      body = sampled.value;
+      mentions.push(...sampled.mentions);
+    }
+  }
+  const primary = mentions.find((m) => m.primary) ?? null;
+  const intent = buildIntent(prof, idPhrases, primary, rng);
+  const rest = mentions.filter((m) => !(intent.usedPrimary && m === primary));
+  const ordered = rng.chance(0.6) ? rest : rng.shuffle(rest);
+  const frame = forced.frame ?? rng.weighted(FRAMES);
+  let phrase = applyFrame(frame, intent, ordered.map((m) => m.clause), rng);
+  if ((frame === 'terse' || frame === 'casual') ? rng.chance(0.7) : rng.chance(0.06)) phrase = lowerLiterals(phrase);
+  if (rng.chance(0.12)) phrase = addTypos(phrase, frame === 'terse' && rng.chance(0.4) ? 2 : 1, rng);
+  const expected: ExpectedCall = {
+    method: op.method,
+    path: op.path,
+    operationId: op.operationIdDerived ? null : op.operationId,
+    pathParams,
+    query,
+    body,
+  };
+  return { expected, phrase, family: `${frame}|${intent.id}`, ids, frame };
+}
+
+export function renderTask(p: Phrase): string {
+  return phraseText(p)
+    .replace(/\s+/g, ' ')
+    .replace(/\s+([,.;:?!])(?=\s|$)/g, '$1')
+    .replace(/([,;:])\1+/g, '$1')
+    .replace(/[.]([?!])$/, '$1')
+    .trim();
+}
+
+/** Operations that users confuse: same path with another method, or the same resource (list vs item vs sub-item). */
+function contrastPairs(profiles: OpProfile[]): [OpProfile, OpProfile][] {
+  const pairs: [OpProfile, OpProfile][] = [];
+  const root = (p: OpProfile): string => p.op.path.split('/').filter((s) => s && !s.startsWith('{')).slice(0, 2).join('/');
+  for (let i = 0; i < profiles.length; i++)
+    for (let j = i + 1; j < profiles.length; j++) {
+      const [a, b] = [profiles[i] as OpProfile, profiles[j] as OpProfile];
+      if (a.op.path === b.op.path || root(a) === root(b)) pairs.push([a, b]);
+    }
+  return pairs;
+}
+
+function sharedIds(a: OpProfile, b: OpProfile, ids: Record<string, Sampled>): Record<string, Sampled> {
+  const names = new Set(b.op.parameters.filter((p) => p.in === 'path').map((p) => p.name));
+  return Object.fromEntries(Object.entries(ids).filter(([k]) => names.has(k) && a.op.parameters.some((p) => p.name === k)));
+}
+
+/**
+ * Synthesises task → call pairs for every expressible operation of a catalog. Deterministic for a seed;
+ * de-duplicated by task text; split into train/validation by template family.
+ */
+export function generateDataset(catalog: Catalog, options: GenerateOptions = {}): GeneratedDataset {
+  const seed = options.seed ?? 1;
+  const rng = new Rng(seed);
+  const faker = new Faker({ locale: [en, base] });
+  const ctx: ValueCtx = { rng, faker, codeNames: collectCodeNames(catalog) };
+  const skipped: SkippedOperation[] = [];
+  const profiles: OpProfile[] = [];
+  for (const op of catalog.operations) {
+    const reason = inexpressibleReason(op);
+    if (reason) skipped.push({ operationId: op.operationId, method: op.method, path: op.path, reason });
+    else profiles.push(profileOperation(op));
+  }
+  const total = options.count ?? defaultCount(catalog.operations.length);
+  const drafts: (Draft & { contrastWith?: string })[] = [];
+  if (profiles.length === 0) return { examples: [], skipped };
+  const pairs = contrastPairs(profiles);
+  const nContrast = pairs.length > 0 ? Math.floor(total * 0.15) : 0;
+  const perOp = Math.max(1, Math.floor((total - nContrast) / profiles.length));
+  for (const prof of profiles)
+    for (let i = 0; i < perOp; i++) {
+      faker.seed(rng.seed());
+      drafts.push(draftFor(prof, ctx));
+    }
+  for (let i = 0; drafts.length < total; i++) {
+    faker.seed(rng.seed());
+    if (i < nContrast / 2 && pairs.length > 0) {
+      const [a, b] = rng.pick(pairs);
+      const first = draftFor(a, ctx);
+      const second = draftFor(b, ctx, { ids: sharedIds(a, b, first.ids), frame: first.frame });
+      drafts.push({ ...first, family: `contrast|${first.family}`, contrastWith: b.op.operationId });
+      drafts.push({ ...second, family: `contrast|${second.family}`, contrastWith: a.op.operationId });
+    } else drafts.push(draftFor(rng.pick(profiles), ctx));
+  }
+  return { examples: finalize(drafts, options.validationShare ?? 0.15), skipped };
+}
+
+function finalize(drafts: (Draft & { contrastWith?: string })[], validationShare: number): TaskExample[] {
+  const seen = new Set<string>();
+  const out: TaskExample[] = [];
+  for (const d of drafts) {
+    const task = renderTask(d.phrase);
+    const key = task.toLowerCase();
+    if (seen.has(key) || task.length === 0) continue;
+    seen.add(key);
+    const split = (hash32(d.family) % 1000) / 1000 < validationShare ? 'validation' : 'train';
+    const meta = { family: d.family, operationId: d.expected.operationId, source: 'synthetic' as const, split: split as 'train' | 'validation' };
+    out.push({ task, expected: d.expected, meta: d.contrastWith ? { ...meta, contrastWith: d.contrastWith } : meta });
+  }
+  // Every operation must keep training examples even when all its families fell into validation.
+  const trained = new Set(out.filter((e) => e.meta.split === 'train').map((e) => `${e.expected.method} ${e.expected.path}`));
+  for (const e of out) if (!trained.has(`${e.expected.method} ${e.expected.path}`)) e.meta.split = 'train';
+  return out;
+}

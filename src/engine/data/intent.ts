@@ -1,0 +1,169 @@
+import type { Mention } from './mention.js';
+import type { OpProfile } from './profile.js';
+import type { Rng } from './rng.js';
+import { article, isPluralWord, lit, mapLastWord, plural, singular, type Phrase } from './words.js';
+
+/**
+ * The core of a task: what to do to which thing. Verbs by intent (list/find/show, create/add, delete/remove,
+ * cancel/stop, …), objects from the operation profile, ids in varied surface forms ("booking 42", "#42").
+ * Each variant carries a template id; the id (with the frame) is the family used for the train/validation split.
+ */
+export interface Intent {
+  id: string;
+  /** Imperative, starting with a verb: "show booking 42". */
+  command: Phrase;
+  /** A full question, or null when the kind has none. */
+  question: Phrase | null;
+  /** Fragment: "booking 42 details". */
+  terse: Phrase;
+  /** True when the primary body value is already inside the intent. */
+  usedPrimary: boolean;
+}
+
+const T = (...parts: (string | Phrase)[]): Phrase => parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
+
+const VERBS = {
+  list: ['list', 'show', 'show me', 'get', 'give me', 'display', 'fetch', 'pull up', 'find', 'return', 'see'],
+  get: ['get', 'show', 'show me', 'fetch', 'display', 'look up', 'retrieve', 'pull up', 'view', 'give me', 'open', 'read'],
+  status: ['check', 'get', 'show', 'show me', 'fetch', 'look up', 'give me'],
+  create: ['create', 'add', 'make', 'set up', 'register', 'start', 'open', 'submit'],
+  update: ['update', 'change', 'modify', 'edit', 'adjust'],
+  delete: ['delete', 'remove', 'get rid of', 'drop', 'erase', 'trash', 'destroy', 'wipe'],
+  cancel: ['cancel', 'stop', 'abort', 'kill', 'halt', 'terminate', 'call off'],
+} as const;
+
+/** Everyday synonyms of common API action verbs (generic English, not taken from any spec's tasks). */
+const ACTION_SYNONYMS: Record<string, string[]> = {
+  search: ['search', 'look up', 'find', 'search for', 'look for'],
+  translate: ['translate', 'convert', 'render'],
+  scrape: ['scrape', 'grab', 'pull the content of', 'fetch'],
+  crawl: ['crawl', 'spider', 'walk'],
+  extract: ['extract', 'pull', 'get'],
+  generate: ['generate', 'create', 'produce', 'build', 'make'],
+  start: ['start', 'begin', 'launch', 'kick off', 'run'],
+  download: ['download', 'fetch', 'get', 'grab', 'save'],
+  upload: ['upload', 'send', 'submit'],
+  send: ['send', 'push', 'fire', 'post'],
+  rephrase: ['rephrase', 'reword', 'rewrite', 'improve', 'polish'],
+  map: ['map', 'list the links of', 'discover the URLs of'],
+  run: ['run', 'execute', 'start', 'trigger'],
+  validate: ['validate', 'check', 'verify'],
+};
+
+function idForms(noun: string, id: Phrase, rng: Rng): Phrase {
+  const idText = id.map((s) => s.text).join('');
+  const short = idText.length <= 8;
+  const forms: Phrase[] = [T(noun, ' ', id), T(noun, ' ', id), T(noun, ' ', id), T(noun, ' with id ', id), T(noun, ' ID ', id), T(noun, ' id ', id), T('the ', noun, ' ', id), T(noun, ': ', id)];
+  if (short) forms.push(T(noun, ' #', id), T(noun, ' number ', id));
+  return rng.pick(forms);
+}
+
+/** "booking 1725…" / "errors of crawl job 42" / "the glossary entries for glossary abc". */
+function objectRef(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Phrase {
+  const names = Object.keys(p.resources);
+  if (names.length === 0) return T(rng.pick(p.nouns));
+  const refs = names.map((n) => idForms(rng.pick(p.resources[n] ?? ['item']), ids[n] ?? [], rng));
+  let ref = refs[refs.length - 1] as Phrase;
+  for (const outer of refs.slice(0, -1).reverse()) ref = T(ref, rng.pick([' of ', ' in ', ' under ']), outer);
+  if (!p.sub) return ref;
+  const sub = p.sub;
+  return rng.pick([T('the ', sub, ' of ', ref), T(ref, ' ', sub), T('the ', sub, ' for ', ref), T(sub, ' of ', ref), T(sub, ' for ', ref)]);
+}
+
+function listIntent(p: OpProfile, rng: Rng): Intent {
+  const n = rng.pick(p.nouns);
+  const pl = isPluralWord(n.split(' ').pop() ?? '') ? n : mapLastWord(n, plural);
+  const det = rng.pick(['', '', 'all ', 'the ', 'all the ', 'my ', 'every ', 'the current ']);
+  const v = rng.pick(VERBS.list);
+  const question = rng.pick([T('what ', pl, ' are there'), T('which ', pl, ' do we have'), T('what are the ', pl), T('are there any ', pl), T('which ', pl, ' exist')]);
+  return { id: `list:${v === 'show' || v === 'list' ? v : 'other'}`, command: T(v, ' ', det, pl), question, terse: T(rng.pick(['', 'all ']), pl), usedPrimary: false };
+}
+
+function itemIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+  const obj = objectRef(p, ids, rng);
+  const singleton = Object.keys(p.resources).length === 0;
+  const the = singleton ? rng.pick(['', 'the ', 'my ']) : '';
+  const v = rng.pick(VERBS.get);
+  const command = rng.weighted([
+    [T(v, ' ', the, obj), 5],
+    [T(v, ' the details of ', obj), singleton ? 0 : 1],
+    [T(v, ' info on ', obj), 1],
+  ] as const);
+  const question = rng.pick([T('what is ', singleton ? 'the ' : '', obj), T('can I see ', the, obj), T('what does ', the, obj, ' look like'), T("what's ", singleton ? 'the ' : '', obj)]);
+  const terse = rng.pick([T(obj), T(obj, ' details'), T(obj, ' info'), T(obj, ' please')]);
+  return { id: `get:${v === 'get' || v === 'show' ? v : 'other'}`, command, question, terse, usedPrimary: false };
+}
+
+function statusIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+  const obj = objectRef({ ...p, sub: null }, ids, rng);
+  const v = rng.pick(VERBS.status);
+  const command = rng.pick([T(v, ' the status of ', obj), T(v, ' status of ', obj), T(v, ' ', obj, ' status'), T(v, ' the progress of ', obj), T(v, ' on ', obj)]);
+  const question = rng.pick([T("what's the status of ", obj), T('how is ', obj, ' going'), T('is ', obj, ' done yet'), T('is ', obj, ' finished'), T('has ', obj, ' completed'), T('where is ', obj, ' at'), T('how far along is ', obj)]);
+  const terse = rng.pick([T(obj, ' status'), T('status of ', obj), T('status ', obj), T(obj, ' progress')]);
+  return { id: `status:${rng.int(0, 2)}`, command, question, terse, usedPrimary: false };
+}
+
+function createIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+  const hasIds = Object.keys(p.resources).length > 0;
+  const n = mapLastWord(hasIds && p.sub ? p.sub : rng.pick(p.nouns), singular);
+  const v = rng.pick(VERBS.create);
+  const a = rng.pick([`${article(n)} `, `${article(n)} `, 'a new ', 'new ']);
+  // A sub-resource created under a parent ("payment for booking 42") must state the parent's id.
+  const owner = hasIds ? T(rng.pick([' for ', ' on ', ' to ']), objectRef({ ...p, sub: null }, ids, rng)) : [];
+  const command = T(v, ' ', a, n, owner);
+  const question = rng.pick([T('can you ', v, ' ', a, n, owner), T('could I get ', a, n, owner)]);
+  const terse = rng.pick([T('new ', n, owner), T(n, owner, ' ', v), T(v, ' ', n, owner)]);
+  return { id: `create:${v === 'create' || v === 'add' ? v : 'other'}`, command, question, terse, usedPrimary: false };
+}
+
+function removeIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+  const obj = objectRef(p, ids, rng);
+  const verbs = p.kind === 'cancel' ? [...VERBS.cancel, ...(p.op.operationId ? [] : [])] : VERBS.delete;
+  const v = rng.pick(verbs);
+  const question = rng.pick([T('can you ', v, ' ', obj), T('could you ', v, ' ', obj, ' for me')]);
+  const terse = rng.pick([T(v, ' ', obj), T(obj, ' ', v), T(obj, ': ', v)]);
+  return { id: `${p.kind}:${v === verbs[0] ? 'main' : 'other'}`, command: T(v, ' ', obj), question, terse, usedPrimary: false };
+}
+
+function actionIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mention | null, rng: Rng): Intent {
+  const base = p.verb ?? 'run';
+  const v = rng.pick(ACTION_SYNONYMS[base] ?? [base, base]);
+  const hasIds = Object.keys(p.resources).length > 0;
+  const n = hasIds ? objectRef(p, ids, rng) : T(rng.pick(p.nouns));
+  // With a path id the object is the resource; the primary body value then goes into a clause.
+  const usePrimary = primary !== null && !hasIds && rng.chance(0.75);
+  const withNoun = usePrimary && rng.chance(0.35) ? T(rng.pick(['a ', 'the ', '']), n, rng.pick([' for ', ' of ', ' on '])) : [];
+  const object = usePrimary ? T(withNoun, (primary as Mention).bare) : hasIds ? n : T(rng.pick(['', 'a ', 'the ']), n);
+  const command = T(v, ' ', object);
+  const question = rng.pick([T('can you ', v, ' ', object), T('could you ', v, ' ', object, ' for me')]);
+  return { id: `action:${usePrimary ? 'primary' : 'noun'}`, command, question, terse: T(v, ' ', object), usedPrimary: usePrimary };
+}
+
+function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+  const obj = objectRef(p, ids, rng);
+  const v = rng.pick(VERBS.update);
+  return { id: `update:${v}`, command: T(v, ' ', obj), question: T('can you ', v, ' ', obj), terse: T(obj, ' ', v), usedPrimary: false };
+}
+
+export function buildIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mention | null, rng: Rng): Intent {
+  // A summary is the spec's own phrasing of the operation; use it as a command now and then.
+  if (p.summary && rng.chance(0.1) && !p.kind.match(/create|action/) && Object.keys(ids).length === 0)
+    return { id: 'summary', command: T(p.summary), question: null, terse: T(p.summary), usedPrimary: false };
+  switch (p.kind) {
+    case 'list':
+      return listIntent(p, rng);
+    case 'get':
+      return itemIntent(p, ids, rng);
+    case 'status':
+      return statusIntent(p, ids, rng);
+    case 'create':
+      return createIntent(p, ids, rng);
+    case 'update':
+      return updateIntent(p, ids, rng);
+    case 'delete':
+    case 'cancel':
+      return removeIntent(p, ids, rng);
+    case 'action':
+      return actionIntent(p, ids, primary, rng);
+  }
+}

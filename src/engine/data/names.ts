@@ -1,0 +1,107 @@
+import type { Catalog, JsonSchema } from '../specs/types.js';
+import { humanize } from './words.js';
+
+/**
+ * Human names for enum codes, so a task can say "German" where the call needs `DE`
+ * (eval-dev README: values are normalised to what the schema accepts). Two sources, both only used when they make
+ * the mapping unambiguous within one enum: the spec's own descriptions ("* `DE` - German") and, for fields that
+ * are about languages, countries or currencies, ECMA-402 `Intl.DisplayNames` (built into Node's ICU).
+ */
+export type CodeNames = Map<string, string[]>;
+
+const CODE_LINE = /`([A-Za-z0-9_-]{1,16})`\s*[-–:]\s*([^\n`*;]{2,60})/g;
+
+function cleanName(raw: string): string[] {
+  let name = raw.trim().replace(/[.,]$/, '');
+  const paren = /^(.*?)\s*\(([^)]*)\)?\s*$/.exec(name);
+  if (paren) {
+    const [, head, inner] = paren as unknown as [string, string, string];
+    if (/unspecified|default|deprecated|backward/i.test(inner)) return [head.trim()];
+    name = head.trim();
+    return [`${inner.trim()} ${name}`, `${name} (${inner.trim()})`];
+  }
+  return [name];
+}
+
+function walkDescriptions(s: JsonSchema | null | undefined, out: string[], depth = 0): void {
+  if (!s || depth > 8) return;
+  if (s.description) out.push(s.description);
+  for (const sub of Object.values(s.properties ?? {})) walkDescriptions(sub, out, depth + 1);
+  for (const sub of [...(s.oneOf ?? []), ...(s.anyOf ?? []), ...(s.allOf ?? [])])
+    walkDescriptions(sub, out, depth + 1);
+  if (s.items) walkDescriptions(s.items, out, depth + 1);
+}
+
+/** Collects "`CODE` - Name" pairs from every description in the catalog (keys lower-cased). */
+export function collectCodeNames(catalog: Catalog): CodeNames {
+  const texts: string[] = [];
+  for (const op of catalog.operations) {
+    for (const p of op.parameters) {
+      if (p.description) texts.push(p.description);
+      walkDescriptions(p.schema, texts);
+    }
+    walkDescriptions(op.requestBody?.schema, texts);
+  }
+  const names: CodeNames = new Map();
+  for (const text of texts) {
+    for (const m of text.matchAll(CODE_LINE)) {
+      const key = (m[1] as string).toLowerCase();
+      const forms = cleanName(m[2] as string).filter(isNameLike);
+      if (!names.has(key) && forms.length > 0) names.set(key, forms);
+    }
+  }
+  return names;
+}
+
+/** A short proper name ("German", "British English"), not a sentence from a description. */
+function isNameLike(name: string): boolean {
+  const bare = name.replace(/\([^)]*\)/g, '').trim();
+  return /^[A-Z]/.test(bare) && bare.split(/\s+/).length <= 3 && !/\b(the|that|for|is|are|to|be|all|no|will|not|of|when|if)\b/i.test(bare);
+}
+
+type DisplayKind = 'language' | 'region' | 'currency';
+
+function displayKind(fieldName: string, description: string): DisplayKind | null {
+  const text = `${humanize(fieldName)} ${description}`.toLowerCase();
+  if (/\blang(uage)?s?\b/.test(text)) return 'language';
+  if (/\bcurrenc/.test(text)) return 'currency';
+  if (/\bcountr/.test(text)) return 'region';
+  return null;
+}
+
+function intlName(code: string, kind: DisplayKind): string | null {
+  try {
+    const name = new Intl.DisplayNames(['en'], { type: kind }).of(kind === 'region' ? code.toUpperCase() : code);
+    return name && name.toLowerCase() !== code.toLowerCase() ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Word forms a user might say for each value of an enum, keyed by the value. A name shared by two values of the
+ * same enum is dropped (it would make the call ambiguous).
+ */
+export function enumWordForms(
+  values: readonly string[],
+  fieldName: string,
+  description: string,
+  codeNames: CodeNames,
+): Map<string, string[]> {
+  const kind = displayKind(fieldName, description);
+  const forms = new Map<string, string[]>();
+  for (const v of values) {
+    const alts = new Set<string>(codeNames.get(v.toLowerCase()) ?? []);
+    if (kind) {
+      const n = intlName(v, kind);
+      if (n) alts.add(n);
+      if (kind === 'currency' && v !== v.toUpperCase()) alts.add(v.toUpperCase());
+    }
+    if (/[_@]|[a-z][A-Z]/.test(v)) alts.add(humanize(v.replace(/@/g, ' ')));
+    forms.set(v, [...alts].filter((a) => a !== v));
+  }
+  const owners = new Map<string, number>();
+  for (const alts of forms.values()) for (const a of alts) owners.set(a.toLowerCase(), (owners.get(a.toLowerCase()) ?? 0) + 1);
+  for (const [v, alts] of forms) forms.set(v, alts.filter((a) => owners.get(a.toLowerCase()) === 1));
+  return forms;
+}

@@ -1,0 +1,111 @@
+import type { Operation } from '../specs/types.js';
+import { humanize, identWords, singular } from './words.js';
+
+/**
+ * What an operation is about, read from everything the spec says: operationId words, path nouns, summary,
+ * parameter descriptions and tags. Drives the intent phrasing (verbs by kind, object nouns, resource names).
+ */
+export type Kind = 'list' | 'get' | 'status' | 'create' | 'update' | 'delete' | 'cancel' | 'action';
+
+export interface OpProfile {
+  op: Operation;
+  kind: Kind;
+  /** Domain verb of an `action` operation ("scrape", "translate"); null for the generic kinds. */
+  verb: string | null;
+  /** Object noun phrases without articles, e.g. "train stations", "alert groups". */
+  nouns: string[];
+  /** Per path parameter: nouns naming the resource it identifies ("booking", "crawl job"). */
+  resources: Record<string, string[]>;
+  /** Path segment(s) after the last parameter ("errors", "payment"). */
+  sub: string | null;
+  /** Summary as a lower-case command, when the spec has one. */
+  summary: string | null;
+}
+
+const GENERIC_VERBS = new Set(['get', 'list', 'create', 'delete', 'update', 'post', 'put', 'patch', 'retrieve', 'fetch', 'add', 'remove', 'cancel', 'find', 'read', 'set', 'new', 'show', 'request', 'check']);
+const CREATE = new Set(['create', 'add', 'post', 'new', 'register', 'insert', 'make']);
+const UPDATE = new Set(['update', 'edit', 'modify', 'patch', 'put', 'replace', 'rename', 'set', 'change']);
+const CANCEL = new Set(['cancel', 'stop', 'abort', 'terminate', 'kill', 'expire']);
+const STOP = new Set(['a', 'an', 'the', 'of', 'for', 'to', 'and', 'or', 'from', 'with', 'by', 'all', 'by', 'in']);
+
+const segments = (path: string): string[] => path.split('/').filter((s) => s.length > 0);
+const isParam = (seg: string): boolean => /^\{.*\}$/.test(seg);
+const segWords = (seg: string): string => humanize(seg.replace(/\./g, ' '));
+
+function kindOf(op: Operation, words: string[]): Kind {
+  const first = words[0] ?? '';
+  const segs = segments(op.path);
+  const lastIsParam = segs.length > 0 && isParam(segs[segs.length - 1] as string);
+  if (CANCEL.has(first)) return 'cancel';
+  if (op.method === 'DELETE') return 'delete';
+  if ((words.includes('status') || words.includes('progress')) && segs.some(isParam)) return 'status';
+  if (op.method === 'GET' || op.method === 'HEAD') {
+    if (lastIsParam) return 'get';
+    if (first === 'list' || first === 'search') return 'list';
+    const lastNoun = identWords(segs[segs.length - 1] ?? '').pop() ?? '';
+    const pluralNoun = singular(lastNoun) !== lastNoun;
+    return pluralNoun && !segs.some(isParam) ? 'list' : 'get';
+  }
+  if (op.method === 'PUT' || op.method === 'PATCH' || UPDATE.has(first)) return 'update';
+  if (CREATE.has(first) || GENERIC_VERBS.has(first) || op.operationIdDerived) return 'create';
+  return 'action';
+}
+
+/** Noun phrase of the summary: "Get a list of train stations" → "train stations". */
+function summaryNoun(summary: string): string | null {
+  let s = summary.trim().replace(/\.$/, '');
+  s = s.replace(/\s+(and optionally|using|based on|for the authenticated|\(|-).*$/i, '');
+  const words = s.split(/\s+/);
+  words.shift();
+  let np = words.join(' ').replace(/^(a list of|the list of|list of|all|the status of|the status and results of|the results of)\s+/i, '');
+  np = np.replace(/^(a|an|the|all|existing|available|my)\s+/i, '');
+  np = np.replace(/^(a|an|the)\s+/i, '');
+  return np.length > 0 && np.split(' ').length <= 5 ? np.replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase()) : null;
+}
+
+function resourceNouns(op: Operation, param: string): string[] {
+  const out = new Set<string>();
+  const w = identWords(param).filter((x) => x !== 'id' && x !== 'uuid' && x !== 'key');
+  if (w.length > 0) out.add(w.join(' '));
+  const segs = segments(op.path);
+  const at = segs.indexOf(`{${param}}`);
+  const before: string[] = [];
+  for (let i = at - 1; i >= 0 && before.length < 2 && !isParam(segs[i] as string); i--) before.unshift(segWords(segs[i] as string));
+  if (before.length > 0) {
+    const phrase = before.join(' ').split(' ').map((x, i, a) => (i === a.length - 1 ? singular(x) : x)).join(' ');
+    out.add(phrase);
+    if (before.length === 2) out.add(singular(before[1] as string));
+  }
+  const desc = op.parameters.find((p) => p.name === param)?.description ?? '';
+  const m = /\b(?:id|identifier)\s+of\s+(?:the|a|an)\s+(.+?)(?:\s+to\s+.*|\s+that\s+.*|\s+which\s+.*|[.,]|$)/i.exec(desc);
+  if (m && (m[1] as string).split(' ').length <= 4) out.add((m[1] as string).replace(/\b([A-Z][a-z]+)\b/g, (x) => x.toLowerCase()));
+  if (out.size === 0) out.add('item');
+  return [...out];
+}
+
+export function profileOperation(op: Operation): OpProfile {
+  const words = op.operationIdDerived ? [op.method.toLowerCase(), ...segments(op.path).filter((s) => !isParam(s)).flatMap(identWords)] : identWords(op.operationId);
+  const kind = kindOf(op, words);
+  const first = words[0] ?? '';
+  const verb = kind === 'action' ? first : null;
+  const nouns = new Set<string>();
+  let rest = words.slice(GENERIC_VERBS.has(first) || CREATE.has(first) || CANCEL.has(first) || kind === 'action' ? 1 : 0);
+  const and = rest.indexOf('and');
+  if (and >= 0) rest = rest.slice(0, and);
+  rest = rest.filter((w) => !(kind === 'status' && (w === 'status' || w === 'progress')));
+  if (rest.length > 0 && !rest.every((w) => STOP.has(w))) nouns.add(rest.filter((w, i) => i > 0 || !STOP.has(w)).join(' '));
+  const segs = segments(op.path);
+  const last = segs.filter((s) => !isParam(s));
+  if (last.length > 0 && !segs.some(isParam)) nouns.add(last.slice(-2).map(segWords).join(' '));
+  const sn = op.summary ? summaryNoun(op.summary) : null;
+  if (sn) nouns.add(kind === 'status' ? sn.replace(/\s*(status|progress)\s*/g, ' ').trim() : sn);
+  const said = new Set([...words, ...segs.flatMap(identWords)].map(singular));
+  for (const tag of op.tags) if (said.has(singular(tag.toLowerCase()))) nouns.add(tag.toLowerCase());
+  const resources: Record<string, string[]> = {};
+  for (const p of op.parameters) if (p.in === 'path') resources[p.name] = resourceNouns(op, p.name);
+  const lastParam = segs.map(isParam).lastIndexOf(true);
+  const sub = lastParam >= 0 && lastParam < segs.length - 1 ? segs.slice(lastParam + 1).map(segWords).join(' ') : null;
+  const summary = op.summary ? op.summary.trim().replace(/\.$/, '').replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase()) : null;
+  const cleanNouns = [...nouns].map((n) => n.trim()).filter((n) => n.length > 0 && n !== sub && !STOP.has(n.split(' ')[0] ?? ''));
+  return { op, kind, verb, nouns: cleanNouns.length > 0 ? cleanNouns : [segWords(last[last.length - 1] ?? 'item')], resources, sub, summary };
+}
