@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { specCommands } from './spec.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
-export const commands: Command[] = [];
+export const commands: Command[] = [...specCommands];

@@ -30,3 +30,21 @@ export type {
   QueryRecord,
   Surface,
 } from './store.js';
+export {
+  addSpec,
+  listSpecs,
+  getSpec,
+  specOperations,
+  diffSpecVersions,
+  removeSpec,
+  type AddSpecResult,
+  type SpecSummary,
+  type SpecDetails,
+  type SpecDiff,
+  type OperationChange,
+  type OperationSummary,
+  type RemoveSpecResult,
+  type TenantOption,
+} from './specs/registry.js';
+export { loadSpecFile, loadSpecSource, type LoadedSpec } from './specs/ingest.js';
+export { buildCatalog } from './specs/catalog.js';
