@@ -1,11 +1,12 @@
 /**
  * Tokenizer speed: load time, the one-off per-token byte table (constrained decoding reads all of it),
  * and amortised encode/decode of a ~200-token chat prompt. Prints figures; asserts nothing.
- *   npx tsx bench/tokenizer.ts [hf-model-dir] [file.gguf]
+ *   npx tsx bench/tokenizer.ts [hf-model-dir] [file.gguf]   (the GGUF defaults to $SMOLMAP_REAL_MODEL)
  */
-import { loadTokenizer } from '../src/engine/model/tokenizer/index.js';
+import { loadTokenizer, loadTokenizerFromGguf } from '../src/engine/model/tokenizer/index.js';
 
 const dir = process.argv[2] ?? '/work/shared/reference/tiny-llama/model';
+const gguf = process.argv[3] ?? process.env['SMOLMAP_REAL_MODEL'];
 
 function ms(start: number): string {
   return (performance.now() - start).toFixed(1);
@@ -15,6 +16,11 @@ async function main(): Promise<void> {
   let t = performance.now();
   const tok = await loadTokenizer(dir);
   console.log(`load ${dir}: ${ms(t)} ms (vocab ${tok.vocabSize})`);
+  if (gguf) {
+    t = performance.now();
+    await loadTokenizerFromGguf(gguf);
+    console.log(`rebuild from ${gguf}: ${ms(t)} ms (header read + tokenizer.json rebuild + load)`);
+  }
 
   t = performance.now();
   tok.tokenBytes(0);

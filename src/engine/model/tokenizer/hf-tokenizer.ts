@@ -44,6 +44,25 @@ function addedTokens(tokenizerJson: Record<string, unknown>): AddedTokenJson[] {
 }
 
 /**
+ * HF tokenizers (Rust) splits `Digits` on `char::is_numeric`, i.e. Unicode categories Nd/Nl/No, and
+ * llama.cpp's smollm/starcoder pre-tokenizer uses `\p{N}` the same way; @huggingface/tokenizers 0.2 uses
+ * ASCII `\d`, which tokenizes "²" or "٣" differently from Python. The equivalent `Split` on `\p{N}` restores
+ * the reference behaviour (Isolated; `individual_digits: false` is Contiguous, i.e. runs of `\p{N}+`).
+ */
+function withUnicodeDigits(node: unknown): unknown {
+  if (typeof node !== 'object' || node === null) return node;
+  const pre = node as { type?: unknown; individual_digits?: unknown; pretokenizers?: unknown };
+  if (pre.type === 'Digits') {
+    const pattern = pre.individual_digits === true ? '\\p{N}' : '\\p{N}+';
+    return { type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false };
+  }
+  if (pre.type === 'Sequence' && Array.isArray(pre.pretokenizers)) {
+    return { ...pre, pretokenizers: pre.pretokenizers.map(withUnicodeDigits) };
+  }
+  return node;
+}
+
+/**
  * The Tokenizer over Hugging Face's JS tokenizers (the implementation transformers.js 4 uses): BPE, the
  * pre-tokenizer chain and special-token splitting all come from tokenizer.json, so we never re-implement them.
  */
@@ -66,7 +85,8 @@ export class HfBackedTokenizer implements Tokenizer {
     chatTemplate: string | undefined,
   ) {
     try {
-      this.hf = new HfTokenizer(tokenizerJson, config);
+      const runnable = { ...tokenizerJson, pre_tokenizer: withUnicodeDigits(tokenizerJson['pre_tokenizer']) };
+      this.hf = new HfTokenizer(runnable, config);
     } catch (cause) {
       throw new SmolmapError(
         'tokenizer_invalid',
@@ -162,4 +182,20 @@ export class HfBackedTokenizer implements Tokenizer {
       );
     }
   }
+}
+
+/**
+ * A tokenizer from parsed tokenizer.json and tokenizer_config.json documents. `chatTemplate`, when given,
+ * replaces the config's `chat_template` (transformers 5 saves it as a separate chat_template.jinja).
+ */
+export function createTokenizer(
+  tokenizerJson: object,
+  tokenizerConfig: object,
+  chatTemplate?: string,
+): Tokenizer {
+  return new HfBackedTokenizer(
+    tokenizerJson as Record<string, unknown>,
+    tokenizerConfig as Record<string, unknown>,
+    chatTemplate,
+  );
 }

@@ -1,26 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SmolmapError } from '../../errors.js';
-import { HfBackedTokenizer } from './hf-tokenizer.js';
+import { createTokenizer } from './hf-tokenizer.js';
 import type { Tokenizer } from './types.js';
 
+export { createTokenizer } from './hf-tokenizer.js';
+export { tokenizerFromGguf, loadTokenizerFromGguf, type GgufTokenizerDocs } from './gguf.js';
 export type { ChatMessage, Tokenizer } from './types.js';
-
-/**
- * A tokenizer from parsed tokenizer.json and tokenizer_config.json documents. `chatTemplate`, when given,
- * replaces the config's `chat_template` (transformers 5 saves it as a separate chat_template.jinja).
- */
-export function createTokenizer(
-  tokenizerJson: object,
-  tokenizerConfig: object,
-  chatTemplate?: string,
-): Tokenizer {
-  return new HfBackedTokenizer(
-    tokenizerJson as Record<string, unknown>,
-    tokenizerConfig as Record<string, unknown>,
-    chatTemplate,
-  );
-}
 
 /**
  * Loads a Hugging Face tokenizer folder: tokenizer.json (required), tokenizer_config.json (special tokens,
