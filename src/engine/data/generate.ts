@@ -154,20 +154,29 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   const pairs = contrastPairs(profiles);
   const nContrast = pairs.length > 0 ? Math.floor(total * 0.15) : 0;
   const perOp = Math.max(1, Math.floor((total - nContrast) / profiles.length));
+  const seen = new Set<string>();
+  const add = (d: Draft & { contrastWith?: string }): void => {
+    const key = renderTask(d.phrase).toLowerCase();
+    if (key.length > 0 && !seen.has(key)) {
+      seen.add(key);
+      drafts.push(d);
+    }
+  };
   for (const prof of profiles)
     for (let i = 0; i < perOp; i++) {
       faker.seed(rng.seed());
-      drafts.push(draftFor(prof, ctx));
+      add(draftFor(prof, ctx));
     }
-  for (let i = 0; drafts.length < total; i++) {
+  // Near-miss pairs first, then top up with random operations until `total` distinct tasks (bounded attempts).
+  for (let i = 0; drafts.length < total && i < total * 3; i++) {
     faker.seed(rng.seed());
     if (i < nContrast / 2 && pairs.length > 0) {
       const [a, b] = rng.pick(pairs);
       const first = draftFor(a, ctx);
       const second = draftFor(b, ctx, { ids: sharedIds(a, b, first.ids), frame: first.frame });
-      drafts.push({ ...first, family: `contrast|${first.family}`, contrastWith: b.op.operationId });
-      drafts.push({ ...second, family: `contrast|${second.family}`, contrastWith: a.op.operationId });
-    } else drafts.push(draftFor(rng.pick(profiles), ctx));
+      add({ ...first, family: `contrast|${first.family}`, contrastWith: b.op.operationId });
+      add({ ...second, family: `contrast|${second.family}`, contrastWith: a.op.operationId });
+    } else add(draftFor(rng.pick(profiles), ctx));
   }
   return { examples: finalize(drafts, options.validationShare ?? 0.15), skipped };
 }
