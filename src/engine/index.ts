@@ -48,3 +48,9 @@ export {
 } from './specs/registry.js';
 export { loadSpecFile, loadSpecSource, type LoadedSpec } from './specs/ingest.js';
 export { buildCatalog } from './specs/catalog.js';
+export {
+  loadTokenizer,
+  loadTokenizerFromGguf,
+  type Tokenizer,
+  type ChatMessage,
+} from './model/tokenizer/index.js';
