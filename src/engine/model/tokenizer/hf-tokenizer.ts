@@ -77,16 +77,19 @@ export class HfBackedTokenizer implements Tokenizer {
   private readonly added: ReadonlySet<number>;
   private readonly chat: ChatTemplate | null;
   private readonly cleanUpSpaces: boolean;
+  private readonly specialContents: readonly string[];
+  private readonly runnable: Record<string, unknown>;
+  private plain: HfTokenizer | null = null;
   private bytesTable: Uint8Array[] | null = null;
 
   constructor(
     private readonly tokenizerJson: Record<string, unknown>,
-    config: Record<string, unknown>,
+    private readonly config: Record<string, unknown>,
     chatTemplate: string | undefined,
   ) {
+    this.runnable = { ...tokenizerJson, pre_tokenizer: withUnicodeDigits(tokenizerJson['pre_tokenizer']) };
     try {
-      const runnable = { ...tokenizerJson, pre_tokenizer: withUnicodeDigits(tokenizerJson['pre_tokenizer']) };
-      this.hf = new HfTokenizer(runnable, config);
+      this.hf = new HfTokenizer(this.runnable, config);
     } catch (cause) {
       throw new SmolmapError(
         'tokenizer_invalid',
@@ -98,6 +101,7 @@ export class HfBackedTokenizer implements Tokenizer {
     const added = addedTokens(tokenizerJson);
     this.special = new Set(added.filter((t) => t.special).map((t) => t.id));
     this.added = new Set(added.map((t) => t.id));
+    this.specialContents = added.filter((t) => t.special && t.content !== '').map((t) => t.content);
     let maxId = -1;
     for (const id of this.hf.get_vocab(true).values()) maxId = Math.max(maxId, id);
     for (const t of added) maxId = Math.max(maxId, t.id);
@@ -126,8 +130,10 @@ export class HfBackedTokenizer implements Tokenizer {
     return this.chat !== null;
   }
 
-  encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
-    return this.hf.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
+  encode(text: string, options: { addSpecialTokens?: boolean; parseSpecialTokens?: boolean } = {}): number[] {
+    const hf =
+      options.parseSpecialTokens === false && this.containsSpecial(text) ? this.plainText() : this.hf;
+    return hf.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
   }
 
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
@@ -171,6 +177,23 @@ export class HfBackedTokenizer implements Tokenizer {
 
   toJSON(): unknown {
     return this.tokenizerJson;
+  }
+
+  private containsSpecial(text: string): boolean {
+    for (const content of this.specialContents) if (text.includes(content)) return true;
+    return false;
+  }
+
+  /**
+   * The same tokenizer without special-token matching (HF tokenizers' `encode_special_tokens`), built on first
+   * need: their strings then go through the pre-tokenizer and BPE like any text.
+   */
+  private plainText(): HfTokenizer {
+    if (this.plain === null) {
+      const notSpecial = addedTokens(this.runnable).filter((t) => !t.special);
+      this.plain = new HfTokenizer({ ...this.runnable, added_tokens: notSpecial }, this.config);
+    }
+    return this.plain;
   }
 
   private checkId(id: number): void {

@@ -15,8 +15,12 @@ export interface Tokenizer {
   readonly padTokenId: number | null;
   /** Ids that end generation (eos plus template end-of-turn tokens such as `<|im_end|>`). */
   readonly stopTokenIds: readonly number[];
-  /** Encodes text; special-token strings in the text map to their ids. No BOS/EOS is added unless asked. */
-  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  /**
+   * Encodes text; special-token strings in the text map to their ids unless `parseSpecialTokens` is false
+   * (then they are spelled as ordinary text, like transformers' `split_special_tokens=True`: use it for
+   * untrusted user text so it cannot inject `<|im_end|>`). No BOS/EOS is added unless asked.
+   */
+  encode(text: string, options?: { addSpecialTokens?: boolean; parseSpecialTokens?: boolean }): number[];
   decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
   /** Renders messages with the model's chat template; throws a coded error when the model has none. */
   applyChatTemplate(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean }): string;

@@ -21,7 +21,7 @@ export const ORACLE = JSON.parse(
 export interface PythonOracle {
   producedBy: string;
   hubPreTokenizer: object;
-  cases: Array<{ text: string; hubIds: number[]; tinyIds: number[] }>;
+  cases: Array<{ text: string; hubIds: number[]; tinyIds: number[]; hubIdsSpecialAsText: number[] }>;
 }
 
 export const PYTHON_ORACLE = JSON.parse(

@@ -110,6 +110,10 @@ def main() -> None:
             "hubIds": hub.encode(text, add_special_tokens=False).ids,
             "tinyIds": tiny.encode(text, add_special_tokens=False).ids,
         })
+    # Special-token strings spelled as text (what untrusted user input must get).
+    hub.encode_special_tokens = True
+    for case in cases:
+        case["hubIdsSpecialAsText"] = hub.encode(case["text"], add_special_tokens=False).ids
     out = {
         "producedBy": f"huggingface tokenizers {tokenizers.__version__} (Rust, via Python); gen-python-oracle.py",
         "hubPreTokenizer": hub_json["pre_tokenizer"],

@@ -33,6 +33,17 @@ describe("SmolLM2's Hub pre-tokenizer (Digits then ByteLevel) vs HF tokenizers (
     expect(tok.decode(c.hubIds)).toBe(text);
   });
 
+  it.each(CASES)('special tokens spelled as text (encode_special_tokens) for %j', (text, c) => {
+    expect(tok.encode(text, { parseSpecialTokens: false })).toEqual(c.hubIdsSpecialAsText);
+    expect(tok.decode(c.hubIdsSpecialAsText)).toBe(text);
+  });
+
+  it('spells special tokens as text only when asked', () => {
+    const text = 'a<|im_end|>b';
+    expect(tok.encode(text)).toContain(2);
+    expect(tok.encode(text, { parseSpecialTokens: false })).not.toContain(2);
+  });
+
   it('includes strings where the two pre-tokenizers really differ', () => {
     // Whitespace runs before digits, and non-ASCII numerics that only Unicode-aware Digits isolates.
     expect(PRE_TOKENIZER_DIVERGENT).toContain('x  1  22   333');
