@@ -1,5 +1,6 @@
 import type { Command } from './command.js';
 import { specCommands } from './spec.js';
+import { dataCommands } from './data.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
-export const commands: Command[] = [...specCommands];
+export const commands: Command[] = [...specCommands, ...dataCommands];

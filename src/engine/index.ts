@@ -54,3 +54,18 @@ export {
   type Tokenizer,
   type ChatMessage,
 } from './model/tokenizer/index.js';
+export {
+  generateData,
+  importDataset,
+  showDataset,
+  loadDataset,
+  type DatasetResult,
+  type GenerateDataOptions,
+  type ImportDataOptions,
+  type ShowDatasetResult,
+} from './data/dataset.js';
+export { generateDataset, defaultCount } from './data/generate.js';
+export { parseTaskFile, toTaskLine, combineExamples } from './data/taskfile.js';
+export { datasetStats, type DatasetReport } from './data/stats.js';
+export type { TaskExample, ExpectedCall, ExampleMeta, SkippedOperation, GenerateOptions } from './data/types.js';
+export { validateCall, buildUrl, renderCurl, type CallIssue } from './calls.js';

@@ -2,7 +2,7 @@ import type { Catalog } from '../specs/types.js';
 import type { TaskExample } from './types.js';
 
 /** What `data show` prints: examples per operation, parameter coverage, task lengths, splits and samples. */
-export interface DatasetStats {
+export interface DatasetReport {
   examples: number;
   splits: { train: number; validation: number };
   perOperation: { method: string; path: string; operationId: string | null; examples: number }[];
@@ -34,14 +34,14 @@ const bodyKeys = (body: unknown): string[] => {
   return first !== null && typeof first === 'object' ? Object.keys(first) : [];
 };
 
-export function datasetStats(examples: TaskExample[], catalog: Catalog, nSamples = 10): DatasetStats {
+export function datasetStats(examples: TaskExample[], catalog: Catalog, nSamples = 10): DatasetReport {
   const perOperation = catalog.operations.map((op) => ({
     method: op.method,
     path: op.path,
     operationId: op.operationIdDerived ? null : op.operationId,
     examples: examples.filter((e) => e.expected.method === op.method && e.expected.path === op.path).length,
   }));
-  const parameterCoverage: DatasetStats['parameterCoverage'] = [];
+  const parameterCoverage: DatasetReport['parameterCoverage'] = [];
   for (const op of catalog.operations) {
     const mine = examples.filter((e) => e.expected.method === op.method && e.expected.path === op.path);
     const key = `${op.method} ${op.path}`;
