@@ -34,6 +34,16 @@ function tokenString(value: unknown): string | undefined {
   return undefined;
 }
 
+/** `bos_token`, `eos_token`, ... as strings, for id lookup and for chat templates that print them. */
+function specialTokenStrings(config: Record<string, unknown>): Record<string, string> {
+  const strings: Record<string, string> = {};
+  for (const key of SPECIAL_TOKEN_KEYS) {
+    const s = tokenString(config[key]);
+    if (s !== undefined) strings[key] = s;
+  }
+  return strings;
+}
+
 function addedTokens(tokenizerJson: Record<string, unknown>): AddedTokenJson[] {
   const list = tokenizerJson['added_tokens'];
   if (!Array.isArray(list)) return [];
@@ -107,11 +117,7 @@ export class HfBackedTokenizer implements Tokenizer {
     for (const t of added) maxId = Math.max(maxId, t.id);
     this.vocabSize = maxId + 1;
 
-    const specialStrings: Record<string, string> = {};
-    for (const key of SPECIAL_TOKEN_KEYS) {
-      const s = tokenString(config[key]);
-      if (s !== undefined) specialStrings[key] = s;
-    }
+    const specialStrings = specialTokenStrings(config);
     const idOf = (s: string | undefined): number | null =>
       s === undefined ? null : (this.hf.token_to_id(s) ?? null);
     this.bosTokenId = idOf(specialStrings['bos_token']);
