@@ -26,7 +26,11 @@ const DIGITS_THEN_GPT2_PRE = {
   pretokenizers: [{ type: 'Digits', individual_digits: true }, BYTE_LEVEL],
 };
 
-/** `tokenizer.ggml.pre` → HF pre_tokenizer. Only byte-level GPT-2-regex families are rebuilt. */
+/**
+ * `tokenizer.ggml.pre` → HF pre_tokenizer. Only byte-level GPT-2-regex families are rebuilt. A missing pre type
+ * ("default") gets GPT-2's, as transformers' GGUF converter does for every gpt2 vocabulary; llama.cpp instead
+ * warns and uses a generic regex set, so such files have no single right answer.
+ */
 const PRE_TOKENIZERS: Readonly<Record<string, object>> = {
   default: GPT2_PRE,
   'gpt-2': GPT2_PRE,
@@ -130,14 +134,13 @@ function postProcessor(tokens: string[], bos: number | null, eos: number | null)
   return { type: 'TemplateProcessing', single, pair, special_tokens: specialTokens };
 }
 
-function ggmlModel(metadata: Record<string, GgufValue>): string {
+function assertByteLevelBpe(metadata: Record<string, GgufValue>): void {
   const model = metadata['tokenizer.ggml.model'];
   if (typeof model !== 'string') throw invalid('tokenizer.ggml.model is missing');
   if (model !== 'gpt2') {
     // "llama" is SentencePiece (scores, byte fallback); "bert", "t5", "rwkv" ... are other model kinds.
     throw unsupported(`GGUF tokenizer model "${model}" is not supported (only byte-level BPE, "gpt2")`);
   }
-  return model;
 }
 
 /** A byte-level BPE tokenizer.json (GPT-2 layout) from the `tokenizer.ggml.*` vocabulary. */
@@ -146,7 +149,7 @@ function rebuildTokenizerJson(
   tokens: string[],
   ids: { bos: number | null; eos: number | null; unk: number | null; pad: number | null },
 ): object {
-  ggmlModel(metadata);
+  assertByteLevelBpe(metadata);
   const preName = metadata['tokenizer.ggml.pre'] ?? 'default';
   const preTokenizer = typeof preName === 'string' ? PRE_TOKENIZERS[preName] : undefined;
   if (preTokenizer === undefined) {
