@@ -132,6 +132,10 @@ describe('tokenBytes', () => {
     expect(Buffer.from(tok.tokenBytes(id)).toString('utf8')).toBe(text);
   });
 
+  it('is built once and shared (the constrained decoder reads every id)', () => {
+    expect(tok.tokenBytes(905)).toBe(tok.tokenBytes(905));
+  });
+
   it('is empty for special tokens', () => {
     for (let id = 0; id <= 16; id++) expect(tok.tokenBytes(id).length).toBe(0);
   });
