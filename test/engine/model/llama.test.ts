@@ -3,8 +3,6 @@
  * (/work/shared/reference/tiny-llama/oracle.json): a correct f32 forward matches its logits to ~1e-5.
  * Bounds used here: 1e-4 absolute on single logits, 1e-5 relative (+1e-3 absolute) on 49,152-logit row sums.
  */
-import { readFileSync } from 'node:fs';
-
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { serialize } from '../../../src/engine/model/graph/serialize.js';
@@ -17,65 +15,13 @@ import {
 } from '../../../src/engine/model/types.js';
 import { readSafetensors } from '../../../src/engine/model/weights/safetensors.js';
 import { createSession, f32, i64, type HostTensor, type Session } from '../../../src/engine/infer/ort.js';
-
-const REF = '/work/shared/reference/tiny-llama';
-
-interface OracleRun {
-  ids: number[];
-  argmax: number[];
-  lastTop5: { ids: number[]; logits: number[] };
-  first8OfLastRow: number[];
-  rowSums: number[];
-}
-const oracle = JSON.parse(readFileSync(`${REF}/oracle.json`, 'utf8')) as {
-  base: OracleRun[];
-  withAdapter: OracleRun[];
-};
-
-function tinyConfig(): LlamaConfig {
-  const j = JSON.parse(readFileSync(`${REF}/model/config.json`, 'utf8')) as Record<string, unknown> & {
-    rope_parameters: { rope_theta: number };
-  };
-  const n = (k: string): number => j[k] as number;
-  return {
-    hidden_size: n('hidden_size'),
-    intermediate_size: n('intermediate_size'),
-    num_hidden_layers: n('num_hidden_layers'),
-    num_attention_heads: n('num_attention_heads'),
-    num_key_value_heads: n('num_key_value_heads'),
-    head_dim: n('head_dim'),
-    vocab_size: n('vocab_size'),
-    rope_theta: j.rope_parameters.rope_theta,
-    rms_norm_eps: n('rms_norm_eps'),
-    tie_word_embeddings: j.tie_word_embeddings as boolean,
-    max_position_embeddings: n('max_position_embeddings'),
-    bos_token_id: n('bos_token_id'),
-    eos_token_id: n('eos_token_id'),
-    pad_token_id: n('pad_token_id'),
-  };
-}
+import { oracle, tinyAdapter, tinyConfig, tinyWeights, type OracleRun } from './tiny-ref.js';
 
 const cfg = tinyConfig();
 const V = cfg.vocab_size;
 let weights: WeightMap;
 let adapter: Map<string, HostTensor>;
 let lora: LlamaLora;
-
-/** Adapter tensors keyed as graph inputs (the saved file's `base_model.model.` prefix dropped). */
-async function loadTinyAdapter(): Promise<void> {
-  const raw = await readSafetensors(`${REF}/adapter/adapter_model.safetensors`);
-  adapter = new Map();
-  for (const [k, t] of raw) adapter.set(k.replace(/^base_model\.model\./, ''), f32(t.data, t.shape));
-  const modules = [];
-  for (let layer = 0; layer < cfg.num_hidden_layers; layer++) {
-    for (const target of LORA_TARGETS) {
-      const part = ['q_proj', 'k_proj', 'v_proj', 'o_proj'].includes(target) ? 'self_attn' : 'mlp';
-      const base = `model.layers.${layer}.${part}.${target as LoraTarget}`;
-      modules.push({ layer, target, a: `${base}.lora_A.weight`, b: `${base}.lora_B.weight` });
-    }
-  }
-  lora = { scale: 8 / 4, modules }; // lora_alpha / r from adapter_config.json
-}
 
 function emptyPast(batch: number): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
@@ -129,8 +75,8 @@ describe('llama inference graph vs the transformers oracle (tiny model)', () => 
   let lastOnly: Session;
 
   beforeAll(async () => {
-    weights = await readSafetensors(`${REF}/model/model.safetensors`);
-    await loadTinyAdapter();
+    weights = await tinyWeights();
+    ({ feeds: adapter, lora } = await tinyAdapter(cfg));
     base = await createSession(serialize(inferenceGraph(cfg, weights, { logits: 'all' })).model, {
       threads: 1,
     });
