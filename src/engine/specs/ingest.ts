@@ -3,11 +3,11 @@
  * Validation happens here, once (STYLE.md habit 8); everything downstream trusts the Catalog.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { validate } from '@scalar/openapi-parser';
 import { parseDocument } from 'yaml';
 import { SmolmapError } from '../errors.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import { specFormatVersion } from './format.js';
+import { openApiErrors } from './validator.js';
 
 export const MAX_SPEC_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
@@ -222,8 +222,9 @@ export function parseSpecText(text: string, source: string): unknown {
   return value;
 }
 
+/** yaml's first message line, without its own position suffix (we print the position once). */
 function firstLine(s: string): string {
-  return s.split('\n')[0] ?? s;
+  return (s.split('\n')[0] ?? s).replace(/ at line \d+, column \d+:?$/, '');
 }
 
 function parseJson(text: string, source: string): unknown {
@@ -244,9 +245,8 @@ function parseJson(text: string, source: string): unknown {
 /** Schema validation by @scalar/openapi-parser. Reference errors are left to the catalog builder, which only
  * follows the references that operations need (and ignores those inside `x-` extensions). */
 async function validateDocument(document: unknown, source: string): Promise<void> {
-  // validate() mutates (it fills a missing info.version), so it gets a copy.
-  const result = await validate(structuredClone(document) as Record<string, unknown>);
-  const schemaErrors = (result.errors ?? []).filter(
+  const errors = await openApiErrors(document as Record<string, unknown>);
+  const schemaErrors = errors.filter(
     (e) => !['EXTERNAL_REFERENCE_NOT_FOUND', 'INVALID_REFERENCE', 'SELF_REFERENCE'].includes(e.code ?? ''),
   );
   if (schemaErrors.length === 0) return;

@@ -1,10 +1,15 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import { buildCatalog, deriveOperationId } from '../../../src/engine/specs/catalog.js';
 
-const EVAL = '/work/shared/eval-dev/specs';
+// The shared eval-dev set sits beside the repository (issue 2: `../shared/eval-dev/specs`).
+const EVAL = path.resolve(import.meta.dirname, '../../../../shared/eval-dev/specs');
+const haveEval = existsSync(EVAL);
+if (!haveEval) console.warn(`skipping the eval-dev ingest tests: ${EVAL} is missing`);
 
-describe('eval-dev specs ingest with their hand-counted operations', () => {
+describe.skipIf(!haveEval)('eval-dev specs ingest with their hand-counted operations', () => {
   // Counts from /work/shared/eval-dev/SOURCES.md, counted by hand from each spec's paths.
   it.each([
     ['alertmanager.yaml', 9, '2.0', ['/api/v2']],
@@ -144,5 +149,30 @@ describe('buildCatalog', () => {
   it('leaves references inside x- extensions alone', () => {
     const c = buildCatalog(base({ '/a': { get: ok } }, { 'x-topics': [{ $ref: './docs/x.md' }] }));
     expect(c.operations).toHaveLength(1);
+  });
+});
+
+describe('examples/ specs ingest', () => {
+  const EXAMPLES = path.resolve(import.meta.dirname, '../../../examples');
+  it.each([
+    ['alertmanager.yaml', 9],
+    ['deepl.yaml', 13],
+    ['petstore.yaml', 20],
+  ])('%s', async (file, count) => {
+    const { catalog } = await loadSpecFile(path.join(EXAMPLES, file));
+    expect(catalog.operations).toHaveLength(count);
+  });
+
+  it('reads petstore security, form bodies and enums', async () => {
+    const { catalog } = await loadSpecFile(path.join(EXAMPLES, 'petstore.yaml'));
+    expect(catalog.servers).toEqual(['http://petstore.swagger.io/v2']);
+    expect(Object.keys(catalog.securitySchemes).sort()).toEqual(['api_key', 'petstore_auth']);
+    const byStatus = catalog.operations.find((o) => o.operationId === 'findPetsByStatus')!;
+    expect(byStatus.security).toEqual(['petstore_auth']);
+    const status = byStatus.parameters[0]!;
+    expect(status).toMatchObject({ name: 'status', in: 'query', required: true });
+    expect(status.schema.items?.enum).toEqual(['available', 'pending', 'sold']);
+    const form = catalog.operations.find((o) => o.operationId === 'updatePetWithForm')!;
+    expect(form.requestBody?.contentType).toBe('application/x-www-form-urlencoded');
   });
 });
