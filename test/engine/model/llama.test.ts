@@ -7,13 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { serialize } from '../../../src/engine/model/graph/serialize.js';
 import { inferenceGraph, type LlamaLora } from '../../../src/engine/model/llama.js';
-import {
-  LORA_TARGETS,
-  type LlamaConfig,
-  type LoraTarget,
-  type WeightMap,
-} from '../../../src/engine/model/types.js';
-import { readSafetensors } from '../../../src/engine/model/weights/safetensors.js';
+import type { WeightMap } from '../../../src/engine/model/types.js';
 import { createSession, f32, i64, type HostTensor, type Session } from '../../../src/engine/infer/ort.js';
 import { oracle, tinyAdapter, tinyConfig, tinyWeights, type OracleRun } from './tiny-ref.js';
 
