@@ -81,7 +81,7 @@ class BodySampler {
     }
     // Nested generic names ("name", "url") are said with their parent ("matcher name", "webhook url").
     const generic = /^(name|url|id|type|value|number|country|headers|events|key)$/.test(name);
-    const said = parent && key.includes('.') && (generic || this.ctx.rng.chance(0.3)) ? { ...field, name: `${singular(parent)} ${name}` } : field;
+    const said = parent && key.includes('.') && typeof sampled.value !== 'boolean' && (generic || this.ctx.rng.chance(0.3)) ? { ...field, name: `${singular(parent)} ${name}` } : field;
     this.mentions.push(scalarMention(key, said, sampled, this.ctx.rng, primary));
     return sampled.value;
   }

@@ -47,8 +47,12 @@ export function applyFrame(frame: Frame, intent: Intent, clauses: Phrase[], rng:
       return capFirst(rng.pick([T('please ', cmd, '.'), T(cmd, ', please.'), T(cmd, ' pls'), T('pls ', cmd), T('kindly ', cmd, '.'), T(cmd, ' please')]));
     case 'could':
       return capFirst(rng.pick([T('could you ', cmd, '?'), T('can you ', cmd, '?'), T('would you ', cmd, '?'), T('could you please ', cmd, '?'), T('can you please ', cmd, '?')]));
-    case 'want':
+    case 'want': {
+      // "I want to show me …" is not English: the first person asks to see/get.
+      const first = cmd[0];
+      if (first && !first.value) cmd[0] = { text: first.text.replace(/^(show|give) me /, (_m, v: string) => (v === 'show' ? 'see ' : 'get ')) };
       return capFirst(rng.pick([T("I'd like to ", cmd, end), T('I want to ', cmd, end), T('I need to ', cmd, end), T('we need to ', cmd, end), T('help me ', cmd, end), T("let's ", cmd, end), T('I have to ', cmd, end)]));
+    }
     case 'casual':
       return capFirst(rng.pick([T('hey, ', cmd), T('hi! ', cmd, ', thanks'), T(cmd, ' - thanks!'), T('yo ', cmd), T('hey can you ', cmd, '?'), T('ok so ', cmd)]));
     case 'front': {

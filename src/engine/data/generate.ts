@@ -146,7 +146,7 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   for (const op of catalog.operations) {
     const reason = inexpressibleReason(op);
     if (reason) skipped.push({ operationId: op.operationId, method: op.method, path: op.path, reason });
-    else profiles.push(profileOperation(op));
+    else profiles.push(profileOperation(op, catalog.title));
   }
   const total = options.count ?? defaultCount(catalog.operations.length);
   const drafts: (Draft & { contrastWith?: string })[] = [];

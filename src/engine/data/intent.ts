@@ -127,12 +127,15 @@ function removeIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
 
 function actionIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mention | null, rng: Rng): Intent {
   const base = p.verb ?? 'run';
-  const v = rng.pick(ACTION_SYNONYMS[base] ?? [base, base]);
+  const v = rng.chance(0.5) ? base : rng.pick(ACTION_SYNONYMS[base] ?? [base]);
   const hasIds = Object.keys(p.resources).length > 0;
-  const n = hasIds ? objectRef(p, ids, rng) : T(rng.pick(p.nouns));
+  const own = p.nouns.filter((x) => !x.startsWith(base.slice(0, Math.min(5, base.length))));
+  const n = hasIds ? objectRef(p, ids, rng) : T(rng.pick(own.length > 0 ? own : p.nouns));
   // With a path id the object is the resource; the primary body value then goes into a clause.
   const usePrimary = primary !== null && !hasIds && rng.chance(0.75);
-  const withNoun = usePrimary && rng.chance(0.35) ? T(rng.pick(['a ', 'the ', '']), n, rng.pick([' for ', ' of ', ' on '])) : [];
+  // "translate the translation" says nothing: drop nouns built on the verb's own stem.
+  const nouns = p.nouns.filter((x) => !x.startsWith(base.slice(0, Math.min(5, base.length))));
+  const withNoun = usePrimary && nouns.length > 0 && rng.chance(0.3) ? T('the ', rng.pick(nouns), ' ') : [];
   const object = usePrimary ? T(withNoun, (primary as Mention).bare) : hasIds ? n : T(rng.pick(['', 'a ', 'the ']), n);
   const command = T(v, ' ', object);
   const question = rng.pick([T('can you ', v, ' ', object), T('could you ', v, ' ', object, ' for me')]);
@@ -147,8 +150,10 @@ function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
 
 export function buildIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mention | null, rng: Rng): Intent {
   // A summary is the spec's own phrasing of the operation; use it as a command now and then.
-  if (p.summary && rng.chance(0.1) && !p.kind.match(/create|action/) && Object.keys(ids).length === 0)
-    return { id: 'summary', command: T(p.summary), question: null, terse: T(p.summary), usedPrimary: false };
+  if (p.sentences.length > 0 && rng.chance(0.12) && Object.keys(ids).length === 0) {
+    const s = T(rng.pick(p.sentences));
+    return { id: 'spec-sentence', command: s, question: null, terse: s, usedPrimary: false };
+  }
   switch (p.kind) {
     case 'list':
       return listIntent(p, rng);

@@ -47,6 +47,10 @@ function boolTemplates(label: string, v: boolean): Phrase[] {
   const w = identWords(label.replace(/ /g, '_'));
   const head = w[0] ?? label;
   const rest = w.slice(1).join(' ');
+  if (head === 'is' && rest)
+    return v
+      ? [T(rest, ': yes'), T('as a ', rest), T(label, ': true'), T(rest), T('using ', rest)]
+      : [T('not a ', rest), T(rest, ': no'), T(label, ': false'), T('no ', rest), T('non-', rest)];
   if ((head === 'has' || head === 'with') && rest)
     return v ? [T('with a ', rest), T('bringing a ', rest), T('has a ', rest), T(label, ': yes')] : [T('without a ', rest), T('no ', rest), T(label, ': no')];
   if (['include', 'show', 'ignore', 'allow', 'enable', 'only', 'skip', 'use', 'parse', 'preserve'].includes(head) && rest)

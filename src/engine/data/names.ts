@@ -12,12 +12,16 @@ export type CodeNames = Map<string, string[]>;
 const CODE_LINE = /`([A-Za-z0-9_-]{1,16})`\s*[-–:]\s*([^\n`*;]{2,60})/g;
 
 function cleanName(raw: string): string[] {
-  let name = raw.trim().replace(/[.,]$/, '');
+  let name = raw
+    .trim()
+    .replace(/\s*\[[^\]]*\]/g, '')
+    .replace(/[.,]$/, '');
   const paren = /^(.*?)\s*\(([^)]*)\)?\s*$/.exec(name);
   if (paren) {
     const [, head, inner] = paren as unknown as [string, string, string];
     if (/unspecified|default|deprecated|backward/i.test(inner)) return [head.trim()];
     name = head.trim();
+    if (inner.trim().split(/\s+/).length > 2) return [name];
     return [`${inner.trim()} ${name}`, `${name} (${inner.trim()})`];
   }
   return [name];

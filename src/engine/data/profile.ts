@@ -18,8 +18,8 @@ export interface OpProfile {
   resources: Record<string, string[]>;
   /** Path segment(s) after the last parameter ("errors", "payment"). */
   sub: string | null;
-  /** Summary as a lower-case command, when the spec has one. */
-  summary: string | null;
+  /** The spec's own one-line phrasings (summary, first description sentence) as lower-case commands. */
+  sentences: string[];
 }
 
 const GENERIC_VERBS = new Set(['get', 'list', 'create', 'delete', 'update', 'post', 'put', 'patch', 'retrieve', 'fetch', 'add', 'remove', 'cancel', 'find', 'read', 'set', 'new', 'show', 'request', 'check']);
@@ -83,7 +83,20 @@ function resourceNouns(op: Operation, param: string): string[] {
   return [...out];
 }
 
-export function profileOperation(op: Operation): OpProfile {
+const THIRD_PERSON: Record<string, string> = { returns: 'return', deletes: 'delete', retrieves: 'retrieve', lists: 'list', creates: 'create', gets: 'get', updates: 'update', cancels: 'cancel' };
+
+/** "Returns a list of all trip bookings." → "return a list of all trip bookings"; null unless it starts with a verb. */
+function asCommand(sentence: string): string | null {
+  const s = sentence.trim().replace(/[.:]$/, '');
+  const words = s.split(/\s+/);
+  const first = (words[0] ?? '').toLowerCase();
+  const verb = THIRD_PERSON[first] ?? first;
+  const known = ['get', 'list', 'retrieve', 'return', 'delete', 'create', 'update', 'cancel', 'check', 'download', 'start', 'search', 'generate', 'crawl', 'scrape', 'map', 'extract', 'post', 'request', 'pay'];
+  if (!known.includes(verb) || words.length > 16 || /`|\(|http/.test(s)) return null;
+  return [verb, ...words.slice(1)].join(' ').replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase());
+}
+
+export function profileOperation(op: Operation, service?: string): OpProfile {
   const words = op.operationIdDerived ? [op.method.toLowerCase(), ...segments(op.path).filter((s) => !isParam(s)).flatMap(identWords)] : identWords(op.operationId);
   const kind = kindOf(op, words);
   const first = words[0] ?? '';
@@ -101,11 +114,19 @@ export function profileOperation(op: Operation): OpProfile {
   if (sn) nouns.add(kind === 'status' ? sn.replace(/\s*(status|progress)\s*/g, ' ').trim() : sn);
   const said = new Set([...words, ...segs.flatMap(identWords)].map(singular));
   for (const tag of op.tags) if (said.has(singular(tag.toLowerCase()))) nouns.add(tag.toLowerCase());
+  // "alertmanager status", "deepl usage": people name the service for its singleton resources.
+  const svc = service?.replace(/\b(api|documentation|service)\b/gi, '').trim().toLowerCase();
+  if (svc && !svc.includes(' ') && !segs.some(isParam) && op.method === 'GET') {
+    const n = rest.length > 0 ? rest.join(' ') : segWords(last[last.length - 1] ?? '');
+    if (n) nouns.add(`${svc} ${n}`);
+  }
   const resources: Record<string, string[]> = {};
   for (const p of op.parameters) if (p.in === 'path') resources[p.name] = resourceNouns(op, p.name);
   const lastParam = segs.map(isParam).lastIndexOf(true);
   const sub = lastParam >= 0 && lastParam < segs.length - 1 ? segs.slice(lastParam + 1).map(segWords).join(' ') : null;
-  const summary = op.summary ? op.summary.trim().replace(/\.$/, '').replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase()) : null;
+  const sentences = [op.summary, op.description?.split(/(?<=\.)\s|\n/)[0]]
+    .map((x) => (x ? asCommand(x) : null))
+    .filter((x): x is string => x !== null);
   const cleanNouns = [...nouns].map((n) => n.trim()).filter((n) => n.length > 0 && n !== sub && !STOP.has(n.split(' ')[0] ?? ''));
-  return { op, kind, verb, nouns: cleanNouns.length > 0 ? cleanNouns : [segWords(last[last.length - 1] ?? 'item')], resources, sub, summary };
+  return { op, kind, verb, nouns: cleanNouns.length > 0 ? cleanNouns : [segWords(last[last.length - 1] ?? 'item')], resources, sub, sentences: [...new Set(sentences)] };
 }

@@ -1,4 +1,4 @@
-import type { Catalog } from '../specs/types.js';
+import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { TaskExample } from './types.js';
 
 /** What `data show` prints: examples per operation, parameter coverage, task lengths, splits and samples. */
@@ -52,7 +52,9 @@ export function datasetStats(examples: TaskExample[], catalog: Catalog, nSamples
     }
     const schema = op.requestBody?.schema;
     const items = schema?.type === 'array' ? schema.items : schema;
-    const props = new Set<string>([...Object.keys(items?.properties ?? {}), ...(items?.allOf ?? []).flatMap((s) => Object.keys(s.properties ?? {}))]);
+    // readOnly fields (server-assigned ids, statuses) are never sent, so they do not count as coverable.
+    const writable = (ps: Record<string, JsonSchema> | undefined): string[] => Object.entries(ps ?? {}).filter(([, s]) => !s.readOnly).map(([k]) => k);
+    const props = new Set<string>([...writable(items?.properties), ...(items?.allOf ?? []).flatMap((s) => writable(s.properties))]);
     for (const name of props) {
       const n = mine.filter((e) => bodyKeys(e.expected.body).includes(name)).length;
       parameterCoverage.push({ operation: key, location: 'body', name, examples: n });

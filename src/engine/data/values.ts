@@ -204,7 +204,7 @@ function titleLike(f: FieldInfo, ctx: ValueCtx): string {
   const noun = f.parent ? singular(f.parent.split(' ').pop() ?? '') : ctx.faker.word.noun();
   return ctx.rng.pick([
     () => `${ctx.faker.commerce.department()} ${noun}`,
-    () => ctx.faker.company.name(),
+    () => ctx.faker.company.name().replace(/,/g, ''),
     () => `${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`.replace(/^./, (c) => c.toUpperCase()),
     () => ctx.faker.commerce.productName(),
   ])();
@@ -246,6 +246,7 @@ function stringValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   if (has(f, /format|extension/)) return { value: ctx.rng.pick(['pdf', 'docx', 'txt', 'html', 'pptx']), surface: val('') };
   if (has(f, /created by|author|owner|user|holder|passenger|person|customer|contact|first name|last name/) || (last === 'name' && descHas(f, /holder|person|passenger|full name/)))
     return { value: personName(ctx), surface: val('') };
+  if (last === 'name' && /matcher|label|filter|selector/.test(f.parent ?? '')) return { value: ctx.rng.pick(LABEL_KEYS), surface: val('') };
   if (last === 'name' || last === 'title') return { value: titleLike(f, ctx), surface: val(''), freeText: false };
   if (has(f, /query|search|term|keyword|topic/)) return { value: topic(ctx), surface: val(''), freeText: true };
   if (has(f, /text|prompt|comment|message|context|note|summary|description|instruction|content|entries|body/))
@@ -275,6 +276,6 @@ export function sampleScalar(f: FieldInfo, ctx: ValueCtx): Sampled | null {
   if (s.maxLength !== undefined && text.length > s.maxLength) text = text.slice(0, s.maxLength);
   if (s.minLength !== undefined && text.length < s.minLength) text = text.padEnd(s.minLength, '0');
   if (out.surface.some((seg) => seg.text !== '')) return { ...out, value: text };
-  const pQuote = out.freeText ? 0.9 : /\s/.test(text) ? 0.35 : 0.08;
+  const pQuote = out.freeText ? 0.95 : /\s/.test(text) ? 0.35 : 0.08;
   return { ...out, value: text, surface: quoted(ctx, text, pQuote) };
 }

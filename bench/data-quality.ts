@@ -1,0 +1,140 @@
+/**
+ * Quality of synthetic training data per eval-dev spec (issue 5): lexical diversity, template repetition,
+ * operation/parameter coverage, and overlap with the human-written tasks (which must not be copied: they are the
+ * held-out test set). Prints a table; asserts nothing. `npx tsx bench/data-quality.ts [count] [seed]`
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  datasetStats,
+  generateDataset,
+  loadSpecFile,
+  parseTaskFile,
+  type TaskExample,
+} from '../src/engine/index.js';
+
+const DEV = process.env['SMOLMAP_EVAL_DEV'] ?? '/work/shared/eval-dev';
+const count = process.argv[2] ? Number(process.argv[2]) : undefined;
+const seed = process.argv[3] ? Number(process.argv[3]) : 1;
+
+const words = (t: string): string[] => t.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+function ngrams(ws: string[], n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + n <= ws.length; i++) out.push(ws.slice(i, i + n).join(' '));
+  return out;
+}
+
+/** distinct n-grams / all n-grams over the whole set (higher = more varied). */
+function distinctRatio(tasks: string[], n: number): number {
+  const all = tasks.flatMap((t) => ngrams(words(t), n));
+  return all.length === 0 ? 0 : new Set(all).size / all.length;
+}
+
+/** A task's template: values (ids, numbers, urls, quoted text, the call's own values) replaced by a slot. */
+function template(e: TaskExample): string {
+  let t = e.task;
+  const values = [
+    ...Object.values(e.expected.pathParams),
+    ...Object.values(e.expected.query).flat(),
+    ...(JSON.stringify(e.expected.body ?? null)
+      .match(/"[^"]{2,}"/g)
+      ?.map((s) => s.slice(1, -1)) ?? []),
+  ].sort((a, b) => b.length - a.length);
+  for (const v of values) if (v.length > 1) t = t.split(v).join('<v>');
+  return t
+    .replace(/https?:\/\/\S+/g, '<v>')
+    .replace(/["'“][^"'”]*["'”]/g, '<v>')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f-]{27}\b/gi, '<v>')
+    .replace(/\d+(\.\d+)?/g, '<v>')
+    .toLowerCase();
+}
+
+function repeatedTemplateShare(examples: TaskExample[]): number {
+  const counts = new Map<string, number>();
+  for (const e of examples) counts.set(template(e), (counts.get(template(e)) ?? 0) + 1);
+  return examples.filter((e) => (counts.get(template(e)) ?? 0) > 1).length / Math.max(1, examples.length);
+}
+
+const jaccard = (a: Set<string>, b: Set<string>): number => {
+  let inter = 0;
+  for (const x of a) if (b.has(x)) inter++;
+  return inter / Math.max(1, a.size + b.size - inter);
+};
+
+/** Per human task: best word-bigram Jaccard against any generated task, and share of its 4-grams found anywhere. */
+function overlap(human: string[], generated: string[]) {
+  const gen2 = generated.map((t) => new Set(ngrams(words(t), 2)));
+  const gen4 = new Set(generated.flatMap((t) => ngrams(words(t), 4)));
+  const genExact = new Set(generated.map((t) => t.toLowerCase().trim()));
+  const best: number[] = [];
+  const contain: number[] = [];
+  for (const h of human) {
+    const h2 = new Set(ngrams(words(h), 2));
+    best.push(Math.max(0, ...gen2.map((g) => jaccard(h2, g))));
+    const h4 = ngrams(words(h), 4);
+    contain.push(h4.length === 0 ? 0 : h4.filter((g) => gen4.has(g)).length / h4.length);
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    jaccardMean: mean(best),
+    jaccardMax: Math.max(0, ...best),
+    contain4Mean: mean(contain),
+    contain4Max: Math.max(0, ...contain),
+    exact: human.filter((h) => genExact.has(h.toLowerCase().trim())).length,
+  };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const rows: string[][] = [];
+for (const specFile of readdirSync(path.join(DEV, 'specs')).sort()) {
+  const name = specFile.replace(/\.(ya?ml|json)$/, '');
+  const { catalog } = await loadSpecFile(path.join(DEV, 'specs', specFile));
+  const t0 = performance.now();
+  const { examples, skipped } = generateDataset(catalog, { count, seed });
+  const ms = performance.now() - t0;
+  const tasks = examples.map((e) => e.task);
+  const stats = datasetStats(examples, catalog);
+  const covered = stats.perOperation.filter((o) => o.examples > 0).length;
+  const humanFile = path.join(DEV, 'tasks', `${name}.jsonl`);
+  const human = parseTaskFile(readFileSync(humanFile, 'utf8'), catalog).map((e) => e.task);
+  const ov = overlap(human, tasks);
+  rows.push([
+    name,
+    String(examples.length),
+    `${covered}/${catalog.operations.length}${skipped.length ? ` (skip ${skipped.map((s) => s.operationId).join(',')})` : ''}`,
+    pct(stats.parameterCoverageRate),
+    [1, 2, 3].map((n) => distinctRatio(tasks, n).toFixed(3)).join(' / '),
+    pct(repeatedTemplateShare(examples)),
+    `${stats.length.words.p50}/${stats.length.words.p90}`,
+    `${ov.jaccardMean.toFixed(3)} / ${ov.jaccardMax.toFixed(3)}`,
+    `${pct(ov.contain4Mean)} / ${pct(ov.contain4Max)}`,
+    String(ov.exact),
+    `${ms.toFixed(0)} ms`,
+  ]);
+}
+
+const header = [
+  'spec',
+  'examples',
+  'ops covered',
+  'param cov',
+  'distinct 1/2/3-gram',
+  'repeat tmpl',
+  'words p50/p90',
+  'human bigram Jaccard mean/max',
+  'human 4-gram contain mean/max',
+  'exact copies',
+  'gen time',
+];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
+console.log(`data-quality (seed ${seed}${count ? `, count ${count}` : ', default count'})`);
+console.log(line(header));
+console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+for (const r of rows) console.log(line(r));
+console.log('\nparam cov: declared path/query params and top-level body fields stated by ≥1 example.');
+console.log('repeat tmpl: share of tasks whose value-masked text equals another task’s.');
+console.log(
+  'human overlap: per human task, best bigram Jaccard vs any generated task, and share of its word 4-grams found anywhere in the generated set.',
+);
