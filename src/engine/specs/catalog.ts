@@ -111,8 +111,11 @@ function operation(
     deprecated: op['deprecated'] === true,
     security: securityNames(op['security'] ?? docSecurity),
   };
-  if (typeof op['summary'] === 'string') out.summary = op['summary'].trim();
-  if (typeof op['description'] === 'string') out.description = op['description'].trim();
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+  const summary = text(op['summary']);
+  const description = text(op['description']);
+  if (summary !== undefined) out.summary = summary;
+  if (description !== undefined) out.description = description;
   return out;
 }
 

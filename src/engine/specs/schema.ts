@@ -26,7 +26,7 @@ const ANNOTATIONS = new Set([
 
 /** Guards against specs whose schemas share so much that inlining them would explode in size. */
 const MAX_REF_DEPTH = 16;
-const MAX_NODES = 20_000;
+const MAX_NODES = 5_000;
 
 export interface SchemaContext {
   resolver: RefResolver;
