@@ -1,0 +1,201 @@
+import { SmolmapError } from '../../errors.js';
+import type { Tokenizer } from '../../model/tokenizer/types.js';
+import { DEAD, LazyDfa, maskKey } from './dfa.js';
+import type { Program } from './program.js';
+import { VocabTrie } from './vocab.js';
+
+/**
+ * A grammar applied over one tokenizer's vocabulary. Token masks are cached per mask key (see `maskKey`),
+ * forced continuations per DFA state; both are shared by every matcher made from this object.
+ */
+export class TokenGrammar {
+  readonly dfa: LazyDfa;
+  readonly vocab: VocabTrie;
+  private readonly masks = new Map<string, Uint32Array>();
+  private readonly forcedCache = new Map<number, number[]>();
+  private readonly stopIds: readonly number[];
+  /** Masks kept at most; inside long strings keys repeat, so this bounds memory, not hit rate. */
+  static readonly MAX_CACHED_MASKS = 4096;
+
+  constructor(
+    program: Program,
+    startNode: number,
+    readonly tokenizer: Tokenizer,
+    vocab?: VocabTrie,
+  ) {
+    this.dfa = new LazyDfa(program, startNode);
+    this.vocab = vocab ?? new VocabTrie(tokenizer);
+    this.stopIds = tokenizer.stopTokenIds;
+  }
+
+  matcher(): GrammarMatcher {
+    return new GrammarMatcher(this);
+  }
+
+  /** Bit i of word i >> 5 is set when token i is allowed in `state`. Shared: do not modify. */
+  mask(state: number): Uint32Array {
+    const key = maskKey(this.dfa, state, this.vocab.maxTokenBytes);
+    const hit = this.masks.get(key);
+    if (hit) return hit;
+    const mask = this.computeMask(state);
+    if (this.masks.size >= TokenGrammar.MAX_CACHED_MASKS) this.masks.clear();
+    this.masks.set(key, mask);
+    return mask;
+  }
+
+  private computeMask(state: number): Uint32Array {
+    const { vocab, dfa } = this;
+    const mask = new Uint32Array(Math.ceil(vocab.vocabSize / 32));
+    if (dfa.state(state).accepting) for (const id of this.stopIds) mask[id >>> 5]! |= 1 << (id & 31);
+    const nodes: number[] = [0];
+    const states: number[] = [state];
+    while (nodes.length > 0) {
+      const node = nodes.pop() as number;
+      const at = states.pop() as number;
+      for (let c = vocab.firstChild[node] ?? -1; c !== -1; c = vocab.nextSibling[c] ?? -1) {
+        const to = dfa.step(at, vocab.byte[c] ?? 0);
+        if (to === DEAD) continue;
+        const end = vocab.tokenStart[c + 1] ?? 0;
+        for (let k = vocab.tokenStart[c] ?? 0; k < end; k++) {
+          const id = vocab.tokenIds[k] ?? 0;
+          mask[id >>> 5]! |= 1 << (id & 31);
+        }
+        nodes.push(c);
+        states.push(to);
+      }
+    }
+    return mask;
+  }
+
+  /** The state after a token, DEAD if the grammar refuses it (stop tokens are handled by the matcher). */
+  advance(state: number, tokenId: number): number {
+    const bytes = this.vocab.tokenBytes[tokenId];
+    if (!bytes || bytes.length === 0) return DEAD;
+    return this.dfa.run(state, bytes);
+  }
+
+  /** True when nothing but the end can follow `state`. */
+  isFinal(state: number): boolean {
+    return this.dfa.state(state).accepting && !this.hasAnyByte(state);
+  }
+
+  private hasAnyByte(state: number): boolean {
+    for (let b = 0; b < 256; b++) if (this.dfa.step(state, b) !== DEAD) return true;
+    return false;
+  }
+
+  /** The single byte `state` admits, or null when it admits none or several. */
+  private onlyByte(state: number): number | null {
+    let only: number | null = null;
+    for (let b = 0; b < 256; b++) {
+      if (this.dfa.step(state, b) === DEAD) continue;
+      if (only !== null) return null;
+      only = b;
+    }
+    return only;
+  }
+
+  /**
+   * Tokens the grammar forces from `state`: the bytes it admits one way only, encoded the tokenizer's
+   * canonical way. The last token is held back unless the text reaches the end, because in the canonical
+   * tokenisation of the whole output it may merge with the text that follows.
+   */
+  forced(state: number): number[] {
+    const hit = this.forcedCache.get(state);
+    if (hit) return hit;
+    const bytes: number[] = [];
+    let at = state;
+    for (;;) {
+      if (this.dfa.state(at).accepting) break;
+      const b = this.onlyByte(at);
+      if (b === null) break;
+      bytes.push(b);
+      at = this.dfa.step(at, b);
+    }
+    const tokens = this.encodeForced(Uint8Array.from(bytes), this.isFinal(at));
+    this.forcedCache.set(state, tokens);
+    return tokens;
+  }
+
+  private encodeForced(bytes: Uint8Array, reachesEnd: boolean): number[] {
+    if (bytes.length === 0) return [];
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return []; // a forced run ending inside a character: let the model step instead
+    }
+    const ids = this.tokenizer.encode(text);
+    const spelled = ids.flatMap((id) =>
+      this.tokenizer.isSpecial(id) ? [-1] : [...(this.vocab.tokenBytes[id] ?? [])],
+    );
+    if (spelled.length !== bytes.length || spelled.some((b, i) => b !== bytes[i])) return [];
+    return reachesEnd ? ids : ids.slice(0, -1);
+  }
+}
+
+/** One decoding run through a grammar: the mask for the next token, acceptance, forced tokens, completion. */
+export class GrammarMatcher {
+  private state: number;
+  private stopped = false;
+  private readonly history: number[] = [];
+
+  constructor(private readonly grammar: TokenGrammar) {
+    this.state = grammar.dfa.start;
+  }
+
+  /** Allowed next tokens as a bitmask over the vocabulary (bit i of word i >> 5). Shared: do not modify. */
+  allowed(): Uint32Array {
+    if (this.stopped) return new Uint32Array(Math.ceil(this.grammar.vocab.vocabSize / 32));
+    return this.grammar.mask(this.state);
+  }
+
+  isAllowed(tokenId: number): boolean {
+    if (this.stopped) return false;
+    if (this.grammar.tokenizer.stopTokenIds.includes(tokenId))
+      return this.grammar.dfa.state(this.state).accepting;
+    return this.grammar.advance(this.state, tokenId) !== DEAD;
+  }
+
+  /** Consumes a token; a refused token is a decoder bug (it must sample from `allowed()`). */
+  accept(tokenId: number): void {
+    if (!this.isAllowed(tokenId)) {
+      throw new SmolmapError(
+        'grammar_token_refused',
+        `token ${tokenId} is not allowed here by the spec grammar`,
+        {
+          details: { tokenId, text: this.text() },
+        },
+      );
+    }
+    this.history.push(tokenId);
+    if (this.grammar.tokenizer.stopTokenIds.includes(tokenId)) this.stopped = true;
+    else this.state = this.grammar.advance(this.state, tokenId);
+  }
+
+  /** Tokens to append without a model step (possibly none); accept them as usual. */
+  forced(): number[] {
+    return this.stopped ? [] : this.grammar.forced(this.state);
+  }
+
+  /** True once the output is complete: a stop token was accepted or nothing but the end can follow. */
+  done(): boolean {
+    return this.stopped || this.grammar.isFinal(this.state);
+  }
+
+  /** True when the output so far is a complete target (a stop token would be accepted). */
+  canStop(): boolean {
+    return !this.stopped && this.grammar.dfa.state(this.state).accepting;
+  }
+
+  /** The accepted tokens' text (stop tokens excluded). */
+  text(): string {
+    const ids = this.history.filter((id) => !this.grammar.tokenizer.stopTokenIds.includes(id));
+    const bytes = ids.flatMap((id) => [...(this.grammar.vocab.tokenBytes[id] ?? [])]);
+    return new TextDecoder().decode(Uint8Array.from(bytes));
+  }
+
+  tokens(): readonly number[] {
+    return this.history;
+  }
+}
