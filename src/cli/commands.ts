@@ -1,6 +1,8 @@
 import type { Command } from './command.js';
 import { specCommands } from './spec.js';
 import { dataCommands } from './data.js';
+import { mcpCommands } from './mcp.js';
+import { serveCommands } from './serve.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
-export const commands: Command[] = [...specCommands, ...dataCommands];
+export const commands: Command[] = [...specCommands, ...dataCommands, ...mcpCommands, ...serveCommands];

@@ -69,3 +69,4 @@ export { parseTaskFile, toTaskLine, combineExamples } from './data/taskfile.js';
 export { datasetStats, type DatasetReport } from './data/stats.js';
 export type { TaskExample, ExpectedCall, ExampleMeta, SkippedOperation, GenerateOptions } from './data/types.js';
 export { validateCall, buildUrl, renderCurl, type CallIssue } from './calls.js';
+export { HTTP_METHODS } from './specs/types.js';

@@ -1,0 +1,26 @@
+/** `smolmap mcp`: the stdio MCP server (issue 8). Claude Desktop and other clients spawn it. */
+import { serveStdio } from '../mcp/index.js';
+import { SmolmapError } from '../engine/index.js';
+import { defineCommand, type Command } from './command.js';
+
+const mcp = defineCommand<never>({
+  name: 'mcp',
+  summary: 'serve the MCP tools and resources on stdin/stdout (for Claude Desktop and other MCP clients)',
+  args: '',
+  options: {},
+  optionHelp: {},
+  async run(ctx, positionals) {
+    if (positionals.length > 0)
+      throw new SmolmapError('usage_bad_arguments', '`smolmap mcp` takes no arguments');
+    if (ctx.json)
+      throw new SmolmapError('usage_bad_option', '`smolmap mcp` speaks JSON-RPC on stdout; drop --json');
+    const engine = await ctx.engine();
+    await serveStdio({ engine });
+    await engine.close();
+    // stdout belonged to the protocol: exit here so the CLI prints nothing after the last message.
+    process.exit(0);
+  },
+  human: () => '',
+});
+
+export const mcpCommands: Command[] = [mcp];

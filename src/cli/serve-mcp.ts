@@ -1,0 +1,50 @@
+/** The MCP Streamable HTTP surface of `smolmap serve` (issue 8). */
+import { SmolmapError } from '../engine/index.js';
+import { DEFAULT_MCP_HOST, startMcpHttp } from '../mcp/index.js';
+import type { ServeSurfaceFactory } from './serve.js';
+
+function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new SmolmapError(
+      'usage_bad_option',
+      `--mcp-port "${value}" is not a port number (0-65535; 0 picks a free one)`,
+    );
+  return Number(value);
+}
+
+const list = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+export const mcpHttpSurface: ServeSurfaceFactory = {
+  name: 'mcp',
+  options: {
+    'mcp-port': { type: 'string' },
+    'mcp-host': { type: 'string' },
+    'mcp-allow-origin': { type: 'string', multiple: true },
+    'mcp-allow-host': { type: 'string', multiple: true },
+  },
+  optionHelp: {
+    'mcp-port P': 'serve MCP over Streamable HTTP on this port (endpoint /mcp)',
+    'mcp-host H': `address to bind (default ${DEFAULT_MCP_HOST}; others need $SMOLMAP_MCP_TOKEN)`,
+    'mcp-allow-origin O': 'browser Origin allowed besides loopback ones (repeatable)',
+    'mcp-allow-host H': 'Host header allowed besides the bound address, e.g. behind a proxy (repeatable)',
+  },
+  async start(engine, values) {
+    const p = values['mcp-port'];
+    if (typeof p !== 'string') {
+      if (values['mcp-host'] !== undefined)
+        throw new SmolmapError('usage_bad_option', '--mcp-host needs --mcp-port');
+      return null;
+    }
+    const host = typeof values['mcp-host'] === 'string' ? values['mcp-host'] : DEFAULT_MCP_HOST;
+    const server = await startMcpHttp({
+      engine,
+      port: port(p),
+      host,
+      allowedOrigins: list(values['mcp-allow-origin']),
+      allowedHosts: list(values['mcp-allow-host']),
+    });
+    const auth = process.env['SMOLMAP_MCP_TOKEN'] ? 'bearer token required' : 'no token (loopback only)';
+    return { name: 'mcp', description: `${server.url} (${auth})`, stop: () => server.close() };
+  },
+};

@@ -1,0 +1,89 @@
+/**
+ * `smolmap serve`: the long-running process. Each surface (MCP over HTTP here; chat bots and the job runner
+ * plug in the same way) is a ServeSurfaceFactory that looks at its own options and starts, or stays off.
+ * The process runs until SIGINT/SIGTERM, then stops every surface.
+ */
+import { SmolmapError, type Engine } from '../engine/index.js';
+import {
+  defineCommand,
+  type Command,
+  type CommandContext,
+  type OptionSpec,
+  type OptionValues,
+} from './command.js';
+import { mcpHttpSurface } from './serve-mcp.js';
+
+export interface ServeSurface {
+  name: string;
+  /** One line for the startup banner, e.g. where it listens. */
+  description: string;
+  stop(): Promise<void>;
+}
+
+export interface ServeSurfaceFactory {
+  name: string;
+  options: OptionSpec;
+  optionHelp: Record<string, string>;
+  /** Starts the surface, or returns null when its options do not ask for it. */
+  start(engine: Engine, values: OptionValues, ctx: CommandContext): Promise<ServeSurface | null>;
+}
+
+/** Surfaces `serve` knows, in start order. Add a factory here to plug one in. */
+export const serveSurfaces: ServeSurfaceFactory[] = [mcpHttpSurface];
+
+interface ServeResult {
+  surfaces: string[];
+  signal: string;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (signal: string) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve(signal);
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+async function stopAll(started: ServeSurface[]): Promise<void> {
+  for (const s of [...started].reverse()) await s.stop();
+}
+
+const serve = defineCommand<ServeResult>({
+  name: 'serve',
+  summary: 'run the configured surfaces (MCP over HTTP, ...) until stopped with Ctrl-C',
+  args: '',
+  options: Object.assign({}, ...serveSurfaces.map((f) => f.options)) as OptionSpec,
+  optionHelp: Object.assign({}, ...serveSurfaces.map((f) => f.optionHelp)) as Record<string, string>,
+  async run(ctx, positionals, values) {
+    if (positionals.length > 0)
+      throw new SmolmapError('usage_bad_arguments', '`smolmap serve` takes no arguments, only options');
+    const engine = await ctx.engine();
+    const started: ServeSurface[] = [];
+    try {
+      for (const factory of serveSurfaces) {
+        const surface = await factory.start(engine, values, ctx);
+        if (surface) started.push(surface);
+      }
+    } catch (e) {
+      await stopAll(started);
+      throw e;
+    }
+    if (started.length === 0)
+      throw new SmolmapError(
+        'usage_nothing_to_serve',
+        'no surface configured; give --mcp-port PORT (see `smolmap serve --help`)',
+      );
+    for (const s of started) ctx.progress(`${s.name}: ${s.description}\n`);
+    ctx.progress('serving; press Ctrl-C to stop\n');
+    const signal = await waitForSignal();
+    await stopAll(started);
+    return { surfaces: started.map((s) => s.name), signal };
+  },
+  human: (r) => `stopped ${r.surfaces.join(', ')} (${r.signal})`,
+});
+
+export const serveCommands: Command[] = [serve];

@@ -1,0 +1,209 @@
+/**
+ * Sending an ApiCall for `execute_call`, under the operator's rules from mcp.json: the URL is rebuilt from the
+ * spec (the client's `url` is ignored) and must fall under an allowlisted base URL; credentials come only from
+ * the server-side config, and credential headers the client sent are dropped; redirects are not followed
+ * (a 3xx could leave the allowlist); the response is cut at a byte cap and the call at a time cap.
+ */
+import {
+  SmolmapError,
+  buildUrl,
+  renderCurl,
+  validateCall,
+  type ApiCall,
+  type Catalog,
+} from '../engine/index.js';
+import type { McpConfig, SpecAccessConfig } from './config.js';
+
+export interface PreparedCall {
+  method: string;
+  /** The URL with configured credentials; never shown to the client. */
+  url: string;
+  /** The URL as shown: configured query credentials redacted. */
+  shownUrl: string;
+  headers: Record<string, string>;
+  /** Header names whose values came from the config (redacted in what is shown). */
+  secretHeaders: string[];
+  body: string | null;
+  contentType: string | null;
+  curl: string;
+}
+
+export interface CallResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  bytes: number;
+  truncated: boolean;
+  durationMs: number;
+}
+
+const REDACTED = '***';
+/** Headers a client may not set: credentials, and those the HTTP stack owns. */
+const DROPPED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+]);
+const SHOWN_RESPONSE_HEADERS = ['content-type', 'content-length', 'location', 'retry-after'];
+
+/** True when `url` is under `base`: same origin, and the path continues at a segment boundary. */
+export function underBase(url: URL, base: string): boolean {
+  const b = new URL(base);
+  if (url.origin !== b.origin) return false;
+  const prefix = b.pathname.replace(/\/+$/, '');
+  return url.pathname === prefix || url.pathname.startsWith(`${prefix}/`) || prefix === '';
+}
+
+function credentialHeaderNames(catalog: Catalog, access: SpecAccessConfig): Set<string> {
+  const names = new Set(DROPPED_HEADERS);
+  for (const s of Object.values(catalog.securitySchemes))
+    if (s.type === 'apiKey' && s.in === 'header' && s.name) names.add(s.name.toLowerCase());
+  for (const k of Object.keys(access.headers)) names.add(k.toLowerCase());
+  return names;
+}
+
+function encodeBody(call: ApiCall, contentType: string): string {
+  if (contentType === 'application/x-www-form-urlencoded' && call.body && typeof call.body === 'object')
+    return new URLSearchParams(
+      Object.entries(call.body).map(([k, v]): [string, string] => [
+        k,
+        typeof v === 'string' ? v : JSON.stringify(v),
+      ]),
+    ).toString();
+  return typeof call.body === 'string' && !contentType.includes('json')
+    ? call.body
+    : JSON.stringify(call.body);
+}
+
+/** Validates the call against its spec and applies the allowlist and credentials. */
+export function prepareCall(
+  specName: string,
+  call: ApiCall,
+  catalog: Catalog,
+  config: McpConfig['executeCall'],
+): PreparedCall {
+  const issues = validateCall(call, catalog);
+  if (issues.length > 0)
+    throw new SmolmapError(
+      'call_invalid',
+      `the call does not conform to spec "${specName}": ${issues.map((i) => i.message).join('; ')}; fix it (describe_spec shows the operations) and retry`,
+      { details: { issues } },
+    );
+  const access = config.specs[specName] ?? { headers: {}, query: {} };
+  const base = access.baseUrl ?? catalog.servers[0];
+  if (!base)
+    throw new SmolmapError(
+      'call_no_server',
+      `spec "${specName}" names no server; set executeCall.specs["${specName}"].baseUrl in mcp.json`,
+    );
+  const url = new URL(buildUrl(call, { ...catalog, servers: [base] }));
+  if (!config.allowedBaseUrls.some((b) => underBase(url, b)))
+    throw new SmolmapError(
+      'call_not_allowed',
+      `${url.origin}${url.pathname} is not under an allowed base URL; the server operator can add it to executeCall.allowedBaseUrls in mcp.json`,
+    );
+  const shown = new URL(url);
+  for (const [k, v] of Object.entries(access.query)) {
+    url.searchParams.set(k, v);
+    shown.searchParams.set(k, REDACTED);
+  }
+  const dropped = credentialHeaderNames(catalog, access);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(call.headers)) if (!dropped.has(k.toLowerCase())) headers[k] = v;
+  // renderCurl writes Content-Type itself, so the shown headers leave it out.
+  const shownHeaders = { ...headers };
+  const hasBody = call.body !== null && call.body !== undefined;
+  const contentType = hasBody ? (catalogContentType(catalog, call) ?? 'application/json') : null;
+  if (contentType) headers['Content-Type'] = contentType;
+  for (const [k, v] of Object.entries(access.headers)) {
+    headers[k] = v;
+    shownHeaders[k] = REDACTED;
+  }
+  const curl = renderCurl({ ...call, headers: shownHeaders, url: shown.href });
+  return {
+    method: call.method,
+    url: url.href,
+    shownUrl: shown.href,
+    headers,
+    secretHeaders: Object.keys(access.headers),
+    body: hasBody && contentType ? encodeBody(call, contentType) : null,
+    contentType,
+    curl,
+  };
+}
+
+function catalogContentType(catalog: Catalog, call: ApiCall): string | undefined {
+  const op = catalog.operations.find((o) => o.method === call.method && o.path === call.path);
+  const type = op?.requestBody?.contentType;
+  // Multipart needs a boundary the fetch stack writes; we send JSON-compatible bodies only.
+  return type && !type.startsWith('multipart/') ? type : undefined;
+}
+
+/** Reads at most `max` bytes of the body, then stops the download. */
+async function readCapped(res: Response, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  if (!res.body) return { bytes: Buffer.alloc(0), truncated: false };
+  const reader = res.body.getReader();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { bytes: Buffer.concat(chunks), truncated: false };
+    chunks.push(Buffer.from(value));
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return { bytes: Buffer.concat(chunks).subarray(0, max), truncated: true };
+    }
+  }
+}
+
+/** Sends the prepared call with the configured time and size caps. */
+export async function sendCall(
+  prepared: PreparedCall,
+  config: McpConfig['executeCall'],
+  signal: AbortSignal,
+): Promise<CallResponse> {
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(config.timeoutMs);
+  try {
+    const res = await fetch(prepared.url, {
+      method: prepared.method,
+      headers: prepared.headers,
+      body: prepared.body,
+      redirect: 'manual',
+      signal: AbortSignal.any([signal, timeout]),
+    });
+    const { bytes, truncated } = await readCapped(res, config.maxResponseBytes);
+    const headers: Record<string, string> = {};
+    for (const name of SHOWN_RESPONSE_HEADERS) {
+      const v = res.headers.get(name);
+      if (v !== null) headers[name] = v;
+    }
+    return {
+      status: res.status,
+      headers,
+      body: bytes.toString('utf8'),
+      bytes: bytes.length,
+      truncated,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } catch (e) {
+    if (timeout.aborted)
+      throw new SmolmapError(
+        'call_timeout',
+        `${prepared.method} ${prepared.shownUrl} took longer than ${config.timeoutMs} ms; the operator can raise executeCall.timeoutMs`,
+        { cause: e },
+      );
+    if (signal.aborted)
+      throw new SmolmapError('call_cancelled', 'the call was cancelled by the client', { cause: e });
+    throw new SmolmapError(
+      'call_failed',
+      `${prepared.method} ${prepared.shownUrl} failed: ${(e as Error).message}; check the server is reachable`,
+      { cause: e },
+    );
+  }
+}

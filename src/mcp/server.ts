@@ -1,0 +1,62 @@
+/**
+ * One MCP server instance over the engine facade: the tool table, the resources, and list-changed
+ * notifications. stdio serves one instance; Streamable HTTP creates one per session (see http.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Engine } from '../engine/index.js';
+import type { ChangeHub } from './changes.js';
+import type { McpConfig } from './config.js';
+import { registerSpecResources } from './resources.js';
+import { registerRunResources } from './resources-runs.js';
+import { installTools, type AnyTool, type ToolContext } from './tool.js';
+import { allTools } from './tools/index.js';
+
+export interface SmolmapMcpOptions {
+  engine: Engine;
+  config: McpConfig;
+  hub: ChangeHub;
+  /** Defaults to every tool the facade supports (tools/index.ts). */
+  tools?: AnyTool[];
+}
+
+export interface SmolmapMcpServer {
+  readonly mcp: McpServer;
+  /** Closes the server and stops listening for store changes. */
+  close(): Promise<void>;
+}
+
+const INSTRUCTIONS = [
+  'smolmap turns a task in plain words into a precise call of an HTTP API described by an OpenAPI spec.',
+  'Find the spec with list_specs (or add one with add_spec), inspect it with describe_spec,',
+  'then ask map_task for the call when a trained model exists.',
+].join(' ');
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpServer {
+  const { engine, config, hub } = options;
+  const mcp = new McpServer(
+    { name: 'smolmap', title: 'smolmap', version: version() },
+    { instructions: INSTRUCTIONS, capabilities: { logging: {} } },
+  );
+  const ctx: ToolContext = { engine, config, changed: (kind) => hub.emit(kind) };
+  installTools(mcp.server, options.tools ?? allTools(config), ctx);
+  registerSpecResources(mcp, engine);
+  registerRunResources(mcp, engine);
+  const unsubscribe = hub.on(() => {
+    if (mcp.isConnected()) mcp.sendResourceListChanged();
+  });
+  return {
+    mcp,
+    async close() {
+      unsubscribe();
+      await mcp.close();
+    },
+  };
+}

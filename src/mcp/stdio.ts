@@ -1,0 +1,36 @@
+/** The stdio transport (`smolmap mcp`): one client, JSON-RPC lines on stdin/stdout, logs on stderr. */
+import type { Readable, Writable } from 'node:stream';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Engine } from '../engine/index.js';
+import { createChangeHub } from './changes.js';
+import { loadMcpConfig, type McpConfig } from './config.js';
+import { createSmolmapMcpServer } from './server.js';
+
+export interface StdioOptions {
+  engine: Engine;
+  /** Default: read from the data directory (config.ts). */
+  config?: McpConfig;
+  stdin?: Readable;
+  stdout?: Writable;
+  /** How often the store is polled for changes made elsewhere (ms). */
+  pollMs?: number;
+}
+
+/** Serves one client until its end of stdin closes; then closes the server. */
+export async function serveStdio(options: StdioOptions): Promise<void> {
+  const { engine } = options;
+  const stdin = options.stdin ?? process.stdin;
+  const config = options.config ?? (await loadMcpConfig(engine.dataDir));
+  const hub = createChangeHub(engine, options.pollMs ?? 2000);
+  const server = createSmolmapMcpServer({ engine, config, hub });
+  // The SDK's stdio transport does not watch for the end of input; the client closing stdin ends the session.
+  const ended = new Promise<void>((resolve) => {
+    stdin.once('end', resolve);
+    stdin.once('close', resolve);
+  });
+  await server.mcp.connect(new StdioServerTransport(stdin, options.stdout ?? process.stdout));
+  engine.logger.info('mcp: serving on stdio');
+  await ended;
+  hub.close();
+  await server.close();
+}
