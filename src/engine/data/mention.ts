@@ -25,8 +25,14 @@ function dropNameWord(label: string): string | null {
 
 function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean): Phrase[] {
   const w = label;
+  // "Maximum number of URLs to analyze" → "up to 10 URLs".
+  const unit = /number of (?:the )?([A-Za-z]+(?: [a-z]+)?)/.exec(f.description ?? '')?.[1]?.replace(/ (to|per|that|in|of)$/, '');
   const out: Phrase[] = [T(w, ' ', s), T(w, ' ', s), T(w, ': ', s), T('with ', w, ' ', s), T(w, ' set to ', s), T('where ', w, ' is ', s)];
-  if (/\b(limit|max|maximum)\b/.test(w)) out.push(T('at most ', s), T('max ', s), T('no more than ', s), T('up to ', s), T('limit ', s));
+  // Bare "at most 5" only for a plain limit; "max age"/"time limit" need their own words.
+  const timeish = /\b(time|timeout|age|delay|wait|depth)\b/.test(w);
+  if (w === 'limit') out.push(T('at most ', s), T('max ', s), T('no more than ', s), T('up to ', s), T('limit ', s));
+  if (unit && !timeish && /\b(limit|max|maximum|count|size|urls?)\b/.test(w))
+    out.push(T('up to ', s, ' ', unit), T('at most ', s, ' ', unit), T('no more than ', s, ' ', unit), T(s, ' ', unit, ' max'), T('only the first ', s, ' ', unit), T(s, ' ', unit));
   if (/\bpage\b/.test(w)) out.push(T('page ', s), T('on page ', s));
   if (/\btarget\b/.test(w)) out.push(T('into ', s), T('to ', s), T('into ', s));
   if (/\bsource\b/.test(w)) out.push(T('from ', s), T('from ', s));
@@ -42,8 +48,31 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   return out;
 }
 
+const DESC_VERBS = /^(ignore|skip|exclude|allow|allows|enable|use|return|show|include|only|emulate|follow|remove|block|wait|parse|store)\b/i;
+
+/** Clauses read off the description: "Include active alerts in results" → "exclude active alerts" for false. */
+function boolFromDescription(description: string, v: boolean): Phrase[] {
+  const first = (description.split(/(?<=\.)\s|\n/)[0] ?? '').replace(/\.$/, '').trim();
+  const include = /^include (.+?) in (?:the )?(?:results|response|groups)/i.exec(first);
+  if (include) {
+    const x = (include[1] as string).toLowerCase();
+    return v ? [T('include ', x), T('including ', x)] : [T('exclude ', x), T('without ', x), T('leave out ', x), T('not the ', x)];
+  }
+  const want = /^set to true if you want to (.+)$/i.exec(first);
+  if (want) return v ? [T(want[1] as string)] : [T("don't ", want[1] as string)];
+  if (!DESC_VERBS.test(first) || first.split(/\s+/).length > 12 || /[`(]/.test(first)) return [];
+  const clause = first.replace(/^allows/i, 'allow').replace(/ known to be /, ' ').replace(/^./, (c) => c.toLowerCase());
+  return v ? [T(clause)] : [T("don't ", clause), T('do not ', clause)];
+}
+
 /** Boolean clauses. Names like `has_dog`, `includeX`, `ignoreX`, `onlyX` read as verbs; others as adjectives. */
-function boolTemplates(label: string, v: boolean): Phrase[] {
+function boolTemplates(label: string, v: boolean, description = ''): Phrase[] {
+  const fromDesc = boolFromDescription(description, v);
+  const generic = boolNameTemplates(label, v);
+  return fromDesc.length > 0 ? [...fromDesc, ...fromDesc, ...generic] : generic;
+}
+
+function boolNameTemplates(label: string, v: boolean): Phrase[] {
   const w = identWords(label.replace(/ /g, '_'));
   const head = w[0] ?? label;
   const rest = w.slice(1).join(' ');
@@ -65,8 +94,9 @@ function boolTemplates(label: string, v: boolean): Phrase[] {
 export function scalarMention(key: string, f: FieldInfo, sampled: Sampled, rng: Rng, primary = false): Mention {
   const label = humanize(f.name);
   if (typeof sampled.value === 'boolean') {
-    return { key, clause: rng.pick(boolTemplates(label, sampled.value)), bare: sampled.surface, primary: false };
+    return { key, clause: rng.pick(boolTemplates(label, sampled.value, f.description ?? f.schema.description)), bare: sampled.surface, primary: false };
   }
+  if (sampled.phrase) return { key, clause: lit(sampled.phrase), bare: sampled.surface, primary };
   const isDate = f.schema.format === 'date' || f.schema.format === 'date-time';
   return { key, clause: rng.pick(scalarTemplates(label, f, sampled.surface, isDate)), bare: sampled.surface, primary };
 }

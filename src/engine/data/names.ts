@@ -109,3 +109,22 @@ export function enumWordForms(
   for (const [v, alts] of forms) forms.set(v, alts.filter((a) => owners.get(a.toLowerCase()) === 1));
   return forms;
 }
+
+/**
+ * Short descriptions the spec gives for enum values ("* `more` - for a more formal language"), usable as the
+ * clause itself: "… for a more formal language" → `formality: "more"`.
+ */
+export function enumPhrases(values: readonly string[], description: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const esc = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const m = new RegExp(`\`${esc}\`(?:\\s*\\(default\\))?\\s*[-–:]\\s*([a-z][^\\n\`]*)`).exec(description);
+    if (!m) continue;
+    const phrase = (m[1] as string).split(/,\s*otherwise|;|\.\s/)[0]!.trim().replace(/[.,]$/, '');
+    if (phrase.split(/\s+/).length <= 10 && !/[[\]()]/.test(phrase)) out.set(v, phrase);
+  }
+  const seen = new Map<string, number>();
+  for (const p of out.values()) seen.set(p, (seen.get(p) ?? 0) + 1);
+  for (const [v, p] of out) if ((seen.get(p) ?? 0) > 1) out.delete(v);
+  return out;
+}

@@ -1,7 +1,7 @@
 import type { Faker } from '@faker-js/faker';
 import type { JsonSchema } from '../specs/types.js';
 import type { Rng } from './rng.js';
-import { enumWordForms, type CodeNames } from './names.js';
+import { enumPhrases, enumWordForms, type CodeNames } from './names.js';
 import { humanize, identWords, lit, singular, val, type Phrase } from './words.js';
 
 /** What the value sampler knows about the field it fills. */
@@ -25,6 +25,8 @@ export interface Sampled {
   surface: Phrase;
   /** Free text (sentences, prompts): always quoted in tasks so its boundaries are clear. */
   freeText?: boolean;
+  /** A phrase that states an enum value without naming it ("for a more formal language"). */
+  phrase?: string;
 }
 
 export const schemaType = (s: JsonSchema): string | undefined =>
@@ -147,7 +149,8 @@ function enumValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   if (typeof v !== 'string') return { value: v, surface: val(String(v)) };
   const forms = enumWordForms(values.map(String), f.name, f.description ?? '', ctx.codeNames).get(v) ?? [];
   const surface = forms.length > 0 && ctx.rng.chance(0.6) ? ctx.rng.pick(forms) : v;
-  return { value: v, surface: val(surface) };
+  const phrase = enumPhrases(values.map(String), f.description ?? '').get(v);
+  return phrase && ctx.rng.chance(0.4) ? { value: v, surface: val(surface), phrase } : { value: v, surface: val(surface) };
 }
 
 const LABEL_KEYS = ['severity', 'team', 'service', 'env', 'region', 'job', 'cluster', 'instance', 'owner', 'component'];
