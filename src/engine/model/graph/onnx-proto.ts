@@ -94,6 +94,7 @@ const root = protobuf.Root.fromJSON(descriptor);
 
 /** The ModelProto message type (encode/decode). */
 export const ModelProto = root.lookupType('onnx.ModelProto');
+export const TensorProto = root.lookupType('onnx.TensorProto');
 
 // Plain-object shapes of the messages above, for typed construction before encoding.
 export interface TensorProtoObj {

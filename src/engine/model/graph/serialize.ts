@@ -10,6 +10,7 @@ import type { DType, Graph, TensorData, Value } from './builder.js';
 import {
   DATA_LOCATION_EXTERNAL,
   ModelProto,
+  TensorProto,
   OnnxAttrType,
   OnnxDataType,
   type AttributeProtoObj,
@@ -76,6 +77,44 @@ function defaultThreshold(g: Graph): number {
   return total > 1.5 * 2 ** 30 ? 2 ** 20 : Infinity;
 }
 
+/**
+ * Big inline tensors are written after the encoded model as extra `graph { initializer { … } }` fields, which
+ * protobuf parsers merge into the one graph (repeated fields concatenate). protobufjs 8 encodes nested bytes
+ * by growing one buffer and shifting it for each length prefix, ~100 MB/s; this path is a plain memcpy.
+ */
+const APPEND_MIN = 1 << 16;
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 127) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/** Chunks of `ModelProto{ graph(7){ initializer(5){ <t fields> raw_data(9): raw } } }`. */
+function appendedInitializer(t: TensorProtoObj, raw: Uint8Array): Uint8Array[] {
+  const head = TensorProto.encode(t).finish();
+  const rawPrefix = [(9 << 3) | 2, ...varint(raw.byteLength)];
+  const tensorLen = head.byteLength + rawPrefix.length + raw.byteLength;
+  const initPrefix = [(5 << 3) | 2, ...varint(tensorLen)];
+  const graphPrefix = [(7 << 3) | 2, ...varint(initPrefix.length + tensorLen)];
+  return [Uint8Array.from([...graphPrefix, ...initPrefix]), head, Uint8Array.from(rawPrefix), raw];
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = Buffer.allocUnsafe(parts.reduce((s, p) => s + p.byteLength, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.byteLength;
+  }
+  return out;
+}
+
 /** Serialises the graph. Values are named by their `name` or `#<id>`. */
 export function serialize(g: Graph, opts: SerializeOptions = {}): SerializedModel {
   const nameOf = (v: Value): string => v.name ?? `#${v.id}`;
@@ -84,10 +123,17 @@ export function serialize(g: Graph, opts: SerializeOptions = {}): SerializedMode
   const external: ExternalChunk[] = [];
   let fileOffset = 0;
 
-  const initializer: TensorProtoObj[] = g.consts.map((c) => {
+  const appended: Uint8Array[] = [];
+  const initializer: TensorProtoObj[] = [];
+  for (const c of g.consts) {
     const raw = bytesOf(c.data!);
     const t: TensorProtoObj = { name: nameOf(c), dims: c.shape as number[], dataType: OnnxDataType[c.dtype] };
-    if (raw.byteLength < threshold) return { ...t, rawData: raw };
+    if (raw.byteLength >= threshold) initializer.push(externalTensor(t, raw));
+    else if (raw.byteLength < APPEND_MIN) initializer.push({ ...t, rawData: raw });
+    else appended.push(...appendedInitializer(t, raw));
+  }
+
+  function externalTensor(t: TensorProtoObj, raw: Uint8Array): TensorProtoObj {
     const location = file === 'memory' ? `ext_${external.length}.bin` : file;
     // 64 KiB alignment lets ORT memory-map each tensor from the file (onnx_ir does the same).
     const offset = file === 'memory' ? 0 : Math.ceil(fileOffset / 65536) * 65536;
@@ -102,7 +148,7 @@ export function serialize(g: Graph, opts: SerializeOptions = {}): SerializedMode
       dataLocation: DATA_LOCATION_EXTERNAL,
       externalData: [entry('location', location), entry('offset', offset), entry('length', raw.byteLength)],
     };
-  });
+  }
 
   let usesMs = false;
   const node: NodeProtoObj[] = g.nodes.map((n, i) => {
@@ -134,7 +180,7 @@ export function serialize(g: Graph, opts: SerializeOptions = {}): SerializedMode
       output: g.outputs.map((o) => valueInfo(o.name, o.value)),
     },
   };
-  const bytes = ModelProto.encode(model).finish();
+  const bytes = concat([ModelProto.encode(model).finish(), ...appended]);
   if (bytes.byteLength >= 2 ** 31) {
     throw new SmolmapError(
       'graph_too_large',

@@ -65,6 +65,31 @@ describe('serialize', () => {
     await Promise.all([s1.release(), s2.release(), s3.release()]);
   });
 
+  it('writes big inline tensors as merged graph fragments that decode and run', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [1, 256]);
+    const w = Float32Array.from({ length: 256 * 128 }, (_, i) => (i % 7) - 3); // 128 KiB: the appended path
+    g.output('y', g.matmul(x, g.initializer('w', { shape: [256, 128], data: w })));
+    const { model } = serialize(g);
+    const m = ModelProto.toObject(ModelProto.decode(model), { longs: Number }) as {
+      graph: { initializer: { name: string; dims: number[]; rawData: Uint8Array }[]; node: object[] };
+    };
+    expect(m.graph.node).toHaveLength(1);
+    const init = m.graph.initializer.find((t) => t.name === 'w')!;
+    expect(init.dims).toEqual([256, 128]);
+    expect(Buffer.compare(Buffer.from(init.rawData), Buffer.from(w.buffer))).toBe(0);
+    const s = await createSession(model, { threads: 1 });
+    const ones = f32(new Float32Array(256).fill(1), [1, 256]);
+    const y = (await run(s, { x: ones })).y!.data;
+    const want = Array.from({ length: 128 }, (_, j) => {
+      let acc = 0;
+      for (let i = 0; i < 256; i++) acc += w[i * 128 + j]!;
+      return acc;
+    });
+    expect([...y]).toEqual(want);
+    await s.release();
+  });
+
   it('adds the com.microsoft opset only when a contrib op is used', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [1, 2, 3, 4]);
