@@ -37,14 +37,18 @@ export function expectedShapes(c: LlamaConfig): Map<string, number[]> {
   return m;
 }
 
-/** Checks that every tensor the config implies is present with the right shape. */
-export function validateWeights(config: LlamaConfig, weights: WeightMap, source: string): void {
+/** Checks that every tensor the config implies is present with the right shape (extra tensors are ignored). */
+export function validateShapes(
+  config: LlamaConfig,
+  shapes: ReadonlyMap<string, readonly number[]>,
+  source: string,
+) {
   for (const [name, shape] of expectedShapes(config)) {
-    const t = weights.get(name);
-    const problem = !t
+    const got = shapes.get(name);
+    const problem = !got
       ? 'is missing'
-      : t.shape.join(',') !== shape.join(',')
-        ? `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`
+      : got.join(',') !== shape.join(',')
+        ? `has shape [${got.join(', ')}], expected [${shape.join(', ')}]`
         : undefined;
     if (problem) {
       throw new SmolmapError(
@@ -54,6 +58,10 @@ export function validateWeights(config: LlamaConfig, weights: WeightMap, source:
       );
     }
   }
+}
+
+export function validateWeights(config: LlamaConfig, weights: WeightMap, source: string): void {
+  validateShapes(config, new Map([...weights].map(([n, t]) => [n, t.shape])), source);
 }
 
 /** Ties embeddings when the checkpoint has no lm_head, and drops a redundant lm_head when the config ties. */
@@ -124,6 +132,12 @@ export async function resolveModelSource(source: string): Promise<{ kind: 'gguf'
       },
     );
   });
+  if (st.isFile() && source.endsWith('.safetensors')) {
+    throw new SmolmapError(
+      'model_file_not_found',
+      `${source} is a bare safetensors file; pass the folder that holds it with config.json and tokenizer.json.`,
+    );
+  }
   if (st.isFile()) return { kind: 'gguf', path: source };
   const files = await readdir(source);
   if (files.includes('config.json')) return { kind: 'hf', path: source };
