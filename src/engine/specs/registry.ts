@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
-import { sha256, type SpecRecord, type SpecVersionRecord } from '../store.js';
+import { sha256, type SpecRecord, type SpecVersionRecord, type StoreData } from '../store.js';
 import { diffCatalogs, type SpecDiff } from './diff.js';
 import { ingestSpecText, loadSpecSource } from './ingest.js';
 import type { Catalog, Operation } from './types.js';
@@ -105,7 +105,9 @@ export async function addSpec(
   checkName(name);
   const contentHash = sha256(bytes);
   const { store } = engine;
-  return store.update(async (data) => {
+  // The version folder written by this call, removed again if the index write fails afterwards.
+  let written: string | null = null;
+  const change = async (data: StoreData): Promise<AddSpecResult> => {
     const now = new Date().toISOString();
     let record = data.specs.find((r) => r.name === name && sameTenant(r, options.tenant));
     const latest = record?.versions.at(-1);
@@ -121,35 +123,39 @@ export async function addSpec(
       contentHash,
     });
     if (latest && latest.contentHash === contentHash) return result(latest, false);
-    const version = (latest?.version ?? 0) + 1;
+    // Numbers are never reused while the spec exists: datasets and adapters refer to name + version.
+    const version = (record?.lastVersion ?? 0) + 1;
     const dir = `${specDir(name, options.tenant)}/${version}`;
     const ext = text.trimStart().startsWith('{') ? 'json' : 'yaml';
-    try {
-      const entry: SpecVersionRecord = {
-        version,
-        contentHash,
-        title: catalog.title,
-        apiVersion: catalog.apiVersion,
-        sourceFormat: catalog.sourceFormat,
-        operations: catalog.operations.length,
-        source: /^[a-z]+:\/\//i.test(source) ? source : path.resolve(source),
-        document: await store.writeFile(`${dir}/document.${ext}`, bytes),
-        catalog: await store.writeFile(`${dir}/catalog.json`, JSON.stringify(catalog)),
-        addedAt: now,
-      };
-      if (!record) {
-        record = { name, versions: [], createdAt: now, updatedAt: now };
-        if (options.tenant !== undefined) record.tenant = options.tenant;
-        data.specs.push(record);
-      }
-      record.versions.push(entry);
-      record.updatedAt = now;
-      return result(entry, true);
-    } catch (e) {
-      await store.remove(dir);
-      throw e;
+    written = dir;
+    const entry: SpecVersionRecord = {
+      version,
+      contentHash,
+      title: catalog.title,
+      apiVersion: catalog.apiVersion,
+      sourceFormat: catalog.sourceFormat,
+      operations: catalog.operations.length,
+      source: /^[a-z]+:\/\//i.test(source) ? source : path.resolve(source),
+      document: await store.writeFile(`${dir}/document.${ext}`, bytes),
+      catalog: await store.writeFile(`${dir}/catalog.json`, JSON.stringify(catalog)),
+      addedAt: now,
+    };
+    if (!record) {
+      record = { name, versions: [], lastVersion: 0, createdAt: now, updatedAt: now };
+      if (options.tenant !== undefined) record.tenant = options.tenant;
+      data.specs.push(record);
     }
-  });
+    record.versions.push(entry);
+    record.lastVersion = version;
+    record.updatedAt = now;
+    return result(entry, true);
+  };
+  try {
+    return await store.update(change);
+  } catch (e) {
+    if (written !== null) await store.remove(written);
+    throw e;
+  }
 }
 
 export async function listSpecs(engine: Engine, options: TenantOption = {}): Promise<SpecSummary[]> {

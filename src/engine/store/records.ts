@@ -50,6 +50,8 @@ export interface SpecRecord extends Tenanted {
   name: string;
   /** Oldest first. */
   versions: SpecVersionRecord[];
+  /** Highest version number ever given (removed versions included), so numbers are not reused. */
+  lastVersion: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -160,7 +160,11 @@ describe('spec registry', () => {
     // numbering continues after a removal; it never reuses a number
     await writeFile(file, JSON.stringify({ ...v2, info: { ...info, version: '3' } }));
     expect((await addSpec(engine, file, { name: 'shop' })).version).toBe(3);
-    expect(await removeSpec(engine, 'shop')).toEqual({ name: 'shop', removed: [2, 3], remaining: [] });
+    // removing the latest version does not free its number either
+    expect(await removeSpec(engine, 'shop', { version: 3 })).toMatchObject({ removed: [3], remaining: [2] });
+    await writeFile(file, JSON.stringify({ ...v2, info: { ...info, version: '4' } }));
+    expect((await addSpec(engine, file, { name: 'shop' })).version).toBe(4);
+    expect(await removeSpec(engine, 'shop')).toEqual({ name: 'shop', removed: [2, 4], remaining: [] });
     expect(await listSpecs(engine)).toEqual([]);
     await expect(removeSpec(engine, 'shop')).rejects.toMatchObject({ code: 'spec_unknown' });
   });
