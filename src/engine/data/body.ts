@@ -143,7 +143,27 @@ class BodySampler {
       const v = this.value(key ? `${key}.${name}` : name, name, props[name] as JsonSchema, depth + 1, primary, parent);
       if (v !== undefined) out[name] = v;
     }
+    this.fuse(key ? `${key}.` : '', out);
     return out;
+  }
+
+  /** People say some fields together: "49.99 EUR", "expires 12/2027". */
+  private fuse(prefix: string, out: Record<string, unknown>): void {
+    const rng = this.ctx.rng;
+    const find = (re: RegExp): Mention | undefined => {
+      const name = Object.keys(out).find((k) => re.test(k));
+      return name === undefined ? undefined : this.mentions.find((m) => m.key === prefix + name);
+    };
+    const pairs: [Mention | undefined, Mention | undefined, (a: Phrase, b: Phrase) => Phrase][] = [
+      [find(/^(amount|price|total)$/), find(/^currency$/), (a, b) => [...lit(rng.pick(['', 'amount ', 'for '])), ...a, ...lit(' '), ...b]],
+      [find(/^exp(iry|iration)?_?month$/i), find(/^exp(iry|iration)?_?year$/i), (a, b) => [...lit(rng.pick(['expires ', 'expiring ', 'exp ', 'valid until '])), ...a, ...lit('/'), ...b]],
+    ];
+    for (const [a, b, join] of pairs) {
+      if (!a || !b || !rng.chance(0.6)) continue;
+      const fused: Mention = { key: a.key, clause: join(a.bare, b.bare), bare: join(a.bare, b.bare), primary: false };
+      this.mentions.splice(this.mentions.indexOf(a), 1, fused);
+      this.mentions.splice(this.mentions.indexOf(b), 1);
+    }
   }
 
   value(key: string, name: string, s0: JsonSchema, depth: number, primary: boolean, parent?: string): unknown {

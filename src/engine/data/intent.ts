@@ -148,12 +148,24 @@ function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
   return { id: `update:${v}`, command: T(v, ' ', obj), question: T('can you ', v, ' ', obj), terse: T(obj, ' ', v), usedPrimary: false };
 }
 
+/** Puts the id after the resource noun of a spec sentence: "pay for a booking" → "pay for booking 42". */
+function withIds(sentence: string, p: OpProfile, ids: Record<string, Phrase>): Phrase | null {
+  const names = Object.keys(ids);
+  if (names.length === 0) return T(sentence);
+  if (names.length > 1) return null;
+  const name = names[0] as string;
+  const s = sentence.replace(/\s+by (its|their|the) (id|identifier)$/i, '');
+  for (const noun of [...(p.resources[name] ?? [])].sort((a, b) => b.length - a.length)) {
+    const m = new RegExp(`\\b(?:(?:a|an|the|single|specific|specified)\\s+)*${noun}\\b`, 'i').exec(s);
+    if (m) return T(s.slice(0, m.index), noun, ' ', ids[name] as Phrase, s.slice(m.index + m[0].length));
+  }
+  return null;
+}
+
 export function buildIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mention | null, rng: Rng): Intent {
   // A summary is the spec's own phrasing of the operation; use it as a command now and then.
-  if (p.sentences.length > 0 && rng.chance(0.12) && Object.keys(ids).length === 0) {
-    const s = T(rng.pick(p.sentences));
-    return { id: 'spec-sentence', command: s, question: null, terse: s, usedPrimary: false };
-  }
+  const sentence = p.sentences.length > 0 && rng.chance(0.12) ? withIds(rng.pick(p.sentences), p, ids) : null;
+  if (sentence) return { id: 'spec-sentence', command: sentence, question: null, terse: sentence, usedPrimary: false };
   switch (p.kind) {
     case 'list':
       return listIntent(p, rng);
