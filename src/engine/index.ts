@@ -70,3 +70,39 @@ export { datasetStats, type DatasetReport } from './data/stats.js';
 export type { TaskExample, ExpectedCall, ExampleMeta, SkippedOperation, GenerateOptions } from './data/types.js';
 export { validateCall, buildUrl, renderCurl, type CallIssue } from './calls.js';
 export { HTTP_METHODS } from './specs/types.js';
+export {
+  loraConfigSchema,
+  createAdapter,
+  loraModules,
+  loraScale,
+  loraTensorName,
+  saveAdapter,
+  loadAdapter,
+  mergeAdapter,
+  type LoraConfig,
+  type LoraAdapter,
+  type LoraModule,
+  type AdapterMeta,
+} from './model/lora.js';
+export { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './train/options.js';
+export { trainLoop, type TrainDeps, type TrainProgress, type TrainResult } from './train/loop.js';
+export { runTrainJob, type TrainJobInput, type TrainJobResult, type TrainJobHooks } from './train/job.js';
+export { lossCurvePng } from './train/png.js';
+export {
+  startTraining,
+  listJobs,
+  getJob,
+  stopJob,
+  resumeJob,
+  waitForJob,
+  trainingSummary,
+  claimNextJob,
+  recordJobProgress,
+  recordJobCheckpoint,
+  finishTrainingJob,
+  failJob,
+  requeueOrphanedJobs,
+  type StartTrainingOptions,
+  type TrainJobOptions,
+  type TrainingSummary,
+} from './train/jobs.js';

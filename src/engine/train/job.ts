@@ -1,0 +1,151 @@
+/**
+ * The heavy half of a training job, run inside a worker thread (src/jobs/workers/train.ts): load the base model
+ * and tokenizer, encode the dataset, build the LoRA training graph once, run `trainLoop`, and write the PEFT
+ * adapter and its loss curve. It reads files and writes only under the adapter and checkpoint folders; the
+ * store belongs to the parent, which records what this returns.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { SmolmapError } from '../errors.js';
+import { createSession, f32, type HostTensor } from '../infer/ort.js';
+import { serialize } from '../model/graph/serialize.js';
+import { createAdapter, loraScale, saveAdapter } from '../model/lora.js';
+import { loadTokenizer, loadTokenizerFromGguf } from '../model/tokenizer/index.js';
+import { buildTrainingGraph, gradName, trainingFeeds } from '../model/training-graph.js';
+import { loadWeights } from '../model/weights/load.js';
+import type { TaskExample } from '../data/types.js';
+import type { Catalog } from '../specs/types.js';
+import type { LossPoint } from '../store.js';
+import type { Batch } from './batching.js';
+import { encodeExamples } from './encode.js';
+import { trainLoop, type TrainProgress, type TrainStatus } from './loop.js';
+import type { Grads, Tensors } from './optim.js';
+import type { TrainOptions } from './options.js';
+import { lossCurvePng } from './png.js';
+
+export const LOSS_PNG = 'loss.png';
+
+/** Everything the worker needs, as plain data (it crosses the thread boundary via workerData). */
+export interface TrainJobInput {
+  jobId: string;
+  modelId: string;
+  base: { name: string; path: string; format: 'hf' | 'gguf' };
+  catalog: Catalog;
+  /** The stored dataset (JSON Lines with `meta.split`). */
+  datasetFile: string;
+  adapterDir: string;
+  checkpointDir: string;
+  /** A file whose existence asks the job to stop (so `jobs stop` works from any process). */
+  stopFile: string;
+  options: TrainOptions;
+  resume: boolean;
+  /** ORT intra-op threads; 0 = one per core. */
+  threads: number;
+}
+
+export interface TrainJobHooks {
+  onProgress(p: TrainProgress): void;
+  onCheckpoint(step: number): void;
+  /** True when the parent asked to stop (checked before every step, with the stop file). */
+  stopRequested(): boolean;
+}
+
+export interface TrainJobResult {
+  status: TrainStatus;
+  step: number;
+  totalSteps: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  lossHistory: LossPoint[];
+  tokensPerSecond: number;
+  seconds: number;
+  examples: { train: number; validation: number; tooLong: number; unwritable: number };
+}
+
+async function readExamples(file: string): Promise<TaskExample[]> {
+  const text = await readFile(file, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as TaskExample);
+}
+
+export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): Promise<TrainJobResult> {
+  const o = input.options;
+  if (o.lora.dropout > 0)
+    throw new SmolmapError(
+      'train_dropout_unsupported',
+      'LoRA dropout is not implemented in the training graph yet; train with dropout 0',
+    );
+  const tokenizer =
+    input.base.format === 'gguf'
+      ? await loadTokenizerFromGguf(input.base.path)
+      : await loadTokenizer(input.base.path);
+  const { config, weights } = await loadWeights(input.base.path);
+
+  const examples = await readExamples(input.datasetFile);
+  const split = (s: 'train' | 'validation') => examples.filter((e) => (e.meta?.split ?? 'train') === s);
+  const train = encodeExamples(tokenizer, input.catalog, split('train'), o.maxLen);
+  const validation = encodeExamples(tokenizer, input.catalog, split('validation'), o.maxLen);
+
+  const adapter = createAdapter(config, o.lora);
+  const graph = buildTrainingGraph(config, weights, { scale: loraScale(o.lora), modules: adapter.modules });
+  const session = await createSession(serialize(graph).model, { threads: input.threads });
+  const feeds = (b: Batch, lora: Tensors): Record<string, HostTensor> => {
+    const f = trainingFeeds(b.inputIds, b.labels, b.batchSize, b.seqLen);
+    for (const [k, t] of lora) f[k] = f32(t.data, t.shape);
+    return f;
+  };
+  try {
+    const result = await trainLoop(
+      {
+        options: o,
+        train: train.sequences,
+        validation: validation.sequences,
+        padId: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,
+        lora: adapter.tensors,
+        checkpointDir: input.checkpointDir,
+        resume: input.resume,
+      },
+      {
+        async step(batch, lora) {
+          const out = await session.run(feeds(batch, lora));
+          const grads: Grads = new Map();
+          for (const k of lora.keys()) grads.set(k, out[gradName(k)]!.data as Float32Array);
+          return { loss: Number(out['loss']!.data[0]), grads };
+        },
+        async evalLoss(batch, lora) {
+          const out = await session.run(feeds(batch, lora), ['loss']);
+          return Number(out['loss']!.data[0]);
+        },
+        onProgress: hooks.onProgress,
+        onCheckpoint: ({ step }) => hooks.onCheckpoint(step),
+        shouldStop: () => hooks.stopRequested() || existsSync(input.stopFile),
+      },
+    );
+    if (result.status !== 'stopped') {
+      await saveAdapter(input.adapterDir, adapter, { baseModel: input.base.name });
+      await writeFile(path.join(input.adapterDir, LOSS_PNG), lossCurvePng(result.lossHistory));
+    }
+    return {
+      status: result.status,
+      step: result.step,
+      totalSteps: result.totalSteps,
+      trainLoss: result.trainLoss,
+      valLoss: result.valLoss,
+      lossHistory: result.lossHistory,
+      tokensPerSecond: result.tokensPerSecond,
+      seconds: result.seconds,
+      examples: {
+        train: train.sequences.length,
+        validation: validation.sequences.length,
+        tooLong: train.tooLong + validation.tooLong,
+        unwritable: train.unwritable + validation.unwritable,
+      },
+    };
+  } finally {
+    await session.release();
+  }
+}
