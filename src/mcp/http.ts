@@ -14,6 +14,7 @@ import { createChangeHub, type ChangeHub } from './changes.js';
 import { loadMcpConfig, type McpConfig } from './config.js';
 import { readBody } from './http-body.js';
 import { createSmolmapMcpServer, type SmolmapMcpServer } from './server.js';
+import type { JobControl } from './tool.js';
 
 export interface McpHttpOptions {
   engine: Engine;
@@ -31,6 +32,7 @@ export interface McpHttpOptions {
   /** Sessions idle this long are closed (ms). */
   idleMs?: number;
   config?: McpConfig;
+  jobs?: JobControl;
   pollMs?: number;
 }
 
@@ -152,7 +154,7 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
       return;
     }
     if (!admit(req, res, guard)) return;
-    await route(req, res, { engine, config, hub, sessions, limits });
+    await route(req, res, { engine, config, hub, sessions, limits, jobs: options.jobs });
   };
   const sweep = setInterval(() => {
     const cutoff = Date.now() - (options.idleMs ?? 30 * 60_000);
@@ -201,6 +203,7 @@ interface RouteContext {
   hub: ChangeHub;
   sessions: Map<string, Session>;
   limits: { maxBodyBytes: number; maxSessions: number };
+  jobs: JobControl | undefined;
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
@@ -243,7 +246,12 @@ async function openSession(
   body: unknown,
   ctx: RouteContext,
 ): Promise<void> {
-  const server = createSmolmapMcpServer({ engine: ctx.engine, config: ctx.config, hub: ctx.hub });
+  const server = createSmolmapMcpServer({
+    engine: ctx.engine,
+    config: ctx.config,
+    hub: ctx.hub,
+    ...(ctx.jobs ? { jobs: ctx.jobs } : {}),
+  });
   const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
     onsessioninitialized: (sid) => {

@@ -9,13 +9,14 @@ import type { ChangeHub } from './changes.js';
 import type { McpConfig } from './config.js';
 import { registerSpecResources } from './resources.js';
 import { registerRunResources } from './resources-runs.js';
-import { installTools, type AnyTool, type ToolContext } from './tool.js';
+import { installTools, type AnyTool, type JobControl, type ToolContext } from './tool.js';
 import { allTools } from './tools/index.js';
 
 export interface SmolmapMcpOptions {
   engine: Engine;
   config: McpConfig;
   hub: ChangeHub;
+  jobs?: JobControl;
   /** Defaults to every tool the facade supports (tools/index.ts). */
   tools?: AnyTool[];
 }
@@ -45,7 +46,12 @@ export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpSe
     { name: 'smolmap', title: 'smolmap', version: version() },
     { instructions: INSTRUCTIONS, capabilities: { logging: {} } },
   );
-  const ctx: ToolContext = { engine, config, changed: (kind) => hub.emit(kind) };
+  const ctx: ToolContext = {
+    engine,
+    config,
+    changed: (kind) => hub.emit(kind),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+  };
   installTools(mcp.server, options.tools ?? allTools(config), ctx);
   registerSpecResources(mcp, engine);
   registerRunResources(mcp, engine);

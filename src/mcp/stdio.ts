@@ -5,6 +5,7 @@ import type { Engine } from '../engine/index.js';
 import { createChangeHub } from './changes.js';
 import { loadMcpConfig, type McpConfig } from './config.js';
 import { createSmolmapMcpServer } from './server.js';
+import type { JobControl } from './tool.js';
 
 export interface StdioOptions {
   engine: Engine;
@@ -12,6 +13,7 @@ export interface StdioOptions {
   config?: McpConfig;
   stdin?: Readable;
   stdout?: Writable;
+  jobs?: JobControl;
   /** How often the store is polled for changes made elsewhere (ms). */
   pollMs?: number;
 }
@@ -22,7 +24,12 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
   const stdin = options.stdin ?? process.stdin;
   const config = options.config ?? (await loadMcpConfig(engine.dataDir));
   const hub = createChangeHub(engine, options.pollMs ?? 2000);
-  const server = createSmolmapMcpServer({ engine, config, hub });
+  const server = createSmolmapMcpServer({
+    engine,
+    config,
+    hub,
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+  });
   // The SDK's stdio transport does not watch for the end of input; the client closing stdin ends the session.
   const ended = new Promise<void>((resolve) => {
     stdin.once('end', resolve);

@@ -28,9 +28,19 @@ import type { McpConfig } from './config.js';
 /** What changed in the store; the server turns it into `notifications/resources/list_changed`. */
 export type ChangeKind = 'specs' | 'models' | 'jobs';
 
+/** The job runner of this process, when it has one (src/jobs/runner.ts fits this shape). */
+export interface JobControl {
+  /** Start queued jobs now. */
+  pump(): unknown;
+  /** Ask a running job of this process to stop at its next step. */
+  stop(jobId: string): unknown;
+}
+
 export interface ToolContext {
   engine: Engine;
   config: McpConfig;
+  /** Absent when another process runs the jobs; they are then picked up from the store. */
+  jobs?: JobControl;
   /** Tell every connected client that a resource list changed. */
   changed(kind: ChangeKind): void;
 }
