@@ -23,6 +23,12 @@ export interface LoraHook {
   b: string;
 }
 
+/**
+ * How a frozen Linear weight W [out, in] (HF name) is applied to x [..., in]: y = x·Wᵀ. The default is an f32
+ * MatMul on the initializer; model/quant.ts supplies MatMulNBits for weight-quantised inference.
+ */
+export type Projector = (g: Graph, x: Value, weight: string) => Value;
+
 export interface LlamaLora {
   /** alpha / r (or alpha / √r for rsLoRA). */
   scale: number;
@@ -74,6 +80,9 @@ class Weights {
   has(name: string): boolean {
     return this.w.has(name);
   }
+  shape(name: string): number[] {
+    return this.w.get(name)?.shape ?? missing(name);
+  }
 }
 
 /**
@@ -109,20 +118,21 @@ interface Ctx {
   scale: number;
   cos: Value;
   sin: Value;
+  project: Projector;
 }
 
 /** x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ when the projection is adapted). x: [batch, seq, in] → [batch, seq, out]. */
 function linear(c: Ctx, x: Value, layer: number, target: LoraTarget): Value {
   const name = `model.layers.${layer}.${ATTN.has(target) ? 'self_attn' : 'mlp'}.${target}`;
-  const wt = c.w.get(`${name}.weight`);
-  const base = c.g.matmul(x, c.g.transpose(wt, [1, 0]));
+  const base = c.project(c.g, x, `${name}.weight`);
   const hook = c.lora.get(`${layer}.${target}`);
   if (!hook) return base;
-  const [out, inp] = wt.shape as [number, number];
+  const [out, inp] = c.w.shape(`${name}.weight`) as [number, number];
   const a = loraInput(c, hook.a, ['r', inp]);
   const b = loraInput(c, hook.b, [out, 'r']);
   const delta = c.g.matmul(c.g.matmul(x, c.g.transpose(a, [1, 0])), c.g.transpose(b, [1, 0]));
-  return c.g.add(base, c.g.mul(delta, c.scale));
+  // A scale of 1 means the caller folded alpha/r into B (one session serving adapters of any scale).
+  return c.g.add(base, c.scale === 1 ? delta : c.g.mul(delta, c.scale));
 }
 
 function loraInput(c: Ctx, name: string, shape: (number | string)[]): Value {
@@ -192,6 +202,7 @@ export function llamaForward(
   weights: WeightMap,
   inputs: LlamaInputs,
   lora?: LlamaLora,
+  project?: Projector,
 ): LlamaOutputs {
   if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) {
     throw new SmolmapError(
@@ -201,15 +212,17 @@ export function llamaForward(
   }
   const caches = ropeCaches(cfg);
   const half = cfg.head_dim / 2;
+  const w = new Weights(g, weights);
   const c: Ctx = {
     g,
     cfg,
-    w: new Weights(g, weights),
+    w,
     lora: new Map((lora?.modules ?? []).map((m) => [`${m.layer}.${m.target}`, m])),
     loraInputs: new Map(),
     scale: lora?.scale ?? 0,
     cos: g.constant(caches.cos, 'float32', [cfg.max_position_embeddings, half]),
     sin: g.constant(caches.sin, 'float32', [cfg.max_position_embeddings, half]),
+    project: project ?? ((gg, x, name) => gg.matmul(x, gg.transpose(w.get(name), [1, 0]))),
   };
   const eps = cfg.rms_norm_eps;
   let h = g.gather(c.w.get('model.embed_tokens.weight'), inputs.inputIds, 0); // [B, S, H]
@@ -227,11 +240,18 @@ export function llamaForward(
 }
 
 /** Logits [..., vocab] = hidden·headᵀ, head = lm_head.weight, else the tied embedding. */
-export function lmHead(g: Graph, cfg: LlamaConfig, weights: WeightMap, hidden: Value): Value {
+export function lmHead(
+  g: Graph,
+  cfg: LlamaConfig,
+  weights: WeightMap,
+  hidden: Value,
+  project?: Projector,
+): Value {
   const name =
     !cfg.tie_word_embeddings && weights.has('lm_head.weight')
       ? 'lm_head.weight'
       : 'model.embed_tokens.weight';
+  if (project) return project(g, hidden, name);
   const existing = g.consts.find((v) => v.name === name);
   const head = existing ?? g.initializer(name, weights.get(name) ?? missing(name));
   return g.matmul(hidden, g.transpose(head, [1, 0]));
@@ -248,6 +268,8 @@ export interface InferenceGraphOptions {
   lora?: LlamaLora;
   /** 'last' (default): logits of the last position only, [batch, 1, vocab], for decoding. */
   logits?: 'last' | 'all';
+  /** Applies the frozen projections and the LM head (default: f32 MatMul). */
+  project?: Projector;
 }
 
 /**
@@ -269,9 +291,16 @@ export function inferenceGraph(
     key: g.input(`past_key_values.${l}.key`, 'float32', kvShape),
     value: g.input(`past_key_values.${l}.value`, 'float32', kvShape),
   }));
-  const out = llamaForward(g, cfg, weights, { inputIds, positionIds, attentionMask, past }, opts.lora);
+  const out = llamaForward(
+    g,
+    cfg,
+    weights,
+    { inputIds, positionIds, attentionMask, past },
+    opts.lora,
+    opts.project,
+  );
   const h = opts.logits === 'all' ? out.hidden : g.slice(out.hidden, [-1], [Infinity], [1]); // [B, 1, H]
-  g.output('logits', lmHead(g, cfg, weights, h));
+  g.output('logits', lmHead(g, cfg, weights, h, opts.project));
   out.present.forEach((p, l) => {
     g.output(`present.${l}.key`, p.key);
     g.output(`present.${l}.value`, p.value);

@@ -28,7 +28,7 @@ import {
 } from './shape.js';
 import { SmolmapError } from '../../errors.js';
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8';
 export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 export type { Dim, Shape };
 
@@ -338,6 +338,23 @@ export class Graph {
   }
   onesLike(x: Value): Value {
     return this.expand(this.scalar(1, x.dtype), this.shapeOf(x));
+  }
+
+  /**
+   * com.microsoft MatMulNBits: a [..., K] times a block-quantised weight W [N, K] (packed by model/quant.ts)
+   * → [..., N]. `zeroPoints` null means the op's default 2^(bits−1).
+   */
+  matmulNBits(
+    a: Value,
+    packed: Value,
+    scales: Value,
+    zeroPoints: Value | null,
+    attrs: OpAttrs[Op.MatMulNBits],
+  ): Value {
+    if (a.shape[a.rank - 1] !== attrs.K)
+      throw shapeError(`MatMulNBits of ${fmt(a.shape)} with K = ${attrs.K}`);
+    const ins = zeroPoints ? [a, packed, scales, zeroPoints] : [a, packed, scales];
+    return this.node(Op.MatMulNBits, ins, attrs, [[a.dtype, [...a.shape.slice(0, -1), attrs.N]]])[0]!;
   }
 
   // ---- plumbing ---------------------------------------------------------------------------------------------------

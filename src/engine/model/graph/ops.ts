@@ -48,6 +48,7 @@ export enum Op {
   Identity = 'Identity',
   RMSNorm = 'RMSNorm',
   Rotary = 'Rotary',
+  MatMulNBits = 'MatMulNBits',
 }
 
 type NoAttrs = Record<string, never>;
@@ -98,6 +99,7 @@ export interface OpAttrs {
   [Op.Identity]: NoAttrs;
   [Op.RMSNorm]: { epsilon: number };
   [Op.Rotary]: { numHeads: number | null };
+  [Op.MatMulNBits]: { K: number; N: number; bits: 4 | 8; blockSize: number; accuracyLevel: number };
 }
 
 export type OnnxAttr = { i: number } | { f: number } | { s: string } | { ints: number[] };
@@ -132,7 +134,7 @@ export interface Rule<P extends Op> {
   vjp: Vjp<P> | NonDiff;
 }
 
-const DTYPE_CODE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
+const DTYPE_CODE: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float64: 11 };
 
 /** Sums a cotangent over the axes along which `like` was broadcast, giving it `like`'s shape. */
 export function unbroadcast(g: Graph, grad: Value, like: Value): Value {
@@ -462,6 +464,21 @@ export const RULES: { [P in Op]: Rule<P> } = {
       if (needs[2] || needs[3]) throw notDifferentiable('a rotary cos/sin cache');
       return [g.rotary(gy, pos!, cos!, g.neg(sin!), attrs.numHeads), null, null, null];
     },
+  },
+  [Op.MatMulNBits]: {
+    // com.microsoft MatMulNBits (model-facts.md §5.1): Y = A·dequant(B)ᵀ, w = (q − zp)·scale per K-block.
+    emit: (a) => ({
+      opType: 'MatMulNBits',
+      domain: 'com.microsoft',
+      attrs: {
+        K: { i: a.K },
+        N: { i: a.N },
+        bits: { i: a.bits },
+        block_size: { i: a.blockSize },
+        accuracy_level: { i: a.accuracyLevel },
+      },
+    }),
+    vjp: { nondiff: 'quantised weights serve inference only; training differentiates the f32 graph' },
   },
 };
 

@@ -63,6 +63,8 @@ function toData(dtype: DType, xs: number[]): TensorData {
       return Int32Array.from(xs, Math.round);
     case 'bool':
       return Uint8Array.from(xs, (x) => (x ? 1 : 0));
+    case 'uint8':
+      return Uint8Array.from(xs, Math.round);
   }
 }
 

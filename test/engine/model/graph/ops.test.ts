@@ -349,6 +349,7 @@ const CASES: Cases = {
       F32,
     ),
   ],
+  [Op.MatMulNBits]: { nondiff: true },
 };
 
 describe('op table VJPs vs finite differences (onnxruntime)', () => {
