@@ -18,10 +18,16 @@ async function catalogOf(file: string): Promise<Catalog> {
 
 const opKey = (m: string, p: string): string => `${m} ${p}`;
 
+const generated = new Map<string, ReturnType<typeof generateDataset>>();
+async function datasetOf(file: string): Promise<ReturnType<typeof generateDataset>> {
+  if (!generated.has(file)) generated.set(file, generateDataset(await catalogOf(file), { seed: 3 }));
+  return generated.get(file)!;
+}
+
 describe.each(specFiles)('generateDataset on %s', (file) => {
   it('covers every expressible operation, and reports the ones it skips', async () => {
     const catalog = await catalogOf(file);
-    const { examples, skipped } = generateDataset(catalog, { seed: 3 });
+    const { examples, skipped } = await datasetOf(file);
     const covered = new Set(examples.map((e) => opKey(e.expected.method, e.expected.path)));
     const skippedKeys = new Set(skipped.map((s) => opKey(s.method, s.path)));
     for (const op of catalog.operations) {
@@ -36,7 +42,7 @@ describe.each(specFiles)('generateDataset on %s', (file) => {
 
   it('produces only calls that validate against the spec, with every required parameter', async () => {
     const catalog = await catalogOf(file);
-    const { examples } = generateDataset(catalog, { seed: 4 });
+    const { examples } = await datasetOf(file);
     for (const e of examples) {
       const issues = validateCall({ ...e.expected, headers: {}, url: '' }, catalog);
       expect(issues, `${e.task} → ${JSON.stringify(e.expected)}`).toEqual([]);
@@ -49,7 +55,7 @@ describe.each(specFiles)('generateDataset on %s', (file) => {
 
   it('states every path value and free query value verbatim in the task', async () => {
     const catalog = await catalogOf(file);
-    const { examples } = generateDataset(catalog, { seed: 5 });
+    const { examples } = await datasetOf(file);
     const text = (e: TaskExample): string => e.task;
     for (const e of examples) {
       for (const v of Object.values(e.expected.pathParams)) expect(text(e), JSON.stringify(e.expected)).toContain(v);
@@ -75,7 +81,7 @@ describe('generateDataset properties', () => {
 
   it('de-duplicates tasks and splits by template family with training data for every operation', async () => {
     const catalog = await catalogOf('firecrawl.json');
-    const { examples } = generateDataset(catalog, { seed: 2 });
+    const { examples } = await datasetOf('firecrawl.json');
     const tasks = examples.map((e) => e.task.toLowerCase());
     expect(new Set(tasks).size).toBe(tasks.length);
     const val = examples.filter((e) => e.meta.split === 'validation');
@@ -90,16 +96,14 @@ describe('generateDataset properties', () => {
   });
 
   it('writes near-miss pairs that share ids across operations of one resource', async () => {
-    const catalog = await catalogOf('firecrawl.json');
-    const { examples } = generateDataset(catalog, { seed: 9 });
+    const { examples } = await datasetOf('firecrawl.json');
     const contrast = examples.filter((e) => e.meta.contrastWith);
     expect(contrast.length).toBeGreaterThan(20);
     expect(new Set(contrast.map((e) => e.expected.operationId)).size).toBeGreaterThan(5);
   });
 
   it('states enum codes in words where the spec makes the mapping clear ("German" → DE)', async () => {
-    const catalog = await catalogOf('deepl.yaml');
-    const { examples } = generateDataset(catalog, { seed: 1 });
+    const { examples } = await datasetOf('deepl.yaml');
     const names = new Intl.DisplayNames(['en'], { type: 'language' });
     const translate = examples.filter((e) => e.expected.operationId === 'translateText');
     const worded = translate.filter((e) => !new RegExp(`\\b${(e.expected.body as { target_lang: string }).target_lang}\\b`).test(e.task));

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { profileOperation } from '../../../src/engine/data/profile.js';
+import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
+
+const SPECS = '/work/shared/eval-dev/specs';
+const ops = new Map<string, Awaited<ReturnType<typeof loadSpecFile>>['catalog']['operations'][number]>();
+for (const f of ['firecrawl.json', 'train-travel.yaml', 'alertmanager.yaml', 'deepl.yaml'])
+  for (const op of (await loadSpecFile(path.join(SPECS, f))).catalog.operations) ops.set(op.operationId, op);
+
+describe('profileOperation', () => {
+  it.each([
+    ['get-stations', 'list', null],
+    ['get-booking', 'get', null],
+    ['delete-booking', 'delete', null],
+    ['create-booking', 'create', null],
+    ['cancelCrawl', 'cancel', null],
+    ['getCrawlStatus', 'status', null],
+    ['getStatus', 'get', null],
+    ['scrapeAndExtractFromUrl', 'action', 'scrape'],
+    ['translateText', 'action', 'translate'],
+    ['getGlossaryEntries', 'get', null],
+  ])('%s is %s', (id, kind, verb) => {
+    const p = profileOperation(ops.get(id)!, 'Some API');
+    expect(p.kind).toBe(kind);
+    expect(p.verb).toBe(verb);
+    expect(p.nouns.length).toBeGreaterThan(0);
+  });
+
+  it('names path resources from the path, the parameter name and its description', () => {
+    expect(profileOperation(ops.get('get-booking')!).resources['bookingId']).toContain('booking');
+    expect(profileOperation(ops.get('getBatchScrapeErrors')!).resources['id']).toEqual(expect.arrayContaining(['batch scrape', 'batch scrape job']));
+    expect(profileOperation(ops.get('getBatchScrapeErrors')!).sub).toBe('errors');
+    expect(profileOperation(ops.get('getStatus')!, 'Alertmanager API').nouns).toContain('alertmanager status');
+  });
+});
