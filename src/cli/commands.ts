@@ -1,8 +1,15 @@
 import type { Command } from './command.js';
 import { specCommands } from './spec.js';
+import { modelCommands } from './model.js';
 import { dataCommands } from './data.js';
 import { mcpCommands } from './mcp.js';
 import { serveCommands } from './serve.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
-export const commands: Command[] = [...specCommands, ...dataCommands, ...mcpCommands, ...serveCommands];
+export const commands: Command[] = [
+  ...specCommands,
+  ...modelCommands,
+  ...dataCommands,
+  ...mcpCommands,
+  ...serveCommands,
+];

@@ -106,3 +106,18 @@ export {
   type TrainJobOptions,
   type TrainingSummary,
 } from './train/jobs.js';
+export {
+  importModel,
+  pullModel,
+  listModels,
+  showModel,
+  removeModel,
+  baseModelPath,
+  loadBaseModel,
+  DEFAULT_REPO as DEFAULT_BASE_REPO,
+  type BaseModelSummary,
+  type ImportModelResult,
+  type ShowModelResult,
+} from './model/registry.js';
+export { loadWeights, type LoadedWeights } from './model/weights/load.js';
+export type { LlamaConfig, F32Tensor, WeightMap } from './model/types.js';
