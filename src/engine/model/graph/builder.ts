@@ -241,6 +241,15 @@ export class Graph {
   transpose(x: Value, perm: readonly number[]): Value {
     if (perm.length !== x.rank)
       throw shapeError(`transpose perm [${perm.join(', ')}] does not fit ${fmt(x.shape)}`);
+    // Transpose of a Transpose composes (y[i] = x[p1[p2[i]]]) and the identity cancels, so the MatMul VJP of
+    // x·Wᵀ reads W itself instead of a second folded copy of every frozen weight.
+    const inner = this.producer.get(x);
+    if (inner?.op === Op.Transpose) {
+      const p1 = (inner.attrs as OpAttrs[Op.Transpose]).perm;
+      const combined = perm.map((p) => p1[p]!);
+      const src = inner.inputs[0]!;
+      return combined.every((p, i) => p === i) ? src : this.transpose(src, combined);
+    }
     return this.node(Op.Transpose, [x], { perm: [...perm] }, [[x.dtype, perm.map((p) => x.shape[p]!)]])[0]!;
   }
   /** ONNX Reshape: in a numeric target 0 copies the input dim and -1 is inferred; or a run-time shape tensor. */
