@@ -4,6 +4,8 @@ import { modelCommands } from './model.js';
 import { dataCommands } from './data.js';
 import { mcpCommands } from './mcp.js';
 import { serveCommands } from './serve.js';
+import { trainCommands } from './train.js';
+import { jobsCommands } from './jobs.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
 export const commands: Command[] = [
@@ -12,4 +14,6 @@ export const commands: Command[] = [
   ...dataCommands,
   ...mcpCommands,
   ...serveCommands,
+  ...trainCommands,
+  ...jobsCommands,
 ];

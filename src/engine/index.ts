@@ -84,6 +84,7 @@ export {
   type LoraModule,
   type AdapterMeta,
 } from './model/lora.js';
+export { LORA_TARGETS, type LoraTarget } from './model/types.js';
 export { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './train/options.js';
 export { trainLoop, type TrainDeps, type TrainProgress, type TrainResult } from './train/loop.js';
 export { runTrainJob, type TrainJobInput, type TrainJobResult, type TrainJobHooks } from './train/job.js';

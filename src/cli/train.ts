@@ -1,0 +1,155 @@
+/** `smolmap train`: fine-tune a LoRA adapter for a spec (ARCHITECTURE.md, "The CLI contract"). */
+import {
+  LORA_TARGETS,
+  SmolmapError,
+  getJob,
+  startTraining,
+  trainingSummary,
+  type TrainingSummary,
+  type TrainOptionsInput,
+} from '../engine/index.js';
+import { defineCommand, type Command, type OptionValues } from './command.js';
+import { runUntilDone, startBackgroundRunner } from './jobs.js';
+
+function num(values: OptionValues, key: string, integer: boolean): number | undefined {
+  const v = values[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new SmolmapError(
+      'usage_bad_option',
+      `--${key} "${String(v)}" is not ${integer ? 'a whole number' : 'a number'}; see \`smolmap train --help\``,
+    );
+  return n;
+}
+
+function targets(values: OptionValues): string[] | undefined {
+  const v = values['targets'] as string | undefined;
+  if (v === undefined) return undefined;
+  const list = v
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  const bad = list.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
+  if (list.length === 0 || bad.length > 0)
+    throw new SmolmapError(
+      'usage_bad_option',
+      `--targets takes a comma list of ${LORA_TARGETS.join(', ')} (got "${v}")`,
+    );
+  return list;
+}
+
+/** The flag set → training options; unset flags keep the defaults of `parseTrainOptions`. */
+function trainOptions(values: OptionValues): TrainOptionsInput {
+  const lora: Record<string, unknown> = {};
+  const o: Record<string, unknown> = {};
+  const put = (into: Record<string, unknown>, key: string, v: unknown) => {
+    if (v !== undefined) into[key] = v;
+  };
+  put(lora, 'r', num(values, 'rank', true));
+  put(lora, 'alpha', num(values, 'alpha', false));
+  put(lora, 'targets', targets(values));
+  const seed = num(values, 'seed', true);
+  put(lora, 'seed', seed);
+  put(o, 'seed', seed);
+  put(o, 'epochs', num(values, 'epochs', true));
+  put(o, 'steps', num(values, 'steps', true));
+  put(o, 'lr', num(values, 'lr', false));
+  put(o, 'batchSize', num(values, 'batch', true));
+  put(o, 'gradAccum', num(values, 'grad-accum', true));
+  put(o, 'maxLen', num(values, 'max-len', true));
+  return { ...o, lora } as TrainOptionsInput;
+}
+
+type TrainResult = TrainingSummary & { dataset: string; baseModel: string };
+
+const train = defineCommand<TrainResult>({
+  name: 'train',
+  summary: 'train a LoRA adapter for a spec (queued as a job; --wait to watch it)',
+  args: '',
+  options: {
+    spec: { type: 'string' },
+    data: { type: 'string' },
+    base: { type: 'string' },
+    count: { type: 'string' },
+    rank: { type: 'string' },
+    alpha: { type: 'string' },
+    targets: { type: 'string' },
+    epochs: { type: 'string' },
+    steps: { type: 'string' },
+    lr: { type: 'string' },
+    batch: { type: 'string' },
+    'grad-accum': { type: 'string' },
+    'max-len': { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    wait: { type: 'boolean', default: false },
+  },
+  optionHelp: {
+    'spec S': 'the spec to train for (required)',
+    'data F': 'a task file (JSON Lines) to train on; default: synthesise the spec’s dataset',
+    'base N': 'base model (default: the first registered)',
+    'count N': 'synthetic examples when synthesising',
+    'rank R': 'LoRA rank (default 16)',
+    'alpha A': 'LoRA alpha (default 32)',
+    'targets L': 'comma list of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj (default all)',
+    'epochs E': 'passes over the data (default 3; ignored with --steps)',
+    'steps K': 'optimizer steps',
+    'lr X': 'peak learning rate (default 2e-4)',
+    'batch B': 'sequences per micro-batch (default 8)',
+    'grad-accum G': 'micro-batches per step (default 1)',
+    'max-len T': 'longest example in tokens (default 256)',
+    'seed S': 'seed of the data order, LoRA init and synthetic data (default 0)',
+    'threads N': 'onnxruntime threads (default: one per core)',
+    wait: 'run here and wait, with a live progress bar; without it the job runs in the background',
+  },
+  async run(ctx, positionals, values) {
+    if (positionals.length > 0)
+      throw new SmolmapError(
+        'usage_bad_arguments',
+        '`smolmap train` takes no positional arguments; use --spec',
+      );
+    const spec = values['spec'] as string | undefined;
+    if (spec === undefined)
+      throw new SmolmapError(
+        'usage_missing_option',
+        '`smolmap train` needs --spec <name>; `smolmap spec list` shows them',
+      );
+    const options = trainOptions(values);
+    const count = num(values, 'count', true);
+    const threads = num(values, 'threads', true);
+    const engine = await ctx.engine();
+    const started = await startTraining(engine, {
+      spec,
+      train: options,
+      ...(values['data'] !== undefined ? { data: values['data'] as string } : {}),
+      ...(values['base'] !== undefined ? { base: values['base'] as string } : {}),
+      ...(count !== undefined ? { count } : {}),
+      ...(threads !== undefined ? { threads } : {}),
+    });
+    const extra = { dataset: started.dataset, baseModel: started.baseModel };
+    if (values['wait'] !== true) {
+      startBackgroundRunner(ctx);
+      return { ...trainingSummary(engine, await getJob(engine, started.job)), ...extra };
+    }
+    const job = await runUntilDone(ctx, engine, started.job);
+    if (job.status === 'failed' && job.error)
+      throw new SmolmapError(job.error.code, `training job ${job.id} failed: ${job.error.message}`, {
+        details: { job: job.id },
+      });
+    return { ...trainingSummary(engine, job), ...extra };
+  },
+  human: (r) => {
+    if (r.status === 'queued')
+      return `queued ${r.job} (base ${r.baseModel}, dataset ${r.dataset}); \`smolmap jobs show ${r.job}\` follows it`;
+    if (r.status !== 'succeeded')
+      return `${r.job} ${r.status}; \`smolmap jobs resume ${r.job}\` continues it`;
+    return [
+      `trained ${r.model} in ${r.seconds?.toFixed(1)} s (${Math.round(r.tokensPerSecond ?? 0)} tokens/s)`,
+      `train loss ${r.trainLoss?.toFixed(4)}, validation loss ${r.valLoss?.toFixed(4) ?? '-'}`,
+      `adapter: ${r.adapterPath}`,
+    ].join('\n');
+  },
+});
+
+export const trainCommands: Command[] = [train];
