@@ -16,7 +16,12 @@ describe('Graph builder', () => {
     expect(g.slice(y, [1], [4], [2]).shape).toEqual(['batch', 'seq', 3]);
     expect(g.reduceSum(y, [-1], false).shape).toEqual(['batch', 'seq']);
     expect(g.add(y, g.input('b', 'float32', [1, 1, 6])).shape).toEqual(['batch', 'seq', 6]);
-    expect(g.reshape(g.matmul(y, g.input('w2', 'float32', [6, 8])), g.shapeOf(x)).shape).toEqual(['batch', 'seq', 8]);
+    expect(g.reshape(g.matmul(y, g.input('w2', 'float32', [6, 8])), g.shapeOf(x)).shape).toEqual([
+      'batch',
+      'seq',
+      8,
+    ]);
+  });
 
   it('composes and cancels consecutive transposes, and the composition computes the same thing', async () => {
     const g = new Graph();
