@@ -225,3 +225,27 @@ describe('pullModel', () => {
     });
   });
 });
+
+const REAL = process.env['SMOLMAP_REAL_MODEL'];
+if (!REAL) console.warn('[skipped] real-model import check: set SMOLMAP_REAL_MODEL to the SmolLM2 GGUF path');
+
+describe.skipIf(!REAL)('importModel (real SmolLM2-135M-Instruct GGUF)', () => {
+  it('imports it and reads 30 layers / hidden 576 / 9 heads / 3 kv heads / vocab 49152', async () => {
+    const e = await engine();
+    const r = await importModel(e, REAL!, { name: 'smollm2-135m' });
+    expect(r.config).toMatchObject({
+      num_hidden_layers: 30,
+      hidden_size: 576,
+      num_attention_heads: 9,
+      num_key_value_heads: 3,
+      vocab_size: 49152,
+      rope_theta: 100000,
+      rms_norm_eps: 1e-5,
+      tie_word_embeddings: true,
+      bos_token_id: 1,
+      eos_token_id: 2,
+    });
+    expect(r.parameters).toBe(134_515_008); // model-facts.md §1.1 (tied, no lm_head)
+    expect((await showModel(e, 'smollm2-135m')).format).toBe('gguf');
+  });
+});

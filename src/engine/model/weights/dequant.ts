@@ -16,10 +16,12 @@ const u32 = (src: Uint8Array, at: number): number =>
 // Q8_0: d:f16, qs:int8[32]; x = d·q
 const q8_0: Dequant = (src, out, blocks) => {
   const lut = f16Lut();
+  const qs = new Int8Array(src.buffer, src.byteOffset, src.length);
   for (let b = 0; b < blocks; b++) {
     const p = b * 34;
-    const d = half(src, p, lut);
-    for (let j = 0; j < 32; j++) out[b * 32 + j] = d * ((src[p + 2 + j]! << 24) >> 24);
+    const d = lut[src[p]! | (src[p + 1]! << 8)]!;
+    const o = b * 32;
+    for (let j = 0; j < 32; j++) out[o + j] = d * qs[p + 2 + j]!;
   }
 };
 
