@@ -91,6 +91,27 @@ describe('smolmap spec (real CLI)', () => {
     ['invalid JSON', () => file('bad.json', '{"openapi": "3.1.0",'), 'spec_parse_error'],
     ['YAML alias bomb', () => file('bomb.yaml', bomb()), 'spec_yaml_aliases'],
     ['non-http URL', async () => 'ftp://example.com/openapi.yaml', 'spec_bad_url'],
+    // scalar's error formatter fails on this one and logs with console.error: stderr must still be one line
+    [
+      'a schema type that does not exist',
+      () =>
+        file(
+          'type.json',
+          JSON.stringify({
+            openapi: '3.0.3',
+            info: { title: 'x', version: '1' },
+            paths: {
+              '/a': {
+                get: {
+                  parameters: [{ name: 'q', in: 'query', schema: { type: 'strin' } }],
+                  responses: { '200': { description: 'ok' } },
+                },
+              },
+            },
+          }),
+        ),
+      'spec_invalid',
+    ],
     ['missing file', async () => path.join(dir, 'nope.yaml'), 'spec_not_found'],
     [
       'external $ref',

@@ -250,9 +250,15 @@ async function validateDocument(document: unknown, source: string): Promise<void
     (e) => !['EXTERNAL_REFERENCE_NOT_FOUND', 'INVALID_REFERENCE', 'SELF_REFERENCE'].includes(e.code ?? ''),
   );
   if (schemaErrors.length === 0) return;
-  const shown = schemaErrors
+  // The deepest pointer is the most specific complaint; ajv lists the enclosing oneOf/if failures too.
+  // The declared type is string[]; 0.24 gives a JSON pointer string. Accept both.
+  const pointer = (e: { path?: string[] | string }) =>
+    Array.isArray(e.path) ? (e.path.length ? '/' + e.path.join('/') : '') : (e.path ?? '');
+  const depth = (e: { path?: string[] | string }) => pointer(e).split('/').length;
+  const shown = [...schemaErrors]
+    .sort((a, b) => depth(b) - depth(a))
     .slice(0, 3)
-    .map((e) => `${e.path && e.path.length ? `${String(e.path)}: ` : ''}${e.message}`);
+    .map((e) => `${pointer(e) ? `${pointer(e)}: ` : ''}${e.message}`);
   throw new SmolmapError(
     'spec_invalid',
     `${source} is not a valid OpenAPI document: ${shown.join('; ')}${schemaErrors.length > 3 ? ` (+${schemaErrors.length - 3} more)` : ''}`,

@@ -39,9 +39,19 @@ export async function openApiErrors(document: Record<string, unknown>): Promise<
   // Both paths mutate their input (a missing info.version is filled in), so they get a copy.
   const copy = structuredClone(document);
   const validator = await (cached ??= loadValidator());
-  if (!validator) return (await validate(copy)).errors ?? [];
-  const result = validator.validate([
-    { isEntrypoint: true, specification: copy, filename: null, dir: './', references: [] },
-  ]);
-  return result.errors ?? [];
+  // Its error formatter logs its own internal failures with console.error (and then falls back to ajv's
+  // messages); stderr belongs to our one-line errors. Both calls do their work synchronously, so the swap
+  // covers exactly this validation.
+  const log = console.error;
+  console.error = () => {};
+  try {
+    if (!validator) return (await validate(copy)).errors ?? [];
+    return (
+      validator.validate([
+        { isEntrypoint: true, specification: copy, filename: null, dir: './', references: [] },
+      ]).errors ?? []
+    );
+  } finally {
+    console.error = log;
+  }
 }

@@ -72,6 +72,17 @@ const FILE_CASES: [string, string | Buffer, string][] = [
     'spec_invalid',
   ],
   [
+    'unknown schema type',
+    json({
+      openapi: '3.0.3',
+      info,
+      paths: {
+        '/a': { get: { ...ok, parameters: [{ name: 'q', in: 'query', schema: { type: 'strin' } }] } },
+      },
+    }),
+    'spec_invalid',
+  ],
+  [
     'Swagger 2.0 with a bad body',
     json({ swagger: '2.0', info, paths: { '/a': { get: { responses: 7 } } } }),
     'spec_invalid',
