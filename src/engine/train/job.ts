@@ -11,16 +11,17 @@ import path from 'node:path';
 import { SmolmapError } from '../errors.js';
 import { createSession, f32, type HostTensor } from '../infer/ort.js';
 import { serialize } from '../model/graph/serialize.js';
-import { createAdapter, loraScale, saveAdapter } from '../model/lora.js';
+import { createAdapter, loraScale, saveAdapter, type LoraAdapter } from '../model/lora.js';
 import { loadTokenizer, loadTokenizerFromGguf } from '../model/tokenizer/index.js';
 import { buildTrainingGraph, gradName, trainingFeeds } from '../model/training-graph.js';
 import { loadWeights } from '../model/weights/load.js';
 import type { TaskExample } from '../data/types.js';
+import type { LlamaConfig, WeightMap } from '../model/types.js';
 import type { Catalog } from '../specs/types.js';
 import type { LossPoint } from '../store.js';
 import type { Batch } from './batching.js';
 import { encodeExamples } from './encode.js';
-import { trainLoop, type TrainProgress, type TrainStatus } from './loop.js';
+import { trainLoop, type TrainDeps, type TrainProgress, type TrainStatus } from './loop.js';
 import type { Grads, Tensors } from './optim.js';
 import type { TrainOptions } from './options.js';
 import { lossCurvePng } from './png.js';
@@ -64,6 +65,44 @@ export interface TrainJobResult {
   examples: { train: number; validation: number; tooLong: number; unwritable: number };
 }
 
+/** The real training step: one session of `buildTrainingGraph`, one run per micro-batch. */
+export interface TrainingStep extends Pick<TrainDeps, 'step' | 'evalLoss'> {
+  release(): Promise<void>;
+}
+
+export async function createTrainingStep(
+  config: LlamaConfig,
+  weights: WeightMap,
+  adapter: LoraAdapter,
+  threads: number,
+): Promise<TrainingStep> {
+  const graph = buildTrainingGraph(config, weights, {
+    scale: loraScale(adapter.config),
+    modules: adapter.modules,
+  });
+  const session = await createSession(serialize(graph).model, { threads });
+  const feeds = (b: Batch, lora: Tensors): Record<string, HostTensor> => {
+    const f = trainingFeeds(b.inputIds, b.labels, b.batchSize, b.seqLen);
+    for (const [k, t] of lora) f[k] = f32(t.data, t.shape);
+    return f;
+  };
+  return {
+    async step(batch, lora) {
+      const out = await session.run(feeds(batch, lora));
+      const grads: Grads = new Map();
+      for (const k of lora.keys()) grads.set(k, out[gradName(k)]!.data as Float32Array);
+      return { loss: Number(out['loss']!.data[0]), grads };
+    },
+    // The training session computes the gradients too; a forward-only session would hold a second copy of
+    // the base weights, which costs more than the backward pass of the few validation batches.
+    async evalLoss(batch, lora) {
+      const out = await session.run(feeds(batch, lora), ['loss']);
+      return Number(out['loss']!.data[0]);
+    },
+    release: () => session.release(),
+  };
+}
+
 async function readExamples(file: string): Promise<TaskExample[]> {
   const text = await readFile(file, 'utf8');
   return text
@@ -91,13 +130,7 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
   const validation = encodeExamples(tokenizer, input.catalog, split('validation'), o.maxLen);
 
   const adapter = createAdapter(config, o.lora);
-  const graph = buildTrainingGraph(config, weights, { scale: loraScale(o.lora), modules: adapter.modules });
-  const session = await createSession(serialize(graph).model, { threads: input.threads });
-  const feeds = (b: Batch, lora: Tensors): Record<string, HostTensor> => {
-    const f = trainingFeeds(b.inputIds, b.labels, b.batchSize, b.seqLen);
-    for (const [k, t] of lora) f[k] = f32(t.data, t.shape);
-    return f;
-  };
+  const step = await createTrainingStep(config, weights, adapter, input.threads);
   try {
     const result = await trainLoop(
       {
@@ -110,16 +143,8 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
         resume: input.resume,
       },
       {
-        async step(batch, lora) {
-          const out = await session.run(feeds(batch, lora));
-          const grads: Grads = new Map();
-          for (const k of lora.keys()) grads.set(k, out[gradName(k)]!.data as Float32Array);
-          return { loss: Number(out['loss']!.data[0]), grads };
-        },
-        async evalLoss(batch, lora) {
-          const out = await session.run(feeds(batch, lora), ['loss']);
-          return Number(out['loss']!.data[0]);
-        },
+        step: step.step,
+        evalLoss: step.evalLoss,
         onProgress: hooks.onProgress,
         onCheckpoint: ({ step }) => hooks.onCheckpoint(step),
         shouldStop: () => hooks.stopRequested() || existsSync(input.stopFile),
@@ -146,6 +171,6 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
       },
     };
   } finally {
-    await session.release();
+    await step.release();
   }
 }
