@@ -167,6 +167,7 @@ describe('pullModel', () => {
     expect((err as Error).message).toMatch(/ENOTFOUND/);
     expect((err as Error).message).toMatch(/smolmap model import/);
     expect(await listModels(e)).toEqual([]);
+    await expect(stat(path.join(e.modelsDir, 'base'))).rejects.toThrow(); // nothing created
   });
 
   it('downloads a repo into models/base/<owner>--<name>/, verifies hashes and resumes partial files', async () => {

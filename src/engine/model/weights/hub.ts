@@ -146,7 +146,6 @@ async function pickFiles(repo: string, listing: ListFileEntry[], dest: string, o
 
 /** Downloads a repo's model files into `dest` (created), resuming partial files. Returns the file names. */
 export async function downloadRepo(repo: string, dest: string, o: HubOptions = {}): Promise<string[]> {
-  await mkdir(dest, { recursive: true });
   try {
     const listing: ListFileEntry[] = [];
     for await (const e of listFiles({
@@ -158,6 +157,8 @@ export async function downloadRepo(repo: string, dest: string, o: HubOptions = {
     })) {
       listing.push(e);
     }
+    // Created only once the Hub answered, so an offline attempt leaves no empty folder behind.
+    await mkdir(dest, { recursive: true });
     const entries = await pickFiles(repo, listing, dest, o);
     for (const e of entries) await download(repo, e, dest, o);
     return entries.map((e) => e.path);
