@@ -156,8 +156,8 @@ function withIds(sentence: string, p: OpProfile, ids: Record<string, Phrase>): P
   const name = names[0] as string;
   const s = sentence.replace(/\s+by (its|their|the) (id|identifier)$/i, '');
   for (const noun of [...(p.resources[name] ?? [])].sort((a, b) => b.length - a.length)) {
-    const m = new RegExp(`\\b(?:(?:a|an|the|single|specific|specified)\\s+)*${noun}\\b`, 'i').exec(s);
-    if (m) return T(s.slice(0, m.index), noun, ' ', ids[name] as Phrase, s.slice(m.index + m[0].length));
+    const m = new RegExp(`\\b(?:(?:a|an|the|single|specific|specified)\\s+)*${noun.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&')}(?:\\s+(operation|job|process|task|run|request))?(?![.\\w])`, 'i').exec(s);
+    if (m) return T(s.slice(0, m.index), noun, m[1] ? ` ${m[1]}` : '', ' ', ids[name] as Phrase, s.slice(m.index + m[0].length));
   }
   return null;
 }

@@ -58,6 +58,8 @@ function boolFromDescription(description: string, v: boolean): Phrase[] {
     const x = (include[1] as string).toLowerCase();
     return v ? [T('include ', x), T('including ', x)] : [T('exclude ', x), T('without ', x), T('leave out ', x), T('not the ', x)];
   }
+  // "Only return trips where …" negated reads badly; false then falls back to the name templates.
+  if (/^only\b/i.test(first) && !v) return [];
   const want = /^set to true if you want to (.+)$/i.exec(first);
   if (want) return v ? [T(want[1] as string)] : [T("don't ", want[1] as string)];
   if (!DESC_VERBS.test(first) || first.split(/\s+/).length > 12 || /[`(]/.test(first)) return [];

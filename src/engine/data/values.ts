@@ -40,13 +40,12 @@ const has = (f: FieldInfo, re: RegExp): boolean => re.test(humanize(f.name));
 const descHas = (f: FieldInfo, re: RegExp): boolean => re.test(f.description ?? f.schema.description ?? '');
 
 function quoted(ctx: ValueCtx, text: string, pQuote: number): Phrase {
-  if (!ctx.rng.chance(pQuote)) return val(text);
-  const [open, close] = ctx.rng.pick([
-    ['"', '"'],
-    ["'", "'"],
-    ['"', '"'],
-    ['“', '”'],
-  ] as const);
+  // A value that carries quotes itself (`job="api"`) is clearer bare; an apostrophe rules out single quotes.
+  if (text.includes('"') || !ctx.rng.chance(pQuote)) return val(text);
+  const styles = text.includes("'")
+    ? ([['"', '"'], ['“', '”']] as const)
+    : ([['"', '"'], ["'", "'"], ['"', '"'], ['“', '”']] as const);
+  const [open, close] = ctx.rng.pick<readonly [string, string]>(styles);
   return [...lit(open), ...val(text), ...lit(close)];
 }
 
@@ -279,6 +278,6 @@ export function sampleScalar(f: FieldInfo, ctx: ValueCtx): Sampled | null {
   if (s.maxLength !== undefined && text.length > s.maxLength) text = text.slice(0, s.maxLength);
   if (s.minLength !== undefined && text.length < s.minLength) text = text.padEnd(s.minLength, '0');
   if (out.surface.some((seg) => seg.text !== '')) return { ...out, value: text };
-  const pQuote = out.freeText ? 0.95 : /\s/.test(text) ? 0.35 : 0.08;
+  const pQuote = out.freeText ? (/[,.!?;:]/.test(text) ? 1 : 0.95) : /\s/.test(text) ? 0.35 : 0.08;
   return { ...out, value: text, surface: quoted(ctx, text, pQuote) };
 }
