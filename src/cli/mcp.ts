@@ -1,5 +1,5 @@
 /** `smolmap mcp`: the stdio MCP server (issue 8). Claude Desktop and other clients spawn it. */
-import { serveStdio } from '../mcp/index.js';
+import { lazyJobRunner, serveStdio } from '../mcp/index.js';
 import { SmolmapError } from '../engine/index.js';
 import { defineCommand, type Command } from './command.js';
 
@@ -15,7 +15,12 @@ const mcp = defineCommand<never>({
     if (ctx.json)
       throw new SmolmapError('usage_bad_option', '`smolmap mcp` speaks JSON-RPC on stdout; drop --json');
     const engine = await ctx.engine();
-    await serveStdio({ engine });
+    const jobs = lazyJobRunner(engine);
+    try {
+      await serveStdio({ engine, jobs });
+    } finally {
+      await jobs.close();
+    }
     await engine.close();
     // stdout belonged to the protocol: exit here so the CLI prints nothing after the last message.
     process.exit(0);

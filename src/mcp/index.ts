@@ -11,6 +11,7 @@ export {
 export { loadMcpConfig, defaultMcpConfig, McpConfigSchema, CONFIG_FILE, type McpConfig } from './config.js';
 export { createChangeHub, type ChangeHub } from './changes.js';
 export { allTools } from './tools/index.js';
+export { lazyJobRunner, type LazyJobRunner } from './runner.js';
 export {
   defineTool,
   type AnyTool,
@@ -18,4 +19,5 @@ export {
   type ToolContext,
   type CallExtras,
   type ChangeKind,
+  type JobControl,
 } from './tool.js';

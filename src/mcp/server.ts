@@ -4,12 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
 import type { Engine } from '../engine/index.js';
 import type { ChangeHub } from './changes.js';
 import type { McpConfig } from './config.js';
 import { registerSpecResources } from './resources.js';
 import { registerRunResources } from './resources-runs.js';
-import { installTools, type AnyTool, type JobControl, type ToolContext } from './tool.js';
+import { installTools } from './dispatch.js';
+import type { AnyTool, JobControl, ToolContext } from './tool.js';
 import { allTools } from './tools/index.js';
 
 export interface SmolmapMcpOptions {
@@ -42,12 +44,20 @@ function version(): string {
 
 export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpServer {
   const { engine, config, hub } = options;
+  // Task results live as long as the session (the SDK's in-memory store; TTLs come from the client).
+  const taskStore = new InMemoryTaskStore();
   const mcp = new McpServer(
     { name: 'smolmap', title: 'smolmap', version: version() },
-    { instructions: INSTRUCTIONS, capabilities: { logging: {} } },
+    {
+      instructions: INSTRUCTIONS,
+      taskStore,
+      capabilities: { logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+    },
   );
+  const lifetime = new AbortController();
   const ctx: ToolContext = {
     engine,
+    lifetime: lifetime.signal,
     config,
     changed: (kind) => hub.emit(kind),
     ...(options.jobs ? { jobs: options.jobs } : {}),
@@ -62,6 +72,8 @@ export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpSe
     mcp,
     async close() {
       unsubscribe();
+      lifetime.abort();
+      taskStore.cleanup();
       await mcp.close();
     },
   };

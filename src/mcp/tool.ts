@@ -1,26 +1,14 @@
 /**
  * The tool table's contract. One zod object schema per tool is the single source of its argument and result
  * types; `tools/list` publishes both as JSON Schema. We answer `tools/list` and `tools/call` ourselves
- * (instead of McpServer.registerTool) to keep the MCP error split the STYLE.md anchor asks for: a malformed
+ * (dispatch.ts, instead of McpServer.registerTool, whose handler turns bad arguments into `isError` results)
+ * to keep the MCP error split the STYLE.md anchor asks for: a malformed
  * call (unknown tool, arguments that fail the schema) is a JSON-RPC protocol error (-32602, MCP spec
  * "Tools › Error Handling"), while a failure of the work itself is a result with `isError: true` carrying the
  * user-facing `code: message`, so the model can read it and recover.
  */
-import {
-  McpError,
-  ErrorCode,
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
-import type {
-  CallToolResult,
-  ServerNotification,
-  ServerRequest,
-  Tool,
-  ToolAnnotations,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { toSmolmapError, type Engine } from '../engine/index.js';
 import type { McpConfig } from './config.js';
@@ -41,6 +29,8 @@ export interface ToolContext {
   config: McpConfig;
   /** Absent when another process runs the jobs; they are then picked up from the store. */
   jobs?: JobControl;
+  /** Aborted when the server closes: background work (task calls) stops with it. */
+  lifetime: AbortSignal;
   /** Tell every connected client that a resource list changed. */
   changed(kind: ChangeKind): void;
 }
@@ -50,6 +40,8 @@ export interface CallExtras {
   signal: AbortSignal;
   /** Whether the client sent a progress token (long tools may then wait and report). */
   wantsProgress: boolean;
+  /** True when the call runs as a task: the client collects the result later, so long work may take its time. */
+  inTask: boolean;
   progress(progress: number, total?: number, message?: string): Promise<void>;
 }
 
@@ -63,6 +55,11 @@ export interface ToolDef<I extends AnyObject, O extends AnyObject> {
   input: I;
   output: O;
   annotations?: ToolAnnotations;
+  /**
+   * Offer the task-based pattern (MCP 2025-11-25 "Tasks", experimental in the SDK): the client may call with
+   * `task` and fetch the result later with tasks/get and tasks/result. Such calls run with `extras.inTask`.
+   */
+  tasks?: boolean;
   run(args: z.output<I>, ctx: ToolContext, extras: CallExtras): Promise<z.input<O>>;
   /** The readable copy of the result that goes into `content` next to `structuredContent`. */
   text(result: z.output<O>): string;
@@ -72,7 +69,11 @@ export interface ToolDef<I extends AnyObject, O extends AnyObject> {
 export interface AnyTool {
   name: string;
   definition: Tool;
-  call(args: unknown, ctx: ToolContext, extras: CallExtras): Promise<CallToolResult>;
+  tasks: boolean;
+  /** Checks the arguments against the input schema; a mismatch is a protocol error (McpError -32602). */
+  parse(args: unknown): unknown;
+  /** Runs parsed arguments; a failure becomes an `isError` result. */
+  run(parsed: unknown, ctx: ToolContext, extras: CallExtras): Promise<CallToolResult>;
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -95,20 +96,25 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDe
     inputSchema: jsonSchema(def.input, 'input'),
     outputSchema: jsonSchema(def.output, 'output'),
     ...(def.annotations ? { annotations: def.annotations } : {}),
+    ...(def.tasks ? { execution: { taskSupport: 'optional' as const } } : {}),
   };
   return {
     name: def.name,
     definition,
-    async call(raw, ctx, extras) {
+    tasks: def.tasks === true,
+    parse(raw) {
       const parsed = def.input.safeParse(raw ?? {});
       if (!parsed.success)
         throw new McpError(
           ErrorCode.InvalidParams,
           `invalid arguments for ${def.name}: ${issueList(parsed.error)}`,
         );
+      return parsed.data;
+    },
+    async run(parsed, ctx, extras) {
       try {
         // Parsing our own result applies its defaults and catches a drifting facade as an internal error.
-        const result = def.output.parse(await def.run(parsed.data, ctx, extras));
+        const result = def.output.parse(await def.run(parsed as z.output<I>, ctx, extras));
         return {
           content: [{ type: 'text', text: def.text(result) }],
           structuredContent: result as Record<string, unknown>,
@@ -121,43 +127,4 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDe
       }
     },
   };
-}
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-function callExtras(extra: Extra): CallExtras {
-  const token = extra._meta?.progressToken;
-  return {
-    signal: extra.signal,
-    wantsProgress: token !== undefined,
-    async progress(progress, total, message) {
-      if (token === undefined) return;
-      await extra.sendNotification({
-        method: 'notifications/progress',
-        params: {
-          progressToken: token,
-          progress,
-          ...(total === undefined ? {} : { total }),
-          ...(message === undefined ? {} : { message }),
-        },
-      });
-    },
-  };
-}
-
-/** Installs `tools/list` and `tools/call` on a low-level Server for this table of tools. */
-export function installTools(server: Server, tools: AnyTool[], ctx: ToolContext): void {
-  const byName = new Map(tools.map((t) => [t.name, t]));
-  if (byName.size !== tools.length) throw new Error('internal: two tools share a name');
-  server.registerCapabilities({ tools: { listChanged: false } });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map((t) => t.definition) }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const tool = byName.get(request.params.name);
-    if (!tool)
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `unknown tool "${request.params.name}"; tools/list shows the available tools`,
-      );
-    return tool.call(request.params.arguments, ctx, callExtras(extra));
-  });
 }

@@ -6,8 +6,9 @@ import type { McpConfig } from '../config.js';
 import type { AnyTool } from '../tool.js';
 import { dataTools } from './data.js';
 import { executeTools } from './execute.js';
+import { jobTools } from './jobs.js';
 import { specTools } from './specs.js';
 
 export function allTools(config: McpConfig): AnyTool[] {
-  return [...specTools, ...dataTools, ...(config.executeCall.enabled ? executeTools : [])];
+  return [...specTools, ...dataTools, ...jobTools, ...(config.executeCall.enabled ? executeTools : [])];
 }

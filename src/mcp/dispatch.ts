@@ -1,0 +1,97 @@
+/**
+ * `tools/list` and `tools/call` for a table of tools on a low-level Server. A call may ask to run as a task
+ * (MCP 2025-11-25 "Tasks"): for a tool that offers it, the arguments are checked at once, a task is created
+ * in the session's task store and returned, and the work goes on; the SDK's Protocol then answers
+ * tasks/get, tasks/result, tasks/list and tasks/cancel from that store.
+ */
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CreateTaskResult } from '@modelcontextprotocol/sdk/experimental/tasks';
+import type { AnyTool, CallExtras, ToolContext } from './tool.js';
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** How often a task's client should poll tasks/get (ms). */
+const TASK_POLL_MS = 1000;
+
+function callExtras(extra: Extra, ctx: ToolContext, inTask: boolean): CallExtras {
+  const token = extra._meta?.progressToken;
+  return {
+    signal: extra.signal,
+    wantsProgress: token !== undefined,
+    inTask,
+    async progress(progress, total, message) {
+      if (token === undefined) return;
+      try {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: {
+            progressToken: token,
+            progress,
+            ...(total === undefined ? {} : { total }),
+            ...(message === undefined ? {} : { message }),
+          },
+        });
+      } catch (e) {
+        // The client may have gone; the work itself goes on.
+        ctx.engine.logger.debug({ err: e }, 'mcp: progress notification not delivered');
+      }
+    },
+  };
+}
+
+async function startTask(
+  tool: AnyTool,
+  request: CallToolRequest,
+  extra: Extra,
+  ctx: ToolContext,
+): Promise<CreateTaskResult> {
+  const store = extra.taskStore;
+  if (!store) throw new McpError(ErrorCode.InternalError, 'internal: no task store for a task call');
+  const parsed = tool.parse(request.params.arguments);
+  const task = await store.createTask({ ttl: request.params.task?.ttl ?? null, pollInterval: TASK_POLL_MS });
+  // The task outlives this request, so its work is bound to the server's life instead.
+  const extras = { ...callExtras(extra, ctx, true), signal: ctx.lifetime };
+  void tool
+    .run(parsed, ctx, extras)
+    .then((result: CallToolResult) =>
+      store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result),
+    )
+    .catch((e: unknown) => ctx.engine.logger.error({ err: e, task: task.taskId }, 'mcp: task result lost'));
+  return { task };
+}
+
+export function installTools(server: Server, tools: AnyTool[], ctx: ToolContext): void {
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  if (byName.size !== tools.length) throw new Error('internal: two tools share a name');
+  server.registerCapabilities({ tools: { listChanged: false } });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map((t) => t.definition) }));
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = byName.get(request.params.name);
+    if (!tool)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `unknown tool "${request.params.name}"; tools/list shows the available tools`,
+      );
+    if (request.params.task) {
+      // The spec's answer to a task call of a tool that does not offer tasks.
+      if (!tool.tasks)
+        throw new McpError(
+          ErrorCode.MethodNotFound,
+          `tool ${tool.name} does not run as a task; call it without "task"`,
+        );
+      return startTask(tool, request, extra, ctx);
+    }
+    return tool.run(tool.parse(request.params.arguments), ctx, callExtras(extra, ctx, false));
+  });
+}

@@ -1,0 +1,188 @@
+/**
+ * Training through MCP: train_model on the seeded tiny Llama with a progress token (notifications arrive,
+ * step of total), as a task (tasks/get then tasks/result), job_status, stop_job, and the model and job
+ * resources. The worker runs from dist/ (`npm run build`, or `npm test`'s pretest).
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { CallToolResultSchema, McpError, type Progress } from '@modelcontextprotocol/sdk/types.js';
+import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/experimental/tasks';
+import type { Engine } from '../../src/engine/index.js';
+import { defaultWorkerPath } from '../../src/jobs/runner.js';
+import {
+  createChangeHub,
+  createSmolmapMcpServer,
+  defaultMcpConfig,
+  lazyJobRunner,
+  type LazyJobRunner,
+  type SmolmapMcpServer,
+} from '../../src/mcp/index.js';
+import { tinyEngine } from '../jobs/fixtures.js';
+import { structured, text } from './helpers.js';
+
+const SHORT = { steps: 6, batchSize: 2, lr: 3e-3, maxLen: 512, evalEvery: 0, checkpointEvery: 0, seed: 5 };
+
+interface JobOut {
+  job: string;
+  status: string;
+  model: string;
+  dataset: string;
+  progress: { step: number; totalSteps: number } | null;
+  summary: { model: string | null; trainLoss: number | null } | null;
+}
+
+describe('training over MCP (tiny model)', () => {
+  let engine: Engine;
+  let root: string;
+  let jobs: LazyJobRunner;
+  let server: SmolmapMcpServer;
+  let client: Client;
+  let dataset: string;
+
+  beforeAll(async () => {
+    if (!existsSync(defaultWorkerPath()))
+      throw new Error('run `npm run build` first: the worker runs from dist/');
+    ({ engine, root } = await tinyEngine());
+    jobs = lazyJobRunner(engine);
+    server = createSmolmapMcpServer({
+      engine,
+      config: defaultMcpConfig(),
+      hub: createChangeHub(engine),
+      jobs,
+    });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.mcp.connect(a);
+    client = new Client({ name: 'jobs-test', version: '0' });
+    await client.connect(b);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.close();
+    await jobs?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('trains with wait: true and reports progress to a client that asked for it', async () => {
+    const seen: Progress[] = [];
+    const r = await client.callTool(
+      {
+        name: 'train_model',
+        arguments: { spec: 'petstore', base: 'tiny', count: 40, options: SHORT, wait: true },
+      },
+      CallToolResultSchema,
+      { onprogress: (p) => seen.push(p), resetTimeoutOnProgress: true, timeout: 120_000 },
+    );
+    expect(r.isError, text(r)).toBeFalsy();
+    const out = structured<JobOut>(r);
+    dataset = out.dataset;
+    expect(out.status).toBe('succeeded');
+    expect(out.summary?.model).toBe(out.model);
+    expect(out.summary?.trainLoss).toBeGreaterThan(0);
+    expect(seen.length).toBeGreaterThan(0);
+    const last = seen.at(-1)!;
+    expect(last).toMatchObject({ progress: 6, total: 6 });
+    expect(seen.map((p) => p.progress)).toEqual([...seen.map((p) => p.progress)].sort((x, y) => x - y));
+
+    const status = structured<JobOut>(
+      await client.callTool({ name: 'job_status', arguments: { job: out.job } }),
+    );
+    expect(status).toMatchObject({ job: out.job, status: 'succeeded', progress: { step: 6, totalSteps: 6 } });
+
+    const card = await client.readResource({ uri: `smolmap://models/${out.model}` });
+    const model = JSON.parse((card.contents[0] as { text: string }).text) as Record<string, unknown>;
+    expect(model).toMatchObject({
+      id: out.model,
+      status: 'ready',
+      baseModel: 'tiny',
+      spec: { name: 'petstore' },
+    });
+    expect((model['lossCurve'] as unknown[]).length).toBeGreaterThan(0);
+    const jobDoc = await client.readResource({ uri: `smolmap://jobs/${out.job}` });
+    expect(JSON.parse((jobDoc.contents[0] as { text: string }).text)).toMatchObject({
+      id: out.job,
+      status: 'succeeded',
+    });
+    const { resources } = await client.listResources();
+    expect(resources.map((x) => x.uri)).toEqual(
+      expect.arrayContaining([`smolmap://models/${out.model}`, `smolmap://jobs/${out.job}`]),
+    );
+
+    const stop = await client.callTool({ name: 'stop_job', arguments: { job: out.job } });
+    expect(stop.isError).toBe(true);
+    expect(text(stop)).toMatch(/^job_not_running:/);
+  });
+
+  it('runs as a task: the call returns at once, the result comes from tasks/result', async () => {
+    const created = await client.request(
+      {
+        method: 'tools/call',
+        params: {
+          name: 'train_model',
+          arguments: { spec: 'petstore', base: 'tiny', dataset, options: SHORT },
+          task: { ttl: 120_000 },
+        },
+      },
+      CreateTaskResultSchema,
+    );
+    const id = created.task.taskId;
+    expect(['working', 'completed']).toContain(created.task.status);
+    await expect
+      .poll(async () => (await client.experimental.tasks.getTask(id)).status, {
+        timeout: 120_000,
+        interval: 500,
+      })
+      .toBe('completed');
+    const result = await client.experimental.tasks.getTaskResult(id, CallToolResultSchema);
+    expect(structured<JobOut>(result)).toMatchObject({ status: 'succeeded', dataset });
+  });
+
+  it('returns the job at once without wait, and stops a queued or running job', async () => {
+    const r = await client.callTool({
+      name: 'train_model',
+      arguments: { spec: 'petstore', base: 'tiny', dataset, options: { ...SHORT, steps: 400 } },
+    });
+    const out = structured<JobOut>(r);
+    expect(['queued', 'running']).toContain(out.status);
+    expect(text(r)).toContain('poll job_status');
+    const stopped = await client.callTool({ name: 'stop_job', arguments: { job: out.job } });
+    expect(stopped.isError, text(stopped)).toBeFalsy();
+    await expect
+      .poll(
+        async () =>
+          structured<JobOut>(await client.callTool({ name: 'job_status', arguments: { job: out.job } }))
+            .status,
+        {
+          timeout: 60_000,
+          interval: 500,
+        },
+      )
+      .toBe('stopped');
+  });
+
+  it('answers domain failures with isError and malformed calls with protocol errors', async () => {
+    const badBase = await client.callTool({
+      name: 'train_model',
+      arguments: { spec: 'petstore', base: 'ghost' },
+    });
+    expect(badBase.isError).toBe(true);
+    expect(text(badBase)).toMatch(/^model_not_found:/);
+    const badOption = await client.callTool({
+      name: 'train_model',
+      arguments: { spec: 'petstore', base: 'tiny', options: { stepz: 3 } },
+    });
+    expect(text(badOption)).toMatch(/^train_bad_option:/);
+    const unknownJob = await client.callTool({ name: 'job_status', arguments: { job: 'train-nope' } });
+    expect(text(unknownJob)).toMatch(/^job_unknown:/);
+    await expect(client.callTool({ name: 'job_status', arguments: {} })).rejects.toBeInstanceOf(McpError);
+    await expect(
+      client.request(
+        { method: 'tools/call', params: { name: 'list_specs', arguments: {}, task: { ttl: 1000 } } },
+        CreateTaskResultSchema,
+      ),
+    ).rejects.toSatisfy((e) => e instanceof McpError && e.code === -32601);
+  });
+});
