@@ -36,6 +36,8 @@ const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 const DEFAULT_ALIGNMENT = 32;
 /** Real vocabularies are ≤ ~260k entries and merge lists ≤ ~1M; 16M keeps hostile counts from exhausting RAM. */
 const MAX_ARRAY = 1 << 24;
+/** The largest real strings are embedded tokenizer.json documents (tens of MB for 256k vocabularies). */
+const MAX_STRING = 64 << 20;
 const MAX_TENSORS = 1 << 20;
 const MAX_KV = 1 << 20;
 const MAX_DIMS = 4;
@@ -84,6 +86,7 @@ function safeCount(v: bigint, file: string, what: string): number {
 
 async function readString(c: FileCursor, file: string): Promise<string> {
   const len = safeCount(await c.u64(), file, 'string length');
+  if (len > MAX_STRING) throw invalid(file, `string of ${len} bytes at offset ${c.pos}`);
   if (len > c.remaining) throw truncated(file)(len, c.pos);
   return c.utf8(len);
 }

@@ -99,7 +99,8 @@ describe('readGgufHeader', () => {
     ['metadata count overflow', (b) => (b.writeBigUInt64LE(1n << 40n, 16), b), 'gguf_invalid'],
     ['metadata count past end', (b) => (b.writeBigUInt64LE(100_000n, 16), b), 'gguf_truncated'],
     ['key length overflow', (b) => (b.writeBigUInt64LE(2n ** 63n, 24), b), 'gguf_invalid'],
-    ['key length past end', (b) => (b.writeBigUInt64LE(1n << 30n, 24), b), 'gguf_truncated'],
+    ['key length past end', (b) => (b.writeBigUInt64LE(1n << 20n, 24), b), 'gguf_truncated'],
+    ['key length over the string cap', (b) => (b.writeBigUInt64LE(1n << 30n, 24), b), 'gguf_invalid'],
     ['empty file', () => Buffer.alloc(0), 'gguf_bad_magic'],
   ];
   for (const [what, mutate, code] of hostile) {
