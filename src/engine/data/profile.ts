@@ -40,6 +40,9 @@ function kindOf(op: Operation, words: string[]): Kind {
   if (op.method === 'DELETE') return 'delete';
   if ((words.includes('status') || words.includes('progress')) && segs.some(isParam)) return 'status';
   if (op.method === 'GET' || op.method === 'HEAD') {
+    // GET /user/logout (`logoutUser`): a verb the path does not name as a resource is an action.
+    const pathWords = new Set(segs.flatMap((s) => identWords(s)).map(singular));
+    if (!GENERIC_VERBS.has(first) && !CREATE.has(first) && !pathWords.has(singular(first)) && words.length > 1 && !op.operationIdDerived) return 'action';
     if (lastIsParam) return 'get';
     if (first === 'list' || first === 'search') return 'list';
     const lastNoun = identWords(segs[segs.length - 1] ?? '').pop() ?? '';
@@ -59,7 +62,10 @@ function summaryNoun(summary: string): string | null {
   words.shift();
   let np = words.join(' ').replace(/^(a list of|the list of|list of|all|the status of|the status and results of|the results of)\s+/i, '');
   np = np.replace(/^(a|an|the|all|existing|available|my)\s+/i, '');
-  np = np.replace(/^(a|an|the)\s+/i, '');
+  np = np.replace(/^(a|an|the)\s+/i, '').replace(/^new\s+/i, '');
+  // "pet to the store" → "pet": a trailing prepositional phrase is context, not the object.
+  const cut = np.replace(/\s+(to|in|into|from|by|with|within|on) (the|a|an|all|its) .*$/i, '');
+  if (cut.length > 0) np = cut;
   return np.length > 0 && np.split(' ').length <= 5 ? np.replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase()) : null;
 }
 

@@ -130,7 +130,8 @@ function integerValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   let n = ctx.rng.chance(0.6) ? ctx.rng.int(lo, Math.min(hi, lo + 49)) : ctx.rng.int(lo, hi);
   if (ms) n = Math.min(hi, Math.max(lo, n * 1000));
   else if (n > 20 && ctx.rng.chance(0.5)) n = Math.max(lo, Math.min(hi, Math.round(n / 10) * 10));
-  const word = n <= 10 && n >= 0 && ctx.rng.chance(0.2) ? SMALL[n] : undefined;
+  const idLike = /\bid\b/.test(humanize(f.name));
+  const word = n <= 10 && n >= 0 && !idLike && ctx.rng.chance(0.2) ? SMALL[n] : undefined;
   return { value: n, surface: val(word ?? String(n)) };
 }
 
@@ -240,6 +241,11 @@ function stringValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   if (has(f, /city/)) return { value: ctx.faker.location.city(), surface: val('') };
   if (has(f, /post ?code|zip/)) return { value: ctx.faker.location.zipCode(), surface: val('') };
   if (has(f, /address|street/)) return { value: ctx.faker.location.streetAddress(), surface: val('') };
+  if (has(f, /\b(user ?name|login|handle)\b/)) return { value: ctx.faker.internet.username(), surface: val('') };
+  if (has(f, /password|secret/)) return { value: ctx.faker.internet.password({ length: 12 }), surface: val('') };
+  if (has(f, /phone|mobile number/)) return { value: ctx.faker.phone.number({ style: 'international' }), surface: val('') };
+  if (has(f, /first name|given name/)) return { value: ctx.faker.person.firstName(), surface: val('') };
+  if (has(f, /last name|surname|family name/)) return { value: ctx.faker.person.lastName(), surface: val('') };
   if (has(f, /cvc|cvv/)) return { value: digits(ctx, 3), surface: val('') };
   if (has(f, /sort code/)) return { value: digits(ctx, 6), surface: val('') };
   if (has(f, /\bnumber\b/)) return { value: digits(ctx, ctx.rng.pick([8, 10, 16])), surface: val('') };
