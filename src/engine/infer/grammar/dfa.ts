@@ -69,6 +69,11 @@ export class LazyDfa {
     return to;
   }
 
+  /** The state holding just one position (a state's language is the union of its positions' languages). */
+  single(pos: number): number {
+    return this.intern(new Set([pos]), false);
+  }
+
   /** Runs bytes from a state; DEAD as soon as one is refused. */
   run(id: number, bytes: Uint8Array): number {
     let at = id;
@@ -237,16 +242,25 @@ function stringStep(sub: number, count: number, min: number, max: number, b: num
  */
 export function maskKey(dfa: LazyDfa, id: number, horizon: number): string {
   const s = dfa.state(id);
-  const parts: string[] = [s.accepting ? 'A' : ''];
-  for (const pos of s.positions) {
-    const n = Math.floor(pos / LOCAL);
-    const node = dfa.program.nodes[n];
-    const local = pos % LOCAL;
-    if (node?.k === 'str') {
-      const count = local >> 4;
-      const far = count >= node.min && node.max - count >= horizon;
-      parts.push(`${n}:${far ? 'F' : count}:${local & 15}`);
-    } else parts.push(`${n}`);
-  }
-  return parts.join(',');
+  return `${s.accepting ? 'A' : ''}${s.positions.map((pos) => positionKey(dfa, pos, horizon)).join(',')}`;
+}
+
+export function positionKey(dfa: LazyDfa, pos: number, horizon: number): string {
+  const info = stringPosition(dfa, pos);
+  if (!info) return `${Math.floor(pos / LOCAL)}`;
+  const far = info.count >= info.min && info.max - info.count >= horizon;
+  return `${info.node}:${far ? 'F' : info.count}:${info.sub}`;
+}
+
+/** Where a position inside a `str` node stands, or null for other nodes. */
+export function stringPosition(
+  dfa: LazyDfa,
+  pos: number,
+): { node: number; count: number; sub: number; min: number; max: number; atChar: boolean } | null {
+  const n = Math.floor(pos / LOCAL);
+  const node = dfa.program.nodes[n];
+  if (node?.k !== 'str') return null;
+  const local = pos % LOCAL;
+  const sub = local & 15;
+  return { node: n, count: local >> 4, sub, min: node.min, max: node.max, atChar: sub === AT_CHAR };
 }

@@ -1,8 +1,8 @@
 import { SmolmapError } from '../../errors.js';
 import type { Tokenizer } from '../../model/tokenizer/types.js';
-import { DEAD, LazyDfa, maskKey } from './dfa.js';
+import { DEAD, LazyDfa, maskKey, positionKey, stringPosition } from './dfa.js';
 import type { Program } from './program.js';
-import { VocabTrie } from './vocab.js';
+import { VocabTrie, type ByteTrie } from './vocab.js';
 
 /**
  * A grammar applied over one tokenizer's vocabulary. Token masks are cached per mask key (see `maskKey`),
@@ -37,34 +37,62 @@ export class TokenGrammar {
     const key = maskKey(this.dfa, state, this.vocab.maxTokenBytes);
     const hit = this.masks.get(key);
     if (hit) return hit;
-    const mask = this.computeMask(state);
-    if (this.masks.size >= TokenGrammar.MAX_CACHED_MASKS) this.masks.clear();
-    this.masks.set(key, mask);
+    // A state's language is the union of its positions' languages, so its mask is the OR of theirs.
+    const mask = new Uint32Array(Math.ceil(this.vocab.vocabSize / 32));
+    if (this.dfa.state(state).accepting) for (const id of this.stopIds) mask[id >>> 5]! |= 1 << (id & 31);
+    for (const pos of this.dfa.state(state).positions) {
+      const part = this.positionMask(pos);
+      for (let w = 0; w < mask.length; w++) mask[w]! |= part[w] ?? 0;
+    }
+    this.remember(key, mask);
     return mask;
   }
 
-  private computeMask(state: number): Uint32Array {
-    const { vocab, dfa } = this;
-    const mask = new Uint32Array(Math.ceil(vocab.vocabSize / 32));
-    if (dfa.state(state).accepting) for (const id of this.stopIds) mask[id >>> 5]! |= 1 << (id & 31);
+  private positionMask(pos: number): Uint32Array {
+    const key = `p${positionKey(this.dfa, pos, this.vocab.maxTokenBytes)}`;
+    const hit = this.masks.get(key);
+    if (hit) return hit;
+    const single = this.dfa.single(pos);
+    const str = stringPosition(this.dfa, pos);
+    let mask: Uint32Array;
+    if (str?.atChar) {
+      // Plain-content tokens up to the characters left, in bulk; only the string-special ones are walked.
+      const { pureUpTo } = this.vocab;
+      mask = Uint32Array.from(pureUpTo[Math.min(str.max - str.count, pureUpTo.length - 1)] as Uint32Array);
+      this.walk(this.vocab.stringSpecial, single, mask);
+    } else {
+      mask = new Uint32Array(Math.ceil(this.vocab.vocabSize / 32));
+      this.walk(this.vocab.all, single, mask);
+    }
+    this.remember(key, mask);
+    return mask;
+  }
+
+  private remember(key: string, mask: Uint32Array): void {
+    if (this.masks.size >= TokenGrammar.MAX_CACHED_MASKS) this.masks.clear();
+    this.masks.set(key, mask);
+  }
+
+  /** Sets the bits of the trie's tokens that `state` admits (depth-first, pruning dead prefixes). */
+  private walk(trie: ByteTrie, state: number, mask: Uint32Array): void {
+    const { dfa } = this;
     const nodes: number[] = [0];
     const states: number[] = [state];
     while (nodes.length > 0) {
       const node = nodes.pop() as number;
       const at = states.pop() as number;
-      for (let c = vocab.firstChild[node] ?? -1; c !== -1; c = vocab.nextSibling[c] ?? -1) {
-        const to = dfa.step(at, vocab.byte[c] ?? 0);
+      for (let c = trie.firstChild[node] ?? -1; c !== -1; c = trie.nextSibling[c] ?? -1) {
+        const to = dfa.step(at, trie.byte[c] ?? 0);
         if (to === DEAD) continue;
-        const end = vocab.tokenStart[c + 1] ?? 0;
-        for (let k = vocab.tokenStart[c] ?? 0; k < end; k++) {
-          const id = vocab.tokenIds[k] ?? 0;
+        const end = trie.tokenStart[c + 1] ?? 0;
+        for (let k = trie.tokenStart[c] ?? 0; k < end; k++) {
+          const id = trie.tokenIds[k] ?? 0;
           mask[id >>> 5]! |= 1 << (id & 31);
         }
         nodes.push(c);
         states.push(to);
       }
     }
-    return mask;
   }
 
   /** The state after a token, DEAD if the grammar refuses it (stop tokens are handled by the matcher). */

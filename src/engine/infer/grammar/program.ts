@@ -54,7 +54,7 @@ export class Program {
     return this.add({ k: 'split', to: [] });
   }
 
-  /** One byte of `chars` (a string of ASCII characters and `a-z` style ranges). */
+  /** One byte of `spec`: ASCII characters and `a-z` style ranges; `\\-` is a literal dash. */
   cls(spec: string, next: number): number {
     return this.add({ k: 'class', set: this.byteSet(spec), next });
   }
@@ -75,6 +75,7 @@ export class Program {
     if (hit) return hit;
     const set = new Uint8Array(256);
     for (let i = 0; i < spec.length; i++) {
+      if (spec[i] === '\\') i++; // `\x` is x itself (for `-` and `\`)
       const c = spec.charCodeAt(i);
       if (spec[i + 1] === '-' && i + 2 < spec.length) {
         const hi = spec.charCodeAt(i + 2);

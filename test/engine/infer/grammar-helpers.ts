@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import type { ExpectedCall } from '../../../src/engine/calls.js';
+import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
+import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
+import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
+import type { Catalog } from '../../../src/engine/specs/types.js';
+
+export const EVAL_DEV = '/work/shared/eval-dev';
+export const TOKENIZER_DIR = '/work/shared/reference/tiny-llama/model';
+export const DEV_SPECS = [
+  ['train-travel', 'train-travel.yaml'],
+  ['alertmanager', 'alertmanager.yaml'],
+  ['deepl', 'deepl.yaml'],
+  ['firecrawl', 'firecrawl.json'],
+] as const;
+
+let tokenizer: Promise<Tokenizer> | undefined;
+export function smolTokenizer(): Promise<Tokenizer> {
+  tokenizer ??= loadTokenizer(TOKENIZER_DIR);
+  return tokenizer;
+}
+
+const catalogs = new Map<string, Promise<Catalog>>();
+export function devCatalog(file: string): Promise<Catalog> {
+  let c = catalogs.get(file);
+  if (!c) {
+    c = loadSpecFile(`${EVAL_DEV}/specs/${file}`).then((s) => s.catalog);
+    catalogs.set(file, c);
+  }
+  return c;
+}
+
+export function devTasks(name: string): { task: string; expected: ExpectedCall }[] {
+  return readFileSync(`${EVAL_DEV}/tasks/${name}.jsonl`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { task: string; expected: ExpectedCall });
+}
+
+/** Ids whose bit is set in a vocabulary mask. */
+export function maskIds(mask: Uint32Array): number[] {
+  const ids: number[] = [];
+  for (let w = 0; w < mask.length; w++) {
+    let bits = mask[w] ?? 0;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      ids.push(w * 32 + 31 - Math.clz32(low));
+      bits ^= low;
+    }
+  }
+  return ids;
+}
+
+/** mulberry32: a small seeded PRNG so failing walks can be replayed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
