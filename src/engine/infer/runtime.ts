@@ -1,0 +1,157 @@
+/**
+ * A loaded base model: config, tokenizer and ONE ORT inference session whose graph takes LoRA A/B inputs for
+ * all seven projections of every layer (rank `r` a dynamic dim). Any adapter — or none, fed as rank-1 zeros —
+ * runs on the same session, so switching adapters per request rebuilds nothing (ARCHITECTURE.md). alpha/r is
+ * folded into B at feed time, which lets adapters of any scale share the graph. Runtimes are cached per
+ * (source, quantisation) for the life of the process.
+ */
+import os from 'node:os';
+import { stat } from 'node:fs/promises';
+
+import { SmolmapError } from '../errors.js';
+import { serialize } from '../model/graph/serialize.js';
+import { inferenceGraph, type LlamaLora, type LoraHook } from '../model/llama.js';
+import { loraScale, loraTensorName, projectionDims, type LoraAdapter } from '../model/lora.js';
+import { quantProjector, type WeightQuant } from '../model/quant.js';
+import { loadTokenizer, loadTokenizerFromGguf, type Tokenizer } from '../model/tokenizer/index.js';
+import { LORA_TARGETS, type LlamaConfig, type WeightMap } from '../model/types.js';
+import { loadWeights } from '../model/weights/load.js';
+import { createSession, f32, type HostTensor, type Session } from './ort.js';
+
+export interface RuntimeOptions {
+  /** Weight format of the projections and LM head: f32, q8 or q4 (MatMulNBits). Default 'f32'. */
+  quant?: WeightQuant;
+  /** Intra-op threads; default: one per core. */
+  threads?: number;
+}
+
+export interface BaseRuntime {
+  readonly config: LlamaConfig;
+  readonly tokenizer: Tokenizer;
+  readonly quant: WeightQuant;
+  readonly session: Session;
+  /** Seconds spent loading weights, building the graph and creating the session. */
+  readonly loadSeconds: number;
+  /** LoRA inputs for `adapter` (null = no adapter), cached per adapter object. */
+  loraFeeds(adapter: LoraAdapter | null): Record<string, HostTensor>;
+  release(): Promise<void>;
+}
+
+/** Every projection of every layer, with the graph input names the adapters' tensors use. */
+export function allLoraHooks(cfg: LlamaConfig): LoraHook[] {
+  const hooks: LoraHook[] = [];
+  for (let layer = 0; layer < cfg.num_hidden_layers; layer++) {
+    for (const target of LORA_TARGETS) {
+      const a = loraTensorName(layer, target, 'A');
+      hooks.push({ layer, target, a, b: loraTensorName(layer, target, 'B') });
+    }
+  }
+  return hooks;
+}
+
+/**
+ * Feeds for every hook. Unadapted projections get zero A and B of the adapter's rank; the adapter's B is
+ * pre-multiplied by alpha/r since the graph's LoRA scale is 1.
+ */
+export function buildLoraFeeds(cfg: LlamaConfig, adapter: LoraAdapter | null): Record<string, HostTensor> {
+  const r = adapter?.config.r ?? 1;
+  const scale = adapter ? loraScale(adapter.config) : 0;
+  const feeds: Record<string, HostTensor> = {};
+  for (const h of allLoraHooks(cfg)) {
+    const [inF, outF] = projectionDims(cfg, h.target);
+    const a = adapter?.tensors.get(h.a);
+    const b = adapter?.tensors.get(h.b);
+    if (a && b) {
+      if (a.shape.join() !== `${r},${inF}` || b.shape.join() !== `${outF},${r}`) {
+        throw new SmolmapError(
+          'adapter_base_mismatch',
+          `adapter tensor ${h.a} is [${a.shape}] and ${h.b} is [${b.shape}], but this base model needs [${r}, ${inF}] and [${outF}, ${r}]; use the base model the adapter was trained on`,
+        );
+      }
+      feeds[h.a] = f32(a.data, a.shape);
+      feeds[h.b] = f32(
+        b.data.map((v) => v * scale),
+        b.shape,
+      );
+    } else {
+      feeds[h.a] = f32(new Float32Array(r * inF), [r, inF]);
+      feeds[h.b] = f32(new Float32Array(outF * r), [outF, r]);
+    }
+  }
+  return feeds;
+}
+
+/** Builds the session for weights already in memory (tests and the loaders below). */
+export async function createRuntime(
+  config: LlamaConfig,
+  weights: WeightMap,
+  tokenizer: Tokenizer,
+  options: RuntimeOptions = {},
+): Promise<BaseRuntime> {
+  const t0 = performance.now();
+  const quant = options.quant ?? 'f32';
+  const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
+  const project = quant === 'f32' ? undefined : quantProjector(weights, quant);
+  const { model, external } = serialize(inferenceGraph(config, weights, { lora, project }));
+  const session = await createSession(model, {
+    threads: options.threads ?? os.availableParallelism(),
+    externalData: external.map((c) => ({ path: c.location, data: c.data })),
+  });
+  const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
+  const none = buildLoraFeeds(config, null);
+  return {
+    config,
+    tokenizer,
+    quant,
+    session,
+    loadSeconds: (performance.now() - t0) / 1000,
+    loraFeeds(adapter) {
+      if (!adapter) return none;
+      let feeds = cache.get(adapter);
+      if (!feeds) {
+        feeds = buildLoraFeeds(config, adapter);
+        cache.set(adapter, feeds);
+      }
+      return feeds;
+    },
+    release: () => session.release(),
+  };
+}
+
+const runtimes = new Map<string, Promise<BaseRuntime>>();
+
+/**
+ * The runtime of a base model file (.gguf) or Hugging Face folder, created once per process and quantisation.
+ * A failed load is not cached, so a fixed file can be retried.
+ */
+export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
+  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}`;
+  let p = runtimes.get(key);
+  if (!p) {
+    p = openRuntime(source, options);
+    p.catch(() => runtimes.delete(key));
+    runtimes.set(key, p);
+  }
+  return p;
+}
+
+async function openRuntime(source: string, options: RuntimeOptions): Promise<BaseRuntime> {
+  const t0 = performance.now();
+  const isDir = await stat(source).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  const [{ config, weights }, tokenizer] = await Promise.all([
+    loadWeights(source),
+    isDir ? loadTokenizer(source) : loadTokenizerFromGguf(source),
+  ]);
+  const rt = await createRuntime(config, weights, tokenizer, options);
+  return { ...rt, loadSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** Releases every cached runtime (end of process, tests). */
+export async function releaseRuntimes(): Promise<void> {
+  const all = [...runtimes.values()];
+  runtimes.clear();
+  for (const p of all) await (await p.catch(() => null))?.release();
+}

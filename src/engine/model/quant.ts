@@ -1,0 +1,144 @@
+/**
+ * Weight quantisation for onnxruntime's com.microsoft `MatMulNBits` (model-facts.md §5.1): a Linear weight
+ * W [N, K] (PyTorch [out, in]) is cut into blocks of `blockSize` along K, each stored as `bits`-bit integers q
+ * with a per-block scale s and zero point z, w = (q − z)·s. Layouts follow the op's contrib schema:
+ * B uint8 [N, kBlocks, blockSize·bits/8] (4-bit: element 2j in the low nibble), scales [N, kBlocks],
+ * zero points uint8 [N, ceil(kBlocks·bits/8)] (4-bit: packed two per byte, low nibble first).
+ *
+ * - q4: asymmetric round-to-nearest per block (as ORT's MatMul4BitsQuantizer / GGUF Q4_1): s = (max − min)/15,
+ *   z = round(−min/s). An integer z keeps MLAS's int8 fast path (float zero points disable pre-packing).
+ * - q8: symmetric, s = absmax/127, z = 128 (the op default, so no zero-point input).
+ * accuracy_level 4 lets the CPU kernel quantise activations to int8 per block and use integer dot products.
+ */
+import type { Graph, Value } from './graph/builder.js';
+import type { Projector } from './llama.js';
+import type { F32Tensor, WeightMap } from './types.js';
+import { SmolmapError } from '../errors.js';
+
+export type WeightQuant = 'f32' | 'q8' | 'q4';
+export const WEIGHT_QUANTS: readonly WeightQuant[] = ['f32', 'q8', 'q4'];
+
+export interface NBitsWeight {
+  bits: 4 | 8;
+  blockSize: number;
+  /** Rows (out features) and columns (in features) of W. */
+  n: number;
+  k: number;
+  kBlocks: number;
+  packed: Uint8Array; // [n, kBlocks, blockSize·bits/8]
+  scales: Float32Array; // [n, kBlocks]
+  /** Packed uint8 zero points, or null for the op default 2^(bits−1). */
+  zeroPoints: Uint8Array | null;
+}
+
+const blockRange = (row: Float32Array, start: number, end: number): [number, number] => {
+  let lo = 0; // blocks include 0 so zero (and zero padding) stays exact
+  let hi = 0;
+  for (let i = start; i < end; i++) {
+    const v = row[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+};
+
+/** Quantises W [n, k] (row-major) to MatMulNBits layout. */
+export function quantizeNBits(w: F32Tensor, bits: 4 | 8, blockSize = 32): NBitsWeight {
+  const [n, k] = w.shape as [number, number];
+  if (w.shape.length !== 2) throw new SmolmapError('quant_bad_shape', 'only 2-D weights can be quantised');
+  const kBlocks = Math.ceil(k / blockSize);
+  const blob = (blockSize * bits) / 8;
+  const packed = new Uint8Array(n * kBlocks * blob);
+  const scales = new Float32Array(n * kBlocks);
+  const zpRow = Math.ceil((kBlocks * bits) / 8);
+  const zeroPoints = bits === 4 ? new Uint8Array(n * zpRow) : null;
+  const qmax = bits === 4 ? 15 : 255;
+  for (let r = 0; r < n; r++) {
+    const row = w.data.subarray(r * k, (r + 1) * k);
+    for (let b = 0; b < kBlocks; b++) {
+      const start = b * blockSize;
+      const end = Math.min(start + blockSize, k);
+      const [lo, hi] = blockRange(row, start, end);
+      let s: number;
+      let z: number;
+      if (bits === 4) {
+        s = (hi - lo) / qmax;
+        z = s === 0 ? 8 : Math.min(qmax, Math.max(0, Math.round(-lo / s)));
+      } else {
+        s = Math.max(-lo, hi) / 127;
+        z = 128;
+      }
+      const inv = s === 0 ? 0 : 1 / s;
+      scales[r * kBlocks + b] = s;
+      if (zeroPoints) zeroPoints[r * zpRow + (b >> 1)]! |= z << ((b & 1) * 4);
+      const base = (r * kBlocks + b) * blob;
+      for (let i = start; i < end; i++) {
+        const q = Math.min(qmax, Math.max(0, Math.round(row[i]! * inv) + z));
+        const j = i - start;
+        if (bits === 8) packed[base + j] = q;
+        else packed[base + (j >> 1)]! |= q << ((j & 1) * 4);
+      }
+      // Padding past k (when blockSize ∤ k) must dequantise to 0: q = z.
+      for (let j = end - start; j < blockSize; j++) {
+        if (bits === 8) packed[base + j] = z;
+        else packed[base + (j >> 1)]! |= z << ((j & 1) * 4);
+      }
+    }
+  }
+  return { bits, blockSize, n, k, kBlocks, packed, scales, zeroPoints };
+}
+
+/** The f32 weight a quantised one stands for (tests and accuracy reports). */
+export function dequantizeNBits(q: NBitsWeight): Float32Array {
+  const out = new Float32Array(q.n * q.k);
+  const blob = (q.blockSize * q.bits) / 8;
+  const zpRow = Math.ceil((q.kBlocks * q.bits) / 8);
+  for (let r = 0; r < q.n; r++) {
+    for (let i = 0; i < q.k; i++) {
+      const b = Math.floor(i / q.blockSize);
+      const j = i - b * q.blockSize;
+      const byte = q.packed[(r * q.kBlocks + b) * blob + (q.bits === 8 ? j : j >> 1)]!;
+      const v = q.bits === 8 ? byte : (byte >> ((j & 1) * 4)) & 15;
+      const z = q.zeroPoints
+        ? (q.zeroPoints[r * zpRow + (b >> 1)]! >> ((b & 1) * 4)) & 15
+        : 1 << (q.bits - 1);
+      out[r * q.k + i] = (v - z) * q.scales[r * q.kBlocks + b]!;
+    }
+  }
+  return out;
+}
+
+/** Emits y = x·dequant(W)ᵀ for a quantised weight, with its tensors as initializers named after W. */
+export function emitNBits(g: Graph, x: Value, name: string, q: NBitsWeight, accuracyLevel = 4): Value {
+  const blob = (q.blockSize * q.bits) / 8;
+  const packed = g.initializer(`${name}.qweight`, { shape: [q.n, q.kBlocks, blob], data: q.packed }, 'uint8');
+  const scales = g.initializer(`${name}.scales`, { shape: [q.n, q.kBlocks], data: q.scales });
+  const zp = q.zeroPoints
+    ? g.initializer(`${name}.qzeros`, { shape: [q.zeroPoints.length], data: q.zeroPoints }, 'uint8')
+    : null;
+  return g.matmulNBits(x, packed, scales, zp, {
+    K: q.k,
+    N: q.n,
+    bits: q.bits,
+    blockSize: q.blockSize,
+    accuracyLevel,
+  });
+}
+
+/**
+ * A Projector (llama.ts) that applies every frozen projection and the LM head through MatMulNBits, quantising
+ * each weight once per graph (the tied embedding's Gather stays f32; only its LM-head use is quantised).
+ */
+export function quantProjector(weights: WeightMap, quant: Exclude<WeightQuant, 'f32'>): Projector {
+  const bits = quant === 'q4' ? 4 : 8;
+  return (g, x, name) => {
+    const w = weights.get(name);
+    if (!w) {
+      throw new SmolmapError(
+        'model_weight_missing',
+        `the model has no tensor "${name}"; re-import the base model`,
+      );
+    }
+    return emitNBits(g, x, name, quantizeNBits(w, bits));
+  };
+}
