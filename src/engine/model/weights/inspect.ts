@@ -120,7 +120,8 @@ async function inspectHf(dir: string): Promise<ModelInspection> {
   for (const f of HF_OPTIONAL) if (await exists(path.join(dir, f))) files.push(f);
   let bytes = 0;
   for (const f of files) bytes += (await stat(path.join(dir, f))).size;
-  shapes.delete(config.tie_word_embeddings ? 'lm_head.weight' : '');
+  // A tied model counts its embedding once even if the checkpoint also stores a copy as lm_head.
+  if (config.tie_word_embeddings) shapes.delete('lm_head.weight');
   return { format: 'hf', dir, files, config, parameters: countParameters(shapes.values()), bytes };
 }
 
