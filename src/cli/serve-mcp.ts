@@ -29,7 +29,7 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
     'mcp-allow-origin O': 'browser Origin allowed besides loopback ones (repeatable)',
     'mcp-allow-host H': 'Host header allowed besides the bound address, e.g. behind a proxy (repeatable)',
   },
-  async start(engine, values) {
+  async start(engine, values, { jobs }) {
     const p = values['mcp-port'];
     if (typeof p !== 'string') {
       if (values['mcp-host'] !== undefined)
@@ -43,6 +43,7 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
       host,
       allowedOrigins: list(values['mcp-allow-origin']),
       allowedHosts: list(values['mcp-allow-host']),
+      jobs,
     });
     const auth = process.env['SMOLMAP_MCP_TOKEN'] ? 'bearer token required' : 'no token (loopback only)';
     return { name: 'mcp', description: `${server.url} (${auth})`, stop: () => server.close() };

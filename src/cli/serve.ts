@@ -1,9 +1,11 @@
 /**
- * `smolmap serve`: the long-running process. Each surface (MCP over HTTP here; chat bots and the job runner
- * plug in the same way) is a ServeSurfaceFactory that looks at its own options and starts, or stays off.
- * The process runs until SIGINT/SIGTERM, then stops every surface.
+ * `smolmap serve`: the long-running process. It runs the data directory's training jobs (unless another
+ * process already does) and the configured surfaces. Each surface (MCP over HTTP here; chat bots plug in the
+ * same way) is a ServeSurfaceFactory that looks at its own options and starts, or stays off. The process runs
+ * until SIGINT/SIGTERM, then stops every surface and then the jobs (each checkpoints, resumable).
  */
 import { SmolmapError, type Engine } from '../engine/index.js';
+import { lazyJobRunner, type JobControl } from '../mcp/index.js';
 import {
   defineCommand,
   type Command,
@@ -20,12 +22,19 @@ export interface ServeSurface {
   stop(): Promise<void>;
 }
 
+/** What `serve` hands every surface. */
+export interface ServeShared {
+  ctx: CommandContext;
+  /** The process's job runner: pump after queueing a job, stop to end one early. */
+  jobs: JobControl;
+}
+
 export interface ServeSurfaceFactory {
   name: string;
   options: OptionSpec;
   optionHelp: Record<string, string>;
   /** Starts the surface, or returns null when its options do not ask for it. */
-  start(engine: Engine, values: OptionValues, ctx: CommandContext): Promise<ServeSurface | null>;
+  start(engine: Engine, values: OptionValues, shared: ServeShared): Promise<ServeSurface | null>;
 }
 
 /** Surfaces `serve` knows, in start order. Add a factory here to plug one in. */
@@ -54,7 +63,7 @@ async function stopAll(started: ServeSurface[]): Promise<void> {
 
 const serve = defineCommand<ServeResult>({
   name: 'serve',
-  summary: 'run the configured surfaces (MCP over HTTP, ...) until stopped with Ctrl-C',
+  summary: 'run training jobs and the configured surfaces (MCP over HTTP, ...) until stopped with Ctrl-C',
   args: '',
   options: Object.assign({}, ...serveSurfaces.map((f) => f.options)) as OptionSpec,
   optionHelp: Object.assign({}, ...serveSurfaces.map((f) => f.optionHelp)) as Record<string, string>,
@@ -62,26 +71,23 @@ const serve = defineCommand<ServeResult>({
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap serve` takes no arguments, only options');
     const engine = await ctx.engine();
+    const jobs = lazyJobRunner(engine);
     const started: ServeSurface[] = [];
     try {
       for (const factory of serveSurfaces) {
-        const surface = await factory.start(engine, values, ctx);
+        const surface = await factory.start(engine, values, { ctx, jobs });
         if (surface) started.push(surface);
       }
-    } catch (e) {
+      // Starting the runner requeues jobs a crashed process left running, and starts queued ones.
+      jobs.pump();
+      for (const s of started) ctx.progress(`${s.name}: ${s.description}\n`);
+      ctx.progress(`jobs: running the queue of ${engine.dataDir}\nserving; press Ctrl-C to stop\n`);
+      const signal = await waitForSignal();
+      return { surfaces: started.map((s) => s.name), signal };
+    } finally {
       await stopAll(started);
-      throw e;
+      await jobs.close();
     }
-    if (started.length === 0)
-      throw new SmolmapError(
-        'usage_nothing_to_serve',
-        'no surface configured; give --mcp-port PORT (see `smolmap serve --help`)',
-      );
-    for (const s of started) ctx.progress(`${s.name}: ${s.description}\n`);
-    ctx.progress('serving; press Ctrl-C to stop\n');
-    const signal = await waitForSignal();
-    await stopAll(started);
-    return { surfaces: started.map((s) => s.name), signal };
   },
   human: (r) => `stopped ${r.surfaces.join(', ')} (${r.signal})`,
 });

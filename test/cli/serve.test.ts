@@ -1,0 +1,81 @@
+/** `smolmap serve --mcp-port`: the real CLI serving MCP over Streamable HTTP, stopped by SIGTERM. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { tempDir } from '../mcp/helpers.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const TOKEN = 'serve-test-token-42';
+
+function start(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [`${root}bin/smolmap.js`, 'serve', ...args], {
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
+}
+
+function exited(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', resolve));
+}
+
+describe('smolmap serve --mcp-port', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    if (!existsSync(`${root}dist/cli.js`)) throw new Error('dist/cli.js missing: run `npm run build` first');
+    ({ dir, cleanup } = await tempDir('serve'));
+  });
+  afterAll(async () => cleanup?.());
+
+  it('serves MCP with the token, refuses requests without it, and stops on SIGTERM', async () => {
+    const child = start(['--mcp-port', '0', '--data-dir', dir, '--models-dir', dir], {
+      SMOLMAP_MCP_TOKEN: TOKEN,
+    });
+    const done = exited(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await expect.poll(() => /mcp: (http:\/\/\S+)/.exec(out)?.[1], { timeout: 20_000 }).toBeTruthy();
+    const url = /mcp: (http:\/\/\S+)/.exec(out)![1]!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+    expect(out).toContain('bearer token required');
+
+    const anonymous = await fetch(url, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(anonymous.status).toBe(401);
+    const client = new Client({ name: 'serve-test', version: '0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(url), {
+        requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+      }),
+    );
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['list_specs', 'train_model']));
+    await client.close();
+
+    child.kill('SIGTERM');
+    expect(await done).toBe(0);
+    expect(out).toContain('stopped mcp (SIGTERM)');
+  });
+
+  it('refuses a non-loopback bind without SMOLMAP_MCP_TOKEN', async () => {
+    const env = { SMOLMAP_MCP_TOKEN: '' };
+    const child = start(['--mcp-port', '0', '--mcp-host', '0.0.0.0', '--data-dir', dir], env);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await exited(child)).toBe(1);
+    expect(err).toMatch(/^mcp_token_required:/m);
+  });
+
+  it('rejects a bad port as a usage error', async () => {
+    const child = start(['--mcp-port', 'eighty', '--data-dir', dir]);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await exited(child)).toBe(2);
+    expect(err).toMatch(/^usage_bad_option:/m);
+  });
+});
