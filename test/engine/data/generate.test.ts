@@ -69,6 +69,47 @@ describe.each(specFiles)('generateDataset on %s', (file) => {
   });
 });
 
+/** Every enum/const value anywhere in a schema (those may be said in words rather than verbatim). */
+function enumValues(s: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(s)) s.forEach((x) => enumValues(x, out));
+  else if (s && typeof s === 'object') {
+    const o = s as Record<string, unknown>;
+    if (Array.isArray(o['enum'])) o['enum'].forEach((v) => out.add(String(v)));
+    if (o['const'] !== undefined) out.add(String(o['const']));
+    Object.values(o).forEach((v) => enumValues(v, out));
+  }
+  return out;
+}
+
+function stringLeaves(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => stringLeaves(x, out));
+  else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => (out.push(`key:${k}`), stringLeaves(x, out)));
+  return out;
+}
+
+describe.each(specFiles)('value copying on %s', (file) => {
+  it('states every free string value of the body verbatim (dates and enum codes may be reworded)', async () => {
+    const catalog = await catalogOf(file);
+    const { examples } = await datasetOf(file);
+    for (const e of examples) {
+      const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path)!;
+      const enums = enumValues(op.requestBody?.schema ?? null);
+      const props = JSON.stringify(op.requestBody?.schema ?? {});
+      for (const leaf of stringLeaves(e.expected.body)) {
+        if (leaf.startsWith('key:')) {
+          // Map keys (labels/annotations) are values too; declared property names are not.
+          const key = leaf.slice(4);
+          if (!props.includes(`"${key}"`) && !/^\d+$/.test(key)) expect(e.task, key).toContain(key);
+          continue;
+        }
+        if (enums.has(leaf) || /^\d{4}-\d{2}-\d{2}/.test(leaf)) continue;
+        expect(e.task, JSON.stringify(e.expected.body)).toContain(leaf);
+      }
+    }
+  });
+});
+
 describe('generateDataset properties', () => {
   it('is deterministic for a seed and changes with the seed', async () => {
     const catalog = await catalogOf('train-travel.yaml');
