@@ -6,6 +6,7 @@ import { mcpCommands } from './mcp.js';
 import { serveCommands } from './serve.js';
 import { trainCommands } from './train.js';
 import { jobsCommands } from './jobs.js';
+import { generateCommands } from './generate.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
 export const commands: Command[] = [
@@ -16,4 +17,5 @@ export const commands: Command[] = [
   ...serveCommands,
   ...trainCommands,
   ...jobsCommands,
+  ...generateCommands,
 ];

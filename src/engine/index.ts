@@ -67,7 +67,13 @@ export {
 export { generateDataset, defaultCount } from './data/generate.js';
 export { parseTaskFile, toTaskLine, combineExamples } from './data/taskfile.js';
 export { datasetStats, type DatasetReport } from './data/stats.js';
-export type { TaskExample, ExpectedCall, ExampleMeta, SkippedOperation, GenerateOptions } from './data/types.js';
+export type {
+  TaskExample,
+  ExpectedCall,
+  ExampleMeta,
+  SkippedOperation,
+  GenerateOptions,
+} from './data/types.js';
 export { validateCall, buildUrl, renderCurl, type CallIssue } from './calls.js';
 export { HTTP_METHODS } from './specs/types.js';
 export {
@@ -122,3 +128,28 @@ export {
 } from './model/registry.js';
 export { loadWeights, type LoadedWeights } from './model/weights/load.js';
 export type { LlamaConfig, F32Tensor, WeightMap } from './model/types.js';
+export {
+  generate,
+  promptIds,
+  baseRuntime,
+  type GenerateTextOptions,
+  type GenerateTextResult,
+} from './infer/generate.js';
+export {
+  loadRuntime,
+  createRuntime,
+  releaseRuntimes,
+  type BaseRuntime,
+  type RuntimeOptions,
+} from './infer/runtime.js';
+export {
+  decode,
+  type DecodeConstraint,
+  type DecodeOptions,
+  type DecodeResult,
+  type DecodeTimings,
+  type GeneratedToken,
+  type StopReason,
+} from './infer/decode.js';
+export type { SamplingOptions } from './infer/sample.js';
+export { WEIGHT_QUANTS, type WeightQuant } from './model/quant.js';

@@ -1,0 +1,141 @@
+/**
+ * `generate`: free text from a registered base model (optionally with a LoRA adapter), the chat template applied
+ * for models that have one unless `raw`, streamed as text deltas. The facade entry behind `smolmap generate`.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { Engine } from '../engine.js';
+import { SmolmapError } from '../errors.js';
+import { loadAdapter, type LoraAdapter } from '../model/lora.js';
+import { WEIGHT_QUANTS, type WeightQuant } from '../model/quant.js';
+import { baseModelPath } from '../model/registry.js';
+import type { Tokenizer } from '../model/tokenizer/types.js';
+import { decode, type StopReason } from './decode.js';
+import { loadRuntime, type BaseRuntime } from './runtime.js';
+
+export interface GenerateTextOptions {
+  /** Registered base model name (`smolmap model list`). */
+  model: string;
+  /** A trained model id from the store, or a PEFT adapter folder. */
+  adapter?: string;
+  prompt: string;
+  /** Skip the chat template. */
+  raw?: boolean;
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** Weight format: f32 (default), q8 or q4. */
+  quant?: WeightQuant;
+  /** Receives the text as it is generated (UTF-8 safe deltas). */
+  onText?: (delta: string) => void;
+}
+
+export interface GenerateTextResult {
+  text: string;
+  /** Generated token count (stop token included). */
+  tokens: number;
+  tokenIds: number[];
+  /** Decode speed: tokens after the first over the time after the first. */
+  tokensPerSecond: number;
+  promptTokens: number;
+  prefillTokensPerSecond: number;
+  timeToFirstTokenMs: number;
+  stopReason: StopReason;
+  model: string;
+  adapter: string | null;
+  quant: WeightQuant;
+}
+
+/** Prompt ids: the chat template (one user turn, generation prompt added) unless raw or the model has none. */
+export function promptIds(tokenizer: Tokenizer, prompt: string, raw = false): number[] {
+  if (raw || !tokenizer.hasChatTemplate) return tokenizer.encode(prompt);
+  const text = tokenizer.applyChatTemplate([{ role: 'user', content: prompt }], {
+    addGenerationPrompt: true,
+  });
+  return tokenizer.encode(text);
+}
+
+async function resolveAdapter(engine: Engine, ref: string): Promise<LoraAdapter> {
+  const isDir = await stat(ref).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (isDir) return loadAdapter(ref);
+  const rec = (await engine.store.read()).models.find((m) => m.id === ref);
+  if (!rec) {
+    throw new SmolmapError(
+      'adapter_not_found',
+      `no trained model or adapter folder named ${ref}; list trained models with \`smolmap models list\` or pass a PEFT adapter folder`,
+    );
+  }
+  return loadAdapter(path.join(engine.modelsDir, rec.dir));
+}
+
+export function checkQuant(q: string): WeightQuant {
+  if (!(WEIGHT_QUANTS as readonly string[]).includes(q)) {
+    throw new SmolmapError(
+      'usage_bad_option',
+      `--quant must be one of ${WEIGHT_QUANTS.join(', ')} (got "${q}")`,
+    );
+  }
+  return q as WeightQuant;
+}
+
+/** The cached runtime of a registered base model. */
+export async function baseRuntime(
+  engine: Engine,
+  model: string,
+  quant: WeightQuant = 'f32',
+): Promise<BaseRuntime> {
+  return loadRuntime(await baseModelPath(engine, model), { quant });
+}
+
+/** Streams UTF-8-safe text deltas: a trailing U+FFFD means a token split a character, so wait for more. */
+function textStream(tokenizer: Tokenizer, onText?: (delta: string) => void) {
+  const ids: number[] = [];
+  let sent = 0;
+  return (id: number): void => {
+    ids.push(id);
+    if (!onText) return;
+    const text = tokenizer.decode(ids, { skipSpecialTokens: true });
+    if (text.endsWith('\uFFFD') || text.length <= sent) return;
+    onText(text.slice(sent));
+    sent = text.length;
+  };
+}
+
+export async function generate(engine: Engine, options: GenerateTextOptions): Promise<GenerateTextResult> {
+  const quant = checkQuant(options.quant ?? 'f32');
+  const rt = await baseRuntime(engine, options.model, quant);
+  const adapter = options.adapter ? await resolveAdapter(engine, options.adapter) : null;
+  const ids = promptIds(rt.tokenizer, options.prompt, options.raw);
+  const stream = textStream(rt.tokenizer, options.onText);
+  const res = await decode(rt, ids, {
+    adapter,
+    maxTokens: options.maxTokens ?? 256,
+    sampling: {
+      temperature: options.temperature,
+      topK: options.topK,
+      topP: options.topP,
+      seed: options.seed,
+    },
+    onToken: (t) => stream(t.id),
+  });
+  const tokenIds = res.tokens.map((t) => t.id);
+  return {
+    text: rt.tokenizer.decode(tokenIds, { skipSpecialTokens: true }),
+    tokens: tokenIds.length,
+    tokenIds,
+    tokensPerSecond: res.timings.decodeTokensPerSecond,
+    promptTokens: res.timings.promptTokens,
+    prefillTokensPerSecond: res.timings.prefillTokensPerSecond,
+    timeToFirstTokenMs: res.timings.timeToFirstTokenMs,
+    stopReason: res.stopReason,
+    model: options.model,
+    adapter: options.adapter ?? null,
+    quant,
+  };
+}
