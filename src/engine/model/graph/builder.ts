@@ -164,9 +164,9 @@ export class Graph {
   sigmoid(x: Value): Value {
     return this.same(Op.Sigmoid, x);
   }
-  /** SiLU(x) = x·σ(x), composed so its gradient comes from the two primitives. */
+  /** SiLU(x) = x·σ(x) (the Llama MLP activation) as one primitive. */
   silu(x: Value): Value {
-    return this.mul(x, this.sigmoid(x));
+    return this.same(Op.Silu, x);
   }
   identity(x: Value): Value {
     return this.same(Op.Identity, x);
@@ -395,7 +395,7 @@ export class Graph {
   }
 
   private same(
-    op: Op.Neg | Op.Sqrt | Op.Reciprocal | Op.Exp | Op.Log | Op.Sigmoid | Op.Identity,
+    op: Op.Neg | Op.Sqrt | Op.Reciprocal | Op.Exp | Op.Log | Op.Sigmoid | Op.Silu | Op.Identity,
     x: Value,
   ): Value {
     return this.node(op, [x], {}, [[x.dtype, x.shape]], x.known)[0]!;

@@ -22,6 +22,7 @@ export enum Op {
   Exp = 'Exp',
   Log = 'Log',
   Sigmoid = 'Sigmoid',
+  Silu = 'Silu',
   ReduceSum = 'ReduceSum',
   ReduceMean = 'ReduceMean',
   ReduceMax = 'ReduceMax',
@@ -72,6 +73,7 @@ export interface OpAttrs {
   [Op.Exp]: NoAttrs;
   [Op.Log]: NoAttrs;
   [Op.Sigmoid]: NoAttrs;
+  [Op.Silu]: NoAttrs;
   [Op.ReduceSum]: Reduce;
   [Op.ReduceMean]: Reduce;
   [Op.ReduceMax]: Reduce;
@@ -269,6 +271,15 @@ export const RULES: { [P in Op]: Rule<P> } = {
     emit: unary('Sigmoid'),
     // y = σ(x): ∂x = ḡ·y·(1 − y).
     vjp: (g, { outputs: [y] }, gy) => [g.mul(gy, g.mul(y!, g.sub(1, y!)))],
+  },
+  [Op.Silu]: {
+    // SiLU(x) = x·σ(x) is com.microsoft QuickGelu with alpha 1 (one kernel, nothing extra kept for backward).
+    emit: (): Emission => ({ opType: 'QuickGelu', domain: 'com.microsoft', attrs: { alpha: { f: 1 } } }),
+    // ∂x = ḡ·σ(x)·(1 + x·(1 − σ(x))), σ(x) recomputed from x.
+    vjp: (g, { inputs: [x] }, gy) => {
+      const s = g.sigmoid(x!);
+      return [g.mul(gy, g.mul(s, g.add(1, g.mul(x!, g.sub(1, s)))))];
+    },
   },
   [Op.ReduceSum]: {
     emit: reduceEmit('ReduceSum', true),

@@ -141,6 +141,14 @@ const CASES: Cases = {
       f64([{ shape: [2, 3] }], (g, [x]) => g.sigmoid(x!)),
     ),
   ],
+  // ORT's QuickGelu kernel is float32 only.
+  [Op.Silu]: [
+    d(
+      'plain',
+      f32([{ shape: [2, 3], offset: 0.5 }], (g, [x]) => g.silu(x!)),
+      F32,
+    ),
+  ],
   [Op.ReduceSum]: [
     d(
       'keepdims',
