@@ -1,6 +1,6 @@
 /**
  * A loaded base model: config, tokenizer and ONE ORT inference session whose graph takes LoRA A/B inputs for
- * all seven projections of every layer (rank `r` a dynamic dim). Any adapter — or none, fed as rank-1 zeros —
+ * all seven projections of every layer (rank `r` a dynamic dim). Any adapter — or none, fed as rank-0 tensors —
  * runs on the same session, so switching adapters per request rebuilds nothing (ARCHITECTURE.md). alpha/r is
  * folded into B at feed time, which lets adapters of any scale share the graph. Runtimes are cached per
  * (source, quantisation) for the life of the process.
@@ -54,7 +54,7 @@ export function allLoraHooks(cfg: LlamaConfig): LoraHook[] {
  * pre-multiplied by alpha/r since the graph's LoRA scale is 1.
  */
 export function buildLoraFeeds(cfg: LlamaConfig, adapter: LoraAdapter | null): Record<string, HostTensor> {
-  const r = adapter?.config.r ?? 1;
+  const r = adapter?.config.r ?? 0; // rank 0: empty LoRA products, nearly free
   const scale = adapter ? loraScale(adapter.config) : 0;
   const feeds: Record<string, HostTensor> = {};
   for (const h of allLoraHooks(cfg)) {

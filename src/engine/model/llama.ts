@@ -119,6 +119,8 @@ interface Ctx {
   cos: Value;
   sin: Value;
   project: Projector;
+  /** The attention bias, built once and shared by every layer (same ids, mask and lengths). */
+  bias: Value | null;
 }
 
 /** x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ when the projection is adapted). x: [batch, seq, in] → [batch, seq, out]. */
@@ -188,8 +190,8 @@ function attention(
   const k5 = g.unsqueeze(kh, [2]); // [B, nKV, 1, T, D]
   const v5 = g.unsqueeze(vh, [2]);
   const scores = g.mul(g.matmul(q5, g.transpose(k5, [0, 1, 2, 4, 3])), 1 / Math.sqrt(d)); // [B, nKV, g, S, T]
-  const bias = attentionBias(c, inputs.inputIds, kh, inputs.attentionMask);
-  const probs = g.softmax(g.add(scores, bias), -1);
+  c.bias ??= attentionBias(c, inputs.inputIds, kh, inputs.attentionMask);
+  const probs = g.softmax(g.add(scores, c.bias), -1);
   const ctx = g.reshape(g.matmul(probs, v5), [0, nH, -1, d]); // [B, nH, S, D]
   const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [0, 0, nH * d]); // [B, S, nH·D]
   return { out: linear(c, merged, layer, 'o_proj'), key: kh, value: vh };
@@ -223,6 +225,7 @@ export function llamaForward(
     cos: g.constant(caches.cos, 'float32', [cfg.max_position_embeddings, half]),
     sin: g.constant(caches.sin, 'float32', [cfg.max_position_embeddings, half]),
     project: project ?? ((gg, x, name) => gg.matmul(x, gg.transpose(w.get(name), [1, 0]))),
+    bias: null,
   };
   const eps = cfg.rms_norm_eps;
   let h = g.gather(c.w.get('model.embed_tokens.weight'), inputs.inputIds, 0); // [B, S, H]
