@@ -5,7 +5,7 @@
  * as the spec's security warning asks), the bearer token, and a request size cap.
  */
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -123,6 +123,21 @@ function checkBind(host: string, token: string | undefined): void {
     );
 }
 
+function listen(http: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    http.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new SmolmapError(
+          'mcp_listen_failed',
+          `cannot listen on ${host}:${port} (${e.code ?? e.message}); choose another --mcp-port`,
+          { cause: e },
+        ),
+      ),
+    );
+    http.listen(port, host, resolve);
+  });
+}
+
 export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServer> {
   const { engine } = options;
   const host = options.host ?? DEFAULT_MCP_HOST;
@@ -161,18 +176,7 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
     for (const [id, s] of sessions) if (s.lastSeen < cutoff) void closeSession(sessions, id);
   }, 60_000);
   sweep.unref();
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new SmolmapError(
-          'mcp_listen_failed',
-          `cannot listen on ${host}:${options.port} (${e.code ?? e.message}); choose another --mcp-port`,
-          { cause: e },
-        ),
-      ),
-    );
-    http.listen(options.port, host, resolve);
-  });
+  await listen(http, host, options.port);
   const port = (http.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   engine.logger.info({ host, port }, 'mcp: serving Streamable HTTP');

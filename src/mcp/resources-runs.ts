@@ -1,10 +1,17 @@
 /**
  * `smolmap://models/{id}` (the model card: base model, spec version, metrics, loss curve, status) and
- * `smolmap://jobs/{id}` (status, progress, result). Both read the facade's store records: the Engine and the
- * record types are facade exports, and these resources show the records as they are.
+ * `smolmap://jobs/{id}` (status, progress, result). Jobs come through the jobs facade; trained models have no
+ * facade reader yet, so their cards read the store's ModelRecords (Engine and record types are facade exports).
  */
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SmolmapError, type Engine, type JobRecord, type ModelRecord } from '../engine/index.js';
+import {
+  SmolmapError,
+  getJob,
+  listJobs,
+  type Engine,
+  type JobRecord,
+  type ModelRecord,
+} from '../engine/index.js';
 import { jsonContents, readOrFail, variable } from './resources.js';
 
 /** Recent jobs listed as resources; older ones stay readable by id. */
@@ -40,15 +47,6 @@ async function findModel(engine: Engine, id: string): Promise<ModelRecord> {
   return model;
 }
 
-async function findJob(engine: Engine, id: string): Promise<JobRecord> {
-  const job = (await engine.store.read()).jobs.find((j) => j.id === id && j.tenant === undefined);
-  if (!job)
-    throw new SmolmapError('job_unknown', `no job "${id}"; the smolmap://jobs resources list recent jobs`, {
-      details: { id },
-    });
-  return job;
-}
-
 export function registerRunResources(server: McpServer, engine: Engine): void {
   server.registerResource(
     'model',
@@ -79,15 +77,12 @@ export function registerRunResources(server: McpServer, engine: Engine): void {
     'job',
     new ResourceTemplate('smolmap://jobs/{id}', {
       list: async () => ({
-        resources: (await engine.store.read()).jobs
-          .filter((j) => j.tenant === undefined)
-          .slice(-LISTED_JOBS)
-          .map((j) => ({
-            uri: `smolmap://jobs/${encodeURIComponent(j.id)}`,
-            name: j.id,
-            description: `${j.kind} job, ${j.status}`,
-            mimeType: 'application/json',
-          })),
+        resources: (await listJobs(engine)).slice(-LISTED_JOBS).map((j) => ({
+          uri: `smolmap://jobs/${encodeURIComponent(j.id)}`,
+          name: j.id,
+          description: `${j.kind} job, ${j.status}`,
+          mimeType: 'application/json',
+        })),
       }),
     }),
     {
@@ -97,7 +92,7 @@ export function registerRunResources(server: McpServer, engine: Engine): void {
     },
     (uri, vars) =>
       readOrFail(engine, async () =>
-        jsonContents(uri, jobView(await findJob(engine, variable(vars['id'], 'id')))),
+        jsonContents(uri, jobView(await getJob(engine, variable(vars['id'], 'id')))),
       ),
   );
 }
