@@ -1,0 +1,196 @@
+/**
+ * The mapper: one task → one ApiCall on a loaded base runtime, under the spec grammar. Store-free (ask, eval and
+ * the benchmark call it); the prompt and target come from `prompt.ts`, the one definition training also uses.
+ *
+ * Decoding is greedy with the grammar's mask at every step; tokens the grammar forces are appended without a
+ * model step (decode.ts). If the token budget (or the context window) runs out before the call is complete, the
+ * shortest byte string the grammar accepts from where the model stopped is appended, so the answer still parses
+ * and validates; the result says so (`completed`).
+ */
+import { validateCall, type ApiCall } from '../calls.js';
+import { SmolmapError } from '../errors.js';
+import type { LoraAdapter } from '../model/lora.js';
+import type { Catalog } from '../specs/types.js';
+import { decode, type GeneratedToken } from './decode.js';
+import { callGrammar } from './grammar/call-grammar.js';
+import { DEAD, type LazyDfa } from './grammar/dfa.js';
+import type { TokenGrammar } from './grammar/matcher.js';
+import { buildMessages, parseTarget } from './prompt.js';
+import type { BaseRuntime } from './runtime.js';
+
+export interface MapOptions {
+  catalog: Catalog;
+  adapter: LoraAdapter | null;
+  /** List the spec's operations in the prompt: the base model without a trained adapter needs them. */
+  untrained: boolean;
+  /** Most generated tokens (forced ones included) before the grammar completes the call. Default 384. */
+  maxTokens?: number;
+  /** false: one model step per forced token (for comparisons). Default true. */
+  skipForced?: boolean;
+}
+
+export interface Confidence {
+  /** operation × values, in [0, 1]. */
+  overall: number;
+  /** Probability of the chosen `METHOD /path`: the product of its non-forced tokens' probabilities. */
+  operation: number;
+  /** Geometric mean of the probabilities of the other non-forced tokens (1 when there are none). */
+  values: number;
+}
+
+export interface MapResult {
+  call: ApiCall | null;
+  /** The model's raw answer (the target JSON). */
+  text: string;
+  valid: boolean;
+  /** Parse error or validation issues (empty when valid). */
+  issues: string[];
+  confidence: Confidence;
+  promptTokens: number;
+  /** Generated tokens, forced ones included. */
+  tokens: number;
+  forcedTokens: number;
+  modelSteps: number;
+  /** True when the budget ran out and the grammar's shortest completion was appended. */
+  completed: boolean;
+  latencyMs: number;
+}
+
+/** Prompt token ids: the chat template with the generation prompt, exactly as training encodes it. */
+export function mapperPromptIds(
+  rt: BaseRuntime,
+  task: string,
+  catalog: Catalog,
+  untrained: boolean,
+): number[] {
+  const messages = buildMessages(task, { catalog, includeOperations: untrained });
+  return rt.tokenizer.encode(rt.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }));
+}
+
+export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions): Promise<MapResult> {
+  const t0 = performance.now();
+  const ids = mapperPromptIds(rt, task, options.catalog, options.untrained);
+  const room = rt.config.max_position_embeddings - ids.length;
+  if (room < 16) {
+    throw new SmolmapError(
+      'ask_prompt_too_long',
+      `the prompt is ${ids.length} tokens but the model's context is ${rt.config.max_position_embeddings}; shorten the task${options.untrained ? ' or train an adapter for the spec (its prompt does not list the operations)' : ''}`,
+    );
+  }
+  const grammar = callGrammar(options.catalog, rt.tokenizer);
+  const matcher = grammar.matcher();
+  const res = await decode(rt, ids, {
+    adapter: options.adapter,
+    maxTokens: Math.min(options.maxTokens ?? 384, room),
+    constraint: matcher,
+    skipForced: options.skipForced,
+  });
+  let text = matcher.text();
+  let completed = false;
+  if (!matcher.done() && !matcher.canStop()) {
+    text += completion(grammar, matcher.tokens());
+    completed = true;
+  }
+  const { call, issues } = parseAndValidate(text, options.catalog);
+  return {
+    call,
+    text,
+    valid: call !== null && issues.length === 0,
+    issues,
+    confidence: callConfidence(res.tokens, (id) => rt.tokenizer.tokenBytes(id)),
+    promptTokens: ids.length,
+    tokens: res.tokens.length,
+    forcedTokens: res.tokens.filter((t) => t.forced).length,
+    modelSteps: res.timings.modelSteps,
+    completed,
+    latencyMs: performance.now() - t0,
+  };
+}
+
+function parseAndValidate(text: string, catalog: Catalog): { call: ApiCall | null; issues: string[] } {
+  try {
+    const call = parseTarget(text, catalog);
+    return { call, issues: validateCall(call, catalog).map((i) => i.message) };
+  } catch (e) {
+    if (e instanceof SmolmapError && e.code.startsWith('target_')) return { call: null, issues: [e.message] };
+    throw e;
+  }
+}
+
+/** The shortest text completing the grammar after `tokens` (stop tokens, which carry no bytes, skipped). */
+function completion(grammar: TokenGrammar, tokens: readonly number[]): string {
+  let state = grammar.dfa.start;
+  for (const id of tokens) {
+    if (grammar.tokenizer.stopTokenIds.includes(id)) break;
+    state = grammar.advance(state, id);
+  }
+  const bytes = state === DEAD ? null : shortestAccepted(grammar.dfa, state);
+  if (!bytes)
+    throw new SmolmapError('internal', 'internal: the spec grammar has no completion from its state');
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Breadth-first search over the grammar's DFA for the fewest bytes from `from` to an accepting state. Every
+ * grammar state can reach acceptance (the grammar has no dead ends), so this ends after a few dozen levels.
+ */
+export function shortestAccepted(dfa: LazyDfa, from: number): Uint8Array | null {
+  const parent = new Map<number, { prev: number; byte: number }>([[from, { prev: -1, byte: -1 }]]);
+  let frontier = [from];
+  let found = dfa.state(from).accepting ? from : -1;
+  while (found < 0 && frontier.length > 0) {
+    const next: number[] = [];
+    for (const s of frontier) {
+      for (let b = 0; b < 256 && found < 0; b++) {
+        const t = dfa.step(s, b);
+        if (t === DEAD || parent.has(t)) continue;
+        parent.set(t, { prev: s, byte: b });
+        if (dfa.state(t).accepting) found = t;
+        next.push(t);
+      }
+      if (found >= 0) break;
+    }
+    frontier = next;
+  }
+  if (found < 0) return null;
+  const out: number[] = [];
+  for (let s = found; s !== from; s = parent.get(s)!.prev) out.push(parent.get(s)!.byte);
+  return Uint8Array.from(out.reverse());
+}
+
+const OP_PREFIX = '{"op":"'.length;
+
+/**
+ * Confidence from the decisive tokens, i.e. the ones the model chose (forced tokens had no alternative and
+ * carry no information). The operation's tokens (up to the closing quote of `op`) multiply: by the chain rule
+ * their product is the model's probability of the whole `METHOD /path` under the grammar, and a wrong endpoint
+ * is the costliest error. Value tokens (parameters, body, the stop token) are averaged geometrically, so a
+ * long but confident body is not penalised for its length. Probabilities are under the masked distribution.
+ */
+export function callConfidence(
+  tokens: readonly GeneratedToken[],
+  bytesOf: (id: number) => Uint8Array,
+): Confidence {
+  let offset = 0;
+  let opEnd = -1;
+  let opLog = 0;
+  let valLog = 0;
+  let valCount = 0;
+  for (const t of tokens) {
+    const inOp = opEnd < 0;
+    const bytes = bytesOf(t.id);
+    for (const b of bytes) {
+      if (opEnd < 0 && offset >= OP_PREFIX && b === 0x22) opEnd = offset;
+      offset++;
+    }
+    if (t.forced) continue;
+    if (inOp) opLog += t.logprob;
+    else {
+      valLog += t.logprob;
+      valCount++;
+    }
+  }
+  const operation = Math.exp(opLog);
+  const values = valCount === 0 ? 1 : Math.exp(valLog / valCount);
+  return { overall: operation * values, operation, values };
+}

@@ -1,0 +1,129 @@
+/**
+ * The mapper on the tiny random Llama (SmolLM2's tokenizer): every dev spec's tasks come back as calls that
+ * parse and validate, untrained weights included; forced-token skipping equals step-by-step decoding; a LoRA
+ * adapter fed as session inputs equals a freshly built merged model; a cut budget is completed by the grammar.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { validateCall } from '../../../src/engine/calls.js';
+import { mapTask, type MapResult } from '../../../src/engine/infer/mapper.js';
+import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
+import { loadAdapter, mergeAdapter, type LoraAdapter } from '../../../src/engine/model/lora.js';
+import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
+import type { WeightMap } from '../../../src/engine/model/types.js';
+import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
+import type { Catalog } from '../../../src/engine/specs/types.js';
+import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
+import { DEV_SPECS, EVAL_DEV, devCatalog, devTasks } from './grammar-helpers.js';
+
+let weights: WeightMap;
+let rt: BaseRuntime;
+let adapter: LoraAdapter;
+
+beforeAll(async () => {
+  weights = await tinyWeights();
+  rt = await createRuntime(tinyConfig(), weights, await loadTokenizer(`${REF}/model`), { threads: 1 });
+  adapter = await loadAdapter(`${REF}/adapter`);
+});
+afterAll(() => rt.release());
+
+function expectWellFormed(r: MapResult, catalog: Catalog): void {
+  expect(r.call, r.text).not.toBeNull();
+  expect(r.issues, r.text).toEqual([]);
+  expect(validateCall(r.call!, catalog)).toEqual([]);
+  expect(r.valid).toBe(true);
+  expect(r.call!.url.length).toBeGreaterThan(0);
+  for (const p of [r.confidence.overall, r.confidence.operation, r.confidence.values]) {
+    expect(p).toBeGreaterThan(0);
+    expect(p).toBeLessThanOrEqual(1 + 1e-9);
+  }
+}
+
+describe('mapTask on random weights', () => {
+  for (const [name, file] of DEV_SPECS) {
+    it(`${name}: every task parses and validates (with and without an adapter)`, async () => {
+      const catalog = await devCatalog(file);
+      const tasks = devTasks(name);
+      for (const [i, { task }] of tasks.entries()) {
+        // 128 tokens: random weights ramble inside strings; longer answers only cost time here.
+        const r = await mapTask(rt, task, {
+          catalog,
+          adapter: i % 2 ? adapter : null,
+          untrained: false,
+          maxTokens: 128,
+        });
+        expectWellFormed(r, catalog);
+        expect(r.forcedTokens).toBeGreaterThan(0);
+      }
+    }, 120_000);
+  }
+
+  it('untrained prompts list the operations and still give valid calls (train-travel, alertmanager)', async () => {
+    for (const file of [`${EVAL_DEV}/specs/train-travel.yaml`, 'examples/alertmanager.yaml']) {
+      const { catalog } = await loadSpecFile(file);
+      const trained = await mapTask(rt, 'find the available pets', {
+        catalog,
+        adapter: null,
+        untrained: false,
+      });
+      const r = await mapTask(rt, 'find the available pets', { catalog, adapter: null, untrained: true });
+      expect(r.promptTokens).toBeGreaterThan(trained.promptTokens + 20);
+      expectWellFormed(r, catalog);
+    }
+  }, 60_000);
+
+  it('a prompt beyond the context window is a coded error', async () => {
+    const catalog = await devCatalog('firecrawl.json');
+    await expect(
+      mapTask(rt, 'scrape '.repeat(600), { catalog, adapter: null, untrained: false }),
+    ).rejects.toMatchObject({ code: 'ask_prompt_too_long' });
+  });
+});
+
+describe('decoding invariants', () => {
+  it('skipping forced tokens gives the same output as one model step per token, in fewer steps', async () => {
+    for (const [name, file] of DEV_SPECS) {
+      const catalog = await devCatalog(file);
+      for (const { task } of devTasks(name).slice(0, 3)) {
+        const fast = await mapTask(rt, task, { catalog, adapter, untrained: false });
+        const slow = await mapTask(rt, task, { catalog, adapter, untrained: false, skipForced: false });
+        expect(fast.text).toBe(slow.text);
+        expect(fast.confidence.overall).toBeCloseTo(slow.confidence.overall, 4);
+        expect(fast.modelSteps).toBeLessThan(slow.modelSteps);
+      }
+    }
+  }, 120_000);
+
+  it('an adapter as session inputs equals a freshly built merged model', async () => {
+    const merged = await createRuntime(tinyConfig(), mergeAdapter(weights, adapter), rt.tokenizer, {
+      threads: 1,
+    });
+    try {
+      let differsFromBase = 0;
+      for (const [name, file] of DEV_SPECS) {
+        const catalog = await devCatalog(file);
+        for (const { task } of devTasks(name).slice(0, 3)) {
+          const switched = await mapTask(rt, task, { catalog, adapter, untrained: false });
+          const fresh = await mapTask(merged, task, { catalog, adapter: null, untrained: false });
+          const base = await mapTask(rt, task, { catalog, adapter: null, untrained: false });
+          expect(switched.text).toBe(fresh.text);
+          if (base.text !== switched.text) differsFromBase++;
+        }
+      }
+      expect(differsFromBase).toBeGreaterThan(0); // the adapter is not a no-op
+    } finally {
+      await merged.release();
+    }
+  }, 120_000);
+
+  it('a budget cut short is completed by the grammar into a valid call', async () => {
+    for (const [name, file] of DEV_SPECS) {
+      const catalog = await devCatalog(file);
+      const { task } = devTasks(name)[0]!;
+      const r = await mapTask(rt, task, { catalog, adapter: null, untrained: false, maxTokens: 3 });
+      expect(r.tokens).toBeLessThanOrEqual(3);
+      expect(r.completed).toBe(true);
+      expectWellFormed(r, catalog);
+    }
+  });
+});
