@@ -74,7 +74,29 @@ export type {
   SkippedOperation,
   GenerateOptions,
 } from './data/types.js';
-export { validateCall, buildUrl, renderCurl, type CallIssue } from './calls.js';
+export {
+  validateCall,
+  findOperation,
+  buildUrl,
+  renderCurl,
+  renderFetch,
+  normaliseScalars,
+  type CallIssue,
+} from './calls.js';
+export {
+  scoreCalls,
+  meanScores,
+  type CallScores,
+  type OperationScore,
+  type ScoredItem,
+} from './train/metrics.js';
+export { buildMessages, callToTarget, parseTarget, type PromptOptions } from './infer/prompt.js';
+export { callGrammar } from './infer/grammar/call-grammar.js';
+export type { TokenGrammar, GrammarMatcher } from './infer/grammar/matcher.js';
+export {
+  DEFAULT_LIMITS as DEFAULT_GRAMMAR_LIMITS,
+  type GrammarLimits,
+} from './infer/grammar/schema-grammar.js';
 export { HTTP_METHODS } from './specs/types.js';
 export {
   loraConfigSchema,
