@@ -72,7 +72,8 @@ const generate = defineCommand<DatasetResult>({
   },
   optionHelp: {
     'spec S': 'the spec name (required)',
-    'count N': 'number of examples (default max(300, 40 × operations), at most 4000)',
+    'count N':
+      'number of examples (default max(300, 40 × operations), at most 4000; at least one per operation)',
     'seed X': 'seed for reproducible data (default 1)',
     'out F': 'also write the examples to F as a task file (JSON Lines)',
   },

@@ -144,7 +144,24 @@ class BodySampler {
       if (v !== undefined) out[name] = v;
     }
     this.fuse(key ? `${key}.` : '', out);
+    this.orderRange(key ? `${key}.` : '', out);
     return out;
+  }
+
+  /** A start after its end reads as a mistake: swap the two values (and what the task says for them). */
+  private orderRange(prefix: string, out: Record<string, unknown>): void {
+    const start = Object.keys(out).find((k) => /^(starts?_?at|start(_?(date|time))?|from|begin)$/i.test(k));
+    const end = Object.keys(out).find((k) => /^(ends?_?at|end(_?(date|time))?|until)$/i.test(k));
+    if (!start || !end) return;
+    const [a, b] = [out[start], out[end]];
+    if (typeof a !== 'string' || typeof b !== 'string' || Date.parse(a) <= Date.parse(b)) return;
+    out[start] = b;
+    out[end] = a;
+    const ma = this.mentions.find((m) => m.key === prefix + start);
+    const mb = this.mentions.find((m) => m.key === prefix + end);
+    const va = ma?.clause.find((x) => x.value);
+    const vb = mb?.clause.find((x) => x.value);
+    if (va && vb) [va.text, vb.text] = [vb.text, va.text];
   }
 
   /** People say some fields together: "49.99 EUR", "expires 12/2027". */
