@@ -16,8 +16,13 @@ const mcp = defineCommand<never>({
       throw new SmolmapError('usage_bad_option', '`smolmap mcp` speaks JSON-RPC on stdout; drop --json');
     const engine = await ctx.engine();
     const jobs = lazyJobRunner(engine);
+    // A client that ends the server by signal still gets its running job checkpointed and the lock released.
+    const stop = new Promise<void>((resolve) => {
+      process.once('SIGTERM', () => resolve());
+      process.once('SIGINT', () => resolve());
+    });
     try {
-      await serveStdio({ engine, jobs });
+      await serveStdio({ engine, jobs, stop });
     } finally {
       await jobs.close();
     }

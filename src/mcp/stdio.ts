@@ -14,6 +14,8 @@ export interface StdioOptions {
   stdin?: Readable;
   stdout?: Writable;
   jobs?: JobControl;
+  /** Ends the session early (e.g. on SIGTERM), as the end of stdin does. */
+  stop?: Promise<void>;
   /** How often the store is polled for changes made elsewhere (ms). */
   pollMs?: number;
 }
@@ -37,7 +39,7 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
   });
   await server.mcp.connect(new StdioServerTransport(stdin, options.stdout ?? process.stdout));
   engine.logger.info('mcp: serving on stdio');
-  await ended;
+  await (options.stop ? Promise.race([ended, options.stop]) : ended);
   hub.close();
   await server.close();
 }

@@ -184,6 +184,35 @@ describe('smolmap mcp process', () => {
     }
   });
 
+  it('exits with status 0 on SIGTERM', async () => {
+    const tmp = await tempDir('mcp-term');
+    try {
+      const child = spawn(process.execPath, [`${root}bin/smolmap.js`, 'mcp', '--data-dir', tmp.dir], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      // An initialize answer shows the server is up and its signal handlers are in place.
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const init = {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '0' },
+        },
+      };
+      child.stdin.write(JSON.stringify(init) + '\n');
+      await expect.poll(() => out, { timeout: 20_000 }).toContain('"id":1');
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(0);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
   it('refuses --json, since stdout carries the protocol', async () => {
     const child = spawn(process.execPath, [`${root}bin/smolmap.js`, 'mcp', '--json'], { stdio: 'pipe' });
     let err = '';
