@@ -62,8 +62,9 @@ export const adapterRelDir = (modelId: string): string => `adapters/${modelId}`;
 export const checkpointRelDir = (jobId: string): string => `checkpoints/${jobId}`;
 const stopFile = (engine: Engine, jobId: string): string => path.join(engine.dataDir, 'jobs', jobId, 'stop');
 
-function findJob(data: StoreData, id: string): JobRecord {
-  const job = data.jobs.find((j) => j.id === id);
+/** With a tenant (bots), another tenant's job is reported as unknown: its id must not reveal it exists. */
+function findJob(data: StoreData, id: string, scope: TenantOption = {}): JobRecord {
+  const job = data.jobs.find((j) => j.id === id && (scope.tenant === undefined || j.tenant === scope.tenant));
   if (!job)
     throw new SmolmapError('job_unknown', `no job "${id}"; \`smolmap jobs list\` shows the jobs`, {
       details: { id },
@@ -144,17 +145,17 @@ export async function listJobs(
   );
 }
 
-export async function getJob(engine: Engine, id: string): Promise<JobRecord> {
-  return findJob(await engine.store.read(), id);
+export async function getJob(engine: Engine, id: string, scope: TenantOption = {}): Promise<JobRecord> {
+  return findJob(await engine.store.read(), id, scope);
 }
 
 /**
  * Stops a job: a queued one at once; a running one at its next step, after a checkpoint (the worker sees the
  * stop file, or the runner's message when it runs in this process).
  */
-export async function stopJob(engine: Engine, id: string): Promise<JobRecord> {
+export async function stopJob(engine: Engine, id: string, scope: TenantOption = {}): Promise<JobRecord> {
   return engine.store.update(async (data) => {
-    const job = findJob(data, id);
+    const job = findJob(data, id, scope);
     if (job.status === 'queued') {
       job.status = 'stopped';
       job.finishedAt = job.updatedAt = new Date().toISOString();

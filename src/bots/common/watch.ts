@@ -1,0 +1,65 @@
+/**
+ * Keeps one training message up to date: progress through a rate-limited updater while the job runs, then the
+ * metrics and the loss-curve PNG. It follows the job through the store (waitForJob), so it works whether this
+ * process or another one runs the jobs.
+ */
+import {
+  lossCurvePng,
+  trainingSummary,
+  waitForJob,
+  type Engine,
+  type JobRecord,
+  type LossPoint,
+} from '../../engine/index.js';
+import { renderFinished, renderProgress, type Reply } from './render.js';
+import { createUpdater } from './updater.js';
+
+export interface WatchOptions {
+  /** Minimum time between edits of the message (the platform's rate limit). */
+  minIntervalMs: number;
+  /** How often to re-read the job (ms). */
+  pollMs?: number;
+  signal?: AbortSignal;
+  onError?: (e: unknown) => void;
+}
+
+function lossHistory(job: JobRecord): LossPoint[] {
+  const r = job.result;
+  if (typeof r !== 'object' || r === null || !('lossHistory' in r) || !Array.isArray(r.lossHistory))
+    return [];
+  return r.lossHistory as LossPoint[];
+}
+
+/** The final message: metrics plus the loss curve (when the job logged any loss). */
+export function finishedReply(engine: Engine, job: JobRecord): Reply {
+  const text = renderFinished(job, trainingSummary(engine, job));
+  const history = lossHistory(job);
+  if (job.status !== 'succeeded' || history.length < 2) return { text };
+  return { text, files: [{ name: `${job.id}-loss.png`, data: lossCurvePng(history) }] };
+}
+
+/**
+ * Calls `edit` with each new progress text (coalesced to one edit per interval) and, when the job ends, with
+ * the final reply. Resolves with the final job record.
+ */
+export async function watchTraining(
+  engine: Engine,
+  jobId: string,
+  edit: (reply: Reply) => Promise<void>,
+  opts: WatchOptions,
+): Promise<JobRecord> {
+  const updater = createUpdater<Reply>(edit, {
+    minIntervalMs: opts.minIntervalMs,
+    ...(opts.onError && { onError: opts.onError }),
+  });
+  const job = await waitForJob(engine, jobId, {
+    pollMs: opts.pollMs ?? 1000,
+    ...(opts.signal && { signal: opts.signal }),
+    onUpdate: (j) => {
+      if (j.status === 'queued' || j.status === 'running') updater.update({ text: renderProgress(j) });
+    },
+  });
+  updater.update(finishedReply(engine, job));
+  await updater.flush();
+  return job;
+}

@@ -1,0 +1,200 @@
+/**
+ * Bolt listeners: `/smolmap` slash commands, the spec-add modal submission, and replies in playground
+ * threads. Each acknowledges first (Slack drops a request not acked within 3 s), then makes one facade call
+ * through the common handler and posts the Reply with the Web API.
+ */
+import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { toSmolmapError, type Logger } from '../../engine/index.js';
+import { handleCommand, type BotDeps, type CommandReply, type Invocation } from '../common/handler.js';
+import { parseCommand, type BotCommand } from '../common/grammar.js';
+import { actionOf, authorize, mayDo, type Actor } from '../common/permissions.js';
+import { renderError, type Reply } from '../common/render.js';
+import { download } from '../common/upload.js';
+import { watchTraining } from '../common/watch.js';
+import { parseMeta, readSubmission, specAddModal, SPEC_ADD_CALLBACK } from './modal.js';
+
+export interface SlackHandlerOptions {
+  deps: BotDeps;
+  /** The bot token, also used to download files users upload (they are private to the workspace). */
+  token: string;
+  logger: Logger;
+  /** Minimum ms between two chat.update calls of one progress message (Tier 3: ~50/min). */
+  minEditIntervalMs: number;
+  pollMs: number;
+  /** Aborted when the bot stops: progress watchers end with it. */
+  lifetime: AbortSignal;
+  /** Background work (progress watchers), awaited by tests and on stop. */
+  background: Set<Promise<unknown>>;
+}
+
+const tenantOf = (team: string): string => `slack:${team}`;
+const sessionKey = (tenant: string, channel: string, ts: string): string => `${tenant}:${channel}:${ts}`;
+
+/** Asks Slack whether the user is a workspace admin, but only when the command needs it. */
+async function actorFor(
+  o: SlackHandlerOptions,
+  client: WebClient,
+  team: string,
+  user: string,
+  cmd: BotCommand,
+): Promise<Actor> {
+  const actor: Actor = { tenant: tenantOf(team), user, admin: false };
+  const action = actionOf(cmd);
+  if (action === null || mayDo(o.deps.permissions, actor, action)) return actor;
+  const info = await client.users.info({ user });
+  const u = info.user;
+  return { ...actor, admin: Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner) };
+}
+
+async function uploadFiles(client: WebClient, channel: string, ts: string, reply: Reply): Promise<void> {
+  for (const f of reply.files ?? [])
+    await client.files.uploadV2({
+      channel_id: channel,
+      thread_ts: ts,
+      file: Buffer.from(f.data),
+      filename: f.name,
+    });
+}
+
+/** Posts a reply (ephemeral ones only to the user) and returns the message ts of a public one. */
+async function post(
+  client: WebClient,
+  to: { channel: string; user: string; thread?: string },
+  reply: Reply,
+): Promise<string | undefined> {
+  if (reply.ephemeral) {
+    await client.chat.postEphemeral({ channel: to.channel, user: to.user, text: reply.text });
+    return undefined;
+  }
+  const r = await client.chat.postMessage({
+    channel: to.channel,
+    text: reply.text,
+    ...(to.thread !== undefined && { thread_ts: to.thread }),
+  });
+  if (r.ts !== undefined) await uploadFiles(client, to.channel, to.thread ?? r.ts, reply);
+  return r.ts;
+}
+
+function watch(o: SlackHandlerOptions, client: WebClient, channel: string, ts: string, job: string): void {
+  const edit = async (reply: Reply): Promise<void> => {
+    await client.chat.update({ channel, ts, text: reply.text });
+    await uploadFiles(client, channel, ts, reply);
+  };
+  const p = watchTraining(o.deps.engine, job, edit, {
+    minIntervalMs: o.minEditIntervalMs,
+    pollMs: o.pollMs,
+    signal: o.lifetime,
+    onError: (e) => o.logger.warn({ err: e, job }, 'slack: progress update failed'),
+  }).catch((e: unknown) => {
+    if (!o.lifetime.aborted) o.logger.error({ err: e, job }, 'slack: watching a training failed');
+  });
+  o.background.add(p);
+  void p.finally(() => o.background.delete(p));
+}
+
+/** Runs a command and posts its answer; a failure is shown to the user alone as `code: message`. */
+async function answer(
+  o: SlackHandlerOptions,
+  client: WebClient,
+  inv: Invocation,
+  cmd: BotCommand,
+  to: { channel: string; user: string; thread?: string },
+): Promise<void> {
+  let reply: CommandReply;
+  try {
+    reply = await handleCommand(o.deps, inv, cmd);
+  } catch (e) {
+    const err = toSmolmapError(e);
+    if (err.code === 'internal') o.logger.error({ err: e }, 'slack: command failed');
+    await client.chat.postEphemeral({
+      channel: to.channel,
+      user: to.user,
+      text: renderError(err.code, err.message),
+    });
+    return;
+  }
+  const ts = await post(client, to, reply);
+  if (ts === undefined) return;
+  if (reply.watch !== undefined) watch(o, client, to.channel, ts, reply.watch);
+  if (reply.session)
+    o.deps.sessions.set(sessionKey(inv.actor.tenant, to.channel, to.thread ?? ts), reply.session);
+}
+
+export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
+  app.command('/smolmap', async ({ command, ack, client }) => {
+    await ack();
+    const to = { channel: command.channel_id, user: command.user_id };
+    let cmd: BotCommand;
+    let actor: Actor;
+    try {
+      cmd = parseCommand(command.text);
+      actor = await actorFor(o, client, command.team_id, command.user_id, cmd);
+      if (cmd.verb === 'spec add' && cmd.url === undefined) {
+        // A trigger_id lives 3 s, so the form opens before anything slow; permission is checked first.
+        authorize(o.deps.permissions, actor, cmd);
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: specAddModal({ channel: command.channel_id }),
+        });
+        return;
+      }
+    } catch (e) {
+      const err = toSmolmapError(e);
+      await client.chat.postEphemeral({ ...to, text: renderError(err.code, err.message) });
+      return;
+    }
+    await answer(o, client, { actor }, cmd, to);
+  });
+
+  app.view(SPEC_ADD_CALLBACK, async ({ ack, view, body, client }) => {
+    const input = readSubmission(view);
+    if ('errors' in input) {
+      await ack({ response_action: 'errors', errors: input.errors });
+      return;
+    }
+    await ack();
+    const { channel } = parseMeta(view);
+    const team = body.team?.id ?? view.team_id;
+    const cmd: BotCommand = { verb: 'spec add', ...(input.name !== undefined && { name: input.name }) };
+    const to = { channel, user: body.user.id };
+    try {
+      const actor = await actorFor(o, client, team, body.user.id, cmd);
+      const inv: Invocation = { actor };
+      if (input.kind === 'paste') inv.upload = input.upload;
+      if (input.kind === 'url') Object.assign(cmd, { url: input.url });
+      if (input.kind === 'file') {
+        authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
+        const headers = { Authorization: `Bearer ${o.token}` };
+        const bytes = await download(input.url, { headers, filename: input.filename });
+        inv.upload = {
+          filename: input.filename,
+          bytes,
+          ...(input.contentType && { contentType: input.contentType }),
+        };
+      }
+      await answer(o, client, inv, cmd, to);
+    } catch (e) {
+      const err = toSmolmapError(e);
+      await client.chat.postEphemeral({ ...to, text: renderError(err.code, err.message) });
+    }
+  });
+
+  // Replies in a thread that an answer started are follow-up tasks of the same playground session.
+  app.message(async ({ message, body, client }) => {
+    if (message.subtype !== undefined || !('thread_ts' in message) || message.thread_ts === undefined) return;
+    if (message.bot_id !== undefined || message.text === undefined) return;
+    const team = (body as { team_id?: string }).team_id;
+    if (team === undefined) return;
+    const tenant = tenantOf(team);
+    const key = sessionKey(tenant, message.channel, message.thread_ts);
+    if (!o.deps.sessions.has(key)) return;
+    const cmd: BotCommand = { verb: 'ask', task: message.text };
+    const inv: Invocation = { actor: { tenant, user: message.user, admin: false }, conversation: key };
+    await answer(o, client, inv, cmd, {
+      channel: message.channel,
+      user: message.user,
+      thread: message.thread_ts,
+    });
+  });
+}
