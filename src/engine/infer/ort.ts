@@ -41,6 +41,11 @@ export interface SessionOptions {
    * lowers the peak of big training graphs at some allocation cost.
    */
   memArena?: boolean;
+  /**
+   * Whether idle intra-op threads spin (ORT's default) instead of sleeping. Spinning cuts per-op latency on a
+   * quiet machine; on a busy one the spinners steal the cores the work needs.
+   */
+  spinning?: boolean;
 }
 
 /** Our handle on an ORT session; `run` and `release` are the whole surface. */
@@ -111,6 +116,8 @@ export async function createSession(
     logSeverityLevel: 3,
     enableCpuMemArena: options.memArena ?? true,
   };
+  // Session config entries travel in `extra` as strings (model-facts.md §5.4).
+  if (options.spinning === false) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
   if (options.externalData)
     opts.externalData = options.externalData.map((f) => ({ path: f.path, data: f.data }));
   let inner: ort.InferenceSession;

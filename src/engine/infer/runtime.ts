@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   quant?: WeightQuant;
   /** Intra-op threads; default: one per core. */
   threads?: number;
+  /** Let idle intra-op threads spin (default true; false helps on a machine busy with other work). */
+  spinning?: boolean;
 }
 
 export interface BaseRuntime {
@@ -95,6 +97,7 @@ export async function createRuntime(
   const { model, external } = serialize(inferenceGraph(config, weights, { lora, project }));
   const session = await createSession(model, {
     threads: options.threads ?? os.availableParallelism(),
+    spinning: options.spinning ?? true,
     externalData: external.map((c) => ({ path: c.location, data: c.data })),
   });
   const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
@@ -125,7 +128,7 @@ const runtimes = new Map<string, Promise<BaseRuntime>>();
  * A failed load is not cached, so a fixed file can be retried.
  */
 export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
-  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}`;
+  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? true}`;
   let p = runtimes.get(key);
   if (!p) {
     p = openRuntime(source, options);
