@@ -174,4 +174,40 @@ export {
   type StopReason,
 } from './infer/decode.js';
 export type { SamplingOptions } from './infer/sample.js';
+export { decodeBatch, type BatchOptions, type BatchRow } from './infer/batch.js';
 export { WEIGHT_QUANTS, type WeightQuant } from './model/quant.js';
+export {
+  mapTask,
+  callConfidence,
+  type MapOptions,
+  type MapResult,
+  type Confidence,
+} from './infer/mapper.js';
+export {
+  ask,
+  history,
+  resolveMapper,
+  type AskOptions,
+  type AskResult,
+  type MapperTarget,
+  type ResolvedMapper,
+  type HistoryOptions,
+} from './infer/ask.js';
+export {
+  evaluate,
+  compareAdapters,
+  percentile,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type EvalFailure,
+  type CompareResult,
+} from './infer/eval.js';
+export {
+  listAdapters,
+  showAdapter,
+  activateAdapter,
+  rollbackAdapter,
+  type AdapterSummary,
+  type AdapterDetails,
+  type ActivationResult,
+} from './models.js';

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { decodeBatch } from '../../../src/engine/infer/batch.js';
 import { decode, type DecodeConstraint } from '../../../src/engine/infer/decode.js';
 import { KvCache } from '../../../src/engine/infer/kv.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
@@ -100,6 +101,22 @@ describe('decode (tiny Llama)', () => {
     expect(ids(k1)).toEqual(ids(greedy));
     const p0 = await decode(rt, PROMPT, { ...opts, sampling: { temperature: 1, topP: 1e-6, seed: 1 } });
     expect(ids(p0)).toEqual(ids(greedy));
+  });
+
+  it('a left-padded batch decodes each row as decode() does alone', async () => {
+    const prompts = [PROMPT, [504, 3575, 282], [42]];
+    const stopAt = (await decode(rt, prompts[1]!, { maxTokens: 3, stopTokens: [] })).tokens[1]!.id;
+    const opts = { maxTokens: 6, stopTokens: [stopAt] };
+    const batch = await decodeBatch(rt, prompts, opts);
+    for (const [i, p] of prompts.entries()) {
+      const alone = await decode(rt, p, opts);
+      expect(batch.rows[i]!.tokens.map((t) => t.id)).toEqual(alone.tokens.map((t) => t.id));
+      expect(batch.rows[i]!.stopReason).toBe(alone.stopReason);
+      batch.rows[i]!.tokens.forEach((t, j) =>
+        expect(Math.abs(t.logprob - alone.tokens[j]!.logprob)).toBeLessThan(1e-4),
+      );
+    }
+    expect(batch.rows[1]!.stopReason).toBe('stop');
   });
 
   it('reports timings and log-probs', async () => {
