@@ -13,7 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { decode, loadRuntime, promptIds, type WeightQuant } from '../src/engine/index.js';
+// Engine modules directly, not the facade: a bench should not depend on every facade export compiling.
+import { decode } from '../src/engine/infer/decode.js';
+import { promptIds } from '../src/engine/infer/generate.js';
+import { loadRuntime } from '../src/engine/infer/runtime.js';
+import type { WeightQuant } from '../src/engine/model/quant.js';
 import { perplexity, tokenLogProbs } from '../src/engine/infer/score.js';
 
 const PARAGRAPH =
