@@ -25,7 +25,7 @@ import {
   type JobRecord,
   type TrainProgress,
 } from '../engine/index.js';
-import { CANCEL, isWorkerMessage, type TrainWorkerData, type WorkerMessage } from './protocol.js';
+import { ABORT, CANCEL, isWorkerMessage, type TrainWorkerData, type WorkerMessage } from './protocol.js';
 
 export type JobEvent =
   | { type: 'started'; job: string }
@@ -38,6 +38,8 @@ export interface JobRunnerOptions {
   concurrency?: number;
   /** The compiled worker; default `workers/train.js` beside this file, or under dist/ when run from src/. */
   workerPath?: string;
+  /** How often to look for jobs queued by other processes (ms; default 2000, 0 = only on `pump`). */
+  pollMs?: number;
 }
 
 /** Bree needs a .js file: the compiled worker next to the compiled runner, else the build output. */
@@ -75,6 +77,8 @@ export class JobRunner {
   private readonly lockFile: string;
   private readonly concurrency: number;
   private readonly workerPath: string;
+  private readonly pollMs: number;
+  private poll: NodeJS.Timeout | null = null;
   private pumping: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -84,6 +88,7 @@ export class JobRunner {
   ) {
     this.concurrency = options.concurrency ?? 1;
     this.workerPath = options.workerPath ?? defaultWorkerPath();
+    this.pollMs = options.pollMs ?? 2000;
     this.lockFile = path.join(engine.dataDir, 'jobs', 'runner.lock');
     this.bree = new Bree({
       root: false,
@@ -107,7 +112,13 @@ export class JobRunner {
       );
     await writeFile(this.lockFile, String(process.pid));
     const requeued = await requeueOrphanedJobs(this.engine);
-    this.pump();
+    void this.pump();
+    if (this.pollMs > 0) {
+      this.poll = setInterval(() => {
+        if (this.running.size < this.concurrency) void this.pump();
+      }, this.pollMs);
+      this.poll.unref();
+    }
     return { requeued };
   }
 
@@ -153,14 +164,21 @@ export class JobRunner {
     return w !== undefined;
   }
 
-  /** Ends a worker at once, without a checkpoint (a hung job); the job is marked failed. */
-  async abort(jobId: string): Promise<void> {
-    await this.bree.workers.get(jobId)?.terminate();
+  /**
+   * Ends a worker at its next step without a checkpoint or a result, as a crash would; the job is marked
+   * failed (resumable from its last checkpoint). Not `terminate()`: ending a thread inside an ORT run aborts
+   * the whole process in onnxruntime-node's native teardown.
+   */
+  abort(jobId: string): boolean {
+    const w = this.bree.workers.get(jobId);
+    w?.postMessage(ABORT);
+    return w !== undefined;
   }
 
   /** Stops running jobs (each checkpoints), waits for them, and releases the lock. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.poll) clearInterval(this.poll);
     await this.pumping;
     const ids = [...this.running.keys()];
     ids.forEach((id) => this.stop(id));

@@ -121,7 +121,7 @@ describe('training jobs', () => {
       train: SHORT,
     });
     const off2 = runner.on((e) => {
-      if (e.job === crashed && e.type === 'checkpoint') void runner.abort(crashed);
+      if (e.job === crashed && e.type === 'checkpoint') runner.abort(crashed);
     });
     void runner.pump();
     const failed = await runner.wait(crashed);

@@ -103,6 +103,16 @@ export async function createTrainingStep(
   };
 }
 
+async function loadStep(
+  source: string,
+  o: TrainOptions,
+  threads: number,
+): Promise<{ adapter: LoraAdapter; step: TrainingStep }> {
+  const { config, weights } = await loadWeights(source);
+  const adapter = createAdapter(config, o.lora);
+  return { adapter, step: await createTrainingStep(config, weights, adapter, threads) };
+}
+
 async function readExamples(file: string): Promise<TaskExample[]> {
   const text = await readFile(file, 'utf8');
   return text
@@ -122,15 +132,16 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
     input.base.format === 'gguf'
       ? await loadTokenizerFromGguf(input.base.path)
       : await loadTokenizer(input.base.path);
-  const { config, weights } = await loadWeights(input.base.path);
 
   const examples = await readExamples(input.datasetFile);
   const split = (s: 'train' | 'validation') => examples.filter((e) => (e.meta?.split ?? 'train') === s);
   const train = encodeExamples(tokenizer, input.catalog, split('train'), o.maxLen);
   const validation = encodeExamples(tokenizer, input.catalog, split('validation'), o.maxLen);
 
-  const adapter = createAdapter(config, o.lora);
-  const step = await createTrainingStep(config, weights, adapter, input.threads);
+  // The f32 weights are only needed to build the session (ORT keeps its own copy): load them in a helper so
+  // they can be collected before training starts, which lowers peak memory by the size of the model.
+  const { adapter, step } = await loadStep(input.base.path, o, input.threads);
+
   try {
     const result = await trainLoop(
       {
