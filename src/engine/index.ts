@@ -183,3 +183,31 @@ export {
   type MapResult,
   type Confidence,
 } from './infer/mapper.js';
+export {
+  ask,
+  history,
+  resolveMapper,
+  type AskOptions,
+  type AskResult,
+  type MapperTarget,
+  type ResolvedMapper,
+  type HistoryOptions,
+} from './infer/ask.js';
+export {
+  evaluate,
+  compareAdapters,
+  percentile,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type EvalFailure,
+  type CompareResult,
+} from './infer/eval.js';
+export {
+  listAdapters,
+  showAdapter,
+  activateAdapter,
+  rollbackAdapter,
+  type AdapterSummary,
+  type AdapterDetails,
+  type ActivationResult,
+} from './models.js';

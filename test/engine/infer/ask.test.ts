@@ -1,0 +1,169 @@
+/**
+ * ask / eval / the adapter registry through the facade, on the tiny random Llama registered as a base model and
+ * two PEFT adapters registered as trained models of the train-travel dev spec.
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  activateAdapter,
+  addSpec,
+  ask,
+  compareAdapters,
+  evaluate,
+  history,
+  importModel,
+  listAdapters,
+  loadAdapter,
+  openEngine,
+  releaseRuntimes,
+  rollbackAdapter,
+  saveAdapter,
+  showAdapter,
+  validateCall,
+  getSpec,
+  type Engine,
+  type ModelRecord,
+} from '../../../src/engine/index.js';
+import { REF } from '../model/tiny-ref.js';
+import { EVAL_DEV } from './grammar-helpers.js';
+
+let dir: string;
+let engine: Engine;
+const TASKS = `${EVAL_DEV}/tasks/train-travel.jsonl`;
+
+function record(id: string, active: boolean): ModelRecord {
+  return {
+    id,
+    spec: { name: 'train-travel', version: 1 },
+    baseModel: 'tiny',
+    datasetId: null,
+    dir: `adapters/${id}`,
+    lora: { r: 4, alpha: 8, dropout: 0, targets: ['q_proj'] },
+    metrics: null,
+    lossHistory: [],
+    status: 'ready',
+    active,
+    jobId: null,
+    createdAt: new Date(Date.now() + (active ? 0 : 1000)).toISOString(),
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-ask-'));
+  engine = await openEngine({ dataDir: path.join(dir, 'data'), modelsDir: path.join(dir, 'models') });
+  await importModel(engine, `${REF}/model`, { name: 'tiny' });
+  await addSpec(engine, `${EVAL_DEV}/specs/train-travel.yaml`, { name: 'train-travel' });
+  await addSpec(engine, `${EVAL_DEV}/specs/alertmanager.yaml`, { name: 'alertmanager' });
+});
+afterAll(async () => {
+  await releaseRuntimes();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ask (untrained spec)', () => {
+  it('answers from the base model, labelled untrained, valid, recorded in its session', async () => {
+    const r = await ask(engine, { spec: 'alertmanager', task: 'list all silences', session: 's1' });
+    expect(r.untrained).toBe(true);
+    expect(r.model).toBe('tiny');
+    expect(r.specVersion).toBe(1);
+    expect(r.valid).toBe(true);
+    const { catalog } = await getSpec(engine, 'alertmanager');
+    expect(validateCall(r, catalog)).toEqual([]);
+    expect(r.curl).toContain('curl');
+    expect(r.fetch).toContain('fetch(');
+    expect(r.confidence).toBeGreaterThan(0);
+    expect(r.confidence).toBeLessThanOrEqual(1);
+    const h = await history(engine, { session: 's1' });
+    expect(h).toHaveLength(1);
+    expect(h[0]).toMatchObject({ input: 'list all silences', output: r.output, valid: true, model: 'tiny' });
+    expect(h[0]!.spec).toEqual({ name: 'alertmanager', version: 1 });
+    const data = await engine.store.read();
+    expect(data.sessions.find((s) => s.id === 's1')).toMatchObject({ surface: 'cli' });
+  }, 60_000);
+
+  it('fails with coded errors', async () => {
+    await expect(ask(engine, { spec: 'nope', task: 'x' })).rejects.toMatchObject({ code: 'spec_unknown' });
+    await expect(ask(engine, { spec: 'alertmanager', task: '  ' })).rejects.toMatchObject({
+      code: 'ask_empty_task',
+    });
+    await expect(ask(engine, { spec: 'alertmanager', task: 'x', model: 'missing' })).rejects.toMatchObject({
+      code: 'adapter_not_found',
+    });
+    await expect(history(engine, { session: 'nope' })).rejects.toMatchObject({ code: 'session_unknown' });
+  });
+});
+
+describe('adapters', () => {
+  beforeAll(async () => {
+    const models = path.join(dir, 'models', 'adapters');
+    await cp(`${REF}/adapter`, path.join(models, 'tt-a'), { recursive: true });
+    const flipped = await loadAdapter(`${REF}/adapter`);
+    for (const m of flipped.modules) flipped.tensors.get(m.b)!.data.forEach((v, i, d) => (d[i] = -3 * v));
+    await saveAdapter(path.join(models, 'tt-b'), flipped, { baseModel: 'tiny' });
+    await engine.store.update((d) => {
+      d.models.push(record('tt-a', true), record('tt-b', false));
+    });
+  });
+
+  it('lists, shows, activates and rolls back (one active per spec)', async () => {
+    expect((await listAdapters(engine, { spec: 'train-travel' })).map((a) => [a.id, a.active])).toEqual([
+      ['tt-a', true],
+      ['tt-b', false],
+    ]);
+    expect((await showAdapter(engine, 'tt-b')).path).toBe(path.join(dir, 'models', 'adapters', 'tt-b'));
+    expect(await activateAdapter(engine, 'tt-b')).toEqual({
+      spec: 'train-travel',
+      previous: 'tt-a',
+      active: 'tt-b',
+    });
+    expect((await listAdapters(engine)).filter((a) => a.active).map((a) => a.id)).toEqual(['tt-b']);
+    expect(await rollbackAdapter(engine, 'train-travel')).toEqual({
+      spec: 'train-travel',
+      previous: 'tt-b',
+      active: 'tt-a',
+    });
+    await expect(rollbackAdapter(engine, 'train-travel')).rejects.toMatchObject({
+      code: 'adapter_no_previous',
+    });
+  });
+
+  it('ask uses the active adapter by default and a named one on request; they differ', async () => {
+    const task = 'get booking 1725ff48-ab45-4bb5-9d02-88745177dedb';
+    const a = await ask(engine, { spec: 'train-travel', task });
+    const b = await ask(engine, { spec: 'train-travel', task, model: 'tt-b' });
+    const again = await ask(engine, { spec: 'train-travel', task, model: 'tt-a' });
+    expect(a.model).toBe('tt-a');
+    expect(a.untrained).toBe(false);
+    expect(b.model).toBe('tt-b');
+    expect(again.output).toBe(a.output);
+    expect(b.output).not.toBe(a.output);
+    expect([a.valid, b.valid]).toEqual([true, true]);
+    await expect(ask(engine, { spec: 'alertmanager', task, model: 'tt-a' })).rejects.toMatchObject({
+      code: 'adapter_spec_mismatch',
+    });
+  }, 60_000);
+
+  it('eval scores a task file (all valid under random weights) and compare runs A/B on it', async () => {
+    const e = await evaluate(engine, { spec: 'train-travel', tasks: TASKS, maxTokens: 96 });
+    expect(e.n).toBe(20);
+    expect(e.validRate).toBe(1);
+    expect(e.model).toBe('tt-a');
+    expect(e.latencyMs.p95).toBeGreaterThanOrEqual(e.latencyMs.p50);
+    expect(e.perOperation.reduce((s, o) => s + o.n, 0)).toBe(20);
+    expect(e.failures.length).toBe(Math.round(20 * (1 - e.exactMatch)));
+    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: 20, validRate: 1 });
+    const c = await compareAdapters(engine, 'tt-a', 'tt-b', { tasks: TASKS, maxTokens: 96 });
+    expect(c.a.model).toBe('tt-a');
+    expect(c.b.model).toBe('tt-b');
+    expect(c.delta.exactMatch).toBeCloseTo(c.b.exactMatch - c.a.exactMatch, 9);
+    await expect(
+      evaluate(engine, { spec: 'train-travel', tasks: '/nonexistent.jsonl' }),
+    ).rejects.toMatchObject({
+      code: 'taskfile_unreadable',
+    });
+  }, 180_000);
+});
