@@ -97,7 +97,8 @@ function parseSpec(rest: string[]): BotCommand {
   const [sub, ...args] = rest;
   switch (sub) {
     case 'add': {
-      const url = args[0] !== undefined && !args[0].includes('=') ? args.shift() : undefined;
+      const url =
+        args[0] !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(args[0]) ? args.shift() : undefined;
       const { name } = keyValues('spec add', args, ['name'] as const);
       if (url !== undefined && !/^https?:\/\//i.test(url))
         throw usage('spec add', `"${url}" is not an http(s) URL`);

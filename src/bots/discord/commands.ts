@@ -1,0 +1,132 @@
+/**
+ * The `/smolmap` slash command as Discord registers it (sub-commands and a `spec` group), and the reverse
+ * mapping from an interaction's options to the common BotCommand. Discord types and checks option values,
+ * so only the grammar's own rules (train option keys, URL shape) run again here, through `parseCommand`.
+ */
+import {
+  ApplicationCommandOptionType as T,
+  type APIApplicationCommandInteractionDataOption,
+  type APIAttachment,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import { SmolmapError } from '../../engine/index.js';
+import { parseCommand, TRAIN_KEYS, type BotCommand } from '../common/grammar.js';
+
+type Opt = { type: T; name: string; description: string; required?: boolean; options?: Opt[] };
+
+const str = (name: string, description: string, required = false): Opt => ({
+  type: T.String,
+  name,
+  description,
+  required,
+});
+const sub = (name: string, description: string, options: Opt[] = []): Opt => ({
+  type: T.Subcommand,
+  name,
+  description,
+  options,
+});
+const INTEGER_KEYS = new Set(['steps', 'epochs', 'rank', 'batch', 'seed', 'count']);
+const trainOption = (k: string): Opt =>
+  k === 'base'
+    ? str(k, 'base model (default: the first registered)')
+    : { type: INTEGER_KEYS.has(k) ? T.Integer : T.Number, name: k, description: `training ${k}` };
+
+/** The JSON `smolmap discord register` sends (PUT, so re-registering replaces it). */
+export const SLASH_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
+  name: 'smolmap',
+  description: 'Map tasks to API calls: upload OpenAPI specs, train, ask',
+  options: [
+    {
+      type: T.SubcommandGroup,
+      name: 'spec',
+      description: 'OpenAPI specs of this server',
+      options: [
+        sub('add', 'add a spec from an attached file or a URL', [
+          { type: T.Attachment, name: 'file', description: 'the spec (.json, .yaml)' },
+          str('url', 'or its http(s) URL'),
+          str('name', 'name (default: from the file or title)'),
+        ]),
+        sub('list', 'list the specs'),
+        sub('ops', 'list a spec’s operations', [str('spec', 'spec name', true)]),
+        sub('rm', 'remove a spec', [str('spec', 'spec name', true)]),
+      ],
+    },
+    sub('train', 'train a model for a spec', [
+      str('spec', 'spec name', true),
+      ...TRAIN_KEYS.map(trainOption),
+    ]),
+    sub('jobs', 'list training jobs'),
+    sub('stop', 'stop a training job', [str('job', 'job id', true)]),
+    sub('ask', 'turn a task into an API call', [
+      str('task', 'what you want done', true),
+      str('spec', 'spec name (default: this thread’s)'),
+    ]),
+    sub('models', 'list trained models', [str('spec', 'only this spec’s')]),
+    sub('activate', 'make a model answer for its spec', [str('model', 'model id', true)]),
+    sub('history', 'recent tasks and answers'),
+    sub('help', 'how to use smolmap'),
+  ],
+} as RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+type Option = APIApplicationCommandInteractionDataOption;
+
+function leafOf(options: Option[] | undefined): {
+  path: string[];
+  values: Map<string, string | number | boolean>;
+} {
+  const path: string[] = [];
+  const values = new Map<string, string | number | boolean>();
+  let level = options ?? [];
+  for (;;) {
+    const nested = level.find((o) => o.type === T.Subcommand || o.type === T.SubcommandGroup);
+    if (nested && 'options' in nested) {
+      path.push(nested.name);
+      level = (nested.options ?? []) as Option[];
+      continue;
+    }
+    for (const o of level) if ('value' in o) values.set(o.name, o.value);
+    return { path, values };
+  }
+}
+
+/** The BotCommand an interaction asks for, plus the attachment it carries (spec add). */
+export function commandFromInteraction(
+  options: Option[] | undefined,
+  attachments: Record<string, APIAttachment> | undefined,
+): { command: BotCommand; attachment?: APIAttachment } {
+  const { path, values } = leafOf(options);
+  const s = (k: string): string | undefined => (values.has(k) ? String(values.get(k)) : undefined);
+  const verb = path.join(' ');
+  if (verb === 'ask') {
+    const spec = s('spec');
+    return { command: { verb: 'ask', task: s('task') ?? '', ...(spec !== undefined && { spec }) } };
+  }
+  if (verb === 'spec add') {
+    const id = s('file');
+    const attachment = id === undefined ? undefined : attachments?.[id];
+    if (id !== undefined && !attachment)
+      throw new SmolmapError(
+        'bot_attachment_missing',
+        'Discord sent no data for the attached file; attach it again',
+      );
+    const url = s('url');
+    const name = s('name');
+    const command: BotCommand = {
+      verb: 'spec add',
+      ...(url !== undefined && { url }),
+      ...(name !== undefined && { name }),
+    };
+    return attachment ? { command, attachment } : { command: parseCommand(textOf(verb, values)) };
+  }
+  return { command: parseCommand(textOf(verb, values)) };
+}
+
+/** Rebuilds the Slack-style text (`train pets steps=5`) so both platforms share one parser. */
+function textOf(verb: string, values: Map<string, string | number | boolean>): string {
+  const positional = ['spec', 'job', 'model', 'url'];
+  const words: string[] = [];
+  for (const k of positional) if (values.has(k)) words.push(String(values.get(k)));
+  for (const [k, v] of values) if (!positional.includes(k)) words.push(`${k}=${String(v)}`);
+  return [verb, ...words.map((w) => (/\s/.test(w) ? `"${w}"` : w))].join(' ');
+}

@@ -1,0 +1,86 @@
+/**
+ * A local fake of Discord's REST API (v10) for the routes the bot uses: interaction callbacks, webhook edits
+ * of the original reply, channel messages and threads. It records every request (JSON body, or payload_json
+ * plus file names for multipart) and serves attachment files at `/cdn/<name>`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DiscordRequest {
+  method: string;
+  path: string;
+  auth: string | undefined;
+  body: Record<string, unknown>;
+  files: string[];
+  at: number;
+}
+
+export interface FakeDiscord {
+  /** REST base (without version), for `new REST({ api })`. */
+  api: string;
+  cdn: string;
+  requests: DiscordRequest[];
+  files: Map<string, string>;
+  /** Requests whose path matches. */
+  to(re: RegExp, method?: string): DiscordRequest[];
+  close(): Promise<void>;
+}
+
+async function parse(
+  raw: Buffer,
+  type: string | undefined,
+): Promise<{ body: Record<string, unknown>; files: string[] }> {
+  if (type?.startsWith('multipart/form-data')) {
+    const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+    const files: string[] = [];
+    let body: Record<string, unknown> = {};
+    for (const [k, v] of form) {
+      if (k === 'payload_json') body = JSON.parse(String(v)) as Record<string, unknown>;
+      else if (typeof v !== 'string') files.push(v.name);
+    }
+    return { body, files };
+  }
+  const text = raw.toString('utf8');
+  return { body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), files: [] };
+}
+
+export async function startFakeDiscord(): Promise<FakeDiscord> {
+  const requests: DiscordRequest[] = [];
+  const files = new Map<string, string>();
+  let ids = 1000;
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const raw = Buffer.concat(chunks);
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+      if (path.startsWith('/cdn/')) {
+        const f = files.get(path.slice(5));
+        res.writeHead(f === undefined ? 404 : 200).end(f ?? 'missing');
+        return;
+      }
+      const { body, files: names } = await parse(raw, req.headers['content-type']);
+      const method = req.method ?? 'GET';
+      requests.push({ method, path, auth: req.headers.authorization, body, files: names, at: Date.now() });
+      const json = (status: number, v: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+      if (/\/callback$/.test(path)) return void res.writeHead(204).end();
+      const channel = /\/channels\/(\d+)\//.exec(path)?.[1] ?? '500';
+      if (/\/threads$/.test(path)) return json(201, { id: String(++ids), type: 11, parent_id: channel });
+      if (/\/messages/.test(path))
+        return json(200, { id: String(++ids), channel_id: channel, content: body['content'] });
+      json(404, { message: 'Unknown route', code: 0 });
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const root = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    api: `${root}/api`,
+    cdn: `${root}/cdn`,
+    requests,
+    files,
+    to: (re, method) =>
+      requests.filter((r) => re.test(r.path) && (method === undefined || r.method === method)),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}

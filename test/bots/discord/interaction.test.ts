@@ -1,0 +1,201 @@
+/**
+ * The Discord handler on real-shaped interaction payloads, with REST pointed at a local fake API: deferral,
+ * edits of the original reply, attachment download, and the switch to bot-token channel messages once the
+ * interaction token has expired.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { REST, type APIInteraction } from 'discord.js';
+import { listJobs, listSpecs } from '../../../src/engine/index.js';
+import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots/discord/interaction.js';
+import { commandFromInteraction } from '../../../src/bots/discord/commands.js';
+import {
+  TINY_SPEC,
+  botDeps,
+  fakeBaseModel,
+  simulateTraining,
+  tempEngine,
+  type TempEngine,
+} from '../helpers.js';
+import { startFakeDiscord, type FakeDiscord } from './fake-discord.js';
+
+let t: TempEngine;
+let fake: FakeDiscord;
+let opts: DiscordHandlerOptions;
+let seq = 0;
+
+type Options = Record<string, unknown>[];
+
+function interaction(
+  options: Options,
+  extra: {
+    permissions?: string;
+    guild?: string | null;
+    resolved?: Record<string, unknown>;
+    user?: string;
+  } = {},
+): APIInteraction & { token: string } {
+  const n = ++seq;
+  const guild = extra.guild === undefined ? 'G1' : extra.guild;
+  return {
+    id: `9000${n}`,
+    application_id: 'APP',
+    type: 2,
+    token: `itok-${n}`,
+    version: 1,
+    ...(guild !== null && { guild_id: guild }),
+    channel_id: '500',
+    channel: { id: '500', type: 0, name: 'general' },
+    member: {
+      user: { id: extra.user ?? 'U1', username: 'user', discriminator: '0', global_name: null, avatar: null },
+      permissions: extra.permissions ?? '8',
+      roles: [],
+      joined_at: '2024-01-01T00:00:00.000Z',
+      deaf: false,
+      mute: false,
+      flags: 0,
+    },
+    data: {
+      id: 'CMD',
+      name: 'smolmap',
+      type: 1,
+      options,
+      ...(extra.resolved && { resolved: extra.resolved }),
+    },
+    locale: 'en-US',
+    app_permissions: '0',
+    entitlements: [],
+    authorizing_integration_owners: {},
+    context: 0,
+    attachment_size_limit: 8388608,
+  } as unknown as APIInteraction & { token: string };
+}
+
+const sub = (name: string, options: Options = []) => ({ type: 1, name, options });
+const group = (name: string, s: Record<string, unknown>) => ({ type: 2, name, options: [s] });
+const str = (name: string, value: string) => ({ type: 3, name, value });
+const original = (token: string) => new RegExp(`/webhooks/APP/${token}/messages/@original$`);
+
+beforeAll(async () => {
+  t = await tempEngine();
+  fake = await startFakeDiscord();
+  opts = {
+    deps: botDeps(t.engine, { everyone: [], allow: [] }),
+    rest: new REST({ api: fake.api, retries: 0 }).setToken('bot-token'),
+    applicationId: 'APP',
+    logger: pino({ level: 'silent' }),
+    minEditIntervalMs: 60,
+    pollMs: 20,
+    tokenLifetimeMs: 15 * 60_000,
+    lifetime: new AbortController().signal,
+    background: new Set(),
+  };
+});
+
+afterAll(async () => {
+  await fake.close();
+  await t.close();
+});
+
+describe('discord interactions', () => {
+  it('defers first, then edits the original reply', async () => {
+    const i = interaction([group('spec', sub('list'))]);
+    await handleInteraction(opts, i);
+    const [first, second] = fake.requests.filter((r) => r.path.includes(i.token));
+    expect(first!.path).toBe(`/api/v10/interactions/${i.id}/${i.token}/callback`);
+    expect(first!.body['type']).toBe(5);
+    expect(first!.auth).toBeUndefined();
+    expect(second!.method).toBe('PATCH');
+    expect(second!.path).toMatch(original(i.token));
+    expect(second!.body['content']).toContain('No specs');
+  });
+
+  it('downloads an attached spec and stores it for the guild only', async () => {
+    fake.files.set('pets.yaml', TINY_SPEC);
+    const attachment = {
+      id: 'A1',
+      filename: 'pets.yaml',
+      size: TINY_SPEC.length,
+      url: `${fake.cdn}/pets.yaml`,
+      proxy_url: `${fake.cdn}/pets.yaml`,
+      content_type: 'application/x-yaml',
+    };
+    const i = interaction([group('spec', sub('add', [{ type: 11, name: 'file', value: 'A1' }]))], {
+      resolved: { attachments: { A1: attachment } },
+    });
+    await handleInteraction(opts, i);
+    const edit = fake.to(original(i.token), 'PATCH')[0]!;
+    expect(edit.body['content']).toContain('added as *pets* v1');
+    expect((await listSpecs(t.engine, { tenant: 'discord:G1' })).map((s) => s.name)).toEqual(['pets']);
+  });
+
+  it('refuses a non-spec attachment before downloading it', async () => {
+    const attachment = {
+      id: 'A2',
+      filename: 'virus.exe',
+      size: 10,
+      url: `${fake.cdn}/virus.exe`,
+      proxy_url: '',
+      content_type: 'application/octet-stream',
+    };
+    const i = interaction([group('spec', sub('add', [{ type: 11, name: 'file', value: 'A2' }]))], {
+      resolved: { attachments: { A2: attachment } },
+    });
+    await handleInteraction(opts, i);
+    expect(String(fake.to(original(i.token), 'PATCH')[0]!.body['content'])).toContain('spec_upload_bad_type');
+    expect((await listSpecs(t.engine, { tenant: 'discord:G1' })).length).toBe(1);
+  });
+
+  it('refuses training to a member without Manage Server who is not allowlisted', async () => {
+    const i = interaction([sub('train', [str('spec', 'pets')])], { permissions: '0', user: 'U2' });
+    await handleInteraction(opts, i);
+    expect(String(fake.to(original(i.token), 'PATCH')[0]!.body['content'])).toContain('bot_forbidden');
+  });
+
+  it('answers in DMs at once with a coded error (no guild to scope by)', async () => {
+    const i = interaction([sub('jobs')], { guild: null });
+    await handleInteraction(opts, i);
+    const cb = fake.to(new RegExp(`/interactions/${i.id}/`))[0]!;
+    expect(cb.body['type']).toBe(4);
+    expect(JSON.stringify(cb.body)).toContain('bot_guild_only');
+  });
+
+  it('continues progress as a bot-token channel message once the interaction token expires', async () => {
+    await fakeBaseModel(t.engine);
+    const short = { ...opts, tokenLifetimeMs: 150, background: new Set<Promise<unknown>>() };
+    const i = interaction([sub('train', [str('spec', 'pets'), { type: 4, name: 'steps', value: 8 }])]);
+    await handleInteraction(short, i);
+    expect(String(fake.to(original(i.token), 'PATCH')[0]!.body['content'])).toContain('queued');
+    const [job] = await listJobs(t.engine, { tenant: 'discord:G1' });
+    await simulateTraining(t.engine, job!.id, 8);
+    await Promise.all([...short.background]);
+    const posted = fake.to(/\/channels\/500\/messages$/, 'POST');
+    expect(posted.length).toBe(1);
+    expect(posted[0]!.auth).toBe('Bot bot-token');
+    const lastWebhook = fake.to(original(i.token), 'PATCH').at(-1)!;
+    expect(lastWebhook.at).toBeLessThanOrEqual(posted[0]!.at);
+    const final = fake.to(/\/channels\/500\/messages\/\d+$/, 'PATCH').at(-1) ?? posted[0]!;
+    expect(String(final.body['content'])).toMatch(/done[\s\S]*train loss 0\.2500/);
+    expect(final.files).toEqual([`${job!.id}-loss.png`]);
+  });
+});
+
+describe('discord options → commands', () => {
+  it('maps sub-commands, groups and typed options onto the common grammar', () => {
+    expect(
+      commandFromInteraction(
+        [sub('train', [str('spec', 'pets'), { type: 4, name: 'steps', value: 5 }])] as never,
+        undefined,
+      ).command,
+    ).toEqual({ verb: 'train', spec: 'pets', options: { steps: '5' } });
+    expect(
+      commandFromInteraction([sub('ask', [str('task', 'show pet "42" now')])] as never, undefined).command,
+    ).toEqual({ verb: 'ask', task: 'show pet "42" now' });
+    expect(
+      commandFromInteraction(
+        [group('spec', sub('add', [str('url', 'https://x.example/a.yaml?v=1')]))] as never,
+        undefined,
+      ).command,
+    ).toEqual({ verb: 'spec add', url: 'https://x.example/a.yaml?v=1' });
+  });
+});
