@@ -14,6 +14,7 @@ import {
   type OptionValues,
 } from './command.js';
 import { mcpHttpSurface } from './serve-mcp.js';
+import { discordSurface, slackSurface } from './serve-bots.js';
 
 export interface ServeSurface {
   name: string;
@@ -38,7 +39,7 @@ export interface ServeSurfaceFactory {
 }
 
 /** Surfaces `serve` knows, in start order. Add a factory here to plug one in. */
-export const serveSurfaces: ServeSurfaceFactory[] = [mcpHttpSurface];
+export const serveSurfaces: ServeSurfaceFactory[] = [mcpHttpSurface, slackSurface, discordSurface];
 
 interface ServeResult {
   surfaces: string[];

@@ -1,0 +1,83 @@
+/**
+ * The Slack and Discord surfaces of `smolmap serve` (issue 9). Each starts when its token is in the
+ * environment: Slack in Socket Mode by default, or over HTTP with `--slack-port`; Discord over the gateway.
+ */
+import { SmolmapError, type Engine } from '../engine/index.js';
+import type { BotDeps, PlaygroundSession } from '../bots/common/handler.js';
+import { permissionsFromEnv } from '../bots/common/permissions.js';
+import { createDiscordBot } from '../bots/discord/bot.js';
+import { createSlackBot } from '../bots/slack/app.js';
+import type { ServeShared, ServeSurfaceFactory } from './serve.js';
+
+const env = (name: string): string | undefined => process.env[name] || undefined;
+
+/** Both bots of one process share the permissions and the playground sessions. */
+let shared: { engine: Engine; deps: BotDeps } | undefined;
+function depsFor(engine: Engine, s: ServeShared): BotDeps {
+  if (shared?.engine !== engine) {
+    const sessions = new Map<string, PlaygroundSession>();
+    shared = { engine, deps: { engine, permissions: permissionsFromEnv(), jobs: s.jobs, sessions } };
+  }
+  return shared.deps;
+}
+
+function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new SmolmapError('usage_bad_option', `--slack-port "${value}" is not a port number (0-65535)`);
+  return Number(value);
+}
+
+export const slackSurface: ServeSurfaceFactory = {
+  name: 'slack',
+  options: { 'slack-port': { type: 'string' } },
+  optionHelp: {
+    'slack-port P':
+      'Slack in HTTP mode on this port (POST /slack/events, needs $SLACK_SIGNING_SECRET); default Socket Mode ($SLACK_APP_TOKEN). Starts when $SLACK_BOT_TOKEN is set',
+  },
+  async start(engine, values, s) {
+    const token = env('SLACK_BOT_TOKEN');
+    const p = values['slack-port'];
+    if (!token) {
+      if (typeof p === 'string')
+        throw new SmolmapError(
+          'usage_bad_option',
+          '--slack-port needs $SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token)',
+        );
+      return null;
+    }
+    const apiUrl = env('SMOLMAP_SLACK_API_URL');
+    const appToken = env('SLACK_APP_TOKEN');
+    const signingSecret = env('SLACK_SIGNING_SECRET');
+    const bot = createSlackBot({
+      deps: depsFor(engine, s),
+      token,
+      mode: typeof p === 'string' ? 'http' : 'socket',
+      ...(typeof p === 'string' && { port: port(p) }),
+      ...(appToken !== undefined && { appToken }),
+      ...(signingSecret !== undefined && { signingSecret }),
+      ...(apiUrl !== undefined && { apiUrl }),
+      logger: engine.logger,
+    });
+    const description = await bot.start();
+    return { name: 'slack', description, stop: () => bot.stop() };
+  },
+};
+
+export const discordSurface: ServeSurfaceFactory = {
+  name: 'discord',
+  options: {},
+  optionHelp: {},
+  async start(engine, _values, s) {
+    const token = env('DISCORD_TOKEN');
+    if (!token) return null;
+    const apiUrl = env('SMOLMAP_DISCORD_API_URL');
+    const bot = createDiscordBot({
+      deps: depsFor(engine, s),
+      token,
+      ...(apiUrl !== undefined && { apiUrl }),
+      logger: engine.logger,
+    });
+    const description = await bot.start();
+    return { name: 'discord', description, stop: () => bot.stop() };
+  },
+};
