@@ -1,6 +1,6 @@
 /**
  * Inference speed and the accuracy cost of weight quantisation on a real base model.
- *   npx tsx bench/inference.ts [file.gguf|hf-dir] [--modes f32,q8,q4] [--threads N] [--no-spin]
+ *   npx tsx bench/inference.ts [file.gguf|hf-dir] [--modes f32,q8,q4] [--threads N] [--spin]
  * Each mode runs in its own child process (so peak RSS is per mode): runtime load time, prefill tokens/s of a
  * 128-token prompt, decode tokens/s over 64 greedy tokens, time to first token, peak RSS (median of 3 runs
  * after a warm-up), a chat answer, and the perplexity of a fixed paragraph. The parent then compares every
@@ -47,7 +47,7 @@ async function child(
   source: string,
   out: string,
   threads?: number,
-  spinning = true,
+  spinning = false,
 ): Promise<void> {
   const rt = await loadRuntime(source, { quant: mode, threads, spinning });
   const prompt = rt.tokenizer.encode(PROSE.repeat(8)).slice(0, 128);
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const threads = opt('--threads') ? Number(opt('--threads')) : undefined;
-  const spinning = !argv.includes('--no-spin');
+  const spinning = argv.includes('--spin');
   if (argv[0] === '--child') return child(argv[1] as WeightQuant, argv[2]!, argv[3]!, threads, spinning);
   const source = argv[0] && !argv[0].startsWith('--') ? argv[0] : defaultSource();
   const modes = (opt('--modes') ?? 'f32,q8,q4').split(',') as WeightQuant[];
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const results: ModeResult[] = [];
   for (const m of modes) {
     const out = path.join(dir, `${m}.json`);
-    const extra = [...(threads ? ['--threads', String(threads)] : []), ...(spinning ? [] : ['--no-spin'])];
+    const extra = [...(threads ? ['--threads', String(threads)] : []), ...(spinning ? ['--spin'] : [])];
     await runChild(['--child', m, source, out, ...extra]);
     results.push(JSON.parse(await readFile(out, 'utf8')) as ModeResult);
   }

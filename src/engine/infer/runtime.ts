@@ -23,7 +23,10 @@ export interface RuntimeOptions {
   quant?: WeightQuant;
   /** Intra-op threads; default: one per core. */
   threads?: number;
-  /** Let idle intra-op threads spin (default true; false helps on a machine busy with other work). */
+  /**
+   * Let idle intra-op threads spin. Default false: on the 2-core box with other work running, spinning cut
+   * q4 decode from 5.5 to 2.5 tok/s (bench/inference, load average 12); on an idle machine it gains a little.
+   */
   spinning?: boolean;
 }
 
@@ -97,7 +100,7 @@ export async function createRuntime(
   const { model, external } = serialize(inferenceGraph(config, weights, { lora, project }));
   const session = await createSession(model, {
     threads: options.threads ?? os.availableParallelism(),
-    spinning: options.spinning ?? true,
+    spinning: options.spinning ?? false,
     externalData: external.map((c) => ({ path: c.location, data: c.data })),
   });
   const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
@@ -128,7 +131,7 @@ const runtimes = new Map<string, Promise<BaseRuntime>>();
  * A failed load is not cached, so a fixed file can be retried.
  */
 export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
-  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? true}`;
+  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}`;
   let p = runtimes.get(key);
   if (!p) {
     p = openRuntime(source, options);
