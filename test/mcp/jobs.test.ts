@@ -116,6 +116,79 @@ describe('training over MCP (tiny model)', () => {
     expect(text(stop)).toMatch(/^job_not_running:/);
   });
 
+  it('lists and activates the trained model, maps a task with it, and evaluates it', async () => {
+    const listed = structured<{ models: { id: string; status: string; active: boolean }[] }>(
+      await client.callTool({ name: 'list_models', arguments: { spec: 'petstore' } }),
+    );
+    const ready = listed.models.find((m) => m.status === 'ready');
+    expect(ready, JSON.stringify(listed)).toBeDefined();
+    const activated = await client.callTool({ name: 'activate_model', arguments: { model: ready!.id } });
+    expect(structured(activated)).toMatchObject({ spec: 'petstore', active: ready!.id });
+
+    const mapped = await client.callTool({
+      name: 'map_task',
+      arguments: { spec: 'petstore', task: 'show me pet 42' },
+    });
+    expect(mapped.isError, text(mapped)).toBeFalsy();
+    const m = structured<{
+      call: { method: string; path: string; url: string };
+      model: string;
+      untrained: boolean;
+      confidence: number;
+    }>(mapped);
+    // The tiny random model knows nothing, but the grammar keeps its answer a call of a petstore operation.
+    expect(m.model).toBe(ready!.id);
+    expect(m.untrained).toBe(false);
+    expect(m.call.url.startsWith('http://petstore.swagger.io/v2/')).toBe(true);
+    expect(m.confidence).toBeGreaterThanOrEqual(0);
+    expect(m.confidence).toBeLessThanOrEqual(1);
+
+    const line = (task: string, petId: string) =>
+      JSON.stringify({
+        task,
+        expected: {
+          method: 'GET',
+          path: '/pet/{petId}',
+          operationId: 'getPetById',
+          pathParams: { petId },
+          query: {},
+          body: null,
+        },
+      });
+    const seen: number[] = [];
+    const inline = await client.callTool(
+      {
+        name: 'evaluate',
+        arguments: { spec: 'petstore', tasks: `${line('show pet 42', '42')}\n${line('get pet 7', '7')}\n` },
+      },
+      CallToolResultSchema,
+      { onprogress: (p) => seen.push(p.progress) },
+    );
+    expect(inline.isError, text(inline)).toBeFalsy();
+    expect(structured(inline)).toMatchObject({ n: 2, model: ready!.id, spec: { name: 'petstore' } });
+    expect(seen).toEqual([1, 2]);
+    const byDataset = await client.callTool({
+      name: 'evaluate',
+      arguments: { spec: 'petstore', tasks: dataset },
+    });
+    expect(byDataset.isError, text(byDataset)).toBeFalsy();
+    expect(structured<{ n: number }>(byDataset).n).toBeGreaterThan(0);
+
+    const unknownModel = await client.callTool({
+      name: 'map_task',
+      arguments: { spec: 'petstore', task: 'x', model: 'ghost' },
+    });
+    expect(unknownModel.isError).toBe(true);
+    expect(text(unknownModel)).toMatch(/^\w+: /);
+    const badTasks = await client.callTool({
+      name: 'evaluate',
+      arguments: { spec: 'petstore', tasks: '{"task": 1}' },
+    });
+    expect(badTasks.isError).toBe(true);
+    const badActivate = await client.callTool({ name: 'activate_model', arguments: { model: 'ghost' } });
+    expect(badActivate.isError).toBe(true);
+  });
+
   it('runs as a task: the call returns at once, the result comes from tasks/result', async () => {
     const created = await client.request(
       {

@@ -7,8 +7,15 @@ import type { AnyTool } from '../tool.js';
 import { dataTools } from './data.js';
 import { executeTools } from './execute.js';
 import { jobTools } from './jobs.js';
+import { modelTools } from './models.js';
 import { specTools } from './specs.js';
 
 export function allTools(config: McpConfig): AnyTool[] {
-  return [...specTools, ...dataTools, ...jobTools, ...(config.executeCall.enabled ? executeTools : [])];
+  return [
+    ...specTools,
+    ...dataTools,
+    ...jobTools,
+    ...modelTools,
+    ...(config.executeCall.enabled ? executeTools : []),
+  ];
 }
