@@ -7,6 +7,10 @@ import { serveCommands } from './serve.js';
 import { trainCommands } from './train.js';
 import { jobsCommands } from './jobs.js';
 import { generateCommands } from './generate.js';
+import { discordCommands } from './discord.js';
+import { askCommands } from './ask.js';
+import { evalCommands } from './eval.js';
+import { modelsCommands } from './models.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
 export const commands: Command[] = [
@@ -18,4 +22,8 @@ export const commands: Command[] = [
   ...trainCommands,
   ...jobsCommands,
   ...generateCommands,
+  ...discordCommands,
+  ...askCommands,
+  ...evalCommands,
+  ...modelsCommands,
 ];

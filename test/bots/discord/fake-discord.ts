@@ -65,6 +65,12 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       const json = (status: number, v: unknown) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
       if (/\/callback$/.test(path)) return void res.writeHead(204).end();
+      if (path.endsWith('/applications/@me')) return json(200, { id: '4242', name: 'smolmap' });
+      if (/\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path) && method === 'PUT')
+        return json(
+          200,
+          (body as unknown as { name: string }[]).map((c, n) => ({ ...c, id: String(7000 + n) })),
+        );
       const channel = /\/channels\/(\d+)\//.exec(path)?.[1] ?? '500';
       if (/\/threads$/.test(path)) return json(201, { id: String(++ids), type: 11, parent_id: channel });
       if (/\/messages/.test(path))

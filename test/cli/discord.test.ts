@@ -1,0 +1,63 @@
+/** `smolmap discord register` through main(), with REST at a local fake Discord API. */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+import { startFakeDiscord, type FakeDiscord } from '../bots/discord/fake-discord.js';
+
+let fake: FakeDiscord;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  fake = await startFakeDiscord();
+});
+afterAll(async () => {
+  process.env = saved;
+  await fake.close();
+});
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('smolmap discord register', () => {
+  it('PUTs the /smolmap command into one guild, looking up the application from the token', async () => {
+    process.env['DISCORD_TOKEN'] = 'bot-token';
+    process.env['SMOLMAP_DISCORD_API_URL'] = fake.api;
+    delete process.env['DISCORD_APPLICATION_ID'];
+    const r = await run(['discord', 'register', '--guild', '123456789', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({
+      application: '4242',
+      scope: 'guild',
+      guild: '123456789',
+      commands: [{ id: '7000', name: 'smolmap' }],
+    });
+    const put = fake.to(/\/applications\/4242\/guilds\/123456789\/commands$/, 'PUT')[0]!;
+    expect(put.auth).toBe('Bot bot-token');
+    const names = ((put.body as unknown as { options: { name: string }[] }[])[0]!.options ?? []).map(
+      (o) => o.name,
+    );
+    expect(names).toEqual(['spec', 'train', 'jobs', 'stop', 'ask', 'models', 'activate', 'history', 'help']);
+  });
+
+  it('registers globally without --guild', async () => {
+    const r = await run(['discord', 'register', '--application', '4242', '--json']);
+    expect(JSON.parse(r.out).scope).toBe('global');
+    expect(fake.to(/\/applications\/4242\/commands$/, 'PUT').length).toBe(1);
+  });
+
+  it('needs DISCORD_TOKEN (usage error, exit 2)', async () => {
+    delete process.env['DISCORD_TOKEN'];
+    const r = await run(['discord', 'register']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^usage_missing_env: set DISCORD_TOKEN/);
+  });
+});
