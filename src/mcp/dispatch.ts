@@ -28,7 +28,6 @@ function callExtras(extra: Extra, ctx: ToolContext, inTask: boolean): CallExtras
   const token = extra._meta?.progressToken;
   return {
     signal: extra.signal,
-    wantsProgress: token !== undefined,
     inTask,
     async progress(progress, total, message) {
       if (token === undefined) return;

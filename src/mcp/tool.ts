@@ -38,8 +38,6 @@ export interface ToolContext {
 /** Per-call extras: cancellation and progress (sent only when the client asked with a progress token). */
 export interface CallExtras {
   signal: AbortSignal;
-  /** Whether the client sent a progress token (long tools may then wait and report). */
-  wantsProgress: boolean;
   /** True when the call runs as a task: the client collects the result later, so long work may take its time. */
   inTask: boolean;
   progress(progress: number, total?: number, message?: string): Promise<void>;
