@@ -212,6 +212,14 @@ export class Graph {
   logSoftmax(x: Value, axis = -1): Value {
     return this.node(Op.LogSoftmax, [x], { axis: normAxis(axis, x.rank) }, [[x.dtype, x.shape]])[0]!;
   }
+  /** Per-row cross-entropy [N] of logits [N, C] against int64 targets [N]: logsumexp(x) − x[y]. */
+  crossEntropy(logits: Value, targets: Value): Value {
+    if (logits.rank !== 2 || targets.rank !== 1)
+      throw shapeError(
+        `crossEntropy needs logits [N, C] and targets [N], got ${fmt(logits.shape)} and ${fmt(targets.shape)}`,
+      );
+    return this.node(Op.CrossEntropy, [logits, targets], {}, [[logits.dtype, [logits.shape[0]!]]])[0]!;
+  }
   /** Llama RMSNorm over the last axis (ORT SimplifiedLayerNormalization): w ⊙ x / √(mean(x²) + ε). */
   rmsnorm(x: Value, w: Value, epsilon: number): Value {
     const rShape = [...x.shape.slice(0, -1), 1];

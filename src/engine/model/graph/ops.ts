@@ -28,6 +28,7 @@ export enum Op {
   ReduceMax = 'ReduceMax',
   Softmax = 'Softmax',
   LogSoftmax = 'LogSoftmax',
+  CrossEntropy = 'CrossEntropy',
   Transpose = 'Transpose',
   Reshape = 'Reshape',
   Unsqueeze = 'Unsqueeze',
@@ -79,6 +80,7 @@ export interface OpAttrs {
   [Op.ReduceMax]: Reduce;
   [Op.Softmax]: { axis: number };
   [Op.LogSoftmax]: { axis: number };
+  [Op.CrossEntropy]: NoAttrs;
   [Op.Transpose]: { perm: number[] };
   [Op.Reshape]: NoAttrs;
   [Op.Unsqueeze]: { axes: number[] };
@@ -318,6 +320,17 @@ export const RULES: { [P in Op]: Rule<P> } = {
     vjp: (g, { outputs: [y], attrs }, gy) => [
       g.sub(gy, g.mul(g.exp(y!), g.reduceSum(gy, [attrs.axis], true))),
     ],
+  },
+  [Op.CrossEntropy]: {
+    // ℓᵢ = logsumexp(xᵢ) − xᵢ[yᵢ] for logits x [N, C] and targets y [N] (ONNX SoftmaxCrossEntropyLoss, no
+    // reduction). One fused kernel keeps no [N, C] log-probabilities alive for backward: only x is stored.
+    emit: (): Emission => ({ opType: 'SoftmaxCrossEntropyLoss', attrs: { reduction: { s: 'none' } } }),
+    // ∂x = ḡᵢ·(softmax(xᵢ) − onehot(yᵢ)): the softmax scaled by ḡ, then −ḡ scatter-added at the targets.
+    vjp: (g, { inputs: [x, y] }, gy) => {
+      const gcol = g.unsqueeze(gy, [1]); // [N, 1]
+      const scaled = g.mul(g.softmax(x!, -1), gcol); // [N, C]
+      return [g.scatterElements(scaled, g.unsqueeze(y!, [1]), g.neg(gcol), 1, 'add'), null];
+    },
   },
   [Op.Transpose]: {
     emit: (a) => ({ opType: 'Transpose', attrs: { perm: { ints: a.perm } } }),

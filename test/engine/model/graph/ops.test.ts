@@ -187,6 +187,16 @@ const CASES: Cases = {
       f64([{ shape: [2, 3, 4] }], (g, [x]) => g.logSoftmax(x!, 1)),
     ),
   ],
+  // ORT's SoftmaxCrossEntropyLoss kernel is float32 only.
+  [Op.CrossEntropy]: [
+    d(
+      'rows × classes, repeated target',
+      f32([{ shape: [3, 5] }, { shape: [3], dtype: I64, values: [4, 0, 4] }], (g, [x, y]) =>
+        g.crossEntropy(x!, y!),
+      ),
+      F32,
+    ),
+  ],
   [Op.Transpose]: [
     d(
       '3-D',
