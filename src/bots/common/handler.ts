@@ -3,8 +3,13 @@
  * BotCommand and an Invocation, call `handleCommand`, and post the Reply. Every call is scoped by the actor's
  * tenant, and permission is checked before anything runs.
  */
+import { randomUUID } from 'node:crypto';
 import {
   SmolmapError,
+  activateAdapter,
+  ask as askFacade,
+  history,
+  listAdapters,
   listJobs,
   listSpecs,
   removeSpec,
@@ -16,10 +21,11 @@ import {
   type TrainOptionsInput,
 } from '../../engine/index.js';
 import { helpText, type BotCommand, type TrainKey } from './grammar.js';
-import { mapperOps as defaultOps, type MapperOps } from './ops.js';
 import { authorize, type Actor, type Permissions } from './permissions.js';
 import {
   renderAnswer,
+  renderHistory,
+  renderModels,
   renderJobs,
   renderOps,
   renderRemoved,
@@ -35,8 +41,10 @@ export interface JobControl {
   stop(jobId: string): unknown;
 }
 
-/** A playground conversation's spec and model (a Slack thread, a Discord thread or channel). */
+/** A playground conversation (a Slack or Discord thread): its store session id, spec and model. */
 export interface PlaygroundSession {
+  /** SessionRecord id: the thread's asks are recorded under it (`history`). */
+  id: string;
   spec: string;
   model?: string;
 }
@@ -45,13 +53,13 @@ export interface BotDeps {
   engine: Engine;
   permissions: Permissions;
   jobs?: JobControl;
-  ops?: MapperOps;
   /** Conversation key → session. Kept in memory: a restart forgets playground threads, nothing else. */
   sessions: Map<string, PlaygroundSession>;
 }
 
 export interface Invocation {
   actor: Actor;
+  surface: 'slack' | 'discord';
   /** The conversation the command came from, when it is a playground thread. */
   conversation?: string;
   /** A file the user attached or uploaded (Discord attachment, Slack file input, pasted text). */
@@ -100,13 +108,6 @@ function trainInput(options: Partial<Record<TrainKey, string>>): {
   };
 }
 
-function unavailable(verb: string): SmolmapError {
-  return new SmolmapError(
-    'bot_unavailable',
-    `\`${verb}\` is not available in this smolmap build yet; use the CLI`,
-  );
-}
-
 async function specAdd(
   deps: BotDeps,
   inv: Invocation,
@@ -149,8 +150,6 @@ async function ask(
   inv: Invocation,
   cmd: Extract<BotCommand, { verb: 'ask' }>,
 ): Promise<CommandReply> {
-  const ops = deps.ops ?? defaultOps;
-  if (!ops.ask) throw unavailable('ask');
   const session = inv.conversation === undefined ? undefined : deps.sessions.get(inv.conversation);
   const spec = cmd.spec ?? session?.spec;
   if (spec === undefined)
@@ -158,14 +157,32 @@ async function ask(
       'bot_usage',
       'which spec? use `/smolmap ask <spec> <task>`, or reply in a playground thread',
     );
-  const model = cmd.spec === undefined || cmd.spec === session?.spec ? session?.model : undefined;
-  const a = await ops.ask(deps.engine, {
+  // Same spec as the thread's: same session and model; another spec starts a new playground.
+  const same = session !== undefined && session.spec === spec;
+  const id = same ? session.id : `${inv.surface}-${randomUUID().slice(0, 12)}`;
+  const r = await askFacade(deps.engine, {
     spec,
     task: cmd.task,
     tenant: inv.actor.tenant,
-    ...(model !== undefined && { model }),
+    session: id,
+    surface: inv.surface,
+    user: inv.actor.user,
+    ...(same && session.model !== undefined && { model: session.model }),
   });
-  return { text: renderAnswer(a), session: { spec, model: a.model } };
+  const view = {
+    call: r,
+    curl: r.curl,
+    confidence: r.confidence,
+    model: r.model,
+    spec: r.spec,
+    specVersion: r.specVersion,
+  };
+  const notes = [
+    r.untrained && 'untrained: answered by the base model; `/smolmap train` improves it',
+    !r.valid && `not valid: ${r.issues.join('; ')}`,
+  ];
+  const text = [renderAnswer(view), ...notes.filter((n): n is string => typeof n === 'string')].join('\n');
+  return { text, session: { id, spec, ...(!r.untrained && { model: r.model }) } };
 }
 
 /** Runs one command for one actor; throws SmolmapError (the surface renders it). */
@@ -173,7 +190,6 @@ export async function handleCommand(deps: BotDeps, inv: Invocation, cmd: BotComm
   authorize(deps.permissions, inv.actor, cmd);
   const { engine } = deps;
   const tenant = inv.actor.tenant;
-  const ops = deps.ops ?? defaultOps;
   switch (cmd.verb) {
     case 'help':
       return { text: helpText(), ephemeral: true };
@@ -196,34 +212,20 @@ export async function handleCommand(deps: BotDeps, inv: Invocation, cmd: BotComm
     }
     case 'ask':
       return ask(deps, inv, cmd);
-    case 'models': {
-      if (!ops.models) throw unavailable('models');
-      const list = await ops.models(engine, { tenant, ...(cmd.spec !== undefined && { spec: cmd.spec }) });
-      if (list.length === 0) return { text: 'No trained models yet: `/smolmap train <spec>` makes one.' };
+    case 'models':
       return {
-        text: list
-          .map(
-            (m) =>
-              `• \`${m.id}\` ${m.spec} v${m.specVersion}${m.active ? ' (active)' : ''}${m.metrics ? ` — ${m.metrics}` : ''}`,
-          )
-          .join('\n'),
+        text: renderModels(
+          await listAdapters(engine, { tenant, ...(cmd.spec !== undefined && { spec: cmd.spec }) }),
+        ),
       };
-    }
     case 'activate': {
-      if (!ops.activate) throw unavailable('activate');
-      const m = await ops.activate(engine, { model: cmd.model, tenant });
-      return { text: `\`${m.id}\` now answers for *${m.spec}*.` };
-    }
-    case 'history': {
-      if (!ops.history) throw unavailable('history');
-      const h = await ops.history(engine, { tenant, limit: 10 });
+      const a = await activateAdapter(engine, cmd.model, { tenant });
       return {
-        text:
-          h.length === 0
-            ? 'Nothing asked yet.'
-            : h.map((q) => `• ${q.at.slice(0, 16)} “${q.task}” → ${q.result}`).join('\n'),
+        text: `\`${a.active}\` now answers for *${a.spec}*${a.previous && a.previous !== a.active ? ` (was \`${a.previous}\`)` : ''}.`,
       };
     }
+    case 'history':
+      return { text: renderHistory(await history(engine, { tenant, limit: 10 })) };
   }
 }
 

@@ -3,8 +3,10 @@
  * same way (`code`, ```blocks```, • bullets, plain links); bold is left to each surface's conventions.
  */
 import type {
+  AdapterSummary,
   AddSpecResult,
   ApiCall,
+  QueryRecord,
   JobRecord,
   Operation,
   RemoveSpecResult,
@@ -156,6 +158,29 @@ export function renderAnswer(a: AskView): string {
       `confidence ${conf} · model \`${a.model}\` · ${a.spec} v${a.specVersion}`,
     ].join('\n'),
   );
+}
+
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
+export function renderModels(models: AdapterSummary[]): string {
+  if (models.length === 0) return 'No trained models yet: `/smolmap train <spec>` makes one.';
+  const line = (m: AdapterSummary): string => {
+    const scores = m.metrics
+      ? ` — exact ${pct(m.metrics.exactMatch)}, endpoint ${pct(m.metrics.endpointAccuracy)} (n=${m.metrics.n})`
+      : '';
+    return `• \`${m.id}\` ${m.spec.name} v${m.spec.version} ${m.status}${m.active ? ' *(active)*' : ''}${scores}`;
+  };
+  return clip(models.map(line).join('\n'));
+}
+
+/** The last asks, newest last, each with the call it produced. */
+export function renderHistory(queries: QueryRecord[]): string {
+  if (queries.length === 0) return 'Nothing asked yet: `/smolmap ask <spec> <task>`.';
+  const line = (q: QueryRecord): string => {
+    const result = q.call ? `\`${q.call.method} ${q.call.path}\`` : 'no call';
+    return `• ${q.createdAt.slice(0, 16).replace('T', ' ')} ${q.spec.name}: “${q.input}” → ${result}`;
+  };
+  return clip(queries.map(line).join('\n'));
 }
 
 export function renderError(code: string, message: string): string {

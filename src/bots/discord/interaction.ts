@@ -146,7 +146,11 @@ async function invocation(
 ): Promise<Invocation> {
   const user = i.member?.user.id ?? i.user?.id ?? '';
   const actor: Actor = { tenant: `discord:${guild}`, user, admin: isAdmin(i.member?.permissions) };
-  const inv: Invocation = { actor, ...(i.channel && { conversation: `${actor.tenant}:${i.channel.id}` }) };
+  const inv: Invocation = {
+    actor,
+    surface: 'discord',
+    ...(i.channel && { conversation: `${actor.tenant}:${i.channel.id}` }),
+  };
   if (attachment) {
     const meta = {
       filename: attachment.filename,

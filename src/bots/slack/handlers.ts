@@ -144,7 +144,7 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
       await client.chat.postEphemeral({ ...to, text: renderError(err.code, err.message) });
       return;
     }
-    await answer(o, client, { actor }, cmd, to);
+    await answer(o, client, { actor, surface: 'slack' }, cmd, to);
   });
 
   app.view(SPEC_ADD_CALLBACK, async ({ ack, view, body, client }) => {
@@ -156,13 +156,16 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     await ack();
     const { channel } = parseMeta(view);
     const team = body.team?.id ?? view.team_id;
-    const cmd: BotCommand = { verb: 'spec add', ...(input.name !== undefined && { name: input.name }) };
+    const cmd: BotCommand = {
+      verb: 'spec add',
+      ...(input.name !== undefined && { name: input.name }),
+      ...(input.kind === 'url' && { url: input.url }),
+    };
     const to = { channel, user: body.user.id };
     try {
       const actor = await actorFor(o, client, team, body.user.id, cmd);
-      const inv: Invocation = { actor };
+      const inv: Invocation = { actor, surface: 'slack' };
       if (input.kind === 'paste') inv.upload = input.upload;
-      if (input.kind === 'url') Object.assign(cmd, { url: input.url });
       if (input.kind === 'file') {
         authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
         const headers = { Authorization: `Bearer ${o.token}` };
@@ -190,7 +193,8 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     const key = sessionKey(tenant, message.channel, message.thread_ts);
     if (!o.deps.sessions.has(key)) return;
     const cmd: BotCommand = { verb: 'ask', task: message.text };
-    const inv: Invocation = { actor: { tenant, user: message.user, admin: false }, conversation: key };
+    const actor = { tenant, user: message.user, admin: false };
+    const inv: Invocation = { actor, surface: 'slack', conversation: key };
     await answer(o, client, inv, cmd, {
       channel: message.channel,
       user: message.user,

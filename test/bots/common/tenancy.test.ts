@@ -17,7 +17,8 @@ let jobB: string;
 const A: Actor = { tenant: 'slack:TA', user: 'UA', admin: true };
 const B: Actor = { tenant: 'slack:TB', user: 'UB', admin: true };
 
-const run = (actor: Actor, text: string) => handleCommand(deps, { actor }, parseCommand(text));
+const run = (actor: Actor, text: string) =>
+  handleCommand(deps, { actor, surface: 'slack' }, parseCommand(text));
 const code = async (p: Promise<unknown>): Promise<string> =>
   p.then(
     () => 'ok',
