@@ -1,0 +1,107 @@
+/** `smolmap ask` and `smolmap history` (issue 7; ARCHITECTURE.md CLI contract). */
+import { SmolmapError, ask, history, type AskResult, type QueryRecord } from '../engine/index.js';
+import { checkQuantOption, optionalString } from './mapper-options.js';
+import { defineCommand, type Command } from './command.js';
+
+const askCommand = defineCommand<AskResult>({
+  name: 'ask',
+  summary:
+    'turn a task into an API call of a spec (the spec’s active adapter, else the untrained base model)',
+  args: '"task"',
+  options: {
+    spec: { type: 'string' },
+    model: { type: 'string' },
+    base: { type: 'string' },
+    session: { type: 'string' },
+    version: { type: 'string' },
+    quant: { type: 'string' },
+  },
+  optionHelp: {
+    'spec S': 'the spec (required; see `smolmap spec list`)',
+    'model M': 'a trained model id (default: the spec’s active adapter; see `smolmap models list`)',
+    'base N': 'base model when the spec has no adapter (default: the first registered)',
+    'session X': 'record the ask in playground session X (see `smolmap history --session X`)',
+    'version V': 'spec version (default: the adapter’s, else the latest)',
+    'quant f32|q8|q4': 'weight format of the base model (default f32)',
+  },
+  async run(ctx, positionals, values) {
+    const spec = optionalString(values, 'spec');
+    if (spec === undefined)
+      throw new SmolmapError(
+        'usage_missing_option',
+        '`smolmap ask` needs --spec <name>; `smolmap spec list` shows them',
+      );
+    if (positionals.length !== 1)
+      throw new SmolmapError(
+        'usage_bad_arguments',
+        `\`smolmap ask\` takes exactly one quoted task (got ${positionals.length})`,
+      );
+    const version = optionalString(values, 'version');
+    if (version !== undefined && !/^[1-9]\d*$/.test(version))
+      throw new SmolmapError(
+        'usage_bad_option',
+        `--version must be a positive whole number (got "${version}")`,
+      );
+    return ask(await ctx.engine(), {
+      spec,
+      task: positionals[0]!,
+      model: optionalString(values, 'model'),
+      base: optionalString(values, 'base'),
+      session: optionalString(values, 'session'),
+      version: version === undefined ? undefined : Number(version),
+      quant: checkQuantOption(values),
+      surface: 'cli',
+    });
+  },
+  human: (r) =>
+    [
+      `${r.method} ${r.path}${r.operationId ? `  (${r.operationId})` : ''}`,
+      `url:        ${r.url}`,
+      ...(Object.keys(r.pathParams).length ? [`path:       ${JSON.stringify(r.pathParams)}`] : []),
+      ...(Object.keys(r.query).length ? [`query:      ${JSON.stringify(r.query)}`] : []),
+      ...(r.body !== null ? [`body:       ${JSON.stringify(r.body)}`] : []),
+      `confidence: ${(100 * r.confidence).toFixed(1)}%  (operation ${(100 * r.confidenceParts.operation).toFixed(1)}%, values ${(100 * r.confidenceParts.values).toFixed(1)}%)`,
+      `model:      ${r.model}${r.untrained ? '  [untrained: base model with the operations in the prompt; train an adapter with `smolmap train`]' : ''}, spec ${r.spec} v${r.specVersion}, ${r.latencyMs.toFixed(0)} ms`,
+      ...(r.valid ? [] : [`INVALID:    ${r.issues.join('; ')}`]),
+      ...(r.completed ? ['note:       the answer hit the token limit and was completed by the grammar'] : []),
+      '',
+      r.curl,
+    ].join('\n'),
+});
+
+type HistoryResult = QueryRecord[];
+
+const historyCommand = defineCommand<HistoryResult>({
+  name: 'history',
+  summary: 'recorded asks (playground history), oldest first',
+  args: '',
+  options: { session: { type: 'string' }, spec: { type: 'string' }, limit: { type: 'string' } },
+  optionHelp: {
+    'session S': 'only this session',
+    'spec S': 'only this spec',
+    'limit N': 'the last N asks (default 50)',
+  },
+  async run(ctx, positionals, values) {
+    if (positionals.length > 0)
+      throw new SmolmapError('usage_bad_arguments', '`smolmap history` takes no positional arguments');
+    const limit = optionalString(values, 'limit');
+    if (limit !== undefined && !/^[1-9]\d*$/.test(limit))
+      throw new SmolmapError('usage_bad_option', `--limit must be a positive whole number (got "${limit}")`);
+    return history(await ctx.engine(), {
+      session: optionalString(values, 'session'),
+      spec: optionalString(values, 'spec'),
+      limit: limit === undefined ? undefined : Number(limit),
+    });
+  },
+  human: (rows) =>
+    rows.length === 0
+      ? 'no asks recorded yet; `smolmap ask --spec S "task"` records one'
+      : rows
+          .map(
+            (q) =>
+              `${q.createdAt}  ${q.sessionId ?? '-'}  ${q.spec.name}@${q.spec.version}  ${q.model}  ${q.latencyMs.toFixed(0)} ms  ${q.valid ? 'valid' : 'INVALID'}\n  ${q.input}\n  → ${q.call ? `${q.call.method} ${q.call.url}` : q.output}`,
+          )
+          .join('\n'),
+});
+
+export const askCommands: Command[] = [askCommand, historyCommand];
