@@ -28,6 +28,8 @@ export interface RuntimeOptions {
    * q4 decode from 5.5 to 2.5 tok/s (bench/inference, load average 12); on an idle machine it gains a little.
    */
   spinning?: boolean;
+  /** MatMulNBits accuracy_level: 4 (default) quantises activations to int8 per block; 1 computes in f32. */
+  accuracyLevel?: 1 | 4;
 }
 
 export interface BaseRuntime {
@@ -96,7 +98,7 @@ export async function createRuntime(
   const t0 = performance.now();
   const quant = options.quant ?? 'f32';
   const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
-  const project = quant === 'f32' ? undefined : quantProjector(weights, quant);
+  const project = quant === 'f32' ? undefined : quantProjector(weights, quant, options.accuracyLevel ?? 4);
   const { model, external } = serialize(inferenceGraph(config, weights, { lora, project }));
   const session = await createSession(model, {
     threads: options.threads ?? os.availableParallelism(),
@@ -131,7 +133,7 @@ const runtimes = new Map<string, Promise<BaseRuntime>>();
  * A failed load is not cached, so a fixed file can be retried.
  */
 export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
-  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}`;
+  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}`;
   let p = runtimes.get(key);
   if (!p) {
     p = openRuntime(source, options);

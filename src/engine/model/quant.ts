@@ -129,7 +129,11 @@ export function emitNBits(g: Graph, x: Value, name: string, q: NBitsWeight, accu
  * A Projector (llama.ts) that applies every frozen projection and the LM head through MatMulNBits, quantising
  * each weight once per graph (the tied embedding's Gather stays f32; only its LM-head use is quantised).
  */
-export function quantProjector(weights: WeightMap, quant: Exclude<WeightQuant, 'f32'>): Projector {
+export function quantProjector(
+  weights: WeightMap,
+  quant: Exclude<WeightQuant, 'f32'>,
+  accuracyLevel = 4,
+): Projector {
   const bits = quant === 'q4' ? 4 : 8;
   return (g, x, name) => {
     const w = weights.get(name);
@@ -139,6 +143,6 @@ export function quantProjector(weights: WeightMap, quant: Exclude<WeightQuant, '
         `the model has no tensor "${name}"; re-import the base model`,
       );
     }
-    return emitNBits(g, x, name, quantizeNBits(w, bits));
+    return emitNBits(g, x, name, quantizeNBits(w, bits), accuracyLevel);
   };
 }
