@@ -7,9 +7,6 @@ import { serveCommands } from './serve.js';
 import { trainCommands } from './train.js';
 import { jobsCommands } from './jobs.js';
 import { generateCommands } from './generate.js';
-import { askCommands } from './ask.js';
-import { evalCommands } from './eval.js';
-import { modelsCommands } from './models.js';
 import { discordCommands } from './discord.js';
 import { askCommands } from './ask.js';
 import { evalCommands } from './eval.js';
@@ -25,9 +22,6 @@ export const commands: Command[] = [
   ...trainCommands,
   ...jobsCommands,
   ...generateCommands,
-  ...askCommands,
-  ...evalCommands,
-  ...modelsCommands,
   ...discordCommands,
   ...askCommands,
   ...evalCommands,
