@@ -49,6 +49,24 @@ function callExtras(extra: Extra, ctx: ToolContext, inTask: boolean): CallExtras
   };
 }
 
+type TaskStore = NonNullable<Extra['taskStore']>;
+
+/** The SDK marks a task cancelled in its store on tasks/cancel; this turns that into an abort signal. */
+function watchCancel(store: TaskStore, taskId: string): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  const timer = setInterval(() => {
+    store
+      .getTask(taskId)
+      .then((t) => {
+        if (t.status === 'cancelled') controller.abort();
+      })
+      // A task gone from the store (its TTL ran out) has nobody left to cancel it.
+      .catch(() => clearInterval(timer));
+  }, TASK_POLL_MS);
+  timer.unref();
+  return { signal: controller.signal, stop: () => clearInterval(timer) };
+}
+
 async function startTask(
   tool: AnyTool,
   request: CallToolRequest,
@@ -59,14 +77,21 @@ async function startTask(
   if (!store) throw new McpError(ErrorCode.InternalError, 'internal: no task store for a task call');
   const parsed = tool.parse(request.params.arguments);
   const task = await store.createTask({ ttl: request.params.task?.ttl ?? null, pollInterval: TASK_POLL_MS });
-  // The task outlives this request, so its work is bound to the server's life instead.
-  const extras = { ...callExtras(extra, ctx, true), signal: ctx.lifetime };
+  // The task outlives this request, so its work is bound to the server's life and to tasks/cancel instead.
+  const cancelled = watchCancel(store, task.taskId);
+  const extras = {
+    ...callExtras(extra, ctx, true),
+    signal: AbortSignal.any([ctx.lifetime, cancelled.signal]),
+  };
   void tool
     .run(parsed, ctx, extras)
-    .then((result: CallToolResult) =>
-      store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result),
-    )
-    .catch((e: unknown) => ctx.engine.logger.error({ err: e, task: task.taskId }, 'mcp: task result lost'));
+    .then(async (result: CallToolResult) => {
+      // A cancelled task is terminal: the SDK's store takes no result for it.
+      if (!cancelled.signal.aborted)
+        await store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result);
+    })
+    .catch((e: unknown) => ctx.engine.logger.error({ err: e, task: task.taskId }, 'mcp: task result lost'))
+    .finally(() => cancelled.stop());
   return { task };
 }
 

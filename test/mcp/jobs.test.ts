@@ -213,6 +213,43 @@ describe('training over MCP (tiny model)', () => {
     expect(structured<JobOut>(result)).toMatchObject({ status: 'succeeded', dataset });
   });
 
+  it('stops the job when its task is cancelled', async () => {
+    const before = new Set((await client.listResources()).resources.map((r) => r.uri));
+    const created = await client.request(
+      {
+        method: 'tools/call',
+        params: {
+          name: 'train_model',
+          arguments: { spec: 'petstore', base: 'tiny', dataset, options: { ...SHORT, steps: 400 } },
+          task: { ttl: 120_000 },
+        },
+      },
+      CreateTaskResultSchema,
+    );
+    let jobUri: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          jobUri = (await client.listResources()).resources
+            .map((r) => r.uri)
+            .find((u) => u.startsWith('smolmap://jobs/') && !before.has(u));
+          return jobUri;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeTruthy();
+    await client.experimental.tasks.cancelTask(created.task.taskId);
+    const job = decodeURIComponent(jobUri!.slice('smolmap://jobs/'.length));
+    await expect
+      .poll(
+        async () =>
+          structured<JobOut>(await client.callTool({ name: 'job_status', arguments: { job } })).status,
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBe('stopped');
+    expect((await client.experimental.tasks.getTask(created.task.taskId)).status).toBe('cancelled');
+  });
+
   it('returns the job at once without wait, and stops a queued or running job', async () => {
     const r = await client.callTool({
       name: 'train_model',

@@ -107,6 +107,21 @@ async function follow(engine: Engine, id: string, extras: CallExtras): Promise<J
   });
 }
 
+/** A cancelled task (tasks/cancel) stops its job; a closing server or a client that stops waiting does not. */
+async function followOrStop(
+  engine: Engine,
+  id: string,
+  extras: CallExtras,
+  lifetime: AbortSignal,
+): Promise<JobRecord> {
+  try {
+    return await follow(engine, id, extras);
+  } catch (e) {
+    if (extras.inTask && extras.signal.aborted && !lifetime.aborted) await stopJob(engine, id);
+    throw e;
+  }
+}
+
 const trainModelTool = defineTool({
   name: 'train_model',
   title: 'Train a model for a spec',
@@ -138,7 +153,7 @@ const trainModelTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   tasks: true,
-  async run({ spec, version, dataset, count, base, options, wait }, { engine, jobs }, extras) {
+  async run({ spec, version, dataset, count, base, options, wait }, { engine, jobs, lifetime }, extras) {
     const started = await startTraining(engine, {
       spec,
       ...(version === undefined ? {} : { version }),
@@ -149,7 +164,9 @@ const trainModelTool = defineTool({
     });
     jobs?.pump();
     const job =
-      wait || extras.inTask ? await follow(engine, started.job, extras) : await getJob(engine, started.job);
+      wait || extras.inTask
+        ? await followOrStop(engine, started.job, extras, lifetime)
+        : await getJob(engine, started.job);
     return {
       ...jobView(engine, job),
       model: started.model,
