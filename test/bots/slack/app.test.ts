@@ -5,7 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { listSpecs, listJobs } from '../../../src/engine/index.js';
+import { history, importModel, listJobs, listSpecs, releaseRuntimes } from '../../../src/engine/index.js';
+import { REF } from '../../engine/model/tiny-ref.js';
 import { createSlackBot, type SlackBot } from '../../../src/bots/slack/app.js';
 import { SPEC_ADD_CALLBACK } from '../../../src/bots/slack/modal.js';
 import {
@@ -13,7 +14,6 @@ import {
   TINY_SPEC,
   botDeps,
   eventually,
-  fakeBaseModel,
   simulateTraining,
   tempEngine,
   type TempEngine,
@@ -50,6 +50,25 @@ async function send(
   });
   await res.text();
   return { status: res.status, ms: Date.now() - start };
+}
+
+async function sendEvent(event: Record<string, unknown>): Promise<number> {
+  const body = JSON.stringify({
+    token: 'x',
+    team_id: TEAM,
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: `Ev${Date.now()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event,
+  });
+  const res = await fetch(events, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...sign(body, Math.floor(Date.now() / 1000)) },
+    body,
+  });
+  await res.text();
+  return res.status;
 }
 
 const slash = (text: string, user = 'UADMIN', team = TEAM) =>
@@ -101,6 +120,7 @@ const texts = (method: string): string[] => slack.of(method).map((c) => String(c
 
 beforeAll(async () => {
   t = await tempEngine();
+  await importModel(t.engine, `${REF}/model`, { name: 'tiny' });
   slack = await startFakeSlack(TOKEN);
   slack.admins.add('UADMIN');
   bot = createSlackBot({
@@ -119,6 +139,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await releaseRuntimes();
   await bot.stop();
   await slack.close();
   await t.close();
@@ -207,7 +228,6 @@ describe('slack bot over HTTP (Bolt receiver, fake Web API)', () => {
   });
 
   it('keeps one training message updated and ends with metrics and the loss curve', async () => {
-    await fakeBaseModel(t.engine);
     await slash('train pets steps=5', 'UFRIEND');
     const queued = await eventually(() =>
       slack.of('chat.postMessage').find((c) => String(c.args['text']).includes('queued')),
@@ -226,4 +246,37 @@ describe('slack bot over HTTP (Bolt receiver, fake Web API)', () => {
     expect(slack.of('files.completeUploadExternal').length).toBe(1);
     expect(slack.uploads.at(-1)!.includes(Buffer.from('PNG'))).toBe(true);
   });
+
+  it('answers `ask` and takes replies in its thread as follow-ups of the same session', async () => {
+    // petfile: pets has the simulated training's model, whose adapter files do not exist.
+    const errorsBefore = slack.of('chat.postEphemeral').length;
+    await slash('ask petfile show me pet 42', 'UMEMBER');
+    const answer = await eventually(() => {
+      const e = slack.of('chat.postEphemeral')[errorsBefore];
+      if (e) throw new Error(String(e.args['text']));
+      return slack.of('chat.postMessage').find((c) => String(c.args['text']).includes('curl'));
+    }, 30_000);
+    expect(String(answer.args['text'])).toMatch(/confidence \d+% · model `tiny/);
+    const ts = String(answer.response['ts']);
+    expect(
+      await sendEvent({
+        type: 'message',
+        channel: 'C1',
+        user: 'UMEMBER',
+        text: 'list the sold pets',
+        ts: '1800000000.000001',
+        thread_ts: ts,
+        channel_type: 'channel',
+      }),
+    ).toBe(200);
+    const reply = await eventually(
+      () => slack.of('chat.postMessage').find((c) => c.args['thread_ts'] === ts),
+      30_000,
+    );
+    expect(String(reply.args['text'])).toContain('curl');
+    const asks = await history(t.engine, { tenant: 'slack:T1' });
+    expect(asks.map((q) => q.input)).toEqual(['show me pet 42', 'list the sold pets']);
+    expect(asks[0]!.sessionId).toBe(asks[1]!.sessionId);
+    expect(asks[0]!.sessionId).toMatch(/^slack-/);
+  }, 60_000);
 });

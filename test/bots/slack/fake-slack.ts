@@ -10,6 +10,8 @@ export interface SlackCall {
   method: string;
   token: string | undefined;
   args: Record<string, unknown>;
+  /** What the fake answered. */
+  response: Record<string, unknown>;
 }
 
 export interface FakeSlack {
@@ -96,8 +98,9 @@ export async function startFakeSlack(token: string): Promise<FakeSlack> {
       const method = url.replace(/^\/api\//, '').split('?')[0]!;
       const args = parseArgs(raw, req.headers['content-type']);
       const auth = req.headers.authorization;
-      calls.push({ method, token: auth?.replace(/^Bearer /, ''), args });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(method, args)));
+      const response = answer(method, args);
+      calls.push({ method, token: auth?.replace(/^Bearer /, ''), args, response });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
     })();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
