@@ -13,6 +13,8 @@ export interface DiscordRequest {
   body: Record<string, unknown>;
   files: string[];
   at: number;
+  /** What the fake answered (JSON), when it answered with a body. */
+  response?: unknown;
 }
 
 export interface FakeDiscord {
@@ -61,9 +63,19 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       }
       const { body, files: names } = await parse(raw, req.headers['content-type']);
       const method = req.method ?? 'GET';
-      requests.push({ method, path, auth: req.headers.authorization, body, files: names, at: Date.now() });
-      const json = (status: number, v: unknown) =>
+      const request: DiscordRequest = {
+        method,
+        path,
+        auth: req.headers.authorization,
+        body,
+        files: names,
+        at: Date.now(),
+      };
+      requests.push(request);
+      const json = (status: number, v: unknown) => {
+        request.response = v;
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+      };
       if (/\/callback$/.test(path)) return void res.writeHead(204).end();
       if (path.endsWith('/applications/@me')) return json(200, { id: '4242', name: 'smolmap' });
       if (/\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path) && method === 'PUT')

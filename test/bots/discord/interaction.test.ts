@@ -6,17 +6,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { REST, type APIInteraction } from 'discord.js';
-import { listJobs, listSpecs } from '../../../src/engine/index.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  addSpec,
+  history,
+  importModel,
+  listJobs,
+  listSpecs,
+  releaseRuntimes,
+} from '../../../src/engine/index.js';
+import { REF } from '../../engine/model/tiny-ref.js';
 import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots/discord/interaction.js';
 import { commandFromInteraction } from '../../../src/bots/discord/commands.js';
-import {
-  TINY_SPEC,
-  botDeps,
-  fakeBaseModel,
-  simulateTraining,
-  tempEngine,
-  type TempEngine,
-} from '../helpers.js';
+import { TINY_SPEC, botDeps, simulateTraining, tempEngine, type TempEngine } from '../helpers.js';
 import { startFakeDiscord, type FakeDiscord } from './fake-discord.js';
 
 let t: TempEngine;
@@ -33,6 +36,7 @@ function interaction(
     guild?: string | null;
     resolved?: Record<string, unknown>;
     user?: string;
+    channel?: { id: string; type: number };
   } = {},
 ): APIInteraction & { token: string } {
   const n = ++seq;
@@ -44,8 +48,8 @@ function interaction(
     token: `itok-${n}`,
     version: 1,
     ...(guild !== null && { guild_id: guild }),
-    channel_id: '500',
-    channel: { id: '500', type: 0, name: 'general' },
+    channel_id: extra.channel?.id ?? '500',
+    channel: extra.channel ?? { id: '500', type: 0, name: 'general' },
     member: {
       user: { id: extra.user ?? 'U1', username: 'user', discriminator: '0', global_name: null, avatar: null },
       permissions: extra.permissions ?? '8',
@@ -78,6 +82,7 @@ const original = (token: string) => new RegExp(`/webhooks/APP/${token}/messages/
 
 beforeAll(async () => {
   t = await tempEngine();
+  await importModel(t.engine, `${REF}/model`, { name: 'tiny' });
   fake = await startFakeDiscord();
   opts = {
     deps: botDeps(t.engine, { everyone: [], allow: [] }),
@@ -93,6 +98,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await releaseRuntimes();
   await fake.close();
   await t.close();
 });
@@ -161,7 +167,6 @@ describe('discord interactions', () => {
   });
 
   it('continues progress as a bot-token channel message once the interaction token expires', async () => {
-    await fakeBaseModel(t.engine);
     const short = { ...opts, tokenLifetimeMs: 150, background: new Set<Promise<unknown>>() };
     const i = interaction([sub('train', [str('spec', 'pets'), { type: 4, name: 'steps', value: 8 }])]);
     await handleInteraction(short, i);
@@ -178,6 +183,34 @@ describe('discord interactions', () => {
     expect(String(final.body['content'])).toMatch(/done[\s\S]*train loss 0\.2500/);
     expect(final.files).toEqual([`${job!.id}-loss.png`]);
   });
+});
+
+describe('discord playground threads', () => {
+  it('opens a thread from an answer; asks in that thread reuse its spec and session', async () => {
+    // Its own spec: "pets" has the simulated training's model, whose adapter files do not exist.
+    const file = path.join(t.dir, 'shop.yaml');
+    await writeFile(file, TINY_SPEC);
+    await addSpec(t.engine, file, { tenant: 'discord:G1' });
+    const i = interaction([sub('ask', [str('task', 'show me pet 42'), str('spec', 'shop')])], {
+      permissions: '0',
+    });
+    await handleInteraction(opts, i);
+    const answer = fake.to(original(i.token), 'PATCH')[0]!;
+    expect(String(answer.body['content'])).toMatch(/curl[\s\S]*confidence \d+% · model `tiny`/);
+    const create = fake.to(/\/channels\/500\/messages\/\d+\/threads$/, 'POST')[0]!;
+    expect(create.auth).toBe('Bot bot-token');
+    expect(create.body['name']).toBe('show me pet 42');
+    const thread = { id: (create.response as { id: string }).id, type: 11 };
+    const follow = interaction([sub('ask', [str('task', 'list the sold pets')])], {
+      permissions: '0',
+      channel: thread,
+    });
+    await handleInteraction(opts, follow);
+    expect(String(fake.to(original(follow.token), 'PATCH')[0]!.body['content'])).toContain('curl');
+    const asks = await history(t.engine, { tenant: 'discord:G1' });
+    expect(asks.map((q) => q.input)).toEqual(['show me pet 42', 'list the sold pets']);
+    expect(asks[0]!.sessionId).toBe(asks[1]!.sessionId);
+  }, 60_000);
 });
 
 describe('discord options → commands', () => {
