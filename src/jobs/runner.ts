@@ -207,7 +207,8 @@ export class JobRunner {
     }
   }
 
-  private then(id: string, work: (r: Running) => Promise<unknown>): void {
+  /** Runs `work` after every earlier piece of work for the same job, so store writes keep message order. */
+  private serially(id: string, work: (r: Running) => Promise<unknown>): void {
     const r = this.running.get(id);
     if (!r) return;
     r.chain = r.chain.then(() => work(r)).catch((e: unknown) => this.engine.logger.error(e));
@@ -216,7 +217,7 @@ export class JobRunner {
   private onMessage(id: string, message: unknown): void {
     if (!isWorkerMessage(message)) return;
     const m: WorkerMessage = message;
-    this.then(id, async (r) => {
+    this.serially(id, async (r) => {
       if (m.type === 'progress') {
         this.emit({ type: 'progress', job: id, progress: m.progress });
         await recordJobProgress(this.engine, id, m.progress);
@@ -235,7 +236,7 @@ export class JobRunner {
   }
 
   private onWorkerGone(id: string): void {
-    this.then(id, async (r) => {
+    this.serially(id, async (r) => {
       if (!r.reported)
         await failJob(
           this.engine,

@@ -12,7 +12,7 @@ export interface LazyJobRunner extends JobControl {
   close(): Promise<void>;
 }
 
-/** Boxed, because JobRunner has a `then` method and a promise would treat it as a thenable. */
+/** The runner this process started (null when another process runs the jobs). */
 interface Started {
   runner: JobRunner;
 }
