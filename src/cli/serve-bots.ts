@@ -32,7 +32,7 @@ export const slackSurface: ServeSurfaceFactory = {
   options: { 'slack-port': { type: 'string' } },
   optionHelp: {
     'slack-port P':
-      'Slack in HTTP mode on this port (POST /slack/events, needs $SLACK_SIGNING_SECRET); default Socket Mode ($SLACK_APP_TOKEN). Starts when $SLACK_BOT_TOKEN is set',
+      'Slack over HTTP at /slack/events (default Socket Mode); Slack/Discord start when $SLACK_BOT_TOKEN/$DISCORD_TOKEN are set',
   },
   async start(engine, values, s) {
     const token = env('SLACK_BOT_TOKEN');

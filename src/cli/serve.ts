@@ -64,7 +64,8 @@ async function stopAll(started: ServeSurface[]): Promise<void> {
 
 const serve = defineCommand<ServeResult>({
   name: 'serve',
-  summary: 'run training jobs and the configured surfaces (MCP over HTTP, ...) until stopped with Ctrl-C',
+  summary:
+    'run training jobs and the configured surfaces (MCP over HTTP, Slack, Discord) until stopped with Ctrl-C',
   args: '',
   options: Object.assign({}, ...serveSurfaces.map((f) => f.options)) as OptionSpec,
   optionHelp: Object.assign({}, ...serveSurfaces.map((f) => f.optionHelp)) as Record<string, string>,

@@ -16,7 +16,6 @@ import {
   specOperations,
   startTraining,
   stopJob,
-  getJob,
   type Engine,
   type TrainOptionsInput,
 } from '../../engine/index.js';
@@ -228,6 +227,3 @@ export async function handleCommand(deps: BotDeps, inv: Invocation, cmd: BotComm
       return { text: renderHistory(await history(engine, { tenant, limit: 10 })) };
   }
 }
-
-/** Re-reads a job for the progress message, within the tenant. */
-export const jobOf = (engine: Engine, id: string, tenant: string) => getJob(engine, id, { tenant });
