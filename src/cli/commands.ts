@@ -11,6 +11,7 @@ import { discordCommands } from './discord.js';
 import { askCommands } from './ask.js';
 import { evalCommands } from './eval.js';
 import { modelsCommands } from './models.js';
+import { exportCommands } from './export.js';
 
 /** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
 export const commands: Command[] = [
@@ -26,4 +27,5 @@ export const commands: Command[] = [
   ...askCommands,
   ...evalCommands,
   ...modelsCommands,
+  ...exportCommands,
 ];

@@ -211,3 +211,10 @@ export {
   type AdapterDetails,
   type ActivationResult,
 } from './models.js';
+export {
+  exportAdapter,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportResult,
+} from './infer/export.js';
