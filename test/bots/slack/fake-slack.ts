@@ -47,7 +47,11 @@ function parseArgs(raw: Buffer, type: string | undefined): Record<string, unknow
   return out;
 }
 
-export async function startFakeSlack(token: string): Promise<FakeSlack> {
+/** `extra` adds or overrides method answers (e.g. apps.connections.open for Socket Mode). */
+export async function startFakeSlack(
+  token: string,
+  extra: Record<string, Record<string, unknown>> = {},
+): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const admins = new Set<string>();
   const files = new Map<string, string>();
@@ -56,6 +60,7 @@ export async function startFakeSlack(token: string): Promise<FakeSlack> {
   let base = '';
 
   const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
+    if (extra[method]) return extra[method];
     switch (method) {
       case 'auth.test':
         return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'smolmap' };
