@@ -127,3 +127,22 @@ describe('decoding invariants', () => {
     }
   });
 });
+
+const REAL = process.env['SMOLMAP_REAL_MODEL'];
+if (!REAL)
+  console.info('mapper.test: real-model checks skipped (set SMOLMAP_REAL_MODEL to the SmolLM2 GGUF)');
+
+describe.skipIf(!REAL)(
+  'mapTask on the real SmolLM2-135M-Instruct (untrained: operations in the prompt)',
+  () => {
+    it('train-travel tasks come back as valid calls', async () => {
+      const { loadRuntime } = await import('../../../src/engine/infer/runtime.js');
+      const real = await loadRuntime(REAL!);
+      const catalog = await devCatalog('train-travel.yaml');
+      for (const { task } of devTasks('train-travel').slice(0, 5)) {
+        const r = await mapTask(real, task, { catalog, adapter: null, untrained: true });
+        expectWellFormed(r, catalog);
+      }
+    }, 300_000);
+  },
+);
