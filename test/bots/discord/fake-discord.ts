@@ -46,7 +46,8 @@ async function parse(
   return { body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), files: [] };
 }
 
-export async function startFakeDiscord(): Promise<FakeDiscord> {
+/** `gateway`: the WebSocket URL GET /gateway/bot hands out (for gateway tests). */
+export async function startFakeDiscord(gateway?: string): Promise<FakeDiscord> {
   const requests: DiscordRequest[] = [];
   const files = new Map<string, string>();
   let ids = 1000;
@@ -77,6 +78,12 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
       };
       if (/\/callback$/.test(path)) return void res.writeHead(204).end();
+      if (path.endsWith('/gateway/bot') && gateway !== undefined)
+        return json(200, {
+          url: gateway,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        });
       if (path.endsWith('/applications/@me')) return json(200, { id: '4242', name: 'smolmap' });
       if (/\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path) && method === 'PUT')
         return json(
