@@ -6,6 +6,7 @@
  * ORT MatMul peak measured in the same run. Asserts nothing.
  *
  *   npx tsx bench/train.ts [model] [--steps N] [--batch B] [--seq T] [--label-frac F] [--threads N]
+ *                          [--arena on|off] [--prepack on|off] [--pattern on|off]   (override TRAINING_SESSION)
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { createAdapter, loraConfigSchema, type LoraConfig } from '../src/engine/
 import { loadWeights } from '../src/engine/model/weights/load.js';
 import type { LlamaConfig } from '../src/engine/model/types.js';
 import { IGNORE_INDEX, type Sequence } from '../src/engine/train/batching.js';
-import { createTrainingStep } from '../src/engine/train/job.js';
+import { createTrainingStep, TRAINING_SESSION } from '../src/engine/train/job.js';
 import { trainLoop } from '../src/engine/train/loop.js';
 import { parseTrainOptions } from '../src/engine/train/options.js';
 import { TrainRng } from '../src/engine/train/rng.js';
@@ -29,6 +30,9 @@ const { values, positionals } = parseArgs({
     seq: { type: 'string', default: '128' },
     'label-frac': { type: 'string', default: '1' },
     threads: { type: 'string', default: '0' },
+    arena: { type: 'string' },
+    prepack: { type: 'string' },
+    pattern: { type: 'string' },
   },
 });
 const source =
@@ -40,6 +44,13 @@ const batch = Number(values.batch);
 const seq = Number(values.seq);
 const labelFrac = Number(values['label-frac']);
 const threads = Number(values.threads);
+const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'on');
+const sessionOptions = {
+  ...TRAINING_SESSION,
+  ...(values.arena !== undefined ? { memArena: flag(values.arena) } : {}),
+  ...(values.prepack !== undefined ? { prepacking: flag(values.prepack) } : {}),
+  ...(values.pattern !== undefined ? { memPattern: flag(values.pattern) } : {}),
+};
 
 /**
  * Matrix FLOPs of one training step, 2·M·K·N per product: the forward projections and attention of every
@@ -71,19 +82,25 @@ async function setUp(lora: LoraConfig) {
   console.log(`weights loaded (f32): ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const adapter = createAdapter(config, lora);
   t = performance.now();
-  const step = await createTrainingStep(config, weights, adapter, threads);
+  const step = await createTrainingStep(config, weights, adapter, threads, sessionOptions);
   console.log(`training graph + ORT session: ${((performance.now() - t) / 1000).toFixed(1)} s`);
   return { config, adapter, step };
 }
 
 async function main(): Promise<void> {
+  console.log(`session ${JSON.stringify(sessionOptions)}`);
   console.log(`model ${source}; load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores`);
   const lora = loraConfigSchema.parse({ r: 16, alpha: 32 });
   const { config, adapter, step } = await setUp(lora);
   const gb = (b: number): string => (b / 1e9).toFixed(2);
-  console.log(
-    `RSS after session creation ${gb(process.memoryUsage().rss)} GB, peak so far ${gb(process.resourceUsage().maxRSS * 1024)} GB`,
-  );
+  const peakGb = (): string => gb(process.resourceUsage().maxRSS * 1024);
+  console.log(`RSS after session creation ${gb(process.memoryUsage().rss)} GB, peak so far ${peakGb()} GB`);
+  // With `node --expose-gc` (NODE_OPTIONS), collect the dropped f32 weights now to separate the step's own memory.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    console.log(`RSS after GC ${gb(process.memoryUsage().rss)} GB`);
+  }
 
   const options = parseTrainOptions({
     lora,
@@ -113,7 +130,9 @@ async function main(): Promise<void> {
         const now = performance.now();
         times.push((now - last) / 1000);
         last = now;
-        console.log(`step ${p.step}: loss ${p.loss.toFixed(4)}, ${times.at(-1)!.toFixed(2)} s`);
+        console.log(
+          `step ${p.step}: loss ${p.loss.toFixed(4)}, ${times.at(-1)!.toFixed(2)} s, RSS ${gb(process.memoryUsage().rss)} GB, peak ${peakGb()} GB`,
+        );
       },
     },
   );

@@ -46,6 +46,17 @@ export interface SessionOptions {
    * quiet machine; on a busy one the spinners steal the cores the work needs.
    */
   spinning?: boolean;
+  /**
+   * Whether MatMul kernels keep a pre-packed copy of constant weights (ORT's default). Off saves one copy of
+   * every frozen matrix; each run then packs B on the fly, which is cheap next to a many-row training GEMM.
+   */
+  prepacking?: boolean;
+  /**
+   * ORT's memory pattern (default on): from the second run, one block sized by the first run's plan. Without the
+   * arena, the first run's freed buffers stay in the C heap, so the block comes on top of them; off, every run
+   * reuses the heap the first one left.
+   */
+  memPattern?: boolean;
 }
 
 /** Our handle on an ORT session; `run` and `release` are the whole surface. */
@@ -115,9 +126,13 @@ export async function createSession(
     graphOptimizationLevel: options.optimization ?? 'all',
     logSeverityLevel: 3,
     enableCpuMemArena: options.memArena ?? true,
+    enableMemPattern: options.memPattern ?? true,
   };
   // Session config entries travel in `extra` as strings (model-facts.md §5.4).
-  if (options.spinning === false) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  const session: Record<string, string | Record<string, string>> = {};
+  if (options.spinning === false) session['intra_op'] = { allow_spinning: '0' };
+  if (options.prepacking === false) session['disable_prepacking'] = '1';
+  if (Object.keys(session).length > 0) opts.extra = { session };
   if (options.externalData)
     opts.externalData = options.externalData.map((f) => ({ path: f.path, data: f.data }));
   let inner: ort.InferenceSession;
