@@ -176,13 +176,7 @@ export {
 export type { SamplingOptions } from './infer/sample.js';
 export { decodeBatch, type BatchOptions, type BatchRow } from './infer/batch.js';
 export { WEIGHT_QUANTS, type WeightQuant } from './model/quant.js';
-export {
-  mapTask,
-  callConfidence,
-  type MapOptions,
-  type MapResult,
-  type Confidence,
-} from './infer/mapper.js';
+export { mapTask, callConfidence, type MapOptions, type MapResult, type Confidence } from './infer/mapper.js';
 export {
   ask,
   history,
