@@ -1,18 +1,8 @@
+import type { ExpectedCall } from '../calls.js';
 import type { HttpMethod } from '../specs/types.js';
 
-/**
- * The expected call of a task, exactly in the task-file convention of `eval-dev/README.md`: path/query values are
- * strings (an array query parameter given one value is a plain string), `body` carries the schema's types, and
- * only the parameters the task states (or the operation requires) are present. Headers are not part of it.
- */
-export interface ExpectedCall {
-  method: HttpMethod;
-  path: string;
-  operationId: string | null;
-  pathParams: Record<string, string>;
-  query: Record<string, string | string[]>;
-  body: unknown;
-}
+/** The expected call of a task: one definition, in calls.ts (the eval-dev task-file convention). */
+export type { ExpectedCall };
 
 /** Where an example came from and which template family produced it (the unit of the train/validation split). */
 export interface ExampleMeta {
