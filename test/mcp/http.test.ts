@@ -130,9 +130,11 @@ describe('MCP over Streamable HTTP', () => {
       expect(server.sessions()).toBeGreaterThanOrEqual(2);
       const { tools } = await a.listTools();
       expect(tools.map((t) => t.name)).toContain('add_spec');
+      await b.listTools();
+      await new Promise((r) => setTimeout(r, 1500)); // let b's standalone SSE stream open (see below)
       const added = await a.callTool({ name: 'add_spec', arguments: { content: PETSTORE } });
       expect(structured(added)).toMatchObject({ name: 'swagger-petstore', created: true });
-      await expect.poll(() => bChanged, { timeout: 5000 }).toBeGreaterThan(0);
+      await expect.poll(() => bChanged, { timeout: 10_000 }).toBeGreaterThan(0);
       const listed = await b.callTool({ name: 'list_specs', arguments: {} });
       expect(text(listed)).toContain('swagger-petstore v1');
       const doc = await b.readResource({ uri: 'smolmap://specs/swagger-petstore' });
@@ -152,10 +154,15 @@ describe('MCP over Streamable HTTP', () => {
       changed++;
     });
     try {
+      // A list_changed notice travels on the client's standalone SSE stream, which the SDK client opens
+      // after initialisation: a change made before it is open is (by protocol) not delivered. Give the
+      // stream time to open so the test checks the store poll, not that race.
+      await c.listTools();
+      await new Promise((r) => setTimeout(r, 1500));
       const other = await openEngine({ dataDir: engine.dataDir, modelsDir: engine.modelsDir });
       const { removeSpec } = await import('../../src/engine/index.js');
       await removeSpec(other, 'swagger-petstore');
-      await expect.poll(() => changed, { timeout: 5000 }).toBeGreaterThan(0);
+      await expect.poll(() => changed, { timeout: 10_000 }).toBeGreaterThan(0);
       expect(structured(await c.callTool({ name: 'list_specs', arguments: {} }))).toEqual({ specs: [] });
     } finally {
       await c.close();
