@@ -150,7 +150,7 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
   if (o.lora.dropout > 0)
     throw new SmolmapError(
       'train_dropout_unsupported',
-      'LoRA dropout is not implemented in the training graph yet; train with dropout 0',
+      'LoRA dropout is not supported by the training graph; train with dropout 0 (the default)',
     );
   const tokenizer =
     input.base.format === 'gguf'
