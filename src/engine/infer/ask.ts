@@ -6,6 +6,7 @@
  * adapter (LoRA tensors are session inputs, runtime.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { resolveBaseModelName } from '../model/registry.js';
 
 import { renderCurl, renderFetch, type ApiCall } from '../calls.js';
 import type { Engine } from '../engine.js';
@@ -15,7 +16,7 @@ import type { LoraAdapter } from '../model/lora.js';
 import type { WeightQuant } from '../model/quant.js';
 import { getSpec, type TenantOption } from '../specs/registry.js';
 import type { Catalog } from '../specs/types.js';
-import type { QueryRecord, SessionRecord, StoreData, Surface } from '../store.js';
+import type { QueryRecord, SessionRecord, Surface } from '../store.js';
 import { baseRuntime } from './generate.js';
 import { mapTask, type MapResult } from './mapper.js';
 import type { BaseRuntime } from './runtime.js';
@@ -80,18 +81,6 @@ export interface AskResult extends ApiCall {
 /** Parsed catalogs by content hash: the grammar cache is keyed by the catalog object, so reuse it. */
 const catalogs = new Map<string, Catalog>();
 
-function pickBase(data: StoreData, name: string | undefined, tenant: string | undefined): string {
-  const visible = data.baseModels.filter((b) => b.tenant === undefined || b.tenant === tenant);
-  const base = name === undefined ? visible[0] : visible.find((b) => b.name === name);
-  if (base) return base.name;
-  throw new SmolmapError(
-    'model_not_found',
-    name === undefined
-      ? 'no base model is registered; run `smolmap model import <file.gguf|dir> --name N` first'
-      : `no base model named "${name}"; \`smolmap model list\` shows them`,
-  );
-}
-
 /** Resolves spec version, adapter (explicit, else the spec's active one, else none) and the base runtime. */
 export async function resolveMapper(engine: Engine, t: MapperTarget): Promise<ResolvedMapper> {
   const data = await engine.store.read();
@@ -113,7 +102,7 @@ export async function resolveMapper(engine: Engine, t: MapperTarget): Promise<Re
     catalog = details.catalog;
     catalogs.set(details.version.catalog.sha256, catalog);
   }
-  const baseModel = record ? record.baseModel : pickBase(data, t.base, t.tenant);
+  const baseModel = record ? record.baseModel : resolveBaseModelName(data, t.base, t.tenant);
   const rt = await baseRuntime(engine, baseModel, t.quant ?? 'f32');
   return {
     rt,

@@ -2,7 +2,7 @@ import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
-import type { BaseModelRecord } from '../store.js';
+import type { BaseModelRecord, StoreData } from '../store.js';
 import type { LlamaConfig } from './types.js';
 import { downloadRepo, type HubOptions } from './weights/hub.js';
 import { inspectModel } from './weights/inspect.js';
@@ -274,4 +274,24 @@ export async function removeModel(
   const stillUsed = (await engine.store.read()).baseModels.some((m) => m.dir === r.dir);
   if (!stillUsed) await rm(dir, { recursive: true, force: true });
   return { name, removed: dir };
+}
+
+/**
+ * The base model a training or an ask uses: the named one, else the first registered that the tenant may see.
+ * Shared by `startTraining` and `ask` so both pick (and refuse) the same way.
+ */
+export function resolveBaseModelName(
+  data: StoreData,
+  name: string | undefined,
+  tenant: string | undefined,
+): string {
+  const visible = data.baseModels.filter((b) => b.tenant === undefined || b.tenant === tenant);
+  const base = name === undefined ? visible[0] : visible.find((b) => b.name === name);
+  if (base) return base.name;
+  throw new SmolmapError(
+    'model_not_found',
+    name === undefined
+      ? 'no base model is registered; run `smolmap model import <file.gguf|dir> --name N` first'
+      : `no base model named "${name}"; \`smolmap model list\` shows them, \`smolmap model import\` adds one`,
+  );
 }

@@ -5,6 +5,7 @@
  * or wait for a job that a `serve` process runs.
  */
 import { randomUUID } from 'node:crypto';
+import { resolveBaseModelName } from '../model/registry.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -72,18 +73,6 @@ function findJob(data: StoreData, id: string, scope: TenantOption = {}): JobReco
   return job;
 }
 
-function pickBase(data: StoreData, name: string | undefined, tenant: string | undefined): string {
-  const visible = data.baseModels.filter((b) => b.tenant === undefined || b.tenant === tenant);
-  const base = name === undefined ? visible[0] : visible.find((b) => b.name === name);
-  if (base) return base.name;
-  throw new SmolmapError(
-    'model_not_found',
-    name === undefined
-      ? 'no base model is registered; run `smolmap model import <file.gguf|dir> --name N` first'
-      : `no base model named "${name}"; \`smolmap model list\` shows them, \`smolmap model import\` adds one`,
-  );
-}
-
 /** Validates the request, prepares the dataset, and queues a training job; returns its id. */
 export async function startTraining(
   engine: Engine,
@@ -91,7 +80,7 @@ export async function startTraining(
 ): Promise<{ job: string; model: string; dataset: string; baseModel: string }> {
   const train = parseTrainOptions(options.train ?? {});
   const { version } = await getSpec(engine, options.spec, options);
-  const baseModel = pickBase(await engine.store.read(), options.base, options.tenant);
+  const baseModel = resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
   const scope = { spec: options.spec, version: version.version, tenant: options.tenant };
   const datasetId =
     options.dataset ??
