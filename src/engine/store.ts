@@ -1,16 +1,18 @@
 /**
  * The embedded store: one lowdb JSON index (`<dataDir>/smolmap.json`) plus payload files beside it.
- * Writes go through one queue per process as read-modify-write cycles, so a change made by another process
- * (a CLI call while `serve` runs) is re-read before the next change lands. lowdb's writer (steno) writes a
+ * Writes go through one queue per process as read-modify-write cycles, each under a cross-process lock file
+ * (`smolmap.json.lock`, store/lock.ts) and each re-reading the index inside the lock, so a change made by
+ * another process (a CLI call while `serve` runs) is never lost. lowdb's writer (steno) writes a
  * temp file and renames it over the index, so readers see the old or the new file, never half of one.
  * Nothing touches the disk until the first write: a failed command leaves a data directory as it was.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { SmolmapError } from './errors.js';
+import { withLockFile, type LockOptions } from './store/lock.js';
 import { emptyStoreData, STORE_SCHEMA_VERSION, type FileRef, type StoreData } from './store/records.js';
 
 export {
@@ -39,6 +41,8 @@ export {
 } from './store/records.js';
 
 export const STORE_FILE = 'smolmap.json';
+/** The cross-process lock held around every read-modify-write of the index. */
+export const STORE_LOCK_FILE = `${STORE_FILE}.lock`;
 
 /**
  * Upgrades from schema version N to N+1, keyed by N. Add one here whenever StoreData changes shape, and bump
@@ -94,7 +98,26 @@ function migrate(raw: unknown, file: string): StoreData {
   return { ...emptyStoreData(), ...data } as StoreData;
 }
 
-export function openStore(dataDir: string): Store {
+/** Removes `dir` and its parents up to `top` while they are empty (never anything with content). */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
+    if (
+      !(await rmdir(d).then(
+        () => true,
+        () => false,
+      )) ||
+      d === top
+    )
+      return;
+  }
+}
+
+export interface StoreOptions {
+  /** How long to wait for another process's write, and when its lock counts as abandoned. */
+  lock?: LockOptions;
+}
+
+export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   const root = path.resolve(dataDir);
   const file = path.join(root, STORE_FILE);
   const db = new Low<StoreData | null>(new JSONFile<StoreData | null>(file), null);
@@ -128,13 +151,23 @@ export function openStore(dataDir: string): Store {
     file,
     read: load,
     update<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
-      const run = async (): Promise<T> => {
+      const cycle = async (): Promise<T> => {
         const draft = structuredClone(await load());
         const result = await change(draft);
-        await mkdir(root, { recursive: true });
         db.data = draft;
         await db.write();
         return result;
+      };
+      const run = async (): Promise<T> => {
+        // The lock lives in the data directory, so it must exist first; a failed first change removes it
+        // again (a failed command leaves no trace).
+        const created = await mkdir(root, { recursive: true });
+        try {
+          return await withLockFile(path.join(root, STORE_LOCK_FILE), cycle, options.lock);
+        } catch (e) {
+          if (created !== undefined) await removeEmptyDirs(root, created);
+          throw e;
+        }
       };
       const next = queue.then(run, run);
       queue = next.catch(() => undefined);
