@@ -120,8 +120,14 @@ describe('decode (tiny Llama)', () => {
   });
 
   it('reports timings and log-probs', async () => {
-    const res = await decode(rt, PROMPT, { maxTokens: 4, stopTokens: [] });
+    const res = await decode(rt, PROMPT, {
+      maxTokens: 4,
+      stopTokens: [],
+      prefixCache: false,
+      speculate: false,
+    });
     expect(res.timings.promptTokens).toBe(PROMPT.length);
+    expect(res.timings.reusedPromptTokens).toBe(0);
     expect(res.timings.prefillTokensPerSecond).toBeGreaterThan(0);
     expect(res.timings.modelSteps).toBe(4);
     for (const t of res.tokens) expect(t.logprob).toBeLessThanOrEqual(0);
