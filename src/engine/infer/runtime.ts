@@ -16,7 +16,11 @@ import { quantProjector, type WeightQuant } from '../model/quant.js';
 import { loadTokenizer, loadTokenizerFromGguf, type Tokenizer } from '../model/tokenizer/index.js';
 import { LORA_TARGETS, type LlamaConfig, type WeightMap } from '../model/types.js';
 import { loadWeights } from '../model/weights/load.js';
-import { createSession, f32, type HostTensor, type Session } from './ort.js';
+import { createSession, f32, i64, type HostTensor, type Session } from './ort.js';
+
+/** Graph input selecting how many trailing positions get logits (llama.ts `logits: 'keep'`). */
+const KEEP = 'num_logits_to_keep';
+const KEEP_LAST = i64([1], []);
 
 export interface RuntimeOptions {
   /** Weight format of the projections and LM head: f32, q8 or q4 (MatMulNBits). Default 'f32'. */
@@ -99,14 +103,20 @@ export async function createRuntime(
   const quant = options.quant ?? 'f32';
   const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
   const project = quant === 'f32' ? undefined : quantProjector(weights, quant, options.accuracyLevel ?? 4);
-  const { model, external } = serialize(inferenceGraph(config, weights, { lora, project }));
+  const { model, external } = serialize(inferenceGraph(config, weights, { lora, project, logits: 'keep' }));
   const session = await createSession(model, {
     threads: options.threads ?? os.availableParallelism(),
     spinning: options.spinning ?? false,
     externalData: external.map((c) => ({ path: c.location, data: c.data })),
   });
   const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
-  const none = buildLoraFeeds(config, null);
+  // The per-adapter feeds also carry the default `num_logits_to_keep` (1: the last position), so callers that
+  // do not know the input still run; a caller wanting K logits rows sets it after spreading these feeds.
+  const withKeep = (f: Record<string, HostTensor>): Record<string, HostTensor> => ({
+    ...f,
+    [KEEP]: KEEP_LAST,
+  });
+  const none = withKeep(buildLoraFeeds(config, null));
   return {
     config,
     tokenizer,
@@ -117,7 +127,7 @@ export async function createRuntime(
       if (!adapter) return none;
       let feeds = cache.get(adapter);
       if (!feeds) {
-        feeds = buildLoraFeeds(config, adapter);
+        feeds = withKeep(buildLoraFeeds(config, adapter));
         cache.set(adapter, feeds);
       }
       return feeds;

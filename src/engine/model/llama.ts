@@ -12,7 +12,7 @@
  * in PyTorch's [out, in] layout behind a Transpose that ORT folds into the constant at session creation.
  */
 import { Graph, type Value } from './graph/builder.js';
-import type { LlamaConfig, LoraTarget, WeightMap } from './types.js';
+import type { F32Tensor, LlamaConfig, LoraTarget, WeightMap } from './types.js';
 import { SmolmapError } from '../errors.js';
 
 /** One LoRA-adapted projection: graph input names of A [r, in] and B [out, r] (lora.ts `LoraModule` fits). */
@@ -24,10 +24,42 @@ export interface LoraHook {
 }
 
 /**
- * How a frozen Linear weight W [out, in] (HF name) is applied to x [..., in]: y = x·Wᵀ. The default is an f32
- * MatMul on the initializer; model/quant.ts supplies MatMulNBits for weight-quantised inference.
+ * How frozen Linear weights W₁…Wₙ [out_i, in] (HF names) sharing the input x [..., in] are applied as ONE
+ * product: y = x·[W₁; …; Wₙ]ᵀ [..., Σout_i] (n = 1 for a plain projection). The default is an f32 MatMul on the
+ * (row-concatenated) initializer; model/quant.ts supplies MatMulNBits for weight-quantised inference.
  */
-export type Projector = (g: Graph, x: Value, weight: string) => Value;
+export type Projector = (g: Graph, x: Value, weights: readonly string[]) => Value;
+
+export interface LlamaForwardOptions {
+  /**
+   * Fuse the projections that share an input — q|k|v into one [in → (nH + 2·nKV)·D] product and gate|up into
+   * one [in → 2·I] — each followed by static Slices (standard ops with VJPs, so training can differentiate it).
+   * Bigger GEMMs, fewer nodes. LoRA stays per projection, added to each slice. Default off.
+   */
+  fuseProjections?: boolean;
+}
+
+/** Initializer name of the row-concatenation of several weights (one fused projection). */
+export const fusedWeightName = (names: readonly string[]): string =>
+  names.length === 1 ? names[0]! : `fused(${names.join('|')})`;
+
+/** [W₁; …; Wₙ] for weights of one input width: a fresh [Σout, in] tensor (n = 1: the weight itself). */
+export function concatRows(weights: WeightMap, names: readonly string[]): F32Tensor {
+  const ts = names.map((n) => weights.get(n) ?? missing(n));
+  if (ts.length === 1) return ts[0]!;
+  const inp = ts[0]!.shape[1]!;
+  if (ts.some((t) => t.shape.length !== 2 || t.shape[1] !== inp)) {
+    throw new SmolmapError('internal', `internal: cannot fuse ${names.join(', ')} (input widths differ)`);
+  }
+  const rows = ts.reduce((s, t) => s + t.shape[0]!, 0);
+  const data = new Float32Array(rows * inp);
+  let off = 0;
+  for (const t of ts) {
+    data.set(t.data, off);
+    off += t.data.length;
+  }
+  return { shape: [rows, inp], data };
+}
 
 export interface LlamaLora {
   /** alpha / r (or alpha / √r for rsLoRA). */
@@ -55,24 +87,19 @@ export interface LlamaOutputs {
 
 const ATTN: ReadonlySet<LoraTarget> = new Set(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
 
-/** The model's weights as graph initializers, created on first use. */
-class Weights {
+/** The model's weights as graph initializers, created on first use (several names: their fused rows). */
+export class Weights {
   private cache = new Map<string, Value>();
   constructor(
     private g: Graph,
     private w: WeightMap,
   ) {}
-  get(name: string): Value {
+  get(names: string | readonly string[]): Value {
+    const list = typeof names === 'string' ? [names] : names;
+    const name = fusedWeightName(list);
     let v = this.cache.get(name);
     if (!v) {
-      const t = this.w.get(name);
-      if (!t) {
-        throw new SmolmapError(
-          'model_weight_missing',
-          `the model has no tensor "${name}"; re-import the base model`,
-        );
-      }
-      v = this.g.initializer(name, t);
+      v = this.g.initializer(name, concatRows(this.w, list));
       this.cache.set(name, v);
     }
     return v;
@@ -119,22 +146,42 @@ interface Ctx {
   cos: Value;
   sin: Value;
   project: Projector;
+  fuse: boolean;
   /** The attention bias, built once and shared by every layer (same ids, mask and lengths). */
   bias: Value | null;
 }
 
-/** x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ when the projection is adapted). x: [batch, seq, in] → [batch, seq, out]. */
-function linear(c: Ctx, x: Value, layer: number, target: LoraTarget): Value {
-  const name = `model.layers.${layer}.${ATTN.has(target) ? 'self_attn' : 'mlp'}.${target}`;
-  const base = c.project(c.g, x, `${name}.weight`);
-  const hook = c.lora.get(`${layer}.${target}`);
-  if (!hook) return base;
-  const [out, inp] = c.w.shape(`${name}.weight`) as [number, number];
-  const a = loraInput(c, hook.a, ['r', inp]);
-  const b = loraInput(c, hook.b, [out, 'r']);
-  const delta = c.g.matmul(c.g.matmul(x, c.g.transpose(a, [1, 0])), c.g.transpose(b, [1, 0]));
-  // A scale of 1 means the caller folded alpha/r into B (one session serving adapters of any scale).
-  return c.g.add(base, c.scale === 1 ? delta : c.g.mul(delta, c.scale));
+/** HF name of a projection's weight. */
+export const projWeight = (layer: number, target: LoraTarget): string =>
+  `model.layers.${layer}.${ATTN.has(target) ? 'self_attn' : 'mlp'}.${target}.weight`;
+
+/**
+ * x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ when the projection is adapted) for projections sharing x: [batch, seq, in] → one
+ * [batch, seq, out_i] per target. With `fuse`, the frozen products are one MatMul sliced per target.
+ */
+function linear(c: Ctx, x: Value, layer: number, targets: readonly LoraTarget[]): Value[] {
+  const names = targets.map((t) => projWeight(layer, t));
+  let bases: Value[];
+  if (c.fuse && targets.length > 1) {
+    const y = c.project(c.g, x, names); // [B, S, Σout]
+    let off = 0;
+    bases = names.map((n) => {
+      const out = c.w.shape(n)[0]!;
+      off += out;
+      return c.g.slice(y, [off - out], [off], [-1]);
+    });
+  } else bases = names.map((n) => c.project(c.g, x, [n]));
+  return targets.map((target, i) => {
+    const base = bases[i]!;
+    const hook = c.lora.get(`${layer}.${target}`);
+    if (!hook) return base;
+    const [out, inp] = c.w.shape(names[i]!) as [number, number];
+    const a = loraInput(c, hook.a, ['r', inp]);
+    const b = loraInput(c, hook.b, [out, 'r']);
+    const delta = c.g.matmul(c.g.matmul(x, c.g.transpose(a, [1, 0])), c.g.transpose(b, [1, 0]));
+    // A scale of 1 means the caller folded alpha/r into B (one session serving adapters of any scale).
+    return c.g.add(base, c.scale === 1 ? delta : c.g.mul(delta, c.scale));
+  });
 }
 
 function loraInput(c: Ctx, name: string, shape: (number | string)[]): Value {
@@ -174,9 +221,9 @@ function attention(
   const d = cfg.head_dim;
   const groups = nH / nKV;
   const pos = inputs.positionIds;
-  const q = g.rotary(linear(c, x, layer, 'q_proj'), pos, c.cos, c.sin, nH); // [B, S, nH·D]
-  const k = g.rotary(linear(c, x, layer, 'k_proj'), pos, c.cos, c.sin, nKV); // [B, S, nKV·D]
-  const v = linear(c, x, layer, 'v_proj');
+  const [qp, kp, v] = linear(c, x, layer, ['q_proj', 'k_proj', 'v_proj']) as [Value, Value, Value];
+  const q = g.rotary(qp, pos, c.cos, c.sin, nH); // [B, S, nH·D]
+  const k = g.rotary(kp, pos, c.cos, c.sin, nKV); // [B, S, nKV·D]
   const heads = (t: Value, n: number): Value => g.transpose(g.reshape(t, [0, 0, n, d]), [0, 2, 1, 3]); // [B, n, S, D]
   let kh = heads(k, nKV);
   let vh = heads(v, nKV);
@@ -194,7 +241,7 @@ function attention(
   const probs = g.softmax(g.add(scores, c.bias), -1);
   const ctx = g.reshape(g.matmul(probs, v5), [0, nH, -1, d]); // [B, nH, S, D]
   const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [0, 0, nH * d]); // [B, S, nH·D]
-  return { out: linear(c, merged, layer, 'o_proj'), key: kh, value: vh };
+  return { out: linear(c, merged, layer, ['o_proj'])[0]!, key: kh, value: vh };
 }
 
 /** The decoder stack on `inputs`, appended to `g`. */
@@ -205,6 +252,7 @@ export function llamaForward(
   inputs: LlamaInputs,
   lora?: LlamaLora,
   project?: Projector,
+  options: LlamaForwardOptions = {},
 ): LlamaOutputs {
   if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) {
     throw new SmolmapError(
@@ -224,7 +272,8 @@ export function llamaForward(
     scale: lora?.scale ?? 0,
     cos: g.constant(caches.cos, 'float32', [cfg.max_position_embeddings, half]),
     sin: g.constant(caches.sin, 'float32', [cfg.max_position_embeddings, half]),
-    project: project ?? ((gg, x, name) => gg.matmul(x, gg.transpose(w.get(name), [1, 0]))),
+    project: project ?? ((gg, x, names) => gg.matmul(x, gg.transpose(w.get(names), [1, 0]))),
+    fuse: options.fuseProjections ?? false,
     bias: null,
   };
   const eps = cfg.rms_norm_eps;
@@ -236,8 +285,8 @@ export function llamaForward(
     present.push({ key: att.key, value: att.value });
     h = g.add(h, att.out);
     const n = g.rmsnorm(h, c.w.get(`${p}.post_attention_layernorm.weight`), eps);
-    const mlp = g.mul(g.silu(linear(c, n, l, 'gate_proj')), linear(c, n, l, 'up_proj'));
-    h = g.add(h, linear(c, mlp, l, 'down_proj'));
+    const [gate, up] = linear(c, n, l, ['gate_proj', 'up_proj']) as [Value, Value];
+    h = g.add(h, linear(c, g.mul(g.silu(gate), up), l, ['down_proj'])[0]!);
   }
   return { hidden: g.rmsnorm(h, c.w.get('model.norm.weight'), eps), present, lora: c.loraInputs };
 }
@@ -254,7 +303,7 @@ export function lmHead(
     !cfg.tie_word_embeddings && weights.has('lm_head.weight')
       ? 'lm_head.weight'
       : 'model.embed_tokens.weight';
-  if (project) return project(g, hidden, name);
+  if (project) return project(g, hidden, [name]);
   const existing = g.consts.find((v) => v.name === name);
   const head = existing ?? g.initializer(name, weights.get(name) ?? missing(name));
   return g.matmul(hidden, g.transpose(head, [1, 0]));
@@ -269,10 +318,24 @@ function missing(name: string): never {
 
 export interface InferenceGraphOptions {
   lora?: LlamaLora;
-  /** 'last' (default): logits of the last position only, [batch, 1, vocab], for decoding. */
-  logits?: 'last' | 'all';
+  /**
+   * 'last' (default): logits of the last position only, [batch, 1, vocab], for decoding. 'all': every position.
+   * 'keep': an int64 scalar input `num_logits_to_keep` (Transformers.js/HF name) K selects the last K positions,
+   * [batch, K, vocab]; K = 0 keeps all, as in HF `logits_to_keep` (speculative decoding verifies several).
+   */
+  logits?: 'last' | 'all' | 'keep';
   /** Applies the frozen projections and the LM head (default: f32 MatMul). */
   project?: Projector;
+  /** See `LlamaForwardOptions.fuseProjections`. */
+  fuseProjections?: boolean;
+}
+
+/** The hidden rows [B, S', H] whose logits the graph returns (see `InferenceGraphOptions.logits`). */
+export function logitRows(g: Graph, hidden: Value, mode: 'last' | 'all' | 'keep'): Value {
+  if (mode === 'all') return hidden;
+  if (mode === 'last') return g.slice(hidden, [-1], [Infinity], [1]); // [B, 1, H]
+  const keep = g.input('num_logits_to_keep', 'int64', []);
+  return g.sliceDyn(hidden, g.neg(g.reshape(keep, [1])), g.ints([2 ** 62]), [1]); // [B, K, H]
 }
 
 /**
@@ -301,9 +364,9 @@ export function inferenceGraph(
     { inputIds, positionIds, attentionMask, past },
     opts.lora,
     opts.project,
+    { fuseProjections: opts.fuseProjections ?? false },
   );
-  const h = opts.logits === 'all' ? out.hidden : g.slice(out.hidden, [-1], [Infinity], [1]); // [B, 1, H]
-  g.output('logits', lmHead(g, cfg, weights, h, opts.project));
+  g.output('logits', lmHead(g, cfg, weights, logitRows(g, out.hidden, opts.logits ?? 'last'), opts.project));
   out.present.forEach((p, l) => {
     g.output(`present.${l}.key`, p.key);
     g.output(`present.${l}.value`, p.value);

@@ -11,7 +11,7 @@
  * accuracy_level 4 lets the CPU kernel quantise activations to int8 per block and use integer dot products.
  */
 import type { Graph, Value } from './graph/builder.js';
-import type { Projector } from './llama.js';
+import { concatRows, fusedWeightName, type Projector } from './llama.js';
 import type { F32Tensor, WeightMap } from './types.js';
 import { SmolmapError } from '../errors.js';
 
@@ -128,6 +128,7 @@ export function emitNBits(g: Graph, x: Value, name: string, q: NBitsWeight, accu
 /**
  * A Projector (llama.ts) that applies every frozen projection and the LM head through MatMulNBits, quantising
  * each weight once per graph (the tied embedding's Gather stays f32; only its LM-head use is quantised).
+ * Fused projections quantise their row-concatenation, which equals quantising each part (blocks run along K).
  */
 export function quantProjector(
   weights: WeightMap,
@@ -135,14 +136,6 @@ export function quantProjector(
   accuracyLevel = 4,
 ): Projector {
   const bits = quant === 'q4' ? 4 : 8;
-  return (g, x, name) => {
-    const w = weights.get(name);
-    if (!w) {
-      throw new SmolmapError(
-        'model_weight_missing',
-        `the model has no tensor "${name}"; re-import the base model`,
-      );
-    }
-    return emitNBits(g, x, name, quantizeNBits(w, bits), accuracyLevel);
-  };
+  return (g, x, names) =>
+    emitNBits(g, x, fusedWeightName(names), quantizeNBits(concatRows(weights, names), bits), accuracyLevel);
 }
