@@ -1,18 +1,32 @@
-/** `smolmap export <adapter> --format peft|onnx [--out DIR]` (issue 7). */
-import { SmolmapError, exportAdapter, type ExportFormat, type ExportResult } from '../engine/index.js';
+/** `smolmap export <adapter> --format peft|onnx|gguf-lora [--outtype T] [--out PATH]` (issue 7). */
+import {
+  SmolmapError,
+  exportAdapter,
+  type ExportFormat,
+  type ExportResult,
+  type GgufLoraOuttype,
+} from '../engine/index.js';
 import { optionalString } from './mapper-options.js';
 import { defineCommand, type Command } from './command.js';
+
+const USAGE: Record<ExportFormat, string> = {
+  peft: 'Python PEFT: PeftModel.from_pretrained(base, <folder>)',
+  onnx: 'Transformers.js: env.localModelPath = <parent>; AutoModelForCausalLM.from_pretrained(<folder>, { dtype: "fp32" })',
+  'gguf-lora': 'llama.cpp: llama-cli -m <base model .gguf> --lora <file>',
+};
 
 const exportCommand = defineCommand<ExportResult>({
   name: 'export',
   summary:
-    'export a trained adapter: PEFT folder, or merged into its base as an ONNX folder for Transformers.js',
+    'export a trained adapter: PEFT folder, llama.cpp LoRA GGUF, or merged into its base as an ONNX folder for Transformers.js',
   args: '<adapter>',
-  options: { format: { type: 'string' }, out: { type: 'string' } },
+  options: { format: { type: 'string' }, out: { type: 'string' }, outtype: { type: 'string' } },
   optionHelp: {
-    'format peft|onnx':
-      'peft: the adapter folder (Python PEFT); onnx: merged model + tokenizer + config (required)',
-    'out DIR': 'output folder, new or empty (default ./<adapter>-<format>)',
+    'format peft|onnx|gguf-lora':
+      'peft: the adapter folder (Python PEFT); onnx: merged model + tokenizer + config; gguf-lora: one llama.cpp adapter file for --lora beside the base GGUF (required)',
+    'outtype f32|f16|bf16|q8_0': 'gguf-lora tensor type (default f32)',
+    'out PATH':
+      'output folder, new or empty (default ./<adapter>-<format>); for gguf-lora a new file (default ./<adapter>-lora.gguf)',
   },
   async run(ctx, positionals, values) {
     if (positionals.length !== 1)
@@ -22,18 +36,17 @@ const exportCommand = defineCommand<ExportResult>({
       );
     const format = optionalString(values, 'format');
     if (format === undefined)
-      throw new SmolmapError('usage_missing_option', '`smolmap export` needs --format peft|onnx');
+      throw new SmolmapError('usage_missing_option', '`smolmap export` needs --format peft|onnx|gguf-lora');
     return exportAdapter(await ctx.engine(), {
       model: positionals[0]!,
       format: format as ExportFormat,
       out: optionalString(values, 'out'),
+      outtype: optionalString(values, 'outtype') as GgufLoraOuttype | undefined,
     });
   },
   human: (r) =>
-    `exported ${r.model} as ${r.format} to ${r.dir} (${r.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB)` +
-    (r.format === 'onnx'
-      ? '\nTransformers.js: env.localModelPath = <parent>; AutoModelForCausalLM.from_pretrained(<folder>, { dtype: "fp32" })'
-      : ''),
+    `exported ${r.model} as ${r.format} to ${r.format === 'gguf-lora' ? `${r.dir}/${r.files[0]}` : r.dir} (${r.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB)` +
+    `\n${USAGE[r.format]}`,
 });
 
 export const exportCommands: Command[] = [exportCommand];

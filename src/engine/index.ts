@@ -212,3 +212,4 @@ export {
   type ExportOptions,
   type ExportResult,
 } from './infer/export.js';
+export { GGUF_LORA_OUTTYPES, type GgufLoraOuttype } from './infer/export-gguf.js';

@@ -1,11 +1,11 @@
 /**
- * `export` (facade): a trained adapter as a PEFT folder (the adapter as trained, loadable by Python PEFT), or
- * MERGED into its base model (lora.ts `mergeAdapter`, W + scale·B·A) as an ONNX folder Transformers.js runs:
+ * `export` (facade): a trained adapter as a PEFT folder (the adapter as trained, loadable by Python PEFT), as a
+ * llama.cpp LoRA adapter GGUF file (export-gguf.ts; `--lora` beside the base GGUF), or MERGED into its base model (lora.ts `mergeAdapter`, W + scale·B·A) as an ONNX folder Transformers.js runs:
  * `onnx/model.onnx` from the same inference graph we decode with (Transformers.js I/O names: input_ids,
  * attention_mask, position_ids, past_key_values.N.key/value → logits, present.N.key/value; model-facts.md §5.3),
  * plus config.json, generation_config.json, tokenizer.json and tokenizer_config.json (+ chat_template.jinja).
  */
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Engine } from '../engine.js';
@@ -20,23 +20,31 @@ import { tokenizerFromGguf } from '../model/tokenizer/gguf.js';
 import { loadTokenizer, loadTokenizerFromGguf } from '../model/tokenizer/index.js';
 import type { LlamaConfig } from '../model/types.js';
 import { loadWeights } from '../model/weights/load.js';
+import { GGUF_LORA_OUTTYPES, baseConfigOf, encodeGgufLora, type GgufLoraOuttype } from './export-gguf.js';
 
-export const EXPORT_FORMATS = ['peft', 'onnx'] as const;
+export const EXPORT_FORMATS = ['peft', 'onnx', 'gguf-lora'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportOptions {
   /** ModelRecord.id. */
   model: string;
   format: ExportFormat;
-  /** Output folder; default `./<model>-<format>`. Must not exist or be empty. */
+  /**
+   * Output folder (peft, onnx; default `./<model>-<format>`, must not exist or be empty) or file (gguf-lora;
+   * default `./<model>-lora.gguf`, must not exist).
+   */
   out?: string;
+  /** gguf-lora tensor type (default f32). */
+  outtype?: GgufLoraOuttype;
   tenant?: string;
 }
 
 export interface ExportResult {
   model: string;
   format: ExportFormat;
+  /** The folder written (peft, onnx) or the folder holding the written file (gguf-lora). */
   dir: string;
+  /** Paths relative to `dir`. */
   files: string[];
   bytes: number;
 }
@@ -152,15 +160,62 @@ async function listFiles(dir: string, prefix = ''): Promise<{ files: string[]; b
   return { files: files.sort(), bytes };
 }
 
-export async function exportAdapter(engine: Engine, options: ExportOptions): Promise<ExportResult> {
+function checkOptions(options: ExportOptions): void {
   if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
     throw new SmolmapError(
       'usage_bad_option',
       `--format must be one of ${EXPORT_FORMATS.join(', ')} (got "${options.format}")`,
     );
   }
+  if (options.outtype === undefined) return;
+  if (options.format !== 'gguf-lora')
+    throw new SmolmapError('usage_bad_option', '--outtype applies to --format gguf-lora only');
+  if (!(GGUF_LORA_OUTTYPES as readonly string[]).includes(options.outtype))
+    throw new SmolmapError(
+      'usage_bad_option',
+      `--outtype must be one of ${GGUF_LORA_OUTTYPES.join(', ')} (got "${options.outtype}")`,
+    );
+}
+
+/** gguf-lora: one file, written beside its final name and renamed, so a failure leaves nothing. */
+async function exportGgufLora(
+  engine: Engine,
+  options: ExportOptions,
+  adapterDir: string,
+  baseModel: string,
+): Promise<ExportResult> {
+  const file = path.resolve(options.out ?? `${options.model}-lora.gguf`);
+  if (await stat(file).catch(() => null))
+    throw new SmolmapError('export_out_exists', `${file} already exists; choose another --out or remove it`);
+  const [adapter, base] = await Promise.all([
+    loadAdapter(adapterDir),
+    baseModelPath(engine, baseModel).then(baseConfigOf),
+  ]);
+  const bytes = encodeGgufLora(adapter, base, { name: options.model, outtype: options.outtype ?? 'f32' });
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  const dir = path.dirname(file);
+  return {
+    model: options.model,
+    format: 'gguf-lora',
+    dir,
+    files: [path.basename(file)],
+    bytes: bytes.length,
+  };
+}
+
+export async function exportAdapter(engine: Engine, options: ExportOptions): Promise<ExportResult> {
+  checkOptions(options);
   const record = findAdapter(await engine.store.read(), options.model, options.tenant);
   const adapterDir = path.join(engine.modelsDir, record.dir);
+  if (options.format === 'gguf-lora') return exportGgufLora(engine, options, adapterDir, record.baseModel);
   const dir = path.resolve(options.out ?? `${options.model}-${options.format}`);
   await prepareOut(dir);
   try {
