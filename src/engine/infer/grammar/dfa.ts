@@ -252,6 +252,11 @@ export function positionKey(dfa: LazyDfa, pos: number, horizon: number): string 
   return `${info.node}:${far ? 'F' : info.count}:${info.sub}`;
 }
 
+/** The program node of a DFA position. */
+export function positionNode(pos: number): number {
+  return Math.floor(pos / LOCAL);
+}
+
 /** Where a position inside a `str` node stands, or null for other nodes. */
 export function stringPosition(
   dfa: LazyDfa,

@@ -1,5 +1,6 @@
 import { SmolmapError } from '../../errors.js';
 import type { Tokenizer } from '../../model/tokenizer/types.js';
+import { CopyConstraint, type CopyRun } from './copy.js';
 import { DEAD, LazyDfa, maskKey, positionKey, stringPosition } from './dfa.js';
 import type { Program } from './program.js';
 import { VocabTrie, type ByteTrie } from './vocab.js';
@@ -28,8 +29,13 @@ export class TokenGrammar {
     this.stopIds = tokenizer.stopTokenIds;
   }
 
-  matcher(): GrammarMatcher {
-    return new GrammarMatcher(this);
+  /**
+   * A fresh decoding run. `copyFrom`: the task, whose text free string values must copy (see copy.ts);
+   * without it string values are free.
+   */
+  matcher(options: MatcherOptions = {}): GrammarMatcher {
+    const copy = options.copyFrom === undefined ? null : new CopyConstraint(this, options.copyFrom);
+    return new GrammarMatcher(this, copy);
   }
 
   /** Bit i of word i >> 5 is set when token i is allowed in `state`. Shared: do not modify. */
@@ -162,26 +168,52 @@ export class TokenGrammar {
   }
 }
 
+export interface MatcherOptions {
+  /** Constrain free string values to copies of this text (the task) or of the spec's suggested values. */
+  copyFrom?: string;
+}
+
 /** One decoding run through a grammar: the mask for the next token, acceptance, forced tokens, completion. */
 export class GrammarMatcher {
   private state: number;
   private stopped = false;
-  private readonly history: number[] = [];
+  private history: number[] = [];
+  /** The copy in progress (copy constraint only). */
+  private run: CopyRun | null = null;
+  /** The copy-constrained mask of the current state, until the next token. */
+  private current: Uint32Array | null = null;
 
-  constructor(private readonly grammar: TokenGrammar) {
+  constructor(
+    private readonly grammar: TokenGrammar,
+    private readonly copy: CopyConstraint | null = null,
+  ) {
     this.state = grammar.dfa.start;
+  }
+
+  /** An independent matcher in the same state (for speculative decoding and look-ahead). */
+  clone(): GrammarMatcher {
+    const m = new GrammarMatcher(this.grammar, this.copy);
+    m.state = this.state;
+    m.stopped = this.stopped;
+    m.history = [...this.history];
+    m.run = this.run;
+    m.current = this.current;
+    return m;
   }
 
   /** Allowed next tokens as a bitmask over the vocabulary (bit i of word i >> 5). Shared: do not modify. */
   allowed(): Uint32Array {
     if (this.stopped) return new Uint32Array(Math.ceil(this.grammar.vocab.vocabSize / 32));
-    return this.grammar.mask(this.state);
+    if (!this.copy) return this.grammar.mask(this.state);
+    this.current ??= this.copy.mask(this.state, this.run);
+    return this.current;
   }
 
   isAllowed(tokenId: number): boolean {
     if (this.stopped) return false;
     if (this.grammar.tokenizer.stopTokenIds.includes(tokenId))
       return this.grammar.dfa.state(this.state).accepting;
+    if (this.copy) return ((this.allowed()[tokenId >>> 5]! >>> (tokenId & 31)) & 1) === 1;
     return this.grammar.advance(this.state, tokenId) !== DEAD;
   }
 
@@ -197,13 +229,31 @@ export class GrammarMatcher {
       );
     }
     this.history.push(tokenId);
+    this.current = null;
     if (this.grammar.tokenizer.stopTokenIds.includes(tokenId)) this.stopped = true;
-    else this.state = this.grammar.advance(this.state, tokenId);
+    else if (!this.copy) this.state = this.grammar.advance(this.state, tokenId);
+    else {
+      const next = this.copy.advance(this.state, this.run, this.grammar.vocab.tokenBytes[tokenId]!);
+      if (!next) throw new Error(`internal: token ${tokenId} was allowed but the copy constraint refuses it`);
+      this.state = next.state;
+      this.run = next.run;
+    }
   }
 
   /** Tokens to append without a model step (possibly none); accept them as usual. */
   forced(): number[] {
-    return this.stopped ? [] : this.grammar.forced(this.state);
+    if (this.stopped) return [];
+    const forced = this.grammar.forced(this.state);
+    if (!this.copy || forced.length === 0) return forced;
+    // The grammar forces bytes every viable copy position agrees with; stop at any the copy would refuse.
+    const out: number[] = [];
+    let at: { state: number; run: CopyRun | null } | null = { state: this.state, run: this.run };
+    for (const id of forced) {
+      at = this.copy.advance(at.state, at.run, this.grammar.vocab.tokenBytes[id]!);
+      if (!at) break;
+      out.push(id);
+    }
+    return out;
   }
 
   /** True once the output is complete: a stop token was accepted or nothing but the end can follow. */

@@ -21,6 +21,10 @@ export const MAX_STRING_CHARS = 4095;
 export class Program {
   readonly nodes: GrammarNode[] = [];
   private readonly classes = new Map<string, ByteSet>();
+  /** Node → copy region: the node is inside the content of a free string value (see `markCopy`). */
+  readonly copyRegionOf = new Map<number, number>();
+  /** Per copy region: values the spec suggests for it (example, examples, default), JSON-escaped. */
+  readonly copyAlternatives: string[][] = [];
 
   add(node: GrammarNode): number {
     this.nodes.push(node);
@@ -67,6 +71,17 @@ export class Program {
       at = i > min ? this.alt([one, next]) : one;
     }
     return at;
+  }
+
+  /**
+   * Marks nodes `from` .. `to - 1` as the content of one free string value, whose text a copy-constrained
+   * matcher takes from the task (or from `alternatives`). Returns the region id.
+   */
+  markCopy(from: number, to: number, alternatives: readonly string[]): number {
+    const region = this.copyAlternatives.length;
+    this.copyAlternatives.push(alternatives.map((a) => JSON.stringify(a).slice(1, -1)));
+    for (let n = from; n < to; n++) this.copyRegionOf.set(n, region);
+    return region;
   }
 
   /** Interned byte sets, so repeated classes share one table. */

@@ -82,10 +82,21 @@ function compileTyped(p: Program, type: string, s: JsonSchema, next: number, lim
   }
 }
 
+/**
+ * Formats whose values are normalised rather than quoted from a task ("tomorrow" → a date), so their content
+ * is not a copy region. Patterns are not either: they mostly describe codes a user names in words ("Germany").
+ */
+const NOT_COPIED_FORMATS = new Set(['date', 'date-time', 'time', 'duration']);
+
 function stringGrammar(p: Program, s: JsonSchema, next: number, limits: GrammarLimits): number {
   const close = p.lit('"', next);
+  const from = p.nodes.length;
+  const copied = (start: number): number => {
+    if (!NOT_COPIED_FORMATS.has(s.format ?? '')) p.markCopy(from, p.nodes.length, suggestedStrings(s));
+    return p.lit('"', start);
+  };
   const format = s.format ? FORMATS[s.format] : undefined;
-  if (format) return p.lit('"', format(p, close));
+  if (format) return copied(format(p, close));
   if (typeof s.pattern === 'string') {
     const start = compilePattern(p, s.pattern, close);
     if (start !== null) return p.lit('"', start);
@@ -95,7 +106,13 @@ function stringGrammar(p: Program, s: JsonSchema, next: number, limits: GrammarL
     min,
     Math.min(s.maxLength ?? limits.maxStringLength, limits.maxStringLength, MAX_STRING_CHARS),
   );
-  return p.lit('"', p.add({ k: 'str', min, max, next }));
+  return copied(p.add({ k: 'str', min, max, next }));
+}
+
+/** The string values a schema suggests (`example`, `examples`, `default`). */
+function suggestedStrings(s: JsonSchema): string[] {
+  const values = [s.example, ...(Array.isArray(s.examples) ? s.examples : []), s.default];
+  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v.length > 0))];
 }
 
 /** `[` item (`,` item)* `]` with min..max items (max capped by the limits). */

@@ -11,6 +11,8 @@ export class ByteTrie {
   /** Tokens ending at node i: tokenIds[tokenStart[i] .. tokenStart[i + 1]). */
   readonly tokenStart: Int32Array;
   readonly tokenIds: Int32Array;
+  /** Root's child per byte (-1: none), so a walk can start from any byte without a sibling scan. */
+  readonly rootChild: Int32Array;
 
   constructor(tokens: readonly Uint8Array[], include: (id: number) => boolean) {
     const children: Map<number, number>[] = [new Map()];
@@ -52,6 +54,20 @@ export class ByteTrie {
     }
     this.tokenStart[n] = flat.length;
     this.tokenIds = Int32Array.from(flat);
+    this.rootChild = new Int32Array(256).fill(-1);
+    for (let c = this.firstChild[0] ?? -1; c !== -1; c = this.nextSibling[c] ?? -1)
+      this.rootChild[this.byte[c] ?? 0] = c;
+  }
+
+  /** The child of `node` reached by `b`, or -1. */
+  child(node: number, b: number): number {
+    if (node === 0) return this.rootChild[b] ?? -1;
+    for (let c = this.firstChild[node] ?? -1; c !== -1; c = this.nextSibling[c] ?? -1) {
+      const x = this.byte[c] ?? 0;
+      if (x === b) return c;
+      if (x > b) return -1; // siblings are in ascending byte order
+    }
+    return -1;
   }
 
   get nodeCount(): number {
@@ -76,6 +92,11 @@ export class VocabTrie {
   readonly stringSpecial: ByteTrie;
   /** pureUpTo[k]: plain string-content tokens of at most k characters (k capped at the longest one). */
   readonly pureUpTo: readonly Uint32Array[];
+  /**
+   * Tokens with a `"` before their last byte: the only ones that can open a string and write some of its
+   * content in one token, so the only ones a copy constraint must re-check outside a copied string.
+   */
+  readonly quoteInner: ByteTrie;
 
   constructor(tokenizer: Tokenizer) {
     this.vocabSize = tokenizer.vocabSize;
@@ -87,6 +108,7 @@ export class VocabTrie {
     const chars = bytes.map(plainStringChars);
     this.all = new ByteTrie(bytes, () => true);
     this.stringSpecial = new ByteTrie(bytes, (id) => chars[id] === -1);
+    this.quoteInner = new ByteTrie(bytes, (id) => (bytes[id] as Uint8Array).subarray(0, -1).includes(0x22));
     const maxChars = chars.reduce((m, c) => Math.max(m, c), 0);
     const words = Math.ceil(this.vocabSize / 32);
     const upTo: Uint32Array[] = [new Uint32Array(words)];

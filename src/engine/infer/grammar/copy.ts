@@ -1,0 +1,239 @@
+import { DEAD, maskKey, positionNode, type LazyDfa } from './dfa.js';
+import type { ByteTrie, VocabTrie } from './vocab.js';
+
+/**
+ * The copy constraint: inside a free string value (a copy region of the program, see `Program.markCopy`) the
+ * bytes written must continue a substring of the task, JSON-escaped (`JSON.stringify(task).slice(1, -1)`, so
+ * quotes and backslashes compare as they are written), or of one of the values the spec suggests for that
+ * value; the string may close wherever the grammar lets it. A 135M model copies long values (UUIDs, URLs,
+ * names) badly token by token; under this constraint it only chooses where a copy starts and ends. This is the
+ * idea of prompt-lookup and copy mechanisms (See et al. 2017, "Get To The Point") turned into a hard mask.
+ *
+ * A run tracks the source positions (index of the next byte) that the copy so far can continue from. Only
+ * positions from which the grammar can still finish the string ("viable": e.g. a UUID format needs 36 more
+ * matching bytes) count, so a copy never reaches a dead end. A string none of whose start positions is viable
+ * (a UUID the task does not contain) is left free, as are strings entered other than by their opening quote.
+ */
+const QUOTE = 0x22;
+
+export interface CopyRun {
+  readonly source: CopySource;
+  /** Index of the next source byte for every place the copy so far can continue from. */
+  readonly positions: readonly number[];
+}
+
+/** The text a region copies from: the task, then the region's suggested values, separated by 0 bytes. */
+export class CopySource {
+  readonly bytes: Uint8Array;
+  /** Viability per (DFA state, position), see `CopyConstraint.viable`. */
+  readonly viable = new Map<number, boolean>();
+
+  constructor(parts: readonly string[]) {
+    // 0 never occurs in JSON string content (control bytes are escaped), so no copy runs across a separator.
+    this.bytes = new TextEncoder().encode(parts.join('\u0000'));
+  }
+}
+
+/** What the constraint needs from a token grammar (TokenGrammar fits). */
+export interface CopyGrammar {
+  readonly dfa: LazyDfa;
+  readonly vocab: VocabTrie;
+  mask(state: number): Uint32Array;
+}
+
+/** Per DFA: the copy regions of each state, or null when a position lies outside every region. */
+const regionCache = new WeakMap<LazyDfa, Map<number, readonly number[] | null>>();
+
+export function copyRegions(dfa: LazyDfa, state: number): readonly number[] | null {
+  let cache = regionCache.get(dfa);
+  if (!cache) {
+    cache = new Map();
+    regionCache.set(dfa, cache);
+  }
+  const hit = cache.get(state);
+  if (hit !== undefined) return hit;
+  const regions = new Set<number>();
+  let inside = dfa.state(state).positions.length > 0;
+  for (const pos of dfa.state(state).positions) {
+    const region = dfa.program.copyRegionOf.get(positionNode(pos));
+    if (region === undefined) inside = false;
+    else regions.add(region);
+  }
+  const out = inside ? [...regions].sort((a, b) => a - b) : null;
+  cache.set(state, out);
+  return out;
+}
+
+/** One matcher's copy constraint (the task is fixed for the matcher's life). */
+export class CopyConstraint {
+  private readonly sources = new Map<string, CopySource>();
+  private readonly outside = new Map<string, Uint32Array>();
+  private readonly task: string;
+
+  constructor(
+    private readonly grammar: CopyGrammar,
+    task: string,
+  ) {
+    this.task = JSON.stringify(task).slice(1, -1);
+  }
+
+  isCopyState(state: number): boolean {
+    return copyRegions(this.grammar.dfa, state) !== null;
+  }
+
+  /** One byte under the grammar and the copy rule: the next state and run, or null when refused. */
+  step(state: number, run: CopyRun | null, b: number): { state: number; run: CopyRun | null } | null {
+    const t = this.grammar.dfa.step(state, b);
+    if (t === DEAD) return null;
+    if (run) {
+      if (b === QUOTE && !this.isCopyState(t)) return { state: t, run: null }; // the closing quote
+      const next: number[] = [];
+      for (const q of run.positions) if (run.source.bytes[q] === b) next.push(q + 1);
+      if (next.length === 0) return null;
+      return { state: t, run: this.isCopyState(t) ? { source: run.source, positions: next } : null };
+    }
+    if (b === QUOTE && !this.isCopyState(state) && this.isCopyState(t))
+      return { state: t, run: this.enter(t) };
+    return { state: t, run: null };
+  }
+
+  /** A token's bytes, or null when refused. */
+  advance(
+    state: number,
+    run: CopyRun | null,
+    bytes: Uint8Array,
+  ): { state: number; run: CopyRun | null } | null {
+    let at: { state: number; run: CopyRun | null } | null = { state, run };
+    for (let i = 0; i < bytes.length && at; i++) at = this.step(at.state, at.run, bytes[i] ?? 0);
+    return at;
+  }
+
+  /** The run of a string just opened in `state`, or null (free) when no start position is viable. */
+  private enter(state: number): CopyRun | null {
+    const regions = copyRegions(this.grammar.dfa, state) ?? [];
+    const key = regions.join(',');
+    let source = this.sources.get(key);
+    if (!source) {
+      const alternatives = regions.flatMap((r) => this.grammar.dfa.program.copyAlternatives[r] ?? []);
+      source = new CopySource([this.task, ...new Set(alternatives)]);
+      this.sources.set(key, source);
+    }
+    const positions: number[] = [];
+    for (let q = 0; q < source.bytes.length; q++)
+      if (source.bytes[q] !== 0 && this.viable(state, source, q)) positions.push(q);
+    return positions.length > 0 ? { source, positions } : null;
+  }
+
+  private closes(state: number): boolean {
+    const t = this.grammar.dfa.step(state, QUOTE);
+    return t !== DEAD && !this.isCopyState(t);
+  }
+
+  /**
+   * True when the grammar can finish the string from `state` by copying on from position `q` (possibly
+   * nothing more). The walk along the source is deterministic, so every pair it passes shares its answer.
+   */
+  private viable(state: number, source: CopySource, q: number): boolean {
+    const { bytes } = source;
+    const stride = bytes.length + 1;
+    const path: number[] = [];
+    let s = state;
+    let at = q;
+    let result: boolean;
+    for (;;) {
+      const key = s * stride + at;
+      const hit = source.viable.get(key);
+      if (hit !== undefined) {
+        result = hit;
+        break;
+      }
+      path.push(key);
+      if (this.closes(s)) {
+        result = true;
+        break;
+      }
+      const b = bytes[at] ?? 0;
+      const t = b === 0 ? DEAD : this.grammar.dfa.step(s, b);
+      if (t === DEAD || !this.isCopyState(t)) {
+        result = t !== DEAD; // leaving the region on a content byte: a format's last character
+        break;
+      }
+      s = t;
+      at++;
+    }
+    for (const key of path) source.viable.set(key, result);
+    return result;
+  }
+
+  /** True when the copy `run` can still be finished from `state`. */
+  alive(state: number, run: CopyRun): boolean {
+    return run.positions.some((q) => this.viable(state, run.source, q));
+  }
+
+  /**
+   * Allowed tokens. Inside a copy, a walk of the vocabulary trie along the source from each position (no scan
+   * of the whole vocabulary). Elsewhere the grammar's mask, re-checked only for tokens that can open a string
+   * and write part of its content (`quoteInner`).
+   */
+  mask(state: number, run: CopyRun | null): Uint32Array {
+    const { vocab } = this.grammar;
+    if (run) return this.walk(vocab.all, state, run, new Uint32Array(Math.ceil(vocab.vocabSize / 32)));
+    const key = maskKey(this.grammar.dfa, state, vocab.maxTokenBytes);
+    const hit = this.outside.get(key);
+    if (hit) return hit;
+    const mask = Uint32Array.from(this.grammar.mask(state));
+    const trie = vocab.quoteInner;
+    for (const id of trie.tokenIds) mask[id >>> 5]! &= ~(1 << (id & 31));
+    this.walk(trie, state, null, mask);
+    if (this.outside.size >= 1024) this.outside.clear();
+    this.outside.set(key, mask);
+    return mask;
+  }
+
+  /** Sets the bits of `trie`'s tokens allowed from (state, run), depth-first. */
+  private walk(trie: ByteTrie, state: number, run: CopyRun | null, mask: Uint32Array): Uint32Array {
+    const { dfa } = this.grammar;
+    const stack: { node: number; state: number; run: CopyRun | null }[] = [{ node: 0, state, run }];
+    const visit = (node: number, s: number, r: CopyRun | null): void => {
+      const end = trie.tokenStart[node + 1] ?? 0;
+      for (let k = trie.tokenStart[node] ?? 0; k < end; k++) {
+        const id = trie.tokenIds[k] ?? 0;
+        mask[id >>> 5]! |= 1 << (id & 31);
+      }
+      stack.push({ node, state: s, run: r });
+    };
+    while (stack.length > 0) {
+      const f = stack.pop()!;
+      if (f.run) {
+        const groups = new Map<number, number[]>();
+        for (const q of f.run.positions) {
+          const b = f.run.source.bytes[q] ?? 0;
+          if (b === 0) continue;
+          const g = groups.get(b);
+          if (g) g.push(q + 1);
+          else groups.set(b, [q + 1]);
+        }
+        for (const [b, next] of groups) {
+          const c = trie.child(f.node, b);
+          const t = c < 0 ? DEAD : dfa.step(f.state, b);
+          if (t === DEAD || (b === QUOTE && !this.isCopyState(t))) continue;
+          if (!this.isCopyState(t)) visit(c, t, null);
+          else {
+            const r = { source: f.run.source, positions: next };
+            if (this.alive(t, r)) visit(c, t, r);
+          }
+        }
+        const t = dfa.step(f.state, QUOTE);
+        const c = trie.child(f.node, QUOTE);
+        if (t !== DEAD && c >= 0 && !this.isCopyState(t)) visit(c, t, null);
+        continue;
+      }
+      for (let c = trie.firstChild[f.node] ?? -1; c !== -1; c = trie.nextSibling[c] ?? -1) {
+        const b = trie.byte[c] ?? 0;
+        const next = this.step(f.state, null, b);
+        if (next) visit(c, next.state, next.run);
+      }
+    }
+    return mask;
+  }
+}
