@@ -11,6 +11,8 @@ import { stat } from 'node:fs/promises';
 import { SmolmapError } from '../errors.js';
 import { serialize } from '../model/graph/serialize.js';
 import { inferenceGraph, type LlamaLora, type LoraHook } from '../model/llama.js';
+import { fastInferenceGraph } from '../model/llama-fast.js';
+import { groupedLoraTensors } from '../model/lora-groups.js';
 import { loraScale, loraTensorName, projectionDims, type LoraAdapter } from '../model/lora.js';
 import { quantProjector, type WeightQuant } from '../model/quant.js';
 import { loadTokenizer, loadTokenizerFromGguf, type Tokenizer } from '../model/tokenizer/index.js';
@@ -34,6 +36,11 @@ export interface RuntimeOptions {
   spinning?: boolean;
   /** MatMulNBits accuracy_level: 4 (default) quantises activations to int8 per block; 1 computes in f32. */
   accuracyLevel?: 1 | 4;
+  /**
+   * 'fast' (default): llama-fast.ts, ORT's fused contrib ops with grouped LoRA inputs. 'standard': the plain
+   * emission (llama.ts `inferenceGraph`, the one the ONNX export writes), per-projection LoRA inputs.
+   */
+  graph?: 'fast' | 'standard';
 }
 
 export interface BaseRuntime {
@@ -92,6 +99,13 @@ export function buildLoraFeeds(cfg: LlamaConfig, adapter: LoraAdapter | null): R
   return feeds;
 }
 
+/** Grouped LoRA feeds of the fast graph (lora-groups.ts), alpha/r folded into B. */
+export function groupedLoraFeeds(cfg: LlamaConfig, adapter: LoraAdapter | null): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = {};
+  for (const [name, t] of groupedLoraTensors(cfg, adapter)) feeds[name] = f32(t.data, t.shape);
+  return feeds;
+}
+
 /** Builds the session for weights already in memory (tests and the loaders below). */
 export async function createRuntime(
   config: LlamaConfig,
@@ -101,9 +115,15 @@ export async function createRuntime(
 ): Promise<BaseRuntime> {
   const t0 = performance.now();
   const quant = options.quant ?? 'f32';
-  const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
+  const fast = (options.graph ?? 'fast') === 'fast';
   const project = quant === 'f32' ? undefined : quantProjector(weights, quant, options.accuracyLevel ?? 4);
-  const { model, external } = serialize(inferenceGraph(config, weights, { lora, project, logits: 'keep' }));
+  const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
+  const graph = fast
+    ? fastInferenceGraph(config, weights, { project, logits: 'keep' })
+    : inferenceGraph(config, weights, { lora, project, logits: 'keep' });
+  const { model, external } = serialize(graph);
+  const feedsFor = (adapter: LoraAdapter | null): Record<string, HostTensor> =>
+    fast ? groupedLoraFeeds(config, adapter) : buildLoraFeeds(config, adapter);
   const session = await createSession(model, {
     threads: options.threads ?? os.availableParallelism(),
     spinning: options.spinning ?? false,
@@ -116,7 +136,7 @@ export async function createRuntime(
     ...f,
     [KEEP]: KEEP_LAST,
   });
-  const none = withKeep(buildLoraFeeds(config, null));
+  const none = withKeep(feedsFor(null));
   return {
     config,
     tokenizer,
@@ -127,7 +147,7 @@ export async function createRuntime(
       if (!adapter) return none;
       let feeds = cache.get(adapter);
       if (!feeds) {
-        feeds = withKeep(buildLoraFeeds(config, adapter));
+        feeds = withKeep(feedsFor(adapter));
         cache.set(adapter, feeds);
       }
       return feeds;
@@ -143,7 +163,7 @@ const runtimes = new Map<string, Promise<BaseRuntime>>();
  * A failed load is not cached, so a fixed file can be retried.
  */
 export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
-  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}`;
+  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}\0${options.graph ?? 'fast'}`;
   let p = runtimes.get(key);
   if (!p) {
     p = openRuntime(source, options);

@@ -51,6 +51,8 @@ export enum Op {
   RMSNorm = 'RMSNorm',
   Rotary = 'Rotary',
   MatMulNBits = 'MatMulNBits',
+  SkipRMSNorm = 'SkipRMSNorm',
+  GroupQueryAttention = 'GroupQueryAttention',
 }
 
 type NoAttrs = Record<string, never>;
@@ -104,6 +106,8 @@ export interface OpAttrs {
   [Op.RMSNorm]: { epsilon: number };
   [Op.Rotary]: { numHeads: number | null };
   [Op.MatMulNBits]: { K: number; N: number; bits: 4 | 8; blockSize: number; accuracyLevel: number };
+  [Op.SkipRMSNorm]: { epsilon: number };
+  [Op.GroupQueryAttention]: { numHeads: number; kvNumHeads: number; doRotary: boolean };
 }
 
 export type OnnxAttr = { i: number } | { f: number } | { s: string } | { ints: number[] };
@@ -503,6 +507,33 @@ export const RULES: { [P in Op]: Rule<P> } = {
       },
     }),
     vjp: { nondiff: 'quantised weights serve inference only; training differentiates the f32 graph' },
+  },
+  [Op.SkipRMSNorm]: {
+    // com.microsoft SkipSimplifiedLayerNormalization: s = input + skip; y = γ ⊙ s/√(mean(s²) + ε); outputs
+    // y, mean (unused), inv_std_var and s (the residual stream carried to the next block).
+    emit: (a) => ({
+      opType: 'SkipSimplifiedLayerNormalization',
+      domain: 'com.microsoft',
+      attrs: { epsilon: { f: a.epsilon } },
+    }),
+    vjp: { nondiff: 'inference-only fused op; the training graph uses RMSNorm and Add, which have VJPs' },
+  },
+  [Op.GroupQueryAttention]: {
+    // com.microsoft GroupQueryAttention (model-facts.md §5.1): causal GQA with BNSH past/present caches and,
+    // with do_rotary, rotate-half RoPE of q and k inside the kernel.
+    emit: (a) => ({
+      opType: 'GroupQueryAttention',
+      domain: 'com.microsoft',
+      attrs: {
+        num_heads: { i: a.numHeads },
+        kv_num_heads: { i: a.kvNumHeads },
+        do_rotary: { i: a.doRotary ? 1 : 0 },
+        rotary_interleaved: { i: 0 },
+      },
+    }),
+    vjp: {
+      nondiff: 'ORT has no GroupQueryAttention gradient; the training graph uses the standard attention',
+    },
   },
 };
 

@@ -368,6 +368,8 @@ const CASES: Cases = {
     ),
   ],
   [Op.MatMulNBits]: { nondiff: true },
+  [Op.SkipRMSNorm]: { nondiff: true },
+  [Op.GroupQueryAttention]: { nondiff: true },
 };
 
 describe('op table VJPs vs finite differences (onnxruntime)', () => {
