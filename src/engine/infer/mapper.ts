@@ -15,6 +15,7 @@ import { decode, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, type LazyDfa } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
+import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
 import { buildMessages, parseTarget } from './prompt.js';
 import type { BaseRuntime } from './runtime.js';
 
@@ -27,12 +28,22 @@ export interface MapOptions {
   maxTokens?: number;
   /** false: one model step per forced token (for comparisons). Default true. */
   skipForced?: boolean;
+  /** Free string values copy the task or the spec's suggested values (grammar/copy.ts). Default true. */
+  copy?: boolean;
+  /**
+   * How the operation is chosen: scored as whole sequences (op-choice.ts; 'sum' of log-probabilities or their
+   * per-token 'mean') or token by token like the rest ('greedy'). Default 'sum'.
+   */
+  operation?: OpScoring | 'greedy';
 }
 
 export interface Confidence {
   /** operation × values, in [0, 1]. */
   overall: number;
-  /** Probability of the chosen `METHOD /path`: the product of its non-forced tokens' probabilities. */
+  /**
+   * Probability of the chosen `METHOD /path`: the softmax over every operation's sequence score when
+   * operations are scored, else the product of its non-forced tokens' probabilities.
+   */
   operation: number;
   /** Geometric mean of the probabilities of the other non-forced tokens (1 when there are none). */
   values: number;
@@ -47,8 +58,10 @@ export interface MapResult {
   issues: string[];
   confidence: Confidence;
   promptTokens: number;
-  /** Generated tokens, forced ones included. */
+  /** Generated tokens, forced ones and the scored opening included. */
   tokens: number;
+  /** Tokens of the operation's opening chosen by sequence scoring (op-choice.ts); 0 when chosen greedily. */
+  openingTokens: number;
   forcedTokens: number;
   modelSteps: number;
   /** True when the budget ran out and the grammar's shortest completion was appended. */
@@ -78,10 +91,19 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     );
   }
   const grammar = callGrammar(options.catalog, rt.tokenizer);
-  const matcher = grammar.matcher();
-  const res = await decode(rt, ids, {
+  const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
+  const maxTokens = Math.min(options.maxTokens ?? 384, room);
+  const mode = options.operation ?? 'sum';
+  const openings = mode === 'greedy' ? [] : operationOpenings(options.catalog, grammar);
+  const choice =
+    openings.length > 1 && openings.every((o) => o.length < maxTokens)
+      ? await chooseOperation(rt, ids, openings, { adapter: options.adapter, scoring: mode as OpScoring })
+      : null;
+  const opening = choice ? (choice.tokens[choice.index] ?? []) : [];
+  for (const id of opening) matcher.accept(id);
+  const res = await decode(rt, [...ids, ...opening], {
     adapter: options.adapter,
-    maxTokens: Math.min(options.maxTokens ?? 384, room),
+    maxTokens: maxTokens - opening.length,
     constraint: matcher,
     skipForced: options.skipForced,
   });
@@ -97,11 +119,14 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     text,
     valid: call !== null && issues.length === 0,
     issues,
-    confidence: callConfidence(res.tokens, (id) => rt.tokenizer.tokenBytes(id)),
+    confidence: choice
+      ? valuesConfidence(res.tokens, choice.probabilities[choice.index] ?? 0)
+      : callConfidence(res.tokens, (id) => rt.tokenizer.tokenBytes(id)),
     promptTokens: ids.length,
-    tokens: res.tokens.length,
+    tokens: opening.length + res.tokens.length,
+    openingTokens: opening.length,
     forcedTokens: res.tokens.filter((t) => t.forced).length,
-    modelSteps: res.timings.modelSteps,
+    modelSteps: res.timings.modelSteps + (choice?.modelSteps ?? 0),
     completed,
     latencyMs: performance.now() - t0,
   };
@@ -156,6 +181,14 @@ export function shortestAccepted(dfa: LazyDfa, from: number): Uint8Array | null 
   const out: number[] = [];
   for (let s = found; s !== from; s = parent.get(s)!.prev) out.push(parent.get(s)!.byte);
   return Uint8Array.from(out.reverse());
+}
+
+/** Confidence when the operation was scored: its probability, and the decoded tokens as values. */
+function valuesConfidence(tokens: readonly GeneratedToken[], operation: number): Confidence {
+  const chosen = tokens.filter((t) => !t.forced);
+  const values =
+    chosen.length === 0 ? 1 : Math.exp(chosen.reduce((s, t) => s + t.logprob, 0) / chosen.length);
+  return { overall: operation * values, operation, values };
 }
 
 const OP_PREFIX = '{"op":"'.length;

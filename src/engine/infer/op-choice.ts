@@ -1,0 +1,147 @@
+/**
+ * Operation choice by sequence scoring: instead of the greedy first tokens of `"op":"METHOD /path"`, every
+ * operation's opening of the target is scored as a whole, log p(tokens | prompt) summed over its tokens, and
+ * the best one is decoded on. Greedy token choice commits on the first divergent token (`GET` vs `POST`) before
+ * the model has "seen" the path; the sequence score weighs the whole `METHOD /path` and the section keys the
+ * grammar forces after it (the model's belief that the call has a path or a query). Softmax over the sequence
+ * scores is a real probability over the spec's operations: the mapper's `confidence.operation`.
+ *
+ * Cost: the prompt (plus the opening every operation shares) is prefilled once, through the runtime's prefix
+ * cache; each operation then takes one multi-position step on a copy of that KV (`KvCache.resume` shares the
+ * tensors, which a run never mutates), returning the logits of all its positions (`num_logits_to_keep`).
+ */
+import type { LoraAdapter } from '../model/lora.js';
+import type { Catalog } from '../specs/types.js';
+import { DEAD } from './grammar/dfa.js';
+import type { TokenGrammar } from './grammar/matcher.js';
+import { opName } from './grammar/target.js';
+import { KvCache, type KvTensors } from './kv.js';
+import { prefixCache } from './prefix.js';
+import type { BaseRuntime } from './runtime.js';
+import { logProb } from './sample.js';
+
+/** How sequence log-probabilities compare: summed, or divided by the tokens after the shared opening. */
+export type OpScoring = 'sum' | 'mean';
+
+export interface OpChoice {
+  /** Index of the chosen operation in `catalog.operations`. */
+  index: number;
+  /** Target tokens of every operation's opening (the chosen one is `tokens[index]`). */
+  tokens: number[][];
+  /** Summed log p of each operation's tokens after the shared opening. */
+  logprobs: number[];
+  /** Softmax over the scores (by `scoring`): the probability of each operation. */
+  probabilities: number[];
+  modelSteps: number;
+}
+
+const openings = new WeakMap<TokenGrammar, number[][]>();
+
+/**
+ * Per operation: the canonical tokens of `{"op":"METHOD /path"` followed by the text the grammar forces after
+ * it, the last token held back unless the target ends there (it may merge with what the model writes next;
+ * TokenGrammar.forced does the same). If one opening is a prefix of another, nothing is held back.
+ */
+export function operationOpenings(catalog: Catalog, grammar: TokenGrammar): number[][] {
+  const hit = openings.get(grammar);
+  if (hit) return hit;
+  const { dfa, tokenizer } = grammar;
+  const encoded = catalog.operations.map((op) => {
+    const text = new TextEncoder().encode(`{"op":${JSON.stringify(opName(op))}`);
+    let state = dfa.run(dfa.start, text);
+    const forced: number[] = [];
+    for (let b = onlyByte(grammar, state); state !== DEAD && b !== null; b = onlyByte(grammar, state)) {
+      if (dfa.state(state).accepting) break;
+      forced.push(b);
+      state = dfa.step(state, b);
+    }
+    const full = new TextDecoder().decode(Uint8Array.from([...text, ...forced]));
+    return { ids: tokenizer.encode(full), final: state !== DEAD && grammar.isFinal(state) };
+  });
+  let out = encoded.map((e) => (e.final ? e.ids : e.ids.slice(0, -1)));
+  if (out.some((a, i) => out.some((b, j) => i !== j && isPrefix(a, b)))) out = encoded.map((e) => e.ids);
+  openings.set(grammar, out);
+  return out;
+}
+
+function onlyByte(grammar: TokenGrammar, state: number): number | null {
+  let only: number | null = null;
+  for (let b = 0; b < 256; b++) {
+    if (grammar.dfa.step(state, b) === DEAD) continue;
+    if (only !== null) return null;
+    only = b;
+  }
+  return only;
+}
+
+function isPrefix(a: readonly number[], b: readonly number[]): boolean {
+  return a.length <= b.length && a.every((x, i) => x === b[i]);
+}
+
+function sharedLength(seqs: readonly (readonly number[])[]): number {
+  const first = seqs[0] ?? [];
+  let n = 0;
+  while (n < first.length && seqs.every((s) => s.length > n + 1 && s[n] === first[n])) n++;
+  return n;
+}
+
+/** Scores every operation's opening after `promptIds` and picks the best. */
+export async function chooseOperation(
+  rt: BaseRuntime,
+  promptIds: readonly number[],
+  tokens: number[][],
+  options: { adapter: LoraAdapter | null; scoring?: OpScoring },
+): Promise<OpChoice> {
+  const lora = rt.loraFeeds(options.adapter);
+  const shared = sharedLength(tokens);
+  const head = [...promptIds, ...tokens[0]!.slice(0, shared)];
+  const cache = prefixCache(rt);
+  const hit = cache.lookup(lora, head);
+  const base = hit ? KvCache.resume(rt, lora, hit.kv, hit.length) : new KvCache(rt, 1, lora);
+  const [first] = await base.step([head.slice(hit?.length ?? 0)]);
+  const basePast = base.tensors()!;
+  cache.store(lora, head, basePast);
+  let steps = base.steps;
+  const logprobs: number[] = [];
+  let best = -1;
+  let bestScore = -Infinity;
+  let bestPast: { ids: number[]; kv: KvTensors } | null = null;
+  const scores: number[] = [];
+  for (const seq of tokens) {
+    const rest = seq.slice(shared);
+    let lp = logProb(first!, rest[0]!);
+    let kv: KvCache | null = null;
+    if (rest.length > 1) {
+      kv = KvCache.resume(rt, lora, basePast, head.length);
+      const feed = rest.slice(0, -1);
+      const rows = kv.multiLogits === true ? await kv.stepKeep(feed, feed.length) : await stepEach(kv, feed); // a graph without num_logits_to_keep: one step per token
+      rows.forEach((row, i) => (lp += logProb(row, rest[i + 1]!)));
+      steps += kv.steps;
+    }
+    logprobs.push(lp);
+    const score = options.scoring === 'mean' ? lp / rest.length : lp;
+    scores.push(score);
+    if (score > bestScore) {
+      bestScore = score;
+      best = scores.length - 1;
+      bestPast = kv ? { ids: [...promptIds, ...seq.slice(0, -1)], kv: kv.tensors()! } : null;
+    }
+  }
+  // The decode that follows feeds the chosen opening: keep its keys and values for the prefix cache.
+  if (bestPast) cache.store(lora, bestPast.ids, bestPast.kv);
+  const max = Math.max(...scores);
+  const z = scores.reduce((s, x) => s + Math.exp(x - max), 0);
+  return {
+    index: best,
+    tokens,
+    logprobs,
+    probabilities: scores.map((x) => Math.exp(x - max) / z),
+    modelSteps: steps,
+  };
+}
+
+async function stepEach(kv: KvCache, feed: readonly number[]): Promise<Float32Array[]> {
+  const rows: Float32Array[] = [];
+  for (const t of feed) rows.push((await kv.step([[t]]))[0]!);
+  return rows;
+}

@@ -1,0 +1,94 @@
+/**
+ * Operation choice on the tiny random Llama: the batched sequence scores equal a brute-force full forward per
+ * operation (score.ts, one cached step per token), the pick is their argmax, the probabilities are their
+ * softmax, and the mapper decodes on from the chosen opening.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
+import { opName } from '../../../src/engine/infer/grammar/target.js';
+import { mapperPromptIds, mapTask } from '../../../src/engine/infer/mapper.js';
+import { chooseOperation, operationOpenings } from '../../../src/engine/infer/op-choice.js';
+import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
+import { tokenLogProbs } from '../../../src/engine/infer/score.js';
+import { loadAdapter, type LoraAdapter } from '../../../src/engine/model/lora.js';
+import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
+import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
+import { DEV_SPECS, devCatalog, devTasks } from './grammar-helpers.js';
+
+let rt: BaseRuntime;
+let adapter: LoraAdapter;
+
+beforeAll(async () => {
+  rt = await createRuntime(tinyConfig(), await tinyWeights(), await loadTokenizer(`${REF}/model`), {
+    threads: 1,
+  });
+  adapter = await loadAdapter(`${REF}/adapter`);
+});
+afterAll(() => rt.release());
+
+describe('operation choice', () => {
+  it('openings spell each operation and no opening is a prefix of another', async () => {
+    for (const [, file] of DEV_SPECS) {
+      const catalog = await devCatalog(file);
+      const openings = operationOpenings(catalog, callGrammar(catalog, rt.tokenizer));
+      expect(openings).toHaveLength(catalog.operations.length);
+      openings.forEach((ids, i) => {
+        const text = rt.tokenizer.decode(ids);
+        expect(text.startsWith(`{"op":${JSON.stringify(opName(catalog.operations[i]!))}`)).toBe(true);
+        for (const other of openings)
+          if (other !== ids) expect(other.join(',').startsWith(`${ids.join(',')},`)).toBe(false);
+      });
+    }
+  });
+
+  it('scores equal a brute-force forward per operation, and the pick is their argmax', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const openings = operationOpenings(catalog, callGrammar(catalog, rt.tokenizer));
+    for (const [i, { task }] of devTasks('train-travel').slice(0, 3).entries()) {
+      const a = i % 2 ? adapter : null;
+      const prompt = mapperPromptIds(rt, task, catalog, false);
+      const choice = await chooseOperation(rt, prompt, openings, { adapter: a });
+      const shared = sharedPrefix(openings);
+      const brute: number[] = [];
+      for (const seq of openings) {
+        const lps = await tokenLogProbs(rt, [...prompt, ...seq], { adapter: a });
+        brute.push(lps.slice(prompt.length - 1 + shared).reduce((s, x) => s + x, 0));
+      }
+      choice.logprobs.forEach((lp, k) => expect(lp).toBeCloseTo(brute[k]!, 3));
+      expect(choice.index).toBe(brute.indexOf(Math.max(...brute)));
+      const max = Math.max(...brute);
+      const z = brute.reduce((s, x) => s + Math.exp(x - max), 0);
+      choice.probabilities.forEach((p, k) => expect(p).toBeCloseTo(Math.exp(brute[k]! - max) / z, 5));
+      const mean = await chooseOperation(rt, prompt, openings, { adapter: a, scoring: 'mean' });
+      const norm = brute.map((x, k) => x / (openings[k]!.length - shared));
+      expect(mean.index).toBe(norm.indexOf(Math.max(...norm)));
+    }
+  }, 120_000);
+
+  it('the mapper decodes on from the chosen opening; its confidence is that probability', async () => {
+    const catalog = await devCatalog('deepl.yaml');
+    const { task } = devTasks('deepl')[0]!;
+    const prompt = mapperPromptIds(rt, task, catalog, false);
+    const openings = operationOpenings(catalog, callGrammar(catalog, rt.tokenizer));
+    const choice = await chooseOperation(rt, prompt, openings, { adapter: null });
+    const r = await mapTask(rt, task, { catalog, adapter: null, untrained: false, maxTokens: 96 });
+    expect(r.valid).toBe(true);
+    expect(r.text.startsWith(rt.tokenizer.decode(openings[choice.index]!))).toBe(true);
+    expect(r.confidence.operation).toBeCloseTo(choice.probabilities[choice.index]!, 5);
+    const greedy = await mapTask(rt, task, {
+      catalog,
+      adapter: null,
+      untrained: false,
+      maxTokens: 96,
+      operation: 'greedy',
+    });
+    expect(greedy.valid).toBe(true);
+  }, 60_000);
+});
+
+function sharedPrefix(seqs: number[][]): number {
+  let n = 0;
+  while (seqs.every((s) => s.length > n + 1 && s[n] === seqs[0]![n])) n++;
+  return n;
+}
