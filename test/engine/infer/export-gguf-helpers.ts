@@ -8,6 +8,7 @@ import {
   type Engine,
   type LlamaConfig,
   type LoraAdapter,
+  type LoraTarget,
 } from '../../../src/engine/index.js';
 import { TrainRng } from '../../../src/engine/train/rng.js';
 
@@ -20,7 +21,14 @@ export async function registerRandomAdapter(
   id: string,
   config: LlamaConfig,
   baseModel: string,
-  lora: { r: number; alpha: number; rslora?: boolean; seed?: number; bScale: number },
+  lora: {
+    r: number;
+    alpha: number;
+    rslora?: boolean;
+    seed?: number;
+    bScale: number;
+    targets?: LoraTarget[];
+  },
 ): Promise<LoraAdapter> {
   const adapter = createAdapter(
     config,
@@ -29,6 +37,7 @@ export async function registerRandomAdapter(
       alpha: lora.alpha,
       rslora: lora.rslora ?? false,
       seed: lora.seed ?? 1,
+      ...(lora.targets ? { targets: lora.targets } : {}),
     }),
   );
   const rng = new TrainRng((lora.seed ?? 1) + 1000);
