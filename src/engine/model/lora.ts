@@ -13,7 +13,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { SmolmapError, internal } from '../errors.js';
-import { TrainRng } from '../train/rng.js';
+import { Rng } from '../rng.js';
 import { readSafetensors } from './weights/safetensors.js';
 import { writeSafetensors } from './weights/safetensors-write.js';
 import { LORA_TARGETS, type F32Tensor, type LlamaConfig, type LoraTarget, type WeightMap } from './types.js';
@@ -121,7 +121,7 @@ export function loraModules(model: LlamaConfig, lora: LoraConfig): LoraModule[] 
 
 /** A fresh adapter with PEFT's default init, reproducible from `lora.seed`. */
 export function createAdapter(model: LlamaConfig, lora: LoraConfig): LoraAdapter {
-  const rng = new TrainRng(lora.seed);
+  const rng = new Rng(lora.seed);
   const modules = loraModules(model, lora);
   const tensors = new Map<string, F32Tensor>();
   for (const m of modules) {

@@ -4,7 +4,7 @@
  * Right padding: with causal attention, pad tokens at the end cannot influence earlier positions, so no attention
  * mask is needed, and padded positions carry label −100.
  */
-import type { TrainRng } from './rng.js';
+import type { Rng } from '../rng.js';
 
 /** Label value for positions that carry no loss (PyTorch CrossEntropyLoss `ignore_index`). */
 export const IGNORE_INDEX = -100;
@@ -59,7 +59,7 @@ export function collate(seqs: readonly Sequence[], padId: number, padMultiple = 
  * lengths (little padding), then shuffle the batch order so lengths do not trend through the epoch.
  * Deterministic given the RNG state.
  */
-export function planEpoch(lengths: readonly number[], batchSize: number, rng: TrainRng): number[][] {
+export function planEpoch(lengths: readonly number[], batchSize: number, rng: Rng): number[][] {
   const order = rng.shuffle(lengths.map((_, i) => i));
   const pool = batchSize * 50;
   const batches: number[][] = [];

@@ -20,7 +20,7 @@ import {
   type Tensors,
 } from './optim.js';
 import type { TrainOptions } from './options.js';
-import { TrainRng } from './rng.js';
+import { Rng } from '../rng.js';
 
 export interface StepContext {
   /** Optimizer step (0-based) and micro-batch within it: with the seed, enough to derive dropout masks. */
@@ -104,7 +104,7 @@ export async function trainLoop(input: TrainLoopInput, deps: TrainDeps): Promise
     step: 0,
     epoch: 0,
     cursor: 0,
-    epochRngState: new TrainRng(o.seed).state,
+    epochRngState: new Rng(o.seed).state,
     lossHistory: [],
     bestValLoss: null,
     evalsWithoutImprovement: 0,
@@ -126,7 +126,7 @@ export async function trainLoop(input: TrainLoopInput, deps: TrainDeps): Promise
     st = ck.state;
     opt = ck.optimizer;
   }
-  const rng = TrainRng.fromState(st.epochRngState);
+  const rng = Rng.fromState(st.epochRngState);
   let plan = planEpoch(lengths, o.batchSize, rng);
   const nextMicroBatch = (): Batch => {
     if (st.cursor >= plan.length) {

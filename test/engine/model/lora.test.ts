@@ -15,7 +15,7 @@ import {
 } from '../../../src/engine/model/lora.js';
 import { readSafetensorsHeader } from '../../../src/engine/model/weights/safetensors.js';
 import type { LlamaConfig, WeightMap } from '../../../src/engine/model/types.js';
-import { TrainRng } from '../../../src/engine/train/rng.js';
+import { Rng } from '../../../src/engine/rng.js';
 
 const PEFT_DIR = '/work/shared/reference/tiny-llama/adapter';
 
@@ -87,7 +87,7 @@ describe('LoRA config and init', () => {
 describe('PEFT format', () => {
   it('round-trips exactly through saveAdapter / loadAdapter with PEFT names, shapes and config keys', async () => {
     const adapter = createAdapter(TINY, loraConfigSchema.parse({ r: 4, alpha: 8, seed: 3, layers: [1] }));
-    const rng = new TrainRng(5);
+    const rng = new Rng(5);
     for (const t of adapter.tensors.values())
       for (let i = 0; i < t.data.length; i++) t.data[i] = rng.uniform(-1, 1);
     const out = path.join(dir, 'rt');
@@ -147,7 +147,7 @@ describe('mergeAdapter', () => {
   it('gives x·(W + s·B·A)ᵀ = x·Wᵀ + s·(x·Aᵀ)·Bᵀ', () => {
     const cfg = loraConfigSchema.parse({ r: 2, alpha: 6, targets: ['k_proj'], layers: [0] });
     const adapter = createAdapter(TINY, cfg);
-    const rng = new TrainRng(11);
+    const rng = new Rng(11);
     const b = adapter.tensors.get(loraTensorName(0, 'k_proj', 'B'))!;
     for (let i = 0; i < b.data.length; i++) b.data[i] = rng.uniform(-1, 1);
     const a = adapter.tensors.get(loraTensorName(0, 'k_proj', 'A'))!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { collate, IGNORE_INDEX, planEpoch, planEval } from '../../../src/engine/train/batching.js';
-import { TrainRng } from '../../../src/engine/train/rng.js';
+import { Rng } from '../../../src/engine/rng.js';
 
 describe('collate', () => {
   it('right-pads to a multiple, masks padding, and counts shifted label positions', () => {
@@ -23,7 +23,7 @@ describe('epoch plans', () => {
   const lengths = Array.from({ length: 103 }, (_, i) => 5 + ((i * 37) % 60));
 
   it('covers every example once, groups similar lengths, and is reproducible from the RNG state', () => {
-    const rng = new TrainRng(9);
+    const rng = new Rng(9);
     const state = rng.state;
     const plan = planEpoch(lengths, 8, rng);
     expect(plan.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
@@ -32,7 +32,7 @@ describe('epoch plans', () => {
       (b) => Math.max(...b.map((i) => lengths[i]!)) - Math.min(...b.map((i) => lengths[i]!)),
     );
     expect(Math.max(...spread)).toBeLessThan(10);
-    expect(planEpoch(lengths, 8, TrainRng.fromState(state))).toEqual(plan);
+    expect(planEpoch(lengths, 8, Rng.fromState(state))).toEqual(plan);
     expect(planEpoch(lengths, 8, rng)).not.toEqual(plan);
   });
 

@@ -10,7 +10,7 @@ import { createSession, f32, type Session } from '../../../src/engine/infer/ort.
 import type { Batch, Sequence } from '../../../src/engine/train/batching.js';
 import type { Grads, Tensors } from '../../../src/engine/train/optim.js';
 import type { TrainDeps } from '../../../src/engine/train/loop.js';
-import { TrainRng } from '../../../src/engine/train/rng.js';
+import { Rng } from '../../../src/engine/rng.js';
 
 export const VOCAB = 16;
 const HIDDEN = 8;
@@ -18,7 +18,7 @@ export const RANK = 4;
 const SCALE = 2;
 
 function random(n: number, seed: number, scale: number): Float32Array {
-  const rng = new TrainRng(seed);
+  const rng = new Rng(seed);
   return Float32Array.from({ length: n }, () => rng.uniform(-scale, scale));
 }
 
@@ -95,7 +95,7 @@ export async function createToy(): Promise<Toy> {
  * follows a fixed bigram rule next = (3·cur + 5) mod V (labelled), so a LoRA on the head can learn it.
  */
 export function toySequences(n: number, seed: number): Sequence[] {
-  const rng = new TrainRng(seed);
+  const rng = new Rng(seed);
   return Array.from({ length: n }, () => {
     const promptLen = 2 + Math.floor(rng.next() * 5);
     const targetLen = 3 + Math.floor(rng.next() * 6);
