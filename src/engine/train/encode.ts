@@ -7,6 +7,7 @@
 import type { ExpectedCall } from '../calls.js';
 import { SmolmapError } from '../errors.js';
 import { buildMessages, callToTarget } from '../infer/prompt.js';
+import { encodeChat } from '../model/tokenizer/chat-encode.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import type { Catalog } from '../specs/types.js';
 import { IGNORE_INDEX, type Sequence } from './batching.js';
@@ -36,10 +37,10 @@ export function encodeExample(
   example: { task: string; expected: ExpectedCall },
   eot: number,
 ): Sequence {
-  const prompt = tokenizer.applyChatTemplate(buildMessages(example.task, { catalog }), {
+  // Task and spec text stay plain text: a typed `<|im_end|>` must not end the user's turn (model/tokenizer).
+  const promptIds = encodeChat(tokenizer, buildMessages(example.task, { catalog }), {
     addGenerationPrompt: true,
   });
-  const promptIds = tokenizer.encode(prompt);
   const targetIds = tokenizer.encode(callToTarget(example.expected, catalog), { parseSpecialTokens: false });
   const ids = [...promptIds, ...targetIds, eot];
   const labels = [...promptIds.map(() => IGNORE_INDEX), ...targetIds, eot];

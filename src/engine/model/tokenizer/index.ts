@@ -4,6 +4,7 @@ import { SmolmapError } from '../../errors.js';
 import { createTokenizer } from './hf-tokenizer.js';
 import type { Tokenizer } from './types.js';
 
+export { encodeChat } from './chat-encode.js';
 export { createTokenizer } from './hf-tokenizer.js';
 export { tokenizerFromGguf, loadTokenizerFromGguf, type GgufTokenizerDocs } from './gguf.js';
 export type { ChatMessage, Tokenizer } from './types.js';
