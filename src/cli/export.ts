@@ -22,9 +22,9 @@ const exportCommand = defineCommand<ExportResult>({
   args: '<adapter>',
   options: { format: { type: 'string' }, out: { type: 'string' }, outtype: { type: 'string' } },
   optionHelp: {
-    'format peft|onnx|gguf-lora':
-      'peft: the adapter folder (Python PEFT); onnx: merged model + tokenizer + config; gguf-lora: one llama.cpp adapter file for --lora beside the base GGUF (required)',
-    'outtype f32|f16|bf16|q8_0': 'gguf-lora tensor type (default f32)',
+    'format F':
+      'peft | onnx | gguf-lora (required). peft: the adapter folder (Python PEFT); onnx: merged model + tokenizer + config; gguf-lora: one llama.cpp adapter file for --lora beside the base GGUF',
+    'outtype T': 'gguf-lora tensor type: f32 (default) | f16 | bf16 | q8_0',
     'out PATH':
       'output folder, new or empty (default ./<adapter>-<format>); for gguf-lora a new file (default ./<adapter>-lora.gguf)',
   },
@@ -44,9 +44,12 @@ const exportCommand = defineCommand<ExportResult>({
       outtype: optionalString(values, 'outtype') as GgufLoraOuttype | undefined,
     });
   },
-  human: (r) =>
-    `exported ${r.model} as ${r.format} to ${r.format === 'gguf-lora' ? `${r.dir}/${r.files[0]}` : r.dir} (${r.files.length} files, ${(r.bytes / 1e6).toFixed(1)} MB)` +
-    `\n${USAGE[r.format]}`,
+  human: (r) => {
+    const where = r.format === 'gguf-lora' ? `${r.dir}/${r.files[0]}` : r.dir;
+    const size = r.bytes < 1e6 ? `${(r.bytes / 1e3).toFixed(1)} kB` : `${(r.bytes / 1e6).toFixed(1)} MB`;
+    const count = `${r.files.length} file${r.files.length === 1 ? '' : 's'}`;
+    return `exported ${r.model} as ${r.format} to ${where} (${count}, ${size})\n${USAGE[r.format]}`;
+  },
 });
 
 export const exportCommands: Command[] = [exportCommand];
