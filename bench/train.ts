@@ -6,20 +6,20 @@
  * ORT MatMul peak measured in the same run. Asserts nothing.
  *
  *   npx tsx bench/train.ts [model] [--steps N] [--batch B] [--seq T] [--label-frac F] [--threads N]
+ *                          [--tokens-per-run N] [--fuse on|off] [--dropout P]
  *                          [--arena on|off] [--prepack on|off] [--pattern on|off]   (override TRAINING_SESSION)
  */
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { createAdapter, loraConfigSchema, type LoraConfig } from '../src/engine/model/lora.js';
-import { loadWeights } from '../src/engine/model/weights/load.js';
+import { loraConfigSchema } from '../src/engine/model/lora.js';
 import type { LlamaConfig } from '../src/engine/model/types.js';
 import { IGNORE_INDEX, type Sequence } from '../src/engine/train/batching.js';
-import { createTrainingStep, TRAINING_SESSION } from '../src/engine/train/job.js';
 import { trainLoop } from '../src/engine/train/loop.js';
 import { parseTrainOptions } from '../src/engine/train/options.js';
-import { TrainRng } from '../src/engine/train/rng.js';
+import { Rng } from '../src/engine/rng.js';
+import { openTrainingStep, TOKENS_PER_RUN, TRAINING_SESSION } from '../src/engine/train/step.js';
 import { measureMatmul } from './matmul.js';
 
 const { values, positionals } = parseArgs({
@@ -30,6 +30,9 @@ const { values, positionals } = parseArgs({
     seq: { type: 'string', default: '128' },
     'label-frac': { type: 'string', default: '1' },
     threads: { type: 'string', default: '0' },
+    'tokens-per-run': { type: 'string', default: String(TOKENS_PER_RUN) },
+    fuse: { type: 'string', default: 'on' },
+    dropout: { type: 'string', default: '0' },
     arena: { type: 'string' },
     prepack: { type: 'string' },
     pattern: { type: 'string' },
@@ -44,6 +47,9 @@ const batch = Number(values.batch);
 const seq = Number(values.seq);
 const labelFrac = Number(values['label-frac']);
 const threads = Number(values.threads);
+const tokensPerRun = Number(values['tokens-per-run']);
+const fuse = values.fuse !== 'off';
+const dropout = Number(values.dropout);
 const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'on');
 const sessionOptions = {
   ...TRAINING_SESSION,
@@ -67,7 +73,7 @@ function stepFlops(c: LlamaConfig, tokens: number, labels: number, seqLen: numbe
 }
 
 function synthetic(n: number, vocab: number): Sequence[] {
-  const rng = new TrainRng(1);
+  const rng = new Rng(1);
   return Array.from({ length: n }, () => {
     const ids = Array.from({ length: seq }, () => 3 + Math.floor(rng.next() * (vocab - 3)));
     const firstLabel = Math.round(seq * (1 - labelFrac));
@@ -75,32 +81,22 @@ function synthetic(n: number, vocab: number): Sequence[] {
   });
 }
 
-/** Loads the model and builds the session; the f32 weights become garbage on return, as in a job. */
-async function setUp(lora: LoraConfig) {
-  let t = performance.now();
-  const { config, weights } = await loadWeights(source);
-  console.log(`weights loaded (f32): ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const adapter = createAdapter(config, lora);
-  t = performance.now();
-  const step = await createTrainingStep(config, weights, adapter, threads, sessionOptions);
-  console.log(`training graph + ORT session: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  return { config, adapter, step };
-}
-
 async function main(): Promise<void> {
-  console.log(`session ${JSON.stringify(sessionOptions)}`);
+  console.log(`session ${JSON.stringify(sessionOptions)}, ${tokensPerRun} tokens per run, fuse ${fuse}`);
   console.log(`model ${source}; load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores`);
-  const lora = loraConfigSchema.parse({ r: 16, alpha: 32 });
-  const { config, adapter, step } = await setUp(lora);
+  const lora = loraConfigSchema.parse({ r: 16, alpha: 32, dropout });
   const gb = (b: number): string => (b / 1e9).toFixed(2);
   const peakGb = (): string => gb(process.resourceUsage().maxRSS * 1024);
+  // As a job opens it: load, graph, session, then the f32 weights are dropped and collected.
+  const t = performance.now();
+  const { config, adapter, step } = await openTrainingStep(source, lora, {
+    threads,
+    session: sessionOptions,
+    tokensPerRun,
+    fuse,
+  });
+  console.log(`weights + training graph + ORT session: ${((performance.now() - t) / 1000).toFixed(1)} s`);
   console.log(`RSS after session creation ${gb(process.memoryUsage().rss)} GB, peak so far ${peakGb()} GB`);
-  // With `node --expose-gc` (NODE_OPTIONS), collect the dropped f32 weights now to separate the step's own memory.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    console.log(`RSS after GC ${gb(process.memoryUsage().rss)} GB`);
-  }
 
   const options = parseTrainOptions({
     lora,
@@ -131,7 +127,7 @@ async function main(): Promise<void> {
         times.push((now - last) / 1000);
         last = now;
         console.log(
-          `step ${p.step}: loss ${p.loss.toFixed(4)}, ${times.at(-1)!.toFixed(2)} s, RSS ${gb(process.memoryUsage().rss)} GB, peak ${peakGb()} GB`,
+          `step ${p.step}: loss ${p.loss.toFixed(4)}, ${times.at(-1)!.toFixed(2)} s, RSS ${gb(process.memoryUsage().rss)} GB, peak ${peakGb()} GB, load ${os.loadavg()[0]!.toFixed(1)}`,
         );
       },
     },
@@ -148,7 +144,7 @@ async function main(): Promise<void> {
   const rssGb = (process.resourceUsage().maxRSS * 1024) / 1e9;
   console.log(
     [
-      `r 16, all 7 targets, batch ${batch} × ${seq} tokens, ${Math.round(labelFrac * 100)}% label positions`,
+      `r 16, all 7 targets, batch ${batch} × ${seq} tokens, ${Math.round(labelFrac * 100)}% label positions, dropout ${dropout}; load average ${os.loadavg()[0]!.toFixed(2)}`,
       `seconds/step ${secPerStep.toFixed(2)} (steady, ${steady.length} steps; first ${times[0]!.toFixed(2)})`,
       `tokens/s ${(tokens / secPerStep).toFixed(1)} (loop's own figure over all steps: ${result.tokensPerSecond.toFixed(1)})`,
       `peak RSS ${rssGb.toFixed(2)} GB`,

@@ -8,9 +8,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Op } from '../../../src/engine/model/graph/ops.js';
 import { serialize } from '../../../src/engine/model/graph/serialize.js';
 import type { LlamaLora } from '../../../src/engine/model/llama.js';
-import { buildTrainingGraph, gradName, trainingFeeds } from '../../../src/engine/model/training-graph.js';
+import {
+  buildTrainingGraph,
+  DROPOUT_SCALE,
+  dropoutMaskName,
+  gradName,
+  trainingFeeds,
+  type TrainingGraphOptions,
+} from '../../../src/engine/model/training-graph.js';
 import type { WeightMap } from '../../../src/engine/model/types.js';
-import { createSession, type HostTensor } from '../../../src/engine/infer/ort.js';
+import { createSession, f32, type HostTensor } from '../../../src/engine/infer/ort.js';
 import { oracle, tinyAdapter, tinyConfig, tinyWeights } from './tiny-ref.js';
 
 const cfg = tinyConfig();
@@ -19,6 +26,44 @@ let adapter: Map<string, HostTensor>;
 let lora: LlamaLora;
 
 const close = (got: number, want: number): boolean => Math.abs(got - want) <= 1e-5 + 1e-3 * Math.abs(want);
+const maxAbsDiff = (a: HostTensor, b: HostTensor): number =>
+  (a.data as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - (b.data as Float32Array)[i]!)), 0);
+
+/** One training-graph run on the oracle's step with `opts`, its feeds passed through `edit`. */
+async function runStep(
+  opts: TrainingGraphOptions,
+  edit: (f: Record<string, HostTensor>) => Record<string, HostTensor>,
+  tensors: Map<string, HostTensor> = adapter,
+): Promise<Record<string, HostTensor>> {
+  const step = oracle.trainStep;
+  const s = await createSession(serialize(buildTrainingGraph(cfg, weights, lora, opts)).model, {
+    threads: 1,
+  });
+  const ids = BigInt64Array.from(step.inputIds, (x) => BigInt(x));
+  const labels = BigInt64Array.from(step.labels, (x) => BigInt(x));
+  try {
+    return await s.run(
+      edit({ ...trainingFeeds(ids, labels, 1, ids.length), ...Object.fromEntries(tensors) }),
+    );
+  } finally {
+    await s.release();
+  }
+}
+
+/** Dropout feeds that keep every input, at `scale`. */
+function keepAll(f: Record<string, HostTensor>, scale: number): Record<string, HostTensor> {
+  const rows = (f.input_ids!.dims[0] as number) * (f.input_ids!.dims[1] as number);
+  for (const m of lora.modules) {
+    const inp = adapter.get(m.a)!.dims[1] as number;
+    f[dropoutMaskName(m)] = {
+      dtype: 'bool',
+      dims: [...f.input_ids!.dims, inp],
+      data: new Uint8Array(rows * inp).fill(1),
+    };
+  }
+  f[DROPOUT_SCALE] = f32(Float32Array.of(scale), []);
+  return f;
+}
 
 describe('LoRA training graph', () => {
   beforeAll(async () => {
@@ -26,13 +71,17 @@ describe('LoRA training graph', () => {
     ({ feeds: adapter, lora } = await tinyAdapter(cfg));
   });
 
-  it('gives PEFT’s loss and the gradient of every LoRA tensor in one run', async () => {
+  // Fused projections with concatenated A's (the default with a rank), fused frozen products only, the plain
+  // per-projection graph, and the dropout graph with keep-everything masks: all must be PEFT's step.
+  const variants: [string, TrainingGraphOptions][] = [
+    ['fused, A’s concatenated', { rank: 4 }],
+    ['fused frozen products', {}],
+    ['unfused', { fuse: false }],
+    ['dropout inputs, masks all kept', { rank: 4, dropout: true }],
+  ];
+  it.each(variants)('gives PEFT’s loss and every LoRA gradient in one run (%s)', async (_, opts) => {
     const step = oracle.trainStep;
-    const g = buildTrainingGraph(cfg, weights, lora);
-    const s = await createSession(serialize(g).model, { threads: 1 });
-    const ids = BigInt64Array.from(step.inputIds, (x) => BigInt(x));
-    const labels = BigInt64Array.from(step.labels, (x) => BigInt(x));
-    const out = await s.run({ ...trainingFeeds(ids, labels, 1, ids.length), ...Object.fromEntries(adapter) });
+    const out = await runStep(opts, (f) => (opts.dropout ? keepAll(f, 1) : f));
     expect(close(Number(out.loss!.data[0]), step.loss)).toBe(true);
     const names = Object.keys(step.loraGrads);
     expect(names).toHaveLength(2 * 7 * cfg.num_hidden_layers);
@@ -48,7 +97,42 @@ describe('LoRA training graph', () => {
       });
       want.first4.forEach((v, i) => expect(close(data[i]!, v)).toBe(true));
     }
-    await s.release();
+  });
+
+  it('applies dropout to the LoRA branch input only: x·scale where kept, 0 where dropped', async () => {
+    const opts = { rank: 4, dropout: true };
+    // Keeping everything at scale 2 is A(2x) = (2A)(x): the loss and B's gradients of an adapter with doubled A's.
+    const scaled = await runStep(opts, (f) => keepAll(f, 2));
+    const doubled = new Map(adapter);
+    for (const m of lora.modules) {
+      const a = adapter.get(m.a)!;
+      doubled.set(
+        m.a,
+        f32(
+          Float32Array.from(a.data as Float32Array, (v) => 2 * v),
+          a.dims,
+        ),
+      );
+    }
+    const ref = await runStep({ rank: 4 }, (f) => f, doubled);
+    expect(Number(scaled.loss!.data[0])).toBeCloseTo(Number(ref.loss!.data[0]), 5);
+    const b0 = gradName(lora.modules[0]!.b);
+    expect(maxAbsDiff(scaled[b0]!, ref[b0]!)).toBeLessThan(1e-5);
+    // Dropping every input of one module: its branch is 0, so neither of its tensors gets a gradient.
+    const m = lora.modules[5]!;
+    const dropped = await runStep(opts, (f) => {
+      keepAll(f, 2);
+      f[dropoutMaskName(m)] = {
+        ...f[dropoutMaskName(m)]!,
+        data: new Uint8Array(f[dropoutMaskName(m)]!.data.length),
+      };
+      return f;
+    });
+    for (const name of [m.a, m.b]) {
+      const gsum = (dropped[gradName(name)]!.data as Float32Array).reduce((s, v) => s + Math.abs(v), 0);
+      expect(gsum).toBe(0);
+    }
+    expect(Number(dropped.loss!.data[0])).not.toBeCloseTo(Number(scaled.loss!.data[0]), 6);
   });
 
   it('builds no backward pass below the lowest adapted layer', () => {
@@ -56,7 +140,7 @@ describe('LoRA training graph', () => {
     const only = { scale: 2, modules: lora.modules.filter((m) => m.layer === top && m.target === 'v_proj') };
     const g = buildTrainingGraph(cfg, weights, only);
     // Backward MatMuls touch the top layer only: none may read a layer-0 weight.
-    const layer0 = new Set(g.consts.filter((c) => c.name?.startsWith('model.layers.0.')));
+    const layer0 = new Set(g.consts.filter((c) => c.name?.includes('model.layers.0.'))); // plain and fused
     const firstBackward = g.nodes.findIndex((n) => n.op === Op.ScatterND); // the head gather's VJP starts it
     expect(firstBackward).toBeGreaterThan(0);
     const backward = g.nodes.slice(firstBackward);
@@ -73,6 +157,7 @@ describe('LoRA training graph', () => {
     const labels = BigInt64Array.of(-100n, -100n, 7n, 8n, -100n, 2n, 3n, -100n);
     const f = trainingFeeds(ids, labels, 2, 4);
     expect([...(f.label_positions!.data as BigInt64Array)]).toEqual([1n, 2n, 4n, 5n]);
+    expect(f.label_positions!.dims).toEqual([4, 1]);
     expect([...(f.label_targets!.data as BigInt64Array)]).toEqual([7n, 8n, 2n, 3n]);
     expect(() => trainingFeeds(ids, new BigInt64Array(8).fill(-100n), 2, 4)).toThrow(
       expect.objectContaining({ code: 'train_no_labels' }),
