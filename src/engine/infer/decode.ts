@@ -17,7 +17,7 @@
 import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
 import { KvCache } from './kv.js';
-import { lookupDraft, type LookupOptions } from './lookup.js';
+import { constrainedDraft, lookupDraft, type DraftConstraint, type LookupOptions } from './lookup.js';
 import type { HostTensor } from './ort.js';
 import { prefixCache, type PrefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
@@ -29,6 +29,12 @@ export interface DecodeConstraint {
   accept(tokenId: number): void;
   forced(): number[];
   done(): boolean;
+  /**
+   * An independent copy in the same state and, with `isAllowed`, lets speculation keep its drafts inside the
+   * constraint (lookup.ts `constrainedDraft`); without them drafts are unconstrained (and wasted where refused).
+   */
+  clone?(): DecodeConstraint;
+  isAllowed?(tokenId: number): boolean;
 }
 
 export interface GeneratedToken {
@@ -54,8 +60,11 @@ export interface DecodeOptions {
    * speculation off. Default true.
    */
   skipForced?: boolean;
-  /** Reuse the runtime's cached keys and values of a shared prompt prefix (prefix.ts). Default true. */
-  prefixCache?: boolean;
+  /**
+   * Reuse cached keys and values of a shared prompt prefix (prefix.ts): true (default) uses the runtime's
+   * cache, a PrefixCache uses that one (benchmarks compare variants with separate caches), false turns it off.
+   */
+  prefixCache?: boolean | PrefixCache;
   /**
    * Prompt-lookup speculation (greedy decoding only, and only on a graph that can return several positions'
    * logits): true (default) with lookup.ts's defaults, options, or false.
@@ -102,24 +111,29 @@ export async function decode(
   const c = options.constraint;
   const lora = rt.loraFeeds(options.adapter ?? null);
   const t0 = performance.now();
-  const pre = await prefill(rt, lora, promptIds, options.prefixCache === false ? null : prefixCache(rt));
+  const cache = options.prefixCache ?? true;
+  const pre = await prefill(rt, lora, promptIds, cache === true ? prefixCache(rt) : cache || null);
   const { kv } = pre;
   const prefillMs = performance.now() - t0;
   // Speculation verifies a greedy choice per drafted position, so it needs greedy decoding and every row.
   const lookup = speculation(options, sampler.greedy);
-  const stats = { drafted: 0, accepted: 0 };
+  const drafter: Drafter | null = lookup
+    ? (context, budget) => {
+        const sim = c?.clone && c.isAllowed ? (c.clone() as DraftConstraint) : null;
+        return sim
+          ? constrainedDraft(context, sim, stops, lookup, budget)
+          : lookupDraft(context, lookup, budget);
+      }
+    : null;
+  const win = new StepWindow(kv, pre.logits, drafter, options.skipForced === false);
   const out: GeneratedToken[] = [];
   const ids: number[] = [];
   const push = (t: GeneratedToken): void => {
     out.push(t);
     ids.push(t.id);
+    win.decided(t.id);
     options.onToken?.(t);
   };
-  // Window of the last model step: rows[i] are the logits after the fed draft's first i tokens; `stream` holds
-  // the tokens decided since that step. rows[stream.length] is usable while `stream` agrees with the draft.
-  let rows = [pre.logits];
-  let draft: number[] = [];
-  let stream: number[] = [];
   let firstAt = 0;
   let reason: StopReason = 'length';
   while (out.length < maxTokens) {
@@ -127,13 +141,12 @@ export async function decode(
       reason = 'constraint';
       break;
     }
-    const row = rows[stream.length]!;
+    const row = win.row();
     if (c) applyMask(row, c.allowed());
     options.processLogits?.(row, ids);
     const id = sampler.choose(row);
     c?.accept(id);
     push({ id, logprob: logProb(row, id), forced: false });
-    stream.push(id);
     if (out.length === 1) firstAt = performance.now();
     if (stops.has(id)) {
       reason = 'stop';
@@ -143,7 +156,6 @@ export async function decode(
       if (out.length >= maxTokens) break;
       c!.accept(f);
       push({ id: f, logprob: 0, forced: true });
-      stream.push(f);
       if (stops.has(f)) break;
     }
     if (stops.has(ids[ids.length - 1]!)) {
@@ -154,29 +166,10 @@ export async function decode(
       reason = out.length >= maxTokens ? 'length' : 'constraint';
       break;
     }
-    const agreed = commonPrefix(stream, draft);
-    if (agreed === stream.length && agreed <= draft.length) continue; // the draft was right so far
-    stats.accepted += agreed;
-    kv.truncate(kv.length - (draft.length - agreed)); // drop the rejected draft positions
-    const pending = stream.slice(agreed);
-    if (options.skipForced === false) {
-      for (const t of pending) rows = await kv.step([[t]]);
-      draft = [];
-    } else {
-      draft =
-        lookup && kv.multiLogits
-          ? lookupDraft([...promptIds, ...ids], lookup, maxTokens - out.length - 1)
-          : [];
-      stats.drafted += draft.length;
-      rows =
-        draft.length > 0
-          ? await kv.stepKeep([...pending, ...draft], draft.length + 1)
-          : await kv.step([pending]);
-    }
-    stream = [];
+    await win.next(() => [...promptIds, ...ids], maxTokens - out.length - 1);
   }
-  stats.accepted += Math.min(commonPrefix(stream, draft), draft.length);
   const end = performance.now();
+  const stats = win.finish();
   return {
     tokens: out,
     stopReason: reason,
@@ -187,6 +180,67 @@ export async function decode(
       acceptedDraftTokens: stats.accepted,
     },
   };
+}
+
+/** Proposes at most `budget` draft tokens after `context` (prompt and decided tokens). */
+type Drafter = (context: readonly number[], budget: number) => number[];
+
+/**
+ * The last model step's logits and the draft they cover: `rows[i]` follows the step's decided tokens plus the
+ * draft's first i tokens, and `stream` holds the tokens decided since. `rows[stream.length]` is the next
+ * choice's row while `stream` agrees with the draft; otherwise a step is due.
+ */
+class StepWindow {
+  private rows: Float32Array[];
+  private draft: number[] = [];
+  private stream: number[] = [];
+  private drafted = 0;
+  private accepted = 0;
+
+  constructor(
+    private readonly kv: KvCache,
+    first: Float32Array,
+    private readonly drafter: Drafter | null,
+    private readonly oneByOne: boolean,
+  ) {
+    this.rows = [first];
+  }
+
+  row(): Float32Array {
+    return this.rows[this.stream.length]!;
+  }
+
+  decided(id: number): void {
+    this.stream.push(id);
+  }
+
+  /**
+   * Makes the next row available: nothing to do while the draft agrees; otherwise cut the rejected draft
+   * positions and feed the undecided-in-cache tokens, plus a new draft of at most `budget` tokens.
+   */
+  async next(context: () => readonly number[], budget: number): Promise<void> {
+    const agreed = commonPrefix(this.stream, this.draft);
+    if (agreed === this.stream.length) return; // the draft was right so far
+    this.accepted += agreed;
+    this.kv.truncate(this.kv.length - (this.draft.length - agreed));
+    const pending = this.stream.slice(agreed);
+    this.stream = [];
+    this.draft = [];
+    if (this.oneByOne) {
+      for (const t of pending) this.rows = await this.kv.step([[t]]);
+      return;
+    }
+    if (this.drafter && this.kv.multiLogits) this.draft = this.drafter(context(), budget);
+    this.drafted += this.draft.length;
+    this.rows =
+      this.draft.length > 0
+        ? await this.kv.stepKeep([...pending, ...this.draft], this.draft.length + 1)
+        : await this.kv.step([pending]);
+  }
+
+  finish(): { drafted: number; accepted: number } {
+    return { drafted: this.drafted, accepted: this.accepted + commonPrefix(this.stream, this.draft) };
+  }
 }
 
 /** The prompt's logits on a cache holding its keys and values, reusing a stored prefix when there is one. */

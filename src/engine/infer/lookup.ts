@@ -39,3 +39,41 @@ export function lookupDraft(
   }
   return [];
 }
+
+/** What drafting needs from a copy of the decoding constraint (GrammarMatcher fits). */
+export interface DraftConstraint {
+  isAllowed(tokenId: number): boolean;
+  accept(tokenId: number): void;
+  forced(): number[];
+  done(): boolean;
+}
+
+/**
+ * A draft that stays inside the constraint: where `sim` (a copy of the constraint in the decoder's state)
+ * forces tokens, those are the draft — the decoder appends them anyway once the tokens before them are right;
+ * elsewhere, prompt lookup proposes one token at a time on the context extended by the draft so far, and the
+ * draft ends at the first token the constraint refuses, at a stop token, or at `limit` tokens.
+ */
+export function constrainedDraft(
+  context: readonly number[],
+  sim: DraftConstraint,
+  stops: ReadonlySet<number>,
+  options: LookupOptions = {},
+  limit = Infinity,
+): number[] {
+  const k = Math.min(options.draftTokens ?? 8, limit);
+  const draft: number[] = [];
+  const one = { ...options, draftTokens: 1 };
+  while (draft.length < k && !sim.done()) {
+    const forced = sim.forced();
+    const next = forced.length > 0 ? forced : lookupDraft([...context, ...draft], one);
+    if (next.length === 0) break;
+    for (const id of next.slice(0, k - draft.length)) {
+      if (!sim.isAllowed(id)) return draft;
+      sim.accept(id);
+      draft.push(id);
+      if (stops.has(id)) return draft;
+    }
+  }
+  return draft;
+}
