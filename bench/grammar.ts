@@ -177,6 +177,49 @@ async function measure(
   void tok;
 }
 
+/**
+ * Mask latency with the copy constraint (matcher({copyFrom: task})) along each task's expected target, next
+ * to the plain grammar on the same steps: cold = first pass (empty per-matcher caches every task; the grammar's
+ * shared caches warm), warm = second pass. Also how many targets the copy grammar accepts.
+ */
+function measureCopy(
+  grammar: ReturnType<typeof callGrammar>,
+  catalog: Catalog,
+  tasks: { task: string; expected: ExpectedCall }[],
+  tok: Tokenizer,
+): void {
+  const catalogTargets = tasks.map((t) => tok.encode(callToTarget(t.expected, catalog)));
+  const times = { copy: [[], []] as number[][], plain: [[], []] as number[][] };
+  let accepted = 0;
+  for (const pass of [0, 1]) {
+    accepted = 0;
+    tasks.forEach(({ task }, i) => {
+      const copy = grammar.matcher({ copyFrom: task });
+      const plain = grammar.matcher();
+      let ok = true;
+      for (const id of catalogTargets[i]!) {
+        let t = performance.now();
+        copy.allowed();
+        times.copy[pass]!.push(performance.now() - t);
+        t = performance.now();
+        plain.allowed();
+        times.plain[pass]!.push(performance.now() - t);
+        plain.accept(id);
+        if (!copy.isAllowed(id)) ok = false;
+        if (ok) copy.accept(id);
+      }
+      if (ok) accepted++;
+    });
+  }
+  const f = (xs: number[], p: number): string => percentile(xs, p).toFixed(3);
+  for (const [label, [cold, warm]] of Object.entries(times)) {
+    console.log(
+      `${`ours ${label}`.padEnd(14)} mask ms per step cold p50 ${f(cold!, 0.5)} p95 ${f(cold!, 0.95)} max ${Math.max(...cold!).toFixed(3)}  ` +
+        `warm p50 ${f(warm!, 0.5)} p95 ${f(warm!, 0.95)}` +
+        (label === 'copy' ? `  (copy grammar accepts ${accepted}/${tasks.length} expected targets)` : ''),
+    );
+  }
+}
 async function main(): Promise<void> {
   const tok = await loadTokenizer(TOKENIZER_DIR);
   const xg = loadXGrammar();
@@ -199,8 +242,8 @@ async function main(): Promise<void> {
     const tasks = readFileSync(`${EVAL}/tasks/${name}.jsonl`, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => (JSON.parse(l) as { expected: ExpectedCall }).expected);
-    const targets = tasks.map((e) => tok.encode(callToTarget(e, catalog)));
+      .map((l) => JSON.parse(l) as { task: string; expected: ExpectedCall });
+    const targets = tasks.map((t) => tok.encode(callToTarget(t.expected, catalog)));
     const stop = new Set(tok.stopTokenIds);
     console.log(`\n== ${name}: ${catalog.operations.length} operations, ${targets.length} expected targets`);
 
@@ -224,6 +267,8 @@ async function main(): Promise<void> {
       },
       targets,
     );
+
+    measureCopy(ours, catalog, tasks, tok);
 
     t0 = performance.now();
     let compiled: unknown;
