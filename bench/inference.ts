@@ -1,6 +1,7 @@
 /**
  * Inference speed and the accuracy cost of weight quantisation on a real base model.
  *   npx tsx bench/inference.ts [file.gguf|hf-dir] [--modes f32,q8,q4] [--threads N] [--spin] [--accuracy 1|4]
+ *     [--graph fast|standard]
  * Each mode runs in its own child process (so peak RSS is per mode): runtime load time, prefill tokens/s of a
  * 128-token prompt, decode tokens/s over 64 greedy tokens, time to first token, peak RSS (median of 3 runs
  * after a warm-up), a chat answer, and the perplexity of a fixed paragraph. The parent then compares every
@@ -49,8 +50,9 @@ async function child(
   threads?: number,
   spinning = false,
   accuracyLevel: 1 | 4 = 4,
+  graph: 'fast' | 'standard' = 'fast',
 ): Promise<void> {
-  const rt = await loadRuntime(source, { quant: mode, threads, spinning, accuracyLevel });
+  const rt = await loadRuntime(source, { quant: mode, threads, spinning, accuracyLevel, graph });
   const prompt = rt.tokenizer.encode(PROSE.repeat(8)).slice(0, 128);
   await decode(rt, prompt, { maxTokens: 4, stopTokens: [] }); // warm-up: first-run allocations
   const runs = [];
@@ -121,13 +123,14 @@ async function main(): Promise<void> {
   const threads = opt('--threads') ? Number(opt('--threads')) : undefined;
   const spinning = argv.includes('--spin');
   const accuracy = opt('--accuracy') === '1' ? 1 : 4;
+  const graph = opt('--graph') === 'standard' ? 'standard' : 'fast';
   if (argv[0] === '--child')
-    return child(argv[1] as WeightQuant, argv[2]!, argv[3]!, threads, spinning, accuracy);
+    return child(argv[1] as WeightQuant, argv[2]!, argv[3]!, threads, spinning, accuracy, graph);
   const source = argv[0] && !argv[0].startsWith('--') ? argv[0] : defaultSource();
   const modes = (opt('--modes') ?? 'f32,q8,q4').split(',') as WeightQuant[];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-bench-inference-'));
   console.log(
-    `source ${source}; spinning ${spinning}; MatMulNBits accuracy_level ${accuracy}; ${os.cpus().length} CPUs; load average before ${os
+    `source ${source}; graph ${graph}; spinning ${spinning}; MatMulNBits accuracy_level ${accuracy}; ${os.cpus().length} CPUs; load average before ${os
       .loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}`,
@@ -140,6 +143,8 @@ async function main(): Promise<void> {
       ...(spinning ? ['--spin'] : []),
       '--accuracy',
       String(accuracy),
+      '--graph',
+      graph,
     ];
     await runChild(['--child', m, source, out, ...extra]);
     results.push(JSON.parse(await readFile(out, 'utf8')) as ModeResult);

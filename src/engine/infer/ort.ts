@@ -57,6 +57,8 @@ export interface SessionOptions {
    * reuses the heap the first one left.
    */
   memPattern?: boolean;
+  /** ORT profiling: a JSON trace per session, named from this prefix (`endProfiling` writes it). */
+  profilePrefix?: string;
 }
 
 /** Our handle on an ORT session; `run` and `release` are the whole surface. */
@@ -64,6 +66,8 @@ export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>>;
+  /** Ends ORT profiling (session created with `profilePrefix`) and writes its trace. */
+  endProfiling(): void;
   release(): Promise<void>;
 }
 
@@ -133,6 +137,10 @@ export async function createSession(
   if (options.spinning === false) session['intra_op'] = { allow_spinning: '0' };
   if (options.prepacking === false) session['disable_prepacking'] = '1';
   if (Object.keys(session).length > 0) opts.extra = { session };
+  if (options.profilePrefix) {
+    opts.enableProfiling = true;
+    opts.profileFilePrefix = options.profilePrefix;
+  }
   if (options.externalData)
     opts.externalData = options.externalData.map((f) => ({ path: f.path, data: f.data }));
   let inner: ort.InferenceSession;
@@ -152,6 +160,7 @@ export async function createSession(
     inputNames: inner.inputNames,
     outputNames: inner.outputNames,
     run: (feeds, outputs) => runInner(inner, feeds, outputs),
+    endProfiling: () => inner.endProfiling(),
     release: () => inner.release(),
   };
 }

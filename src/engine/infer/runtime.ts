@@ -10,14 +10,16 @@ import { stat } from 'node:fs/promises';
 
 import { SmolmapError } from '../errors.js';
 import { serialize } from '../model/graph/serialize.js';
-import { inferenceGraph, type LlamaLora, type LoraHook } from '../model/llama.js';
+import { inferenceGraph, type LlamaLora, type LoraHook, type Projector } from '../model/llama.js';
 import { fastInferenceGraph } from '../model/llama-fast.js';
-import { groupedLoraTensors } from '../model/lora-groups.js';
+import { groupedLoraTensors, type BaseRank } from '../model/lora-groups.js';
 import { loraScale, loraTensorName, projectionDims, type LoraAdapter } from '../model/lora.js';
 import { quantProjector, type WeightQuant } from '../model/quant.js';
 import { loadTokenizer, loadTokenizerFromGguf, type Tokenizer } from '../model/tokenizer/index.js';
 import { LORA_TARGETS, type LlamaConfig, type WeightMap } from '../model/types.js';
-import { loadWeights } from '../model/weights/load.js';
+import { loadWeights, resolveModelSource } from '../model/weights/load.js';
+import type { Graph } from '../model/graph/builder.js';
+import { baseRankTensors, ggufProjector, loadGgufNBits, type GgufNBits } from '../model/gguf-nbits.js';
 import { createSession, f32, i64, type HostTensor, type Session } from './ort.js';
 
 /** Graph input selecting how many trailing positions get logits (llama.ts `logits: 'keep'`). */
@@ -99,31 +101,70 @@ export function buildLoraFeeds(cfg: LlamaConfig, adapter: LoraAdapter | null): R
   return feeds;
 }
 
-/** Grouped LoRA feeds of the fast graph (lora-groups.ts), alpha/r folded into B. */
-export function groupedLoraFeeds(cfg: LlamaConfig, adapter: LoraAdapter | null): Record<string, HostTensor> {
+/** Grouped LoRA feeds of the fast graph (lora-groups.ts), alpha/r folded into B, plus any base rank. */
+export function groupedLoraFeeds(
+  cfg: LlamaConfig,
+  adapter: LoraAdapter | null,
+  base?: BaseRank,
+): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
-  for (const [name, t] of groupedLoraTensors(cfg, adapter)) feeds[name] = f32(t.data, t.shape);
+  for (const [name, t] of groupedLoraTensors(cfg, adapter, base)) feeds[name] = f32(t.data, t.shape);
   return feeds;
 }
 
-/** Builds the session for weights already in memory (tests and the loaders below). */
+/**
+ * The inference graph for the options and how to feed LoRA to it. Quantised modes use a GGUF source's own
+ * blocks where they map exactly (gguf-nbits.ts): in q4 its Q4_0/Q4_1 projections (Q4_1 mins on the grouped
+ * LoRA path, fast graph only) and a Q8_0 LM head; the rest is re-quantised (quant.ts), with the LM head at
+ * 8 bits in q4 as well (a 4-bit head cost most of q4's logit error).
+ */
+function buildGraph(
+  config: LlamaConfig,
+  weights: WeightMap,
+  options: RuntimeOptions,
+  gguf: ReadonlyMap<string, GgufNBits> | undefined,
+): { graph: Graph; feedsFor: (adapter: LoraAdapter | null) => Record<string, HostTensor> } {
+  const quant = options.quant ?? 'f32';
+  const fast = (options.graph ?? 'fast') === 'fast';
+  const acc = options.accuracyLevel ?? 4;
+  let project: Projector | undefined;
+  let base: BaseRank = new Map();
+  if (quant !== 'f32') {
+    project = quantProjector(weights, quant, acc);
+    const minsOnLora = fast && quant === 'q4';
+    if (gguf) {
+      project = ggufProjector(quant === 'q4' ? gguf : eightBitOnly(gguf), project, minsOnLora, acc);
+      if (minsOnLora) base = baseRankTensors(config, gguf);
+    }
+  }
+  const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
+  const graph = fast
+    ? fastInferenceGraph(config, weights, { project, logits: 'keep' })
+    : inferenceGraph(config, weights, { lora, project, logits: 'keep' });
+  return {
+    graph,
+    feedsFor: (adapter) => (fast ? groupedLoraFeeds(config, adapter, base) : buildLoraFeeds(config, adapter)),
+  };
+}
+
+const eightBitOnly = (m: ReadonlyMap<string, GgufNBits>): Map<string, GgufNBits> =>
+  new Map([...m].filter(([, w]) => w.q.bits === 8));
+
+/**
+ * Builds the session for weights already in memory (tests and the loaders below). `gguf`: the source file's
+ * quantised blocks (gguf-nbits.ts `loadGgufNBits`), used by the quantised modes where exact.
+ */
 export async function createRuntime(
   config: LlamaConfig,
   weights: WeightMap,
   tokenizer: Tokenizer,
   options: RuntimeOptions = {},
+  gguf?: ReadonlyMap<string, GgufNBits>,
 ): Promise<BaseRuntime> {
   const t0 = performance.now();
   const quant = options.quant ?? 'f32';
-  const fast = (options.graph ?? 'fast') === 'fast';
-  const project = quant === 'f32' ? undefined : quantProjector(weights, quant, options.accuracyLevel ?? 4);
-  const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
-  const graph = fast
-    ? fastInferenceGraph(config, weights, { project, logits: 'keep' })
-    : inferenceGraph(config, weights, { lora, project, logits: 'keep' });
+  const { graph, feedsFor } = buildGraph(config, weights, options, gguf);
   const { model, external } = serialize(graph);
-  const feedsFor = (adapter: LoraAdapter | null): Record<string, HostTensor> =>
-    fast ? groupedLoraFeeds(config, adapter) : buildLoraFeeds(config, adapter);
   const session = await createSession(model, {
     threads: options.threads ?? os.availableParallelism(),
     spinning: options.spinning ?? false,
@@ -183,7 +224,10 @@ async function openRuntime(source: string, options: RuntimeOptions): Promise<Bas
     loadWeights(source),
     isDir ? loadTokenizer(source) : loadTokenizerFromGguf(source),
   ]);
-  const rt = await createRuntime(config, weights, tokenizer, options);
+  const src = await resolveModelSource(source);
+  const quantised = (options.quant ?? 'f32') !== 'f32';
+  const gguf = quantised && src.kind === 'gguf' ? await loadGgufNBits(src.path, config) : undefined;
+  const rt = await createRuntime(config, weights, tokenizer, options, gguf);
   return { ...rt, loadSeconds: (performance.now() - t0) / 1000 };
 }
 

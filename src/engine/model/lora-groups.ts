@@ -46,8 +46,18 @@ function checked(cfg: LlamaConfig, adapter: LoraAdapter, layer: number, target: 
   return { a, b };
 }
 
-/** The grouped A and B of every layer (null adapter: all rank 0), alpha/r folded into B. */
-export function groupedLoraTensors(cfg: LlamaConfig, adapter: LoraAdapter | null): Map<string, F32Tensor> {
+/** Extra rank a group always carries, keyed `layer.group` (gguf-nbits.ts: Q4_1 block mins). */
+export type BaseRank = ReadonlyMap<string, { a: F32Tensor; b: F32Tensor }>;
+
+/**
+ * The grouped A and B of every layer (null adapter: rank 0), alpha/r folded into B; a group's `base` rank,
+ * if any, follows the adapter's columns of A and rows of B.
+ */
+export function groupedLoraTensors(
+  cfg: LlamaConfig,
+  adapter: LoraAdapter | null,
+  base: BaseRank = new Map(),
+): Map<string, F32Tensor> {
   const out = new Map<string, F32Tensor>();
   const r = adapter?.config.r ?? 0;
   const scale = adapter ? loraScale(adapter.config) : 0;
@@ -61,7 +71,9 @@ export function groupedLoraTensors(cfg: LlamaConfig, adapter: LoraAdapter | null
         if (ab) parts.push({ ...ab, col });
         col += projectionDims(cfg, t)[1];
       }
-      const rank = r * parts.length;
+      const extra = base.get(`${layer}.${group.name}`);
+      const own = r * parts.length;
+      const rank = own + (extra?.a.shape[1] ?? 0);
       const a = new Float32Array(inF * rank); // [in, Σr]
       const b = new Float32Array(rank * outF); // [Σr, Σout]
       parts.forEach((p, k) => {
@@ -72,6 +84,12 @@ export function groupedLoraTensors(cfg: LlamaConfig, adapter: LoraAdapter | null
           for (let o = 0; o < width; o++) b[row * outF + p.col + o] = scale * p.b.data[o * r + j]!;
         }
       });
+      if (extra) {
+        const e = rank - own;
+        for (let i = 0; i < inF; i++)
+          for (let j = 0; j < e; j++) a[i * rank + own + j] = extra.a.data[i * e + j]!;
+        b.set(extra.b.data, own * outF);
+      }
       out.set(groupInputName(layer, group.name, 'A'), { shape: [inF, rank], data: a });
       out.set(groupInputName(layer, group.name, 'B'), { shape: [rank, outF], data: b });
     }

@@ -27,8 +27,56 @@ export interface NBitsWeight {
   kBlocks: number;
   packed: Uint8Array; // [n, kBlocks, blockSize·bits/8]
   scales: Float32Array; // [n, kBlocks]
-  /** Packed uint8 zero points, or null for the op default 2^(bits−1). */
-  zeroPoints: Uint8Array | null;
+  /**
+   * Packed uint8 zero points; or float zero points [n, kBlocks] (the op's "same type as A" form, which GGUF
+   * Q4_1's fractional offsets need: z = −m/d); or null for the op default 2^(bits−1).
+   */
+  zeroPoints: Uint8Array | Float32Array | null;
+}
+
+/** The zero point of row r, block b. */
+export function zeroPointAt(q: NBitsWeight, r: number, b: number): number {
+  const zp = q.zeroPoints;
+  if (!zp) return 1 << (q.bits - 1);
+  if (zp instanceof Float32Array) return zp[r * q.kBlocks + b]!;
+  if (q.bits === 8) return zp[r * q.kBlocks + b]!;
+  const zpRow = Math.ceil(q.kBlocks / 2);
+  return (zp[r * zpRow + (b >> 1)]! >> ((b & 1) * 4)) & 15;
+}
+
+/** The same weight with its zero points as floats (equal dequantised values; another ORT kernel path). */
+export function withFloatZeroPoints(q: NBitsWeight): NBitsWeight {
+  const zp = new Float32Array(q.n * q.kBlocks);
+  for (let r = 0; r < q.n; r++)
+    for (let b = 0; b < q.kBlocks; b++) zp[r * q.kBlocks + b] = zeroPointAt(q, r, b);
+  return { ...q, zeroPoints: zp };
+}
+
+/** Row-concatenation of quantised weights with one input width and layout (a fused projection). */
+export function concatNBits(parts: readonly NBitsWeight[]): NBitsWeight {
+  const first = parts[0]!;
+  if (parts.length === 1) return first;
+  const kinds = (q: NBitsWeight): string =>
+    `${q.bits}/${q.blockSize}/${q.k}/${q.zeroPoints === null ? 'none' : q.zeroPoints.constructor.name}`;
+  if (parts.some((p) => kinds(p) !== kinds(first))) {
+    throw new SmolmapError('internal', 'internal: fused quantised weights differ in layout');
+  }
+  const cat = <T extends Uint8Array | Float32Array>(xs: T[]): T => {
+    const out = new (xs[0]!.constructor as new (n: number) => T)(xs.reduce((s, x) => s + x.length, 0));
+    let off = 0;
+    for (const x of xs) {
+      out.set(x, off);
+      off += x.length;
+    }
+    return out;
+  };
+  return {
+    ...first,
+    n: parts.reduce((s, p) => s + p.n, 0),
+    packed: cat(parts.map((p) => p.packed)),
+    scales: cat(parts.map((p) => p.scales)),
+    zeroPoints: first.zeroPoints ? cat(parts.map((p) => p.zeroPoints!)) : null,
+  };
 }
 
 const blockRange = (row: Float32Array, start: number, end: number): [number, number] => {
@@ -92,17 +140,13 @@ export function quantizeNBits(w: F32Tensor, bits: 4 | 8, blockSize = 32): NBitsW
 export function dequantizeNBits(q: NBitsWeight): Float32Array {
   const out = new Float32Array(q.n * q.k);
   const blob = (q.blockSize * q.bits) / 8;
-  const zpRow = Math.ceil((q.kBlocks * q.bits) / 8);
   for (let r = 0; r < q.n; r++) {
     for (let i = 0; i < q.k; i++) {
       const b = Math.floor(i / q.blockSize);
       const j = i - b * q.blockSize;
       const byte = q.packed[(r * q.kBlocks + b) * blob + (q.bits === 8 ? j : j >> 1)]!;
       const v = q.bits === 8 ? byte : (byte >> ((j & 1) * 4)) & 15;
-      const z = q.zeroPoints
-        ? (q.zeroPoints[r * zpRow + (b >> 1)]! >> ((b & 1) * 4)) & 15
-        : 1 << (q.bits - 1);
-      out[r * q.k + i] = (v - z) * q.scales[r * q.kBlocks + b]!;
+      out[r * q.k + i] = Math.fround((v - zeroPointAt(q, r, b)) * q.scales[r * q.kBlocks + b]!);
     }
   }
   return out;
@@ -113,9 +157,12 @@ export function emitNBits(g: Graph, x: Value, name: string, q: NBitsWeight, accu
   const blob = (q.blockSize * q.bits) / 8;
   const packed = g.initializer(`${name}.qweight`, { shape: [q.n, q.kBlocks, blob], data: q.packed }, 'uint8');
   const scales = g.initializer(`${name}.scales`, { shape: [q.n, q.kBlocks], data: q.scales });
-  const zp = q.zeroPoints
-    ? g.initializer(`${name}.qzeros`, { shape: [q.zeroPoints.length], data: q.zeroPoints }, 'uint8')
-    : null;
+  const zp =
+    q.zeroPoints instanceof Float32Array
+      ? g.initializer(`${name}.qzeros`, { shape: [q.n, q.kBlocks], data: q.zeroPoints })
+      : q.zeroPoints
+        ? g.initializer(`${name}.qzeros`, { shape: [q.zeroPoints.length], data: q.zeroPoints }, 'uint8')
+        : null;
   return g.matmulNBits(x, packed, scales, zp, {
     K: q.k,
     N: q.n,
@@ -129,13 +176,21 @@ export function emitNBits(g: Graph, x: Value, name: string, q: NBitsWeight, accu
  * A Projector (llama.ts) that applies every frozen projection and the LM head through MatMulNBits, quantising
  * each weight once per graph (the tied embedding's Gather stays f32; only its LM-head use is quantised).
  * Fused projections quantise their row-concatenation, which equals quantising each part (blocks run along K).
+ * The LM head takes `headBits` (default 8): at 4 bits it caused most of q4's logit error (bench/inference).
  */
 export function quantProjector(
   weights: WeightMap,
   quant: Exclude<WeightQuant, 'f32'>,
   accuracyLevel = 4,
+  headBits: 4 | 8 = 8,
 ): Projector {
   const bits = quant === 'q4' ? 4 : 8;
-  return (g, x, names) =>
-    emitNBits(g, x, fusedWeightName(names), quantizeNBits(concatRows(weights, names), bits), accuracyLevel);
+  return (g, x, names) => {
+    const head = names.length === 1 && (names[0] === LM_HEAD || names[0] === EMBED);
+    const w = quantizeNBits(concatRows(weights, names), head ? headBits : bits);
+    return emitNBits(g, x, fusedWeightName(names), w, accuracyLevel);
+  };
 }
+
+const LM_HEAD = 'lm_head.weight';
+const EMBED = 'model.embed_tokens.weight';
