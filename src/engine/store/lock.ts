@@ -48,17 +48,23 @@ function pidAlive(pid: number): boolean {
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).code;
 
+/** A lock file that is not ours or is damaged has no holder; it is then judged by its age alone. */
+function parseHolder(text: string): LockHolder | null {
+  try {
+    const h = JSON.parse(text) as Partial<LockHolder> | null;
+    return typeof h === 'object' && h !== null && typeof h.pid === 'number' && typeof h.host === 'string'
+      ? (h as LockHolder)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The holder record and the lock's age, or null when there is no lock (or it vanished while we looked). */
 async function inspect(file: string): Promise<{ holder: LockHolder | null; ageMs: number } | null> {
   try {
     const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-    let holder: LockHolder | null = null;
-    try {
-      holder = JSON.parse(text) as LockHolder;
-    } catch {
-      holder = null; // not ours or damaged: judged by age alone
-    }
-    return { holder, ageMs: Date.now() - info.mtimeMs };
+    return { holder: parseHolder(text), ageMs: Date.now() - info.mtimeMs };
   } catch (e) {
     if (code(e) === 'ENOENT') return null;
     throw e;
@@ -128,7 +134,8 @@ export async function withLockFile<T>(
   fn: () => Promise<T>,
   options: LockOptions = {},
 ): Promise<T> {
-  const { waitMs, staleMs } = { ...DEFAULTS, ...options };
+  const waitMs = options.waitMs ?? DEFAULTS.waitMs;
+  const staleMs = options.staleMs ?? DEFAULTS.staleMs;
   const holder: LockHolder = {
     pid: process.pid,
     host: os.hostname(),

@@ -70,6 +70,36 @@ describe('store lock', () => {
     expect((await readdir(dir)).sort()).toEqual([STORE_FILE]);
   });
 
+  it('writers racing to take over one dead lock all get in, one at a time, losing nothing', async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, STORE_LOCK_FILE), holder(await deadPid(), 'dead'));
+    const stores = [openStore(dir), openStore(dir), openStore(dir)];
+    await Promise.all(
+      stores.map((s, k) =>
+        Promise.all(
+          Array.from({ length: 10 }, (_, i) => s.update((d) => void d.sessions.push(session(`${k}-${i}`)))),
+        ),
+      ),
+    );
+    expect(new Set((await stores[0]!.read()).sessions.map((x) => x.id)).size).toBe(30);
+    expect((await readdir(dir)).sort()).toEqual([STORE_FILE]);
+  });
+
+  it('judges a damaged lock file by its age: waits while fresh, takes it over once old', async () => {
+    const dir = await tmp();
+    const lock = path.join(dir, STORE_LOCK_FILE);
+    await writeFile(lock, '');
+    const store = openStore(dir, { lock: { waitMs: 200, staleMs: 60_000 } });
+    await expect(store.update(() => undefined)).rejects.toMatchObject({
+      code: 'store_locked',
+      details: { holder: null },
+    });
+    const old = new Date(Date.now() - 120_000);
+    await utimes(lock, old, old);
+    await store.update((d) => void d.sessions.push(session('x')));
+    expect((await store.read()).sessions).toHaveLength(1);
+  });
+
   it('takes over a lock older than staleMs even when its pid lives (pid reuse, other host)', async () => {
     const dir = await tmp();
     const lock = path.join(dir, STORE_LOCK_FILE);
