@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/latency.ts [file.gguf] [--modes f32,q4] [--specs a,b] [--tasks N] [--adapters DIR]
  *                            [--draft K] [--min-ngram N] [--max-ngram N] [--threads N] [--accuracy 1|4]
+ *                            [--no-history]
  *
  * For each weight mode, eval-dev spec and prompt kind (untrained: operations listed, no adapter; trained: the
  * spec's adapter from DIR, default the bench/mapper.ts output, when there is one), the first N eval-dev tasks
@@ -25,6 +26,7 @@ import { parseArgs } from 'node:util';
 
 import { decode, type DecodeOptions } from '../src/engine/infer/decode.js';
 import { callGrammar } from '../src/engine/infer/grammar/call-grammar.js';
+import { AnswerHistory } from '../src/engine/infer/lookup.js';
 import { mapperPromptIds, mapTask } from '../src/engine/infer/mapper.js';
 import { PrefixCache } from '../src/engine/infer/prefix.js';
 import { loadRuntime, releaseRuntimes, type BaseRuntime } from '../src/engine/infer/runtime.js';
@@ -53,6 +55,7 @@ const { values, positionals } = parseArgs({
     'max-ngram': { type: 'string' },
     threads: { type: 'string' },
     accuracy: { type: 'string' },
+    'no-history': { type: 'boolean', default: false },
   },
 });
 const source =
@@ -107,10 +110,18 @@ function adapterDir(spec: string): string | null {
   }
 }
 
-function variantOptions(v: Variant, caches: Map<Variant, PrefixCache>): DecodeOptions {
+/** Each variant keeps its own prefix cache and answer history, so no variant drafts from another's answers. */
+function variantOptions(
+  v: Variant,
+  caches: Map<Variant, PrefixCache>,
+  histories: Map<Variant, AnswerHistory>,
+): DecodeOptions {
   const prefix = v === 'prefix' || v === 'both';
   const spec = v === 'speculate' || v === 'both';
-  return { prefixCache: prefix ? caches.get(v)! : false, speculate: spec ? lookup : false };
+  return {
+    prefixCache: prefix ? caches.get(v)! : false,
+    speculate: spec ? { ...lookup, history: values['no-history'] ? false : histories.get(v)! } : false,
+  };
 }
 
 /** Decodes every task under every variant (rotating order); samples per variant. */
@@ -122,6 +133,7 @@ async function measure(
 ): Promise<Map<Variant, Sample[]>> {
   const grammar = callGrammar(catalog, rt.tokenizer);
   const caches = new Map(VARIANTS.map((v) => [v, new PrefixCache()]));
+  const histories = new Map(VARIANTS.map((v) => [v, new AnswerHistory()]));
   const samples = new Map<Variant, Sample[]>(VARIANTS.map((v) => [v, []]));
   const untrained = adapter === null;
   const run = (ids: number[], v: Variant) =>
@@ -129,7 +141,7 @@ async function measure(
       adapter,
       maxTokens: Math.min(384, rt.config.max_position_embeddings - ids.length),
       constraint: grammar.matcher(),
-      ...variantOptions(v, caches),
+      ...variantOptions(v, caches, histories),
     });
   await run(mapperPromptIds(rt, tasks[0]!, catalog, untrained), 'plain'); // warm-up: first grammar masks
   for (const [i, task] of tasks.entries()) {

@@ -17,7 +17,13 @@
 import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
 import { KvCache } from './kv.js';
-import { constrainedDraft, lookupDraft, type DraftConstraint, type LookupOptions } from './lookup.js';
+import {
+  answerHistory,
+  constrainedDraft,
+  lookupDraft,
+  type DraftConstraint,
+  type LookupOptions,
+} from './lookup.js';
 import type { HostTensor } from './ort.js';
 import { prefixCache, type PrefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
@@ -117,12 +123,19 @@ export async function decode(
   const prefillMs = performance.now() - t0;
   // Speculation verifies a greedy choice per drafted position, so it needs greedy decoding and every row.
   const lookup = speculation(options, sampler.greedy);
+  const history =
+    !lookup || lookup.history === false
+      ? null
+      : lookup.history === undefined || lookup.history === true
+        ? answerHistory(rt)
+        : lookup.history;
+  const answers = history?.answers(lora) ?? [];
   const drafter: Drafter | null = lookup
     ? (context, budget) => {
         const sim = c?.clone && c.isAllowed ? (c.clone() as DraftConstraint) : null;
         return sim
-          ? constrainedDraft(context, sim, stops, lookup, budget)
-          : lookupDraft(context, lookup, budget);
+          ? constrainedDraft(context, sim, stops, lookup, budget, answers)
+          : lookupDraft(context, lookup, budget, answers);
       }
     : null;
   const win = new StepWindow(kv, pre.logits, drafter, options.skipForced === false);
@@ -169,6 +182,7 @@ export async function decode(
     await win.next(() => [...promptIds, ...ids], maxTokens - out.length - 1);
   }
   const end = performance.now();
+  history?.add(lora, ids);
   const stats = win.finish();
   return {
     tokens: out,

@@ -12,17 +12,23 @@ export interface LookupOptions {
   minNgram?: number;
   /** Draft tokens proposed at most. Default 8. */
   draftTokens?: number;
+  /**
+   * Also look drafts up in recent answers under the same adapter (`AnswerHistory`): true (default) uses the
+   * runtime's history, an AnswerHistory that one (benchmarks keep variants apart), false none.
+   */
+  history?: boolean | AnswerHistory;
 }
 
 /**
  * The draft after `context`: for n from `maxNgram` down to `minNgram`, the tokens that followed the latest
  * earlier occurrence of the context's last n tokens (latest, because the task — the part the answer copies —
- * ends the prompt). Empty when nothing matches.
+ * ends the prompt), else of a recent answer in `sources` (most recent first). Empty when nothing matches.
  */
 export function lookupDraft(
   context: readonly number[],
   options: LookupOptions = {},
   limit = Infinity,
+  sources: readonly (readonly number[])[] = [],
 ): number[] {
   const maxN = options.maxNgram ?? 3;
   const minN = options.minNgram ?? 1;
@@ -30,14 +36,62 @@ export function lookupDraft(
   const len = context.length;
   if (k <= 0) return [];
   for (let n = Math.min(maxN, len - 1); n >= minN; n--) {
-    // Occurrences start at j with j + n < len (the suffix itself starts at len - n and is skipped).
-    for (let j = len - n - 1; j >= 0; j--) {
-      let i = 0;
-      while (i < n && context[j + i] === context[len - n + i]) i++;
-      if (i === n) return context.slice(j + n, Math.min(j + n + k, len));
+    const suffix = context.slice(len - n);
+    // In the context, occurrences start at j with j + n < len (the suffix itself is skipped).
+    const j = lastOccurrence(context, suffix, len - n - 1);
+    if (j >= 0) return context.slice(j + n, Math.min(j + n + k, len));
+    for (let s = sources.length - 1; s >= 0; s--) {
+      const src = sources[s]!;
+      const at = lastOccurrence(src, suffix, src.length - n - 1);
+      if (at >= 0) return src.slice(at + n, at + n + k);
     }
   }
   return [];
+}
+
+/** The largest j <= from with xs[j..j+n) equal to `ngram`, or -1. */
+function lastOccurrence(xs: readonly number[], ngram: readonly number[], from: number): number {
+  const n = ngram.length;
+  for (let j = Math.min(from, xs.length - n); j >= 0; j--) {
+    let i = 0;
+    while (i < n && xs[j + i] === ngram[i]) i++;
+    if (i === n) return j;
+  }
+  return -1;
+}
+
+const histories = new WeakMap<object, AnswerHistory>();
+
+/** The answer history of a runtime (any object owning the decodes; created on first use). */
+export function answerHistory(owner: object): AnswerHistory {
+  let h = histories.get(owner);
+  if (!h) {
+    h = new AnswerHistory();
+    histories.set(owner, h);
+  }
+  return h;
+}
+
+/**
+ * Recent answers per adapter, a second place to look drafts up (as in REST, He et al. 2023, "Retrieval-Based
+ * Speculative Decoding", arXiv:2311.08252): a mapper's answers for one spec share their structure and many
+ * values, which the prompt does not contain. Bounded; keyed by the adapter's LoRA feeds like the prefix cache.
+ */
+export class AnswerHistory {
+  private readonly byLora = new WeakMap<object, number[][]>();
+  constructor(readonly maxAnswers = 32) {}
+
+  add(lora: object, answer: readonly number[]): void {
+    if (answer.length === 0) return;
+    const list = this.byLora.get(lora) ?? [];
+    list.push([...answer]);
+    if (list.length > this.maxAnswers) list.shift();
+    this.byLora.set(lora, list);
+  }
+
+  answers(lora: object): readonly (readonly number[])[] {
+    return this.byLora.get(lora) ?? [];
+  }
 }
 
 /** What drafting needs from a copy of the decoding constraint (GrammarMatcher fits). */
@@ -51,7 +105,7 @@ export interface DraftConstraint {
 /**
  * A draft that stays inside the constraint: where `sim` (a copy of the constraint in the decoder's state)
  * forces tokens, those are the draft — the decoder appends them anyway once the tokens before them are right;
- * elsewhere, prompt lookup proposes one token at a time on the context extended by the draft so far, and the
+ * elsewhere, lookup (context, then `sources`) proposes one token at a time on the context extended by the draft so far, and the
  * draft ends at the first token the constraint refuses, at a stop token, or at `limit` tokens.
  */
 export function constrainedDraft(
@@ -60,13 +114,14 @@ export function constrainedDraft(
   stops: ReadonlySet<number>,
   options: LookupOptions = {},
   limit = Infinity,
+  sources: readonly (readonly number[])[] = [],
 ): number[] {
   const k = Math.min(options.draftTokens ?? 8, limit);
   const draft: number[] = [];
   const one = { ...options, draftTokens: 1 };
   while (draft.length < k && !sim.done()) {
     const forced = sim.forced();
-    const next = forced.length > 0 ? forced : lookupDraft([...context, ...draft], one);
+    const next = forced.length > 0 ? forced : lookupDraft([...context, ...draft], one, Infinity, sources);
     if (next.length === 0) break;
     for (const id of next.slice(0, k - draft.length)) {
       if (!sim.isAllowed(id)) return draft;

@@ -1,7 +1,12 @@
 /** Prompt-lookup drafts (lookup.ts) and the prefix cache's bookkeeping (prefix.ts), without a model. */
 import { describe, expect, it } from 'vitest';
 
-import { constrainedDraft, lookupDraft, type DraftConstraint } from '../../../src/engine/infer/lookup.js';
+import {
+  AnswerHistory,
+  constrainedDraft,
+  lookupDraft,
+  type DraftConstraint,
+} from '../../../src/engine/infer/lookup.js';
 import { f32, type HostTensor } from '../../../src/engine/infer/ort.js';
 import { PrefixCache } from '../../../src/engine/infer/prefix.js';
 
@@ -20,6 +25,30 @@ describe('lookupDraft', () => {
     expect(lookupDraft([4, 4], {})).toEqual([4]);
     expect(lookupDraft([1, 2, 3], {})).toEqual([]);
     expect(lookupDraft([1], {})).toEqual([]);
+  });
+
+  it('falls back to recent answers (most recent first) when the context has no match of that length', () => {
+    const answers = [
+      [1, 2, 3, 40],
+      [1, 2, 3, 50, 51],
+    ];
+    expect(lookupDraft([9, 1, 2, 3], { draftTokens: 2 }, Infinity, answers)).toEqual([50, 51]);
+    // a context match of the same length wins over the answers
+    expect(lookupDraft([1, 2, 3, 7, 1, 2, 3], { draftTokens: 1 }, Infinity, answers)).toEqual([7]);
+    // a longer n-gram in the answers beats a shorter one in the context
+    expect(lookupDraft([3, 8, 2, 3], { draftTokens: 1 }, Infinity, answers)).toEqual([50]);
+  });
+
+  it('AnswerHistory keeps the last answers per adapter', () => {
+    const h = new AnswerHistory(2);
+    const a = {};
+    const b = {};
+    for (const x of [[1], [2], [3]]) h.add(a, x);
+    h.add(b, [9]);
+    h.add(b, []);
+    expect(h.answers(a)).toEqual([[2], [3]]);
+    expect(h.answers(b)).toEqual([[9]]);
+    expect(h.answers({})).toEqual([]);
   });
 });
 
