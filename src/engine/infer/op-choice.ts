@@ -28,8 +28,13 @@ export interface OpChoice {
   index: number;
   /** Target tokens of every operation's opening (the chosen one is `tokens[index]`). */
   tokens: number[][];
-  /** Summed log p of each operation's tokens after the shared opening. */
+  /**
+   * Summed log p of each operation's tokens after the shared opening; for an operation pruned unscored (see
+   * PRUNE_NATS) the log p of its first token, an upper bound.
+   */
   logprobs: number[];
+  /** Operations actually scored (the rest were pruned). */
+  scored: number;
   /** Softmax over the scores (by `scoring`): the probability of each operation. */
   probabilities: number[];
   modelSteps: number;
@@ -86,11 +91,18 @@ function sharedLength(seqs: readonly (readonly number[])[]): number {
 }
 
 /** Scores every operation's opening after `promptIds` and picks the best. */
+/**
+ * Summed scores only fall as tokens are added, so an operation whose first token alone scores this far below
+ * the best complete score cannot win, and its share of the softmax is below e^-12 (6e-6): it is not run.
+ */
+export const PRUNE_NATS = 12;
+
+/** Scores every operation's opening after `promptIds` and picks the best. */
 export async function chooseOperation(
   rt: BaseRuntime,
   promptIds: readonly number[],
   tokens: number[][],
-  options: { adapter: LoraAdapter | null; scoring?: OpScoring },
+  options: { adapter: LoraAdapter | null; scoring?: OpScoring; prune?: boolean },
 ): Promise<OpChoice> {
   const lora = rt.loraFeeds(options.adapter);
   const shared = sharedLength(tokens);
@@ -101,41 +113,48 @@ export async function chooseOperation(
   const [first] = await base.step([head.slice(hit?.length ?? 0)]);
   const basePast = base.tensors()!;
   cache.store(lora, head, basePast);
+  const mean = options.scoring === 'mean';
+  const prune = !mean && options.prune !== false;
+  const logprobs = tokens.map((seq) => logProb(first!, seq[shared]!));
+  // Most likely first token first, so pruning bites as early as possible.
+  const order = logprobs.map((_, i) => i).sort((x, y) => logprobs[y]! - logprobs[x]!);
+  const scores = new Array<number>(tokens.length).fill(-Infinity);
   let steps = base.steps;
-  const logprobs: number[] = [];
-  let best = -1;
-  let bestScore = -Infinity;
+  let scored = 0;
+  let best = order[0]!;
   let bestPast: { ids: number[]; kv: KvTensors } | null = null;
-  const scores: number[] = [];
-  for (const seq of tokens) {
-    const rest = seq.slice(shared);
-    let lp = logProb(first!, rest[0]!);
+  for (const i of order) {
+    const rest = tokens[i]!.slice(shared);
+    if (prune && logprobs[i]! < scores[best]! - PRUNE_NATS) {
+      scores[i] = logprobs[i]!; // an upper bound: its softmax share is an overestimate of a negligible one
+      continue;
+    }
+    scored++;
     let kv: KvCache | null = null;
     if (rest.length > 1) {
       kv = KvCache.resume(rt, lora, basePast, head.length);
       const feed = rest.slice(0, -1);
-      const rows = kv.multiLogits === true ? await kv.stepKeep(feed, feed.length) : await stepEach(kv, feed); // a graph without num_logits_to_keep: one step per token
-      rows.forEach((row, i) => (lp += logProb(row, rest[i + 1]!)));
+      // A graph without num_logits_to_keep returns the last position only: one step per token there.
+      const rows = kv.multiLogits === true ? await kv.stepKeep(feed, feed.length) : await stepEach(kv, feed);
+      rows.forEach((row, k) => (logprobs[i]! += logProb(row, rest[k + 1]!)));
       steps += kv.steps;
     }
-    logprobs.push(lp);
-    const score = options.scoring === 'mean' ? lp / rest.length : lp;
-    scores.push(score);
-    if (score > bestScore) {
-      bestScore = score;
-      best = scores.length - 1;
-      bestPast = kv ? { ids: [...promptIds, ...seq.slice(0, -1)], kv: kv.tensors()! } : null;
+    scores[i] = mean ? logprobs[i]! / rest.length : logprobs[i]!;
+    if (scores[i]! > scores[best]!) {
+      best = i;
+      bestPast = kv ? { ids: [...promptIds, ...tokens[i]!.slice(0, -1)], kv: kv.tensors()! } : null;
     }
   }
   // The decode that follows feeds the chosen opening: keep its keys and values for the prefix cache.
   if (bestPast) cache.store(lora, bestPast.ids, bestPast.kv);
-  const max = Math.max(...scores);
-  const z = scores.reduce((s, x) => s + Math.exp(x - max), 0);
+  const max = scores[best]!;
+  const z = scores.reduce((sum, x) => sum + Math.exp(x - max), 0);
   return {
     index: best,
     tokens,
     logprobs,
     probabilities: scores.map((x) => Math.exp(x - max) / z),
+    scored,
     modelSteps: steps,
   };
 }

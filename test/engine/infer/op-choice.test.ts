@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
 import { opName } from '../../../src/engine/infer/grammar/target.js';
 import { mapperPromptIds, mapTask } from '../../../src/engine/infer/mapper.js';
-import { chooseOperation, operationOpenings } from '../../../src/engine/infer/op-choice.js';
+import { chooseOperation, operationOpenings, PRUNE_NATS } from '../../../src/engine/infer/op-choice.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { tokenLogProbs } from '../../../src/engine/infer/score.js';
 import { loadAdapter, type LoraAdapter } from '../../../src/engine/model/lora.js';
@@ -48,7 +48,8 @@ describe('operation choice', () => {
     for (const [i, { task }] of devTasks('train-travel').slice(0, 3).entries()) {
       const a = i % 2 ? adapter : null;
       const prompt = mapperPromptIds(rt, task, catalog, false);
-      const choice = await chooseOperation(rt, prompt, openings, { adapter: a });
+      const choice = await chooseOperation(rt, prompt, openings, { adapter: a, prune: false });
+      expect(choice.scored).toBe(openings.length);
       const shared = sharedPrefix(openings);
       const brute: number[] = [];
       for (const seq of openings) {
@@ -56,10 +57,19 @@ describe('operation choice', () => {
         brute.push(lps.slice(prompt.length - 1 + shared).reduce((s, x) => s + x, 0));
       }
       choice.logprobs.forEach((lp, k) => expect(lp).toBeCloseTo(brute[k]!, 3));
-      expect(choice.index).toBe(brute.indexOf(Math.max(...brute)));
       const max = Math.max(...brute);
+      expect(choice.index).toBe(brute.indexOf(max));
       const z = brute.reduce((s, x) => s + Math.exp(x - max), 0);
       choice.probabilities.forEach((p, k) => expect(p).toBeCloseTo(Math.exp(brute[k]! - max) / z, 5));
+      // Pruning (the default) keeps the pick; a pruned operation's score is an upper bound far below the best.
+      const pruned = await chooseOperation(rt, prompt, openings, { adapter: a });
+      expect(pruned.index).toBe(choice.index);
+      pruned.logprobs.forEach((lp, k) => {
+        if (Math.abs(lp - brute[k]!) < 1e-3) return;
+        expect(lp).toBeGreaterThan(brute[k]!);
+        expect(lp).toBeLessThan(max - PRUNE_NATS);
+      });
+      pruned.probabilities.forEach((p, k) => expect(p).toBeCloseTo(choice.probabilities[k]!, 4));
       const mean = await chooseOperation(rt, prompt, openings, { adapter: a, scoring: 'mean' });
       const norm = brute.map((x, k) => x / (openings[k]!.length - shared));
       expect(mean.index).toBe(norm.indexOf(Math.max(...norm)));
