@@ -21,6 +21,7 @@ import {
   type GgufHeader,
 } from '../../../src/engine/model/weights/gguf.js';
 import { permuteQk } from '../../../src/engine/model/weights/names.js';
+import { writeTinyModel } from '../../../src/engine/model/tiny.js';
 import { REF } from '../model/tiny-ref.js';
 import { registerRandomAdapter } from './export-gguf-helpers.js';
 
@@ -146,6 +147,36 @@ describe('export --format gguf-lora', () => {
       expect(errA).toBeGreaterThan(0); // really stored in the narrower type
       expect(errB).toBeLessThanOrEqual(c.tolB);
     }
+  });
+
+  it('a GGUF base: architecture and head counts come from its metadata', async () => {
+    const gguf = await writeTinyModel(path.join(dir, 'tiny-gguf'), {
+      seed: 5,
+      layout: 'gguf',
+      quant: 'q8_0',
+    });
+    await importModel(engine, gguf, { name: 'tiny-gguf' });
+    const base = await baseConfigOf(gguf);
+    expect(base.architecture).toBe('llama');
+    const ad = await registerRandomAdapter(engine, 'tg', base.config, 'tiny-gguf', {
+      r: 2,
+      alpha: 4,
+      bScale: 0.5,
+      targets: ['k_proj'],
+    });
+    const out = path.join(dir, 'tg.gguf');
+    await exportAdapter(engine, { model: 'tg', format: 'gguf-lora', out });
+    const { header, tensor } = await readBack(out);
+    expect(header.metadata['general.architecture']).toBe('llama');
+    expect(header.tensors.map((t) => t.name)).toEqual(
+      ad.modules.flatMap((m) => [
+        `blk.${m.layer}.attn_k.weight.lora_a`,
+        `blk.${m.layer}.attn_k.weight.lora_b`,
+      ]),
+    );
+    const m = ad.modules[1]!;
+    const got = await tensor(`blk.${m.layer}.attn_k.weight.lora_b`);
+    expect(permuteQk(got, base.config.num_key_value_heads, 'toHf').data).toEqual(ad.tensors.get(m.b)!.data);
   });
 
   it('rsLoRA is written as the alpha that gives llama.cpp the same scale (alpha / r = rsLoRA alpha / √r)', async () => {

@@ -1,0 +1,85 @@
+/**
+ * The `export` command in-process: usage errors (exit 2 codes), and gguf-lora's `--json` document and human
+ * text (the file path and how to load it in llama.cpp).
+ */
+import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { CommandContext } from '../../src/cli/command.js';
+import { exportCommands } from '../../src/cli/export.js';
+import { importModel, openEngine, type Engine } from '../../src/engine/index.js';
+import { REF } from '../engine/model/tiny-ref.js';
+
+let dir: string;
+let engine: Engine;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-cli-export-'));
+  engine = await openEngine({
+    dataDir: path.join(dir, 'data'),
+    modelsDir: path.join(dir, 'models'),
+    logger: pino({ level: 'silent' }),
+  });
+  await importModel(engine, `${REF}/model`, { name: 'tiny' });
+  await cp(`${REF}/adapter`, path.join(dir, 'models', 'adapters', 'tt-a'), { recursive: true });
+  await engine.store.update((d) => {
+    d.models.push({
+      id: 'tt-a',
+      spec: { name: 'tt', version: 1 },
+      baseModel: 'tiny',
+      datasetId: null,
+      dir: 'adapters/tt-a',
+      lora: { r: 4, alpha: 8, dropout: 0, targets: ['q_proj'] },
+      metrics: null,
+      lossHistory: [],
+      status: 'ready',
+      active: true,
+      jobId: null,
+      createdAt: new Date().toISOString(),
+    });
+  });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ctx: CommandContext = {
+  dataDir: '',
+  modelsDir: '',
+  json: true,
+  engine: async () => engine,
+  progress: () => undefined,
+};
+const command = exportCommands.find((c) => c.name === 'export')!;
+
+describe('smolmap export', () => {
+  it('refuses a missing --format, an unknown --outtype, and --outtype on another format', async () => {
+    await expect(command.run(ctx, ['tt-a'], {})).rejects.toMatchObject({ code: 'usage_missing_option' });
+    await expect(
+      command.run(ctx, ['tt-a'], { format: 'gguf-lora', outtype: 'q4_k', out: path.join(dir, 'a.gguf') }),
+    ).rejects.toMatchObject({ code: 'usage_bad_option' });
+    await expect(
+      command.run(ctx, ['tt-a'], { format: 'onnx', outtype: 'f16', out: path.join(dir, 'o') }),
+    ).rejects.toMatchObject({ code: 'usage_bad_option' });
+    await expect(stat(path.join(dir, 'o'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('gguf-lora: the JSON document names the file; the text says how llama.cpp loads it', async () => {
+    const out = path.join(dir, 'out', 'tt-a.gguf');
+    const result = await command.run(ctx, ['tt-a'], { format: 'gguf-lora', outtype: 'f16', out });
+    const json = JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      model: 'tt-a',
+      format: 'gguf-lora',
+      dir: path.dirname(out),
+      files: ['tt-a.gguf'],
+    });
+    expect(json['bytes']).toBe((await stat(out)).size);
+    const text = command.human(result);
+    expect(text).toContain(`to ${out} (1 file, `);
+    expect(text).toContain('--lora');
+  });
+});
