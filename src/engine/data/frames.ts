@@ -1,5 +1,5 @@
 import type { Intent } from './intent.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 import { capitalize, lit, type Phrase } from './words.js';
 
 /**

@@ -3,7 +3,7 @@
  * top-p (nucleus, Holtzman et al. 2019, arXiv:1904.09751), from a seeded PRNG so runs are reproducible.
  * Masks (the spec grammar's allowed tokens) are applied before either.
  */
-import { Rng } from '../data/rng.js';
+import { Rng } from '../rng.js';
 import { SmolmapError } from '../errors.js';
 
 export interface SamplingOptions {

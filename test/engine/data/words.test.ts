@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { identWords, plural, singular, phraseText, lit, val } from '../../../src/engine/data/words.js';
 import { addTypos, lowerLiterals, typoWord } from '../../../src/engine/data/typos.js';
 import { enumPhrases, enumWordForms } from '../../../src/engine/data/names.js';
-import { Rng } from '../../../src/engine/data/rng.js';
+import { Rng } from '../../../src/engine/rng.js';
 
 describe('identWords', () => {
   it.each([
