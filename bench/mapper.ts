@@ -1,16 +1,21 @@
 /**
- * The mapper end to end on the real SmolLM2-135M-Instruct (issue 7 "Done when"): for each eval-dev spec,
- * synthesise its dataset (data/), train a LoRA adapter through the same job functions a worker runs
- * (claimNextJob → runTrainJob → finishTrainingJob, in this process), then `evaluate` it on
- * /work/shared/eval-dev/tasks/<spec>.jsonl. Prints endpoint / exact / valid / parameter F1 and latency p50/p95
- * per spec and the mean over specs, with the training settings. Asserts nothing (targets: valid 100 %,
+ * The mapper end to end on the real SmolLM2-135M-Instruct (issue 7 "Done when", issue 5 accuracy target): for
+ * each eval-dev spec, synthesise its dataset (data/), train a LoRA adapter through the same job functions a
+ * worker runs (claimNextJob → runTrainJob → finishTrainingJob, in this process), then `evaluate` it on
+ * /work/shared/eval-dev/tasks/<spec>.jsonl. Prints per spec and as the mean: endpoint / exact / valid /
+ * parameter F1, latency p50/p95, training seconds, steps, tokens/s and the load average (2 shared cores skew
+ * every timing), then every non-exact answer grouped by error kind. Asserts nothing (targets: valid 100 %,
  * endpoint >= 95 %, exact >= 85 %, p50 <= 250 ms on 2 cores).
  *
- *   npx tsx bench/mapper.ts [--steps K] [--count N] [--rank R] [--lr X] [--batch B] [--quant f32|q8|q4]
- *                          [--specs a,b] [--dir DIR] [--reuse]
- * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
+ *   npx tsx bench/mapper.ts [--steps K | --steps-per-op S] [--min-steps M] [--count N] [--rank R] [--lr X]
+ *                          [--batch B] [--layers top:N|a-b] [--warmup W] [--quant f32|q8|q4] [--specs a,b]
+ *                          [--dir DIR] [--reuse] [--eval-every E]
+ * `--steps-per-op` scales the steps with the spec's operation count (more operations, more to learn).
+ * `--layers top:10` adapts only the last 10 decoder layers: the backward pass then stops there, so a step
+ * costs far less. The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  * `--reuse` evaluates the adapters already trained in DIR instead of training new ones.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,12 +27,17 @@ import {
   finishTrainingJob,
   importModel,
   listAdapters,
+  loadSpecFile,
   meanScores,
   openEngine,
+  parseTarget,
   runTrainJob,
   startTraining,
+  type ApiCall,
+  type Catalog,
   type Engine,
   type EvaluateResult,
+  type EvalFailure,
   type WeightQuant,
 } from '../src/engine/index.js';
 
@@ -38,14 +48,20 @@ const SPECS: Record<string, string> = {
   deepl: 'deepl.yaml',
   firecrawl: 'firecrawl.json',
 };
+const NUM_LAYERS = 30; // SmolLM2-135M
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '120' },
+    steps: { type: 'string' },
+    'steps-per-op': { type: 'string' },
+    'min-steps': { type: 'string', default: '40' },
     count: { type: 'string', default: '600' },
     rank: { type: 'string', default: '16' },
     lr: { type: 'string', default: '1e-3' },
     batch: { type: 'string', default: '8' },
+    layers: { type: 'string', default: 'all' },
+    warmup: { type: 'string', default: '0.06' },
+    'eval-every': { type: 'string', default: '0' },
     quant: { type: 'string', default: 'f32' },
     specs: { type: 'string', default: Object.keys(SPECS).join(',') },
     dir: { type: 'string', default: path.join(os.tmpdir(), 'smolmap-bench-mapper') },
@@ -55,27 +71,62 @@ const { values } = parseArgs({
 const gguf =
   process.env['SMOLMAP_REAL_MODEL'] ??
   path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
-const settings = {
-  steps: Number(values.steps),
+const quant = values.quant as WeightQuant;
+
+/** "all" | "top:N" (the last N layers) | "a-b" (inclusive). */
+function parseLayers(spec: string): number[] | null {
+  if (spec === 'all') return null;
+  const top = /^top:(\d+)$/.exec(spec);
+  if (top) {
+    const n = Number(top[1]);
+    return Array.from({ length: n }, (_, i) => NUM_LAYERS - n + i);
+  }
+  const range = /^(\d+)-(\d+)$/.exec(spec);
+  if (range) {
+    const [a, b] = [Number(range[1]), Number(range[2])];
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  throw new Error(`--layers: expected all, top:N or a-b, got ${spec}`);
+}
+
+const recipe = {
   count: Number(values.count),
   rank: Number(values.rank),
   lr: Number(values.lr),
   batch: Number(values.batch),
+  warmupRatio: Number(values.warmup),
+  layers: parseLayers(values.layers),
 };
-const quant = values.quant as WeightQuant;
 
-async function train(engine: Engine, spec: string): Promise<string> {
+function stepsFor(operations: number): number {
+  if (values.steps) return Number(values.steps);
+  const perOp = Number(values['steps-per-op'] ?? '10');
+  return Math.max(Number(values['min-steps']), Math.round(perOp * operations));
+}
+
+const load = (): string => os.loadavg()[0]!.toFixed(1);
+
+interface Trained {
+  model: string;
+  seconds: number;
+  steps: number;
+  tokensPerSecond: number;
+  load: string;
+}
+
+async function train(engine: Engine, spec: string, steps: number): Promise<Trained> {
   const t0 = performance.now();
   await startTraining(engine, {
     spec,
-    count: settings.count,
+    count: recipe.count,
     train: {
-      steps: settings.steps,
-      batchSize: settings.batch,
-      lr: settings.lr,
-      evalEvery: 0,
+      steps,
+      batchSize: recipe.batch,
+      lr: recipe.lr,
+      warmupRatio: recipe.warmupRatio,
+      evalEvery: Number(values['eval-every']),
       checkpointEvery: 0,
-      lora: { r: settings.rank, alpha: 2 * settings.rank },
+      lora: { r: recipe.rank, alpha: 2 * recipe.rank, layers: recipe.layers },
     },
   });
   const claimed = await claimNextJob(engine);
@@ -83,22 +134,102 @@ async function train(engine: Engine, spec: string): Promise<string> {
   let last = 0;
   const result = await runTrainJob(claimed.input, {
     onProgress: (p) => {
-      if (Date.now() - last < 15_000) return;
+      if (Date.now() - last < 30_000) return;
       last = Date.now();
-      process.stderr.write(`  ${spec}: step ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(4)}\n`);
+      const v = p.valLoss !== undefined && p.valLoss !== null ? ` val ${p.valLoss.toFixed(4)}` : '';
+      process.stderr.write(
+        `  ${spec}: step ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(4)}${v} (load ${load()})\n`,
+      );
     },
     onCheckpoint: () => undefined,
     stopRequested: () => false,
   });
   await finishTrainingJob(engine, claimed.job.id, result);
-  const s = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
   console.log(
-    `${spec}: trained ${result.step} steps in ${s.toFixed(0)} s (${Math.round(result.tokensPerSecond)} tok/s), ` +
-      `train loss ${result.trainLoss?.toFixed(4)}, val loss ${result.valLoss?.toFixed(4)}, ` +
+    `${spec}: trained ${result.step} steps in ${seconds.toFixed(0)} s (${Math.round(result.tokensPerSecond)} tok/s, ` +
+      `load ${load()}), train loss ${result.trainLoss?.toFixed(4)}, val loss ${result.valLoss?.toFixed(4)}, ` +
       `examples ${result.examples.train}/${result.examples.validation} (too long ${result.examples.tooLong})`,
   );
-  return claimed.input.modelId;
+  return {
+    model: claimed.input.modelId,
+    seconds,
+    steps: result.step,
+    tokensPerSecond: result.tokensPerSecond,
+    load: load(),
+  };
 }
+
+// ---- error kinds -------------------------------------------------------------------------------------------
+
+interface Expected {
+  method: string;
+  path: string;
+  pathParams: Record<string, string>;
+  query: Record<string, string | string[]>;
+  body: unknown;
+}
+
+/** Flattened (location, name) → normalised value items, as parameter F1 counts them. */
+function items(c: Pick<Expected, 'pathParams' | 'query' | 'body'>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(c.pathParams)) out.set(`path.${k}`, String(v));
+  for (const [k, v] of Object.entries(c.query)) out.set(`query.${k}`, [v].flat().map(String).join('|'));
+  const walk = (v: unknown, at: string): void => {
+    if (Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object'))
+      v.forEach((x, i) => walk(x, `${at}[${i}]`));
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const [k, x] of Object.entries(v)) walk(x, at ? `${at}.${k}` : k);
+    else out.set(`body.${at}`, Array.isArray(v) ? v.map(String).join('|') : String(v));
+  };
+  if (c.body !== null && c.body !== undefined) walk(c.body, '');
+  return out;
+}
+
+/** Error kinds of one non-exact answer: wrong-op, unparsable, or missing / extra / wrong-value per item. */
+function classify(f: EvalFailure, expected: Expected, catalog: Catalog): string[] {
+  let call: ApiCall;
+  try {
+    call = parseTarget(f.output, catalog);
+  } catch {
+    return ['unparsable'];
+  }
+  if (call.method !== expected.method || call.path !== expected.path) return ['wrong operation'];
+  const [want, got] = [items(expected), items(call)];
+  const kinds: string[] = [];
+  for (const [k, v] of want) {
+    if (!got.has(k)) kinds.push(`missing ${k}`);
+    else if (got.get(k) !== v) kinds.push(`wrong value ${k}`);
+  }
+  for (const k of got.keys()) if (!want.has(k)) kinds.push(`extra ${k}`);
+  return kinds.length > 0 ? kinds : ['other (typed/array difference)'];
+}
+
+function reportFailures(spec: string, r: EvaluateResult, catalog: Catalog): void {
+  const lines = readFileSync(`${EVAL_DEV}/tasks/${spec}.jsonl`, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+  const byTask = new Map(
+    lines.map((l) => {
+      const d = JSON.parse(l) as { task: string; expected: Expected };
+      return [d.task, d.expected] as const;
+    }),
+  );
+  const groups = new Map<string, string[]>();
+  for (const f of r.failures) {
+    const exp = byTask.get(f.task);
+    const kinds = exp ? classify(f, exp, catalog) : ['unknown task'];
+    const kind = kinds[0]!.replace(/^(missing|extra|wrong value) .*/, '$1 parameter');
+    const line = `${f.task}\n        expected ${JSON.stringify(exp)}\n        got      ${f.output}  [${kinds.join('; ')}]`;
+    groups.set(kind, [...(groups.get(kind) ?? []), line]);
+  }
+  for (const [kind, ls] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
+    console.log(`  ${spec} — ${kind} (${ls.length})`);
+    for (const l of ls) console.log(`    ✗ ${l}`);
+  }
+}
+
+// ---- table ---------------------------------------------------------------------------------------------------
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`.padStart(7);
 
@@ -107,8 +238,12 @@ function row(
   r: Pick<EvaluateResult, 'endpointAccuracy' | 'exactMatch' | 'validRate' | 'paramF1'>,
   p50: number,
   p95: number,
+  t?: Trained,
 ): string {
-  return `${name.padEnd(14)}${pct(r.endpointAccuracy)}${pct(r.exactMatch)}${pct(r.validRate)}${pct(r.paramF1)}${p50.toFixed(0).padStart(8)}${p95.toFixed(0).padStart(8)}`;
+  const train = t
+    ? `${t.seconds.toFixed(0).padStart(7)}${String(t.steps).padStart(6)}${Math.round(t.tokensPerSecond).toString().padStart(7)}${t.load.padStart(6)}`
+    : '';
+  return `${name.padEnd(14)}${pct(r.endpointAccuracy)}${pct(r.exactMatch)}${pct(r.validRate)}${pct(r.paramF1)}${p50.toFixed(0).padStart(8)}${p95.toFixed(0).padStart(8)}${train}`;
 }
 
 async function main(): Promise<void> {
@@ -119,29 +254,39 @@ async function main(): Promise<void> {
   if (!(await engine.store.read()).baseModels.some((b) => b.name === 'smollm2')) {
     await importModel(engine, gguf, { name: 'smollm2' });
   }
-  console.log(`settings: ${JSON.stringify({ ...settings, quant, threads: os.availableParallelism() })}`);
-  const results: [string, EvaluateResult][] = [];
+  console.log(
+    `recipe: ${JSON.stringify({ ...recipe, steps: values.steps ?? `${values['steps-per-op'] ?? 10}/op`, quant, threads: os.availableParallelism() })}`,
+  );
+  const results: [string, EvaluateResult, Trained | undefined][] = [];
   for (const spec of values.specs.split(',')) {
     const file = SPECS[spec];
     if (!file) throw new Error(`unknown eval-dev spec ${spec}`);
     await addSpec(engine, `${EVAL_DEV}/specs/${file}`, { name: spec });
-    const model = values.reuse
-      ? (await listAdapters(engine, { spec })).at(-1)?.id
-      : await train(engine, spec);
+    const { catalog } = await loadSpecFile(`${EVAL_DEV}/specs/${file}`);
+    let trained: Trained | undefined;
+    let model: string | undefined;
+    if (values.reuse) model = (await listAdapters(engine, { spec })).at(-1)?.id;
+    else {
+      trained = await train(engine, spec, stepsFor(catalog.operations.length));
+      model = trained.model;
+    }
     if (!model) throw new Error(`no adapter for ${spec} in ${values.dir}; run without --reuse`);
     const r = await evaluate(engine, { spec, model, tasks: `${EVAL_DEV}/tasks/${spec}.jsonl`, quant });
-    results.push([spec, r]);
-    console.log(row(spec, r, r.latencyMs.p50, r.latencyMs.p95));
-    for (const f of r.failures) console.log(`    ✗ ${f.task}\n      expected ${f.expected}, got ${f.output}`);
+    results.push([spec, r, trained]);
+    console.log(row(spec, r, r.latencyMs.p50, r.latencyMs.p95, trained) + `  (eval load ${load()})`);
+    reportFailures(spec, r, catalog);
   }
+  const head = `\n${'spec'.padEnd(14)}${'endpt'.padStart(7)}${'exact'.padStart(7)}${'valid'.padStart(7)}${'F1'.padStart(7)}${'p50 ms'.padStart(8)}${'p95 ms'.padStart(8)}`;
   console.log(
-    `\n${'spec'.padEnd(14)}${'endpt'.padStart(7)}${'exact'.padStart(7)}${'valid'.padStart(7)}${'F1'.padStart(7)}${'p50 ms'.padStart(8)}${'p95 ms'.padStart(8)}`,
+    values.reuse
+      ? head
+      : `${head}${'train s'.padStart(7)}${'steps'.padStart(6)}${'tok/s'.padStart(7)}${'load'.padStart(6)}`,
   );
-  for (const [spec, r] of results) console.log(row(spec, r, r.latencyMs.p50, r.latencyMs.p95));
+  for (const [spec, r, t] of results) console.log(row(spec, r, r.latencyMs.p50, r.latencyMs.p95, t));
   const m = meanScores(results.map(([, r]) => r));
   const avg = (k: 'p50' | 'p95'): number =>
     results.reduce((s, [, r]) => s + r.latencyMs[k], 0) / results.length;
-  console.log(row('mean', m, avg('p50'), avg('p95')));
+  console.log(row('mean', m, avg('p50'), avg('p95')) + `  (load now ${load()})`);
 }
 
 await main();

@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../specs/types.js';
+import { fuseMatcher, LABEL_NAMES, labelValueFor } from './matcher.js';
 import { listMention, mapMention, scalarMention, type Mention } from './mention.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
 import { humanize, lit, singular, type Phrase } from './words.js';
@@ -43,6 +44,11 @@ export interface BodyOptions {
   pOptional: number;
   /** Most optional fields stated per object. */
   maxOptional: number;
+  /**
+   * Top-level array fields that must hold at least two items: the plural twin of another operation's field
+   * (batch `urls` beside single `url`), where one item would make the task read as the other operation.
+   */
+  manyItems?: ReadonlySet<string>;
 }
 
 export interface SampledBody {
@@ -61,7 +67,6 @@ const isFreeFormObject = (s: JsonSchema): boolean =>
 const isStringMap = (s: JsonSchema): boolean =>
   !s.properties && typeof s.additionalProperties === 'object' && schemaType(s.additionalProperties) === 'string';
 
-const LABEL_KEYS = ['severity', 'team', 'service', 'env', 'region', 'job', 'instance', 'owner'];
 
 class BodySampler {
   readonly mentions: Mention[] = [];
@@ -88,11 +93,13 @@ class BodySampler {
 
   private map(key: string, name: string): Record<string, string> {
     const rng = this.ctx.rng;
-    const keys = rng.shuffle(LABEL_KEYS).slice(0, rng.int(1, 2));
+    const keys = rng.shuffle(LABEL_NAMES).slice(0, rng.int(1, 2));
     const free = /annotation|description|summary|comment/.test(name);
+    // Alerts are named by their `alertname` label (Prometheus convention), so most label sets carry one.
+    if (!free && /label/.test(name) && !keys.includes('alertname') && rng.chance(0.6)) keys.unshift('alertname');
     const entries: [string, string][] = keys.map((k) => [
       free ? rng.pick(['summary', 'description', 'runbook']) : k,
-      free ? this.ctx.faker.hacker.phrase().replace(/[!.]$/, '') : rng.pick([this.ctx.faker.word.noun(), `${this.ctx.faker.word.noun()}-${rng.int(1, 20)}`, 'critical', 'warning', 'prod']),
+      free ? rng.pick([this.ctx.faker.hacker.phrase().replace(/[!.]$/, ''), `${rng.pick(['Disk', 'Memory', 'CPU', 'Queue'])} ${rng.int(50, 99)}% full`, `${this.ctx.faker.word.noun()} is down`]) : labelValueFor(k, this.ctx),
     ]);
     const uniq = Object.fromEntries(entries);
     this.mentions.push(mapMention(key, humanize(name), Object.entries(uniq), rng));
@@ -102,7 +109,7 @@ class BodySampler {
   private array(key: string, name: string, s: JsonSchema, depth: number, primary: boolean): unknown[] | undefined {
     const rng = this.ctx.rng;
     const items = resolveSchema(s.items ?? { type: 'string' }, (n) => rng.int(0, n - 1));
-    const min = Math.max(1, s.minItems ?? 1);
+    const min = Math.max(this.opts.manyItems?.has(key) ? 2 : 1, s.minItems ?? 1);
     const max = Math.max(min, Math.min(s.maxItems ?? 3, 3));
     const t = schemaType(items);
     // One object per array keeps "which value belongs to which item" unambiguous in the task text.
@@ -143,7 +150,7 @@ class BodySampler {
       const v = this.value(key ? `${key}.${name}` : name, name, props[name] as JsonSchema, depth + 1, primary, parent);
       if (v !== undefined) out[name] = v;
     }
-    this.fuse(key ? `${key}.` : '', out);
+    if (!fuseMatcher(key ? `${key}.` : '', out, this.mentions, this.ctx)) this.fuse(key ? `${key}.` : '', out);
     this.orderRange(key ? `${key}.` : '', out);
     return out;
   }

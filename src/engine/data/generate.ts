@@ -1,14 +1,14 @@
 import { Faker, base, en } from '@faker-js/faker';
 import type { Catalog, Operation, Parameter } from '../specs/types.js';
-import { inexpressibleRequired, sampleBody } from './body.js';
+import { inexpressibleRequired, mergeAllOf, sampleBody } from './body.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
 import { buildIntent } from './intent.js';
 import { listMention, scalarMention, type Mention } from './mention.js';
 import { collectCodeNames } from './names.js';
 import { profileOperation, type OpProfile } from './profile.js';
-import { Rng, hash32 } from './rng.js';
+import { Rng, hash32 } from '../rng.js';
 import type { ExpectedCall, GenerateOptions, GeneratedDataset, SkippedOperation, TaskExample } from './types.js';
-import { addTypos, lowerLiterals } from './typos.js';
+import { addTypos, lowerLiterals, swapSynonyms } from './typos.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
 import { phraseText, type Phrase } from './words.js';
 
@@ -80,7 +80,7 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: { ids?: Record<string,
   const rb = op.requestBody;
   if (rb?.schema) {
     const maxOptional = rng.weighted([[0, 3], [1, 4], [2, 2], [3, 1]] as const);
-    const sampled = sampleBody(rb.schema, ctx, { pOptional: 0.5, maxOptional }, noun);
+    const sampled = sampleBody(rb.schema, ctx, { pOptional: 0.5, maxOptional, manyItems: prof.pluralTwins }, noun);
     const empty = sampled.value !== null && typeof sampled.value === 'object' && Object.keys(sampled.value).length === 0;
     if (!(empty && !rb.required)) {
       body = sampled.value;
@@ -94,6 +94,7 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: { ids?: Record<string,
   const frame = forced.frame ?? rng.weighted(FRAMES);
   let phrase = applyFrame(frame, intent, ordered.map((m) => m.clause), rng);
   if ((frame === 'terse' || frame === 'casual') ? rng.chance(0.7) : rng.chance(0.06)) phrase = lowerLiterals(phrase);
+  if (rng.chance(0.3)) phrase = swapSynonyms(phrase, 0.6, rng);
   if (rng.chance(0.12)) phrase = addTypos(phrase, frame === 'terse' && rng.chance(0.4) ? 2 : 1, rng);
   const expected: ExpectedCall = {
     method: op.method,
@@ -127,6 +128,23 @@ function contrastPairs(profiles: OpProfile[]): [OpProfile, OpProfile][] {
   return pairs;
 }
 
+const requiredBody = (p: OpProfile): string[] => (p.op.requestBody?.schema ? (mergeAllOf(p.op.requestBody.schema).required ?? []) : []);
+
+/**
+ * Finds required array fields that are the plural of another operation's required field with the same verb
+ * (Firecrawl `POST /batch/scrape {urls}` beside `POST /scrape {url}`): a one-item list would be the same task as
+ * the single operation, so those lists always get two or more items.
+ */
+function markPluralTwins(profiles: OpProfile[]): void {
+  for (const p of profiles) {
+    const twins = new Set<string>();
+    for (const field of requiredBody(p))
+      for (const q of profiles)
+        if (q !== p && q.verb === p.verb && requiredBody(q).some((f) => f !== field && `${f}s` === field)) twins.add(field);
+    if (twins.size > 0) p.pluralTwins = twins;
+  }
+}
+
 function sharedIds(a: OpProfile, b: OpProfile, ids: Record<string, Sampled>): Record<string, Sampled> {
   const names = new Set(b.op.parameters.filter((p) => p.in === 'path').map((p) => p.name));
   return Object.fromEntries(Object.entries(ids).filter(([k]) => names.has(k) && a.op.parameters.some((p) => p.name === k)));
@@ -151,6 +169,7 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   const total = options.count ?? defaultCount(catalog.operations.length);
   const drafts: (Draft & { contrastWith?: string })[] = [];
   if (profiles.length === 0) return { examples: [], skipped };
+  markPluralTwins(profiles);
   const pairs = contrastPairs(profiles);
   const nContrast = pairs.length > 0 ? Math.floor(total * 0.15) : 0;
   const perOp = Math.max(1, Math.floor((total - nContrast) / profiles.length));

@@ -1,6 +1,6 @@
 import type { Mention } from './mention.js';
 import type { OpProfile } from './profile.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 import { article, isPluralWord, lit, mapLastWord, plural, singular, type Phrase } from './words.js';
 
 /**
@@ -79,6 +79,18 @@ function listIntent(p: OpProfile, rng: Rng): Intent {
   return { id: `list:${v === 'show' || v === 'list' ? v : 'other'}`, command: T(v, ' ', det, pl), question, terse: T(rng.pick(['', 'all ']), pl), usedPrimary: false };
 }
 
+/** "remaining credits" → "how many credits do I have left"; "token usage" → "how many tokens have I used". */
+function amountQuestions(p: OpProfile): Phrase[] {
+  const out: Phrase[] = [];
+  for (const n of p.nouns) {
+    const left = /^remaining (\w+)$/.exec(n)?.[1];
+    if (left) out.push(T('how many ', left, ' do I have left'), T('how many ', left, ' does my team have left'));
+    const used = /^(\w+) usage$/.exec(n)?.[1];
+    if (used && used !== 'team') out.push(T('how many ', plural(used), ' have I used'), T('how much ', used, ' have we used'));
+  }
+  return out;
+}
+
 function itemIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
   const obj = objectRef(p, ids, rng);
   const singleton = Object.keys(p.resources).length === 0;
@@ -89,7 +101,15 @@ function itemIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent
     [T(v, ' the details of ', obj), singleton ? 0 : 1],
     [T(v, ' info on ', obj), 1],
   ] as const);
-  const question = rng.pick([T('what is ', singleton ? 'the ' : '', obj), T('can I see ', the, obj), T('what does ', the, obj, ' look like'), T("what's ", singleton ? 'the ' : '', obj)]);
+  const question = rng.pick([
+    T('what is ', singleton ? 'the ' : '', obj),
+    T('can I see ', the, obj),
+    T('what does ', the, obj, ' look like'),
+    T("what's ", singleton ? 'the ' : '', obj),
+    ...(singleton
+      ? [T('how is my ', obj), T('what do I have for ', obj), ...amountQuestions(p)]
+      : [T('who created ', obj, ' and when'), T('when was ', obj, ' created'), T('did ', obj, ' go through? show it to me'), T('what do we know about ', obj), T('tell me about ', obj), T('is ', obj, ' still there')]),
+  ]);
   const terse = rng.pick([T(obj), T(obj, ' details'), T(obj, ' info'), T(obj, ' please')]);
   return { id: `get:${v === 'get' || v === 'show' ? v : 'other'}`, command, question, terse, usedPrimary: false };
 }
@@ -103,9 +123,31 @@ function statusIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
   return { id: `status:${rng.int(0, 2)}`, command, question, terse, usedPrimary: false };
 }
 
+/** Verbs English makes from common resource nouns: "book trip 42", "pay for booking 7" (general usage). */
+const NOUN_VERBS: Record<string, string[]> = {
+  booking: ['book', 'reserve', 'reserve a seat on'],
+  reservation: ['reserve', 'book'],
+  order: ['order'],
+  payment: ['pay', 'pay for', 'settle'],
+  subscription: ['subscribe to'],
+  registration: ['register'],
+  translation: ['translate'],
+  upload: ['upload'],
+  silence: ['silence', 'mute'],
+  alert: ['fire an alert', 'raise an alert', 'push an alert', 'send an alert'],
+};
+
 function createIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
   const hasIds = Object.keys(p.resources).length > 0;
   const n = mapLastWord(hasIds && p.sub ? p.sub : rng.pick(p.nouns), singular);
+  const nounVerbs = NOUN_VERBS[n.split(' ').pop() ?? ''];
+  if (nounVerbs && rng.chance(0.3)) {
+    // The verb alone carries the intent; the clauses that follow say what ("book trip 42 for Ana Lima").
+    const owner = hasIds ? T(rng.pick([' ', ' for ']), objectRef({ ...p, sub: null }, ids, rng)) : [];
+    const vv = rng.pick(nounVerbs);
+    const command = T(vv, owner);
+    return { id: 'create:nounverb', command, question: T('can you ', vv, owner), terse: command, usedPrimary: false };
+  }
   const v = rng.pick(VERBS.create);
   const a = rng.pick([`${article(n)} `, `${article(n)} `, 'a new ', 'new ']);
   // A sub-resource created under a parent ("payment for booking 42") must state the parent's id.
@@ -118,9 +160,17 @@ function createIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
 
 function removeIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
   const obj = objectRef(p, ids, rng);
-  const verbs = p.kind === 'cancel' ? [...VERBS.cancel, ...(p.op.operationId ? [] : [])] : VERBS.delete;
+  // A DELETE the spec itself calls cancelling ("Deletes a booking, cancelling the hold") is also said "cancel".
+  const cancels = /\bcancel/i.test(`${p.op.summary ?? ''} ${p.op.description ?? ''}`);
+  const verbs = p.kind === 'cancel' ? VERBS.cancel : cancels ? [...VERBS.delete, 'cancel', 'cancel', 'call off'] : VERBS.delete;
   const v = rng.pick(verbs);
-  const question = rng.pick([T('can you ', v, ' ', obj), T('could you ', v, ' ', obj, ' for me')]);
+  const question = rng.pick([
+    T('can you ', v, ' ', obj),
+    T('could you ', v, ' ', obj, ' for me'),
+    T("I don't need ", obj, ' anymore, ', v, ' it'),
+    T('I no longer need ', obj, ', please ', v, ' it'),
+    T(obj, ' is not needed any more, ', v, ' it'),
+  ]);
   const terse = rng.pick([T(v, ' ', obj), T(obj, ' ', v), T(obj, ': ', v)]);
   return { id: `${p.kind}:${v === verbs[0] ? 'main' : 'other'}`, command: T(v, ' ', obj), question, terse, usedPrimary: false };
 }

@@ -1,4 +1,4 @@
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 import type { FieldInfo, Sampled } from './values.js';
 import { humanize, identWords, lit, listPhrases, singular, type Phrase } from './words.js';
 
@@ -30,9 +30,22 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   const out: Phrase[] = [T(w, ' ', s), T(w, ' ', s), T(w, ': ', s), T('with ', w, ' ', s), T(w, ' set to ', s), T('where ', w, ' is ', s)];
   // Bare "at most 5" only for a plain limit; "max age"/"time limit" need their own words.
   const timeish = /\b(time|timeout|age|delay|wait|depth)\b/.test(w);
-  if (w === 'limit') out.push(T('at most ', s), T('max ', s), T('no more than ', s), T('up to ', s), T('limit ', s));
+  if (w === 'limit')
+    out.push(
+      T('at most ', s),
+      T('max ', s),
+      T('no more than ', s),
+      T('up to ', s),
+      T('limit ', s),
+      T('just the first ', s, ' results'),
+      T('only ', s, ' results'),
+      T('top ', s),
+      T(s, ' results'),
+      T('give me ', s, ' results'),
+      T('first ', s, ' only'),
+    );
   if (unit && !timeish && /\b(limit|max|maximum|count|size|urls?)\b/.test(w))
-    out.push(T('up to ', s, ' ', unit), T('at most ', s, ' ', unit), T('no more than ', s, ' ', unit), T(s, ' ', unit, ' max'), T('only the first ', s, ' ', unit), T(s, ' ', unit));
+    out.push(T('up to ', s, ' ', unit), T('at most ', s, ' ', unit), T('no more than ', s, ' ', unit), T(s, ' ', unit, ' max'), T('only the first ', s, ' ', unit), T(s, ' ', unit), T('stop after ', s, ' ', unit), T('looking at no more than ', s, ' ', unit));
   if (/\bpage\b/.test(w)) out.push(T('page ', s), T('on page ', s));
   if (/\btarget\b/.test(w)) out.push(T('into ', s), T('to ', s), T('into ', s));
   if (/\bsource\b/.test(w)) out.push(T('from ', s), T('from ', s));
@@ -40,9 +53,16 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   if (/\b(end|ends|until|to)\b/.test(w)) out.push(T('until ', s), T('ending ', s));
   if (isDate && !/\b(start|end|from|until)/.test(w)) out.push(T('on ', s), T('for ', s));
   if (/\b(style|tone|format|type|mode|kind)\b/.test(w)) out.push(T(s, ' ', w), T('in ', s, ' ', w), T('as ', s));
+  if (/\b(style|tone|voice)\b/.test(w) && Array.isArray(f.schema.enum)) out.push(...styleTemplates(w, s));
   if (/\b(search|query|term|keyword)\b/.test(w)) out.push(T('matching ', s), T('for ', s), T('about ', s));
   const noName = dropNameWord(w);
   if (noName) out.push(T(noName, ' ', s), T(noName, ' ', s));
+  // A person's name is said as "for Ana Lima" (who the thing is for).
+  if (noName && /\b(passenger|customer|guest|holder|person|user|recipient|traveller|owner)\b/.test(noName)) out.push(T('for ', s), T('for ', s));
+  out.push(...routeTemplates(w, f, s));
+  // "trip id X" is said "trip X" / "on trip X".
+  const idOf = /^(\w+(?: \w+)?) id$/.exec(w)?.[1];
+  if (idOf && !/\b(origin|destination)\b/.test(idOf)) out.push(T(idOf, ' ', s), T(idOf, ' ', s), T('on ', idOf, ' ', s), T('for ', idOf, ' ', s), T('using ', idOf, ' ', s));
   if (/\b(url|uri|link|website)\b/.test(w)) out.push(T(s), T('at ', s));
   if (/\b(regex|pattern|paths?)\b/.test(w) || /pattern/i.test(f.description ?? '')) out.push(T('matching ', s));
   return out;
@@ -50,13 +70,69 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
 
 const DESC_VERBS = /^(ignore|skip|exclude|allow|allows|enable|use|return|show|include|only|emulate|follow|remove|block|wait|parse|store)\b/i;
 
+/** "friendly" → "friendlier", "formal" → "more formal" (English comparatives, short adjectives inflect). */
+function comparative(adj: string): string {
+  if (/^[a-z]+y$/.test(adj) && adj.length <= 8) return `${adj.slice(0, -1)}ier`;
+  if (/^[a-z]{3,5}$/.test(adj) && !/(ed|ing)$/.test(adj)) return adj.endsWith('e') ? `${adj}r` : `${adj}er`;
+  return `more ${adj}`;
+}
+
+/** Tone and style values as people ask for them: "in a business writing style", "make the tone friendlier". */
+function styleTemplates(w: string, s: Phrase): Phrase[] {
+  const text = s.map((x) => x.text).join('');
+  const word = text.replace(/^prefer_/, '');
+  if (!/^[a-z]+$/.test(word)) return [];
+  const head = w.split(' ').pop() ?? w;
+  return [
+    T('in a ', s, ' ', w),
+    T('in a ', s, ' ', head),
+    T('with a ', s, ' ', head),
+    T('make the ', head, ' ', [{ text: comparative(word), value: true }]),
+    T('make it sound ', [{ text: comparative(word), value: true }]),
+    T('make it ', [{ text: comparative(word), value: true }]),
+  ];
+}
+
+/** The noun a description says an id names: "The ID of the origin station" → "station". */
+function idNoun(description: string | undefined): string | null {
+  const m = /\b(?:id|identifier|uuid)\s+of\s+(?:the|a|an)\s+(?:\w+\s+)?(\w+)/i.exec(description ?? '');
+  return m ? (m[1] as string).toLowerCase() : null;
+}
+
+/**
+ * Where-from / where-to / where-at fields, said the way people say places: "from X to Y", "from station X",
+ * "I'm at 48.1,11.5 — anything close to me", "near X". Read off the field's name and its description's noun.
+ */
+function routeTemplates(w: string, f: FieldInfo, s: Phrase): Phrase[] {
+  const noun = idNoun(f.description);
+  const n = noun && !w.includes(noun) ? noun : null;
+  if (/^(origin|departure|from)( station| city| id)?$/.test(w))
+    return [T('from ', s), T('from ', s), T('leaving from ', s), T('departing from ', s), ...(n ? [T('from ', n, ' ', s), T('from ', n, ' ', s)] : [])];
+  if (/^(destination|arrival|to)( station| city| id)?$/.test(w))
+    return [T('to ', s), T('to ', s), T('going to ', s), T('arriving at ', s), ...(n ? [T('to ', n, ' ', s), T('to ', n, ' ', s)] : [])];
+  if (/\b(coordinates|location|lat ?lng|position)\b/.test(w) && /latitude|location|proximity|near/i.test(f.description ?? ''))
+    return [T('near ', s), T('close to ', s), T('around ', s), T('near ', s), T('nearby ', s), T('within reach of ', s), T("I'm at ", s, ', close to me'), T('near my location ', s)];
+  if (/\b(country)\b/.test(w)) return [T('in ', s), T('in country ', s), T('country code ', s)];
+  return [];
+}
+
 /** Clauses read off the description: "Include active alerts in results" → "exclude active alerts" for false. */
 function boolFromDescription(description: string, v: boolean): Phrase[] {
   const first = (description.split(/(?<=\.)\s|\n/)[0] ?? '').replace(/\.$/, '').trim();
-  const include = /^include (.+?) in (?:the )?(?:results|response|groups)/i.exec(first);
+  const include = /^include (.+?) (?:in|within) (?:the )?(?:returned )?(?:results|response|groups)/i.exec(first);
   if (include) {
-    const x = (include[1] as string).toLowerCase();
-    return v ? [T('include ', x), T('including ', x)] : [T('exclude ', x), T('without ', x), T('leave out ', x), T('not the ', x)];
+    const x = (include[1] as string).toLowerCase().replace(/\s*\([^)]*\)/g, '');
+    const words = x.split(' ');
+    // "active alerts" → "the active ones": people drop the noun the request already names.
+    const ones = words.length > 1 ? `the ${words[0] as string} ones` : `the ${x}`;
+    return v
+      ? [T('include ', x), T('including ', x), T('with ', ones, ' too'), T('also ', x)]
+      : [T('exclude ', x), T('without ', x), T('leave out ', x), T('not the ', x), T('leave out ', ones), T('hide ', ones), T('not ', ones), T('skip ', ones), ...ifFalse(description)];
+  }
+  const allowed = /\bwhere (\w+) (?:are|is) (?:known to be )?(allowed|permitted|enabled|available|supported)/i.exec(first);
+  if (allowed && v) {
+    const [x, adj] = [(allowed[1] as string).toLowerCase(), (allowed[2] as string).toLowerCase()];
+    return [T('where ', x, ' are ', adj), T('with ', x, ' ', adj), T(singular(x), '-friendly'), T(singular(x), ' friendly'), T('that allow ', x), T(x, ' ', adj)];
   }
   // "Only return trips where …" negated reads badly; false then falls back to the name templates.
   if (/^only\b/i.test(first) && !v) return [];
@@ -65,6 +141,21 @@ function boolFromDescription(description: string, v: boolean): Phrase[] {
   if (!DESC_VERBS.test(first) || first.split(/\s+/).length > 12 || /[`(]/.test(first)) return [];
   const clause = first.replace(/^allows/i, 'allow').replace(/ known to be /, ' ').replace(/^./, (c) => c.toLowerCase());
   return v ? [T(clause)] : [T("don't ", clause), T('do not ', clause)];
+}
+
+/** What the description says `false` does: "If false, excludes X and returns only Y" → "only Y", "hide X". */
+function ifFalse(description: string): Phrase[] {
+  const m = /if false, (?:it )?excludes (.+?)(?: and (?:returns|shows) only (.+?))?(?:\.|$)/i.exec(description);
+  if (!m) return [];
+  const strip = (t: string): string => t.toLowerCase().replace(/\s*\([^)]*\)/g, '').trim();
+  const out = [T('exclude ', strip(m[1] as string)), T('hide ', strip(m[1] as string))];
+  if (m[2]) {
+    const only = m[2] as string;
+    const inner = /\(([^)]+)\)\s+(\w+)$/.exec(only);
+    out.push(T('only ', strip(only)), T('only the ', strip(only)), T('just ', strip(only)));
+    if (inner) out.push(T('only ', (inner[1] as string).toLowerCase(), ' ', inner[2] as string));
+  }
+  return out;
 }
 
 /** Boolean clauses. Names like `has_dog`, `includeX`, `ignoreX`, `onlyX` read as verbs; others as adjectives. */

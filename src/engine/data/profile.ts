@@ -20,6 +20,8 @@ export interface OpProfile {
   sub: string | null;
   /** The spec's own one-line phrasings (summary, first description sentence) as lower-case commands. */
   sentences: string[];
+  /** Required body arrays that always get two or more items (set by the generator, see `markPluralTwins`). */
+  pluralTwins?: ReadonlySet<string>;
 }
 
 const GENERIC_VERBS = new Set(['get', 'list', 'create', 'delete', 'update', 'post', 'put', 'patch', 'retrieve', 'fetch', 'add', 'remove', 'cancel', 'find', 'read', 'set', 'new', 'show', 'request', 'check']);

@@ -1,4 +1,4 @@
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 import type { Phrase } from './words.js';
 
 /**
@@ -54,4 +54,38 @@ export function addTypos(p: Phrase, n: number, rng: Rng): Phrase {
 /** Lower-cases literal text only: values keep their case. */
 export function lowerLiterals(p: Phrase): Phrase {
   return p.map((s) => (s.value ? s : { ...s, text: s.text.toLowerCase() }));
+}
+
+/**
+ * Everyday synonyms for common API nouns (general English, not taken from any spec's tasks): users say
+ * "reservation" for a booking and "bike" for a bicycle whatever the spec calls them.
+ */
+const SYNONYMS: Record<string, string[]> = {
+  booking: ['reservation'],
+  bookings: ['reservations'],
+  bicycle: ['bike'],
+  bicycles: ['bikes'],
+  document: ['file'],
+  receivers: ['notification receivers', 'receivers'],
+  usage: ['consumption'],
+  trips: ['trains', 'connections'],
+  trip: ['train', 'connection'],
+  results: ['result'],
+};
+
+/** Replaces literal words that have a synonym, each with probability `p` (values are never touched). */
+export function swapSynonyms(phrase: Phrase, p: number, rng: Rng): Phrase {
+  return phrase.map((s) =>
+    s.value
+      ? s
+      : {
+          ...s,
+          text: s.text.replace(/[A-Za-z]+/g, (w) => {
+            const alts = SYNONYMS[w.toLowerCase()];
+            if (!alts || !rng.chance(p)) return w;
+            const alt = rng.pick(alts);
+            return /^[A-Z]/.test(w) ? alt[0]!.toUpperCase() + alt.slice(1) : alt;
+          }),
+        },
+  );
 }

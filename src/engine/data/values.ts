@@ -1,6 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import type { JsonSchema } from '../specs/types.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../rng.js';
 import { enumPhrases, enumWordForms, type CodeNames } from './names.js';
 import { humanize, identWords, lit, singular, val, type Phrase } from './words.js';
 
@@ -150,7 +150,15 @@ function enumValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   const forms = enumWordForms(values.map(String), f.name, f.description ?? '', ctx.codeNames).get(v) ?? [];
   const surface = forms.length > 0 && ctx.rng.chance(0.6) ? ctx.rng.pick(forms) : v;
   const phrase = enumPhrases(values.map(String), f.description ?? '').get(v);
-  return phrase && ctx.rng.chance(0.4) ? { value: v, surface: val(surface), phrase } : { value: v, surface: val(surface) };
+  return phrase && ctx.rng.chance(0.5) ? { value: v, surface: val(surface), phrase: rephrase(phrase, ctx) } : { value: v, surface: val(surface) };
+}
+
+/** "for a more formal language" is also said "using a formal tone", "more formal", "formally". */
+function rephrase(phrase: string, ctx: ValueCtx): string {
+  const m = /^for a more (\w+) (language|tone|style)$/.exec(phrase);
+  if (!m) return phrase;
+  const adj = m[1] as string;
+  return ctx.rng.pick([phrase, `using a ${adj} tone`, `in a ${adj} tone`, `more ${adj}`, `${adj}ly`, `keep it ${adj}`, `${adj} language`]);
 }
 
 const LABEL_KEYS = ['severity', 'team', 'service', 'env', 'region', 'job', 'cluster', 'instance', 'owner', 'component'];

@@ -25,11 +25,23 @@ export interface PromptOptions {
   includeOperations?: boolean;
 }
 
+/**
+ * The system line of a trained adapter. Every training example pays for these tokens in forward and backward,
+ * and an adapter is trained for one spec, so it names neither the API nor the format (the adapter has learnt
+ * both): 9 tokens instead of 25, about 13 % fewer tokens per example.
+ */
+export const TRAINED_SYSTEM = 'Reply with the API call as JSON.';
+
 /** System + user messages for a task. */
 export function buildMessages(task: string, options: PromptOptions = {}): ChatMessage[] {
+  const untrained = options.includeOperations === true && options.catalog !== undefined;
   const api = options.catalog ? ` of the API "${options.catalog.title}"` : '';
-  const lines = [`Turn the user's task into one call${api}. Reply with the call as JSON only.`];
-  if (options.includeOperations && options.catalog) {
+  const lines = [
+    untrained
+      ? `Turn the user's task into one call${api}. Reply with the call as JSON only.`
+      : TRAINED_SYSTEM,
+  ];
+  if (untrained && options.catalog) {
     lines.push(
       'Format: {"op":"METHOD /path","path":{...},"query":{...},"body":...} with only the sections the operation has.',
       'Operations:',

@@ -104,6 +104,8 @@ describe.each(specFiles)('value copying on %s', (file) => {
           continue;
         }
         if (enums.has(leaf) || /^\d{4}-\d{2}-\d{2}/.test(leaf)) continue;
+        // "HighLatency alerts": the `alertname` label is implied by how people name alerts (data/matcher.ts).
+        if (leaf === 'alertname' && /\b[A-Z][a-z]+[A-Z]\w* alerts?\b|\balert [A-Z]/.test(e.task)) continue;
         expect(e.task, JSON.stringify(e.expected.body)).toContain(leaf);
       }
     }
