@@ -10,7 +10,7 @@ import {
   type LoraAdapter,
   type LoraTarget,
 } from '../../../src/engine/index.js';
-import { TrainRng } from '../../../src/engine/train/rng.js';
+import { Rng } from '../../../src/engine/rng.js';
 
 /**
  * Registers adapter `id` on `baseModel`: PEFT init for A, B uniform in ±bScale (PEFT's B is zero at init, which
@@ -40,7 +40,7 @@ export async function registerRandomAdapter(
       ...(lora.targets ? { targets: lora.targets } : {}),
     }),
   );
-  const rng = new TrainRng((lora.seed ?? 1) + 1000);
+  const rng = new Rng((lora.seed ?? 1) + 1000);
   for (const m of adapter.modules) {
     const b = adapter.tensors.get(m.b)!.data;
     for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-lora.bScale, lora.bScale);
