@@ -7,7 +7,7 @@
  * steps per variant and spec, the mean over specs, and the load average. Asserts nothing.
  *
  *   npx tsx bench/decoding-accuracy.ts [--specs a,b] [--variants before,copy,copy+sum,copy+mean]
- *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N]
+ *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show]
  * `--adapters DIR`: evaluate trained adapters DIR/<spec>/ (PEFT folders) instead of the untrained base prompt.
  * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  */
@@ -49,6 +49,7 @@ const { values } = parseArgs({
     quant: { type: 'string', default: 'f32' },
     limit: { type: 'string', default: '0' },
     show: { type: 'boolean', default: false },
+    'max-tokens': { type: 'string', default: '384' },
   },
 });
 const gguf =
@@ -84,7 +85,13 @@ async function main(): Promise<void> {
     const tallies = new Map<string, Tally>(variants.map((v) => [v, { items: [], ms: [], steps: [] }]));
     for (const { task, expected } of tasks) {
       for (const v of variants) {
-        const r = await mapTask(rt, task, { catalog, adapter, untrained: !adapter, ...VARIANTS[v] });
+        const r = await mapTask(rt, task, {
+          catalog,
+          adapter,
+          untrained: !adapter,
+          maxTokens: Number(values['max-tokens']),
+          ...VARIANTS[v],
+        });
         const t = tallies.get(v)!;
         t.items.push({ predicted: r.call, expected });
         t.ms.push(r.latencyMs);

@@ -133,6 +133,41 @@ describe('decoding invariants', () => {
   });
 });
 
+describe('copy-constrained values', () => {
+  it('free string path and query values are copies of the task or of spec-suggested values', async () => {
+    let checked = 0;
+    for (const [name, file] of DEV_SPECS) {
+      const catalog = await devCatalog(file);
+      for (const { task } of devTasks(name).slice(0, 4)) {
+        const r = await mapTask(rt, task, { catalog, adapter: null, untrained: false, maxTokens: 64 });
+        const op = catalog.operations.find((o) => o.method === r.call?.method && o.path === r.call?.path);
+        const given = { path: r.call?.pathParams ?? {}, query: r.call?.query ?? {} };
+        for (const p of op?.parameters ?? []) {
+          if (p.in !== 'path' && p.in !== 'query') continue;
+          const value = given[p.in][p.name];
+          const s = p.schema;
+          const free =
+            s.type === 'string' &&
+            !s.enum &&
+            !s.pattern &&
+            !['date', 'date-time', 'time'].includes(s.format ?? '');
+          if (typeof value !== 'string' || !free) continue;
+          const suggested = [s.example, ...(s.examples ?? []), s.default].filter(
+            (v) => typeof v === 'string',
+          );
+          const sources = [task, ...suggested].map((t) => JSON.stringify(t).slice(1, -1));
+          expect(
+            sources.some((src) => src.includes(JSON.stringify(value).slice(1, -1))),
+            value,
+          ).toBe(true);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1);
+  }, 120_000);
+});
+
 const REAL = process.env['SMOLMAP_REAL_MODEL'];
 if (!REAL)
   console.info('mapper.test: real-model checks skipped (set SMOLMAP_REAL_MODEL to the SmolLM2 GGUF)');
