@@ -43,6 +43,8 @@ export interface RuntimeOptions {
    * emission (llama.ts `inferenceGraph`, the one the ONNX export writes), per-projection LoRA inputs.
    */
   graph?: 'fast' | 'standard';
+  /** Write an ORT profile trace with this file prefix (`session.endProfiling()`); diagnostics only. */
+  profilePrefix?: string;
 }
 
 export interface BaseRuntime {
@@ -168,6 +170,7 @@ export async function createRuntime(
   const session = await createSession(model, {
     threads: options.threads ?? os.availableParallelism(),
     spinning: options.spinning ?? false,
+    ...(options.profilePrefix ? { profilePrefix: options.profilePrefix } : {}),
     externalData: external.map((c) => ({ path: c.location, data: c.data })),
   });
   const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();

@@ -97,3 +97,19 @@ export function referenceForward(cfg: LlamaConfig, w: WeightMap, ids: readonly n
     w.has('lm_head.weight') && !cfg.tie_word_embeddings ? 'lm_head.weight' : 'model.embed_tokens.weight';
   return xs.map((x) => linear(w, head, rmsnorm(x, weight(w, 'model.norm.weight').data, cfg.rms_norm_eps)));
 }
+
+/** `referenceForward` rounded to float32 rows (what an ORT graph returns). */
+export function referenceLogits(cfg: LlamaConfig, w: WeightMap, ids: readonly number[]): Float32Array[] {
+  return referenceForward(cfg, w, ids).map((row) => Float32Array.from(row));
+}
+
+export function topK(row: Float32Array, k: number): { ids: number[]; logits: number[] } {
+  const idx = [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, k);
+  return { ids: idx, logits: idx.map((i) => row[i]!) };
+}
+
+export function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}

@@ -8,7 +8,7 @@ import type { WeightMap } from '../../../src/engine/model/types.js';
 import { readGgufHeader } from '../../../src/engine/model/weights/gguf.js';
 import { loadWeights } from '../../../src/engine/model/weights/load.js';
 import { quantErrorBound } from '../../../src/engine/model/weights/quantize.js';
-import { argmax, referenceLogits } from './weights/reference-forward.js';
+import { argmax, referenceLogits } from './reference-forward.js';
 
 let dir: string;
 let hfDir: string;

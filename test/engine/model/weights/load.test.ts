@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadWeights } from '../../../../src/engine/model/weights/load.js';
-import { argmax, referenceLogits, topK } from './reference-forward.js';
+import { argmax, referenceLogits, topK } from '../reference-forward.js';
 
 const REF = '/work/shared/reference';
 const REAL = process.env['SMOLMAP_REAL_MODEL'];
