@@ -19,6 +19,7 @@ import type { LoraAdapter } from '../model/lora.js';
 import { KvCache } from './kv.js';
 import {
   answerHistory,
+  type AnswerHistory,
   constrainedDraft,
   lookupDraft,
   type DraftConstraint,
@@ -121,23 +122,8 @@ export async function decode(
   const pre = await prefill(rt, lora, promptIds, cache === true ? prefixCache(rt) : cache || null);
   const { kv } = pre;
   const prefillMs = performance.now() - t0;
-  // Speculation verifies a greedy choice per drafted position, so it needs greedy decoding and every row.
-  const lookup = speculation(options, sampler.greedy);
-  const history =
-    !lookup || lookup.history === false
-      ? null
-      : lookup.history === undefined || lookup.history === true
-        ? answerHistory(rt)
-        : lookup.history;
-  const answers = history?.answers(lora) ?? [];
-  const drafter: Drafter | null = lookup
-    ? (context, budget) => {
-        const sim = c?.clone && c.isAllowed ? (c.clone() as DraftConstraint) : null;
-        return sim
-          ? constrainedDraft(context, sim, stops, lookup, budget, answers)
-          : lookupDraft(context, lookup, budget, answers);
-      }
-    : null;
+  const spec = speculation(rt, lora, options, sampler.greedy, stops);
+  const drafter = spec?.drafter ?? null;
   const win = new StepWindow(kv, pre.logits, drafter, options.skipForced === false);
   const out: GeneratedToken[] = [];
   const ids: number[] = [];
@@ -182,7 +168,7 @@ export async function decode(
     await win.next(() => [...promptIds, ...ids], maxTokens - out.length - 1);
   }
   const end = performance.now();
-  history?.add(lora, ids);
+  spec?.history?.add(lora, ids);
   const stats = win.finish();
   return {
     tokens: out,
@@ -272,10 +258,31 @@ async function prefill(
   return { kv, logits: logits!, reused: hit?.length ?? 0 };
 }
 
-function speculation(options: DecodeOptions, greedy: boolean): LookupOptions | null {
+/**
+ * The drafter of a decode, or null without speculation: it verifies a greedy choice per drafted position, so it
+ * needs greedy decoding, and skipForced: false asks for one-token steps.
+ */
+function speculation(
+  rt: BaseRuntime,
+  lora: Record<string, HostTensor>,
+  options: DecodeOptions,
+  greedy: boolean,
+  stops: ReadonlySet<number>,
+): { drafter: Drafter; history: AnswerHistory | null } | null {
   const s = options.speculate ?? true;
   if (s === false || !greedy || options.skipForced === false) return null;
-  return s === true ? {} : s;
+  const lookup: LookupOptions = s === true ? {} : s;
+  const h = lookup.history ?? true;
+  const history = h === false ? null : h === true ? answerHistory(rt) : h;
+  const answers = history?.answers(lora) ?? [];
+  const c = options.constraint;
+  const drafter: Drafter = (context, budget) => {
+    const sim = c?.clone && c.isAllowed ? (c.clone() as DraftConstraint) : null;
+    return sim
+      ? constrainedDraft(context, sim, stops, lookup, budget, answers)
+      : lookupDraft(context, lookup, budget, answers);
+  };
+  return { drafter, history };
 }
 
 function commonPrefix(a: readonly number[], b: readonly number[]): number {
