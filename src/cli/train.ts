@@ -48,6 +48,7 @@ function trainOptions(values: OptionValues): TrainOptionsInput {
   };
   put(lora, 'r', num(values, 'rank', true));
   put(lora, 'alpha', num(values, 'alpha', false));
+  put(lora, 'dropout', num(values, 'dropout', false));
   put(lora, 'targets', targets(values));
   const seed = num(values, 'seed', true);
   put(lora, 'seed', seed);
@@ -74,6 +75,7 @@ const train = defineCommand<TrainResult>({
     count: { type: 'string' },
     rank: { type: 'string' },
     alpha: { type: 'string' },
+    dropout: { type: 'string' },
     targets: { type: 'string' },
     epochs: { type: 'string' },
     steps: { type: 'string' },
@@ -92,6 +94,7 @@ const train = defineCommand<TrainResult>({
     'count N': 'synthetic examples when synthesising',
     'rank R': 'LoRA rank (default 16)',
     'alpha A': 'LoRA alpha (default 32)',
+    'dropout P': 'LoRA dropout on the adapter branch input, as PEFT lora_dropout (default 0, at most 0.9)',
     'targets L': 'comma list of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj (default all)',
     'epochs E': 'passes over the data (default 3; ignored with --steps)',
     'steps K': 'optimizer steps',
