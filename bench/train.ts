@@ -31,7 +31,7 @@ const { values, positionals } = parseArgs({
     'label-frac': { type: 'string', default: '1' },
     threads: { type: 'string', default: '0' },
     'tokens-per-run': { type: 'string', default: String(TOKENS_PER_RUN) },
-    fuse: { type: 'string', default: 'on' },
+    fuse: { type: 'string', default: 'off' },
     dropout: { type: 'string', default: '0' },
     arena: { type: 'string' },
     prepack: { type: 'string' },
@@ -48,7 +48,7 @@ const seq = Number(values.seq);
 const labelFrac = Number(values['label-frac']);
 const threads = Number(values.threads);
 const tokensPerRun = Number(values['tokens-per-run']);
-const fuse = values.fuse !== 'off';
+const fuse = values.fuse === 'on';
 const dropout = Number(values.dropout);
 const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === 'on');
 const sessionOptions = {

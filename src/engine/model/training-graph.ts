@@ -45,7 +45,7 @@ export const DROPOUT_SCALE = 'dropout_scale';
 export const HEAD_CHUNKS = 4;
 
 export interface TrainingGraphOptions {
-  /** One product per group of projections sharing an input (q|k|v, gate|up), LoRA A's included. Default on. */
+  /** One product per group of projections sharing an input (q|k|v, gate|up), LoRA A's included. Default off. */
   fuse?: boolean;
   /** The LoRA rank, so the A's of a group can be concatenated; without it each A is its own product. */
   rank?: number;
@@ -72,7 +72,7 @@ export function buildTrainingGraph(
       'the training graph needs at least one LoRA target; pass some targets',
     );
   }
-  const fuse = opts.fuse ?? true;
+  const fuse = opts.fuse ?? false;
   const chunks = opts.headChunks ?? HEAD_CHUNKS;
   const g = new Graph();
   const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);

@@ -43,7 +43,11 @@ export interface TrainingStepOptions {
   threads?: number;
   session?: TrainingSessionFlags;
   tokensPerRun?: number;
-  /** q|k|v and gate|up as single products (training-graph.ts); default on. */
+  /**
+   * q|k|v and gate|up as single products (training-graph.ts). Default off: each fused output stays alive from
+   * the forward pass to its Slice's backward (the Slice VJP reads its input's run-time shape), +0.9 GB peak at
+   * 8 × 128 in one run, and the A/B in bench/README showed no speed gain to pay for it.
+   */
   fuse?: boolean;
 }
 
@@ -61,7 +65,7 @@ export async function createTrainingStep(
     config,
     weights,
     { scale: loraScale(adapter.config), modules: adapter.modules },
-    { fuse: opts.fuse ?? true, rank: adapter.config.r, dropout: p > 0 },
+    { fuse: opts.fuse ?? false, rank: adapter.config.r, dropout: p > 0 },
   );
   // Weights travel as in-memory external data: the chunks are views of the WeightMap's arrays, so no second
   // serialised copy of the model exists while ORT builds the session (ORT copies them into its own tensors).

@@ -71,13 +71,13 @@ describe('LoRA training graph', () => {
     ({ feeds: adapter, lora } = await tinyAdapter(cfg));
   });
 
-  // Fused projections with concatenated A's (the default with a rank), fused frozen products only, the plain
+  // Fused projections with concatenated A's, fused frozen products only, the plain
   // per-projection graph, and the dropout graph with keep-everything masks: all must be PEFT's step.
   const variants: [string, TrainingGraphOptions][] = [
-    ['fused, A’s concatenated', { rank: 4 }],
-    ['fused frozen products', {}],
-    ['unfused', { fuse: false }],
-    ['dropout inputs, masks all kept', { rank: 4, dropout: true }],
+    ['fused, A’s concatenated', { fuse: true, rank: 4 }],
+    ['fused frozen products', { fuse: true }],
+    ['unfused (the default)', {}],
+    ['dropout inputs, masks all kept', { fuse: true, rank: 4, dropout: true }],
   ];
   it.each(variants)('gives PEFT’s loss and every LoRA gradient in one run (%s)', async (_, opts) => {
     const step = oracle.trainStep;
