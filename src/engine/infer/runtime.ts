@@ -36,7 +36,10 @@ export interface RuntimeOptions {
    * q4 decode from 5.5 to 2.5 tok/s (bench/inference, load average 12); on an idle machine it gains a little.
    */
   spinning?: boolean;
-  /** MatMulNBits accuracy_level: 4 (default) quantises activations to int8 per block; 1 computes in f32. */
+  /**
+   * MatMulNBits accuracy_level: 4 (default) quantises activations to int8 per block; 1 computes in f32, which
+   * ORT has no kernel for at 8 bits (it dequantises every run: q8 decode 1.3 tok/s), so 1 suits 4-bit only.
+   */
   accuracyLevel?: 1 | 4;
   /**
    * 'fast' (default): llama-fast.ts, ORT's fused contrib ops with grouped LoRA inputs. 'standard': the plain
@@ -115,10 +118,12 @@ export function groupedLoraFeeds(
 }
 
 /**
- * The inference graph for the options and how to feed LoRA to it. Quantised modes use a GGUF source's own
- * blocks where they map exactly (gguf-nbits.ts): in q4 its Q4_0/Q4_1 projections (Q4_1 mins on the grouped
- * LoRA path, fast graph only) and a Q8_0 LM head; the rest is re-quantised (quant.ts), with the LM head at
- * 8 bits in q4 as well (a 4-bit head cost most of q4's logit error).
+ * The inference graph for the options and how to feed LoRA to it. Both quantised modes run a GGUF source's
+ * Q4_0/Q4_1/Q8_0 blocks exactly as stored (gguf-nbits.ts; Q4_1 mins on the grouped LoRA path, so the fast
+ * graph only): re-quantising them could only add error — on SmolLM2-135M-Instruct Q4_1, 8-bit re-quantisation
+ * flipped the chat answer, whose first token leads its runner-up by 0.08 logits in f32. Other weights are
+ * re-quantised (quant.ts) to 8 (q8) or 4 (q4) bits, the LM head to 8 bits in both (a 4-bit head caused most
+ * of q4's logit error).
  */
 function buildGraph(
   config: LlamaConfig,
@@ -133,10 +138,9 @@ function buildGraph(
   let base: BaseRank = new Map();
   if (quant !== 'f32') {
     project = quantProjector(weights, quant, acc);
-    const minsOnLora = fast && quant === 'q4';
     if (gguf) {
-      project = ggufProjector(quant === 'q4' ? gguf : eightBitOnly(gguf), project, minsOnLora, acc);
-      if (minsOnLora) base = baseRankTensors(config, gguf);
+      project = ggufProjector(gguf, project, fast, acc);
+      if (fast) base = baseRankTensors(config, gguf);
     }
   }
   const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
@@ -148,9 +152,6 @@ function buildGraph(
     feedsFor: (adapter) => (fast ? groupedLoraFeeds(config, adapter, base) : buildLoraFeeds(config, adapter)),
   };
 }
-
-const eightBitOnly = (m: ReadonlyMap<string, GgufNBits>): Map<string, GgufNBits> =>
-  new Map([...m].filter(([, w]) => w.q.bits === 8));
 
 /**
  * Builds the session for weights already in memory (tests and the loaders below). `gguf`: the source file's

@@ -6,13 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { serialize } from '../../../src/engine/model/graph/serialize.js';
 import { inferenceGraph } from '../../../src/engine/model/llama.js';
 import type { LlamaConfig } from '../../../src/engine/model/types.js';
 import { loadWeights } from '../../../src/engine/model/weights/load.js';
+import { decode } from '../../../src/engine/infer/decode.js';
+import { KvCache } from '../../../src/engine/infer/kv.js';
 import { createSession, f32, i64, type HostTensor, type Session } from '../../../src/engine/infer/ort.js';
+import { loadRuntime, releaseRuntimes } from '../../../src/engine/infer/runtime.js';
 
 const GGUF = process.env.SMOLMAP_REAL_MODEL;
 if (!GGUF)
@@ -97,4 +100,41 @@ describe.skipIf(!GGUF)('SmolLM2-135M-Instruct inference graph (real GGUF)', () =
     );
     expect(got).toEqual(ref.greedyChat.greedyIds);
   }, 60_000);
+});
+
+/**
+ * The runtime's fast graph (llama-fast.ts) on the real model: in f32 it gives the oracle's logits and greedy
+ * answer like the standard graph; in q4 (the file's Q4_1/Q8_0 blocks, int8 activations) the top-1 of every
+ * oracle prompt and the chat answer stay those of f32.
+ */
+describe.skipIf(!GGUF)('SmolLM2-135M-Instruct runtime, fast graph (real GGUF)', () => {
+  const ref = JSON.parse(
+    readFileSync('/work/shared/reference/smollm2-135m-instruct-q4_1.json', 'utf8'),
+  ) as RealOracle;
+
+  afterAll(releaseRuntimes);
+
+  for (const quant of ['f32', 'q4'] as const) {
+    it(`${quant}: oracle top-1 (f32: top-5 within 2e-3) and the greedy chat answer`, async () => {
+      const rt = await loadRuntime(GGUF!, { quant });
+      for (const want of ref.logits) {
+        const [last] = await new KvCache(rt, 1, rt.loraFeeds(null)).step([want.ids]);
+        const top5 = [...last!.keys()].sort((a, b) => last![b]! - last![a]!).slice(0, 5);
+        if (quant === 'f32') {
+          expect(top5).toEqual(want.top5.ids);
+          want.top5.ids.forEach((id, i) =>
+            expect(Math.abs(last![id]! - want.top5.logits[i]!)).toBeLessThan(2e-3),
+          );
+        } else expect(top5[0]).toBe(want.top5.ids[0]);
+      }
+      const r = await decode(rt, ref.greedyChat.promptIds, { maxTokens: ref.greedyChat.greedyIds.length });
+      const text = rt.tokenizer.decode(
+        r.tokens.map((t) => t.id),
+        { skipSpecialTokens: true },
+      );
+      expect(text).toContain('Paris');
+      if (quant === 'f32')
+        expect(r.tokens.map((t) => t.id)).toEqual(ref.greedyChat.greedyIds.slice(0, r.tokens.length));
+    }, 180_000);
+  }
 });
