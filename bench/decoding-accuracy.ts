@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/decoding-accuracy.ts [--specs a,b] [--variants before,copy,copy+sum,copy+mean]
  *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show]
+ * `--variants none` runs only the operation scoring (which operation each scoring picks; cheap).
  * `--adapters DIR`: evaluate trained adapters DIR/<spec>/ (PEFT folders) instead of the untrained base prompt.
  * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  */
@@ -37,6 +38,7 @@ const SPECS: Record<string, string> = {
 const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation'>> = {
   before: { copy: false, operation: 'greedy' },
   copy: { copy: true, operation: 'greedy' },
+  'copy+trie': { copy: true, operation: 'trie' },
   'copy+sum': { copy: true, operation: 'sum' },
   'copy+mean': { copy: true, operation: 'mean' },
 };
@@ -101,9 +103,11 @@ async function main(): Promise<void> {
       }
       picks(await opPicks(rt, task, catalog, adapter), expected);
     }
-    const pick = pickCounts.get(spec) ?? { sum: 0, mean: 0, n: 0 };
+    const pick = pickCounts.get(spec) ?? { trie: 0, sum: 0, mean: 0, n: 0 };
     console.log(
-      `${spec.padEnd(13)} operation picked by sequence score: sum ${pct(pick.sum / pick.n)}, mean ${pct(pick.mean / pick.n)} right`,
+      `${spec.padEnd(13)} operation right by sequence score (${pick.n} tasks): ` +
+        SCORINGS.map((k) => `${k} ${pct(pick[k] / pick.n)}`).join(', ') +
+        `  (load ${load()})`,
     );
     for (const v of variants) {
       const t = tallies.get(v)!;
@@ -118,6 +122,11 @@ async function main(): Promise<void> {
       );
     }
   }
+  const specs = [...pickCounts.values()];
+  console.log(
+    `MEAN          operation right by sequence score: ` +
+      SCORINGS.map((k) => `${k} ${pct(specs.reduce((a, c) => a + c[k] / c.n, 0) / specs.length)}`).join(', '),
+  );
   for (const [v, rows] of means) {
     const m = (k: number): number => rows.reduce((a, r) => a + r[k]!, 0) / rows.length;
     console.log(
@@ -126,34 +135,33 @@ async function main(): Promise<void> {
   }
 }
 
-const pickCounts = new Map<string, { sum: number; mean: number; n: number }>();
+const SCORINGS = ['trie', 'sum', 'mean'] as const;
+const pickCounts = new Map<string, Record<(typeof SCORINGS)[number] | 'n', number>>();
 let currentSpec = '';
 
-/** The operations chosen by summed and by mean sequence log-probability (one scoring run). */
+/** The operation each scoring picks, from one unpruned scoring run. */
 async function opPicks(
   rt: BaseRuntime,
   task: string,
   catalog: Catalog,
   adapter: LoraAdapter | null,
-): Promise<{ sum: Operation; mean: Operation }> {
+): Promise<Record<(typeof SCORINGS)[number], Operation>> {
   const openings = operationOpenings(catalog, callGrammar(catalog, rt.tokenizer));
   const prompt = mapperPromptIds(rt, task, catalog, !adapter);
-  const c = await chooseOperation(rt, prompt, openings, { adapter });
+  const c = await chooseOperation(rt, prompt, openings, { adapter, prune: false });
   let shared = 0;
   while (openings.every((o) => o.length > shared + 1 && o[shared] === openings[0]![shared])) shared++;
-  const mean = c.logprobs.map((lp, i) => lp / (openings[i]!.length - shared));
+  const argmax = (xs: number[]): Operation => catalog.operations[xs.indexOf(Math.max(...xs))]!;
   return {
-    sum: catalog.operations[c.index]!,
-    mean: catalog.operations[mean.indexOf(Math.max(...mean))]!,
+    trie: argmax(c.conditional),
+    sum: argmax(c.logprobs),
+    mean: argmax(c.logprobs.map((lp, i) => lp / (openings[i]!.length - shared))),
   };
 }
 
-function picks(p: { sum: Operation; mean: Operation }, expected: ExpectedCall): void {
-  const c = pickCounts.get(currentSpec) ?? { sum: 0, mean: 0, n: 0 };
-  const right = (op: Operation): number =>
-    op.method === expected.method && op.path === expected.path ? 1 : 0;
-  c.sum += right(p.sum);
-  c.mean += right(p.mean);
+function picks(p: Record<(typeof SCORINGS)[number], Operation>, expected: ExpectedCall): void {
+  const c = pickCounts.get(currentSpec) ?? { trie: 0, sum: 0, mean: 0, n: 0 };
+  for (const k of SCORINGS) c[k] += p[k].method === expected.method && p[k].path === expected.path ? 1 : 0;
   c.n++;
   pickCounts.set(currentSpec, c);
 }

@@ -31,8 +31,8 @@ export interface MapOptions {
   /** Free string values copy the task or the spec's suggested values (grammar/copy.ts). Default true. */
   copy?: boolean;
   /**
-   * How the operation is chosen: scored as whole sequences (op-choice.ts; 'sum' of log-probabilities or their
-   * per-token 'mean') or token by token like the rest ('greedy'). Default 'sum'.
+   * How the operation is chosen: scored as whole sequences (op-choice.ts: 'trie', 'sum' or 'mean', see
+   * OpScoring) or token by token like the rest ('greedy'). Default 'trie'.
    */
   operation?: OpScoring | 'greedy';
 }
@@ -93,7 +93,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
   const grammar = callGrammar(options.catalog, rt.tokenizer);
   const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
   const maxTokens = Math.min(options.maxTokens ?? 384, room);
-  const mode = options.operation ?? 'sum';
+  const mode = options.operation ?? 'trie';
   const openings = mode === 'greedy' ? [] : operationOpenings(options.catalog, grammar);
   const choice =
     openings.length > 1 && openings.every((o) => o.length < maxTokens)

@@ -20,8 +20,13 @@ import { prefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
 import { logProb } from './sample.js';
 
-/** How sequence log-probabilities compare: summed, or divided by the tokens after the shared opening. */
-export type OpScoring = 'sum' | 'mean';
+/**
+ * How operations compare. 'trie' (default): each token's probability renormalised over the tokens that continue
+ * some opening there, summed — p(operation | the answer is one of the spec's operations), free of length bias
+ * (tokens only one operation continues count 0). 'sum': raw log p summed (favours short openings); 'mean': per
+ * token (favours long ones). Measured on eval-dev in bench/decoding-accuracy.ts.
+ */
+export type OpScoring = 'trie' | 'sum' | 'mean';
 
 export interface OpChoice {
   /** Index of the chosen operation in `catalog.operations`. */
@@ -33,6 +38,8 @@ export interface OpChoice {
    * PRUNE_NATS) the log p of its first token, an upper bound.
    */
   logprobs: number[];
+  /** Per operation: the 'trie' score, log p renormalised at each branch of the openings (see OpScoring). */
+  conditional: number[];
   /** Operations actually scored (the rest were pruned). */
   scored: number;
   /** Softmax over the scores (by `scoring`): the probability of each operation. */
@@ -90,10 +97,9 @@ function sharedLength(seqs: readonly (readonly number[])[]): number {
   return n;
 }
 
-/** Scores every operation's opening after `promptIds` and picks the best. */
 /**
- * Summed scores only fall as tokens are added, so an operation whose first token alone scores this far below
- * the best complete score cannot win, and its share of the softmax is below e^-12 (6e-6): it is not run.
+ * Scores only fall as tokens are added, so an operation whose first token alone scores this far below the best
+ * complete score cannot win, and its share of the softmax is below e^-12 (6e-6): it is not run.
  */
 export const PRUNE_NATS = 12;
 
@@ -113,20 +119,25 @@ export async function chooseOperation(
   const [first] = await base.step([head.slice(hit?.length ?? 0)]);
   const basePast = base.tensors()!;
   cache.store(lora, head, basePast);
-  const mean = options.scoring === 'mean';
-  const prune = !mean && options.prune !== false;
+  const scoring = options.scoring ?? 'trie';
+  const prune = scoring !== 'mean' && options.prune !== false;
+  const kids = branches(tokens, shared);
   const logprobs = tokens.map((seq) => logProb(first!, seq[shared]!));
+  const conditional = tokens.map((seq) => condLogProb(first!, seq, shared, kids));
+  // Summed and conditional scores only fall as tokens are added: the first token's is an upper bound.
+  const bound = scoring === 'trie' ? conditional : logprobs;
   // Most likely first token first, so pruning bites as early as possible.
-  const order = logprobs.map((_, i) => i).sort((x, y) => logprobs[y]! - logprobs[x]!);
+  const order = bound.map((_, i) => i).sort((x, y) => bound[y]! - bound[x]!);
   const scores = new Array<number>(tokens.length).fill(-Infinity);
   let steps = base.steps;
   let scored = 0;
   let best = order[0]!;
   let bestPast: { ids: number[]; kv: KvTensors } | null = null;
   for (const i of order) {
-    const rest = tokens[i]!.slice(shared);
-    if (prune && logprobs[i]! < scores[best]! - PRUNE_NATS) {
-      scores[i] = logprobs[i]!; // an upper bound: its softmax share is an overestimate of a negligible one
+    const seq = tokens[i]!;
+    const rest = seq.slice(shared);
+    if (prune && bound[i]! < scores[best]! - PRUNE_NATS) {
+      scores[i] = bound[i]!; // an upper bound: its softmax share is an overestimate of a negligible one
       continue;
     }
     scored++;
@@ -136,13 +147,17 @@ export async function chooseOperation(
       const feed = rest.slice(0, -1);
       // A graph without num_logits_to_keep returns the last position only: one step per token there.
       const rows = kv.multiLogits === true ? await kv.stepKeep(feed, feed.length) : await stepEach(kv, feed);
-      rows.forEach((row, k) => (logprobs[i]! += logProb(row, rest[k + 1]!)));
+      rows.forEach((row, k) => {
+        logprobs[i]! += logProb(row, rest[k + 1]!);
+        conditional[i]! += condLogProb(row, seq, shared + k + 1, kids);
+      });
       steps += kv.steps;
     }
-    scores[i] = mean ? logprobs[i]! / rest.length : logprobs[i]!;
+    scores[i] =
+      scoring === 'mean' ? logprobs[i]! / rest.length : scoring === 'sum' ? logprobs[i]! : conditional[i]!;
     if (scores[i]! > scores[best]!) {
       best = i;
-      bestPast = kv ? { ids: [...promptIds, ...tokens[i]!.slice(0, -1)], kv: kv.tensors()! } : null;
+      bestPast = kv ? { ids: [...promptIds, ...seq.slice(0, -1)], kv: kv.tensors()! } : null;
     }
   }
   // The decode that follows feeds the chosen opening: keep its keys and values for the prefix cache.
@@ -153,10 +168,44 @@ export async function chooseOperation(
     index: best,
     tokens,
     logprobs,
+    conditional,
     probabilities: scores.map((x) => Math.exp(x - max) / z),
     scored,
     modelSteps: steps,
   };
+}
+
+/** The openings as a trie: for each prefix (ids joined), the tokens that continue some opening. */
+function branches(tokens: readonly number[][], shared: number): Map<string, number[]> {
+  const kids = new Map<string, Set<number>>();
+  for (const seq of tokens) {
+    for (let t = shared; t < seq.length; t++) {
+      const key = seq.slice(0, t).join(',');
+      const set = kids.get(key) ?? new Set<number>();
+      set.add(seq[t]!);
+      kids.set(key, set);
+    }
+  }
+  return new Map([...kids].map(([k, v]) => [k, [...v]]));
+}
+
+/**
+ * log p(seq[t]) renormalised over the tokens that continue some opening after seq[..t): the model's choice
+ * among the operations still possible, 0 where only one continues.
+ */
+function condLogProb(
+  row: Float32Array,
+  seq: readonly number[],
+  t: number,
+  kids: Map<string, number[]>,
+): number {
+  const options = kids.get(seq.slice(0, t).join(',')) ?? [seq[t]!];
+  if (options.length === 1) return 0;
+  let max = -Infinity;
+  for (const c of options) max = Math.max(max, row[c]!);
+  let sum = 0;
+  for (const c of options) sum += Math.exp(row[c]! - max);
+  return row[seq[t]!]! - max - Math.log(sum);
 }
 
 async function stepEach(kv: KvCache, feed: readonly number[]): Promise<Float32Array[]> {

@@ -48,7 +48,11 @@ describe('operation choice', () => {
     for (const [i, { task }] of devTasks('train-travel').slice(0, 3).entries()) {
       const a = i % 2 ? adapter : null;
       const prompt = mapperPromptIds(rt, task, catalog, false);
-      const choice = await chooseOperation(rt, prompt, openings, { adapter: a, prune: false });
+      const choice = await chooseOperation(rt, prompt, openings, {
+        adapter: a,
+        scoring: 'sum',
+        prune: false,
+      });
       expect(choice.scored).toBe(openings.length);
       const shared = sharedPrefix(openings);
       const brute: number[] = [];
@@ -62,7 +66,7 @@ describe('operation choice', () => {
       const z = brute.reduce((s, x) => s + Math.exp(x - max), 0);
       choice.probabilities.forEach((p, k) => expect(p).toBeCloseTo(Math.exp(brute[k]! - max) / z, 5));
       // Pruning (the default) keeps the pick; a pruned operation's score is an upper bound far below the best.
-      const pruned = await chooseOperation(rt, prompt, openings, { adapter: a });
+      const pruned = await chooseOperation(rt, prompt, openings, { adapter: a, scoring: 'sum' });
       expect(pruned.index).toBe(choice.index);
       pruned.logprobs.forEach((lp, k) => {
         if (Math.abs(lp - brute[k]!) < 1e-3) return;
@@ -70,6 +74,12 @@ describe('operation choice', () => {
         expect(lp).toBeLessThan(max - PRUNE_NATS);
       });
       pruned.probabilities.forEach((p, k) => expect(p).toBeCloseTo(choice.probabilities[k]!, 4));
+      // 'trie' (the default): renormalised at each branch of the openings, so over the operations the
+      // probabilities sum to 1 by themselves, before any softmax.
+      const trie = await chooseOperation(rt, prompt, openings, { adapter: a, prune: false });
+      expect(trie.conditional.reduce((sum, c) => sum + Math.exp(c), 0)).toBeCloseTo(1, 5);
+      trie.probabilities.forEach((p, k) => expect(p).toBeCloseTo(Math.exp(trie.conditional[k]!), 5));
+      expect(trie.index).toBe(trie.conditional.indexOf(Math.max(...trie.conditional)));
       const mean = await chooseOperation(rt, prompt, openings, { adapter: a, scoring: 'mean' });
       const norm = brute.map((x, k) => x / (openings[k]!.length - shared));
       expect(mean.index).toBe(norm.indexOf(Math.max(...norm)));
