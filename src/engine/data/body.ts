@@ -49,6 +49,8 @@ export interface BodyOptions {
    * (batch `urls` beside single `url`), where one item would make the task read as the other operation.
    */
   manyItems?: ReadonlySet<string>;
+  /** A top-level optional field that must be stated. */
+  include?: string | undefined;
 }
 
 export interface SampledBody {
@@ -142,6 +144,7 @@ class BodySampler {
       return !required.has(k) && !p.readOnly && !p.deprecated && !isFreeFormObject(mergeAllOf(p)) && !isInexpressible(p);
     });
     const chosen = rng.shuffle(optional).filter(() => rng.chance(this.opts.pOptional)).slice(0, depth === 0 ? this.opts.maxOptional : 2);
+    if (depth === 0 && this.opts.include && optional.includes(this.opts.include) && !chosen.includes(this.opts.include)) chosen.push(this.opts.include);
     const out: Record<string, unknown> = {};
     const soleRequired = required.size === 1;
     for (const name of Object.keys(props)) {

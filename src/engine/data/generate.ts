@@ -1,6 +1,6 @@
 import { Faker, base, en } from '@faker-js/faker';
 import type { Catalog, Operation, Parameter } from '../specs/types.js';
-import { inexpressibleRequired, mergeAllOf, sampleBody } from './body.js';
+import { inexpressibleRequired, isInexpressible, mergeAllOf, sampleBody } from './body.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
 import { buildIntent } from './intent.js';
 import { listMention, scalarMention, type Mention } from './mention.js';
@@ -51,7 +51,14 @@ function sampleParam(p: Parameter, ctx: ValueCtx, parent: string): { value: stri
   return { value: String(s.value), mention: scalarMention(`query.${p.name}`, field, s, ctx.rng) };
 }
 
-function draftFor(prof: OpProfile, ctx: ValueCtx, forced: { ids?: Record<string, Sampled>; frame?: Frame } = {}): Draft & { ids: Record<string, Sampled>; frame: Frame } {
+interface Forced {
+  ids?: Record<string, Sampled>;
+  frame?: Frame;
+  /** An optional query parameter or top-level body field this example must state (coverage pass). */
+  include?: string;
+}
+
+function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & { ids: Record<string, Sampled>; frame: Frame } {
   const { op } = prof;
   const rng = ctx.rng;
   const noun = prof.nouns[0] ?? 'item';
@@ -68,8 +75,10 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: { ids?: Record<string,
   const query: Record<string, string | string[]> = {};
   const mentions: Mention[] = [];
   const optional = op.parameters.filter((p) => p.in === 'query' && !p.required && !p.deprecated);
-  const nOpt = rng.weighted([[0, 4], [1, 4], [2, 2], [3, 1]] as const);
+  const nOpt = rng.weighted([[0, 5], [1, 5], [2, 2], [3, 0.5]] as const);
   const chosen = new Set(rng.shuffle(optional).slice(0, nOpt));
+  const must = optional.find((p) => p.name === forced.include);
+  if (must) chosen.add(must);
   for (const p of op.parameters.filter((x) => x.in === 'query' && (x.required || chosen.has(x)))) {
     const s = sampleParam(p, ctx, noun);
     if (!s) continue;
@@ -79,8 +88,8 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: { ids?: Record<string,
   let body: unknown = null;
   const rb = op.requestBody;
   if (rb?.schema) {
-    const maxOptional = rng.weighted([[0, 3], [1, 4], [2, 2], [3, 1]] as const);
-    const sampled = sampleBody(rb.schema, ctx, { pOptional: 0.5, maxOptional, manyItems: prof.pluralTwins }, noun);
+    const maxOptional = rng.weighted([[0, 3], [1, 4], [2, 2], [3, 0.5]] as const);
+    const sampled = sampleBody(rb.schema, ctx, { pOptional: 0.5, maxOptional, manyItems: prof.pluralTwins, include: forced.include }, noun);
     const empty = sampled.value !== null && typeof sampled.value === 'object' && Object.keys(sampled.value).length === 0;
     if (!(empty && !rb.required)) {
       body = sampled.value;
@@ -145,6 +154,17 @@ function markPluralTwins(profiles: OpProfile[]): void {
   }
 }
 
+/** Optional query parameters and optional top-level body fields an example can state. */
+function optionalNames(prof: OpProfile): string[] {
+  const query = prof.op.parameters.filter((p) => p.in === 'query' && !p.required && !p.deprecated).map((p) => p.name);
+  const schema = prof.op.requestBody?.schema ? mergeAllOf(prof.op.requestBody.schema) : null;
+  const required = new Set(schema?.required ?? []);
+  const body = Object.entries(schema?.properties ?? {})
+    .filter(([k, v]) => !required.has(k) && !v.readOnly && !v.deprecated && !isInexpressible(v))
+    .map(([k]) => k);
+  return [...query, ...body];
+}
+
 function sharedIds(a: OpProfile, b: OpProfile, ids: Record<string, Sampled>): Record<string, Sampled> {
   const names = new Set(b.op.parameters.filter((p) => p.in === 'path').map((p) => p.name));
   return Object.fromEntries(Object.entries(ids).filter(([k]) => names.has(k) && a.op.parameters.some((p) => p.name === k)));
@@ -172,7 +192,6 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   markPluralTwins(profiles);
   const pairs = contrastPairs(profiles);
   const nContrast = pairs.length > 0 ? Math.floor(total * 0.15) : 0;
-  const perOp = Math.max(1, Math.floor((total - nContrast) / profiles.length));
   const seen = new Set<string>();
   const add = (d: Draft & { contrastWith?: string }): void => {
     const key = renderTask(d.phrase).toLowerCase();
@@ -181,6 +200,19 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
       drafts.push(d);
     }
   };
+  // Coverage first: every optional parameter and body field is stated by a few examples. Sampled uniformly among
+  // the 15–20 optional fields of a large body, the ones users actually state (a glossary, a source language)
+  // would otherwise appear once or never in a few hundred examples.
+  // At most 30 % of the set; past that (very wide bodies) a shuffled share of the fields gets one example each.
+  const covered = rng.shuffle(profiles.flatMap((prof) => optionalNames(prof).map((name) => [prof, name] as const)));
+  const budget = Math.floor(total * 0.3);
+  const perField = covered.length === 0 ? 0 : Math.max(1, Math.min(3, Math.floor(budget / covered.length)));
+  for (const [prof, name] of covered.slice(0, Math.floor(budget / perField)))
+    for (let i = 0; i < perField; i++) {
+      faker.seed(rng.seed());
+      add(draftFor(prof, ctx, { include: name }));
+    }
+  const perOp = Math.max(1, Math.floor((total - nContrast - drafts.length) / profiles.length));
   for (const prof of profiles)
     for (let i = 0; i < perOp; i++) {
       faker.seed(rng.seed());

@@ -181,14 +181,19 @@ function matcherValue(f: FieldInfo, ctx: ValueCtx): string | null {
   return `${ctx.rng.pick(LABEL_KEYS)}${op}"${value}"`;
 }
 
+/**
+ * Free text (comments, prompts, texts to translate). Mostly short, as people type them: every token of a long
+ * sentence is paid for twice in training (task and target) and teaches nothing more about copying.
+ */
 function sentence(ctx: ValueCtx): string {
-  const s = ctx.rng.pick([
-    () => ctx.faker.hacker.phrase(),
-    () => ctx.faker.company.catchPhrase(),
-    () => ctx.faker.commerce.productDescription().split('. ')[0] + '.',
-    () => `${ctx.faker.word.verb()} the ${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`,
-    () => `The ${ctx.faker.word.noun()} is ${ctx.faker.word.adjective()} today.`,
-    () => `${ctx.faker.word.interjection()}, the ${ctx.faker.commerce.product().toLowerCase()} arrived`,
+  const s = ctx.rng.weighted<() => string>([
+    [() => `${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`, 3],
+    [() => `${ctx.faker.word.noun()} ${ctx.rng.pick(['maintenance', 'upgrade', 'migration', 'test', 'outage', 'rollout'])}`, 2],
+    [() => `${ctx.faker.word.verb()} the ${ctx.faker.word.noun()}`, 2],
+    [() => ctx.faker.hacker.phrase(), 1],
+    [() => ctx.faker.company.catchPhrase(), 1],
+    [() => `The ${ctx.faker.word.noun()} is ${ctx.faker.word.adjective()} today.`, 1],
+    [() => `${ctx.faker.word.interjection()}, the ${ctx.faker.commerce.product().toLowerCase()} arrived`, 1],
   ])();
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
