@@ -199,6 +199,27 @@ function row(label: string, v: string, s: Sample[]): string {
   return cols.join(' ');
 }
 
+/** `mapTask` with its defaults (operation scoring, copy constraint, both features); a failure is printed. */
+async function endToEnd(
+  rt: BaseRuntime,
+  spec: string,
+  catalog: Catalog,
+  tasks: string[],
+  adapter: LoraAdapter,
+): Promise<void> {
+  const label = `${`${spec} trained`.padEnd(28)} ${'mapTask'.padEnd(10)}`;
+  try {
+    const ms: number[] = [];
+    for (const task of tasks) {
+      ms.push((await mapTask(rt, task, { catalog, adapter, untrained: false })).latencyMs);
+    }
+    const cols = [pct(ms, 0.5), pct(ms, 0.95)].map((x) => x.toFixed(0).padStart(6)).join(' ');
+    console.log(`${label} ${cols}   (defaults, end to end)  load ${load()}`);
+  } catch (e) {
+    console.log(`${label} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 async function mode(quant: WeightQuant): Promise<void> {
   const rt = await loadRuntime(source, {
     quant,
@@ -223,15 +244,7 @@ async function mode(quant: WeightQuant): Promise<void> {
         console.log(row(`${spec} ${kind.split(' ')[0]}`, v, res.get(v)!));
         all.get(v)!.push(...res.get(v)!);
       }
-      if (adapter) {
-        const ms: number[] = [];
-        for (const task of tasks) {
-          ms.push((await mapTask(rt, task, { catalog, adapter, untrained: false })).latencyMs);
-        }
-        console.log(
-          `${`${spec} trained`.padEnd(28)} ${'mapTask'.padEnd(10)} ${pct(ms, 0.5).toFixed(0).padStart(6)} ${pct(ms, 0.95).toFixed(0).padStart(6)}   (defaults, end to end)  load ${load()}`,
-        );
-      }
+      if (adapter) await endToEnd(rt, spec, catalog, tasks, adapter);
     }
   }
   for (const v of VARIANTS) console.log(row('ALL', v, all.get(v)!));
