@@ -3,8 +3,9 @@
  * on the tiny reference Llama, every combination decodes token for token (and log-prob for log-prob) what plain
  * greedy decoding does — free and under a dev spec's grammar, with an adapter switched between calls.
  *
- * Speculation needs logits of several positions. Until the session takes `num_logits_to_keep`, it runs on a
- * runtime built here from the same Llama definition with every position's logits (`logits: 'all'`).
+ * Speculation needs logits of several positions: the runtime's session takes `num_logits_to_keep`. Graphs
+ * without it are built here from the same Llama definition: last-position-only (speculation stays off) and
+ * every-position logits (kv.ts notices and slices).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -30,13 +31,19 @@ import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
 import { devCatalog, devTasks } from './grammar-helpers.js';
 
 const cfg = tinyConfig();
-let plainRt: BaseRuntime;
 let manyRt: BaseRuntime;
+let lastRt: BaseRuntime;
+let allRt: BaseRuntime;
 let adapter: LoraAdapter;
 
-/** createRuntime's session, but returning every position's logits. */
-async function allLogitsRuntime(c: LlamaConfig, w: WeightMap, tokenizer: Tokenizer): Promise<BaseRuntime> {
-  const graph = inferenceGraph(c, w, { lora: { scale: 1, modules: allLoraHooks(c) }, logits: 'all' });
+/** A runtime on the standard Llama graph without `num_logits_to_keep`: last or every position's logits. */
+async function fixedLogitsRuntime(
+  c: LlamaConfig,
+  w: WeightMap,
+  tokenizer: Tokenizer,
+  logits: 'last' | 'all',
+): Promise<BaseRuntime> {
+  const graph = inferenceGraph(c, w, { lora: { scale: 1, modules: allLoraHooks(c) }, logits });
   const { model, external } = serialize(graph);
   const session = await createSession(model, {
     threads: 1,
@@ -60,15 +67,13 @@ async function allLogitsRuntime(c: LlamaConfig, w: WeightMap, tokenizer: Tokeniz
 beforeAll(async () => {
   const weights = await tinyWeights();
   const tokenizer = await loadTokenizer(`${REF}/model`);
-  plainRt = await createRuntime(cfg, weights, tokenizer, { threads: 1 });
-  manyRt = plainRt.session.inputNames.includes(KEEP_INPUT)
-    ? plainRt
-    : await allLogitsRuntime(cfg, weights, tokenizer);
+  manyRt = await createRuntime(cfg, weights, tokenizer, { threads: 1 });
+  lastRt = await fixedLogitsRuntime(cfg, weights, tokenizer, 'last');
+  allRt = await fixedLogitsRuntime(cfg, weights, tokenizer, 'all');
   adapter = await loadAdapter(`${REF}/adapter`);
 });
 afterAll(async () => {
-  await plainRt.release();
-  if (manyRt !== plainRt) await manyRt.release();
+  for (const rt of [manyRt, lastRt, allRt]) await rt.release();
 });
 
 const ids = (r: DecodeResult): number[] => r.tokens.map((t) => t.id);
@@ -203,6 +208,7 @@ describe('decode with prefix reuse and speculation (tiny Llama)', () => {
   });
 
   it('sampling turns speculation off; a last-position-only graph decodes plainly', async () => {
+    expect(manyRt.session.inputNames).toContain(KEEP_INPUT);
     const p = chat(FREE[0]!);
     const sampled = await decode(manyRt, p, {
       maxTokens: 20,
@@ -211,12 +217,11 @@ describe('decode with prefix reuse and speculation (tiny Llama)', () => {
       processLogits: copyBias(p, 40),
     });
     expect(sampled.timings.draftTokens).toBe(0);
-    if (!plainRt.session.inputNames.includes(KEEP_INPUT)) {
-      const opts = { maxTokens: 20, stopTokens: [], processLogits: copyBias(p, 40) };
-      const plain = await decode(plainRt, p, opts);
-      expect(plain.timings.draftTokens).toBe(0);
-      expectSame(plain, await decode(manyRt, p, { ...opts, ...OFF }), 'last-only graph');
-    }
+    expect(lastRt.session.inputNames).not.toContain(KEEP_INPUT);
+    const opts = { maxTokens: 20, stopTokens: [], processLogits: copyBias(p, 40) };
+    const plain = await decode(lastRt, p, opts);
+    expect(plain.timings.draftTokens).toBe(0);
+    expectSame(plain, await decode(manyRt, p, { ...opts, ...OFF }), 'last-only graph');
   });
 });
 
@@ -225,19 +230,24 @@ describe('KvCache rows, rollback and resume (tiny Llama)', () => {
   const maxDiff = (a: Float32Array, b: Float32Array): number =>
     a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
   const full = async (prefix: number[]): Promise<Float32Array> =>
-    (await new KvCache(plainRt, 1, plainRt.loraFeeds(null)).step([prefix]))[0]!;
+    (await new KvCache(lastRt, 1, lastRt.loraFeeds(null)).step([prefix]))[0]!;
 
-  it('stepKeep returns the logits of each of the last K positions', async () => {
-    const kv = new KvCache(manyRt, 1, manyRt.loraFeeds(null));
-    await kv.step([P.slice(0, 4)]);
-    const rows = await kv.stepKeep(P.slice(4), 4);
-    expect(rows).toHaveLength(4);
-    for (let i = 0; i < 4; i++) expect(maxDiff(rows[i]!, await full(P.slice(0, 7 + i)))).toBeLessThan(1e-4);
-    expect(kv.multiLogits).toBe(true);
+  it('stepKeep returns the logits of each of the last K positions (num_logits_to_keep or all positions)', async () => {
+    for (const rt of [manyRt, allRt]) {
+      const kv = new KvCache(rt, 1, rt.loraFeeds(null));
+      await kv.step([P.slice(0, 4)]);
+      expect(kv.multiLogits).toBe(true); // known from the input, or seen in the 4-row step
+      const rows = await kv.stepKeep(P.slice(4), 4);
+      expect(rows).toHaveLength(4);
+      for (let i = 0; i < 4; i++) expect(maxDiff(rows[i]!, await full(P.slice(0, 7 + i)))).toBeLessThan(1e-4);
+    }
+    const last = new KvCache(lastRt, 1, lastRt.loraFeeds(null));
+    await last.step([P.slice(0, 4)]);
+    expect(last.multiLogits).toBe(false);
   });
 
   it('truncate then step equals recomputing the kept prefix plus the new token', async () => {
-    const kv = new KvCache(plainRt, 1, plainRt.loraFeeds(null));
+    const kv = new KvCache(manyRt, 1, manyRt.loraFeeds(null));
     await kv.step([P]);
     kv.truncate(6);
     expect(kv.length).toBe(6);
@@ -246,9 +256,9 @@ describe('KvCache rows, rollback and resume (tiny Llama)', () => {
   });
 
   it('resume from stored keys and values equals a fresh prefill', async () => {
-    const first = new KvCache(plainRt, 1, plainRt.loraFeeds(null));
+    const first = new KvCache(manyRt, 1, manyRt.loraFeeds(null));
     await first.step([P]);
-    const kv = KvCache.resume(plainRt, plainRt.loraFeeds(null), first.tensors()!, P.length);
+    const kv = KvCache.resume(manyRt, manyRt.loraFeeds(null), first.tensors()!, P.length);
     const [row] = await kv.step([[42, 43]]);
     expect(maxDiff(row!, await full([...P, 42, 43]))).toBeLessThan(1e-4);
   });
