@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/decoding-accuracy.ts [--specs a,b] [--variants before,copy,copy+sum,copy+mean]
  *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show]
+ *                                      [--graph fast|standard]
  * `--variants none` runs only the operation scoring (which operation each scoring picks; cheap).
  * `--adapters DIR`: evaluate trained adapters DIR/<spec>/ (PEFT folders) instead of the untrained base prompt.
  * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
@@ -52,6 +53,7 @@ const { values } = parseArgs({
     limit: { type: 'string', default: '0' },
     show: { type: 'boolean', default: false },
     'max-tokens': { type: 'string', default: '384' },
+    graph: { type: 'string', default: 'fast' },
   },
 });
 const gguf =
@@ -67,7 +69,10 @@ interface Tally {
 }
 
 async function main(): Promise<void> {
-  const rt = await loadRuntime(gguf, { quant: values.quant as WeightQuant });
+  const rt = await loadRuntime(gguf, {
+    quant: values.quant as WeightQuant,
+    graph: values.graph === 'standard' ? 'standard' : 'fast',
+  });
   console.log(`model ${gguf} (${values.quant}), load average ${load()}`);
   const means = new Map<string, number[][]>();
   for (const spec of (values.specs ?? '').split(',')) {
