@@ -16,7 +16,8 @@ import { DEAD } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
 import { opName } from './grammar/target.js';
 import { KvCache, type KvTensors } from './kv.js';
-import { prefixCache } from './prefix.js';
+import type { HostTensor } from './ort.js';
+import { prefixCache, type PrefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
 import { logProb } from './sample.js';
 
@@ -114,22 +115,18 @@ export async function chooseOperation(
   const shared = sharedLength(tokens);
   const head = [...promptIds, ...tokens[0]!.slice(0, shared)];
   const cache = prefixCache(rt);
-  const hit = cache.lookup(lora, head);
-  const base = hit ? KvCache.resume(rt, lora, hit.kv, hit.length) : new KvCache(rt, 1, lora);
-  const [first] = await base.step([head.slice(hit?.length ?? 0)]);
-  const basePast = base.tensors()!;
-  cache.store(lora, head, basePast);
+  const { first, basePast, steps: headSteps } = await prefillHead(rt, lora, head, cache);
   const scoring = options.scoring ?? 'trie';
   const prune = scoring !== 'mean' && options.prune !== false;
   const kids = branches(tokens, shared);
-  const logprobs = tokens.map((seq) => logProb(first!, seq[shared]!));
-  const conditional = tokens.map((seq) => condLogProb(first!, seq, shared, kids));
+  const logprobs = tokens.map((seq) => logProb(first, seq[shared]!));
+  const conditional = tokens.map((seq) => condLogProb(first, seq, shared, kids));
   // Summed and conditional scores only fall as tokens are added: the first token's is an upper bound.
   const bound = scoring === 'trie' ? conditional : logprobs;
   // Most likely first token first, so pruning bites as early as possible.
   const order = bound.map((_, i) => i).sort((x, y) => bound[y]! - bound[x]!);
   const scores = new Array<number>(tokens.length).fill(-Infinity);
-  let steps = base.steps;
+  let steps = headSteps;
   let scored = 0;
   let best = order[0]!;
   let bestPast: { ids: number[]; kv: KvTensors } | null = null;
@@ -173,6 +170,21 @@ export async function chooseOperation(
     scored,
     modelSteps: steps,
   };
+}
+
+/** Prefills prompt + shared opening through the prefix cache; the last position's logits and the KV. */
+async function prefillHead(
+  rt: BaseRuntime,
+  lora: Record<string, HostTensor>,
+  head: number[],
+  cache: PrefixCache,
+): Promise<{ first: Float32Array; basePast: KvTensors; steps: number }> {
+  const hit = cache.lookup(lora, head);
+  const base = hit ? KvCache.resume(rt, lora, hit.kv, hit.length) : new KvCache(rt, 1, lora);
+  const [first] = await base.step([head.slice(hit?.length ?? 0)]);
+  const basePast = base.tensors()!;
+  cache.store(lora, head, basePast);
+  return { first: first!, basePast, steps: base.steps };
 }
 
 /** The openings as a trie: for each prefix (ids joined), the tokens that continue some opening. */
