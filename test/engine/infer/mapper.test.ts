@@ -146,11 +146,8 @@ describe('copy-constrained values', () => {
           if (p.in !== 'path' && p.in !== 'query') continue;
           const value = given[p.in][p.name];
           const s = p.schema;
-          const free =
-            s.type === 'string' &&
-            !s.enum &&
-            !s.pattern &&
-            !['date', 'date-time', 'time'].includes(s.format ?? '');
+          // Plain strings: a format (uuid, uri...) is left free when the task holds no value of that shape.
+          const free = s.type === 'string' && !s.enum && !s.pattern && !s.format;
           if (typeof value !== 'string' || !free) continue;
           const suggested = [s.example, ...(s.examples ?? []), s.default].filter(
             (v) => typeof v === 'string',
