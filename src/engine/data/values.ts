@@ -208,9 +208,21 @@ function topic(ctx: ValueCtx): string {
   ])();
 }
 
+/**
+ * A web address the way people paste them: mostly short brand-like hosts (`acme.io`, `docs.shop.com`), some
+ * faker domains; paths are words, file names or a wildcard. Hostnames without hyphens also keep clear of the
+ * output grammar's `uri` format, which (as of 2026-11-27) rejects a hyphen in a host.
+ */
 function url(ctx: ValueCtx): string {
-  const host = ctx.rng.chance(0.4) ? `www.${ctx.faker.internet.domainName()}` : ctx.faker.internet.domainName();
-  const path = ctx.rng.pick(['', '', `/${ctx.faker.word.noun()}`, `/${ctx.faker.word.noun()}/${ctx.faker.word.noun()}`, `/${ctx.faker.system.commonFileName('html')}`]);
+  const word = (): string => ctx.faker.word.noun().toLowerCase().replace(/[^a-z]/g, '') || 'site';
+  const tld = ctx.rng.pick(['com', 'com', 'org', 'io', 'dev', 'net', 'co.uk', 'de']);
+  const host = ctx.rng.weighted<() => string>([
+    [() => `${word()}.${tld}`, 4],
+    [() => `www.${word()}.${tld}`, 2],
+    [() => `${ctx.rng.pick(['blog', 'docs', 'shop', 'news', 'app', 'help'])}.${word()}.${tld}`, 2],
+    [() => `${word()}${word()}.${tld}`, 1],
+  ])();
+  const path = ctx.rng.pick(['', '', `/${word()}`, `/${word()}/${word()}`, `/${ctx.faker.system.commonFileName('html').replace(/_/g, '-')}`, `/${word()}/*`]);
   return `${ctx.rng.chance(0.9) ? 'https' : 'http'}://${host}${path}`;
 }
 
