@@ -53,7 +53,9 @@ function groupProjection(c: Ctx, x: Value, layer: number, group: LoraGroup): Val
   );
   if (!c.lora) return base;
   const [inF, outF] = groupDims(c.cfg, group);
-  const rank = `lora_rank_${group.name}`;
+  // One symbolic dim per layer and group: adapters may cover some layers only (rank 0 elsewhere), and ORT plans
+  // buffer reuse assuming equally named dims are equal (a shared name crashed with "re-use buffer {1,T,0} != {1,T,48}").
+  const rank = `lora_rank_${layer}_${group.name}`;
   const a = g.input(groupInputName(layer, group.name, 'A'), 'float32', [inF, rank]);
   const b = g.input(groupInputName(layer, group.name, 'B'), 'float32', [rank, outF]);
   return g.add(base, g.matmul(g.matmul(x, a), b));

@@ -128,6 +128,28 @@ describe('fast inference graph (contrib ops) vs the standard graph (tiny model)'
     expect(await compareSteps([[oracle.base[0]!.ids]], zero, grouped(null))).toBeLessThan(1e-4);
   });
 
+  // Regression: a shared symbolic rank dim across layers let ORT plan buffer reuse between a rank-0 layer and an
+  // adapted one ("re-use buffer {1,T,0} != {1,T,48}") as soon as an adapter covered some layers only.
+  it('an adapter on some layers only (rank 0 elsewhere)', async () => {
+    const keep = (name: string): boolean => name.includes('layers.0.');
+    const partial: LoraAdapter = {
+      ...adapter,
+      config: { ...adapter.config, layers: [0] },
+      modules: adapter.modules.filter((m) => m.layer === 0),
+      tensors: new Map([...adapter.tensors].filter(([k]) => keep(k))),
+    };
+    const std = Object.fromEntries(
+      Object.entries(peftFeeds).map(([k, t]) => {
+        if (keep(k)) return [k, t];
+        const dims = k.includes('lora_A') ? [0, t.dims[1]!] : [t.dims[0]!, 0];
+        return [k, f32(new Float32Array(0), dims)];
+      }),
+    );
+    const ids = oracle.base[1]!.ids;
+    const steps = [[ids.slice(0, 4)], [ids.slice(4, 5)], [ids.slice(5, 8)]];
+    expect(await compareSteps(steps, std, grouped(partial))).toBeLessThan(1e-4);
+  });
+
   it('KV-cache steps of one and of several tokens', async () => {
     const ids = oracle.base[1]!.ids;
     const steps = [[ids.slice(0, 3)], [ids.slice(3, 4)], [ids.slice(4, 7)], [ids.slice(7, 8)]];
