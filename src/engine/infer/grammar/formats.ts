@@ -48,13 +48,17 @@ function time(p: Program, next: number): number {
   return hourMinute(p, p.lit(':', d2(p, '0-5', '0-9', fraction)));
 }
 
-/** DNS-style host: 1-4 labels and a 2-6 letter top-level label (ajv-formats `url` wants a TLD). */
+/**
+ * DNS-style host: 1-4 labels and a 2-6 letter top-level label (ajv-formats `url` wants a TLD). A label is
+ * letters/digits with inner hyphens (RFC 1123 §2.1: `my-site`, never `-x` or `x-`), up to 4 hyphen-joined runs.
+ */
 function host(p: Program, next: number): number {
   const tld = p.lit(
     '.',
     p.repeat(2, 6, (x) => p.cls('a-zA-Z', x), next),
   );
-  const label = (n: number): number => p.repeat(1, 24, (x) => p.cls('a-zA-Z0-9', x), n);
+  const run = (n: number): number => p.repeat(1, 24, (x) => p.cls('a-zA-Z0-9', x), n);
+  const label = (n: number): number => run(p.repeat(0, 3, (x) => p.lit('-', run(x)), n));
   return label(p.repeat(0, 3, (x) => p.lit('.', label(x)), tld));
 }
 
@@ -74,7 +78,15 @@ function url(p: Program, next: number): number {
       p.repeat(0, 32, (x) => p.cls(URL_PATH_CHARS, x), n),
     );
   const path = p.repeat(0, 8, segment, query);
-  return p.lit('http', p.alt([p.lit('://', host(p, path)), p.lit('s://', host(p, path))]));
+  // An optional port (RFC 3986 §3.2.3) between the host and the path.
+  const port = p.alt([
+    path,
+    p.lit(
+      ':',
+      p.repeat(1, 5, (x) => p.cls('0-9', x), path),
+    ),
+  ]);
+  return p.lit('http', p.alt([p.lit('://', host(p, port)), p.lit('s://', host(p, port))]));
 }
 
 function email(p: Program, next: number): number {
