@@ -229,7 +229,7 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
       add({ ...second, family: `contrast|${second.family}`, contrastWith: a.op.operationId });
     } else add(draftFor(rng.pick(profiles), ctx));
   }
-  return { examples: finalize(drafts, options.validationShare ?? 0.15), skipped };
+  return { examples: finalize(drafts.slice(0, total), options.validationShare ?? 0.15), skipped };
 }
 
 function finalize(drafts: (Draft & { contrastWith?: string })[], validationShare: number): TaskExample[] {
