@@ -209,9 +209,8 @@ function topic(ctx: ValueCtx): string {
 }
 
 /**
- * A web address the way people paste them: mostly short brand-like hosts (`acme.io`, `docs.shop.com`), some
- * faker domains; paths are words, file names or a wildcard. Hostnames without hyphens also keep clear of the
- * output grammar's `uri` format, which (as of 2026-11-27) rejects a hyphen in a host.
+ * A web address the way people paste them: mostly short brand-like hosts (`acme.io`, `docs.shop.com`); paths
+ * are words, file names or a wildcard. Short, so the target stays within the grammar's string-length limit.
  */
 function url(ctx: ValueCtx): string {
   const word = (): string => ctx.faker.word.noun().toLowerCase().replace(/[^a-z]/g, '') || 'site';
