@@ -10,6 +10,7 @@
 import { validateCall, type ApiCall } from '../calls.js';
 import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
+import { encodeChat } from '../model/tokenizer/index.js';
 import type { Catalog } from '../specs/types.js';
 import { decode, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
@@ -69,7 +70,10 @@ export interface MapResult {
   latencyMs: number;
 }
 
-/** Prompt token ids: the chat template with the generation prompt, exactly as training encodes it. */
+/**
+ * Prompt token ids: the chat template with the generation prompt, exactly as training encodes it (encodeChat:
+ * a task that types `<|im_end|>` stays plain text instead of ending the user's turn).
+ */
 export function mapperPromptIds(
   rt: BaseRuntime,
   task: string,
@@ -77,7 +81,7 @@ export function mapperPromptIds(
   untrained: boolean,
 ): number[] {
   const messages = buildMessages(task, { catalog, includeOperations: untrained });
-  return rt.tokenizer.encode(rt.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }));
+  return encodeChat(rt.tokenizer, messages, { addGenerationPrompt: true });
 }
 
 export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions): Promise<MapResult> {
