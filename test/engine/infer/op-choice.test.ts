@@ -121,7 +121,7 @@ describe('mapper prompt', () => {
     const ids = mapperPromptIds(rt, task, catalog, false);
     const eot = endOfTurnId(rt.tokenizer);
     const expected = {
-      method: 'GET',
+      method: 'GET' as const,
       path: '/stations',
       operationId: null,
       pathParams: {},
