@@ -93,7 +93,13 @@ describe('operation choice', () => {
     const prompt = mapperPromptIds(rt, task, catalog, false);
     const openings = operationOpenings(catalog, callGrammar(catalog, rt.tokenizer));
     const choice = await chooseOperation(rt, prompt, openings, { adapter: null });
-    const r = await mapTask(rt, task, { catalog, adapter: null, untrained: false, maxTokens: 96 });
+    const r = await mapTask(rt, task, {
+      catalog,
+      adapter: null,
+      untrained: false,
+      maxTokens: 96,
+      operation: 'trie',
+    });
     expect(r.valid).toBe(true);
     expect(r.text.startsWith(rt.tokenizer.decode(openings[choice.index]!))).toBe(true);
     expect(r.confidence.operation).toBeCloseTo(choice.probabilities[choice.index]!, 5);
@@ -105,6 +111,12 @@ describe('operation choice', () => {
       operation: 'greedy',
     });
     expect(greedy.valid).toBe(true);
+    // Defaults: sequence scoring for the untrained prompt, greedy with a trained adapter.
+    const untrained = await mapTask(rt, task, { catalog, adapter: null, untrained: true, maxTokens: 96 });
+    expect(untrained.openingTokens).toBeGreaterThan(0);
+    const trained = await mapTask(rt, task, { catalog, adapter: null, untrained: false, maxTokens: 96 });
+    expect(trained.openingTokens).toBe(0);
+    expect(trained.text).toBe(greedy.text);
   }, 60_000);
 });
 
