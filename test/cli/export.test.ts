@@ -2,45 +2,21 @@
  * The `export` command in-process: usage errors (exit 2 codes), and gguf-lora's `--json` document and human
  * text (the file path and how to load it in llama.cpp).
  */
-import { cp, mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { CommandContext } from '../../src/cli/command.js';
 import { exportCommands } from '../../src/cli/export.js';
-import { importModel, openEngine, type Engine } from '../../src/engine/index.js';
-import { REF } from '../engine/model/tiny-ref.js';
+import type { Engine } from '../../src/engine/index.js';
+import { engineWithTinyAdapter } from '../engine/infer/stored-adapter.js';
 
 let dir: string;
 let engine: Engine;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-cli-export-'));
-  engine = await openEngine({
-    dataDir: path.join(dir, 'data'),
-    modelsDir: path.join(dir, 'models'),
-    logger: pino({ level: 'silent' }),
-  });
-  await importModel(engine, `${REF}/model`, { name: 'tiny' });
-  await cp(`${REF}/adapter`, path.join(dir, 'models', 'adapters', 'tt-a'), { recursive: true });
-  await engine.store.update((d) => {
-    d.models.push({
-      id: 'tt-a',
-      spec: { name: 'tt', version: 1 },
-      baseModel: 'tiny',
-      datasetId: null,
-      dir: 'adapters/tt-a',
-      lora: { r: 4, alpha: 8, dropout: 0, targets: ['q_proj'] },
-      metrics: null,
-      lossHistory: [],
-      status: 'ready',
-      active: true,
-      jobId: null,
-      createdAt: new Date().toISOString(),
-    });
-  });
+  ({ dir, engine } = await engineWithTinyAdapter('smolmap-cli-export-', pino({ level: 'silent' })));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

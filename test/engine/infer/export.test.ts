@@ -2,49 +2,21 @@
  * export: PEFT copies the adapter folder; ONNX merges it into the tiny base and writes a folder that
  * Transformers.js (local files only) loads and whose greedy continuation equals ours (adapter as session inputs).
  */
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { AutoModelForCausalLM, Tensor, env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { exportAdapter } from '../../../src/engine/infer/export.js';
-import {
-  baseRuntime,
-  decode,
-  importModel,
-  loadAdapter,
-  openEngine,
-  releaseRuntimes,
-  type Engine,
-} from '../../../src/engine/index.js';
-import { REF } from '../model/tiny-ref.js';
+import { baseRuntime, decode, loadAdapter, releaseRuntimes, type Engine } from '../../../src/engine/index.js';
+import { engineWithTinyAdapter } from './stored-adapter.js';
 
 let dir: string;
 let engine: Engine;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-export-'));
-  engine = await openEngine({ dataDir: path.join(dir, 'data'), modelsDir: path.join(dir, 'models') });
-  await importModel(engine, `${REF}/model`, { name: 'tiny' });
-  await cp(`${REF}/adapter`, path.join(dir, 'models', 'adapters', 'tt-a'), { recursive: true });
-  await engine.store.update((d) => {
-    d.models.push({
-      id: 'tt-a',
-      spec: { name: 'tt', version: 1 },
-      baseModel: 'tiny',
-      datasetId: null,
-      dir: 'adapters/tt-a',
-      lora: { r: 4, alpha: 8, dropout: 0, targets: ['q_proj'] },
-      metrics: null,
-      lossHistory: [],
-      status: 'ready',
-      active: true,
-      jobId: null,
-      createdAt: new Date().toISOString(),
-    });
-  });
+  ({ dir, engine } = await engineWithTinyAdapter('smolmap-export-'));
 });
 afterAll(async () => {
   await releaseRuntimes();
