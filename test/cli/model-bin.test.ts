@@ -1,13 +1,16 @@
 /**
- * The real `smolmap model` CLI (`node bin/smolmap.js`, built to dist/ by `npm test`'s pretest): stdout holds
- * exactly one JSON document with `--json`, failures print one coded line on stderr and exit 1 (usage: 2).
+ * The `smolmap model` CLI: stdout holds exactly one JSON document with `--json`, failures print one coded line
+ * on stderr and exit 1 (usage: 2). An import and a failure run the real CLI (`node bin/smolmap.js`, built to
+ * dist/ by `npm test`'s pretest); the listing and the usage error call the same `main` in-process.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { main } from '../../src/cli.js';
 import { writeTinyModel } from '../../src/engine/model/tiny.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -15,15 +18,36 @@ const BIN = path.join(ROOT, 'bin', 'smolmap.js');
 let dir: string;
 let gguf: string;
 
-function smolmap(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const dirs = (): string[] => ['--data-dir', path.join(dir, 'data'), '--models-dir', path.join(dir, 'models')];
+
+function smolmap(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [BIN, ...args, '--data-dir', path.join(dir, 'data'), '--models-dir', path.join(dir, 'models')],
+      [BIN, ...args, ...dirs()],
       { cwd: ROOT, env: { ...process.env, SMOLMAP_HOME: '', SMOLMAP_MODELS: '' } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+async function inProcess(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  try {
+    return { code: await main([...args, ...dirs()]), stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 beforeAll(async () => {
@@ -36,7 +60,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('smolmap model (real CLI)', () => {
+describe('smolmap model (CLI)', () => {
   it('imports a GGUF with --json and lists it', async () => {
     const r = await smolmap(['model', 'import', gguf, '--name', 'tiny', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -51,7 +75,7 @@ describe('smolmap model (real CLI)', () => {
         vocab_size: 512,
       },
     });
-    const list = await smolmap(['model', 'list', '--json']);
+    const list = await inProcess(['model', 'list', '--json']);
     expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'tiny', format: 'gguf' }]);
   });
 
@@ -60,7 +84,7 @@ describe('smolmap model (real CLI)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toMatch(/^model_not_found: no base model named nope/);
-    const usage = await smolmap(['model', 'import']);
+    const usage = await inProcess(['model', 'import']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^usage_bad_arguments: /);
   });

@@ -1,7 +1,8 @@
 /**
- * The real CLI (`node bin/smolmap.js`, built to dist/ by `npm test`'s pretest) for the spec commands: the
- * `--json` contract of ARCHITECTURE.md, and for a sample of the bad-input corpus its coded one-line error,
- * non-zero exit and an untouched store.
+ * The spec commands: the `--json` contract of ARCHITECTURE.md, and for a sample of the bad-input corpus its
+ * coded one-line error, non-zero exit and an untouched store. One success, one failure and one usage error go
+ * through the real CLI (`node bin/smolmap.js`, built to dist/ by `npm test`'s pretest; each spawn costs seconds
+ * of imports); the other cases call the same `main` in-process with stdout/stderr captured.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,7 +10,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { main } from '../../src/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'smolmap.js');
@@ -29,6 +32,21 @@ function smolmap(args: string[]): Promise<Run> {
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** `main` in-process, stdout/stderr captured (scalar's console.error goes through process.stderr too). */
+async function inProcess(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  try {
+    const code = await main([...args, '--data-dir', dataDir, '--models-dir', path.join(dir, 'models')]);
+    return { code, stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 async function snapshot(): Promise<Record<string, string>> {
@@ -51,7 +69,7 @@ beforeAll(async () => {
   dataDir = path.join(dir, 'data');
 });
 
-describe('smolmap spec (real CLI)', () => {
+describe('smolmap spec (CLI)', () => {
   it('adds an example spec and lists its operations as JSON', async () => {
     const add = await smolmap(['spec', 'add', 'examples/petstore.yaml', '--json']);
     expect(add.code, add.stderr).toBe(0);
@@ -62,7 +80,7 @@ describe('smolmap spec (real CLI)', () => {
       operations: 20,
       servers: ['http://petstore.swagger.io/v2'],
     });
-    const ops = await smolmap(['spec', 'ops', 'petstore', '--json']);
+    const ops = await inProcess(['spec', 'ops', 'petstore', '--json']);
     const rows = JSON.parse(ops.stdout) as {
       operationId: string;
       method: string;
@@ -78,20 +96,22 @@ describe('smolmap spec (real CLI)', () => {
         summary: 'Finds Pets by status',
       }),
     );
-    const list = await smolmap(['spec', 'list', '--json']);
+    const list = await inProcess(['spec', 'list', '--json']);
     expect(JSON.parse(list.stdout)).toEqual([
       expect.objectContaining({ name: 'petstore', version: 1, operations: 20 }),
     ]);
-    const human = await smolmap(['spec', 'ops', 'petstore']);
+    const human = await inProcess(['spec', 'ops', 'petstore']);
     expect(human.stdout).toMatch(/^METHOD\s+PATH\s+OPERATION\s+SUMMARY\n/);
     expect(human.stdout).toContain('GET     /pet/findByStatus');
   });
 
-  const bad: [string, () => Promise<string>, string][] = [
-    ['invalid JSON', () => file('bad.json', '{"openapi": "3.1.0",'), 'spec_parse_error'],
-    ['YAML alias bomb', () => file('bomb.yaml', bomb()), 'spec_yaml_aliases'],
-    ['non-http URL', async () => 'ftp://example.com/openapi.yaml', 'spec_bad_url'],
-    // scalar's error formatter fails on this one and logs with console.error: stderr must still be one line
+  // [label, input, code, through the real process]
+  const bad: [string, () => Promise<string>, string, boolean][] = [
+    ['invalid JSON', () => file('bad.json', '{"openapi": "3.1.0",'), 'spec_parse_error', false],
+    ['YAML alias bomb', () => file('bomb.yaml', bomb()), 'spec_yaml_aliases', false],
+    ['non-http URL', async () => 'ftp://example.com/openapi.yaml', 'spec_bad_url', false],
+    // scalar's error formatter fails on this one and logs with console.error: the process's stderr must still
+    // be one line
     [
       'a schema type that does not exist',
       () =>
@@ -111,8 +131,9 @@ describe('smolmap spec (real CLI)', () => {
           }),
         ),
       'spec_invalid',
+      true,
     ],
-    ['missing file', async () => path.join(dir, 'nope.yaml'), 'spec_not_found'],
+    ['missing file', async () => path.join(dir, 'nope.yaml'), 'spec_not_found', false],
     [
       'external $ref',
       () =>
@@ -129,22 +150,26 @@ describe('smolmap spec (real CLI)', () => {
           }),
         ),
       'spec_external_ref',
+      false,
     ],
   ];
 
-  it.each(bad)('refuses %s: coded line on stderr, exit 1, store unchanged', async (_label, make, code) => {
-    const source = await make();
-    const before = await snapshot();
-    const run = await smolmap(['spec', 'add', source, '--name', 'petstore']);
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr.startsWith(`${code}: `), run.stderr).toBe(true);
-    expect(run.stdout).toBe('');
-    expect(await snapshot()).toEqual(before);
-  });
+  it.each(bad)(
+    'refuses %s: coded line on stderr, exit 1, store unchanged',
+    async (_label, make, code, real) => {
+      const source = await make();
+      const before = await snapshot();
+      const run = await (real ? smolmap : inProcess)(['spec', 'add', source, '--name', 'petstore']);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr.startsWith(`${code}: `), run.stderr).toBe(true);
+      expect(run.stdout).toBe('');
+      expect(await snapshot()).toEqual(before);
+    },
+  );
 
   it('prints a JSON error document with --json, and exits 2 on usage errors', async () => {
-    const unknown = await smolmap(['spec', 'ops', 'nope', '--json']);
+    const unknown = await inProcess(['spec', 'ops', 'nope', '--json']);
     expect(unknown.code).toBe(1);
     expect(JSON.parse(unknown.stdout)).toEqual({
       error: { code: 'spec_unknown', message: expect.any(String) },
@@ -152,7 +177,7 @@ describe('smolmap spec (real CLI)', () => {
     const usage = await smolmap(['spec', 'diff', 'petstore', '1']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^usage_bad_arguments: /);
-    const version = await smolmap(['spec', 'show', 'petstore', '--version', 'x']);
+    const version = await inProcess(['spec', 'show', 'petstore', '--version', 'x']);
     expect(version.code).toBe(2);
   });
 });
