@@ -2,8 +2,8 @@
  * LoRA training speed on a real base model (issue 6 "Done when"): SmolLM2-135M by default (the GGUF in
  * $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf, dequantised to f32),
  * r 16 on all seven projections, batch 8 × 128 tokens, through the same trainLoop + training graph as a job.
- * Prints graph build and session times, seconds per step, tokens/s, peak RSS, and achieved GFLOP/s against the
- * ORT MatMul peak measured in the same run. Asserts nothing.
+ * Prints graph build and session times, seconds per step (wall and CPU), tokens/s, peak RSS, and achieved
+ * GFLOP/s against the ORT MatMul peak measured in the same run. Asserts nothing.
  *
  *   npx tsx bench/train.ts [model] [--steps N] [--batch B] [--seq T] [--label-frac F] [--threads N]
  *                          [--tokens-per-run N] [--fuse on|off] [--dropout P]
@@ -108,7 +108,11 @@ async function main(): Promise<void> {
     warmupSteps: 0,
   });
   const times: number[] = [];
+  // CPU seconds (user + system, all threads) per step: steadier than wall time when other processes share the
+  // cores, though spinning intra-op threads count too.
+  const cpu: number[] = [];
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   const result = await trainLoop(
     {
       options,
@@ -126,8 +130,11 @@ async function main(): Promise<void> {
         const now = performance.now();
         times.push((now - last) / 1000);
         last = now;
+        const used = process.cpuUsage(lastCpu);
+        lastCpu = process.cpuUsage();
+        cpu.push((used.user + used.system) / 1e6);
         console.log(
-          `step ${p.step}: loss ${p.loss.toFixed(4)}, ${times.at(-1)!.toFixed(2)} s, RSS ${gb(process.memoryUsage().rss)} GB, peak ${peakGb()} GB, load ${os.loadavg()[0]!.toFixed(1)}`,
+          `step ${p.step}: loss ${p.loss.toFixed(4)}, ${times.at(-1)!.toFixed(2)} s (CPU ${cpu.at(-1)!.toFixed(2)} s), RSS ${gb(process.memoryUsage().rss)} GB, peak ${peakGb()} GB, load ${os.loadavg()[0]!.toFixed(1)}`,
         );
       },
     },
@@ -137,6 +144,8 @@ async function main(): Promise<void> {
   // The first step includes ORT's first-run allocations; report the steady state.
   const steady = times.length > 1 ? times.slice(1) : times;
   const secPerStep = steady.reduce((a, b) => a + b, 0) / steady.length;
+  const steadyCpu = cpu.length > 1 ? cpu.slice(1) : cpu;
+  const cpuPerStep = steadyCpu.reduce((a, b) => a + b, 0) / steadyCpu.length;
   const tokens = batch * seq;
   const labels = batch * Math.round(seq * labelFrac);
   const gflops = stepFlops(config, tokens, Math.min(labels, batch * (seq - 1)), seq) / secPerStep / 1e9;
@@ -147,6 +156,7 @@ async function main(): Promise<void> {
       `r 16, all 7 targets, batch ${batch} × ${seq} tokens, ${Math.round(labelFrac * 100)}% label positions, dropout ${dropout}; load average ${os.loadavg()[0]!.toFixed(2)}`,
       `seconds/step ${secPerStep.toFixed(2)} (steady, ${steady.length} steps; first ${times[0]!.toFixed(2)})`,
       `tokens/s ${(tokens / secPerStep).toFixed(1)} (loop's own figure over all steps: ${result.tokensPerSecond.toFixed(1)})`,
+      `CPU seconds/step ${cpuPerStep.toFixed(2)} (steady), ${(tokens / cpuPerStep).toFixed(1)} tokens per CPU second`,
       `peak RSS ${rssGb.toFixed(2)} GB`,
       `achieved ${gflops.toFixed(1)} GFLOP/s vs ORT MatMul peak ${peak.gflops.toFixed(1)} GFLOP/s ([1024,576]x[576,1536], ${peak.threads} threads) = ${((100 * gflops) / peak.gflops).toFixed(0)}%`,
     ].join('\n'),

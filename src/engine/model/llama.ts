@@ -33,8 +33,8 @@ export type Projector = (g: Graph, x: Value, weights: readonly string[]) => Valu
 export interface LlamaForwardOptions {
   /**
    * Fuse the projections that share an input — q|k|v into one [in → (nH + 2·nKV)·D] product and gate|up into
-   * one [in → 2·I] — each followed by static Slices (standard ops with VJPs, so training can differentiate it).
-   * Bigger GEMMs, fewer nodes. LoRA stays per projection, added to each slice. Default off.
+   * one [in → 2·I] — each followed by a Split (a standard op with a VJP, so training can differentiate it).
+   * Bigger GEMMs, fewer nodes. LoRA stays per projection, added to each piece. Default off.
    */
   fuseProjections?: boolean;
 }
@@ -136,6 +136,8 @@ export function ropeCaches(
   return { cos, sin };
 }
 
+const scaled = (xs: Float32Array, k: number): Float32Array => xs.map((v) => v * k);
+
 interface Ctx {
   g: Graph;
   cfg: LlamaConfig;
@@ -145,6 +147,9 @@ interface Ctx {
   scale: number;
   cos: Value;
   sin: Value;
+  /** The caches times 1/√head_dim, for q (see attention). */
+  cosQ: Value;
+  sinQ: Value;
   project: Projector;
   fuse: boolean;
   /** The attention bias, built once and shared by every layer (same ids, mask and lengths). */
@@ -163,13 +168,14 @@ function linear(c: Ctx, x: Value, layer: number, targets: readonly LoraTarget[])
   const names = targets.map((t) => projWeight(layer, t));
   let bases: Value[];
   if (c.fuse && targets.length > 1) {
+    // One Split, whose VJP concatenates the pieces' gradients: Slices would pad each back to [B, S, Σout]
+    // from y's run-time shape, keeping y alive until the backward pass.
     const y = c.project(c.g, x, names); // [B, S, Σout]
-    let off = 0;
-    bases = names.map((n) => {
-      const out = c.w.shape(n)[0]!;
-      off += out;
-      return c.g.slice(y, [off - out], [off], [-1]);
-    });
+    bases = c.g.split(
+      y,
+      names.map((n) => c.w.shape(n)[0]!),
+      -1,
+    );
   } else bases = names.map((n) => c.project(c.g, x, [n]));
   return targets.map((target, i) => {
     const base = bases[i]!;
@@ -222,7 +228,9 @@ function attention(
   const groups = nH / nKV;
   const pos = inputs.positionIds;
   const [qp, kp, v] = linear(c, x, layer, ['q_proj', 'k_proj', 'v_proj']) as [Value, Value, Value];
-  const q = g.rotary(qp, pos, c.cos, c.sin, nH); // [B, S, nH·D]
+  // RoPE is linear in its caches, so rotating q with caches scaled by 1/√D gives q/√D: the attention scale
+  // costs no element-wise pass over the scores (nor over their gradient when training).
+  const q = g.rotary(qp, pos, c.cosQ, c.sinQ, nH); // [B, S, nH·D], already scaled by 1/√D
   const k = g.rotary(kp, pos, c.cos, c.sin, nKV); // [B, S, nKV·D]
   const heads = (t: Value, n: number): Value => g.transpose(g.reshape(t, [0, 0, n, d]), [0, 2, 1, 3]); // [B, n, S, D]
   let kh = heads(k, nKV);
@@ -236,7 +244,7 @@ function attention(
   const q5 = g.reshape(heads(q, nH), [0, nKV, groups, -1, d]);
   const k5 = g.unsqueeze(kh, [2]); // [B, nKV, 1, T, D]
   const v5 = g.unsqueeze(vh, [2]);
-  const scores = g.mul(g.matmul(q5, g.transpose(k5, [0, 1, 2, 4, 3])), 1 / Math.sqrt(d)); // [B, nKV, g, S, T]
+  const scores = g.matmul(q5, g.transpose(k5, [0, 1, 2, 4, 3])); // [B, nKV, g, S, T], q·kᵀ/√D
   c.bias ??= attentionBias(c, inputs.inputIds, kh, inputs.attentionMask);
   const probs = g.softmax(g.add(scores, c.bias), -1);
   const ctx = g.reshape(g.matmul(probs, v5), [0, nH, -1, d]); // [B, nH, S, D]
@@ -262,6 +270,7 @@ export function llamaForward(
   }
   const caches = ropeCaches(cfg);
   const half = cfg.head_dim / 2;
+  const qScale = 1 / Math.sqrt(cfg.head_dim);
   const w = new Weights(g, weights);
   const c: Ctx = {
     g,
@@ -272,6 +281,8 @@ export function llamaForward(
     scale: lora?.scale ?? 0,
     cos: g.constant(caches.cos, 'float32', [cfg.max_position_embeddings, half]),
     sin: g.constant(caches.sin, 'float32', [cfg.max_position_embeddings, half]),
+    cosQ: g.constant(scaled(caches.cos, qScale), 'float32', [cfg.max_position_embeddings, half]),
+    sinQ: g.constant(scaled(caches.sin, qScale), 'float32', [cfg.max_position_embeddings, half]),
     project: project ?? ((gg, x, names) => gg.matmul(x, gg.transpose(w.get(names), [1, 0]))),
     fuse: options.fuseProjections ?? false,
     bias: null,

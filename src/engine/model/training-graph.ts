@@ -161,7 +161,10 @@ class LoraInputs {
 
 /**
  * Frozen product of the projections `names` (sharing x [B, S, in]) plus each adapted one's
- * scale·B(A(dropout(x))), concatenated like the fused output [B, S, Σout].
+ * scale·B(A(dropout(x))), concatenated like the fused output [B, S, Σout]. Each piece gets its own delta; the
+ * concatenation is only what linear() splits again (builder.split hands back the pieces), so no [B, S, Σout]
+ * sum or copy is made. The scale multiplies B [out, r], not the [B, S, out] product, so neither pass spends
+ * an element-wise op on it.
  */
 function loraProjector(w: Weights, scale: number, lora: LoraInputs): Projector {
   return (gg, x, names) => {
@@ -169,28 +172,40 @@ function loraProjector(w: Weights, scale: number, lora: LoraInputs): Projector {
     const hooks = names.map((n) => lora.byWeight.get(n));
     if (hooks.every((h) => h === undefined)) return base;
     const [outs, inp] = [names.map((n) => w.shape(n)[0]!), w.shape(names[0]!)[1]!];
-    const r = lora.rank;
-    let xa: (Value | null)[]; // x·Aᵀ [B, S, r] per projection
-    if (!lora.dropout && r !== null && hooks.length > 1 && hooks.every((h) => h !== undefined)) {
-      const a = gg.concat(
-        hooks.map((h) => lora.a(h!, inp)),
-        0,
-      ); // [n·r, in]
-      const y = gg.matmul(x, gg.transpose(a, [1, 0])); // [B, S, n·r]
-      xa = hooks.map((_, i) => gg.slice(y, [i * r], [(i + 1) * r], [-1]));
-    } else {
-      xa = hooks.map((h) => (h ? gg.matmul(lora.dropped(x, h), gg.transpose(lora.a(h, inp), [1, 0])) : null));
-    }
-    let off = 0;
-    const deltas = hooks.map((h, i) => {
-      off += outs[i]!;
-      if (!h) return gg.zerosLike(gg.slice(base, [off - outs[i]!], [off], [-1]));
-      return gg.matmul(xa[i]!, gg.transpose(lora.b(h, outs[i]!), [1, 0])); // [B, S, out_i]
+    const xa = loraDown(gg, x, hooks, inp, lora); // x·Aᵀ [B, S, r] per adapted projection
+    const pieces = outs.length === 1 ? [base] : gg.split(base, outs, -1);
+    const sum = pieces.map((p, i) => {
+      const h = hooks[i];
+      if (!h) return p;
+      const b = lora.b(h, outs[i]!); // [out, r]; a scale of 1 means the caller folded alpha/r into B
+      return gg.add(p, gg.matmul(xa[i]!, gg.transpose(scale === 1 ? b : gg.mul(b, scale), [1, 0])));
     });
-    const delta = deltas.length === 1 ? deltas[0]! : gg.concat(deltas, -1);
-    // A scale of 1 means the caller folded alpha/r into B.
-    return gg.add(base, scale === 1 ? delta : gg.mul(delta, scale));
+    return sum.length === 1 ? sum[0]! : gg.concat(sum, -1);
   };
+}
+
+/** x·Aᵀ per adapted projection: one product over the concatenated A's when there is no dropout. */
+function loraDown(
+  gg: Graph,
+  x: Value,
+  hooks: readonly (LoraHook | undefined)[],
+  inp: number,
+  lora: LoraInputs,
+): (Value | null)[] {
+  const r = lora.rank;
+  if (!lora.dropout && r !== null && hooks.length > 1 && hooks.every((h) => h !== undefined)) {
+    const a = gg.concat(
+      hooks.map((h) => lora.a(h!, inp)),
+      0,
+    ); // [n·r, in]
+    const y = gg.matmul(x, gg.transpose(a, [1, 0])); // [B, S, n·r]
+    return gg.split(
+      y,
+      hooks.map(() => r),
+      -1,
+    );
+  }
+  return hooks.map((h) => (h ? gg.matmul(lora.dropped(x, h), gg.transpose(lora.a(h, inp), [1, 0])) : null));
 }
 
 /**

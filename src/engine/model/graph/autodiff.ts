@@ -51,18 +51,23 @@ export function grad(g: Graph, loss: Value, wrt: readonly Value[]): Value[] {
     const n = forward[i]!;
     const needs = n.inputs.map((v) => dep.has(v) && isFloat(v.dtype));
     if (!needs.some(Boolean)) continue;
-    const gy = cot.get(n.outputs[0]!);
-    if (n.outputs.slice(1).some((o) => cot.has(o))) {
+    const gys = n.outputs.map((o) => cot.get(o) ?? null);
+    const rule = RULES[n.op];
+    const multi = typeof rule.vjp === 'object' && 'multi' in rule.vjp ? rule.vjp.multi : null;
+    if (!multi && gys.slice(1).some(Boolean)) {
       throw internal(`${n.op}: a cotangent reached a secondary output, which no VJP handles`);
     }
-    if (!gy) continue;
-    const rule = RULES[n.op];
-    if ('nondiff' in rule.vjp) {
+    if (!gys.some(Boolean)) continue;
+    if (typeof rule.vjp === 'object' && 'nondiff' in rule.vjp) {
       throw new SmolmapError('graph_not_differentiable', `${n.op} has no gradient (${rule.vjp.nondiff})`);
     }
     // The table is total and keyed by n.op, so this rule matches the node's attrs.
-    const vjp = rule.vjp as (gr: Graph, node: typeof n, c: Value, nd: readonly boolean[]) => (Value | null)[];
-    const gin = vjp(g, n, gy, needs);
+    type Node = typeof n;
+    type Cot = readonly (Value | null)[];
+    type Out = (Value | null)[];
+    const gin = multi
+      ? (multi as (gr: Graph, node: Node, c: Cot, nd: readonly boolean[]) => Out)(g, n, gys, needs)
+      : (rule.vjp as (gr: Graph, node: Node, c: Value, nd: readonly boolean[]) => Out)(g, n, gys[0]!, needs);
     n.inputs.forEach((v, j) => {
       if (!needs[j]) return;
       const c = gin[j];

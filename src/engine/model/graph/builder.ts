@@ -308,6 +308,27 @@ export class Graph {
       [x.dtype, shape],
     ])[0]!;
   }
+  /** ONNX Split along `axis` into pieces of static `sizes` (their sum must be the axis's size when known). */
+  split(x: Value, sizes: readonly number[], axis: number): Value[] {
+    const a = normAxis(axis, x.rank);
+    const total = sizes.reduce((p, q) => p + q, 0);
+    const d = x.shape[a]!;
+    if (sizes.length === 0 || sizes.some((n) => n < 0) || (typeof d === 'number' && d !== total)) {
+      throw shapeError(`cannot split axis ${a} of ${fmt(x.shape)} into [${sizes.join(', ')}]`);
+    }
+    // Splitting a Concat back into its own pieces is the pieces: no kernel, no copy (the Concat is left
+    // unused if nothing else reads it, and serialisation drops unused nodes).
+    const cat = this.producer.get(x);
+    if (
+      cat?.op === Op.Concat &&
+      (cat.attrs as OpAttrs[Op.Concat]).axis === a &&
+      cat.inputs.length === sizes.length &&
+      cat.inputs.every((v, i) => v.shape[a] === sizes[i])
+    )
+      return [...cat.inputs];
+    const types = sizes.map((n): [DType, Shape] => [x.dtype, x.shape.map((dim, i) => (i === a ? n : dim))]);
+    return this.node(Op.Split, [x, this.ints(sizes)], { axis: a, sizes: [...sizes] }, types);
+  }
   /** Slice with run-time starts/ends (1-D int64 tensors), unit steps. */
   sliceDyn(x: Value, starts: Value, ends: Value, axes: readonly number[]): Value {
     const ax = axes.map((a) => normAxis(a, x.rank));

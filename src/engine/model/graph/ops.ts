@@ -35,6 +35,7 @@ export enum Op {
   Squeeze = 'Squeeze',
   Concat = 'Concat',
   Slice = 'Slice',
+  Split = 'Split',
   Pad = 'Pad',
   Gather = 'Gather',
   GatherElements = 'GatherElements',
@@ -90,6 +91,8 @@ export interface OpAttrs {
   [Op.Concat]: { axis: number };
   /** `starts` is set when the starts are graph constants (the VJP needs them). */
   [Op.Slice]: { axes: number[]; steps: number[]; starts: number[] | null };
+  /** Static piece sizes along `axis` (also the op's `split` input). */
+  [Op.Split]: { axis: number; sizes: number[] };
   [Op.Pad]: NoAttrs;
   [Op.Gather]: { axis: number };
   [Op.GatherElements]: { axis: number };
@@ -132,6 +135,19 @@ export type Vjp<P extends Op> = (
   needs: readonly boolean[],
 ) => (Value | null)[];
 
+/**
+ * VJP of an op with several differentiable outputs: one cotangent per output (null where none reached it), so
+ * the rule sees them all at once instead of one per output.
+ */
+export interface MultiVjp<P extends Op> {
+  multi: (
+    g: Graph,
+    n: NodeView<P>,
+    gys: readonly (Value | null)[],
+    needs: readonly boolean[],
+  ) => (Value | null)[];
+}
+
 /** An op whose outputs carry no gradient, with the reason. */
 export interface NonDiff {
   nondiff: string;
@@ -139,7 +155,7 @@ export interface NonDiff {
 
 export interface Rule<P extends Op> {
   emit: (a: OpAttrs[P]) => Emission;
-  vjp: Vjp<P> | NonDiff;
+  vjp: Vjp<P> | MultiVjp<P> | NonDiff;
 }
 
 const DTYPE_CODE: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float64: 11 };
@@ -281,10 +297,11 @@ export const RULES: { [P in Op]: Rule<P> } = {
   [Op.Silu]: {
     // SiLU(x) = x·σ(x) is com.microsoft QuickGelu with alpha 1 (one kernel, nothing extra kept for backward).
     emit: (): Emission => ({ opType: 'QuickGelu', domain: 'com.microsoft', attrs: { alpha: { f: 1 } } }),
-    // ∂x = ḡ·σ(x)·(1 + x·(1 − σ(x))), σ(x) recomputed from x.
-    vjp: (g, { inputs: [x] }, gy) => {
+    // ∂x = ḡ·σ(x)·(1 + x·(1 − σ(x))) = ḡ·(σ + y·(1 − σ)) with y = x·σ the output (kept anyway when it feeds a
+    // product, as in SwiGLU): σ(x) recomputed from x, one element-wise pass fewer than the first form.
+    vjp: (g, { inputs: [x], outputs: [y] }, gy) => {
       const s = g.sigmoid(x!);
-      return [g.mul(gy, g.mul(s, g.add(1, g.mul(x!, g.sub(1, s)))))];
+      return [g.mul(gy, g.add(s, g.mul(y!, g.sub(1, s))))];
     },
   },
   [Op.ReduceSum]: {
@@ -371,6 +388,12 @@ export const RULES: { [P in Op]: Rule<P> } = {
       null,
       null,
     ],
+  },
+  [Op.Split]: {
+    emit: (a) => ({ opType: 'Split', attrs: { axis: { i: a.axis } } }),
+    // ∂x = Concat(ḡ₁, …, ḡₙ) along the axis, zeros for a piece no cotangent reached. Unlike Slice's padding
+    // VJP it needs no run-time shape of x, so x is not kept alive until the backward pass.
+    vjp: { multi: (g, { attrs }, gys) => [splitVjp(g, attrs, gys), null] },
   },
   [Op.Pad]: {
     emit: (): Emission => ({ opType: 'Pad', attrs: { mode: { s: 'constant' } } }),
@@ -464,15 +487,16 @@ export const RULES: { [P in Op]: Rule<P> } = {
       opType: 'SimplifiedLayerNormalization',
       attrs: { axis: { i: -1 }, epsilon: { f: a.epsilon }, stash_type: { i: 1 } },
     }),
-    // n = x·r: ∂w = Σ_rows ḡ⊙n; ∂x = r·(ḡ⊙w − n·mean(ḡ⊙w⊙n)) (mean over the normalised axis).
+    // n = x·r: ∂w = Σ_rows ḡ⊙n; ∂x = r·(ḡ⊙w − n·mean(ḡ⊙w⊙n)) (mean over the normalised axis), computed as
+    // r·gn − x·(r³·mean(gn⊙x)) with gn = ḡ⊙w: the r³ factor is per row, so n is never materialised for ∂x.
     vjp: (g, { inputs: [x, w], outputs: [, r] }, gy, needs) => {
       const rr = r!.dtype === x!.dtype ? r! : g.cast(r!, x!.dtype);
-      const n = g.mul(x!, rr);
-      const gw = needs[1] ? unbroadcast(g, g.mul(gy, n), w!) : null;
+      const gw = needs[1] ? unbroadcast(g, g.mul(gy, g.mul(x!, rr)), w!) : null;
       let gx: Value | null = null;
       if (needs[0]) {
         const gn = g.mul(gy, w!);
-        gx = g.mul(rr, g.sub(gn, g.mul(n, g.reduceMean(g.mul(gn, n), [-1], true))));
+        const c = g.mul(g.mul(rr, g.mul(rr, rr)), g.reduceMean(g.mul(gn, x!), [-1], true)); // [..., 1]
+        gx = g.sub(g.mul(rr, gn), g.mul(x!, c));
       }
       return [gx, gw];
     },
@@ -546,10 +570,15 @@ function concatVjp(
 ): (Value | null)[] {
   const sizes = inputs.map((x) => x.shape[axis]!);
   if (sizes.every((s): s is number => typeof s === 'number')) {
+    // One Split kernel for all pieces rather than a Slice per input.
+    if (needs.filter(Boolean).length > 1) {
+      const parts = g.split(gy, sizes, axis);
+      return parts.map((p, i) => (needs[i] ? p : null));
+    }
     let off = 0;
     return inputs.map((_, i) => {
       const start = off;
-      off += sizes[i] as number;
+      off += sizes[i]!;
       return needs[i] ? g.slice(gy, [start], [off], [axis]) : null;
     });
   }
@@ -561,6 +590,22 @@ function concatVjp(
     off = end;
     return out;
   });
+}
+
+function splitVjp(g: Graph, a: OpAttrs[Op.Split], gys: readonly (Value | null)[]): Value {
+  const ref = gys.find((v): v is Value => v !== null);
+  if (!ref) throw notDifferentiable('a Split none of whose outputs has a gradient');
+  if (gys.length === 1) return ref;
+  // A missing piece is zeros of a present cotangent's shape with the split axis set to the piece's size.
+  const keep = ref.shape.map((_, i) => (i === a.axis ? 0 : 1));
+  const zeros = (size: number): Value => {
+    const at = ref.shape.map((_, i) => (i === a.axis ? size : 0));
+    return g.expand(g.scalar(0, ref.dtype), g.add(g.mul(g.shapeOf(ref), g.ints(keep)), g.ints(at)));
+  };
+  return g.concat(
+    gys.map((v, i) => v ?? zeros(a.sizes[i]!)),
+    a.axis,
+  );
 }
 
 function sliceVjp(g: Graph, x: Value, startsV: Value, a: OpAttrs[Op.Slice], gy: Value): Value {

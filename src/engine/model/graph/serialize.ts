@@ -115,6 +115,19 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** The nodes some graph output depends on, in order (a builder rewrite can leave a node unread). */
+function liveNodes(g: Graph): Graph['nodes'] {
+  const live = new Set<Value>(g.outputs.map((o) => o.value));
+  const keep: boolean[] = new Array<boolean>(g.nodes.length).fill(false);
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    if (!n.outputs.some((o) => live.has(o))) continue;
+    keep[i] = true;
+    for (const v of n.inputs) live.add(v);
+  }
+  return g.nodes.filter((_, i) => keep[i]);
+}
+
 /** Serialises the graph. Values are named by their `name` or `#<id>`. */
 export function serialize(g: Graph, opts: SerializeOptions = {}): SerializedModel {
   const nameOf = (v: Value): string => v.name ?? `#${v.id}`;
@@ -151,7 +164,7 @@ export function serialize(g: Graph, opts: SerializeOptions = {}): SerializedMode
   }
 
   let usesMs = false;
-  const node: NodeProtoObj[] = g.nodes.map((n, i) => {
+  const node: NodeProtoObj[] = liveNodes(g).map((n, i) => {
     const e = (RULES[n.op].emit as (a: unknown) => ReturnType<(typeof RULES)[typeof n.op]['emit']>)(n.attrs);
     if (e.domain) usesMs = true;
     return {

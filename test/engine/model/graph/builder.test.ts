@@ -44,6 +44,28 @@ describe('Graph builder', () => {
     await s.release();
   });
 
+  it('splits along an axis, and hands back the pieces of a Concat split at its own sizes', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 5]);
+    const [a, b] = g.split(x, [2, 3], -1);
+    expect([a!.shape, b!.shape]).toEqual([
+      ['batch', 2],
+      ['batch', 3],
+    ]);
+    expect(() => g.split(x, [2, 2], 1)).toThrow(expect.objectContaining({ code: 'graph_shape_error' }));
+    const c = g.concat([b!, a!], 1);
+    const [p, q] = g.split(c, [3, 2], 1);
+    expect([p, q]).toEqual([b, a]);
+    expect(g.split(c, [2, 3], 1)[0]).not.toBe(b); // other sizes: a real Split
+    g.output('y', g.sub(p!, g.slice(x, [2], [5], [1]))); // b − x[:, 2:] = 0
+    g.output('z', g.split(c, [2, 3], 1)[0]!); // [b0, b1]
+    const s = await createSession(serialize(g).model, { threads: 1 });
+    const out = await run(s, { x: f32(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), [2, 5]) });
+    expect([...out.y!.data]).toEqual([0, 0, 0, 0, 0, 0]);
+    expect([...out.z!.data]).toEqual([3, 4, 8, 9]);
+    await s.release();
+  });
+
   it('keeps initializer data by reference', () => {
     const g = new Graph();
     const data = new Float32Array(6);

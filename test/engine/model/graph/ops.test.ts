@@ -249,6 +249,28 @@ const CASES: Cases = {
       ),
     ),
   ],
+  [Op.Split]: [
+    d(
+      'every piece used',
+      f64([{ shape: [2, 5] }], (g, [x]) => {
+        const [a, b, c] = g.split(x!, [1, 3, 1], 1);
+        return g.concat([g.mul(c!, a!), g.neg(b!)], 1);
+      }),
+    ),
+    d(
+      'an unused piece gets zeros',
+      f64([{ shape: [3, 4], declared: ['n', 4] }], (g, [x]) => {
+        const [a, , c] = g.split(x!, [1, 2, 1], -1);
+        return g.mul(a!, g.exp(c!));
+      }),
+    ),
+    d(
+      'concat gradient split back',
+      f64([{ shape: [2, 2] }, { shape: [2, 3] }], (g, [a, b]) =>
+        g.mul(g.concat([a!, b!], 1), g.concat([b!, a!], 1)),
+      ),
+    ),
+  ],
   [Op.Pad]: [
     d(
       'begin and end',

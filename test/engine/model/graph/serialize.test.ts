@@ -90,6 +90,14 @@ describe('serialize', () => {
     await s.release();
   });
 
+  it('leaves out nodes no output depends on', () => {
+    const g = affine();
+    const x = g.inputs[0]!;
+    g.neg(g.matmul(x, g.input('unused_w', 'float32', [3, 4]))); // read by nothing
+    const m = ModelProto.decode(serialize(g).model) as unknown as { graph: { node: { opType: string }[] } };
+    expect(m.graph.node.map((n) => n.opType)).toEqual(['MatMul', 'Add']);
+  });
+
   it('adds the com.microsoft opset only when a contrib op is used', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [1, 2, 3, 4]);
