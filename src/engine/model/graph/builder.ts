@@ -218,7 +218,10 @@ export class Graph {
       throw shapeError(
         `crossEntropy needs logits [N, C] and targets [N], got ${fmt(logits.shape)} and ${fmt(targets.shape)}`,
       );
-    return this.node(Op.CrossEntropy, [logits, targets], {}, [[logits.dtype, [logits.shape[0]!]]])[0]!;
+    return this.node(Op.CrossEntropy, [logits, targets], {}, [
+      [logits.dtype, [logits.shape[0]!]],
+      [logits.dtype, logits.shape], // log_prob, read by the VJP
+    ])[0]!;
   }
   /** Llama RMSNorm over the last axis (ORT SimplifiedLayerNormalization): w ⊙ x / √(mean(x²) + ε). */
   rmsnorm(x: Value, w: Value, epsilon: number): Value {

@@ -344,12 +344,13 @@ export const RULES: { [P in Op]: Rule<P> } = {
   },
   [Op.CrossEntropy]: {
     // ℓᵢ = logsumexp(xᵢ) − xᵢ[yᵢ] for logits x [N, C] and targets y [N] (ONNX SoftmaxCrossEntropyLoss, no
-    // reduction). One fused kernel keeps no [N, C] log-probabilities alive for backward: only x is stored.
+    // reduction), with its second output log_prob = log softmax(x) [N, C], which the op computes anyway.
     emit: (): Emission => ({ opType: 'SoftmaxCrossEntropyLoss', attrs: { reduction: { s: 'none' } } }),
-    // ∂x = ḡᵢ·(softmax(xᵢ) − onehot(yᵢ)): the softmax scaled by ḡ, then −ḡ scatter-added at the targets.
-    vjp: (g, { inputs: [x, y] }, gy) => {
+    // ∂x = ḡᵢ·(softmax(xᵢ) − onehot(yᵢ)): exp(log_prob) scaled by ḡ, then −ḡ scatter-added at the targets.
+    // Backward keeps log_prob rather than x (same size): one Exp instead of recomputing the softmax.
+    vjp: (g, { inputs: [, y], outputs: [, logp] }, gy) => {
       const gcol = g.unsqueeze(gy, [1]); // [N, 1]
-      const scaled = g.mul(g.softmax(x!, -1), gcol); // [N, C]
+      const scaled = g.mul(g.exp(logp!), gcol); // [N, C]
       return [g.scatterElements(scaled, g.unsqueeze(y!, [1]), g.neg(gcol), 1, 'add'), null];
     },
   },
