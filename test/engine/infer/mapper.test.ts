@@ -90,8 +90,10 @@ describe('decoding invariants', () => {
         const fast = await mapTask(rt, task, options);
         const slow = await mapTask(rt, task, { ...options, skipForced: false });
         expect(fast.text).toBe(slow.text);
-        const scored = await mapTask(rt, task, { catalog, adapter, untrained: false });
-        const scoredSlow = await mapTask(rt, task, { catalog, adapter, untrained: false, skipForced: false });
+        // Scored opening ('trie' is the default only for untrained prompts since the greedy default).
+        const scoredOptions = { catalog, adapter, untrained: false, operation: 'trie' } as const;
+        const scored = await mapTask(rt, task, scoredOptions);
+        const scoredSlow = await mapTask(rt, task, { ...scoredOptions, skipForced: false });
         expect(scored.text).toBe(scoredSlow.text);
         expect(fast.confidence.overall).toBeCloseTo(slow.confidence.overall, 4);
         expect(fast.modelSteps).toBeLessThan(slow.modelSteps);
