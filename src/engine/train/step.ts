@@ -44,9 +44,10 @@ export interface TrainingStepOptions {
   session?: TrainingSessionFlags;
   tokensPerRun?: number;
   /**
-   * q|k|v and gate|up as single products (training-graph.ts). Default off: each fused output stays alive from
-   * the forward pass to its Slice's backward (the Slice VJP reads its input's run-time shape), +0.9 GB peak at
-   * 8 × 128 in one run, and the A/B in bench/README showed no speed gain to pay for it.
+   * q|k|v and gate|up as single products (training-graph.ts). Default off: since the pieces come from a Split
+   * (whose VJP is a Concat) the fused graph no longer keeps its fused outputs for backward, but the same-process
+   * A/B in bench/README still showed no speed gain — the Split and Concat copies of [tokens, Σout] cost what
+   * the fewer, bigger GEMMs and gradient Adds save — and the session holds ~0.4 GB more.
    */
   fuse?: boolean;
 }
