@@ -77,6 +77,9 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
       {
         options: o,
         train: train.sequences,
+        operations: new Set(
+          split('train').map((e) => e.expected.operationId ?? `${e.expected.method} ${e.expected.path}`),
+        ).size,
         validation: validation.sequences,
         padId: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,
         lora: adapter.tensors,

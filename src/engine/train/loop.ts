@@ -5,7 +5,7 @@
  * returning the mean loss over label positions and the gradient of every LoRA tensor), so the loop is the same
  * for SmolLM2 and for the small graphs its tests train.
  */
-import { SmolmapError } from '../errors.js';
+import { SmolmapError, internal } from '../errors.js';
 import type { LossPoint } from '../store.js';
 import { collate, planEpoch, planEval, type Batch, type Sequence } from './batching.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
@@ -19,7 +19,7 @@ import {
   type Grads,
   type Tensors,
 } from './optim.js';
-import type { TrainOptions } from './options.js';
+import { plannedSteps, type TrainOptions } from './options.js';
 import { Rng } from '../rng.js';
 
 export interface StepContext {
@@ -56,6 +56,8 @@ export interface TrainDeps {
 export interface TrainLoopInput {
   options: TrainOptions;
   train: readonly Sequence[];
+  /** Distinct operations in `train`: the step recipe needs it when `options` set neither steps nor epochs. */
+  operations?: number;
   validation: readonly Sequence[];
   padId: number;
   /** Initial LoRA tensors (a fresh adapter); updated in place. */
@@ -90,8 +92,9 @@ export async function trainLoop(input: TrainLoopInput, deps: TrainDeps): Promise
 
   // The plan: how many optimizer steps, and how they are scheduled.
   const lengths = train.map((s) => s.ids.length);
-  const microPerEpoch = Math.ceil(train.length / o.batchSize);
-  const totalSteps = o.steps ?? o.epochs * Math.ceil(microPerEpoch / o.gradAccum);
+  if (o.steps === null && o.epochs === null && input.operations === undefined)
+    throw internal('trainLoop: the step recipe needs the number of operations in the training data');
+  const totalSteps = plannedSteps(o, { trainExamples: train.length, operations: input.operations ?? 0 });
   const warmup = o.warmupSteps ?? Math.round(o.warmupRatio * totalSteps);
   const hp = { beta1: o.beta1, beta2: o.beta2, eps: o.adamEps, weightDecay: o.weightDecay };
   const valPlan = planEval(

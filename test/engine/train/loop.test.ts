@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadCheckpoint } from '../../../src/engine/train/checkpoint.js';
 import { trainLoop, type TrainProgress } from '../../../src/engine/train/loop.js';
-import { parseTrainOptions } from '../../../src/engine/train/options.js';
+import { parseTrainOptions, plannedSteps } from '../../../src/engine/train/options.js';
 import type { Tensors } from '../../../src/engine/train/optim.js';
 import { createToy, toySequences, type Toy } from './toy-model.js';
 
@@ -28,6 +28,7 @@ const options = (extra: Record<string, unknown> = {}) =>
     steps: 120,
     batchSize: 8,
     lr: 0.05,
+    warmupRatio: 0.05,
     evalEvery: 40,
     checkpointEvery: 0,
     seed: 3,
@@ -143,7 +144,13 @@ describe('trainLoop on a real ORT training graph', () => {
 describe('parseTrainOptions', () => {
   it('fills defaults and rejects unknown or out-of-range options with coded errors', () => {
     const o = parseTrainOptions({});
-    expect(o).toMatchObject({ epochs: 3, steps: null, batchSize: 8, lr: 2e-4, maxGradNorm: 1 });
+    expect(o).toMatchObject({ epochs: null, steps: null, batchSize: 4, lr: 1e-3, maxGradNorm: 1 });
+    // The step recipe: steps, else epochs, else max(minSteps, stepsPerOperation × operations).
+    expect(plannedSteps(o, { trainExamples: 463, operations: 7 })).toBe(200);
+    expect(plannedSteps(o, { trainExamples: 463, operations: 20 })).toBe(300);
+    expect(plannedSteps({ ...o, epochs: 2 }, { trainExamples: 463, operations: 7 })).toBe(232);
+    expect(plannedSteps({ ...o, epochs: 2, gradAccum: 2 }, { trainExamples: 463, operations: 7 })).toBe(116);
+    expect(plannedSteps({ ...o, epochs: 2, steps: 9 }, { trainExamples: 463, operations: 7 })).toBe(9);
     expect(o.lora.targets).toHaveLength(7);
     expect(() => parseTrainOptions({ learningRate: 1 })).toThrow(/learningRate/);
     expect(() => parseTrainOptions({ lora: { rank: 4 } })).toThrow(
