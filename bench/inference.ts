@@ -54,9 +54,14 @@ async function child(
 ): Promise<void> {
   const rt = await loadRuntime(source, { quant: mode, threads, spinning, accuracyLevel, graph });
   const prompt = rt.tokenizer.encode(PROSE.repeat(8)).slice(0, 128);
-  await decode(rt, prompt, { maxTokens: 4, stopTokens: [] }); // warm-up: first-run allocations
+  // Plain model throughput, as llama.cpp's peer bench measures it: no prefix reuse and no speculation. With
+  // them on (decode's defaults) the repeated prompt came from the prefix cache and the repeated answer was
+  // drafted from the answer history, which inflated prefill and decode several-fold (bench/latency measures
+  // what those features save on real mapper tasks).
+  const plain = { stopTokens: [], prefixCache: false, speculate: false } as const;
+  await decode(rt, prompt, { ...plain, maxTokens: 4 }); // warm-up: first-run allocations
   const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await decode(rt, prompt, { maxTokens: 64, stopTokens: [] }));
+  for (let i = 0; i < 3; i++) runs.push(await decode(rt, prompt, { ...plain, maxTokens: 64 }));
   const chat = await decode(rt, promptIds(rt.tokenizer, 'What is the capital of France?'), { maxTokens: 24 });
   const ids = rt.tokenizer.encode(PARAGRAPH);
   const v = rt.config.vocab_size;
