@@ -16,6 +16,7 @@ import { decode, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, type LazyDfa } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
+import { groundedCatalog } from './grounding.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
 import { buildMessages, parseTarget } from './prompt.js';
 import type { BaseRuntime } from './runtime.js';
@@ -96,11 +97,13 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
       `the prompt is ${ids.length} tokens but the model's context is ${rt.config.max_position_embeddings}; shorten the task${options.untrained ? ' or train an adapter for the spec (its prompt does not list the operations)' : ''}`,
     );
   }
-  const grammar = callGrammar(options.catalog, rt.tokenizer);
+  // The grammar offers only the operations the task can ground (grounding.ts); the prompt stays the full spec's.
+  const catalog = groundedCatalog(options.catalog, task);
+  const grammar = callGrammar(catalog, rt.tokenizer);
   const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
   const maxTokens = Math.min(options.maxTokens ?? 384, room);
   const mode = options.operation ?? (options.untrained ? 'trie' : 'greedy');
-  const openings = mode === 'greedy' ? [] : operationOpenings(options.catalog, grammar);
+  const openings = mode === 'greedy' ? [] : operationOpenings(catalog, grammar);
   const choice =
     openings.length > 1 && openings.every((o) => o.length < maxTokens)
       ? await chooseOperation(rt, ids, openings, { adapter: options.adapter, scoring: mode as OpScoring })

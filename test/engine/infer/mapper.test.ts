@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { validateCall } from '../../../src/engine/calls.js';
+import { needsUuid } from '../../../src/engine/infer/grounding.js';
 import { mapTask, type MapResult } from '../../../src/engine/infer/mapper.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { loadAdapter, mergeAdapter, type LoraAdapter } from '../../../src/engine/model/lora.js';
@@ -40,6 +41,8 @@ function expectWellFormed(r: MapResult, catalog: Catalog): void {
 }
 
 describe('mapTask on random weights', () => {
+  let idless = 0;
+  afterAll(() => expect(idless).toBeGreaterThan(10)); // the eval-dev tasks without an id were checked
   for (const [name, file] of DEV_SPECS) {
     it(`${name}: every task parses and validates (with and without an adapter)`, async () => {
       const catalog = await devCatalog(file);
@@ -54,8 +57,14 @@ describe('mapTask on random weights', () => {
         });
         expectWellFormed(r, catalog);
         expect(r.forcedTokens + r.openingTokens).toBeGreaterThan(0);
+        // Random weights pick operations at random: an id-less task must still never get an invented UUID id.
+        if (!/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/i.test(task)) {
+          const op = catalog.operations.find((o) => o.method === r.call!.method && o.path === r.call!.path)!;
+          expect(needsUuid(op), `${task} → ${r.text}`).toBe(false);
+          idless++;
+        }
       }
-    }, 120_000);
+    }, 300_000);
   }
 
   it('untrained prompts list the operations and still give valid calls (train-travel, alertmanager)', async () => {
@@ -99,7 +108,7 @@ describe('decoding invariants', () => {
         expect(fast.modelSteps).toBeLessThan(slow.modelSteps);
       }
     }
-  }, 120_000);
+  }, 300_000);
 
   it('an adapter as session inputs equals a freshly built merged model', async () => {
     const merged = await createRuntime(tinyConfig(), mergeAdapter(weights, adapter), rt.tokenizer, {
@@ -121,7 +130,7 @@ describe('decoding invariants', () => {
     } finally {
       await merged.release();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('a budget cut short is completed by the grammar into a valid call', async () => {
     for (const [name, file] of DEV_SPECS) {
