@@ -3,52 +3,23 @@
  * on stderr and exit 1 (usage: 2). An import and a failure run the real CLI (`node bin/smolmap.js`, built to
  * dist/ by `npm test`'s pretest); the listing and the usage error call the same `main` in-process.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { main } from '../../src/cli.js';
+import { ROOT, runInProcess, spawnCli, type Run } from './run-cli.js';
 import { writeTinyModel } from '../../src/engine/model/tiny.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'smolmap.js');
 let dir: string;
 let gguf: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const dirs = (): string[] => ['--data-dir', path.join(dir, 'data'), '--models-dir', path.join(dir, 'models')];
 
-function smolmap(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args, ...dirs()],
-      { cwd: ROOT, env: { ...process.env, SMOLMAP_HOME: '', SMOLMAP_MODELS: '' } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const smolmap = (args: string[]): Promise<Run> => spawnCli([...args, ...dirs()]);
 
-async function inProcess(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    return { code: await main([...args, ...dirs()]), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const inProcess = (args: string[]): Promise<Run> => runInProcess([...args, ...dirs()]);
 
 beforeAll(async () => {
   if (!existsSync(path.join(ROOT, 'dist', 'cli.js')))

@@ -4,50 +4,20 @@
  * through the real CLI (`node bin/smolmap.js`, built to dist/ by `npm test`'s pretest; each spawn costs seconds
  * of imports); the other cases call the same `main` in-process with stdout/stderr captured.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { main } from '../../src/cli.js';
+import { ROOT, runInProcess, spawnCli, type Run } from './run-cli.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'smolmap.js');
+const smolmap = (args: string[]): Promise<Run> =>
+  spawnCli([...args, '--data-dir', dataDir, '--models-dir', path.join(dir, 'models')]);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function smolmap(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args, '--data-dir', dataDir, '--models-dir', path.join(dir, 'models')],
-      { cwd: ROOT, env: { ...process.env, SMOLMAP_HOME: '', SMOLMAP_MODELS: '' } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-/** `main` in-process, stdout/stderr captured (scalar's console.error goes through process.stderr too). */
-async function inProcess(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    const code = await main([...args, '--data-dir', dataDir, '--models-dir', path.join(dir, 'models')]);
-    return { code, stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const inProcess = (args: string[]): Promise<Run> =>
+  runInProcess([...args, '--data-dir', dataDir, '--models-dir', path.join(dir, 'models')]);
 
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
