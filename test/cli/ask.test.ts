@@ -6,22 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
-import { main } from '../../src/cli.js';
 import { releaseRuntimes } from '../../src/engine/index.js';
+import { runInProcess } from './run-cli.js';
 
+/** `main` in-process (run-cli.ts), with the short field names these assertions use. */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await runInProcess(args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'smolmap-cli-ask-'));

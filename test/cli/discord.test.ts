@@ -1,7 +1,7 @@
 /** `smolmap discord register` through main(), with REST at a local fake Discord API. */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from '../bots/discord/fake-discord.js';
+import { runInProcess } from './run-cli.js';
 
 let fake: FakeDiscord;
 const saved = { ...process.env };
@@ -14,17 +14,10 @@ afterAll(async () => {
   await fake.close();
 });
 
+/** `main` in-process (run-cli.ts), with the short field names these assertions use. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await runInProcess(argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('smolmap discord register', () => {
