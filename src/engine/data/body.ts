@@ -1,8 +1,8 @@
 import type { JsonSchema } from '../specs/types.js';
 import { fuseMatcher, LABEL_NAMES, labelValueFor } from './matcher.js';
-import { listMention, mapMention, scalarMention, type Mention } from './mention.js';
+import { arePair, listMention, mapMention, scalarMention, type Mention } from './mention.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
-import { humanize, lit, singular, type Phrase } from './words.js';
+import { article, humanize, lit, singular, type Phrase } from './words.js';
 
 /** Merges `allOf` parts (properties and required lists) into one object schema. */
 export function mergeAllOf(s: JsonSchema): JsonSchema {
@@ -82,13 +82,19 @@ class BodySampler {
     const sampled = sampleScalar(field, this.ctx);
     if (!sampled) return undefined;
     if (s.const !== undefined) {
-      // A const discriminator (e.g. `object: "card"`) is stated as the word itself.
-      this.mentions.push({ key, clause: [{ text: humanize(String(s.const)), value: false }], bare: lit(String(s.const)), primary: false });
+      // A const discriminator (e.g. `object: "card"`) is stated as the variant's name: "by card", "from the bank account".
+      const w = humanize(String(s.const));
+      const a = article(w);
+      const clause = this.ctx.rng.pick([w, `by ${w}`, `with ${a} ${w}`, `from the ${w}`, `using ${a} ${w}`, `via ${w}`, `paying by ${w}`.replace(/^paying /, (x) => (parent ? x : ''))]);
+      this.mentions.push({ key, clause: lit(clause), bare: lit(String(s.const)), primary: false });
       return s.const;
     }
     // Nested generic names ("name", "url") are said with their parent ("matcher name", "webhook url").
     const generic = /^(name|url|id|type|value|number|country|headers|events|key)$/.test(name);
-    const said = parent && key.includes('.') && typeof sampled.value !== 'boolean' && (generic || this.ctx.rng.chance(0.3)) ? { ...field, name: `${singular(parent)} ${name}` } : field;
+    // "bank account bank name" repeats itself: a field sharing a word with its parent is said on its own.
+    const overlaps = parent !== undefined && humanize(name).split(' ').some((w) => parent.split(' ').includes(w));
+    const prefix = generic || (!overlaps && this.ctx.rng.chance(0.3));
+    const said = parent && key.includes('.') && typeof sampled.value !== 'boolean' && prefix ? { ...field, name: `${singular(parent)} ${name}` } : field;
     this.mentions.push(scalarMention(key, said, sampled, this.ctx.rng, primary));
     return sampled.value;
   }
@@ -139,11 +145,21 @@ class BodySampler {
     const rng = this.ctx.rng;
     const props = s.properties ?? {};
     const required = new Set(s.required ?? []);
+    // A const discriminator of a oneOf branch (`object: "card"`) is how people name the variant ("by card"), so
+    // it is always stated and does not count as an optional field.
+    const isTag = (k: string): boolean => !required.has(k) && (props[k] as JsonSchema).const !== undefined;
     const optional = Object.keys(props).filter((k) => {
       const p = props[k] as JsonSchema;
-      return !required.has(k) && !p.readOnly && !p.deprecated && !isFreeFormObject(mergeAllOf(p)) && !isInexpressible(p);
+      return !required.has(k) && !isTag(k) && !p.readOnly && !p.deprecated && !isFreeFormObject(mergeAllOf(p)) && !isInexpressible(p);
     });
-    const chosen = rng.shuffle(optional).filter(() => rng.chance(this.opts.pOptional)).slice(0, depth === 0 ? this.opts.maxOptional : 2);
+    const nestedMax = rng.chance(0.75) ? 1 : 2;
+    // The optional other end of a required pair (`source_lang` beside a required `target_lang`) is what people add
+    // most often ("from French into German"), so it comes first half of the time.
+    const shuffled = rng.shuffle(optional);
+    const partners = shuffled.filter((k) => [...required].some((r) => arePair(k, r)));
+    const ordered = partners.length > 0 && rng.chance(0.5) ? [...partners, ...shuffled.filter((k) => !partners.includes(k))] : shuffled;
+    const chosen = ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, depth === 0 ? this.opts.maxOptional : nestedMax);
+    chosen.push(...Object.keys(props).filter(isTag));
     if (depth === 0 && this.opts.include && optional.includes(this.opts.include) && !chosen.includes(this.opts.include)) chosen.push(this.opts.include);
     const out: Record<string, unknown> = {};
     const soleRequired = required.size === 1;
@@ -201,7 +217,9 @@ class BodySampler {
     if (isStringMap(s)) return this.map(key, name);
     if (t === 'object' || s.properties) {
       if (!s.properties) return undefined;
-      return this.object(key, s, depth, name ? humanize(name) : parent);
+      // A oneOf branch's title names the variant better than the field ("card number", not "source number").
+      const branchTitle = (s0.oneOf ?? s0.anyOf) && s.title && /^[A-Za-z ]{2,30}$/.test(s.title) ? s.title.toLowerCase() : null;
+      return this.object(key, s, depth, branchTitle ?? (name ? humanize(name) : parent));
     }
     return this.scalar(key, name, s, parent, primary);
   }

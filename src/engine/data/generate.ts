@@ -3,7 +3,7 @@ import type { Catalog, Operation, Parameter } from '../specs/types.js';
 import { inexpressibleRequired, isInexpressible, mergeAllOf, sampleBody } from './body.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
 import { buildIntent } from './intent.js';
-import { listMention, scalarMention, type Mention } from './mention.js';
+import { fusePairs, listMention, scalarMention, type Mention } from './mention.js';
 import { collectCodeNames } from './names.js';
 import { profileOperation, type OpProfile } from './profile.js';
 import { Rng, hash32 } from '../rng.js';
@@ -51,6 +51,14 @@ function sampleParam(p: Parameter, ctx: ValueCtx, parent: string): { value: stri
   return { value: String(s.value), mention: scalarMention(`query.${p.name}`, field, s, ctx.rng) };
 }
 
+/**
+ * How many optional query parameters / optional body fields one task states (each drawn separately). Tuned so
+ * about half the tasks of an operation with optional fields state none and about one in twenty states three or
+ * more: trained on param-dump tasks, the model fills optional keys from any word of a plain request.
+ */
+const OPTIONAL_COUNT = [[0, 6], [1, 4], [2, 1], [3, 0.25]] as const;
+const OPTIONAL_WITH_FORCED = [[0, 5], [1, 1]] as const;
+
 interface Forced {
   ids?: Record<string, Sampled>;
   frame?: Frame;
@@ -75,7 +83,10 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & 
   const query: Record<string, string | string[]> = {};
   const mentions: Mention[] = [];
   const optional = op.parameters.filter((p) => p.in === 'query' && !p.required && !p.deprecated);
-  const nOpt = rng.weighted([[0, 5], [1, 5], [2, 2], [3, 0.5]] as const);
+  // People state few optional parameters: mostly none or one, sometimes two, rarely more. A coverage example
+  // (forced.include) states its forced field and seldom another, so it does not teach param-dump phrasing.
+  const weights = forced.include ? OPTIONAL_WITH_FORCED : OPTIONAL_COUNT;
+  const nOpt = rng.weighted(weights);
   const chosen = new Set(rng.shuffle(optional).slice(0, nOpt));
   const must = optional.find((p) => p.name === forced.include);
   if (must) chosen.add(must);
@@ -88,7 +99,7 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & 
   let body: unknown = null;
   const rb = op.requestBody;
   if (rb?.schema) {
-    const maxOptional = rng.weighted([[0, 3], [1, 4], [2, 2], [3, 0.5]] as const);
+    const maxOptional = rng.weighted(weights);
     const sampled = sampleBody(rb.schema, ctx, { pOptional: 0.5, maxOptional, manyItems: prof.pluralTwins, include: forced.include }, noun);
     const empty = sampled.value !== null && typeof sampled.value === 'object' && Object.keys(sampled.value).length === 0;
     if (!(empty && !rb.required)) {
@@ -98,7 +109,7 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & 
   }
   const primary = mentions.find((m) => m.primary) ?? null;
   const intent = buildIntent(prof, idPhrases, primary, rng);
-  const rest = mentions.filter((m) => !(intent.usedPrimary && m === primary));
+  const rest = fusePairs(mentions.filter((m) => !(intent.usedPrimary && m === primary)), rng);
   const ordered = rng.chance(0.6) ? rest : rng.shuffle(rest);
   const frame = forced.frame ?? rng.weighted(FRAMES);
   let phrase = applyFrame(frame, intent, ordered.map((m) => m.clause), rng);

@@ -32,8 +32,13 @@ export function labelValueFor(name: string, ctx: ValueCtx): string {
 
 const T = (...parts: (string | Phrase)[]): Phrase => parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
-function phrasings(name: string, value: string, regex: boolean, ctx: ValueCtx): Phrase[] {
+function phrasings(name: string, value: string, regex: boolean, ctx: ValueCtx, negated = false): Phrase[] {
   const [n, v] = [val(name), val(value)];
+  // `isEqual: false` is the negative matcher (`!=`, `!~` in Alertmanager's filter syntax).
+  if (negated)
+    return regex
+      ? [T(n, '!~', v), T('whose ', n, ' does not match ', v), T('where ', n, ' does not match the regex ', v)]
+      : [T(n, '!=', v), T('where ', n, ' is not ', v), T(n, ' other than ', v), T('except ', n, '=', v)];
   if (regex)
     return [
       T(n, '=~', v),
@@ -60,9 +65,12 @@ export function fuseMatcher(prefix: string, out: Record<string, unknown>, mentio
   out['name'] = name;
   out['value'] = value;
   out['isRegex'] = regex;
-  const mine = new Set(['name', 'value', 'isRegex'].map((k) => prefix + k));
+  // A stated `isEqual` is only worth saying when it negates ("env!=prod"); "equal: yes" is how nobody talks.
+  const negated = typeof out['isEqual'] === 'boolean';
+  if (negated) out['isEqual'] = false;
+  const mine = new Set(['name', 'value', 'isRegex', 'isEqual'].map((k) => prefix + k));
   const at = mentions.findIndex((m) => mine.has(m.key));
-  const clause = ctx.rng.pick(phrasings(name, value, regex, ctx));
+  const clause = ctx.rng.pick(phrasings(name, value, regex, ctx, negated));
   const fused: Mention = { key: `${prefix}name`, clause, bare: clause, primary: false };
   for (let i = mentions.length - 1; i >= 0; i--) if (mine.has(mentions[i]!.key)) mentions.splice(i, 1);
   mentions.splice(Math.max(0, Math.min(at, mentions.length)), 0, fused);

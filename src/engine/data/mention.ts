@@ -47,14 +47,19 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   if (unit && !timeish && /\b(limit|max|maximum|count|size|urls?)\b/.test(w))
     out.push(T('up to ', s, ' ', unit), T('at most ', s, ' ', unit), T('no more than ', s, ' ', unit), T(s, ' ', unit, ' max'), T('only the first ', s, ' ', unit), T(s, ' ', unit), T('stop after ', s, ' ', unit), T('looking at no more than ', s, ' ', unit));
   if (/\bpage\b/.test(w)) out.push(T('page ', s), T('on page ', s));
-  if (/\btarget\b/.test(w)) out.push(T('into ', s), T('to ', s), T('into ', s));
-  if (/\bsource\b/.test(w)) out.push(T('from ', s), T('from ', s));
+  // "into German" / "from French" only for codes (languages, locales): "from 0001234" would not read as a source account.
+  const codeLike = Array.isArray(f.schema.enum) || /\b(lang|language|locale)\b/.test(w);
+  if (codeLike && /\btarget\b/.test(w)) out.push(T('into ', s), T('to ', s), T('into ', s));
+  if (codeLike && /\bsource\b/.test(w)) out.push(T('from ', s), T('from ', s));
   if (/\b(start|starts|from|begin)\b/.test(w)) out.push(T('from ', s), T('starting ', s));
   if (/\b(end|ends|until|to)\b/.test(w)) out.push(T('until ', s), T('ending ', s));
   if (isDate && !/\b(start|end|from|until)/.test(w)) out.push(T('on ', s), T('for ', s));
   if (/\b(style|tone|format|type|mode|kind)\b/.test(w)) out.push(T(s, ' ', w), T('in ', s, ' ', w), T('as ', s));
   if (/\b(style|tone|voice)\b/.test(w) && Array.isArray(f.schema.enum)) out.push(...styleTemplates(w, s));
-  if (/\b(search|query|term|keyword)\b/.test(w)) out.push(T('matching ', s), T('for ', s), T('about ', s));
+  if (/\b(search|query|term|keyword)\b/.test(w)) out.push(T('matching ', s), T('for ', s), T('about ', s), T('related to ', s));
+  // An enum `type` of a listed resource: "target languages", "only the source ones".
+  if (/^(type|kind)$/.test(w) && Array.isArray(f.schema.enum) && f.parent && /^[a-z]+$/.test(s.map((x) => x.text).join('')))
+    out.push(T(s, ' ', f.parent), T('only ', s, ' ', f.parent), T('the ', s, ' ones'));
   const noName = dropNameWord(w);
   if (noName) out.push(T(noName, ' ', s), T(noName, ' ', s));
   // A person's name is said as "for Ana Lima" (who the thing is for).
@@ -199,7 +204,12 @@ export function listMention(key: string, f: FieldInfo, items: Sampled[], rng: Rn
   const one = singular(label.split(' ').pop() ?? label);
   const bare = listPhrases(items.map((i) => i.surface), rng.pick(['and', 'and', 'or'].slice(0, 2)));
   const templates: Phrase[] = [T(label, ' ', bare), T(label, ': ', bare), T('with ', label, ' ', bare)];
-  if (items.length === 1) templates.push(T(label.replace(/s$/, ''), ' ', bare), T(one, ' ', bare));
+  // "tag X" alone cannot tell `ignore_tags` from `splitting_tags`: the bare last word only for one-word labels.
+  if (items.length === 1) templates.push(T(label.replace(/s$/, ''), ' ', bare), ...(label.includes(' ') ? [] : [T(one, ' ', bare)]));
+  // includePaths / excludePaths: "only X", "skip X" (the verb in the name says which list).
+  const head = label.split(' ')[0];
+  if (head === 'include' || head === 'only') templates.push(T('only ', one, 's matching ', bare), T('only ', bare), T('limited to ', bare));
+  if (head === 'exclude' || head === 'skip') templates.push(T('skip ', one, 's matching ', bare), T('excluding ', bare), T('except ', bare));
   if (/\b(regex|pattern|paths?|filter|matchers?)\b/.test(label)) templates.push(T('matching ', bare));
   if (/\b(formats?)\b/.test(label)) templates.push(T('as ', bare), T('in ', bare, ' format'));
   return { key, clause: rng.pick(templates), bare, primary };
@@ -213,4 +223,48 @@ export function mapMention(key: string, label: string, entries: [string, string]
   const bare = listPhrases(pairs);
   const clause = rng.pick([T(label, ' ', bare), T(label, ': ', bare), T('with ', label, ' ', bare), T(singular(label), ' ', bare)]);
   return { key, clause, bare, primary: false };
+}
+
+/** Ends of a pair people state together: key suffix (after the last '.') → side and the rest of the name. */
+const PAIR_SIDES: [RegExp, RegExp, 'route' | 'range'][] = [
+  [/^(?:source|from|origin|departure)(.*)$/i, /^(?:target|to|destination|arrival)(.*)$/i, 'route'],
+  [/^(?:starts?_?at|start|begin)(.*)$/i, /^(?:ends?_?at|end|until)(.*)$/i, 'range'],
+];
+
+/**
+ * Source and target, origin and destination, start and end are said in one breath: "from French into German",
+ * "A to B", "between 10:00 and 12:00". Fuses such a pair of mentions (same object, same name rest, e.g.
+ * `source_lang`/`target_lang`) into one clause with probability `p`; the values are unchanged.
+ */
+export function fusePairs(mentions: Mention[], rng: Rng, p = 0.6): Mention[] {
+  const out = [...mentions];
+  const split = (key: string): [string, string] => {
+    const at = key.lastIndexOf('.');
+    return [key.slice(0, at + 1), key.slice(at + 1)];
+  };
+  for (const [fromRe, toRe, kind] of PAIR_SIDES) {
+    const a = out.find((m) => fromRe.test(split(m.key)[1]));
+    if (!a) continue;
+    const [prefix, aName] = split(a.key);
+    const rest = (fromRe.exec(aName)?.[1] ?? '').toLowerCase();
+    const b = out.find((m) => m !== a && split(m.key)[0] === prefix && (toRe.exec(split(m.key)[1])?.[1] ?? null)?.toLowerCase() === rest);
+    if (!b || !rng.chance(p)) continue;
+    const [x, y] = [a.bare, b.bare];
+    const forms =
+      kind === 'route'
+        ? [T('from ', x, ' to ', y), T('from ', x, ' to ', y), T(x, ' to ', y), T('from ', x, ' into ', y), T('from ', x, ', to ', y)]
+        : [T('from ', x, ' until ', y), T('from ', x, ' to ', y), T('between ', x, ' and ', y), T('starting ', x, ', ending ', y)];
+    const fused: Mention = { key: a.key, clause: rng.pick(forms), bare: T(x, ' to ', y), primary: false };
+    out.splice(out.indexOf(a), 1, fused);
+    out.splice(out.indexOf(b), 1);
+  }
+  return out;
+}
+
+/** True when field names `a` and `b` are the two ends of one pair (`source_lang`/`target_lang`, `startsAt`/`endsAt`). */
+export function arePair(a: string, b: string): boolean {
+  return PAIR_SIDES.some(([f, t]) => {
+    const [fa, tb, fb, ta] = [f.exec(a), t.exec(b), f.exec(b), t.exec(a)];
+    return (fa !== null && tb !== null && fa[1]?.toLowerCase() === tb[1]?.toLowerCase()) || (fb !== null && ta !== null && fb[1]?.toLowerCase() === ta[1]?.toLowerCase());
+  });
 }

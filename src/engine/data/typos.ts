@@ -60,7 +60,7 @@ export function lowerLiterals(p: Phrase): Phrase {
  * Everyday synonyms for common API nouns (general English, not taken from any spec's tasks): users say
  * "reservation" for a booking and "bike" for a bicycle whatever the spec calls them.
  */
-const SYNONYMS: Record<string, string[]> = {
+export const SYNONYMS: Record<string, string[]> = {
   booking: ['reservation'],
   bookings: ['reservations'],
   bicycle: ['bike'],
