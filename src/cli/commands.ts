@@ -13,7 +13,11 @@ import { evalCommands } from './eval.js';
 import { modelsCommands } from './models.js';
 import { exportCommands } from './export.js';
 
-/** Every CLI command, in help order. Command groups live in src/cli/<group>.ts. */
+/**
+ * Every CLI command, in help order. Command groups live in src/cli/<group>.ts. Groups import the surfaces'
+ * libraries (MCP SDK, discord.js, @slack/bolt) inside `run`/`start`, not at the top: loaded here they cost
+ * every command ~1 s of start-up.
+ */
 export const commands: Command[] = [
   ...specCommands,
   ...modelCommands,

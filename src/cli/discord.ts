@@ -1,6 +1,6 @@
 /** `smolmap discord register`: registers the /smolmap slash command (issue 9). */
 import { SmolmapError } from '../engine/index.js';
-import { registerSlashCommands, type RegisterResult } from '../bots/discord/register.js';
+import type { RegisterResult } from '../bots/discord/register.js';
 import { defineCommand, type Command } from './command.js';
 
 const register = defineCommand<RegisterResult>({
@@ -32,6 +32,8 @@ const register = defineCommand<RegisterResult>({
         'usage_bad_option',
         `--guild "${String(guild)}" is not a guild id (a number; Developer Mode → Copy Server ID)`,
       );
+    // discord.js loads only for this command (CLI start-up: see commands.ts).
+    const { registerSlashCommands } = await import('../bots/discord/register.js');
     return registerSlashCommands({
       token,
       ...(typeof guild === 'string' && { guild }),

@@ -1,5 +1,5 @@
 /** `smolmap mcp`: the stdio MCP server (issue 8). Claude Desktop and other clients spawn it. */
-import { lazyJobRunner, serveStdio } from '../mcp/index.js';
+import { lazyJobRunner } from '../mcp/runner.js';
 import { SmolmapError } from '../engine/index.js';
 import { defineCommand, type Command } from './command.js';
 
@@ -21,6 +21,8 @@ const mcp = defineCommand<never>({
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());
     });
+    // The MCP SDK loads only for this command (CLI start-up: see commands.ts).
+    const { serveStdio } = await import('../mcp/stdio.js');
     try {
       await serveStdio({ engine, jobs, stop });
     } finally {

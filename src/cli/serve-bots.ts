@@ -5,8 +5,6 @@
 import { SmolmapError, type Engine } from '../engine/index.js';
 import type { BotDeps, PlaygroundSession } from '../bots/common/handler.js';
 import { permissionsFromEnv } from '../bots/common/permissions.js';
-import { createDiscordBot } from '../bots/discord/bot.js';
-import { createSlackBot } from '../bots/slack/app.js';
 import type { ServeShared, ServeSurfaceFactory } from './serve.js';
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
@@ -48,6 +46,7 @@ export const slackSurface: ServeSurfaceFactory = {
     const apiUrl = env('SMOLMAP_SLACK_API_URL');
     const appToken = env('SLACK_APP_TOKEN');
     const signingSecret = env('SLACK_SIGNING_SECRET');
+    const { createSlackBot } = await import('../bots/slack/app.js'); // @slack/bolt loads only when asked for
     const bot = createSlackBot({
       deps: depsFor(engine, s),
       token,
@@ -71,6 +70,7 @@ export const discordSurface: ServeSurfaceFactory = {
     const token = env('DISCORD_TOKEN');
     if (!token) return null;
     const apiUrl = env('SMOLMAP_DISCORD_API_URL');
+    const { createDiscordBot } = await import('../bots/discord/bot.js'); // discord.js likewise
     const bot = createDiscordBot({
       deps: depsFor(engine, s),
       token,

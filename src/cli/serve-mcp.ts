@@ -1,6 +1,6 @@
 /** The MCP Streamable HTTP surface of `smolmap serve` (issue 8). */
 import { SmolmapError } from '../engine/index.js';
-import { DEFAULT_MCP_HOST, startMcpHttp } from '../mcp/index.js';
+import { DEFAULT_MCP_HOST } from '../mcp/defaults.js';
 import type { ServeSurfaceFactory } from './serve.js';
 
 function port(value: string): number {
@@ -37,6 +37,7 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
       return null;
     }
     const host = typeof values['mcp-host'] === 'string' ? values['mcp-host'] : DEFAULT_MCP_HOST;
+    const { startMcpHttp } = await import('../mcp/http.js'); // the MCP SDK loads only when asked for
     const server = await startMcpHttp({
       engine,
       port: port(p),

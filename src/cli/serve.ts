@@ -5,7 +5,8 @@
  * until SIGINT/SIGTERM, then stops every surface and then the jobs (each checkpoints, resumable).
  */
 import { SmolmapError, type Engine } from '../engine/index.js';
-import { lazyJobRunner, type JobControl } from '../mcp/index.js';
+import { lazyJobRunner } from '../mcp/runner.js';
+import type { JobControl } from '../mcp/tool.js';
 import {
   defineCommand,
   type Command,

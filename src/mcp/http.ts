@@ -13,6 +13,7 @@ import { SmolmapError, type Engine } from '../engine/index.js';
 import { createChangeHub, type ChangeHub } from './changes.js';
 import { loadMcpConfig, type McpConfig } from './config.js';
 import { readBody } from './http-body.js';
+import { DEFAULT_MCP_HOST } from './defaults.js';
 import { createSmolmapMcpServer, type SmolmapMcpServer } from './server.js';
 import type { JobControl } from './tool.js';
 
@@ -51,7 +52,7 @@ interface Session {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
-export const DEFAULT_MCP_HOST = '127.0.0.1';
+export { DEFAULT_MCP_HOST };
 
 export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host) || host.startsWith('127.');
