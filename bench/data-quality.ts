@@ -9,7 +9,9 @@ import {
   datasetStats,
   generateDataset,
   loadSpecFile,
+  optionalCount,
   parseTaskFile,
+  unstatedValues,
   type TaskExample,
 } from '../src/engine/index.js';
 
@@ -106,8 +108,27 @@ for (const specFile of readdirSync(path.join(DEV, 'specs')).sort()) {
     .filter((c) => c.examples === 0)
     .map((c) => `${c.operation.split(' ')[1]} ${c.location}.${c.name}`);
   if (never.length > 0) notes.push(`${name}: never stated: ${never.join(', ')}`);
+  // How many optional values each task states (people: mostly 0–1), over operations that have 3+ optional ones.
+  const hist = [0, 0, 0, 0];
+  for (const e of examples) hist[Math.min(3, optionalCount(e, catalog))]! += 1;
+  const unstated = examples.filter((e) => unstatedValues(e, catalog).length > 0).length;
   const humanFile = path.join(DEV, 'tasks', `${name}.jsonl`);
-  const human = parseTaskFile(readFileSync(humanFile, 'utf8'), catalog).map((e) => e.task);
+  const humanExamples = parseTaskFile(readFileSync(humanFile, 'utf8'), catalog);
+  const human = humanExamples.map((e) => e.task);
+  const humanHist = [0, 0, 0, 0];
+  for (const e of humanExamples) humanHist[Math.min(3, optionalCount(e, catalog))]! += 1;
+  const dist = (h: number[]): string =>
+    h
+      .map((n) =>
+        Math.round(
+          (100 * n) /
+            Math.max(
+              1,
+              h.reduce((a, b) => a + b, 0),
+            ),
+        ),
+      )
+      .join('/');
   const ov = overlap(human, tasks);
   notes.push(`${name}: human task with the most 4-grams in the generated set: "${ov.worst}"`);
   rows.push([
@@ -121,6 +142,8 @@ for (const specFile of readdirSync(path.join(DEV, 'specs')).sort()) {
     `${ov.jaccardMean.toFixed(3)} / ${ov.jaccardMax.toFixed(3)}`,
     `${pct(ov.contain4Mean)} / ${pct(ov.contain4Max)}`,
     String(ov.exact),
+    `${dist(hist)} (human ${dist(humanHist)})`,
+    String(unstated),
     `${ms.toFixed(0)} ms`,
   ]);
 }
@@ -136,6 +159,8 @@ const header = [
   'human bigram Jaccard mean/max',
   'human 4-gram contain mean/max',
   'exact copies',
+  'optional 0/1/2/3+ %',
+  'unstated',
   'gen time',
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -147,6 +172,10 @@ for (const r of rows) console.log(line(r));
 for (const n of notes) console.log(n);
 console.log('\nparam cov: declared path/query params and top-level body fields stated by ≥1 example.');
 console.log('repeat tmpl: share of tasks whose value-masked text equals another task’s.');
+console.log(
+  'optional: share of tasks stating 0/1/2/3+ optional values (query + body at any depth), generated vs the human tasks.',
+);
+console.log('unstated: examples with a call value their task does not state (data/stated.ts; must be 0).');
 console.log(
   'human overlap: per human task, best bigram Jaccard vs any generated task, and share of its word 4-grams found anywhere in the generated set.',
 );

@@ -67,6 +67,7 @@ export {
 export { generateDataset, defaultCount } from './data/generate.js';
 export { parseTaskFile, toTaskLine, combineExamples } from './data/taskfile.js';
 export { datasetStats, type DatasetReport } from './data/stats.js';
+export { optionalCount, unstatedValues } from './data/stated.js';
 export type {
   TaskExample,
   ExpectedCall,

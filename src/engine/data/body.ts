@@ -158,7 +158,9 @@ class BodySampler {
     const shuffled = rng.shuffle(optional);
     const partners = shuffled.filter((k) => [...required].some((r) => arePair(k, r)));
     const ordered = partners.length > 0 && rng.chance(0.5) ? [...partners, ...shuffled.filter((k) => !partners.includes(k))] : shuffled;
-    const chosen = ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, depth === 0 ? this.opts.maxOptional : nestedMax);
+    // An item of a top-level array body (Alertmanager's `[alert]`) is the request's real top level.
+    const top = depth === 0 || /^\[\d+\]$/.test(key);
+    const chosen = ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, top ? this.opts.maxOptional : nestedMax);
     chosen.push(...Object.keys(props).filter(isTag));
     if (depth === 0 && this.opts.include && optional.includes(this.opts.include) && !chosen.includes(this.opts.include)) chosen.push(this.opts.include);
     const out: Record<string, unknown> = {};

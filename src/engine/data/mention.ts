@@ -68,7 +68,8 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   // "trip id X" is said "trip X" / "on trip X".
   const idOf = /^(\w+(?: \w+)?) id$/.exec(w)?.[1];
   if (idOf && !/\b(origin|destination)\b/.test(idOf)) out.push(T(idOf, ' ', s), T(idOf, ' ', s), T('on ', idOf, ' ', s), T('for ', idOf, ' ', s), T('using ', idOf, ' ', s));
-  if (/\b(url|uri|link|website)\b/.test(w)) out.push(T(s), T('at ', s));
+  // A bare address only for the field that is the address; "https://…" alone would not say `generatorURL`.
+  if (/^(url|uri|link|website)$/.test(w)) out.push(T(s), T('at ', s));
   if (/\b(regex|pattern|paths?)\b/.test(w) || /pattern/i.test(f.description ?? '')) out.push(T('matching ', s));
   return out;
 }

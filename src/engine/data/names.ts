@@ -102,6 +102,9 @@ export function enumWordForms(
       if (kind === 'currency' && v !== v.toUpperCase()) alts.add(v.toUpperCase());
     }
     if (/[_@]|[a-z][A-Z]/.test(v)) alts.add(humanize(v.replace(/@/g, ' ')));
+    // `screenshot@fullPage` is a variant of `screenshot`: said with the variant first ("full-page screenshot").
+    const at = /^([A-Za-z]+)@([A-Za-z]+)$/.exec(v);
+    if (at) alts.add(`${humanize(at[2] as string).replace(/ /g, '-')} ${humanize(at[1] as string)}`);
     forms.set(v, [...alts].filter((a) => a !== v));
   }
   const owners = new Map<string, number>();

@@ -1,6 +1,6 @@
 import type { Catalog, JsonSchema, Operation } from '../specs/types.js';
 import { mergeAllOf } from './body.js';
-import { enumPhrases, enumWordForms, type CodeNames } from './names.js';
+import { collectCodeNames, enumPhrases, enumWordForms, type CodeNames } from './names.js';
 import type { TaskExample } from './types.js';
 import { SYNONYMS } from './typos.js';
 import { humanize, identWords, singular } from './words.js';
@@ -11,7 +11,7 @@ import { humanize, identWords, singular } from './words.js';
  * writes), enum values by value, name or phrase (names.ts), numbers by digits or a small-number word, booleans by a
  * word of their parameter's name or description. Returns one line per value the task does not state.
  */
-export function unstatedValues(e: TaskExample, catalog: Catalog, codeNames: CodeNames): string[] {
+export function unstatedValues(e: TaskExample, catalog: Catalog, codeNames: CodeNames = collectCodeNames(catalog)): string[] {
   const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path);
   if (!op) return [`no operation ${e.expected.method} ${e.expected.path}`];
   const leaves: Leaf[] = [];
@@ -126,4 +126,33 @@ function booleanStated(l: Leaf, v: boolean, task: string): boolean {
   // A typo may hit the word that carries a boolean ("shpw soueces"): three letters still name it.
   if (stems(task).some((w) => words.has(w))) return true;
   return saysWord(task, said.filter((w) => w.length >= 4 && !STOP.has(w)));
+}
+
+/**
+ * How many optional values an example's call states: optional query parameters plus optional body fields at any
+ * depth (a oneOf discriminator such as `object: "card"` names the variant and is not counted). People state 0–2.
+ */
+export function optionalCount(e: TaskExample, catalog: Catalog): number {
+  const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path);
+  if (!op) return 0;
+  const query = Object.keys(e.expected.query).filter((k) => !op.parameters.some((p) => p.in === 'query' && p.name === k && p.required)).length;
+  return query + optionalIn(e.expected.body, op.requestBody?.schema ?? {}, 0);
+}
+
+function optionalIn(v: unknown, s0: JsonSchema, depth: number): number {
+  const s = mergeAllOf(s0);
+  if (depth > 6) return 0;
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + optionalIn(x, s.items ?? {}, depth + 1), 0);
+  if (v === null || typeof v !== 'object') return 0;
+  const b = branchOf(v as Record<string, unknown>, s);
+  // A string map (labels, annotations) is one value, not a set of optional fields.
+  if (!b.properties) return 0;
+  const required = new Set(b.required ?? []);
+  let n = 0;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const p = b.properties[k];
+    if (!required.has(k) && p?.const === undefined) n++;
+    if (p) n += optionalIn(x, p, depth + 1);
+  }
+  return n;
 }
