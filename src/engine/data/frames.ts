@@ -50,7 +50,7 @@ export function applyFrame(frame: Frame, intent: Intent, clauses: Phrase[], rng:
     case 'want': {
       // "I want to show me …" is not English: the first person asks to see/get.
       const first = cmd[0];
-      if (first && !first.value) cmd[0] = { text: first.text.replace(/^(show|give) me /, (_m, v: string) => (v === 'show' ? 'see ' : 'get ')) };
+      if (first && !first.value) cmd[0] = { text: first.text.replace(/^(show|give) me(?= |$)/, (_m, v: string) => (v === 'show' ? 'see' : 'get')) };
       return capFirst(rng.pick([T("I'd like to ", cmd, end), T('I want to ', cmd, end), T('I need to ', cmd, end), T('we need to ', cmd, end), T('help me ', cmd, end), T("let's ", cmd, end), T('I have to ', cmd, end)]));
     }
     case 'casual':

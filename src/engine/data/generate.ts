@@ -136,14 +136,28 @@ export function renderTask(p: Phrase): string {
     .trim();
 }
 
-/** Operations that users confuse: same path with another method, or the same resource (list vs item vs sub-item). */
+/** Top-level body field names (of the items, for an array body). */
+function bodyFields(p: OpProfile): Set<string> {
+  const s = p.op.requestBody?.schema ? mergeAllOf(p.op.requestBody.schema) : null;
+  const obj = s?.type === 'array' && s.items ? mergeAllOf(s.items) : s;
+  return new Set(Object.keys(obj?.properties ?? {}));
+}
+
+/**
+ * Operations that users confuse: same path with another method, the same resource (list vs item vs sub-item),
+ * or two writes whose bodies share two or more fields (a silence and an alert both have startsAt/endsAt; a
+ * glossary and a translation both have source_lang/target_lang), where only the verb and the rest tell them apart.
+ */
 function contrastPairs(profiles: OpProfile[]): [OpProfile, OpProfile][] {
   const pairs: [OpProfile, OpProfile][] = [];
   const root = (p: OpProfile): string => p.op.path.split('/').filter((s) => s && !s.startsWith('{')).slice(0, 2).join('/');
+  const fields = new Map(profiles.map((p) => [p, bodyFields(p)]));
+  const shareBody = (a: OpProfile, b: OpProfile): boolean =>
+    a.op.method === b.op.method && [...(fields.get(a) ?? [])].filter((f) => fields.get(b)?.has(f)).length >= 2;
   for (let i = 0; i < profiles.length; i++)
     for (let j = i + 1; j < profiles.length; j++) {
       const [a, b] = [profiles[i] as OpProfile, profiles[j] as OpProfile];
-      if (a.op.path === b.op.path || root(a) === root(b)) pairs.push([a, b]);
+      if (a.op.path === b.op.path || root(a) === root(b) || shareBody(a, b)) pairs.push([a, b]);
     }
   return pairs;
 }
