@@ -142,7 +142,6 @@ class BodySampler {
   }
 
   private object(key: string, s: JsonSchema, depth: number, parent: string | undefined): Record<string, unknown> {
-    const rng = this.ctx.rng;
     const props = s.properties ?? {};
     const required = new Set(s.required ?? []);
     // A const discriminator of a oneOf branch (`object: "card"`) is how people name the variant ("by card"), so
@@ -152,15 +151,9 @@ class BodySampler {
       const p = props[k] as JsonSchema;
       return !required.has(k) && !isTag(k) && !p.readOnly && !p.deprecated && !isFreeFormObject(mergeAllOf(p)) && !isInexpressible(p);
     });
-    const nestedMax = rng.chance(0.75) ? 1 : 2;
-    // The optional other end of a required pair (`source_lang` beside a required `target_lang`) is what people add
-    // most often ("from French into German"), so it comes first half of the time.
-    const shuffled = rng.shuffle(optional);
-    const partners = shuffled.filter((k) => [...required].some((r) => arePair(k, r)));
-    const ordered = partners.length > 0 && rng.chance(0.5) ? [...partners, ...shuffled.filter((k) => !partners.includes(k))] : shuffled;
     // An item of a top-level array body (Alertmanager's `[alert]`) is the request's real top level.
     const top = depth === 0 || /^\[\d+\]$/.test(key);
-    const chosen = ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, top ? this.opts.maxOptional : nestedMax);
+    const chosen = this.chooseOptional(optional, props, required, top);
     chosen.push(...Object.keys(props).filter(isTag));
     if (depth === 0 && this.opts.include && optional.includes(this.opts.include) && !chosen.includes(this.opts.include)) chosen.push(this.opts.include);
     const out: Record<string, unknown> = {};
@@ -174,6 +167,25 @@ class BodySampler {
     if (!fuseMatcher(key ? `${key}.` : '', out, this.mentions, this.ctx)) this.fuse(key ? `${key}.` : '', out);
     this.orderRange(key ? `${key}.` : '', out);
     return out;
+  }
+
+  /** Which optional fields of one object the task states (see OPTIONAL_COUNT in generate.ts for the top level). */
+  private chooseOptional(optional: string[], props: Record<string, JsonSchema>, required: Set<string>, top: boolean): string[] {
+    const rng = this.ctx.rng;
+    // The optional other end of a required pair (`source_lang` beside a required `target_lang`) is what people add
+    // most often ("from French into German"), so it comes first half of the time.
+    const shuffled = rng.shuffle(optional);
+    const partners = shuffled.filter((k) => [...required].some((r) => arePair(k, r)));
+    let ordered = partners.length > 0 && rng.chance(0.5) ? [...partners, ...shuffled.filter((k) => !partners.includes(k))] : shuffled;
+    if (!top) return ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, rng.chance(0.75) ? 1 : 2);
+    // A body that requires nothing (train-travel's booking: trip_id, passenger_name, has_bicycle, has_dog) is still
+    // never sent empty: people state its core values, the ids and names, and add a flag now and then.
+    if (required.size === 0 && optional.length > 0) {
+      const isFlag = (k: string): boolean => schemaType(mergeAllOf(props[k] as JsonSchema)) === 'boolean';
+      if (rng.chance(0.8)) ordered = [...ordered.filter((k) => !isFlag(k)), ...ordered.filter(isFlag)];
+      return ordered.slice(0, this.opts.maxOptional + rng.pick([1, 2]));
+    }
+    return ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, this.opts.maxOptional);
   }
 
   /** A start after its end reads as a mistake: swap the two values (and what the task says for them). */

@@ -84,20 +84,20 @@ const stems = (text: string): string[] =>
 function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): boolean {
   const v = l.value;
   if (typeof v === 'number') return task.includes(String(v)) || (v >= 0 && v <= 12 && SMALL[v] !== undefined && task.includes(SMALL[v]));
-  if (typeof v === 'boolean') return booleanStated(l, v, task);
+  if (typeof v === 'boolean') return booleanStated(l, v, task, op);
   const s = String(v);
   if (task.includes(s.toLowerCase()) || task.includes(humanize(s))) return true;
   if (dateStated(s, task)) return true;
   // Prometheus alerts are named by their `alertname` label: "HighCPU alerts" states {alertname: HighCPU}.
   if (l.mapKey && s === 'alertname') return true;
-  if (l.name === 'name' && s === 'alertname' && /\balerts?\b/.test(task)) return true;
+  if (l.name === 'name' && s === 'alertname' && saysWord(task, ['alert', 'alerts'])) return true;
   const values = (l.schema.enum ?? (l.schema.const !== undefined ? [l.schema.const] : [])).map(String);
   if (values.length === 0) return false;
   const forms = enumWordForms(values, l.name, l.description ?? '', codeNames).get(s) ?? [];
   if (forms.some((f) => task.includes(f.toLowerCase()))) return true;
   const phrase = enumPhrases(values, l.description ?? '').get(s);
   const taskStems = new Set(stems(task));
-  if (phrase && stems(phrase).some((w) => taskStems.has(w))) return true;
+  if (phrase && (stems(phrase).some((w) => taskStems.has(w)) || saysWord(task, phraseWords(phrase)))) return true;
   // Tone/style comparatives ("friendlier") and humanized codes share the value's stem.
   return op.method !== undefined && stems(s).some((w) => taskStems.has(w));
 }
@@ -117,12 +117,18 @@ function oneSlip(a: string, b: string): boolean {
 const saysWord = (task: string, words: string[]): boolean =>
   (task.match(/[a-z]+/g) ?? []).some((t) => words.some((w) => t === w || (w.length >= 4 && oneSlip(t, w))));
 
-function booleanStated(l: Leaf, v: boolean, task: string): boolean {
+const phraseWords = (text: string): string[] => (text.toLowerCase().match(/[a-z]{4,}/g) ?? []).filter((w) => !STOP.has(w));
+
+function booleanStated(l: Leaf, v: boolean, task: string, op: Operation): boolean {
   // Matchers: `isRegex: false` is the unsaid default; true and `isEqual: false` show in the operator or words.
   if (l.name === 'isRegex') return !v || /=~|!~/.test(task) || saysWord(task, ['regex', 'match', 'matches', 'matching']);
   if (l.name === 'isEqual') return v || /!=|!~/.test(task) || saysWord(task, ['not', 'other', 'except']);
   const said = identWords(l.name).flatMap((w) => [w, ...(SYNONYMS[w] ?? [])]);
-  const words = new Set(stems(`${said.join(' ')} ${(l.description ?? '').split(/(?<=\.)\s|\n/)[0] ?? ''}`));
+  // Description words that also name the operation ("trips" in "only trips where dogs are allowed") say nothing
+  // about this flag.
+  const opWords = new Set(stems(`${identWords(op.operationId).join(' ')} ${identWords(op.path).join(' ')}`));
+  const described = stems(l.description ?? '').filter((w) => !opWords.has(w));
+  const words = new Set([...stems(said.join(' ')), ...described]);
   // A typo may hit the word that carries a boolean ("shpw soueces"): three letters still name it.
   if (stems(task).some((w) => words.has(w))) return true;
   return saysWord(task, said.filter((w) => w.length >= 4 && !STOP.has(w)));
