@@ -143,7 +143,13 @@ function boolFromDescription(description: string, v: boolean): Phrase[] {
   // "Only return trips where …" negated reads badly; false then falls back to the name templates.
   if (/^only\b/i.test(first) && !v) return [];
   const want = /^set to true if you want to (.+)$/i.exec(first);
-  if (want) return v ? [T(want[1] as string)] : [T("don't ", want[1] as string)];
+  if (want) {
+    const clause = want[1] as string;
+    // "emulate scraping from a mobile device" is also said by its object: "on a mobile device".
+    const thing = /\b(?:from|on|in|with) (an? [a-z]+(?: [a-z]+)?)$/.exec(clause)?.[1];
+    const short = thing ? [T('on ', thing), T('as if on ', thing), T('emulating ', thing)] : [];
+    return v ? [T(clause), ...short] : [T("don't ", clause), ...(thing ? [T('not on ', thing)] : [])];
+  }
   if (!DESC_VERBS.test(first) || first.split(/\s+/).length > 12 || /[`(]/.test(first)) return [];
   const clause = first.replace(/^allows/i, 'allow').replace(/ known to be /, ' ').replace(/^./, (c) => c.toLowerCase());
   return v ? [T(clause)] : [T("don't ", clause), T('do not ', clause)];
