@@ -127,8 +127,11 @@ const SMALL = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'e
 function integerValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   const [lo, hi] = intRange(f);
   const ms = /\bms\b|milli/.test(`${humanize(f.name)} ${f.description ?? ''}`);
-  let n = ctx.rng.chance(0.6) ? ctx.rng.int(lo, Math.min(hi, lo + 49)) : ctx.rng.int(lo, hi);
+  // A wide range (a limit up to 30000) is mostly asked in hundreds, and big numbers are said round ("200 links").
+  const top = hi > 1000 && ctx.rng.chance(0.8) ? Math.max(lo, 1000) : hi;
+  let n = ctx.rng.chance(0.6) ? ctx.rng.int(lo, Math.min(top, lo + 49)) : ctx.rng.int(lo, top);
   if (ms) n = Math.min(hi, Math.max(lo, n * 1000));
+  else if (n > 100 && ctx.rng.chance(0.8)) n = Math.max(lo, Math.min(hi, Math.round(n / 50) * 50));
   else if (n > 20 && ctx.rng.chance(0.5)) n = Math.max(lo, Math.min(hi, Math.round(n / 10) * 10));
   const idLike = /\bid\b/.test(humanize(f.name));
   const word = n <= 10 && n >= 0 && !idLike && ctx.rng.chance(0.2) ? SMALL[n] : undefined;
