@@ -28,6 +28,8 @@ beforeAll(async () => {
 });
 afterAll(() => rt.release());
 
+const UUID = /[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/i;
+
 function expectWellFormed(r: MapResult, catalog: Catalog): void {
   expect(r.call, r.text).not.toBeNull();
   expect(r.issues, r.text).toEqual([]);
@@ -58,7 +60,7 @@ describe('mapTask on random weights', () => {
         expectWellFormed(r, catalog);
         expect(r.forcedTokens + r.openingTokens).toBeGreaterThan(0);
         // Random weights pick operations at random: an id-less task must still never get an invented UUID id.
-        if (!/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/i.test(task)) {
+        if (!UUID.test(task)) {
           const op = catalog.operations.find((o) => o.method === r.call!.method && o.path === r.call!.path)!;
           expect(needsUuid(op), `${task} → ${r.text}`).toBe(false);
           idless++;
@@ -109,6 +111,26 @@ describe('decoding invariants', () => {
       }
     }
   }, 300_000);
+
+  it('a UUID copied from the task is forced, and skipping still equals step-by-step decoding', async () => {
+    // Only the payment operation, so random weights reach its UUID path parameter (and then write a body).
+    const catalog = await devCatalog('train-travel.yaml');
+    const payment = {
+      ...catalog,
+      operations: catalog.operations.filter((o) => o.path === '/bookings/{bookingId}/payment'),
+    };
+    const id = '1725ff48-ab45-4bb5-9d02-88745177dedb';
+    const task = `Pay for booking ${id} by card, 49.90 EUR`;
+    for (const a of [adapter, null]) {
+      const options = { catalog: payment, adapter: a, untrained: false, operation: 'greedy' } as const;
+      const fast = await mapTask(rt, task, options);
+      const slow = await mapTask(rt, task, { ...options, skipForced: false });
+      expect(fast.text).toBe(slow.text);
+      expect(fast.text).toContain(`"bookingId":"${id}"`);
+      expect(fast.forcedTokens).toBeGreaterThan(15); // the UUID's tokens, not only the grammar's structure
+      expect(fast.modelSteps).toBeLessThan(slow.modelSteps);
+    }
+  }, 120_000);
 
   it('an adapter as session inputs equals a freshly built merged model', async () => {
     const merged = await createRuntime(tinyConfig(), mergeAdapter(weights, adapter), rt.tokenizer, {

@@ -27,6 +27,8 @@ export class CopySource {
   readonly bytes: Uint8Array;
   /** Viability per (DFA state, position), see `CopyConstraint.viable`. */
   readonly viable = new Map<number, boolean>();
+  /** Forced tokens per (DFA state, run positions), see `CopyConstraint.forced`. */
+  readonly forced = new Map<string, number[]>();
 
   constructor(parts: readonly string[]) {
     // 0 never occurs in JSON string content (control bytes are escaped), so no copy runs across a separator.
@@ -39,7 +41,16 @@ export interface CopyGrammar {
   readonly dfa: LazyDfa;
   readonly vocab: VocabTrie;
   mask(state: number): Uint32Array;
+  /** True when nothing but the end can follow `state`. */
+  isFinal(state: number): boolean;
+  /** Forced bytes as tokens, the last held back unless `reachesEnd` (TokenGrammar.encodeForced). */
+  encodeForced(bytes: Uint8Array, reachesEnd: boolean): number[];
 }
+
+/** Most bytes one forced walk takes: a guard, since the grammar's strings and the copied text are finite. */
+const MAX_FORCED_BYTES = 4096;
+/** Runs with at most this many positions get their forced tokens cached (longer keys cost more than a walk). */
+const MAX_CACHED_POSITIONS = 16;
 
 /** Per DFA: the copy regions of each state, or null when a position lies outside every region. */
 const regionCache = new WeakMap<LazyDfa, Map<number, readonly number[] | null>>();
@@ -68,6 +79,8 @@ export function copyRegions(dfa: LazyDfa, state: number): readonly number[] | nu
 export class CopyConstraint {
   private readonly sources = new Map<string, CopySource>();
   private readonly outside = new Map<string, Uint32Array>();
+  /** Forced tokens per DFA state outside a copy run (entering one depends on the state only). */
+  private readonly forcedOutside = new Map<number, number[]>();
   private readonly task: string;
 
   constructor(
@@ -163,6 +176,64 @@ export class CopyConstraint {
     }
     for (const key of path) source.viable.set(key, result);
     return result;
+  }
+
+  /**
+   * Tokens forced from (state, run): the bytes grammar ∩ copy admits one way only, encoded the canonical way
+   * with the last token held back unless the output ends (`encodeForced`). Inside a copy a byte is forced when
+   * every viable position continues with it and the string cannot close there, so a UUID or date-time copy is
+   * forced as soon as its prefix matches one place of the source (at once, after the opening quote, when the
+   * task holds one UUID); a free string that may close anywhere never is. Outside a copy the grammar's only
+   * byte is forced, and its opening quote may enter a copy. Stops where the output could end (a stop token is
+   * then a choice).
+   */
+  forced(state: number, run: CopyRun | null): number[] {
+    const key = !run
+      ? null
+      : run.positions.length <= MAX_CACHED_POSITIONS
+        ? `${state}:${run.positions.join(',')}`
+        : undefined;
+    const hit = key === null ? this.forcedOutside.get(state) : key && run?.source.forced.get(key);
+    if (hit) return hit;
+    const walk = this.forcedBytes(state, run);
+    const tokens = this.grammar.encodeForced(Uint8Array.from(walk.bytes), this.grammar.isFinal(walk.state));
+    if (key === null) this.forcedOutside.set(state, tokens);
+    else if (key) run?.source.forced.set(key, tokens);
+    return tokens;
+  }
+
+  private forcedBytes(state: number, run: CopyRun | null): { bytes: number[]; state: number } {
+    const bytes: number[] = [];
+    let at: { state: number; run: CopyRun | null } | null = { state, run };
+    while (bytes.length < MAX_FORCED_BYTES && !this.grammar.dfa.state(at.state).accepting) {
+      const b = at.run ? this.onlyCopyByte(at.state, at.run) : this.grammar.dfa.onlyByte(at.state);
+      if (b === null) break;
+      const next = this.step(at.state, at.run, b);
+      if (!next) break; // admitted bytes are never refused; a guard, not a path
+      bytes.push(b);
+      at = next;
+    }
+    return { bytes, state: at.state };
+  }
+
+  /**
+   * Inside a copy: the one byte the mask's byte rule admits (`walk`: a content byte some position continues
+   * with and the grammar can finish from, or the closing quote), or null when none or several.
+   */
+  private onlyCopyByte(state: number, run: CopyRun): number | null {
+    const { dfa } = this.grammar;
+    const closes = this.closes(state);
+    let only: number | null = closes ? QUOTE : null;
+    for (const q of run.positions) {
+      const b = run.source.bytes[q] ?? 0;
+      if (b === 0 || b === only) continue;
+      const t = dfa.step(state, b);
+      if (t === DEAD || (b === QUOTE && !this.isCopyState(t))) continue;
+      if (this.isCopyState(t) && !this.viable(t, run.source, q + 1)) continue;
+      if (only !== null) return null;
+      only = b;
+    }
+    return only;
   }
 
   /** True when the copy `run` can still be finished from `state`. */

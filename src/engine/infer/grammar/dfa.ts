@@ -37,6 +37,8 @@ export class LazyDfa {
   /** Bytes every node treats alike share a class; a transition computed for one is stored for all. */
   private readonly classOf: Uint8Array;
   private readonly classMembers: number[][];
+  /** `onlyByte` per state: the byte, -1 for none, -2 for several. */
+  private readonly only = new Map<number, number>();
 
   constructor(
     readonly program: Program,
@@ -72,6 +74,23 @@ export class LazyDfa {
   /** The state holding just one position (a state's language is the union of its positions' languages). */
   single(pos: number): number {
     return this.intern(new Set([pos]), false);
+  }
+
+  /** The single byte state `id` admits, or null when it admits none or several (cached per state). */
+  onlyByte(id: number): number | null {
+    const hit = this.only.get(id);
+    if (hit !== undefined) return hit < 0 ? null : hit;
+    let only = -1;
+    for (let b = 0; b < 256; b++) {
+      if (this.step(id, b) === DEAD) continue;
+      if (only >= 0) {
+        only = -2;
+        break;
+      }
+      only = b;
+    }
+    this.only.set(id, only);
+    return only < 0 ? null : only;
   }
 
   /** Runs bytes from a state; DEAD as soon as one is refused. */

@@ -118,17 +118,6 @@ export class TokenGrammar {
     return false;
   }
 
-  /** The single byte `state` admits, or null when it admits none or several. */
-  private onlyByte(state: number): number | null {
-    let only: number | null = null;
-    for (let b = 0; b < 256; b++) {
-      if (this.dfa.step(state, b) === DEAD) continue;
-      if (only !== null) return null;
-      only = b;
-    }
-    return only;
-  }
-
   /**
    * Tokens the grammar forces from `state`: the bytes it admits one way only, encoded the tokenizer's
    * canonical way. The last token is held back unless the text reaches the end, because in the canonical
@@ -141,7 +130,7 @@ export class TokenGrammar {
     let at = state;
     for (;;) {
       if (this.dfa.state(at).accepting) break;
-      const b = this.onlyByte(at);
+      const b = this.dfa.onlyByte(at);
       if (b === null) break;
       bytes.push(b);
       at = this.dfa.step(at, b);
@@ -151,7 +140,11 @@ export class TokenGrammar {
     return tokens;
   }
 
-  private encodeForced(bytes: Uint8Array, reachesEnd: boolean): number[] {
+  /**
+   * Forced bytes as tokens: the tokenizer's canonical encoding, without its last token unless `reachesEnd`
+   * (see `forced`). Empty when the bytes end inside a character or do not re-encode to themselves.
+   */
+  encodeForced(bytes: Uint8Array, reachesEnd: boolean): number[] {
     if (bytes.length === 0) return [];
     let text: string;
     try {
@@ -182,6 +175,8 @@ export class GrammarMatcher {
   private run: CopyRun | null = null;
   /** The copy-constrained mask of the current state, until the next token. */
   private current: Uint32Array | null = null;
+  /** The copy-constrained forced tokens of the current state, until the next token. */
+  private forcedHere: number[] | null = null;
 
   constructor(
     private readonly grammar: TokenGrammar,
@@ -198,6 +193,7 @@ export class GrammarMatcher {
     m.history = [...this.history];
     m.run = this.run;
     m.current = this.current;
+    m.forcedHere = this.forcedHere;
     return m;
   }
 
@@ -230,6 +226,7 @@ export class GrammarMatcher {
     }
     this.history.push(tokenId);
     this.current = null;
+    this.forcedHere = null;
     if (this.grammar.tokenizer.stopTokenIds.includes(tokenId)) this.stopped = true;
     else if (!this.copy) this.state = this.grammar.advance(this.state, tokenId);
     else {

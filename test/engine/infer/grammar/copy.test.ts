@@ -45,6 +45,18 @@ function acceptText(m: GrammarMatcher, tok: Tokenizer, text: string): void {
   for (const id of tok.encode(text)) m.accept(id);
 }
 
+let things: Promise<Catalog> | undefined;
+/** The catalog of THINGS_SPEC (a UUID path parameter, free and suggested query strings). */
+function thingsCatalog(): Promise<Catalog> {
+  things ??= (async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-copy-'));
+    const file = path.join(dir, 'spec.json');
+    await writeFile(file, JSON.stringify(THINGS_SPEC));
+    return (await loadSpecFile(file)).catalog;
+  })();
+  return things;
+}
+
 describe('copy constraint on eval-dev', () => {
   it('accepts the expected target of every task under its own task, except the known exceptions', async () => {
     const tok = await smolTokenizer();
@@ -84,17 +96,6 @@ describe('copy constraint on eval-dev', () => {
 
 describe('copy constraint', () => {
   const UUID = '1725ff48-ab45-4bb5-9d02-88745177dedb';
-  let things: Promise<Catalog> | undefined;
-  const thingsCatalog = (): Promise<Catalog> => {
-    things ??= (async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-copy-'));
-      const file = path.join(dir, 'spec.json');
-      await writeFile(file, JSON.stringify(THINGS_SPEC));
-      return (await loadSpecFile(file)).catalog;
-    })();
-    return things;
-  };
-
   it('reproduces a UUID from the task exactly under random choices (decoy hex runs included)', async () => {
     const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
     const grammar = callGrammar(catalog, tok);
@@ -175,6 +176,97 @@ describe('copy constraint', () => {
       expect(at).not.toBeNull();
     }
   }, 120_000);
+});
+
+describe('copy-forced tokens', () => {
+  const A = '1725ff48-ab45-4bb5-9d02-88745177dedb';
+  const B = '1725ff48-ab45-4c6d-8e7f-0a1b2c3d4e5f'; // shares A's first 14 characters
+  const C = '9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f';
+  const ID = '{"op":"GET /things/{id}","path":{"id":"';
+
+  /** Accepts the matcher's forced tokens (each must be allowed) until none are left; returns their text. */
+  function takeForced(m: GrammarMatcher, tok: Tokenizer): string {
+    const ids: number[] = [];
+    for (let f = m.forced(); f.length > 0; f = m.forced()) {
+      for (const id of f) {
+        expect(m.isAllowed(id), tok.decode([id])).toBe(true);
+        m.accept(id);
+        ids.push(id);
+      }
+    }
+    return tok.decode(ids);
+  }
+
+  async function idMatcher(task: string, after = ''): Promise<[GrammarMatcher, Tokenizer]> {
+    const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    acceptText(m, tok, ID + after);
+    return [m, tok];
+  }
+
+  it('forces a UUID the task holds once right after the opening quote, and the call after it', async () => {
+    const [m, tok] = await idMatcher(`show thing ${A} please`);
+    // The UUID and the closing `"}}` reach the end of the output, so no token is held back.
+    expect(takeForced(m, tok)).toBe(`${A}"}}`);
+    expect(m.done()).toBe(true);
+  });
+
+  it('forces the rest of a UUID once its prefix matches one place in the task', async () => {
+    const [m, tok] = await idMatcher(`compare ${A} with ${C}`);
+    expect(m.forced()).toEqual([]); // two UUIDs, two different first characters: the model chooses
+    acceptText(m, tok, '9');
+    expect(`9${takeForced(m, tok)}`).toBe(`${C}"}}`);
+  });
+
+  it('forces only the shared prefix of two UUIDs and leaves the choice between them to the model', async () => {
+    const [m, tok] = await idMatcher(`compare ${A} with ${B}`);
+    const shared = takeForced(m, tok);
+    expect(A.startsWith(shared) && B.startsWith(shared)).toBe(true);
+    expect(shared.length).toBeGreaterThan(6); // "1725ff48-ab45-4" up to the last token, held back
+    expect(m.forced()).toEqual([]);
+    // Both continuations remain allowed: the forcing stopped where the copies diverge.
+    const next = (rest: string): number => tok.encode(rest.slice(shared.length))[0]!;
+    expect(m.isAllowed(next(A)) && m.isAllowed(next(B))).toBe(true);
+  });
+
+  it('never forces a free string, which may close after any character', async () => {
+    const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: 'Find things matching Amsterdam Centraal' });
+    acceptText(m, tok, '{"op":"GET /things","query":{"name":"');
+    expect(m.forced()).toEqual([]);
+    acceptText(m, tok, 'Amsterdam Cent'); // one place in the task, yet `"` may follow
+    expect(m.forced()).toEqual([]);
+  });
+
+  it('forced tokens on eval-dev UUID tasks are allowed and spell the expected target', async () => {
+    const tok = await smolTokenizer();
+    let forced = 0;
+    for (const [name, file] of DEV_SPECS) {
+      const catalog = await devCatalog(file);
+      const grammar = callGrammar(catalog, tok);
+      for (const { task, expected } of devTasks(name).filter((t) =>
+        /[0-9a-f]{8}-[0-9a-f]{4}-/.test(t.task),
+      )) {
+        const target = callToTarget(expected, catalog);
+        const m = grammar.matcher({ copyFrom: task });
+        // Take the target's own tokens where nothing is forced, the forced ones elsewhere: the text must match.
+        let text = '';
+        while (!m.done() && text.length < target.length) {
+          const f = m.forced();
+          const ids = f.length > 0 ? f : [tok.encode(target.slice(text.length))[0]!];
+          forced += f.length;
+          for (const id of ids) {
+            expect(m.isAllowed(id), `${task}: ${text} + ${tok.decode([id])}`).toBe(true);
+            m.accept(id);
+          }
+          text = m.text();
+          expect(target.startsWith(text), `${task}: ${text}`).toBe(true);
+        }
+        expect(text).toBe(target);
+      }
+    }
+    expect(forced).toBeGreaterThan(100);
+  }, 60_000);
 });
 
 function expectBruteForce(
