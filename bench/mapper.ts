@@ -14,6 +14,8 @@
  * `--layers top:10` adapts only the last 10 decoder layers: the backward pass then stops there, so a step
  * costs far less. The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  * `--reuse` evaluates the adapters already trained in DIR instead of training new ones.
+ * Defaults are the product's (`smolmap train`, train/options.ts): lr, batch, warmup, max(min-steps,
+ * steps-per-op × operations) steps, and the generator's default example count for the spec.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,8 +42,10 @@ import {
   type EvalFailure,
   type WeightQuant,
 } from '../src/engine/index.js';
+import { parseTrainOptions } from '../src/engine/train/options.js';
 
 const EVAL_DEV = '/work/shared/eval-dev';
+const TRAIN_DEFAULTS = parseTrainOptions({});
 const SPECS: Record<string, string> = {
   'train-travel': 'train-travel.yaml',
   alertmanager: 'alertmanager.yaml',
@@ -54,13 +58,13 @@ const { values } = parseArgs({
   options: {
     steps: { type: 'string' },
     'steps-per-op': { type: 'string' },
-    'min-steps': { type: 'string', default: '40' },
-    count: { type: 'string', default: '600' },
+    'min-steps': { type: 'string', default: String(TRAIN_DEFAULTS.minSteps) },
+    count: { type: 'string' },
     rank: { type: 'string', default: '16' },
-    lr: { type: 'string', default: '1e-3' },
-    batch: { type: 'string', default: '8' },
+    lr: { type: 'string', default: String(TRAIN_DEFAULTS.lr) },
+    batch: { type: 'string', default: String(TRAIN_DEFAULTS.batchSize) },
     layers: { type: 'string', default: 'all' },
-    warmup: { type: 'string', default: '0.06' },
+    warmup: { type: 'string', default: String(TRAIN_DEFAULTS.warmupRatio) },
     'eval-every': { type: 'string', default: '0' },
     quant: { type: 'string', default: 'f32' },
     specs: { type: 'string', default: Object.keys(SPECS).join(',') },
@@ -90,7 +94,7 @@ function parseLayers(spec: string): number[] | null {
 }
 
 const recipe = {
-  count: Number(values.count),
+  count: values.count === undefined ? undefined : Number(values.count),
   rank: Number(values.rank),
   lr: Number(values.lr),
   batch: Number(values.batch),
@@ -100,7 +104,7 @@ const recipe = {
 
 function stepsFor(operations: number): number {
   if (values.steps) return Number(values.steps);
-  const perOp = Number(values['steps-per-op'] ?? '10');
+  const perOp = Number(values['steps-per-op'] ?? TRAIN_DEFAULTS.stepsPerOperation);
   return Math.max(Number(values['min-steps']), Math.round(perOp * operations));
 }
 
@@ -118,7 +122,7 @@ async function train(engine: Engine, spec: string, steps: number): Promise<Train
   const t0 = performance.now();
   await startTraining(engine, {
     spec,
-    count: recipe.count,
+    ...(recipe.count !== undefined && { count: recipe.count }),
     train: {
       steps,
       batchSize: recipe.batch,
