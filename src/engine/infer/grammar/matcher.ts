@@ -237,20 +237,16 @@ export class GrammarMatcher {
     }
   }
 
-  /** Tokens to append without a model step (possibly none); accept them as usual. */
+  /**
+   * Tokens to append without a model step (possibly none); accept them as usual. Under a copy constraint also
+   * the bytes the copy makes unique (a UUID once its prefix matches one place in the task, see
+   * `CopyConstraint.forced`), not only those the grammar alone admits one way.
+   */
   forced(): number[] {
     if (this.stopped) return [];
-    const forced = this.grammar.forced(this.state);
-    if (!this.copy || forced.length === 0) return forced;
-    // The grammar forces bytes every viable copy position agrees with; stop at any the copy would refuse.
-    const out: number[] = [];
-    let at: { state: number; run: CopyRun | null } | null = { state: this.state, run: this.run };
-    for (const id of forced) {
-      at = this.copy.advance(at.state, at.run, this.grammar.vocab.tokenBytes[id]!);
-      if (!at) break;
-      out.push(id);
-    }
-    return out;
+    if (!this.copy) return this.grammar.forced(this.state);
+    this.forcedHere ??= this.copy.forced(this.state, this.run);
+    return this.forcedHere;
   }
 
   /** True once the output is complete: a stop token was accepted or nothing but the end can follow. */
