@@ -1,6 +1,6 @@
 import type { Intent } from './intent.js';
 import type { Rng } from '../rng.js';
-import { capitalize, lit, type Phrase } from './words.js';
+import { capitalize, lit, phraseText, type Phrase } from './words.js';
 
 /**
  * Sentence frames around an intent and its clauses: commands, politeness, questions, indirect requests,
@@ -58,7 +58,9 @@ export function applyFrame(frame: Frame, intent: Intent, clauses: Phrase[], rng:
     case 'front': {
       if (clauses.length === 0) return capFirst(T(cmd, end));
       const front = joinClauses(clauses, rng, false).slice(1);
-      return capFirst(rng.pick([T(front, ': ', intent.command, end), T(front, ' - ', intent.command, end), T('with ', front, ', ', intent.command, end)]));
+      // "With from French to German, translate …" is not English: a clause that opens with a preposition stands alone.
+      const prep = /^(from|to|into|between|starting|with|without|on|for|in|at|until|only|by|via|using|no|not|don't|do not|where)\b/i.test(phraseText(front));
+      return capFirst(rng.pick([T(front, ': ', intent.command, end), T(front, ' - ', intent.command, end), prep ? T(front, ', ', intent.command, end) : T('with ', front, ', ', intent.command, end)]));
     }
     case 'question':
       return capFirst(T(intent.question ?? T('can you ', intent.command), c, '?'));
