@@ -17,6 +17,7 @@ import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, type LazyDfa } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
 import { groundedCatalog } from './grounding.js';
+import type { LookupOptions } from './lookup.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
 import { buildMessages, parseTarget } from './prompt.js';
 import type { BaseRuntime } from './runtime.js';
@@ -30,6 +31,8 @@ export interface MapOptions {
   maxTokens?: number;
   /** false: one model step per forced token (for comparisons). Default true. */
   skipForced?: boolean;
+  /** Prompt-lookup speculation (decode.ts `speculate`): true (default, lookup.ts's defaults), options, or false. */
+  speculate?: boolean | LookupOptions;
   /** Free string values copy the task or the spec's suggested values (grammar/copy.ts). Default true. */
   copy?: boolean;
   /**
@@ -115,6 +118,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     maxTokens: maxTokens - opening.length,
     constraint: matcher,
     skipForced: options.skipForced,
+    speculate: options.speculate,
   });
   let text = matcher.text();
   let completed = false;
