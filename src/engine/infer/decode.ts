@@ -16,7 +16,7 @@
  */
 import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
-import { KvCache } from './kv.js';
+import { KvCache, sliceKv } from './kv.js';
 import {
   answerHistory,
   type AnswerHistory,
@@ -119,12 +119,19 @@ export async function decode(
   const lora = rt.loraFeeds(options.adapter ?? null);
   const t0 = performance.now();
   const cache = options.prefixCache ?? true;
-  const pre = await prefill(rt, lora, promptIds, cache === true ? prefixCache(rt) : cache || null);
-  const { kv } = pre;
-  const prefillMs = performance.now() - t0;
   const spec = speculation(rt, lora, options, sampler.greedy, stops);
   const drafter = spec?.drafter ?? null;
-  const win = new StepWindow(kv, pre.logits, drafter, options.skipForced === false);
+  const pre = await prefill(
+    rt,
+    lora,
+    promptIds,
+    cache === true ? prefixCache(rt) : cache || null,
+    drafter ? (budget) => drafter(promptIds, budget) : null,
+    maxTokens - 1,
+  );
+  const { kv } = pre;
+  const prefillMs = performance.now() - t0;
+  const win = new StepWindow(kv, pre.rows, pre.draft, drafter, options.skipForced === false);
   const out: GeneratedToken[] = [];
   const ids: number[] = [];
   const push = (t: GeneratedToken): void => {
@@ -191,19 +198,19 @@ type Drafter = (context: readonly number[], budget: number) => number[];
  * choice's row while `stream` agrees with the draft; otherwise a step is due.
  */
 class StepWindow {
-  private rows: Float32Array[];
-  private draft: number[] = [];
   private stream: number[] = [];
-  private drafted = 0;
+  private drafted: number;
   private accepted = 0;
 
+  /** `rows` and `draft`: the prefill's, which may already carry a draft (see `prefill`). */
   constructor(
     private readonly kv: KvCache,
-    first: Float32Array,
+    private rows: Float32Array[],
+    private draft: number[],
     private readonly drafter: Drafter | null,
     private readonly oneByOne: boolean,
   ) {
-    this.rows = [first];
+    this.drafted = draft.length;
   }
 
   row(): Float32Array {
@@ -243,19 +250,31 @@ class StepWindow {
   }
 }
 
-/** The prompt's logits on a cache holding its keys and values, reusing a stored prefix when there is one. */
+/**
+ * The prompt's logits on a cache holding its keys and values, reusing a stored prefix when there is one. With a
+ * `draft` function the prefill also feeds a draft of the answer's first tokens (at most `budget`) and returns a
+ * row per draft position, as a decoding step does (StepWindow): the opening the grammar forces and, from the
+ * answer history, the tokens that followed it last time are then verified by the prefill instead of a step of
+ * their own. The prefix cache keeps only the prompt's positions.
+ */
 async function prefill(
   rt: BaseRuntime,
   lora: Record<string, HostTensor>,
   promptIds: readonly number[],
   cache: PrefixCache | null,
-): Promise<{ kv: KvCache; logits: Float32Array; reused: number }> {
+  draftFn: ((budget: number) => number[]) | null,
+  budget: number,
+): Promise<{ kv: KvCache; rows: Float32Array[]; draft: number[]; reused: number }> {
   const hit = cache?.lookup(lora, promptIds) ?? null;
   const kv = hit ? KvCache.resume(rt, lora, hit.kv, hit.length) : new KvCache(rt, 1, lora);
-  const [logits] = await kv.step([promptIds.slice(hit?.length ?? 0)]);
+  const rest = promptIds.slice(hit?.length ?? 0);
+  const draft = draftFn && kv.multiLogits && budget > 0 ? draftFn(budget) : [];
+  const rows =
+    draft.length > 0 ? await kv.stepKeep([...rest, ...draft], draft.length + 1) : await kv.step([rest]);
   const tensors = kv.tensors();
-  if (cache && tensors) cache.store(lora, promptIds, tensors);
-  return { kv, logits: logits!, reused: hit?.length ?? 0 };
+  if (cache && tensors)
+    cache.store(lora, promptIds, draft.length > 0 ? sliceKv(tensors, promptIds.length) : tensors);
+  return { kv, rows, draft, reused: hit?.length ?? 0 };
 }
 
 /**

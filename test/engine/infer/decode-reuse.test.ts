@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode, type DecodeOptions, type DecodeResult } from '../../../src/engine/infer/decode.js';
 import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
 import { KEEP_INPUT, KvCache } from '../../../src/engine/infer/kv.js';
+import { AnswerHistory } from '../../../src/engine/infer/lookup.js';
 import { mapperPromptIds } from '../../../src/engine/infer/mapper.js';
 import { createSession, type HostTensor } from '../../../src/engine/infer/ort.js';
 import { prefixCache } from '../../../src/engine/infer/prefix.js';
+import { callToTarget } from '../../../src/engine/infer/prompt.js';
 import {
   allLoraHooks,
   buildLoraFeeds,
@@ -205,6 +207,27 @@ describe('decode with prefix reuse and speculation (tiny Llama)', () => {
     expect(other.timings.reusedPromptTokens).toBe(0);
     const again = await decode(manyRt, p, { maxTokens: 2, stopTokens: [], adapter });
     expect(again.timings.reusedPromptTokens).toBe(p.length - 1);
+  });
+
+  it('the prefill verifies a draft too: an answer the history holds comes out of the prefill alone', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const grammar = callGrammar(catalog, tokenizer());
+    const { task, expected } = devTasks('train-travel')[2]!;
+    const target = tokenizer().encode(callToTarget(expected, catalog));
+    const p = mapperPromptIds(manyRt, task, catalog, false);
+    // A model that writes `target`: its next token gets a large boost (forced tokens skip processLogits).
+    const teacher = (row: Float32Array, generated: readonly number[]): void => {
+      row[target[generated.length]!]! += 100;
+    };
+    const history = new AnswerHistory();
+    const opts = { maxTokens: 60, processLogits: teacher, speculate: { draftTokens: 64, history } };
+    const first = await decode(manyRt, p, { ...opts, constraint: grammar.matcher() });
+    expect(ids(first)).toEqual(target);
+    expect(first.timings.modelSteps).toBeGreaterThan(1); // nothing to look the values up in yet
+    const again = await decode(manyRt, p, { ...opts, constraint: grammar.matcher() });
+    expectSame(again, first, 'from the history');
+    expect(again.timings.modelSteps).toBe(1);
+    expect(again.timings.acceptedDraftTokens).toBe(target.length - 1);
   });
 
   it('sampling turns speculation off; a last-position-only graph decodes plainly', async () => {
