@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     await importModel(engine, gguf, { name: 'smollm2' });
   }
   console.log(
-    `recipe: ${JSON.stringify({ ...recipe, steps: values.steps ?? `${values['steps-per-op'] ?? 10}/op`, quant, threads: os.availableParallelism() })}`,
+    `recipe: ${JSON.stringify({ ...recipe, steps: values.steps ?? `max(${values['min-steps']}, ${values['steps-per-op'] ?? TRAIN_DEFAULTS.stepsPerOperation}/op)`, quant, threads: os.availableParallelism() })}`,
   );
   const results: [string, EvaluateResult, Trained | undefined][] = [];
   for (const spec of values.specs.split(',')) {
