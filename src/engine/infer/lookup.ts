@@ -49,6 +49,34 @@ export function lookupDraft(
   return [];
 }
 
+/**
+ * Next-token candidates after `context`, best first, in `lookupDraft`'s order (for n from `maxNgram` down to
+ * `minNgram`: the context's occurrences of its last n tokens, latest first, then `sources`' occurrences, most
+ * recent source first), so the first candidate is `lookupDraft`'s first token. At most `max` are yielded.
+ */
+export function* lookupCandidates(
+  context: readonly number[],
+  options: LookupOptions = {},
+  sources: readonly (readonly number[])[] = [],
+  max = 64,
+): Generator<number> {
+  const maxN = options.maxNgram ?? 3;
+  const minN = options.minNgram ?? 1;
+  const len = context.length;
+  let left = max;
+  for (let n = Math.min(maxN, len - 1); n >= minN; n--) {
+    const suffix = context.slice(len - n);
+    for (const src of [context, ...[...sources].reverse()]) {
+      const end = src === context ? len - n - 1 : src.length - n - 1;
+      for (let j = lastOccurrence(src, suffix, end); j >= 0; j = lastOccurrence(src, suffix, j - 1)) {
+        if (j + n >= src.length) continue;
+        yield src[j + n]!;
+        if (--left <= 0) return;
+      }
+    }
+  }
+}
+
 /** The largest j <= from with xs[j..j+n) equal to `ngram`, or -1. */
 function lastOccurrence(xs: readonly number[], ngram: readonly number[], from: number): number {
   const n = ngram.length;
@@ -105,8 +133,9 @@ export interface DraftConstraint {
 /**
  * A draft that stays inside the constraint: where `sim` (a copy of the constraint in the decoder's state)
  * forces tokens, those are the draft — the decoder appends them anyway once the tokens before them are right;
- * elsewhere, lookup (context, then `sources`) proposes one token at a time on the context extended by the draft so far, and the
- * draft ends at the first token the constraint refuses, at a stop token, or at `limit` tokens.
+ * elsewhere lookup proposes one token at a time on the context extended by the draft so far, the best candidate
+ * the constraint allows (`lookupCandidates`: context, then `sources`), and the draft ends where no candidate is
+ * allowed, at a stop token, or at `limit` tokens.
  */
 export function constrainedDraft(
   context: readonly number[],
@@ -118,10 +147,9 @@ export function constrainedDraft(
 ): number[] {
   const k = Math.min(options.draftTokens ?? 8, limit);
   const draft: number[] = [];
-  const one = { ...options, draftTokens: 1 };
   while (draft.length < k && !sim.done()) {
     const forced = sim.forced();
-    const next = forced.length > 0 ? forced : lookupDraft([...context, ...draft], one, Infinity, sources);
+    const next = forced.length > 0 ? forced : firstAllowed([...context, ...draft], sim, options, sources);
     if (next.length === 0) break;
     for (const id of next.slice(0, k - draft.length)) {
       if (!sim.isAllowed(id)) return draft;
@@ -131,4 +159,24 @@ export function constrainedDraft(
     }
   }
   return draft;
+}
+
+/**
+ * The best lookup candidate the constraint allows (skipping the ones it refuses: the latest occurrence of an
+ * n-gram often continues differently from what the grammar admits here, an earlier one or a recent answer
+ * fits), as a one-token draft; empty when none does.
+ */
+function firstAllowed(
+  context: readonly number[],
+  sim: DraftConstraint,
+  options: LookupOptions,
+  sources: readonly (readonly number[])[],
+): number[] {
+  const tried = new Set<number>();
+  for (const id of lookupCandidates(context, options, sources)) {
+    if (tried.has(id)) continue;
+    tried.add(id);
+    if (sim.isAllowed(id)) return [id];
+  }
+  return [];
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AnswerHistory,
   constrainedDraft,
+  lookupCandidates,
   lookupDraft,
   type DraftConstraint,
 } from '../../../src/engine/infer/lookup.js';
@@ -37,6 +38,17 @@ describe('lookupDraft', () => {
     expect(lookupDraft([1, 2, 3, 7, 1, 2, 3], { draftTokens: 1 }, Infinity, answers)).toEqual([7]);
     // a longer n-gram in the answers beats a shorter one in the context
     expect(lookupDraft([3, 8, 2, 3], { draftTokens: 1 }, Infinity, answers)).toEqual([50]);
+  });
+
+  it('lookupCandidates yields in lookupDraft order: longest n first, latest first, context before answers', () => {
+    const answers = [
+      [2, 3, 40],
+      [2, 3, 50],
+    ];
+    // n=2 [2, 3]: context at 0 (→ 7), answers newest first (→ 50, 40); n=1 [3]: context at 4 (→ 9), 1 (→ 7)
+    expect([...lookupCandidates([2, 3, 7, 1, 3, 9, 2, 3], {}, answers)]).toEqual([7, 50, 40, 9, 7, 50, 40]);
+    expect([...lookupCandidates([2, 3, 7, 1, 3, 9, 2, 3], {}, answers, 2)]).toEqual([7, 50]);
+    expect(lookupDraft([2, 3, 7, 1, 3, 9, 2, 3], { draftTokens: 1 }, Infinity, answers)).toEqual([7]);
   });
 
   it('AnswerHistory keeps the last answers per adapter', () => {
@@ -75,8 +87,13 @@ class Evens implements DraftConstraint {
 
 describe('constrainedDraft', () => {
   const stops = new Set([99]);
-  it('ends at the first refused token', () => {
+  it('ends where no lookup candidate is allowed', () => {
     expect(constrainedDraft([2, 4, 6, 7, 8, 2], new Evens(), stops)).toEqual([4, 6]);
+  });
+  it('skips a refused candidate for the next allowed one (an earlier occurrence, a shorter n-gram)', () => {
+    // after 3: the latest occurrence continues with 7 (refused), the earlier one with 8; then [3, 8] → 2
+    expect(constrainedDraft([3, 8, 2, 3, 7, 2, 3], new Evens(), stops)).toEqual([8, 2]);
+    expect(lookupDraft([3, 8, 2, 3, 7, 2, 3], { draftTokens: 1 })).toEqual([7]); // plain lookup's choice
   });
   it('takes forced tokens as the draft and looks up again after them', () => {
     // after 10 the constraint forces 11, 12; lookup then continues [11, 12] → 14
