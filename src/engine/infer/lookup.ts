@@ -128,14 +128,17 @@ export interface DraftConstraint {
   accept(tokenId: number): void;
   forced(): number[];
   done(): boolean;
+  /** Tokens of the shortest completion from here: the draft's guess where lookup has no allowed candidate. */
+  completion?(): number[];
 }
 
 /**
  * A draft that stays inside the constraint: where `sim` (a copy of the constraint in the decoder's state)
  * forces tokens, those are the draft — the decoder appends them anyway once the tokens before them are right;
  * elsewhere lookup proposes one token at a time on the context extended by the draft so far, the best candidate
- * the constraint allows (`lookupCandidates`: context, then `sources`), and the draft ends where no candidate is
- * allowed, at a stop token, or at `limit` tokens.
+ * the constraint allows (`lookupCandidates`: context, then `sources`); where none is, the constraint's shortest
+ * completion (`completion`, e.g. the closing brackets after a value: most calls end there). The draft ends at
+ * a refused token, at a stop token, or at `limit` tokens.
  */
 export function constrainedDraft(
   context: readonly number[],
@@ -149,7 +152,8 @@ export function constrainedDraft(
   const draft: number[] = [];
   while (draft.length < k && !sim.done()) {
     const forced = sim.forced();
-    const next = forced.length > 0 ? forced : firstAllowed([...context, ...draft], sim, options, sources);
+    let next = forced.length > 0 ? forced : firstAllowed([...context, ...draft], sim, options, sources);
+    if (next.length === 0) next = sim.completion?.() ?? [];
     if (next.length === 0) break;
     for (const id of next.slice(0, k - draft.length)) {
       if (!sim.isAllowed(id)) return draft;

@@ -14,12 +14,14 @@ import { encodeChat } from '../model/tokenizer/index.js';
 import type { Catalog } from '../specs/types.js';
 import { decode, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
-import { DEAD, type LazyDfa } from './grammar/dfa.js';
+import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
 import { groundedCatalog } from './grounding.js';
 import type { LookupOptions } from './lookup.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
 import { buildMessages, parseTarget } from './prompt.js';
+
+export { shortestAccepted } from './grammar/dfa.js';
 import type { BaseRuntime } from './runtime.js';
 
 export interface MapOptions {
@@ -166,34 +168,6 @@ function completion(grammar: TokenGrammar, tokens: readonly number[]): string {
   if (!bytes)
     throw new SmolmapError('internal', 'internal: the spec grammar has no completion from its state');
   return new TextDecoder().decode(bytes);
-}
-
-/**
- * Breadth-first search over the grammar's DFA for the fewest bytes from `from` to an accepting state. Every
- * grammar state can reach acceptance (the grammar has no dead ends), so this ends after a few dozen levels.
- */
-export function shortestAccepted(dfa: LazyDfa, from: number): Uint8Array | null {
-  const parent = new Map<number, { prev: number; byte: number }>([[from, { prev: -1, byte: -1 }]]);
-  let frontier = [from];
-  let found = dfa.state(from).accepting ? from : -1;
-  while (found < 0 && frontier.length > 0) {
-    const next: number[] = [];
-    for (const s of frontier) {
-      for (let b = 0; b < 256 && found < 0; b++) {
-        const t = dfa.step(s, b);
-        if (t === DEAD || parent.has(t)) continue;
-        parent.set(t, { prev: s, byte: b });
-        if (dfa.state(t).accepting) found = t;
-        next.push(t);
-      }
-      if (found >= 0) break;
-    }
-    frontier = next;
-  }
-  if (found < 0) return null;
-  const out: number[] = [];
-  for (let s = found; s !== from; s = parent.get(s)!.prev) out.push(parent.get(s)!.byte);
-  return Uint8Array.from(out.reverse());
 }
 
 /** Confidence when the operation was scored: its probability, and the decoded tokens as values. */

@@ -103,6 +103,16 @@ describe('constrainedDraft', () => {
       11, 12, 14, 16,
     ]);
   });
+  it("guesses the constraint's shortest completion where no lookup candidate is allowed", () => {
+    class Closing extends Evens {
+      completion(): number[] {
+        return [20, 22, 99];
+      }
+    }
+    // after 3 the only candidates are odd (refused): the completion is the draft, up to its stop token
+    expect(constrainedDraft([3, 7, 5, 3], new Closing(), stops)).toEqual([20, 22, 99]);
+    expect(constrainedDraft([3, 7, 5, 3], new Evens(), stops)).toEqual([]);
+  });
   it('stops after a stop token and at the limit', () => {
     expect(constrainedDraft([2, 99, 4, 2], new Evens(), stops)).toEqual([99]);
     expect(constrainedDraft([2, 4, 6, 8, 2], new Evens(), stops, {}, 2)).toEqual([4, 6]);

@@ -288,3 +288,31 @@ export function stringPosition(
   const sub = local & 15;
   return { node: n, count: local >> 4, sub, min: node.min, max: node.max, atChar: sub === AT_CHAR };
 }
+
+/**
+ * Breadth-first search over the grammar's DFA for the fewest bytes from `from` to an accepting state. Every
+ * grammar state can reach acceptance (the grammar has no dead ends), so this ends after a few dozen levels.
+ */
+export function shortestAccepted(dfa: LazyDfa, from: number): Uint8Array | null {
+  const parent = new Map<number, { prev: number; byte: number }>([[from, { prev: -1, byte: -1 }]]);
+  let frontier = [from];
+  let found = dfa.state(from).accepting ? from : -1;
+  while (found < 0 && frontier.length > 0) {
+    const next: number[] = [];
+    for (const s of frontier) {
+      for (let b = 0; b < 256 && found < 0; b++) {
+        const t = dfa.step(s, b);
+        if (t === DEAD || parent.has(t)) continue;
+        parent.set(t, { prev: s, byte: b });
+        if (dfa.state(t).accepting) found = t;
+        next.push(t);
+      }
+      if (found >= 0) break;
+    }
+    frontier = next;
+  }
+  if (found < 0) return null;
+  const out: number[] = [];
+  for (let s = found; s !== from; s = parent.get(s)!.prev) out.push(parent.get(s)!.byte);
+  return Uint8Array.from(out.reverse());
+}

@@ -1,7 +1,7 @@
 import { SmolmapError } from '../../errors.js';
 import type { Tokenizer } from '../../model/tokenizer/types.js';
 import { CopyConstraint, type CopyRun } from './copy.js';
-import { DEAD, LazyDfa, maskKey, positionKey, stringPosition } from './dfa.js';
+import { DEAD, LazyDfa, maskKey, positionKey, shortestAccepted, stringPosition } from './dfa.js';
 import type { Program } from './program.js';
 import { VocabTrie, type ByteTrie } from './vocab.js';
 
@@ -14,6 +14,7 @@ export class TokenGrammar {
   readonly vocab: VocabTrie;
   private readonly masks = new Map<string, Uint32Array>();
   private readonly forcedCache = new Map<number, number[]>();
+  private readonly completions = new Map<number, number[]>();
   private readonly stopIds: readonly number[];
   /** Masks kept at most; inside long strings keys repeat, so this bounds memory, not hit rate. */
   static readonly MAX_CACHED_MASKS = 4096;
@@ -106,6 +107,22 @@ export class TokenGrammar {
     const bytes = this.vocab.tokenBytes[tokenId];
     if (!bytes || bytes.length === 0) return DEAD;
     return this.dfa.run(state, bytes);
+  }
+
+  /** Tokens of the shortest text accepted from `state` (`shortestAccepted`), canonical encoding; cached. */
+  completion(state: number): number[] {
+    const hit = this.completions.get(state);
+    if (hit) return hit;
+    const bytes = shortestAccepted(this.dfa, state);
+    let ids: number[] = [];
+    try {
+      if (bytes && bytes.length > 0)
+        ids = this.tokenizer.encode(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      ids = []; // ends inside a character: no guess
+    }
+    this.completions.set(state, ids);
+    return ids;
   }
 
   /** True when nothing but the end can follow `state`. */
@@ -247,6 +264,16 @@ export class GrammarMatcher {
     if (!this.copy) return this.grammar.forced(this.state);
     this.forcedHere ??= this.copy.forced(this.state, this.run);
     return this.forcedHere;
+  }
+
+  /**
+   * Tokens of the shortest text that completes the output from here (canonical encoding), or none inside a
+   * copied string (there the shortest completion closes the string at once, rarely what comes). A guess for
+   * drafts (lookup.ts), not a constraint: a token of it may be refused once the copy constraint applies.
+   */
+  completion(): number[] {
+    if (this.stopped || this.run) return [];
+    return this.grammar.completion(this.state);
   }
 
   /** True once the output is complete: a stop token was accepted or nothing but the end can follow. */

@@ -229,6 +229,17 @@ describe('copy-forced tokens', () => {
     expect(m.isAllowed(next(A)) && m.isAllowed(next(B))).toBe(true);
   });
 
+  it('completion(): the shortest way to finish the call, none inside a copied string', async () => {
+    const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: 'Find things matching Amsterdam' });
+    acceptText(m, tok, '{"op":"GET /things","query":{"name":"Amst');
+    expect(m.completion()).toEqual([]); // inside the copy: closing at once is rarely what comes
+    acceptText(m, tok, 'erdam"');
+    expect(tok.decode(m.completion())).toBe('}}');
+    for (const id of m.completion()) m.accept(id);
+    expect(m.done()).toBe(true);
+  });
+
   it('never forces a free string, which may close after any character', async () => {
     const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
     const m = callGrammar(catalog, tok).matcher({ copyFrom: 'Find things matching Amsterdam Centraal' });
