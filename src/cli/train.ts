@@ -102,7 +102,7 @@ const train = defineCommand<TrainResult>({
     'lr X': 'peak learning rate (default 1e-3)',
     'batch B': 'sequences per micro-batch (default 4)',
     'grad-accum G': 'micro-batches per step (default 1)',
-    'max-len T': 'longest example in tokens (default 256)',
+    'max-len T': 'longest example in tokens (default 384; longer ones are left out, not cut)',
     'seed S': 'seed of the data order, LoRA init and synthetic data (default 0)',
     'threads N': 'onnxruntime threads (default: one per core)',
     wait: 'run here and wait, with a live progress bar; without it the job runs in the background',
