@@ -28,14 +28,8 @@ import type { WeightQuant } from '../src/engine/model/quant.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import type { Catalog, Operation } from '../src/engine/specs/types.js';
 import { scoreCalls } from '../src/engine/train/metrics.js';
+import { EVAL_DEV, SPECS } from './eval-dev.js';
 
-const EVAL_DEV = '/work/shared/eval-dev';
-const SPECS: Record<string, string> = {
-  'train-travel': 'train-travel.yaml',
-  alertmanager: 'alertmanager.yaml',
-  deepl: 'deepl.yaml',
-  firecrawl: 'firecrawl.json',
-};
 const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation'>> = {
   before: { copy: false, operation: 'greedy' },
   copy: { copy: true, operation: 'greedy' },

@@ -34,14 +34,7 @@ import { loadAdapter, type LoraAdapter } from '../src/engine/model/lora.js';
 import type { WeightQuant } from '../src/engine/model/quant.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import type { Catalog } from '../src/engine/specs/types.js';
-
-const EVAL_DEV = '/work/shared/eval-dev';
-const SPECS: Record<string, string> = {
-  'train-travel': 'train-travel.yaml',
-  alertmanager: 'alertmanager.yaml',
-  deepl: 'deepl.yaml',
-  firecrawl: 'firecrawl.json',
-};
+import { EVAL_DEV, SPECS } from './eval-dev.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -17,18 +17,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { EVAL_DEV, SPECS } from './eval-dev.js';
 
 type Facade = typeof import('../src/engine/index.js');
 type MapOptions = import('../src/engine/index.js').MapOptions;
 type WeightQuant = import('../src/engine/index.js').WeightQuant;
-
-const EVAL_DEV = '/work/shared/eval-dev';
-const SPECS: Record<string, string> = {
-  'train-travel': 'train-travel.yaml',
-  alertmanager: 'alertmanager.yaml',
-  deepl: 'deepl.yaml',
-  firecrawl: 'firecrawl.json',
-};
 
 const { values } = parseArgs({
   options: {

@@ -28,14 +28,7 @@ import { parseTaskFile } from '../src/engine/data/taskfile.js';
 import { loadTokenizer } from '../src/engine/model/tokenizer/index.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import { REF, tinyConfig, tinyWeights } from '../test/engine/model/tiny-ref.js';
-
-const EVAL_DEV = '/work/shared/eval-dev';
-const SPECS: Record<string, string> = {
-  'train-travel': 'train-travel.yaml',
-  alertmanager: 'alertmanager.yaml',
-  deepl: 'deepl.yaml',
-  firecrawl: 'firecrawl.json',
-};
+import { EVAL_DEV, SPECS } from './eval-dev.js';
 
 const { values } = parseArgs({
   options: {

@@ -43,15 +43,9 @@ import {
   type WeightQuant,
 } from '../src/engine/index.js';
 import { parseTrainOptions } from '../src/engine/train/options.js';
+import { EVAL_DEV, SPECS } from './eval-dev.js';
 
-const EVAL_DEV = '/work/shared/eval-dev';
 const TRAIN_DEFAULTS = parseTrainOptions({});
-const SPECS: Record<string, string> = {
-  'train-travel': 'train-travel.yaml',
-  alertmanager: 'alertmanager.yaml',
-  deepl: 'deepl.yaml',
-  firecrawl: 'firecrawl.json',
-};
 const NUM_LAYERS = 30; // SmolLM2-135M
 
 const { values } = parseArgs({
