@@ -64,11 +64,14 @@ export function isInexpressible(s: JsonSchema): boolean {
 }
 
 const isFreeFormObject = (s: JsonSchema): boolean =>
-  schemaType(s) === 'object' && !s.properties && (s.additionalProperties === undefined || s.additionalProperties === true);
+  schemaType(s) === 'object' &&
+  !s.properties &&
+  (s.additionalProperties === undefined || s.additionalProperties === true);
 
 const isStringMap = (s: JsonSchema): boolean =>
-  !s.properties && typeof s.additionalProperties === 'object' && schemaType(s.additionalProperties) === 'string';
-
+  !s.properties &&
+  typeof s.additionalProperties === 'object' &&
+  schemaType(s.additionalProperties) === 'string';
 
 class BodySampler {
   readonly mentions: Mention[] = [];
@@ -77,7 +80,13 @@ class BodySampler {
     private readonly opts: BodyOptions,
   ) {}
 
-  private scalar(key: string, name: string, s: JsonSchema, parent: string | undefined, primary: boolean): unknown {
+  private scalar(
+    key: string,
+    name: string,
+    s: JsonSchema,
+    parent: string | undefined,
+    primary: boolean,
+  ): unknown {
     const field = { name, schema: s, description: s.description, parent };
     const sampled = sampleScalar(field, this.ctx);
     if (!sampled) return undefined;
@@ -85,16 +94,31 @@ class BodySampler {
       // A const discriminator (e.g. `object: "card"`) is stated as the variant's name: "by card", "from the bank account".
       const w = humanize(String(s.const));
       const a = article(w);
-      const clause = this.ctx.rng.pick([w, `by ${w}`, `with ${a} ${w}`, `from the ${w}`, `using ${a} ${w}`, `via ${w}`, `paying by ${w}`.replace(/^paying /, (x) => (parent ? x : ''))]);
+      const clause = this.ctx.rng.pick([
+        w,
+        `by ${w}`,
+        `with ${a} ${w}`,
+        `from the ${w}`,
+        `using ${a} ${w}`,
+        `via ${w}`,
+        `paying by ${w}`.replace(/^paying /, (x) => (parent ? x : '')),
+      ]);
       this.mentions.push({ key, clause: lit(clause), bare: lit(String(s.const)), primary: false });
       return s.const;
     }
     // Nested generic names ("name", "url") are said with their parent ("matcher name", "webhook url").
     const generic = /^(name|url|id|type|value|number|country|headers|events|key)$/.test(name);
     // "bank account bank name" repeats itself: a field sharing a word with its parent is said on its own.
-    const overlaps = parent !== undefined && humanize(name).split(' ').some((w) => parent.split(' ').includes(w));
+    const overlaps =
+      parent !== undefined &&
+      humanize(name)
+        .split(' ')
+        .some((w) => parent.split(' ').includes(w));
     const prefix = generic || (!overlaps && this.ctx.rng.chance(0.3));
-    const said = parent && key.includes('.') && typeof sampled.value !== 'boolean' && prefix ? { ...field, name: `${singular(parent)} ${name}` } : field;
+    const said =
+      parent && key.includes('.') && typeof sampled.value !== 'boolean' && prefix
+        ? { ...field, name: `${singular(parent)} ${name}` }
+        : field;
     this.mentions.push(scalarMention(key, said, sampled, this.ctx.rng, primary));
     return sampled.value;
   }
@@ -104,17 +128,30 @@ class BodySampler {
     const keys = rng.shuffle(LABEL_NAMES).slice(0, rng.int(1, 2));
     const free = /annotation|description|summary|comment/.test(name);
     // Alerts are named by their `alertname` label (Prometheus convention), so most label sets carry one.
-    if (!free && /label/.test(name) && !keys.includes('alertname') && rng.chance(0.6)) keys.unshift('alertname');
+    if (!free && /label/.test(name) && !keys.includes('alertname') && rng.chance(0.6))
+      keys.unshift('alertname');
     const entries: [string, string][] = keys.map((k) => [
       free ? rng.pick(['summary', 'description', 'runbook']) : k,
-      free ? rng.pick([this.ctx.faker.hacker.phrase().replace(/[!.]$/, ''), `${rng.pick(['Disk', 'Memory', 'CPU', 'Queue'])} ${rng.int(50, 99)}% full`, `${this.ctx.faker.word.noun()} is down`]) : labelValueFor(k, this.ctx),
+      free
+        ? rng.pick([
+            this.ctx.faker.hacker.phrase().replace(/[!.]$/, ''),
+            `${rng.pick(['Disk', 'Memory', 'CPU', 'Queue'])} ${rng.int(50, 99)}% full`,
+            `${this.ctx.faker.word.noun()} is down`,
+          ])
+        : labelValueFor(k, this.ctx),
     ]);
     const uniq = Object.fromEntries(entries);
     this.mentions.push(mapMention(key, humanize(name), Object.entries(uniq), rng));
     return uniq;
   }
 
-  private array(key: string, name: string, s: JsonSchema, depth: number, primary: boolean): unknown[] | undefined {
+  private array(
+    key: string,
+    name: string,
+    s: JsonSchema,
+    depth: number,
+    primary: boolean,
+  ): unknown[] | undefined {
     const rng = this.ctx.rng;
     const items = resolveSchema(s.items ?? { type: 'string' }, (n) => rng.int(0, n - 1));
     const min = Math.max(this.opts.manyItems?.has(key) ? 2 : 1, s.minItems ?? 1);
@@ -131,17 +168,27 @@ class BodySampler {
     const sampled: Sampled[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < n * 3 && sampled.length < n; i++) {
-      const one = sampleScalar({ name: fieldName, schema: items, description: items.description ?? s.description }, this.ctx);
+      const one = sampleScalar(
+        { name: fieldName, schema: items, description: items.description ?? s.description },
+        this.ctx,
+      );
       if (!one) return undefined;
       if (seen.has(String(one.value))) continue;
       seen.add(String(one.value));
       sampled.push(one);
     }
-    this.mentions.push(listMention(key, { name, schema: s, description: s.description }, sampled, rng, primary));
+    this.mentions.push(
+      listMention(key, { name, schema: s, description: s.description }, sampled, rng, primary),
+    );
     return sampled.map((x) => x.value);
   }
 
-  private object(key: string, s: JsonSchema, depth: number, parent: string | undefined): Record<string, unknown> {
+  private object(
+    key: string,
+    s: JsonSchema,
+    depth: number,
+    parent: string | undefined,
+  ): Record<string, unknown> {
     const props = s.properties ?? {};
     const required = new Set(s.required ?? []);
     // A const discriminator of a oneOf branch (`object: "card"`) is how people name the variant ("by card"), so
@@ -149,34 +196,64 @@ class BodySampler {
     const isTag = (k: string): boolean => !required.has(k) && (props[k] as JsonSchema).const !== undefined;
     const optional = Object.keys(props).filter((k) => {
       const p = props[k] as JsonSchema;
-      return !required.has(k) && !isTag(k) && !p.readOnly && !p.deprecated && !isFreeFormObject(mergeAllOf(p)) && !isInexpressible(p);
+      return (
+        !required.has(k) &&
+        !isTag(k) &&
+        !p.readOnly &&
+        !p.deprecated &&
+        !isFreeFormObject(mergeAllOf(p)) &&
+        !isInexpressible(p)
+      );
     });
     // An item of a top-level array body (Alertmanager's `[alert]`) is the request's real top level.
     const top = depth === 0 || /^\[\d+\]$/.test(key);
     const chosen = this.chooseOptional(optional, props, required, top);
     chosen.push(...Object.keys(props).filter(isTag));
-    if (depth === 0 && this.opts.include && optional.includes(this.opts.include) && !chosen.includes(this.opts.include)) chosen.push(this.opts.include);
+    if (
+      depth === 0 &&
+      this.opts.include &&
+      optional.includes(this.opts.include) &&
+      !chosen.includes(this.opts.include)
+    )
+      chosen.push(this.opts.include);
     const out: Record<string, unknown> = {};
     const soleRequired = required.size === 1;
     for (const name of Object.keys(props)) {
       if (!required.has(name) && !chosen.includes(name)) continue;
-      const primary = depth === 0 && required.has(name) && (soleRequired || /^(url|urls|text|query|q|prompt)$/.test(name));
-      const v = this.value(key ? `${key}.${name}` : name, name, props[name] as JsonSchema, depth + 1, primary, parent);
+      const primary =
+        depth === 0 && required.has(name) && (soleRequired || /^(url|urls|text|query|q|prompt)$/.test(name));
+      const v = this.value(
+        key ? `${key}.${name}` : name,
+        name,
+        props[name] as JsonSchema,
+        depth + 1,
+        primary,
+        parent,
+      );
       if (v !== undefined) out[name] = v;
     }
-    if (!fuseMatcher(key ? `${key}.` : '', out, this.mentions, this.ctx)) this.fuse(key ? `${key}.` : '', out);
+    if (!fuseMatcher(key ? `${key}.` : '', out, this.mentions, this.ctx))
+      this.fuse(key ? `${key}.` : '', out);
     this.orderRange(key ? `${key}.` : '', out);
     return out;
   }
 
   /** Which optional fields of one object the task states (see OPTIONAL_COUNT in generate.ts for the top level). */
-  private chooseOptional(optional: string[], props: Record<string, JsonSchema>, required: Set<string>, top: boolean): string[] {
+  private chooseOptional(
+    optional: string[],
+    props: Record<string, JsonSchema>,
+    required: Set<string>,
+    top: boolean,
+  ): string[] {
     const rng = this.ctx.rng;
     // The optional other end of a required pair (`source_lang` beside a required `target_lang`) is what people add
     // most often ("from French into German"), so it comes first half of the time.
     const shuffled = rng.shuffle(optional);
     const partners = shuffled.filter((k) => [...required].some((r) => arePair(k, r)));
-    let ordered = partners.length > 0 && rng.chance(0.5) ? [...partners, ...shuffled.filter((k) => !partners.includes(k))] : shuffled;
+    let ordered =
+      partners.length > 0 && rng.chance(0.5)
+        ? [...partners, ...shuffled.filter((k) => !partners.includes(k))]
+        : shuffled;
     if (!top) return ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, rng.chance(0.75) ? 1 : 2);
     // A body that requires nothing (train-travel's booking: trip_id, passenger_name, has_bicycle, has_dog) is still
     // never sent empty: people state its core values, the ids and names, and add a flag now and then.
@@ -212,18 +289,43 @@ class BodySampler {
       return name === undefined ? undefined : this.mentions.find((m) => m.key === prefix + name);
     };
     const pairs: [Mention | undefined, Mention | undefined, (a: Phrase, b: Phrase) => Phrase][] = [
-      [find(/^(amount|price|total)$/), find(/^currency$/), (a, b) => [...lit(rng.pick(['', 'amount ', 'for '])), ...a, ...lit(' '), ...b]],
-      [find(/^exp(iry|iration)?_?month$/i), find(/^exp(iry|iration)?_?year$/i), (a, b) => [...lit(rng.pick(['expires ', 'expiring ', 'exp ', 'valid until '])), ...a, ...lit('/'), ...b]],
+      [
+        find(/^(amount|price|total)$/),
+        find(/^currency$/),
+        (a, b) => [...lit(rng.pick(['', 'amount ', 'for '])), ...a, ...lit(' '), ...b],
+      ],
+      [
+        find(/^exp(iry|iration)?_?month$/i),
+        find(/^exp(iry|iration)?_?year$/i),
+        (a, b) => [
+          ...lit(rng.pick(['expires ', 'expiring ', 'exp ', 'valid until '])),
+          ...a,
+          ...lit('/'),
+          ...b,
+        ],
+      ],
     ];
     for (const [a, b, join] of pairs) {
       if (!a || !b || !rng.chance(0.6)) continue;
-      const fused: Mention = { key: a.key, clause: join(a.bare, b.bare), bare: join(a.bare, b.bare), primary: false };
+      const fused: Mention = {
+        key: a.key,
+        clause: join(a.bare, b.bare),
+        bare: join(a.bare, b.bare),
+        primary: false,
+      };
       this.mentions.splice(this.mentions.indexOf(a), 1, fused);
       this.mentions.splice(this.mentions.indexOf(b), 1);
     }
   }
 
-  value(key: string, name: string, s0: JsonSchema, depth: number, primary: boolean, parent?: string): unknown {
+  value(
+    key: string,
+    name: string,
+    s0: JsonSchema,
+    depth: number,
+    primary: boolean,
+    parent?: string,
+  ): unknown {
     const s = resolveSchema(s0, (n) => this.ctx.rng.int(0, n - 1));
     const t = schemaType(s);
     if (depth > 4 || isInexpressible(s)) return undefined;
@@ -232,7 +334,8 @@ class BodySampler {
     if (t === 'object' || s.properties) {
       if (!s.properties) return undefined;
       // A oneOf branch's title names the variant better than the field ("card number", not "source number").
-      const branchTitle = (s0.oneOf ?? s0.anyOf) && s.title && /^[A-Za-z ]{2,30}$/.test(s.title) ? s.title.toLowerCase() : null;
+      const branchTitle =
+        (s0.oneOf ?? s0.anyOf) && s.title && /^[A-Za-z ]{2,30}$/.test(s.title) ? s.title.toLowerCase() : null;
       return this.object(key, s, depth, branchTitle ?? (name ? humanize(name) : parent));
     }
     return this.scalar(key, name, s, parent, primary);

@@ -55,7 +55,9 @@ function recordStats(examples: TaskExample[], catalog: Catalog, skipped: Skipped
     const key = e.expected.operationId ?? `${e.expected.method} ${e.expected.path}`;
     byOperation[key] = (byOperation[key] ?? 0) + 1;
   }
-  const covered = catalog.operations.filter((op) => examples.some((e) => e.expected.method === op.method && e.expected.path === op.path));
+  const covered = catalog.operations.filter((op) =>
+    examples.some((e) => e.expected.method === op.method && e.expected.path === op.path),
+  );
   return {
     operationsCovered: covered.length,
     byOperation,
@@ -75,7 +77,9 @@ async function storeDataset(
   skipped: SkippedOperation[],
   tenant: string | undefined,
 ): Promise<DatasetRecord> {
-  const text = examples.map((e) => JSON.stringify({ task: e.task, expected: e.expected, meta: e.meta })).join('\n') + '\n';
+  const text =
+    examples.map((e) => JSON.stringify({ task: e.task, expected: e.expected, meta: e.meta })).join('\n') +
+    '\n';
   const id = `${spec.name}-${sha256(text).slice(0, 10)}`;
   return engine.store.update(async (data) => {
     const existing = data.datasets.find((d) => d.id === id);
@@ -103,12 +107,21 @@ async function writeOut(out: string, examples: TaskExample[]): Promise<string> {
     await mkdir(path.dirname(abs), { recursive: true });
     await writeFile(abs, examples.map(toTaskLine).join('\n') + '\n');
   } catch (e) {
-    throw new SmolmapError('data_out_unwritable', `cannot write ${abs}: ${(e as Error).message}; choose another --out path`, { cause: e });
+    throw new SmolmapError(
+      'data_out_unwritable',
+      `cannot write ${abs}: ${(e as Error).message}; choose another --out path`,
+      { cause: e },
+    );
   }
   return abs;
 }
 
-function result(engine: Engine, record: DatasetRecord, outPath: string | null, skipped: SkippedOperation[]): DatasetResult {
+function result(
+  engine: Engine,
+  record: DatasetRecord,
+  outPath: string | null,
+  skipped: SkippedOperation[],
+): DatasetResult {
   return {
     dataset: record.id,
     examples: record.examples,
@@ -127,39 +140,77 @@ export async function generateData(engine: Engine, options: GenerateDataOptions)
   const seed = options.seed ?? 1;
   const { examples, skipped } = generateDataset(catalog, { count: options.count, seed });
   if (examples.length === 0)
-    throw new SmolmapError('data_no_examples', `no operation of spec "${options.spec}" can be expressed as a task: ${skipped.map((s) => `${s.operationId} (${s.reason})`).join('; ')}`);
-  const record = await storeDataset(engine, { name: options.spec, version: version.version }, 'synthetic', seed, examples, catalog, skipped, options.tenant);
+    throw new SmolmapError(
+      'data_no_examples',
+      `no operation of spec "${options.spec}" can be expressed as a task: ${skipped.map((s) => `${s.operationId} (${s.reason})`).join('; ')}`,
+    );
+  const record = await storeDataset(
+    engine,
+    { name: options.spec, version: version.version },
+    'synthetic',
+    seed,
+    examples,
+    catalog,
+    skipped,
+    options.tenant,
+  );
   const outPath = options.out ? await writeOut(options.out, examples) : null;
   return result(engine, record, outPath, skipped);
 }
 
 /** Imports a user task file for a spec: validated line by line, then stored alone (`replace`) or mixed in. */
-export async function importDataset(engine: Engine, file: string, options: ImportDataOptions): Promise<DatasetResult> {
+export async function importDataset(
+  engine: Engine,
+  file: string,
+  options: ImportDataOptions,
+): Promise<DatasetResult> {
   checkCount(options.count);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new SmolmapError('data_file_unreadable', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    throw new SmolmapError('data_file_unreadable', `cannot read ${file}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const { version, catalog } = await getSpec(engine, options.spec, options);
   const user = parseTaskFile(text, catalog);
   const mode = options.mode ?? 'replace';
-  const synthetic = mode === 'mix' ? generateDataset(catalog, { count: options.count, seed: options.seed ?? 1 }) : { examples: [], skipped: [] };
+  const synthetic =
+    mode === 'mix'
+      ? generateDataset(catalog, { count: options.count, seed: options.seed ?? 1 })
+      : { examples: [], skipped: [] };
   const examples = combineExamples(user, synthetic.examples, mode);
   const kind = mode === 'mix' ? 'mixed' : 'imported';
-  const record = await storeDataset(engine, { name: options.spec, version: version.version }, kind, mode === 'mix' ? (options.seed ?? 1) : null, examples, catalog, synthetic.skipped, options.tenant);
+  const record = await storeDataset(
+    engine,
+    { name: options.spec, version: version.version },
+    kind,
+    mode === 'mix' ? (options.seed ?? 1) : null,
+    examples,
+    catalog,
+    synthetic.skipped,
+    options.tenant,
+  );
   return result(engine, record, null, synthetic.skipped);
 }
 
 async function findDataset(engine: Engine, id: string): Promise<DatasetRecord> {
   const record = (await engine.store.read()).datasets.find((d) => d.id === id);
-  if (!record) throw new SmolmapError('dataset_unknown', `no dataset "${id}"; \`smolmap data generate --spec S\` creates one`, { details: { id } });
+  if (!record)
+    throw new SmolmapError(
+      'dataset_unknown',
+      `no dataset "${id}"; \`smolmap data generate --spec S\` creates one`,
+      { details: { id } },
+    );
   return record;
 }
 
 /** A stored dataset's examples (with their split), e.g. for training. */
-export async function loadDataset(engine: Engine, id: string): Promise<{ record: DatasetRecord; examples: TaskExample[] }> {
+export async function loadDataset(
+  engine: Engine,
+  id: string,
+): Promise<{ record: DatasetRecord; examples: TaskExample[] }> {
   const record = await findDataset(engine, id);
   const text = (await engine.store.readFile(record.file)).toString('utf8');
   const examples = text
@@ -182,7 +233,10 @@ export interface ShowDatasetResult {
 /** Stats of a stored dataset: examples per operation, parameter coverage, length distribution, 10 samples. */
 export async function showDataset(engine: Engine, id: string): Promise<ShowDatasetResult> {
   const { record, examples } = await loadDataset(engine, id);
-  const { catalog } = await getSpec(engine, record.spec.name, { version: record.spec.version, tenant: record.tenant });
+  const { catalog } = await getSpec(engine, record.spec.name, {
+    version: record.spec.version,
+    tenant: record.tenant,
+  });
   return {
     dataset: record.id,
     spec: record.spec,

@@ -6,9 +6,11 @@ import { capitalize, lit, phraseText, type Phrase } from './words.js';
  * Sentence frames around an intent and its clauses: commands, politeness, questions, indirect requests,
  * fragments, clauses-first word order, and a bit of context. The frame name is half of the template family.
  */
-const T = (...parts: (string | Phrase)[]): Phrase => parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
+const T = (...parts: (string | Phrase)[]): Phrase =>
+  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
-export type Frame = 'command' | 'please' | 'could' | 'want' | 'casual' | 'front' | 'question' | 'terse' | 'context';
+export type Frame =
+  'command' | 'please' | 'could' | 'want' | 'casual' | 'front' | 'question' | 'terse' | 'context';
 
 const CONTEXTS = [
   'Quick one',
@@ -25,7 +27,13 @@ const CONTEXTS = [
 export function joinClauses(clauses: Phrase[], rng: Rng, terse: boolean): Phrase {
   const out: Phrase = [];
   clauses.forEach((c, i) => {
-    const sep = terse ? ' ' : i === 0 ? rng.pick([' ', ' ', ', ']) : i === clauses.length - 1 ? rng.pick([' and ', ', and ', ', ', ' ']) : rng.pick([', ', ', ', '; ', ' ']);
+    const sep = terse
+      ? ' '
+      : i === 0
+        ? rng.pick([' ', ' ', ', '])
+        : i === clauses.length - 1
+          ? rng.pick([' and ', ', and ', ', ', ' '])
+          : rng.pick([', ', ', ', '; ', ' ']);
     out.push(...lit(sep), ...c);
   });
   return out;
@@ -44,23 +52,73 @@ export function applyFrame(frame: Frame, intent: Intent, clauses: Phrase[], rng:
     case 'command':
       return capFirst(T(cmd, end));
     case 'please':
-      return capFirst(rng.pick([T('please ', cmd, '.'), T(cmd, ', please.'), T(cmd, ' pls'), T('pls ', cmd), T('kindly ', cmd, '.'), T(cmd, ' please')]));
+      return capFirst(
+        rng.pick([
+          T('please ', cmd, '.'),
+          T(cmd, ', please.'),
+          T(cmd, ' pls'),
+          T('pls ', cmd),
+          T('kindly ', cmd, '.'),
+          T(cmd, ' please'),
+        ]),
+      );
     case 'could':
-      return capFirst(rng.pick([T('could you ', cmd, '?'), T('can you ', cmd, '?'), T('would you ', cmd, '?'), T('could you please ', cmd, '?'), T('can you please ', cmd, '?')]));
+      return capFirst(
+        rng.pick([
+          T('could you ', cmd, '?'),
+          T('can you ', cmd, '?'),
+          T('would you ', cmd, '?'),
+          T('could you please ', cmd, '?'),
+          T('can you please ', cmd, '?'),
+        ]),
+      );
     case 'want': {
       // "I want to show me …" is not English: the first person asks to see/get.
       const first = cmd[0];
-      if (first && !first.value) cmd[0] = { text: first.text.replace(/^(show|give) me(?= |$)/, (_m, v: string) => (v === 'show' ? 'see' : 'get')) };
-      return capFirst(rng.pick([T("I'd like to ", cmd, end), T('I want to ', cmd, end), T('I need to ', cmd, end), T('we need to ', cmd, end), T('help me ', cmd, end), T("let's ", cmd, end), T('I have to ', cmd, end)]));
+      if (first && !first.value)
+        cmd[0] = {
+          text: first.text.replace(/^(show|give) me(?= |$)/, (_m, v: string) =>
+            v === 'show' ? 'see' : 'get',
+          ),
+        };
+      return capFirst(
+        rng.pick([
+          T("I'd like to ", cmd, end),
+          T('I want to ', cmd, end),
+          T('I need to ', cmd, end),
+          T('we need to ', cmd, end),
+          T('help me ', cmd, end),
+          T("let's ", cmd, end),
+          T('I have to ', cmd, end),
+        ]),
+      );
     }
     case 'casual':
-      return capFirst(rng.pick([T('hey, ', cmd), T('hi! ', cmd, ', thanks'), T(cmd, ' - thanks!'), T('yo ', cmd), T('hey can you ', cmd, '?'), T('ok so ', cmd)]));
+      return capFirst(
+        rng.pick([
+          T('hey, ', cmd),
+          T('hi! ', cmd, ', thanks'),
+          T(cmd, ' - thanks!'),
+          T('yo ', cmd),
+          T('hey can you ', cmd, '?'),
+          T('ok so ', cmd),
+        ]),
+      );
     case 'front': {
       if (clauses.length === 0) return capFirst(T(cmd, end));
       const front = joinClauses(clauses, rng, false).slice(1);
       // "With from French to German, translate …" is not English: a clause that opens with a preposition stands alone.
-      const prep = /^(from|to|into|between|starting|with|without|on|for|in|at|until|only|by|via|using|no|not|don't|do not|where)\b/i.test(phraseText(front));
-      return capFirst(rng.pick([T(front, ': ', intent.command, end), T(front, ' - ', intent.command, end), prep ? T(front, ', ', intent.command, end) : T('with ', front, ', ', intent.command, end)]));
+      const prep =
+        /^(from|to|into|between|starting|with|without|on|for|in|at|until|only|by|via|using|no|not|don't|do not|where)\b/i.test(
+          phraseText(front),
+        );
+      return capFirst(
+        rng.pick([
+          T(front, ': ', intent.command, end),
+          T(front, ' - ', intent.command, end),
+          prep ? T(front, ', ', intent.command, end) : T('with ', front, ', ', intent.command, end),
+        ]),
+      );
     }
     case 'question':
       return capFirst(T(intent.question ?? T('can you ', intent.command), c, '?'));

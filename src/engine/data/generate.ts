@@ -7,7 +7,13 @@ import { fusePairs, listMention, scalarMention, type Mention } from './mention.j
 import { collectCodeNames } from './names.js';
 import { profileOperation, type OpProfile } from './profile.js';
 import { Rng, hash32 } from '../rng.js';
-import type { ExpectedCall, GenerateOptions, GeneratedDataset, SkippedOperation, TaskExample } from './types.js';
+import type {
+  ExpectedCall,
+  GenerateOptions,
+  GeneratedDataset,
+  SkippedOperation,
+  TaskExample,
+} from './types.js';
 import { addTypos, lowerLiterals, swapSynonyms } from './typos.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
 import { phraseText, type Phrase } from './words.js';
@@ -21,7 +27,8 @@ export function inexpressibleReason(op: Operation): string | null {
   if (!rb) return null;
   if (rb.schema === null) return rb.required ? `request body ${rb.contentType} has no schema to fill` : null;
   const binary = inexpressibleRequired(rb.schema);
-  if (binary.length > 0) return `requires binary upload field(s) ${binary.join(', ')} (${rb.contentType}); a task cannot carry file contents`;
+  if (binary.length > 0)
+    return `requires binary upload field(s) ${binary.join(', ')} (${rb.contentType}); a task cannot carry file contents`;
   return null;
 }
 
@@ -31,8 +38,17 @@ interface Draft {
   family: string;
 }
 
-function sampleParam(p: Parameter, ctx: ValueCtx, parent: string): { value: string | string[]; mention: Mention } | null {
-  const field = { name: p.name, schema: p.schema, description: p.description ?? p.schema.description, parent };
+function sampleParam(
+  p: Parameter,
+  ctx: ValueCtx,
+  parent: string,
+): { value: string | string[]; mention: Mention } | null {
+  const field = {
+    name: p.name,
+    schema: p.schema,
+    description: p.description ?? p.schema.description,
+    parent,
+  };
   if (schemaType(p.schema) === 'array') {
     const items = p.schema.items ?? { type: 'string' };
     const n = ctx.rng.chance(0.8) ? 1 : 2;
@@ -44,7 +60,10 @@ function sampleParam(p: Parameter, ctx: ValueCtx, parent: string): { value: stri
     if (sampled.length === 0) return null;
     const values = sampled.map((s) => String(s.value));
     // eval-dev convention: an array query parameter given one value is a plain string.
-    return { value: values.length === 1 ? (values[0] as string) : values, mention: listMention(`query.${p.name}`, field, sampled, ctx.rng) };
+    return {
+      value: values.length === 1 ? (values[0] as string) : values,
+      mention: listMention(`query.${p.name}`, field, sampled, ctx.rng),
+    };
   }
   const s = sampleScalar(field, ctx);
   if (!s) return null;
@@ -56,8 +75,16 @@ function sampleParam(p: Parameter, ctx: ValueCtx, parent: string): { value: stri
  * about half the tasks of an operation with optional fields state none and about one in twenty states three or
  * more: trained on param-dump tasks, the model fills optional keys from any word of a plain request.
  */
-const OPTIONAL_COUNT = [[0, 6], [1, 4], [2, 1], [3, 0.25]] as const;
-const OPTIONAL_WITH_FORCED = [[0, 5], [1, 1]] as const;
+const OPTIONAL_COUNT = [
+  [0, 6],
+  [1, 4],
+  [2, 1],
+  [3, 0.25],
+] as const;
+const OPTIONAL_WITH_FORCED = [
+  [0, 5],
+  [1, 1],
+] as const;
 
 interface Forced {
   ids?: Record<string, Sampled>;
@@ -66,7 +93,11 @@ interface Forced {
   include?: string;
 }
 
-function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & { ids: Record<string, Sampled>; frame: Frame } {
+function draftFor(
+  prof: OpProfile,
+  ctx: ValueCtx,
+  forced: Forced = {},
+): Draft & { ids: Record<string, Sampled>; frame: Frame } {
   const { op } = prof;
   const rng = ctx.rng;
   const noun = prof.nouns[0] ?? 'item';
@@ -74,7 +105,9 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & 
   const ids: Record<string, Sampled> = {};
   const idPhrases: Record<string, Phrase> = {};
   for (const p of op.parameters.filter((x) => x.in === 'path')) {
-    const s = forced.ids?.[p.name] ?? sampleScalar({ name: p.name, schema: p.schema, description: p.description }, ctx);
+    const s =
+      forced.ids?.[p.name] ??
+      sampleScalar({ name: p.name, schema: p.schema, description: p.description }, ctx);
     if (!s) continue;
     ids[p.name] = s;
     pathParams[p.name] = String(s.value);
@@ -100,8 +133,14 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & 
   const rb = op.requestBody;
   if (rb?.schema) {
     const maxOptional = rng.weighted(weights);
-    const sampled = sampleBody(rb.schema, ctx, { pOptional: 0.5, maxOptional, manyItems: prof.pluralTwins, include: forced.include }, noun);
-    const empty = sampled.value !== null && typeof sampled.value === 'object' && Object.keys(sampled.value).length === 0;
+    const sampled = sampleBody(
+      rb.schema,
+      ctx,
+      { pOptional: 0.5, maxOptional, manyItems: prof.pluralTwins, include: forced.include },
+      noun,
+    );
+    const empty =
+      sampled.value !== null && typeof sampled.value === 'object' && Object.keys(sampled.value).length === 0;
     if (!(empty && !rb.required)) {
       body = sampled.value;
       mentions.push(...sampled.mentions);
@@ -109,11 +148,20 @@ function draftFor(prof: OpProfile, ctx: ValueCtx, forced: Forced = {}): Draft & 
   }
   const primary = mentions.find((m) => m.primary) ?? null;
   const intent = buildIntent(prof, idPhrases, primary, rng);
-  const rest = fusePairs(mentions.filter((m) => !(intent.usedPrimary && m === primary)), rng);
+  const rest = fusePairs(
+    mentions.filter((m) => !(intent.usedPrimary && m === primary)),
+    rng,
+  );
   const ordered = rng.chance(0.6) ? rest : rng.shuffle(rest);
   const frame = forced.frame ?? rng.weighted(FRAMES);
-  let phrase = applyFrame(frame, intent, ordered.map((m) => m.clause), rng);
-  if ((frame === 'terse' || frame === 'casual') ? rng.chance(0.7) : rng.chance(0.06)) phrase = lowerLiterals(phrase);
+  let phrase = applyFrame(
+    frame,
+    intent,
+    ordered.map((m) => m.clause),
+    rng,
+  );
+  if (frame === 'terse' || frame === 'casual' ? rng.chance(0.7) : rng.chance(0.06))
+    phrase = lowerLiterals(phrase);
   if (rng.chance(0.3)) phrase = swapSynonyms(phrase, 0.6, rng);
   if (rng.chance(0.12)) phrase = addTypos(phrase, frame === 'terse' && rng.chance(0.4) ? 2 : 1, rng);
   const expected: ExpectedCall = {
@@ -150,10 +198,16 @@ function bodyFields(p: OpProfile): Set<string> {
  */
 function contrastPairs(profiles: OpProfile[]): [OpProfile, OpProfile][] {
   const pairs: [OpProfile, OpProfile][] = [];
-  const root = (p: OpProfile): string => p.op.path.split('/').filter((s) => s && !s.startsWith('{')).slice(0, 2).join('/');
+  const root = (p: OpProfile): string =>
+    p.op.path
+      .split('/')
+      .filter((s) => s && !s.startsWith('{'))
+      .slice(0, 2)
+      .join('/');
   const fields = new Map(profiles.map((p) => [p, bodyFields(p)]));
   const shareBody = (a: OpProfile, b: OpProfile): boolean =>
-    a.op.method === b.op.method && [...(fields.get(a) ?? [])].filter((f) => fields.get(b)?.has(f)).length >= 2;
+    a.op.method === b.op.method &&
+    [...(fields.get(a) ?? [])].filter((f) => fields.get(b)?.has(f)).length >= 2;
   for (let i = 0; i < profiles.length; i++)
     for (let j = i + 1; j < profiles.length; j++) {
       const [a, b] = [profiles[i] as OpProfile, profiles[j] as OpProfile];
@@ -162,7 +216,8 @@ function contrastPairs(profiles: OpProfile[]): [OpProfile, OpProfile][] {
   return pairs;
 }
 
-const requiredBody = (p: OpProfile): string[] => (p.op.requestBody?.schema ? (mergeAllOf(p.op.requestBody.schema).required ?? []) : []);
+const requiredBody = (p: OpProfile): string[] =>
+  p.op.requestBody?.schema ? (mergeAllOf(p.op.requestBody.schema).required ?? []) : [];
 
 /**
  * Finds required array fields that are the plural of another operation's required field with the same verb
@@ -174,14 +229,17 @@ function markPluralTwins(profiles: OpProfile[]): void {
     const twins = new Set<string>();
     for (const field of requiredBody(p))
       for (const q of profiles)
-        if (q !== p && q.verb === p.verb && requiredBody(q).some((f) => f !== field && `${f}s` === field)) twins.add(field);
+        if (q !== p && q.verb === p.verb && requiredBody(q).some((f) => f !== field && `${f}s` === field))
+          twins.add(field);
     if (twins.size > 0) p.pluralTwins = twins;
   }
 }
 
 /** Optional query parameters and optional top-level body fields an example can state. */
 function optionalNames(prof: OpProfile): string[] {
-  const query = prof.op.parameters.filter((p) => p.in === 'query' && !p.required && !p.deprecated).map((p) => p.name);
+  const query = prof.op.parameters
+    .filter((p) => p.in === 'query' && !p.required && !p.deprecated)
+    .map((p) => p.name);
   const schema = prof.op.requestBody?.schema ? mergeAllOf(prof.op.requestBody.schema) : null;
   const required = new Set(schema?.required ?? []);
   const body = Object.entries(schema?.properties ?? {})
@@ -192,7 +250,9 @@ function optionalNames(prof: OpProfile): string[] {
 
 function sharedIds(a: OpProfile, b: OpProfile, ids: Record<string, Sampled>): Record<string, Sampled> {
   const names = new Set(b.op.parameters.filter((p) => p.in === 'path').map((p) => p.name));
-  return Object.fromEntries(Object.entries(ids).filter(([k]) => names.has(k) && a.op.parameters.some((p) => p.name === k)));
+  return Object.fromEntries(
+    Object.entries(ids).filter(([k]) => names.has(k) && a.op.parameters.some((p) => p.name === k)),
+  );
 }
 
 /**
@@ -229,7 +289,9 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   // the 15–20 optional fields of a large body, the ones users actually state (a glossary, a source language)
   // would otherwise appear once or never in a few hundred examples.
   // At most 20 % of the set; past that (very wide bodies) a shuffled share of the fields gets one example each.
-  const covered = rng.shuffle(profiles.flatMap((prof) => optionalNames(prof).map((name) => [prof, name] as const)));
+  const covered = rng.shuffle(
+    profiles.flatMap((prof) => optionalNames(prof).map((name) => [prof, name] as const)),
+  );
   // Two examples per field at most: with three, DeepL's 15 optional translate fields made ~45 of its ~80 translate
   // tasks state one exotic option each (model_type, splitting_tags), and the adapter learned to add them unasked.
   const budget = Math.floor(total * 0.2);
@@ -268,11 +330,22 @@ function finalize(drafts: (Draft & { contrastWith?: string })[], validationShare
     if (seen.has(key) || task.length === 0) continue;
     seen.add(key);
     const split = (hash32(d.family) % 1000) / 1000 < validationShare ? 'validation' : 'train';
-    const meta = { family: d.family, operationId: d.expected.operationId, source: 'synthetic' as const, split: split as 'train' | 'validation' };
-    out.push({ task, expected: d.expected, meta: d.contrastWith ? { ...meta, contrastWith: d.contrastWith } : meta });
+    const meta = {
+      family: d.family,
+      operationId: d.expected.operationId,
+      source: 'synthetic' as const,
+      split: split as 'train' | 'validation',
+    };
+    out.push({
+      task,
+      expected: d.expected,
+      meta: d.contrastWith ? { ...meta, contrastWith: d.contrastWith } : meta,
+    });
   }
   // Every operation must keep training examples even when all its families fell into validation.
-  const trained = new Set(out.filter((e) => e.meta.split === 'train').map((e) => `${e.expected.method} ${e.expected.path}`));
+  const trained = new Set(
+    out.filter((e) => e.meta.split === 'train').map((e) => `${e.expected.method} ${e.expected.path}`),
+  );
   for (const e of out) if (!trained.has(`${e.expected.method} ${e.expected.path}`)) e.meta.split = 'train';
   return out;
 }

@@ -20,11 +20,25 @@ export interface Intent {
   usedPrimary: boolean;
 }
 
-const T = (...parts: (string | Phrase)[]): Phrase => parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
+const T = (...parts: (string | Phrase)[]): Phrase =>
+  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
 const VERBS = {
   list: ['list', 'show', 'show me', 'get', 'give me', 'display', 'fetch', 'pull up', 'find', 'return', 'see'],
-  get: ['get', 'show', 'show me', 'fetch', 'display', 'look up', 'retrieve', 'pull up', 'view', 'give me', 'open', 'read'],
+  get: [
+    'get',
+    'show',
+    'show me',
+    'fetch',
+    'display',
+    'look up',
+    'retrieve',
+    'pull up',
+    'view',
+    'give me',
+    'open',
+    'read',
+  ],
   status: ['check', 'get', 'show', 'show me', 'fetch', 'look up', 'give me'],
   create: ['create', 'add', 'make', 'set up', 'register', 'start', 'open', 'submit'],
   update: ['update', 'change', 'modify', 'edit', 'adjust'],
@@ -53,7 +67,16 @@ const ACTION_SYNONYMS: Record<string, string[]> = {
 function idForms(noun: string, id: Phrase, rng: Rng): Phrase {
   const idText = id.map((s) => s.text).join('');
   const short = idText.length <= 8;
-  const forms: Phrase[] = [T(noun, ' ', id), T(noun, ' ', id), T(noun, ' ', id), T(noun, ' with id ', id), T(noun, ' ID ', id), T(noun, ' id ', id), T('the ', noun, ' ', id), T(noun, ': ', id)];
+  const forms: Phrase[] = [
+    T(noun, ' ', id),
+    T(noun, ' ', id),
+    T(noun, ' ', id),
+    T(noun, ' with id ', id),
+    T(noun, ' ID ', id),
+    T(noun, ' id ', id),
+    T('the ', noun, ' ', id),
+    T(noun, ': ', id),
+  ];
   if (short) forms.push(T(noun, ' #', id), T(noun, ' number ', id));
   return rng.pick(forms);
 }
@@ -67,7 +90,13 @@ function objectRef(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Phrase 
   for (const outer of refs.slice(0, -1).reverse()) ref = T(ref, rng.pick([' of ', ' in ', ' under ']), outer);
   if (!p.sub) return ref;
   const sub = p.sub;
-  return rng.pick([T('the ', sub, ' of ', ref), T(ref, ' ', sub), T('the ', sub, ' for ', ref), T(sub, ' of ', ref), T(sub, ' for ', ref)]);
+  return rng.pick([
+    T('the ', sub, ' of ', ref),
+    T(ref, ' ', sub),
+    T('the ', sub, ' for ', ref),
+    T(sub, ' of ', ref),
+    T(sub, ' for ', ref),
+  ]);
 }
 
 function listIntent(p: OpProfile, rng: Rng): Intent {
@@ -75,8 +104,20 @@ function listIntent(p: OpProfile, rng: Rng): Intent {
   const pl = isPluralWord(n.split(' ').pop() ?? '') ? n : mapLastWord(n, plural);
   const det = rng.pick(['', '', 'all ', 'the ', 'all the ', 'my ', 'every ', 'the current ']);
   const v = rng.pick(VERBS.list);
-  const question = rng.pick([T('what ', pl, ' are there'), T('which ', pl, ' do we have'), T('what are the ', pl), T('are there any ', pl), T('which ', pl, ' exist')]);
-  return { id: `list:${v === 'show' || v === 'list' ? v : 'other'}`, command: T(v, ' ', det, pl), question, terse: T(rng.pick(['', 'all ']), pl), usedPrimary: false };
+  const question = rng.pick([
+    T('what ', pl, ' are there'),
+    T('which ', pl, ' do we have'),
+    T('what are the ', pl),
+    T('are there any ', pl),
+    T('which ', pl, ' exist'),
+  ]);
+  return {
+    id: `list:${v === 'show' || v === 'list' ? v : 'other'}`,
+    command: T(v, ' ', det, pl),
+    question,
+    terse: T(rng.pick(['', 'all ']), pl),
+    usedPrimary: false,
+  };
 }
 
 /** "remaining credits" → "how many credits do I have left"; "token usage" → "how many tokens have I used". */
@@ -84,9 +125,11 @@ function amountQuestions(p: OpProfile): Phrase[] {
   const out: Phrase[] = [];
   for (const n of p.nouns) {
     const left = /^remaining (\w+)$/.exec(n)?.[1];
-    if (left) out.push(T('how many ', left, ' do I have left'), T('how many ', left, ' does my team have left'));
+    if (left)
+      out.push(T('how many ', left, ' do I have left'), T('how many ', left, ' does my team have left'));
     const used = /^(\w+) usage$/.exec(n)?.[1];
-    if (used && used !== 'team') out.push(T('how many ', plural(used), ' have I used'), T('how much ', used, ' have we used'));
+    if (used && used !== 'team')
+      out.push(T('how many ', plural(used), ' have I used'), T('how much ', used, ' have we used'));
   }
   return out;
 }
@@ -108,17 +151,44 @@ function itemIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent
     T("what's ", singleton ? 'the ' : '', obj),
     ...(singleton
       ? [T('how is my ', obj), T('what do I have for ', obj), ...amountQuestions(p)]
-      : [T('who created ', obj, ' and when'), T('when was ', obj, ' created'), T('did ', obj, ' go through? show it to me'), T('what do we know about ', obj), T('tell me about ', obj), T('is ', obj, ' still there')]),
+      : [
+          T('who created ', obj, ' and when'),
+          T('when was ', obj, ' created'),
+          T('did ', obj, ' go through? show it to me'),
+          T('what do we know about ', obj),
+          T('tell me about ', obj),
+          T('is ', obj, ' still there'),
+        ]),
   ]);
   const terse = rng.pick([T(obj), T(obj, ' details'), T(obj, ' info'), T(obj, ' please')]);
-  return { id: `get:${v === 'get' || v === 'show' ? v : 'other'}`, command, question, terse, usedPrimary: false };
+  return {
+    id: `get:${v === 'get' || v === 'show' ? v : 'other'}`,
+    command,
+    question,
+    terse,
+    usedPrimary: false,
+  };
 }
 
 function statusIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
   const obj = objectRef({ ...p, sub: null }, ids, rng);
   const v = rng.pick(VERBS.status);
-  const command = rng.pick([T(v, ' the status of ', obj), T(v, ' status of ', obj), T(v, ' ', obj, ' status'), T(v, ' the progress of ', obj), T(v, ' on ', obj)]);
-  const question = rng.pick([T("what's the status of ", obj), T('how is ', obj, ' going'), T('is ', obj, ' done yet'), T('is ', obj, ' finished'), T('has ', obj, ' completed'), T('where is ', obj, ' at'), T('how far along is ', obj)]);
+  const command = rng.pick([
+    T(v, ' the status of ', obj),
+    T(v, ' status of ', obj),
+    T(v, ' ', obj, ' status'),
+    T(v, ' the progress of ', obj),
+    T(v, ' on ', obj),
+  ]);
+  const question = rng.pick([
+    T("what's the status of ", obj),
+    T('how is ', obj, ' going'),
+    T('is ', obj, ' done yet'),
+    T('is ', obj, ' finished'),
+    T('has ', obj, ' completed'),
+    T('where is ', obj, ' at'),
+    T('how far along is ', obj),
+  ]);
   const terse = rng.pick([T(obj, ' status'), T('status of ', obj), T('status ', obj), T(obj, ' progress')]);
   return { id: `status:${rng.int(0, 2)}`, command, question, terse, usedPrimary: false };
 }
@@ -146,23 +216,42 @@ function createIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
     const owner = hasIds ? T(rng.pick([' ', ' for ']), objectRef({ ...p, sub: null }, ids, rng)) : [];
     const vv = rng.pick(nounVerbs);
     const command = T(vv, owner);
-    return { id: 'create:nounverb', command, question: T('can you ', vv, owner), terse: command, usedPrimary: false };
+    return {
+      id: 'create:nounverb',
+      command,
+      question: T('can you ', vv, owner),
+      terse: command,
+      usedPrimary: false,
+    };
   }
   const v = rng.pick(VERBS.create);
   const a = rng.pick([`${article(n)} `, `${article(n)} `, 'a new ', 'new ']);
   // A sub-resource created under a parent ("payment for booking 42") must state the parent's id.
-  const owner = hasIds ? T(rng.pick([' for ', ' on ', ' to ']), objectRef({ ...p, sub: null }, ids, rng)) : [];
+  const owner = hasIds
+    ? T(rng.pick([' for ', ' on ', ' to ']), objectRef({ ...p, sub: null }, ids, rng))
+    : [];
   const command = T(v, ' ', a, n, owner);
   const question = rng.pick([T('can you ', v, ' ', a, n, owner), T('could I get ', a, n, owner)]);
   const terse = rng.pick([T('new ', n, owner), T(n, owner, ' ', v), T(v, ' ', n, owner)]);
-  return { id: `create:${v === 'create' || v === 'add' ? v : 'other'}`, command, question, terse, usedPrimary: false };
+  return {
+    id: `create:${v === 'create' || v === 'add' ? v : 'other'}`,
+    command,
+    question,
+    terse,
+    usedPrimary: false,
+  };
 }
 
 function removeIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
   const obj = objectRef(p, ids, rng);
   // A DELETE the spec itself calls cancelling ("Deletes a booking, cancelling the hold") is also said "cancel".
   const cancels = /\bcancel/i.test(`${p.op.summary ?? ''} ${p.op.description ?? ''}`);
-  const verbs = p.kind === 'cancel' ? VERBS.cancel : cancels ? [...VERBS.delete, 'cancel', 'cancel', 'call off'] : VERBS.delete;
+  const verbs =
+    p.kind === 'cancel'
+      ? VERBS.cancel
+      : cancels
+        ? [...VERBS.delete, 'cancel', 'cancel', 'call off']
+        : VERBS.delete;
   const v = rng.pick(verbs);
   const question = rng.pick([
     T('can you ', v, ' ', obj),
@@ -172,7 +261,13 @@ function removeIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
     T(obj, ' is not needed any more, ', v, ' it'),
   ]);
   const terse = rng.pick([T(v, ' ', obj), T(obj, ' ', v), T(obj, ': ', v)]);
-  return { id: `${p.kind}:${v === verbs[0] ? 'main' : 'other'}`, command: T(v, ' ', obj), question, terse, usedPrimary: false };
+  return {
+    id: `${p.kind}:${v === verbs[0] ? 'main' : 'other'}`,
+    command: T(v, ' ', obj),
+    question,
+    terse,
+    usedPrimary: false,
+  };
 }
 
 function actionIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mention | null, rng: Rng): Intent {
@@ -186,16 +281,32 @@ function actionIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mentio
   // "translate the translation" says nothing: drop nouns built on the verb's own stem.
   const nouns = p.nouns.filter((x) => !x.startsWith(base.slice(0, Math.min(5, base.length))));
   const withNoun = usePrimary && nouns.length > 0 && rng.chance(0.3) ? T('the ', rng.pick(nouns), ' ') : [];
-  const object = usePrimary ? T(withNoun, (primary as Mention).bare) : hasIds ? n : T(rng.pick(['', 'a ', 'the ']), n);
+  const object = usePrimary
+    ? T(withNoun, (primary as Mention).bare)
+    : hasIds
+      ? n
+      : T(rng.pick(['', 'a ', 'the ']), n);
   const command = T(v, ' ', object);
   const question = rng.pick([T('can you ', v, ' ', object), T('could you ', v, ' ', object, ' for me')]);
-  return { id: `action:${usePrimary ? 'primary' : 'noun'}`, command, question, terse: T(v, ' ', object), usedPrimary: usePrimary };
+  return {
+    id: `action:${usePrimary ? 'primary' : 'noun'}`,
+    command,
+    question,
+    terse: T(v, ' ', object),
+    usedPrimary: usePrimary,
+  };
 }
 
 function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
   const obj = objectRef(p, ids, rng);
   const v = rng.pick(VERBS.update);
-  return { id: `update:${v}`, command: T(v, ' ', obj), question: T('can you ', v, ' ', obj), terse: T(obj, ' ', v), usedPrimary: false };
+  return {
+    id: `update:${v}`,
+    command: T(v, ' ', obj),
+    question: T('can you ', v, ' ', obj),
+    terse: T(obj, ' ', v),
+    usedPrimary: false,
+  };
 }
 
 /** Puts the id after the resource noun of a spec sentence: "pay for a booking" → "pay for booking 42". */
@@ -206,16 +317,33 @@ function withIds(sentence: string, p: OpProfile, ids: Record<string, Phrase>): P
   const name = names[0] as string;
   const s = sentence.replace(/\s+by (its|their|the) (id|identifier)$/i, '');
   for (const noun of [...(p.resources[name] ?? [])].sort((a, b) => b.length - a.length)) {
-    const m = new RegExp(`\\b(?:(?:a|an|the|single|specific|specified)\\s+)*${noun.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&')}(?:\\s+(operation|job|process|task|run|request))?(?![.\\w])`, 'i').exec(s);
-    if (m) return T(s.slice(0, m.index), noun, m[1] ? ` ${m[1]}` : '', ' ', ids[name] as Phrase, s.slice(m.index + m[0].length));
+    const m = new RegExp(
+      `\\b(?:(?:a|an|the|single|specific|specified)\\s+)*${noun.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&')}(?:\\s+(operation|job|process|task|run|request))?(?![.\\w])`,
+      'i',
+    ).exec(s);
+    if (m)
+      return T(
+        s.slice(0, m.index),
+        noun,
+        m[1] ? ` ${m[1]}` : '',
+        ' ',
+        ids[name] as Phrase,
+        s.slice(m.index + m[0].length),
+      );
   }
   return null;
 }
 
-export function buildIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mention | null, rng: Rng): Intent {
+export function buildIntent(
+  p: OpProfile,
+  ids: Record<string, Phrase>,
+  primary: Mention | null,
+  rng: Rng,
+): Intent {
   // A summary is the spec's own phrasing of the operation; use it as a command now and then.
   const sentence = p.sentences.length > 0 && rng.chance(0.12) ? withIds(rng.pick(p.sentences), p, ids) : null;
-  if (sentence) return { id: 'spec-sentence', command: sentence, question: null, terse: sentence, usedPrimary: false };
+  if (sentence)
+    return { id: 'spec-sentence', command: sentence, question: null, terse: sentence, usedPrimary: false };
   switch (p.kind) {
     case 'list':
       return listIntent(p, rng);

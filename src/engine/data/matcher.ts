@@ -8,10 +8,33 @@ import { lit, val, type Phrase } from './words.js';
  * and they leave `isRegex: false` unsaid. This rewrites the three sampled fields into one realistic matcher and
  * one mention.
  */
-export const LABEL_NAMES = ['alertname', 'severity', 'team', 'service', 'env', 'region', 'job', 'cluster', 'instance', 'owner'];
+export const LABEL_NAMES = [
+  'alertname',
+  'severity',
+  'team',
+  'service',
+  'env',
+  'region',
+  'job',
+  'cluster',
+  'instance',
+  'owner',
+];
 
 const ALERT_WORDS = ['High', 'Low', 'Slow', 'Failed', 'Missing', 'Stale', 'Degraded', 'Excessive'];
-const ALERT_NOUNS = ['Memory', 'Latency', 'ErrorRate', 'Disk', 'Traffic', 'Load', 'Backlog', 'Replicas', 'Heartbeat', 'Certificate', 'QueueDepth'];
+const ALERT_NOUNS = [
+  'Memory',
+  'Latency',
+  'ErrorRate',
+  'Disk',
+  'Traffic',
+  'Load',
+  'Backlog',
+  'Replicas',
+  'Heartbeat',
+  'Certificate',
+  'QueueDepth',
+];
 
 /** A CamelCase alert name in the style Prometheus alerting rules use ("HighLatency", "InstanceDown"). */
 export function alertName(ctx: ValueCtx): string {
@@ -23,21 +46,30 @@ export function alertName(ctx: ValueCtx): string {
 /** A label value: host-like, team-like or an environment word. */
 export function labelValueFor(name: string, ctx: ValueCtx): string {
   if (name === 'alertname') return alertName(ctx);
-  const noun = ctx.faker.word.noun().toLowerCase().replace(/[^a-z]/g, '') || 'api';
+  const noun =
+    ctx.faker.word
+      .noun()
+      .toLowerCase()
+      .replace(/[^a-z]/g, '') || 'api';
   if (name === 'severity') return ctx.rng.pick(['critical', 'warning', 'info', 'page']);
   if (name === 'env') return ctx.rng.pick(['prod', 'staging', 'dev', 'test']);
   if (name === 'instance') return `${noun}-${String(ctx.rng.int(1, 20)).padStart(2, '0')}`;
   return ctx.rng.chance(0.5) ? noun : `${noun}-${ctx.rng.int(1, 9)}`;
 }
 
-const T = (...parts: (string | Phrase)[]): Phrase => parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
+const T = (...parts: (string | Phrase)[]): Phrase =>
+  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
 function phrasings(name: string, value: string, regex: boolean, ctx: ValueCtx, negated = false): Phrase[] {
   const [n, v] = [val(name), val(value)];
   // `isEqual: false` is the negative matcher (`!=`, `!~` in Alertmanager's filter syntax).
   if (negated)
     return regex
-      ? [T(n, '!~', v), T('whose ', n, ' does not match ', v), T('where ', n, ' does not match the regex ', v)]
+      ? [
+          T(n, '!~', v),
+          T('whose ', n, ' does not match ', v),
+          T('where ', n, ' does not match the regex ', v),
+        ]
       : [T(n, '!=', v), T('where ', n, ' is not ', v), T(n, ' other than ', v), T('except ', n, '=', v)];
   if (regex)
     return [
@@ -47,8 +79,16 @@ function phrasings(name: string, value: string, regex: boolean, ctx: ValueCtx, n
       T('where ', n, ' matches ', v, ' (regex)'),
       T('every alert whose ', n, ' matches ', v),
     ];
-  const out = [T(n, '=', v), T(n, '="', v, '"'), T('where ', n, ' is ', v), T(n, ' ', v), T('with label ', n, '=', v), T('for ', n, ' ', v)];
-  if (name === 'alertname') out.push(T(v, ' alerts'), T('the ', v, ' alert'), T(v, ' alerts'), T('alert ', v));
+  const out = [
+    T(n, '=', v),
+    T(n, '="', v, '"'),
+    T('where ', n, ' is ', v),
+    T(n, ' ', v),
+    T('with label ', n, '=', v),
+    T('for ', n, ' ', v),
+  ];
+  if (name === 'alertname')
+    out.push(T(v, ' alerts'), T('the ', v, ' alert'), T(v, ' alerts'), T('alert ', v));
   return ctx.rng.chance(0.2) ? [T('matcher ', n, '=', v)] : out;
 }
 
@@ -56,8 +96,18 @@ function phrasings(name: string, value: string, regex: boolean, ctx: ValueCtx, n
  * When `out` is a matcher object, resamples it as a realistic matcher and replaces the mentions of its fields
  * (keys under `prefix`) by one clause. Returns false (and changes nothing) for any other object.
  */
-export function fuseMatcher(prefix: string, out: Record<string, unknown>, mentions: Mention[], ctx: ValueCtx): boolean {
-  if (typeof out['name'] !== 'string' || typeof out['value'] !== 'string' || typeof out['isRegex'] !== 'boolean') return false;
+export function fuseMatcher(
+  prefix: string,
+  out: Record<string, unknown>,
+  mentions: Mention[],
+  ctx: ValueCtx,
+): boolean {
+  if (
+    typeof out['name'] !== 'string' ||
+    typeof out['value'] !== 'string' ||
+    typeof out['isRegex'] !== 'boolean'
+  )
+    return false;
   const name = ctx.rng.chance(0.4) ? 'alertname' : ctx.rng.pick(LABEL_NAMES);
   const regex = name !== 'alertname' && ctx.rng.chance(0.3);
   const base = labelValueFor(name, ctx);

@@ -15,7 +15,8 @@ export interface Mention {
   primary: boolean;
 }
 
-const T = (...parts: (string | Phrase)[]): Phrase => parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
+const T = (...parts: (string | Phrase)[]): Phrase =>
+  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
 /** "passenger name" → "passenger", when the value is itself the name. */
 function dropNameWord(label: string): string | null {
@@ -26,8 +27,17 @@ function dropNameWord(label: string): string | null {
 function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean): Phrase[] {
   const w = label;
   // "Maximum number of URLs to analyze" → "up to 10 URLs".
-  const unit = /number of (?:the )?([A-Za-z]+(?: [a-z]+)?)/.exec(f.description ?? '')?.[1]?.replace(/ (to|per|that|in|of)$/, '');
-  const out: Phrase[] = [T(w, ' ', s), T(w, ' ', s), T(w, ': ', s), T('with ', w, ' ', s), T(w, ' set to ', s), T('where ', w, ' is ', s)];
+  const unit = /number of (?:the )?([A-Za-z]+(?: [a-z]+)?)/
+    .exec(f.description ?? '')?.[1]
+    ?.replace(/ (to|per|that|in|of)$/, '');
+  const out: Phrase[] = [
+    T(w, ' ', s),
+    T(w, ' ', s),
+    T(w, ': ', s),
+    T('with ', w, ' ', s),
+    T(w, ' set to ', s),
+    T('where ', w, ' is ', s),
+  ];
   // Bare "at most 5" only for a plain limit; "max age"/"time limit" need their own words.
   const timeish = /\b(time|timeout|age|delay|wait|depth)\b/.test(w);
   if (w === 'limit')
@@ -45,7 +55,16 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
       T('first ', s, ' only'),
     );
   if (unit && !timeish && /\b(limit|max|maximum|count|size|urls?)\b/.test(w))
-    out.push(T('up to ', s, ' ', unit), T('at most ', s, ' ', unit), T('no more than ', s, ' ', unit), T(s, ' ', unit, ' max'), T('only the first ', s, ' ', unit), T(s, ' ', unit), T('stop after ', s, ' ', unit), T('looking at no more than ', s, ' ', unit));
+    out.push(
+      T('up to ', s, ' ', unit),
+      T('at most ', s, ' ', unit),
+      T('no more than ', s, ' ', unit),
+      T(s, ' ', unit, ' max'),
+      T('only the first ', s, ' ', unit),
+      T(s, ' ', unit),
+      T('stop after ', s, ' ', unit),
+      T('looking at no more than ', s, ' ', unit),
+    );
   if (/\bpage\b/.test(w)) out.push(T('page ', s), T('on page ', s));
   // "into German" / "from French" only for codes (languages, locales): "from 0001234" would not read as a source account.
   const codeLike = Array.isArray(f.schema.enum) || /\b(lang|language|locale)\b/.test(w);
@@ -54,27 +73,44 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   if (/\b(start|starts|from|begin)\b/.test(w)) out.push(T('from ', s), T('starting ', s));
   if (/\b(end|ends|until|to)\b/.test(w)) out.push(T('until ', s), T('ending ', s));
   if (isDate && !/\b(start|end|from|until)/.test(w)) out.push(T('on ', s), T('for ', s));
-  if (/\b(style|tone|format|type|mode|kind)\b/.test(w)) out.push(T(s, ' ', w), T('in ', s, ' ', w), T('as ', s));
+  if (/\b(style|tone|format|type|mode|kind)\b/.test(w))
+    out.push(T(s, ' ', w), T('in ', s, ' ', w), T('as ', s));
   if (/\b(style|tone|voice)\b/.test(w) && Array.isArray(f.schema.enum)) out.push(...styleTemplates(w, s));
-  if (/\b(search|query|term|keyword)\b/.test(w)) out.push(T('matching ', s), T('for ', s), T('about ', s), T('related to ', s));
+  if (/\b(search|query|term|keyword)\b/.test(w))
+    out.push(T('matching ', s), T('for ', s), T('about ', s), T('related to ', s));
   // An enum `type` of a listed resource: "target languages", "only the source ones".
-  if (/^(type|kind)$/.test(w) && Array.isArray(f.schema.enum) && f.parent && /^[a-z]+$/.test(s.map((x) => x.text).join('')))
+  if (
+    /^(type|kind)$/.test(w) &&
+    Array.isArray(f.schema.enum) &&
+    f.parent &&
+    /^[a-z]+$/.test(s.map((x) => x.text).join(''))
+  )
     out.push(T(s, ' ', f.parent), T('only ', s, ' ', f.parent), T('the ', s, ' ones'));
   const noName = dropNameWord(w);
   if (noName) out.push(T(noName, ' ', s), T(noName, ' ', s));
   // A person's name is said as "for Ana Lima" (who the thing is for).
-  if (noName && /\b(passenger|customer|guest|holder|person|user|recipient|traveller|owner)\b/.test(noName)) out.push(T('for ', s), T('for ', s));
+  if (noName && /\b(passenger|customer|guest|holder|person|user|recipient|traveller|owner)\b/.test(noName))
+    out.push(T('for ', s), T('for ', s));
   out.push(...routeTemplates(w, f, s));
   // "trip id X" is said "trip X" / "on trip X".
   const idOf = /^(\w+(?: \w+)?) id$/.exec(w)?.[1];
-  if (idOf && !/\b(origin|destination)\b/.test(idOf)) out.push(T(idOf, ' ', s), T(idOf, ' ', s), T('on ', idOf, ' ', s), T('for ', idOf, ' ', s), T('using ', idOf, ' ', s));
+  if (idOf && !/\b(origin|destination)\b/.test(idOf))
+    out.push(
+      T(idOf, ' ', s),
+      T(idOf, ' ', s),
+      T('on ', idOf, ' ', s),
+      T('for ', idOf, ' ', s),
+      T('using ', idOf, ' ', s),
+    );
   // A bare address only for the field that is the address; "https://…" alone would not say `generatorURL`.
   if (/^(url|uri|link|website)$/.test(w)) out.push(T(s), T('at ', s));
-  if (/\b(regex|pattern|paths?)\b/.test(w) || /pattern/i.test(f.description ?? '')) out.push(T('matching ', s));
+  if (/\b(regex|pattern|paths?)\b/.test(w) || /pattern/i.test(f.description ?? ''))
+    out.push(T('matching ', s));
   return out;
 }
 
-const DESC_VERBS = /^(ignore|skip|exclude|allow|allows|enable|use|return|show|include|only|emulate|follow|remove|block|wait|parse|store)\b/i;
+const DESC_VERBS =
+  /^(ignore|skip|exclude|allow|allows|enable|use|return|show|include|only|emulate|follow|remove|block|wait|parse|store)\b/i;
 
 /** "friendly" → "friendlier", "formal" → "more formal" (English comparatives, short adjectives inflect). */
 function comparative(adj: string): string {
@@ -113,11 +149,35 @@ function routeTemplates(w: string, f: FieldInfo, s: Phrase): Phrase[] {
   const noun = idNoun(f.description);
   const n = noun && !w.includes(noun) ? noun : null;
   if (/^(origin|departure|from)( station| city| id)?$/.test(w))
-    return [T('from ', s), T('from ', s), T('leaving from ', s), T('departing from ', s), ...(n ? [T('from ', n, ' ', s), T('from ', n, ' ', s)] : [])];
+    return [
+      T('from ', s),
+      T('from ', s),
+      T('leaving from ', s),
+      T('departing from ', s),
+      ...(n ? [T('from ', n, ' ', s), T('from ', n, ' ', s)] : []),
+    ];
   if (/^(destination|arrival|to)( station| city| id)?$/.test(w))
-    return [T('to ', s), T('to ', s), T('going to ', s), T('arriving at ', s), ...(n ? [T('to ', n, ' ', s), T('to ', n, ' ', s)] : [])];
-  if (/\b(coordinates|location|lat ?lng|position)\b/.test(w) && /latitude|location|proximity|near/i.test(f.description ?? ''))
-    return [T('near ', s), T('close to ', s), T('around ', s), T('near ', s), T('nearby ', s), T('within reach of ', s), T("I'm at ", s, ', close to me'), T('near my location ', s)];
+    return [
+      T('to ', s),
+      T('to ', s),
+      T('going to ', s),
+      T('arriving at ', s),
+      ...(n ? [T('to ', n, ' ', s), T('to ', n, ' ', s)] : []),
+    ];
+  if (
+    /\b(coordinates|location|lat ?lng|position)\b/.test(w) &&
+    /latitude|location|proximity|near/i.test(f.description ?? '')
+  )
+    return [
+      T('near ', s),
+      T('close to ', s),
+      T('around ', s),
+      T('near ', s),
+      T('nearby ', s),
+      T('within reach of ', s),
+      T("I'm at ", s, ', close to me'),
+      T('near my location ', s),
+    ];
   if (/\b(country)\b/.test(w)) return [T('in ', s), T('in country ', s), T('country code ', s)];
   return [];
 }
@@ -125,7 +185,9 @@ function routeTemplates(w: string, f: FieldInfo, s: Phrase): Phrase[] {
 /** Clauses read off the description: "Include active alerts in results" → "exclude active alerts" for false. */
 function boolFromDescription(description: string, v: boolean): Phrase[] {
   const first = (description.split(/(?<=\.)\s|\n/)[0] ?? '').replace(/\.$/, '').trim();
-  const include = /^include (.+?) (?:in|within) (?:the )?(?:returned )?(?:results|response|groups)/i.exec(first);
+  const include = /^include (.+?) (?:in|within) (?:the )?(?:returned )?(?:results|response|groups)/i.exec(
+    first,
+  );
   if (include) {
     const x = (include[1] as string).toLowerCase().replace(/\s*\([^)]*\)/g, '');
     const words = x.split(' ');
@@ -133,12 +195,30 @@ function boolFromDescription(description: string, v: boolean): Phrase[] {
     const ones = words.length > 1 ? `the ${words[0] as string} ones` : `the ${x}`;
     return v
       ? [T('include ', x), T('including ', x), T('with ', ones, ' too'), T('also ', x)]
-      : [T('exclude ', x), T('without ', x), T('leave out ', x), T('not the ', x), T('leave out ', ones), T('hide ', ones), T('not ', ones), T('skip ', ones), ...ifFalse(description)];
+      : [
+          T('exclude ', x),
+          T('without ', x),
+          T('leave out ', x),
+          T('not the ', x),
+          T('leave out ', ones),
+          T('hide ', ones),
+          T('not ', ones),
+          T('skip ', ones),
+          ...ifFalse(description),
+        ];
   }
-  const allowed = /\bwhere (\w+) (?:are|is) (?:known to be )?(allowed|permitted|enabled|available|supported)/i.exec(first);
+  const allowed =
+    /\bwhere (\w+) (?:are|is) (?:known to be )?(allowed|permitted|enabled|available|supported)/i.exec(first);
   if (allowed && v) {
     const [x, adj] = [(allowed[1] as string).toLowerCase(), (allowed[2] as string).toLowerCase()];
-    return [T('where ', x, ' are ', adj), T('with ', x, ' ', adj), T(singular(x), '-friendly'), T(singular(x), ' friendly'), T('that allow ', x), T(x, ' ', adj)];
+    return [
+      T('where ', x, ' are ', adj),
+      T('with ', x, ' ', adj),
+      T(singular(x), '-friendly'),
+      T(singular(x), ' friendly'),
+      T('that allow ', x),
+      T(x, ' ', adj),
+    ];
   }
   // "Only return trips where …" negated reads badly; false then falls back to the name templates.
   if (/^only\b/i.test(first) && !v) return [];
@@ -151,15 +231,24 @@ function boolFromDescription(description: string, v: boolean): Phrase[] {
     return v ? [T(clause), ...short] : [T("don't ", clause), ...(thing ? [T('not on ', thing)] : [])];
   }
   if (!DESC_VERBS.test(first) || first.split(/\s+/).length > 12 || /[`(]/.test(first)) return [];
-  const clause = first.replace(/^allows/i, 'allow').replace(/ known to be /, ' ').replace(/^./, (c) => c.toLowerCase());
+  const clause = first
+    .replace(/^allows/i, 'allow')
+    .replace(/ known to be /, ' ')
+    .replace(/^./, (c) => c.toLowerCase());
   return v ? [T(clause)] : [T("don't ", clause), T('do not ', clause)];
 }
 
 /** What the description says `false` does: "If false, excludes X and returns only Y" → "only Y", "hide X". */
 function ifFalse(description: string): Phrase[] {
-  const m = /if false, (?:it )?excludes (.+?)(?: and (?:returns|shows) only (.+?))?(?:\.|$)/i.exec(description);
+  const m = /if false, (?:it )?excludes (.+?)(?: and (?:returns|shows) only (.+?))?(?:\.|$)/i.exec(
+    description,
+  );
   if (!m) return [];
-  const strip = (t: string): string => t.toLowerCase().replace(/\s*\([^)]*\)/g, '').trim();
+  const strip = (t: string): string =>
+    t
+      .toLowerCase()
+      .replace(/\s*\([^)]*\)/g, '')
+      .trim();
   const out = [T('exclude ', strip(m[1] as string)), T('hide ', strip(m[1] as string))];
   if (m[2]) {
     const only = m[2] as string;
@@ -186,37 +275,91 @@ function boolNameTemplates(label: string, v: boolean): Phrase[] {
       ? [T(rest, ': yes'), T('as a ', rest), T(label, ': true'), T(rest), T('using ', rest)]
       : [T('not a ', rest), T(rest, ': no'), T(label, ': false'), T('no ', rest), T('non-', rest)];
   if ((head === 'has' || head === 'with') && rest)
-    return v ? [T('with a ', rest), T('bringing a ', rest), T('has a ', rest), T(label, ': yes')] : [T('without a ', rest), T('no ', rest), T(label, ': no')];
-  if (['include', 'show', 'ignore', 'allow', 'enable', 'only', 'skip', 'use', 'parse', 'preserve'].includes(head) && rest)
+    return v
+      ? [T('with a ', rest), T('bringing a ', rest), T('has a ', rest), T(label, ': yes')]
+      : [T('without a ', rest), T('no ', rest), T(label, ': no')];
+  if (
+    ['include', 'show', 'ignore', 'allow', 'enable', 'only', 'skip', 'use', 'parse', 'preserve'].includes(
+      head,
+    ) &&
+    rest
+  )
     return v
       ? [T(label), T('and ', label), T(label, ': true'), T(label, ' on'), T('with ', label, ' enabled')]
-      : [T("don't ", label), T('do not ', label), T(label, ': false'), T(label, ' off'), T('with ', label, ' disabled')];
+      : [
+          T("don't ", label),
+          T('do not ', label),
+          T(label, ': false'),
+          T(label, ' off'),
+          T('with ', label, ' disabled'),
+        ];
   return v
-    ? [T(label, ' ones only'), T('only ', label), T(label, ': true'), T(label, ' = true'), T('with ', label), T(label)]
-    : [T('exclude ', label), T('without the ', label, ' ones'), T('leave out ', label, ' ones'), T('no ', label), T('not ', label), T(label, ': false'), T(label, '=false'), T('hide ', label)];
+    ? [
+        T(label, ' ones only'),
+        T('only ', label),
+        T(label, ': true'),
+        T(label, ' = true'),
+        T('with ', label),
+        T(label),
+      ]
+    : [
+        T('exclude ', label),
+        T('without the ', label, ' ones'),
+        T('leave out ', label, ' ones'),
+        T('no ', label),
+        T('not ', label),
+        T(label, ': false'),
+        T(label, '=false'),
+        T('hide ', label),
+      ];
 }
 
-export function scalarMention(key: string, f: FieldInfo, sampled: Sampled, rng: Rng, primary = false): Mention {
+export function scalarMention(
+  key: string,
+  f: FieldInfo,
+  sampled: Sampled,
+  rng: Rng,
+  primary = false,
+): Mention {
   const label = humanize(f.name);
   if (typeof sampled.value === 'boolean') {
-    return { key, clause: rng.pick(boolTemplates(label, sampled.value, f.description ?? f.schema.description)), bare: sampled.surface, primary: false };
+    return {
+      key,
+      clause: rng.pick(boolTemplates(label, sampled.value, f.description ?? f.schema.description)),
+      bare: sampled.surface,
+      primary: false,
+    };
   }
   if (sampled.phrase) return { key, clause: lit(sampled.phrase), bare: sampled.surface, primary };
   const isDate = f.schema.format === 'date' || f.schema.format === 'date-time';
-  return { key, clause: rng.pick(scalarTemplates(label, f, sampled.surface, isDate)), bare: sampled.surface, primary };
+  return {
+    key,
+    clause: rng.pick(scalarTemplates(label, f, sampled.surface, isDate)),
+    bare: sampled.surface,
+    primary,
+  };
 }
 
 export function listMention(key: string, f: FieldInfo, items: Sampled[], rng: Rng, primary = false): Mention {
   const label = humanize(f.name);
   const one = singular(label.split(' ').pop() ?? label);
-  const bare = listPhrases(items.map((i) => i.surface), rng.pick(['and', 'and', 'or'].slice(0, 2)));
+  const bare = listPhrases(
+    items.map((i) => i.surface),
+    rng.pick(['and', 'and', 'or'].slice(0, 2)),
+  );
   const templates: Phrase[] = [T(label, ' ', bare), T(label, ': ', bare), T('with ', label, ' ', bare)];
   // "tag X" alone cannot tell `ignore_tags` from `splitting_tags`: the bare last word only for one-word labels.
-  if (items.length === 1) templates.push(T(label.replace(/s$/, ''), ' ', bare), ...(label.includes(' ') ? [] : [T(one, ' ', bare)]));
+  if (items.length === 1)
+    templates.push(
+      T(label.replace(/s$/, ''), ' ', bare),
+      ...(label.includes(' ') ? [] : [T(one, ' ', bare)]),
+    );
   // includePaths / excludePaths: "only X", "skip X" (the verb in the name says which list).
   const head = label.split(' ')[0];
-  if (head === 'include' || head === 'only') templates.push(T('only ', one, 's matching ', bare), T('only ', bare), T('limited to ', bare));
-  if (head === 'exclude' || head === 'skip') templates.push(T('skip ', one, 's matching ', bare), T('excluding ', bare), T('except ', bare));
+  if (head === 'include' || head === 'only')
+    templates.push(T('only ', one, 's matching ', bare), T('only ', bare), T('limited to ', bare));
+  if (head === 'exclude' || head === 'skip')
+    templates.push(T('skip ', one, 's matching ', bare), T('excluding ', bare), T('except ', bare));
   if (/\b(regex|pattern|paths?|filter|matchers?)\b/.test(label)) templates.push(T('matching ', bare));
   if (/\b(formats?)\b/.test(label)) templates.push(T('as ', bare), T('in ', bare, ' format'));
   return { key, clause: rng.pick(templates), bare, primary };
@@ -228,7 +371,12 @@ export function mapMention(key: string, label: string, entries: [string, string]
   const sep = style === 'eq' ? '=' : style === 'colon' ? ': ' : ' ';
   const pairs = entries.map(([k, v]) => T([{ text: k, value: true }], sep, [{ text: v, value: true }]));
   const bare = listPhrases(pairs);
-  const clause = rng.pick([T(label, ' ', bare), T(label, ': ', bare), T('with ', label, ' ', bare), T(singular(label), ' ', bare)]);
+  const clause = rng.pick([
+    T(label, ' ', bare),
+    T(label, ': ', bare),
+    T('with ', label, ' ', bare),
+    T(singular(label), ' ', bare),
+  ]);
   return { key, clause, bare, primary: false };
 }
 
@@ -254,13 +402,29 @@ export function fusePairs(mentions: Mention[], rng: Rng, p = 0.6): Mention[] {
     if (!a) continue;
     const [prefix, aName] = split(a.key);
     const rest = (fromRe.exec(aName)?.[1] ?? '').toLowerCase();
-    const b = out.find((m) => m !== a && split(m.key)[0] === prefix && (toRe.exec(split(m.key)[1])?.[1] ?? null)?.toLowerCase() === rest);
+    const b = out.find(
+      (m) =>
+        m !== a &&
+        split(m.key)[0] === prefix &&
+        (toRe.exec(split(m.key)[1])?.[1] ?? null)?.toLowerCase() === rest,
+    );
     if (!b || !rng.chance(p)) continue;
     const [x, y] = [a.bare, b.bare];
     const forms =
       kind === 'route'
-        ? [T('from ', x, ' to ', y), T('from ', x, ' to ', y), T(x, ' to ', y), T('from ', x, ' into ', y), T('from ', x, ', to ', y)]
-        : [T('from ', x, ' until ', y), T('from ', x, ' to ', y), T('between ', x, ' and ', y), T('starting ', x, ', ending ', y)];
+        ? [
+            T('from ', x, ' to ', y),
+            T('from ', x, ' to ', y),
+            T(x, ' to ', y),
+            T('from ', x, ' into ', y),
+            T('from ', x, ', to ', y),
+          ]
+        : [
+            T('from ', x, ' until ', y),
+            T('from ', x, ' to ', y),
+            T('between ', x, ' and ', y),
+            T('starting ', x, ', ending ', y),
+          ];
     const fused: Mention = { key: a.key, clause: rng.pick(forms), bare: T(x, ' to ', y), primary: false };
     out.splice(out.indexOf(a), 1, fused);
     out.splice(out.indexOf(b), 1);
@@ -272,6 +436,9 @@ export function fusePairs(mentions: Mention[], rng: Rng, p = 0.6): Mention[] {
 export function arePair(a: string, b: string): boolean {
   return PAIR_SIDES.some(([f, t]) => {
     const [fa, tb, fb, ta] = [f.exec(a), t.exec(b), f.exec(b), t.exec(a)];
-    return (fa !== null && tb !== null && fa[1]?.toLowerCase() === tb[1]?.toLowerCase()) || (fb !== null && ta !== null && fb[1]?.toLowerCase() === ta[1]?.toLowerCase());
+    return (
+      (fa !== null && tb !== null && fa[1]?.toLowerCase() === tb[1]?.toLowerCase()) ||
+      (fb !== null && ta !== null && fb[1]?.toLowerCase() === ta[1]?.toLowerCase())
+    );
   });
 }

@@ -60,7 +60,11 @@ export function collectCodeNames(catalog: Catalog): CodeNames {
 /** A short proper name ("German", "British English"), not a sentence from a description. */
 function isNameLike(name: string): boolean {
   const bare = name.replace(/\([^)]*\)/g, '').trim();
-  return /^[A-Z]/.test(bare) && bare.split(/\s+/).length <= 3 && !/\b(the|that|for|is|are|to|be|all|no|will|not|of|when|if)\b/i.test(bare);
+  return (
+    /^[A-Z]/.test(bare) &&
+    bare.split(/\s+/).length <= 3 &&
+    !/\b(the|that|for|is|are|to|be|all|no|will|not|of|when|if)\b/i.test(bare)
+  );
 }
 
 type DisplayKind = 'language' | 'region' | 'currency';
@@ -75,7 +79,9 @@ function displayKind(fieldName: string, description: string): DisplayKind | null
 
 function intlName(code: string, kind: DisplayKind): string | null {
   try {
-    const name = new Intl.DisplayNames(['en'], { type: kind }).of(kind === 'region' ? code.toUpperCase() : code);
+    const name = new Intl.DisplayNames(['en'], { type: kind }).of(
+      kind === 'region' ? code.toUpperCase() : code,
+    );
     return name && name.toLowerCase() !== code.toLowerCase() ? name : null;
   } catch {
     return null;
@@ -105,11 +111,19 @@ export function enumWordForms(
     // `screenshot@fullPage` is a variant of `screenshot`: said with the variant first ("full-page screenshot").
     const at = /^([A-Za-z]+)@([A-Za-z]+)$/.exec(v);
     if (at) alts.add(`${humanize(at[2] as string).replace(/ /g, '-')} ${humanize(at[1] as string)}`);
-    forms.set(v, [...alts].filter((a) => a !== v));
+    forms.set(
+      v,
+      [...alts].filter((a) => a !== v),
+    );
   }
   const owners = new Map<string, number>();
-  for (const alts of forms.values()) for (const a of alts) owners.set(a.toLowerCase(), (owners.get(a.toLowerCase()) ?? 0) + 1);
-  for (const [v, alts] of forms) forms.set(v, alts.filter((a) => owners.get(a.toLowerCase()) === 1));
+  for (const alts of forms.values())
+    for (const a of alts) owners.set(a.toLowerCase(), (owners.get(a.toLowerCase()) ?? 0) + 1);
+  for (const [v, alts] of forms)
+    forms.set(
+      v,
+      alts.filter((a) => owners.get(a.toLowerCase()) === 1),
+    );
   return forms;
 }
 
@@ -123,7 +137,10 @@ export function enumPhrases(values: readonly string[], description: string): Map
     const esc = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const m = new RegExp(`\`${esc}\`(?:\\s*\\(default\\))?\\s*[-–:]\\s*([a-z][^\\n\`]*)`).exec(description);
     if (!m) continue;
-    const phrase = (m[1] as string).split(/,\s*otherwise|;|\.\s/)[0]!.trim().replace(/[.,]$/, '');
+    const phrase = (m[1] as string)
+      .split(/,\s*otherwise|;|\.\s/)[0]!
+      .trim()
+      .replace(/[.,]$/, '');
     if (phrase.split(/\s+/).length <= 10 && !/[[\]()]/.test(phrase)) out.set(v, phrase);
   }
   const seen = new Map<string, number>();

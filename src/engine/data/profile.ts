@@ -24,11 +24,47 @@ export interface OpProfile {
   pluralTwins?: ReadonlySet<string>;
 }
 
-const GENERIC_VERBS = new Set(['get', 'list', 'create', 'delete', 'update', 'post', 'put', 'patch', 'retrieve', 'fetch', 'add', 'remove', 'cancel', 'find', 'read', 'set', 'new', 'show', 'request', 'check']);
+const GENERIC_VERBS = new Set([
+  'get',
+  'list',
+  'create',
+  'delete',
+  'update',
+  'post',
+  'put',
+  'patch',
+  'retrieve',
+  'fetch',
+  'add',
+  'remove',
+  'cancel',
+  'find',
+  'read',
+  'set',
+  'new',
+  'show',
+  'request',
+  'check',
+]);
 const CREATE = new Set(['create', 'add', 'post', 'new', 'register', 'insert', 'make']);
 const UPDATE = new Set(['update', 'edit', 'modify', 'patch', 'put', 'replace', 'rename', 'set', 'change']);
 const CANCEL = new Set(['cancel', 'stop', 'abort', 'terminate', 'kill', 'expire']);
-const STOP = new Set(['a', 'an', 'the', 'of', 'for', 'to', 'and', 'or', 'from', 'with', 'by', 'all', 'by', 'in']);
+const STOP = new Set([
+  'a',
+  'an',
+  'the',
+  'of',
+  'for',
+  'to',
+  'and',
+  'or',
+  'from',
+  'with',
+  'by',
+  'all',
+  'by',
+  'in',
+]);
 
 const segments = (path: string): string[] => path.split('/').filter((s) => s.length > 0);
 const isParam = (seg: string): boolean => /^\{.*\}$/.test(seg);
@@ -44,7 +80,14 @@ function kindOf(op: Operation, words: string[]): Kind {
   if (op.method === 'GET' || op.method === 'HEAD') {
     // GET /user/logout (`logoutUser`): a verb the path does not name as a resource is an action.
     const pathWords = new Set(segs.flatMap((s) => identWords(s)).map(singular));
-    if (!GENERIC_VERBS.has(first) && !CREATE.has(first) && !pathWords.has(singular(first)) && words.length > 1 && !op.operationIdDerived) return 'action';
+    if (
+      !GENERIC_VERBS.has(first) &&
+      !CREATE.has(first) &&
+      !pathWords.has(singular(first)) &&
+      words.length > 1 &&
+      !op.operationIdDerived
+    )
+      return 'action';
     if (lastIsParam) return 'get';
     if (first === 'list' || first === 'search') return 'list';
     const lastNoun = identWords(segs[segs.length - 1] ?? '').pop() ?? '';
@@ -62,13 +105,20 @@ function summaryNoun(summary: string): string | null {
   s = s.replace(/\s+(and optionally|using|based on|for the authenticated|\(|-).*$/i, '');
   const words = s.split(/\s+/);
   words.shift();
-  let np = words.join(' ').replace(/^(a list of|the list of|list of|all|the status of|the status and results of|the results of)\s+/i, '');
+  let np = words
+    .join(' ')
+    .replace(
+      /^(a list of|the list of|list of|all|the status of|the status and results of|the results of)\s+/i,
+      '',
+    );
   np = np.replace(/^(a|an|the|all|existing|available|my)\s+/i, '');
   np = np.replace(/^(a|an|the)\s+/i, '').replace(/^new\s+/i, '');
   // "pet to the store" → "pet": a trailing prepositional phrase is context, not the object.
   const cut = np.replace(/\s+(to|in|into|from|by|with|within|on) (the|a|an|all|its) .*$/i, '');
   if (cut.length > 0) np = cut;
-  return np.length > 0 && np.split(' ').length <= 5 ? np.replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase()) : null;
+  return np.length > 0 && np.split(' ').length <= 5
+    ? np.replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase())
+    : null;
 }
 
 function resourceNouns(op: Operation, param: string): string[] {
@@ -78,20 +128,38 @@ function resourceNouns(op: Operation, param: string): string[] {
   const segs = segments(op.path);
   const at = segs.indexOf(`{${param}}`);
   const before: string[] = [];
-  for (let i = at - 1; i >= 0 && before.length < 2 && !isParam(segs[i] as string); i--) before.unshift(segWords(segs[i] as string));
+  for (let i = at - 1; i >= 0 && before.length < 2 && !isParam(segs[i] as string); i--)
+    before.unshift(segWords(segs[i] as string));
   if (before.length > 0) {
-    const phrase = before.join(' ').split(' ').map((x, i, a) => (i === a.length - 1 ? singular(x) : x)).join(' ');
+    const phrase = before
+      .join(' ')
+      .split(' ')
+      .map((x, i, a) => (i === a.length - 1 ? singular(x) : x))
+      .join(' ');
     out.add(phrase);
     if (before.length === 2) out.add(singular(before[1] as string));
   }
   const desc = op.parameters.find((p) => p.name === param)?.description ?? '';
-  const m = /\b(?:id|identifier)\s+of\s+(?:the|a|an)\s+(.+?)(?:\s+to\s+.*|\s+that\s+.*|\s+which\s+.*|[.,]|$)/i.exec(desc);
-  if (m && (m[1] as string).split(' ').length <= 4) out.add((m[1] as string).replace(/\b([A-Z][a-z]+)\b/g, (x) => x.toLowerCase()));
+  const m =
+    /\b(?:id|identifier)\s+of\s+(?:the|a|an)\s+(.+?)(?:\s+to\s+.*|\s+that\s+.*|\s+which\s+.*|[.,]|$)/i.exec(
+      desc,
+    );
+  if (m && (m[1] as string).split(' ').length <= 4)
+    out.add((m[1] as string).replace(/\b([A-Z][a-z]+)\b/g, (x) => x.toLowerCase()));
   if (out.size === 0) out.add('item');
   return [...out];
 }
 
-const THIRD_PERSON: Record<string, string> = { returns: 'return', deletes: 'delete', retrieves: 'retrieve', lists: 'list', creates: 'create', gets: 'get', updates: 'update', cancels: 'cancel' };
+const THIRD_PERSON: Record<string, string> = {
+  returns: 'return',
+  deletes: 'delete',
+  retrieves: 'retrieve',
+  lists: 'list',
+  creates: 'create',
+  gets: 'get',
+  updates: 'update',
+  cancels: 'cancel',
+};
 
 /** "Returns a list of all trip bookings." → "return a list of all trip bookings"; null unless it starts with a verb. */
 function asCommand(sentence: string): string | null {
@@ -99,22 +167,53 @@ function asCommand(sentence: string): string | null {
   const words = s.split(/\s+/);
   const first = (words[0] ?? '').toLowerCase();
   const verb = THIRD_PERSON[first] ?? first;
-  const known = ['get', 'list', 'retrieve', 'return', 'delete', 'create', 'update', 'cancel', 'check', 'download', 'start', 'search', 'generate', 'crawl', 'scrape', 'map', 'extract', 'post', 'request', 'pay'];
+  const known = [
+    'get',
+    'list',
+    'retrieve',
+    'return',
+    'delete',
+    'create',
+    'update',
+    'cancel',
+    'check',
+    'download',
+    'start',
+    'search',
+    'generate',
+    'crawl',
+    'scrape',
+    'map',
+    'extract',
+    'post',
+    'request',
+    'pay',
+  ];
   if (!known.includes(verb) || words.length > 16 || /`|\(|http/.test(s)) return null;
   return [verb, ...words.slice(1)].join(' ').replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase());
 }
 
 export function profileOperation(op: Operation, service?: string): OpProfile {
-  const words = op.operationIdDerived ? [op.method.toLowerCase(), ...segments(op.path).filter((s) => !isParam(s)).flatMap(identWords)] : identWords(op.operationId);
+  const words = op.operationIdDerived
+    ? [
+        op.method.toLowerCase(),
+        ...segments(op.path)
+          .filter((s) => !isParam(s))
+          .flatMap(identWords),
+      ]
+    : identWords(op.operationId);
   const kind = kindOf(op, words);
   const first = words[0] ?? '';
   const verb = kind === 'action' ? first : null;
   const nouns = new Set<string>();
-  let rest = words.slice(GENERIC_VERBS.has(first) || CREATE.has(first) || CANCEL.has(first) || kind === 'action' ? 1 : 0);
+  let rest = words.slice(
+    GENERIC_VERBS.has(first) || CREATE.has(first) || CANCEL.has(first) || kind === 'action' ? 1 : 0,
+  );
   const and = rest.indexOf('and');
   if (and >= 0) rest = rest.slice(0, and);
   rest = rest.filter((w) => !(kind === 'status' && (w === 'status' || w === 'progress')));
-  if (rest.length > 0 && !rest.every((w) => STOP.has(w))) nouns.add(rest.filter((w, i) => i > 0 || !STOP.has(w)).join(' '));
+  if (rest.length > 0 && !rest.every((w) => STOP.has(w)))
+    nouns.add(rest.filter((w, i) => i > 0 || !STOP.has(w)).join(' '));
   const segs = segments(op.path);
   const last = segs.filter((s) => !isParam(s));
   if (last.length > 0 && !segs.some(isParam)) nouns.add(last.slice(-2).map(segWords).join(' '));
@@ -123,7 +222,10 @@ export function profileOperation(op: Operation, service?: string): OpProfile {
   const said = new Set([...words, ...segs.flatMap(identWords)].map(singular));
   for (const tag of op.tags) if (said.has(singular(tag.toLowerCase()))) nouns.add(tag.toLowerCase());
   // "alertmanager status", "deepl usage": people name the service for its singleton resources.
-  const svc = service?.replace(/\b(api|documentation|service)\b/gi, '').trim().toLowerCase();
+  const svc = service
+    ?.replace(/\b(api|documentation|service)\b/gi, '')
+    .trim()
+    .toLowerCase();
   if (svc && !svc.includes(' ') && !segs.some(isParam) && op.method === 'GET') {
     const n = rest.length > 0 ? rest.join(' ') : segWords(last[last.length - 1] ?? '');
     if (n) nouns.add(`${svc} ${n}`);
@@ -131,10 +233,26 @@ export function profileOperation(op: Operation, service?: string): OpProfile {
   const resources: Record<string, string[]> = {};
   for (const p of op.parameters) if (p.in === 'path') resources[p.name] = resourceNouns(op, p.name);
   const lastParam = segs.map(isParam).lastIndexOf(true);
-  const sub = lastParam >= 0 && lastParam < segs.length - 1 ? segs.slice(lastParam + 1).map(segWords).join(' ') : null;
+  const sub =
+    lastParam >= 0 && lastParam < segs.length - 1
+      ? segs
+          .slice(lastParam + 1)
+          .map(segWords)
+          .join(' ')
+      : null;
   const sentences = [op.summary, op.description?.split(/(?<=\.)\s|\n/)[0]]
     .map((x) => (x ? asCommand(x) : null))
     .filter((x): x is string => x !== null);
-  const cleanNouns = [...nouns].map((n) => n.trim()).filter((n) => n.length > 0 && n !== sub && !STOP.has(n.split(' ')[0] ?? ''));
-  return { op, kind, verb, nouns: cleanNouns.length > 0 ? cleanNouns : [segWords(last[last.length - 1] ?? 'item')], resources, sub, sentences: [...new Set(sentences)] };
+  const cleanNouns = [...nouns]
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0 && n !== sub && !STOP.has(n.split(' ')[0] ?? ''));
+  return {
+    op,
+    kind,
+    verb,
+    nouns: cleanNouns.length > 0 ? cleanNouns : [segWords(last[last.length - 1] ?? 'item')],
+    resources,
+    sub,
+    sentences: [...new Set(sentences)],
+  };
 }

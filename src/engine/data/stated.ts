@@ -3,6 +3,7 @@ import { mergeAllOf } from './body.js';
 import { collectCodeNames, enumPhrases, enumWordForms, type CodeNames } from './names.js';
 import type { TaskExample } from './types.js';
 import { SYNONYMS } from './typos.js';
+import { MONTHS, SMALL } from './values.js';
 import { humanize, identWords, singular } from './words.js';
 
 /**
@@ -11,21 +12,40 @@ import { humanize, identWords, singular } from './words.js';
  * writes), enum values by value, name or phrase (names.ts), numbers by digits or a small-number word, booleans by a
  * word of their parameter's name or description. Returns one line per value the task does not state.
  */
-export function unstatedValues(e: TaskExample, catalog: Catalog, codeNames: CodeNames = collectCodeNames(catalog)): string[] {
+export function unstatedValues(
+  e: TaskExample,
+  catalog: Catalog,
+  codeNames: CodeNames = collectCodeNames(catalog),
+): string[] {
   const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path);
   if (!op) return [`no operation ${e.expected.method} ${e.expected.path}`];
   const leaves: Leaf[] = [];
-  for (const [name, v] of Object.entries(e.expected.pathParams)) leaves.push({ key: `path.${name}`, name, value: v, schema: {} });
+  for (const [name, v] of Object.entries(e.expected.pathParams))
+    leaves.push({ key: `path.${name}`, name, value: v, schema: {} });
   for (const [name, v] of Object.entries(e.expected.query)) {
     const p = op.parameters.find((x) => x.in === 'query' && x.name === name);
     const schema = p?.schema.type === 'array' ? (p.schema.items ?? {}) : (p?.schema ?? {});
     // Query values are strings in the call; compare them as the type the schema declares.
-    const typed = (x: string): unknown => (schema.type === 'boolean' ? x === 'true' : (schema.type === 'integer' || schema.type === 'number') && x !== '' && !Number.isNaN(Number(x)) ? Number(x) : x);
-    for (const one of [v].flat()) leaves.push({ key: `query.${name}`, name, value: typed(one), schema, description: p?.description ?? p?.schema.description });
+    const typed = (x: string): unknown =>
+      schema.type === 'boolean'
+        ? x === 'true'
+        : (schema.type === 'integer' || schema.type === 'number') && x !== '' && !Number.isNaN(Number(x))
+          ? Number(x)
+          : x;
+    for (const one of [v].flat())
+      leaves.push({
+        key: `query.${name}`,
+        name,
+        value: typed(one),
+        schema,
+        description: p?.description ?? p?.schema.description,
+      });
   }
   collect(e.expected.body, op.requestBody?.schema ?? {}, 'body', '', leaves, 0);
   const task = e.task.toLowerCase();
-  return leaves.filter((l) => !isStated(l, task, codeNames, op)).map((l) => `${l.key}=${JSON.stringify(l.value)}`);
+  return leaves
+    .filter((l) => !isStated(l, task, codeNames, op))
+    .map((l) => `${l.key}=${JSON.stringify(l.value)}`);
 }
 
 interface Leaf {
@@ -42,7 +62,15 @@ function branchOf(v: Record<string, unknown>, s: JsonSchema): JsonSchema {
   const branches = s.oneOf ?? s.anyOf;
   if (!branches) return s;
   const keys = Object.keys(v);
-  const fit = branches.map(mergeAllOf).find((b) => keys.every((k) => k in (b.properties ?? {})) && Object.entries(b.properties ?? {}).every(([k, p]) => p.const === undefined || v[k] === undefined || v[k] === p.const));
+  const fit = branches
+    .map(mergeAllOf)
+    .find(
+      (b) =>
+        keys.every((k) => k in (b.properties ?? {})) &&
+        Object.entries(b.properties ?? {}).every(
+          ([k, p]) => p.const === undefined || v[k] === undefined || v[k] === p.const,
+        ),
+    );
   const { oneOf: _o, anyOf: _a, ...rest } = s;
   return fit ? mergeAllOf({ ...rest, allOf: [fit] }) : s;
 }
@@ -50,40 +78,90 @@ function branchOf(v: Record<string, unknown>, s: JsonSchema): JsonSchema {
 function collect(v: unknown, s0: JsonSchema, key: string, name: string, out: Leaf[], depth: number): void {
   const s = mergeAllOf(s0);
   if (depth > 6) return;
-  if (Array.isArray(v)) return v.forEach((x, i) => collect(x, s.items ?? {}, `${key}[${i}]`, name, out, depth + 1));
+  if (Array.isArray(v))
+    return v.forEach((x, i) => collect(x, s.items ?? {}, `${key}[${i}]`, name, out, depth + 1));
   if (v !== null && typeof v === 'object') {
     const obj = v as Record<string, unknown>;
     const b = branchOf(obj, s);
     for (const [k, x] of Object.entries(obj)) {
       const known = b.properties?.[k];
       if (!known) out.push({ key: `${key}.${k}`, name: k, value: k, schema: {}, mapKey: true });
-      collect(x, known ?? (typeof b.additionalProperties === 'object' ? b.additionalProperties : {}), `${key}.${k}`, k, out, depth + 1);
+      collect(
+        x,
+        known ?? (typeof b.additionalProperties === 'object' ? b.additionalProperties : {}),
+        `${key}.${k}`,
+        k,
+        out,
+        depth + 1,
+      );
     }
     return;
   }
   if (v !== null && v !== undefined) out.push({ key, name, value: v, schema: s, description: s.description });
 }
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
-const SMALL = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'twelve'];
-const STOP = new Set(['the', 'and', 'for', 'with', 'that', 'are', 'this', 'from', 'into', 'more', 'less', 'language', 'tone', 'style', 'available', 'when', 'will', 'only', 'not', 'has', 'have', 'set', 'true', 'false', 'include', 'results', 'returned', 'return', 'should', 'whether', 'which', 'can', 'use', 'used']);
+const STOP = new Set([
+  'the',
+  'and',
+  'for',
+  'with',
+  'that',
+  'are',
+  'this',
+  'from',
+  'into',
+  'more',
+  'less',
+  'language',
+  'tone',
+  'style',
+  'available',
+  'when',
+  'will',
+  'only',
+  'not',
+  'has',
+  'have',
+  'set',
+  'true',
+  'false',
+  'include',
+  'results',
+  'returned',
+  'return',
+  'should',
+  'whether',
+  'which',
+  'can',
+  'use',
+  'used',
+]);
 
 /** "2027-04-19…" stated as the ISO date, "April 19, 2027", "19 April 2027" or "Apr 19 2027". */
 function dateStated(v: string, task: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
   if (!m) return false;
   if (task.includes(m[0])) return true;
-  const month = MONTHS[Number(m[2]) - 1] as string;
-  return task.includes(m[1] as string) && task.includes(month.slice(0, 3)) && new RegExp(`\\b${Number(m[3])}\\b`).test(task);
+  const month = (MONTHS[Number(m[2]) - 1] as string).toLowerCase();
+  return (
+    task.includes(m[1] as string) &&
+    task.includes(month.slice(0, 3)) &&
+    new RegExp(`\\b${Number(m[3])}\\b`).test(task)
+  );
 }
 
 /** Words (4+ letters, stemmed to 4) that say a boolean or an enum phrase. */
 const stems = (text: string): string[] =>
-  (text.toLowerCase().match(/[a-z]{3,}/g) ?? []).filter((w) => !STOP.has(w)).map((w) => singular(w).slice(0, 4));
+  (text.toLowerCase().match(/[a-z]{3,}/g) ?? [])
+    .filter((w) => !STOP.has(w))
+    .map((w) => singular(w).slice(0, 4));
 
 function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): boolean {
   const v = l.value;
-  if (typeof v === 'number') return task.includes(String(v)) || (v >= 0 && v <= 12 && SMALL[v] !== undefined && task.includes(SMALL[v]));
+  if (typeof v === 'number')
+    return (
+      task.includes(String(v)) || (v >= 0 && v <= 10 && SMALL[v] !== undefined && task.includes(SMALL[v]))
+    );
   if (typeof v === 'boolean') return booleanStated(l, v, task, op);
   const s = String(v);
   if (task.includes(s.toLowerCase()) || task.includes(humanize(s))) return true;
@@ -97,7 +175,8 @@ function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): b
   if (forms.some((f) => task.includes(f.toLowerCase()))) return true;
   const phrase = enumPhrases(values, l.description ?? '').get(s);
   const taskStems = new Set(stems(task));
-  if (phrase && (stems(phrase).some((w) => taskStems.has(w)) || saysWord(task, phraseWords(phrase)))) return true;
+  if (phrase && (stems(phrase).some((w) => taskStems.has(w)) || saysWord(task, phraseWords(phrase))))
+    return true;
   // Tone/style comparatives ("friendlier") and humanized codes share the value's stem.
   return op.method !== undefined && stems(s).some((w) => taskStems.has(w));
 }
@@ -109,7 +188,8 @@ function oneSlip(a: string, b: string): boolean {
   let i = 0;
   while (i < Math.min(a.length, b.length) && a[i] === b[i]) i++;
   const [x, y] = [a.slice(i), b.slice(i)];
-  if (x.length === y.length) return x.slice(1) === y.slice(1) || (x[0] === y[1] && x[1] === y[0] && x.slice(2) === y.slice(2));
+  if (x.length === y.length)
+    return x.slice(1) === y.slice(1) || (x[0] === y[1] && x[1] === y[0] && x.slice(2) === y.slice(2));
   return x.length > y.length ? x.slice(1) === y : y.slice(1) === x;
 }
 
@@ -117,11 +197,13 @@ function oneSlip(a: string, b: string): boolean {
 const saysWord = (task: string, words: string[]): boolean =>
   (task.match(/[a-z]+/g) ?? []).some((t) => words.some((w) => t === w || (w.length >= 4 && oneSlip(t, w))));
 
-const phraseWords = (text: string): string[] => (text.toLowerCase().match(/[a-z]{4,}/g) ?? []).filter((w) => !STOP.has(w));
+const phraseWords = (text: string): string[] =>
+  (text.toLowerCase().match(/[a-z]{4,}/g) ?? []).filter((w) => !STOP.has(w));
 
 function booleanStated(l: Leaf, v: boolean, task: string, op: Operation): boolean {
   // Matchers: `isRegex: false` is the unsaid default; true and `isEqual: false` show in the operator or words.
-  if (l.name === 'isRegex') return !v || /=~|!~/.test(task) || saysWord(task, ['regex', 'match', 'matches', 'matching']);
+  if (l.name === 'isRegex')
+    return !v || /=~|!~/.test(task) || saysWord(task, ['regex', 'match', 'matches', 'matching']);
   if (l.name === 'isEqual') return v || /!=|!~/.test(task) || saysWord(task, ['not', 'other', 'except']);
   const said = identWords(l.name).flatMap((w) => [w, ...(SYNONYMS[w] ?? [])]);
   // Description words that also name the operation ("trips" in "only trips where dogs are allowed") say nothing
@@ -131,7 +213,10 @@ function booleanStated(l: Leaf, v: boolean, task: string, op: Operation): boolea
   const words = new Set([...stems(said.join(' ')), ...described]);
   // A typo may hit the word that carries a boolean ("shpw soueces"): three letters still name it.
   if (stems(task).some((w) => words.has(w))) return true;
-  return saysWord(task, said.filter((w) => w.length >= 4 && !STOP.has(w)));
+  return saysWord(
+    task,
+    said.filter((w) => w.length >= 4 && !STOP.has(w)),
+  );
 }
 
 /**
@@ -141,7 +226,9 @@ function booleanStated(l: Leaf, v: boolean, task: string, op: Operation): boolea
 export function optionalCount(e: TaskExample, catalog: Catalog): number {
   const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path);
   if (!op) return 0;
-  const query = Object.keys(e.expected.query).filter((k) => !op.parameters.some((p) => p.in === 'query' && p.name === k && p.required)).length;
+  const query = Object.keys(e.expected.query).filter(
+    (k) => !op.parameters.some((p) => p.in === 'query' && p.name === k && p.required),
+  ).length;
   return query + optionalIn(e.expected.body, op.requestBody?.schema ?? {}, 0);
 }
 

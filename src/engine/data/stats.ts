@@ -7,7 +7,12 @@ export interface DatasetReport {
   splits: { train: number; validation: number };
   perOperation: { method: string; path: string; operationId: string | null; examples: number }[];
   /** Declared parameters and top-level body fields, and how many examples state each. */
-  parameterCoverage: { operation: string; location: 'path' | 'query' | 'body'; name: string; examples: number }[];
+  parameterCoverage: {
+    operation: string;
+    location: 'path' | 'query' | 'body';
+    name: string;
+    examples: number;
+  }[];
   /** Share of declared parameters/body fields stated by at least one example. */
   parameterCoverageRate: number;
   length: { words: Quantiles; chars: Quantiles };
@@ -26,7 +31,13 @@ function quantiles(xs: number[]): Quantiles {
   if (xs.length === 0) return { min: 0, p50: 0, p90: 0, max: 0, mean: 0 };
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))] as number;
-  return { min: s[0] as number, p50: q(0.5), p90: q(0.9), max: s[s.length - 1] as number, mean: Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 };
+  return {
+    min: s[0] as number,
+    p50: q(0.5),
+    p90: q(0.9),
+    max: s[s.length - 1] as number,
+    mean: Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10,
+  };
 }
 
 const bodyKeys = (body: unknown): string[] => {
@@ -47,14 +58,22 @@ export function datasetStats(examples: TaskExample[], catalog: Catalog, nSamples
     const key = `${op.method} ${op.path}`;
     for (const p of op.parameters) {
       if (p.in !== 'path' && p.in !== 'query') continue;
-      const n = mine.filter((e) => p.name in (p.in === 'path' ? e.expected.pathParams : e.expected.query)).length;
+      const n = mine.filter(
+        (e) => p.name in (p.in === 'path' ? e.expected.pathParams : e.expected.query),
+      ).length;
       parameterCoverage.push({ operation: key, location: p.in, name: p.name, examples: n });
     }
     const schema = op.requestBody?.schema;
     const items = schema?.type === 'array' ? schema.items : schema;
     // readOnly fields (server-assigned ids, statuses) are never sent, so they do not count as coverable.
-    const writable = (ps: Record<string, JsonSchema> | undefined): string[] => Object.entries(ps ?? {}).filter(([, s]) => !s.readOnly).map(([k]) => k);
-    const props = new Set<string>([...writable(items?.properties), ...(items?.allOf ?? []).flatMap((s) => writable(s.properties))]);
+    const writable = (ps: Record<string, JsonSchema> | undefined): string[] =>
+      Object.entries(ps ?? {})
+        .filter(([, s]) => !s.readOnly)
+        .map(([k]) => k);
+    const props = new Set<string>([
+      ...writable(items?.properties),
+      ...(items?.allOf ?? []).flatMap((s) => writable(s.properties)),
+    ]);
     for (const name of props) {
       const n = mine.filter((e) => bodyKeys(e.expected.body).includes(name)).length;
       parameterCoverage.push({ operation: key, location: 'body', name, examples: n });
@@ -75,6 +94,9 @@ export function datasetStats(examples: TaskExample[], catalog: Catalog, nSamples
       words: quantiles(examples.map((e) => e.task.split(/\s+/).length)),
       chars: quantiles(examples.map((e) => e.task.length)),
     },
-    samples: examples.filter((_, i) => i % step === 0).slice(0, nSamples).map((e) => e.task),
+    samples: examples
+      .filter((_, i) => i % step === 0)
+      .slice(0, nSamples)
+      .map((e) => e.task),
   };
 }

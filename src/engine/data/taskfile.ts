@@ -9,7 +9,8 @@ import type { ExpectedCall, TaskExample } from './types.js';
  * Validated line by line at the boundary; every failure names the line so the user can fix the file.
  * Used for user datasets (`data import`) and for `eval --tasks`.
  */
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fail(code: string, line: number, message: string, details: Record<string, unknown> = {}): never {
   throw new SmolmapError(code, `line ${line}: ${message}`, { details: { line, ...details } });
@@ -31,7 +32,12 @@ function issueError(issues: CallIssue[], line: number): never {
   const first = issues[0] as CallIssue;
   const code = first.code === 'unknown_parameter' ? 'taskfile_unknown_parameter' : 'taskfile_invalid_call';
   const all = issues.map((i) => i.message).join('; ');
-  fail(code, line, `the expected call does not fit the spec: ${all}; fix the parameter names/values to match \`smolmap spec ops\``, { issues });
+  fail(
+    code,
+    line,
+    `the expected call does not fit the spec: ${all}; fix the parameter names/values to match \`smolmap spec ops\``,
+    { issues },
+  );
 }
 
 function parseLine(raw: string, line: number, catalog: Catalog): TaskExample {
@@ -39,20 +45,35 @@ function parseLine(raw: string, line: number, catalog: Catalog): TaskExample {
   try {
     doc = JSON.parse(raw);
   } catch (e) {
-    fail('taskfile_bad_json', line, `not valid JSON (${(e as Error).message}); each line must be one JSON object`);
+    fail(
+      'taskfile_bad_json',
+      line,
+      `not valid JSON (${(e as Error).message}); each line must be one JSON object`,
+    );
   }
-  if (!isRecord(doc)) fail('taskfile_bad_json', line, 'each line must be a JSON object {"task": ..., "expected": {...}}');
+  if (!isRecord(doc))
+    fail('taskfile_bad_json', line, 'each line must be a JSON object {"task": ..., "expected": {...}}');
   if (typeof doc['task'] !== 'string' || doc['task'].trim() === '')
     fail('taskfile_missing_field', line, 'missing "task" (a non-empty string)');
   const exp = doc['expected'];
-  if (!isRecord(exp)) fail('taskfile_missing_field', line, 'missing "expected" (an object with method, path, pathParams, query, body)');
+  if (!isRecord(exp))
+    fail(
+      'taskfile_missing_field',
+      line,
+      'missing "expected" (an object with method, path, pathParams, query, body)',
+    );
   const method = typeof exp['method'] === 'string' ? exp['method'].toUpperCase() : '';
   if (!(HTTP_METHODS as readonly string[]).includes(method))
     fail('taskfile_missing_field', line, '"expected.method" must be an HTTP method such as "GET"');
-  if (typeof exp['path'] !== 'string') fail('taskfile_missing_field', line, '"expected.path" must be the spec\'s path template');
+  if (typeof exp['path'] !== 'string')
+    fail('taskfile_missing_field', line, '"expected.path" must be the spec\'s path template');
   const op = findOperation(catalog, method, exp['path']);
   if (!op)
-    fail('taskfile_unknown_operation', line, `the spec has no operation ${method} ${exp['path']}; run \`smolmap spec ops <name>\` for the list`);
+    fail(
+      'taskfile_unknown_operation',
+      line,
+      `the spec has no operation ${method} ${exp['path']}; run \`smolmap spec ops <name>\` for the list`,
+    );
   const expected: ExpectedCall = {
     method: method as HttpMethod,
     path: op.path,
@@ -61,8 +82,16 @@ function parseLine(raw: string, line: number, catalog: Catalog): TaskExample {
     query: stringMap(exp['query'], line, 'query'),
     body: exp['body'] ?? null,
   };
-  if (typeof exp['operationId'] === 'string' && expected.operationId !== null && exp['operationId'] !== expected.operationId)
-    fail('taskfile_bad_field', line, `"expected.operationId" is ${exp['operationId']} but ${method} ${op.path} is ${expected.operationId}`);
+  if (
+    typeof exp['operationId'] === 'string' &&
+    expected.operationId !== null &&
+    exp['operationId'] !== expected.operationId
+  )
+    fail(
+      'taskfile_bad_field',
+      line,
+      `"expected.operationId" is ${exp['operationId']} but ${method} ${op.path} is ${expected.operationId}`,
+    );
   const call: ApiCall = { ...expected, headers: {}, url: '' };
   const issues = validateCall(call, catalog);
   if (issues.length > 0) issueError(issues, line);
@@ -79,9 +108,13 @@ export function parseTaskFile(text: string, catalog: Catalog): TaskExample[] {
     if (raw.trim() !== '') out.push(parseLine(raw, i + 1, catalog));
   });
   if (out.length === 0)
-    throw new SmolmapError('taskfile_empty', 'the task file has no tasks; write one JSON object per line: {"task": ..., "expected": {...}}', {
-      details: { line: 1 },
-    });
+    throw new SmolmapError(
+      'taskfile_empty',
+      'the task file has no tasks; write one JSON object per line: {"task": ..., "expected": {...}}',
+      {
+        details: { line: 1 },
+      },
+    );
   return out;
 }
 
@@ -91,7 +124,11 @@ export function toTaskLine(e: TaskExample): string {
 }
 
 /** User examples replace the synthetic set, or are mixed in (user lines first, duplicates by task text dropped). */
-export function combineExamples(user: TaskExample[], synthetic: TaskExample[], mode: 'replace' | 'mix'): TaskExample[] {
+export function combineExamples(
+  user: TaskExample[],
+  synthetic: TaskExample[],
+  mode: 'replace' | 'mix',
+): TaskExample[] {
   if (mode === 'replace') return user;
   const seen = new Set(user.map((e) => e.task.toLowerCase()));
   return [...user, ...synthetic.filter((e) => !seen.has(e.task.toLowerCase()))];

@@ -43,15 +43,24 @@ function quoted(ctx: ValueCtx, text: string, pQuote: number): Phrase {
   // A value that carries quotes itself (`job="api"`) is clearer bare; an apostrophe rules out single quotes.
   if (text.includes('"') || !ctx.rng.chance(pQuote)) return val(text);
   const styles = text.includes("'")
-    ? ([['"', '"'], ['“', '”']] as const)
-    : ([['"', '"'], ["'", "'"], ['"', '"'], ['“', '”']] as const);
+    ? ([
+        ['"', '"'],
+        ['“', '”'],
+      ] as const)
+    : ([
+        ['"', '"'],
+        ["'", "'"],
+        ['"', '"'],
+        ['“', '”'],
+      ] as const);
   const [open, close] = ctx.rng.pick<readonly [string, string]>(styles);
   return [...lit(open), ...val(text), ...lit(close)];
 }
 
 /** Re-samples an opaque token keeping its shape (hex case, digits, length), e.g. a document key from the spec. */
 function reshape(ctx: ValueCtx, example: string): string {
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(example)) return ctx.faker.string.uuid();
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(example))
+    return ctx.faker.string.uuid();
   return example.replace(/[0-9A-Fa-f]|[G-Zg-z]/g, (c) => {
     if (/[0-9]/.test(c)) return String(ctx.rng.int(0, 9));
     const hex = /[A-Fa-f]/.test(c) && /^[0-9A-Fa-f-]+$/.test(example);
@@ -74,7 +83,21 @@ function isoDate(ctx: ValueCtx): Date {
   return d;
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** Month names as tasks write them (stated.ts checks dates against the same list). */
+export const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 function dateValue(ctx: ValueCtx): Sampled {
@@ -82,16 +105,33 @@ function dateValue(ctx: ValueCtx): Sampled {
   const [y, m, day] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()];
   const iso = `${y}-${pad(m + 1)}-${pad(day)}`;
   const month = MONTHS[m] as string;
-  const surface = ctx.rng.pick([iso, iso, `${month} ${day}, ${y}`, `${day} ${month} ${y}`, `${month.slice(0, 3)} ${day} ${y}`]);
+  const surface = ctx.rng.pick([
+    iso,
+    iso,
+    `${month} ${day}, ${y}`,
+    `${day} ${month} ${y}`,
+    `${month.slice(0, 3)} ${day} ${y}`,
+  ]);
   return { value: iso, surface: val(surface) };
 }
 
 function dateTimeValue(ctx: ValueCtx): Sampled {
   const d = isoDate(ctx);
-  const [y, m, day, h, min] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()];
+  const [y, m, day, h, min] = [
+    d.getUTCFullYear(),
+    d.getUTCMonth(),
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+  ];
   const date = `${y}-${pad(m + 1)}-${pad(day)}`;
   const time = `${pad(h)}:${pad(min)}`;
-  const form = ctx.rng.weighted([['z', 5], ['offset', 2], ['utc', 2], ['words', 1]] as const);
+  const form = ctx.rng.weighted([
+    ['z', 5],
+    ['offset', 2],
+    ['utc', 2],
+    ['words', 1],
+  ] as const);
   if (form === 'offset') {
     const off = ctx.rng.pick(['+01:00', '+02:00', '-05:00', '+05:30', '-08:00']);
     const v = `${date}T${time}:00${off}`;
@@ -122,7 +162,8 @@ function intRange(f: FieldInfo): [number, number] {
   return [lo, hi];
 }
 
-const SMALL = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'twelve'];
+/** Number words for 0–10, the integers a task may spell out. */
+export const SMALL = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 
 function integerValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   const [lo, hi] = intRange(f);
@@ -153,7 +194,9 @@ function enumValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   const forms = enumWordForms(values.map(String), f.name, f.description ?? '', ctx.codeNames).get(v) ?? [];
   const surface = forms.length > 0 && ctx.rng.chance(0.6) ? ctx.rng.pick(forms) : v;
   const phrase = enumPhrases(values.map(String), f.description ?? '').get(v);
-  return phrase && ctx.rng.chance(0.5) ? { value: v, surface: val(surface), phrase: rephrase(phrase, ctx) } : { value: v, surface: val(surface) };
+  return phrase && ctx.rng.chance(0.5)
+    ? { value: v, surface: val(surface), phrase: rephrase(phrase, ctx) }
+    : { value: v, surface: val(surface) };
 }
 
 /** "for a more formal language" is also said "using a formal tone", "more formal", "formally". */
@@ -161,10 +204,29 @@ function rephrase(phrase: string, ctx: ValueCtx): string {
   const m = /^for a more (\w+) (language|tone|style)$/.exec(phrase);
   if (!m) return phrase;
   const adj = m[1] as string;
-  return ctx.rng.pick([phrase, `using a ${adj} tone`, `in a ${adj} tone`, `more ${adj}`, `${adj}ly`, `keep it ${adj}`, `${adj} language`]);
+  return ctx.rng.pick([
+    phrase,
+    `using a ${adj} tone`,
+    `in a ${adj} tone`,
+    `more ${adj}`,
+    `${adj}ly`,
+    `keep it ${adj}`,
+    `${adj} language`,
+  ]);
 }
 
-const LABEL_KEYS = ['severity', 'team', 'service', 'env', 'region', 'job', 'cluster', 'instance', 'owner', 'component'];
+const LABEL_KEYS = [
+  'severity',
+  'team',
+  'service',
+  'env',
+  'region',
+  'job',
+  'cluster',
+  'instance',
+  'owner',
+  'component',
+];
 
 function labelValue(ctx: ValueCtx): string {
   return ctx.rng.pick([
@@ -179,7 +241,11 @@ function labelValue(ctx: ValueCtx): string {
 function matcherValue(f: FieldInfo, ctx: ValueCtx): string | null {
   const m = /`?(\w+)(=~|!=|=)"([^"]*)"`?/.exec(f.description ?? '');
   if (!m) return null;
-  const op = ctx.rng.weighted([['=', 6], ['!=', 1], ['=~', 1]] as const);
+  const op = ctx.rng.weighted([
+    ['=', 6],
+    ['!=', 1],
+    ['=~', 1],
+  ] as const);
   const value = op === '=~' ? `${labelValue(ctx)}.*` : labelValue(ctx);
   return `${ctx.rng.pick(LABEL_KEYS)}${op}"${value}"`;
 }
@@ -191,7 +257,11 @@ function matcherValue(f: FieldInfo, ctx: ValueCtx): string | null {
 function sentence(ctx: ValueCtx): string {
   const s = ctx.rng.weighted<() => string>([
     [() => `${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`, 3],
-    [() => `${ctx.faker.word.noun()} ${ctx.rng.pick(['maintenance', 'upgrade', 'migration', 'test', 'outage', 'rollout'])}`, 2],
+    [
+      () =>
+        `${ctx.faker.word.noun()} ${ctx.rng.pick(['maintenance', 'upgrade', 'migration', 'test', 'outage', 'rollout'])}`,
+      2,
+    ],
     [() => `${ctx.faker.word.verb()} the ${ctx.faker.word.noun()}`, 2],
     [() => ctx.faker.hacker.phrase(), 1],
     [() => ctx.faker.company.catchPhrase(), 1],
@@ -205,7 +275,8 @@ function topic(ctx: ValueCtx): string {
   return ctx.rng.pick([
     () => ctx.faker.commerce.productName().toLowerCase(),
     () => `${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`,
-    () => `${ctx.faker.hacker.adjective()} ${ctx.faker.hacker.noun()} ${ctx.rng.pick(['trends', 'pricing', 'alternatives', 'reviews', 'news'])}`,
+    () =>
+      `${ctx.faker.hacker.adjective()} ${ctx.faker.hacker.noun()} ${ctx.rng.pick(['trends', 'pricing', 'alternatives', 'reviews', 'news'])}`,
     () => ctx.faker.location.city(),
     () => `${ctx.faker.company.buzzNoun()} in ${ctx.faker.location.country()}`,
   ])();
@@ -216,7 +287,11 @@ function topic(ctx: ValueCtx): string {
  * are words, file names or a wildcard. Short, so the target stays within the grammar's string-length limit.
  */
 function url(ctx: ValueCtx): string {
-  const word = (): string => ctx.faker.word.noun().toLowerCase().replace(/[^a-z]/g, '') || 'site';
+  const word = (): string =>
+    ctx.faker.word
+      .noun()
+      .toLowerCase()
+      .replace(/[^a-z]/g, '') || 'site';
   const tld = ctx.rng.pick(['com', 'com', 'org', 'io', 'dev', 'net', 'co.uk', 'de']);
   const host = ctx.rng.weighted<() => string>([
     [() => `${word()}.${tld}`, 4],
@@ -224,11 +299,19 @@ function url(ctx: ValueCtx): string {
     [() => `${ctx.rng.pick(['blog', 'docs', 'shop', 'news', 'app', 'help'])}.${word()}.${tld}`, 2],
     [() => `${word()}${word()}.${tld}`, 1],
   ])();
-  const path = ctx.rng.pick(['', '', `/${word()}`, `/${word()}/${word()}`, `/${ctx.faker.system.commonFileName('html').replace(/_/g, '-')}`, `/${word()}/*`]);
+  const path = ctx.rng.pick([
+    '',
+    '',
+    `/${word()}`,
+    `/${word()}/${word()}`,
+    `/${ctx.faker.system.commonFileName('html').replace(/_/g, '-')}`,
+    `/${word()}/*`,
+  ]);
   return `${ctx.rng.chance(0.9) ? 'https' : 'http'}://${host}${path}`;
 }
 
-const personName = (ctx: ValueCtx): string => `${ctx.faker.person.firstName()} ${ctx.faker.person.lastName()}`;
+const personName = (ctx: ValueCtx): string =>
+  `${ctx.faker.person.firstName()} ${ctx.faker.person.lastName()}`;
 
 function titleLike(f: FieldInfo, ctx: ValueCtx): string {
   const noun = f.parent ? singular(f.parent.split(' ').pop() ?? '') : ctx.faker.word.noun();
@@ -252,41 +335,59 @@ function stringValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   if (fmt === 'date') return dateValue(ctx);
   if (fmt === 'date-time') return dateTimeValue(ctx);
   if (fmt === 'uuid') return { value: ctx.faker.string.uuid(), surface: val('') };
-  if (fmt === 'email' || has(f, /e ?mail/)) return { value: ctx.faker.internet.email().toLowerCase(), surface: val('') };
-  if (fmt === 'uri' || fmt === 'url' || has(f, /\b(url|uri|link|website|webhook)\b/)) return { value: url(ctx), surface: val('') };
+  if (fmt === 'email' || has(f, /e ?mail/))
+    return { value: ctx.faker.internet.email().toLowerCase(), surface: val('') };
+  if (fmt === 'uri' || fmt === 'url' || has(f, /\b(url|uri|link|website|webhook)\b/))
+    return { value: url(ctx), surface: val('') };
   const ex = specExample(f.schema);
   if (typeof ex === 'string' && isOpaqueToken(ex)) return { value: reshape(ctx, ex), surface: val('') };
   const w = words(f);
   const last = w[w.length - 1] ?? '';
-  if (last === 'id' || last === 'key' || descHas(f, /\b(ID|identifier)\b/)) return { value: ctx.faker.string.uuid(), surface: val('') };
+  if (last === 'id' || last === 'key' || descHas(f, /\b(ID|identifier)\b/))
+    return { value: ctx.faker.string.uuid(), surface: val('') };
   const matcher = has(f, /filter|matcher/) ? matcherValue(f, ctx) : null;
   if (matcher) return { value: matcher, surface: val('') };
   if (has(f, /coordinates|lat ?lng|location/) && descHas(f, /latitude/i))
-    return { value: `${ctx.faker.location.latitude({ precision: 4 })},${ctx.faker.location.longitude({ precision: 4 })}`, surface: val('') };
+    return {
+      value: `${ctx.faker.location.latitude({ precision: 4 })},${ctx.faker.location.longitude({ precision: 4 })}`,
+      surface: val(''),
+    };
   if (has(f, /country/)) return { value: ctx.faker.location.countryCode(), surface: val('') };
   if (has(f, /currency/)) return { value: ctx.faker.finance.currencyCode(), surface: val('') };
   if (has(f, /city/)) return { value: ctx.faker.location.city(), surface: val('') };
   if (has(f, /post ?code|zip/)) return { value: ctx.faker.location.zipCode(), surface: val('') };
   if (has(f, /address|street/)) return { value: ctx.faker.location.streetAddress(), surface: val('') };
-  if (has(f, /\b(user ?name|login|handle)\b/)) return { value: ctx.faker.internet.username(), surface: val('') };
-  if (has(f, /password|secret/)) return { value: ctx.faker.internet.password({ length: 12 }), surface: val('') };
-  if (has(f, /phone|mobile number/)) return { value: ctx.faker.phone.number({ style: 'international' }), surface: val('') };
+  if (has(f, /\b(user ?name|login|handle)\b/))
+    return { value: ctx.faker.internet.username(), surface: val('') };
+  if (has(f, /password|secret/))
+    return { value: ctx.faker.internet.password({ length: 12 }), surface: val('') };
+  if (has(f, /phone|mobile number/))
+    return { value: ctx.faker.phone.number({ style: 'international' }), surface: val('') };
   if (has(f, /first name|given name/)) return { value: ctx.faker.person.firstName(), surface: val('') };
-  if (has(f, /last name|surname|family name/)) return { value: ctx.faker.person.lastName(), surface: val('') };
+  if (has(f, /last name|surname|family name/))
+    return { value: ctx.faker.person.lastName(), surface: val('') };
   if (has(f, /cvc|cvv/)) return { value: digits(ctx, 3), surface: val('') };
   if (has(f, /sort code/)) return { value: digits(ctx, 6), surface: val('') };
   if (has(f, /\bnumber\b/)) return { value: digits(ctx, ctx.rng.pick([8, 10, 16])), surface: val('') };
   if (has(f, /regex|pattern|path/)) return { value: `${ctx.faker.word.noun()}/.*`, surface: val('') };
   if (has(f, /file ?name/)) return { value: ctx.faker.system.commonFileName(), surface: val('') };
-  if (has(f, /format|extension/)) return { value: ctx.rng.pick(['pdf', 'docx', 'txt', 'html', 'pptx']), surface: val('') };
-  if (has(f, /created by|author|owner|user|holder|passenger|person|customer|contact|first name|last name/) || (last === 'name' && descHas(f, /holder|person|passenger|full name/)))
+  if (has(f, /format|extension/))
+    return { value: ctx.rng.pick(['pdf', 'docx', 'txt', 'html', 'pptx']), surface: val('') };
+  if (
+    has(f, /created by|author|owner|user|holder|passenger|person|customer|contact|first name|last name/) ||
+    (last === 'name' && descHas(f, /holder|person|passenger|full name/))
+  )
     return { value: personName(ctx), surface: val('') };
-  if (last === 'name' && /matcher|label|filter|selector/.test(f.parent ?? '')) return { value: ctx.rng.pick(LABEL_KEYS), surface: val('') };
-  if (last === 'name' || last === 'title') return { value: titleLike(f, ctx), surface: val(''), freeText: false };
-  if (has(f, /query|search|term|keyword|topic/)) return { value: topic(ctx), surface: val(''), freeText: true };
+  if (last === 'name' && /matcher|label|filter|selector/.test(f.parent ?? ''))
+    return { value: ctx.rng.pick(LABEL_KEYS), surface: val('') };
+  if (last === 'name' || last === 'title')
+    return { value: titleLike(f, ctx), surface: val(''), freeText: false };
+  if (has(f, /query|search|term|keyword|topic/))
+    return { value: topic(ctx), surface: val(''), freeText: true };
   if (has(f, /text|prompt|comment|message|context|note|summary|description|instruction|content|entries|body/))
     return { value: sentence(ctx), surface: val(''), freeText: true };
-  if (has(f, /receiver|label|tag|group|category|type|kind|mode/)) return { value: labelValue(ctx), surface: val('') };
+  if (has(f, /receiver|label|tag|group|category|type|kind|mode/))
+    return { value: labelValue(ctx), surface: val('') };
   if (typeof ex === 'string' && ctx.rng.chance(0.3)) return { value: ex, surface: val('') };
   return { value: ctx.faker.word.words({ count: { min: 1, max: 3 } }), surface: val(''), freeText: true };
 }

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addSpec, generateData, importDataset, loadDataset, openEngine, showDataset, SmolmapError } from '../../../src/engine/index.js';
+import {
+  addSpec,
+  generateData,
+  importDataset,
+  loadDataset,
+  openEngine,
+  showDataset,
+  SmolmapError,
+} from '../../../src/engine/index.js';
 
 const SPEC = '/work/shared/eval-dev/specs/train-travel.yaml';
 
@@ -37,7 +45,13 @@ describe('dataset facade', () => {
     const file = path.join(dir, 'mine.jsonl');
     const line = {
       task: 'drop reservation 0f8fad5b-d9cb-469f-a165-70867728950e',
-      expected: { method: 'DELETE', path: '/bookings/{bookingId}', pathParams: { bookingId: '0f8fad5b-d9cb-469f-a165-70867728950e' }, query: {}, body: null },
+      expected: {
+        method: 'DELETE',
+        path: '/bookings/{bookingId}',
+        pathParams: { bookingId: '0f8fad5b-d9cb-469f-a165-70867728950e' },
+        query: {},
+        body: null,
+      },
     };
     writeFileSync(file, JSON.stringify(line) + '\n');
     const replaced = await importDataset(engine, file, { spec: 'travel', mode: 'replace' });
@@ -56,6 +70,8 @@ describe('dataset facade', () => {
     const { engine } = await engineWithSpec();
     await expect(generateData(engine, { spec: 'nope' })).rejects.toMatchObject({ code: 'spec_unknown' });
     await expect(showDataset(engine, 'missing')).rejects.toMatchObject({ code: 'dataset_unknown' });
-    await expect(generateData(engine, { spec: 'travel', count: 0 })).rejects.toMatchObject({ code: 'data_bad_count' });
+    await expect(generateData(engine, { spec: 'travel', count: 0 })).rejects.toMatchObject({
+      code: 'data_bad_count',
+    });
   });
 });

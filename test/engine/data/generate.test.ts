@@ -33,7 +33,10 @@ describe.each(specFiles)('generateDataset on %s', (file) => {
     for (const op of catalog.operations) {
       const key = opKey(op.method, op.path);
       expect(covered.has(key) || skippedKeys.has(key), key).toBe(true);
-      if (!skippedKeys.has(key)) expect(examples.filter((e) => opKey(e.expected.method, e.expected.path) === key).length).toBeGreaterThanOrEqual(10);
+      if (!skippedKeys.has(key))
+        expect(
+          examples.filter((e) => opKey(e.expected.method, e.expected.path) === key).length,
+        ).toBeGreaterThanOrEqual(10);
     }
     if (file.startsWith('deepl')) expect(skipped.map((s) => s.operationId)).toEqual(['translateDocument']);
     else expect(skipped).toEqual([]);
@@ -46,7 +49,9 @@ describe.each(specFiles)('generateDataset on %s', (file) => {
     for (const e of examples) {
       const issues = validateCall({ ...e.expected, headers: {}, url: '' }, catalog);
       expect(issues, `${e.task} → ${JSON.stringify(e.expected)}`).toEqual([]);
-      const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path)!;
+      const op = catalog.operations.find(
+        (o) => o.method === e.expected.method && o.path === e.expected.path,
+      )!;
       for (const p of op.parameters.filter((x) => x.required && (x.in === 'path' || x.in === 'query')))
         expect(p.in === 'path' ? e.expected.pathParams : e.expected.query).toHaveProperty(p.name);
       if (op.requestBody?.required) expect(e.expected.body).not.toBeNull();
@@ -58,8 +63,11 @@ describe.each(specFiles)('generateDataset on %s', (file) => {
     const { examples } = await datasetOf(file);
     const text = (e: TaskExample): string => e.task;
     for (const e of examples) {
-      for (const v of Object.values(e.expected.pathParams)) expect(text(e), JSON.stringify(e.expected)).toContain(v);
-      const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path)!;
+      for (const v of Object.values(e.expected.pathParams))
+        expect(text(e), JSON.stringify(e.expected)).toContain(v);
+      const op = catalog.operations.find(
+        (o) => o.method === e.expected.method && o.path === e.expected.path,
+      )!;
       for (const [name, v] of Object.entries(e.expected.query)) {
         const schema = op.parameters.find((p) => p.name === name)!.schema;
         const free = schema.type === 'string' && !schema.enum && !schema.format;
@@ -84,7 +92,8 @@ function enumValues(s: unknown, out = new Set<string>()): Set<string> {
 function stringLeaves(v: unknown, out: string[] = []): string[] {
   if (typeof v === 'string') out.push(v);
   else if (Array.isArray(v)) v.forEach((x) => stringLeaves(x, out));
-  else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => (out.push(`key:${k}`), stringLeaves(x, out)));
+  else if (v && typeof v === 'object')
+    Object.entries(v).forEach(([k, x]) => (out.push(`key:${k}`), stringLeaves(x, out)));
   return out;
 }
 
@@ -93,7 +102,9 @@ describe.each(specFiles)('value copying on %s', (file) => {
     const catalog = await catalogOf(file);
     const { examples } = await datasetOf(file);
     for (const e of examples) {
-      const op = catalog.operations.find((o) => o.method === e.expected.method && o.path === e.expected.path)!;
+      const op = catalog.operations.find(
+        (o) => o.method === e.expected.method && o.path === e.expected.path,
+      )!;
       const enums = enumValues(op.requestBody?.schema ?? null);
       const props = JSON.stringify(op.requestBody?.schema ?? {});
       for (const leaf of stringLeaves(e.expected.body)) {
@@ -134,7 +145,9 @@ describe('generateDataset properties', () => {
     // to keep every operation covered).
     const leaked = val.filter((e) => trainFamilies.has(e.meta.family)).length;
     expect(leaked / val.length).toBeLessThan(0.1);
-    const trained = new Set(examples.filter((e) => e.meta.split === 'train').map((e) => e.expected.path + e.expected.method));
+    const trained = new Set(
+      examples.filter((e) => e.meta.split === 'train').map((e) => e.expected.path + e.expected.method),
+    );
     for (const op of catalog.operations) expect(trained.has(op.path + op.method), op.operationId).toBe(true);
   });
 
@@ -149,11 +162,15 @@ describe('generateDataset properties', () => {
     const { examples } = await datasetOf('deepl.yaml');
     const names = new Intl.DisplayNames(['en'], { type: 'language' });
     const translate = examples.filter((e) => e.expected.operationId === 'translateText');
-    const worded = translate.filter((e) => !new RegExp(`\\b${(e.expected.body as { target_lang: string }).target_lang}\\b`).test(e.task));
+    const worded = translate.filter(
+      (e) => !new RegExp(`\\b${(e.expected.body as { target_lang: string }).target_lang}\\b`).test(e.task),
+    );
     expect(worded.length).toBeGreaterThan(translate.length / 5);
     for (const e of worded) {
       const name = names.of((e.expected.body as { target_lang: string }).target_lang)!;
-      expect(e.task, JSON.stringify(e.expected.body)).toMatch(new RegExp(name.split(' ').at(-1)!.slice(0, 5)));
+      expect(e.task, JSON.stringify(e.expected.body)).toMatch(
+        new RegExp(name.split(' ').at(-1)!.slice(0, 5)),
+      );
     }
   });
 
@@ -178,7 +195,11 @@ describe('generateDataset properties', () => {
             required: true,
             contentType: 'multipart/form-data',
             contentTypes: ['multipart/form-data'],
-            schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } },
+            schema: {
+              type: 'object',
+              required: ['file'],
+              properties: { file: { type: 'string', format: 'binary' } },
+            },
           },
         },
         {
@@ -187,7 +208,14 @@ describe('generateDataset properties', () => {
           method: 'GET',
           path: '/files',
           tags: [],
-          parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 50 } }],
+          parameters: [
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 50 },
+            },
+          ],
           deprecated: false,
           security: [],
           requestBody: null,

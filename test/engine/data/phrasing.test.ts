@@ -29,11 +29,18 @@ describe('data phrasing', () => {
         const mine = examples.filter((e) => e.expected.method === op.method && e.expected.path === op.path);
         if (mine.length === 0) continue; // skipped (binary upload)
         for (const p of op.parameters.filter((x) => x.in === 'query' && !x.deprecated))
-          expect(mine.some((e) => p.name in e.expected.query), `${file} ${op.operationId} ?${p.name}`).toBe(true);
+          expect(
+            mine.some((e) => p.name in e.expected.query),
+            `${file} ${op.operationId} ?${p.name}`,
+          ).toBe(true);
         const schema = op.requestBody?.schema ? mergeAllOf(op.requestBody.schema) : null;
         for (const [name, s] of Object.entries(schema?.properties ?? {})) {
-          if (s.readOnly || s.deprecated || s.format === 'binary' || (s.type === 'object' && !s.properties)) continue;
-          expect(mine.some((e) => name in bodyOf(e)), `${file} ${op.operationId} body.${name}`).toBe(true);
+          if (s.readOnly || s.deprecated || s.format === 'binary' || (s.type === 'object' && !s.properties))
+            continue;
+          expect(
+            mine.some((e) => name in bodyOf(e)),
+            `${file} ${op.operationId} body.${name}`,
+          ).toBe(true);
         }
       }
     }
@@ -56,7 +63,9 @@ describe('data phrasing', () => {
       expect(m!.isRegex, e.task).toBe(m!.value.endsWith('.*'));
       expect(e.task).toContain(m!.value);
     }
-    expect(silences.some((e) => / alerts?\b/.test(e.task) && e.task.includes('alertname') === false)).toBe(true);
+    expect(silences.some((e) => / alerts?\b/.test(e.task) && e.task.includes('alertname') === false)).toBe(
+      true,
+    );
   });
 
   it('says origin and destination as "from X" / "to X" in some trip searches', async () => {
@@ -64,7 +73,10 @@ describe('data phrasing', () => {
     const trips = examples.filter((e) => e.expected.path === '/trips');
     const fromTo = trips.filter((e) => {
       const q = e.expected.query as Record<string, string>;
-      return new RegExp(`from (station )?${q['origin']}`).test(e.task) && new RegExp(`to (station )?${q['destination']}`).test(e.task);
+      return (
+        new RegExp(`from (station )?${q['origin']}`).test(e.task) &&
+        new RegExp(`to (station )?${q['destination']}`).test(e.task)
+      );
     });
     expect(fromTo.length).toBeGreaterThan(trips.length / 10);
   });
@@ -86,6 +98,8 @@ describe('data phrasing', () => {
   it('gives trained adapters a short system line and the untrained prompt the operations', async () => {
     const { catalog } = await load('train-travel.yaml');
     expect(buildMessages('list stations', { catalog })[0]!.content).toBe(TRAINED_SYSTEM);
-    expect(buildMessages('list stations', { catalog, includeOperations: true })[0]!.content).toContain('GET /stations');
+    expect(buildMessages('list stations', { catalog, includeOperations: true })[0]!.content).toContain(
+      'GET /stations',
+    );
   });
 });

@@ -29,8 +29,12 @@ describe('profileOperation', () => {
 
   it('names path resources from the path, the parameter name and its description', () => {
     expect(profileOperation(ops.get('get-booking')!).resources['bookingId']).toContain('booking');
-    expect(profileOperation(ops.get('getBatchScrapeErrors')!).resources['id']).toEqual(expect.arrayContaining(['batch scrape', 'batch scrape job']));
+    expect(profileOperation(ops.get('getBatchScrapeErrors')!).resources['id']).toEqual(
+      expect.arrayContaining(['batch scrape', 'batch scrape job']),
+    );
     expect(profileOperation(ops.get('getBatchScrapeErrors')!).sub).toBe('errors');
-    expect(profileOperation(ops.get('getStatus')!, 'Alertmanager API').nouns).toContain('alertmanager status');
+    expect(profileOperation(ops.get('getStatus')!, 'Alertmanager API').nouns).toContain(
+      'alertmanager status',
+    );
   });
 });

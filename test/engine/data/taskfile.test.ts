@@ -42,7 +42,9 @@ describe('parseTaskFile', () => {
 
   it('reads every eval-dev task file against its spec', async () => {
     for (const f of readdirSync(path.join(DEV, 'tasks'))) {
-      const specFile = readdirSync(path.join(DEV, 'specs')).find((s) => s.startsWith(f.replace('.jsonl', '.')))!;
+      const specFile = readdirSync(path.join(DEV, 'specs')).find((s) =>
+        s.startsWith(f.replace('.jsonl', '.')),
+      )!;
       const cat = (await loadSpecFile(path.join(DEV, 'specs', specFile))).catalog;
       const text = readFileSync(path.join(DEV, 'tasks', f), 'utf8');
       expect(parseTaskFile(text, cat).length).toBe(text.trim().split('\n').length);
@@ -51,16 +53,31 @@ describe('parseTaskFile', () => {
 
   it.each([
     ['malformed JSON', `${line(good)}\n{"task": "x", `, 'taskfile_bad_json', 2],
-    ['missing task', `${line(good)}\n${line(good)}\n${line({ expected: good.expected })}`, 'taskfile_missing_field', 3],
+    [
+      'missing task',
+      `${line(good)}\n${line(good)}\n${line({ expected: good.expected })}`,
+      'taskfile_missing_field',
+      3,
+    ],
     ['missing expected', line({ task: 'hello' }), 'taskfile_missing_field', 1],
-    ['unknown operation', line({ ...good, expected: { ...good.expected, path: '/tickets/{id}' } }), 'taskfile_unknown_operation', 1],
+    [
+      'unknown operation',
+      line({ ...good, expected: { ...good.expected, path: '/tickets/{id}' } }),
+      'taskfile_unknown_operation',
+      1,
+    ],
     [
       'wrong parameter name',
       `${line(good)}\n${line({ ...good, expected: { ...good.expected, method: 'GET', path: '/bookings', operationId: 'get-bookings', pathParams: {}, query: { size: '5' } } })}`,
       'taskfile_unknown_parameter',
       2,
     ],
-    ['value outside its schema', line({ ...good, expected: { ...good.expected, pathParams: { bookingId: 'not-a-uuid' } } }), 'taskfile_invalid_call', 1],
+    [
+      'value outside its schema',
+      line({ ...good, expected: { ...good.expected, pathParams: { bookingId: 'not-a-uuid' } } }),
+      'taskfile_invalid_call',
+      1,
+    ],
     ['empty file', '\n  \n', 'taskfile_empty', 1],
   ])('rejects %s with a line-numbered coded error', (_name, text, code, lineNo) => {
     const e = errorOf(text);
@@ -73,7 +90,14 @@ describe('parseTaskFile', () => {
 describe('combineExamples', () => {
   it('replaces or mixes, dropping synthetic duplicates of user tasks', () => {
     const user = parseTaskFile(line(good), catalog);
-    const synthetic = [{ ...user[0]!, task: good.task.toUpperCase(), meta: { ...user[0]!.meta, source: 'synthetic' as const } }, { ...user[0]!, task: 'other' }];
+    const synthetic = [
+      {
+        ...user[0]!,
+        task: good.task.toUpperCase(),
+        meta: { ...user[0]!.meta, source: 'synthetic' as const },
+      },
+      { ...user[0]!, task: 'other' },
+    ];
     expect(combineExamples(user, synthetic, 'replace')).toEqual(user);
     expect(combineExamples(user, synthetic, 'mix').map((e) => e.task)).toEqual([good.task, 'other']);
   });

@@ -46,7 +46,8 @@ describe('typos', () => {
 });
 
 describe('enum word forms', () => {
-  const desc = 'Target language:\n * `DE` - German\n * `EN-GB` - English (British)\n * `PT` - Portuguese (unspecified variant for backward compatibility)\n * `ZH` - Chinese\n';
+  const desc =
+    'Target language:\n * `DE` - German\n * `EN-GB` - English (British)\n * `PT` - Portuguese (unspecified variant for backward compatibility)\n * `ZH` - Chinese\n';
   it('reads names from the description and from Intl, dropping shared ones', () => {
     const forms = enumWordForms(['DE', 'EN-GB', 'PT', 'ZH'], 'target_lang', desc, new Map());
     expect(forms.get('DE')).toContain('German');
@@ -54,12 +55,17 @@ describe('enum word forms', () => {
     expect(forms.get('PT')).toContain('Portuguese');
     const codeNames = new Map([['de', ['German']]]);
     expect(enumWordForms(['de', 'en'], 'source_lang', '', codeNames).get('de')).toEqual(['German']);
-    expect(enumWordForms(['eur', 'chf'], 'currency', 'ISO currency code', new Map()).get('eur')).toEqual(expect.arrayContaining(['Euro', 'EUR']));
+    expect(enumWordForms(['eur', 'chf'], 'currency', 'ISO currency code', new Map()).get('eur')).toEqual(
+      expect.arrayContaining(['Euro', 'EUR']),
+    );
     expect(enumWordForms(['a', 'b'], 'mode', '', new Map()).get('a')).toEqual([]);
   });
 
   it('takes value phrases only when they are short and unique', () => {
-    const phrases = enumPhrases(['default', 'more', 'less'], '* `default` (default)\n* `more` - for a more formal language\n* `less` - for a more informal language');
+    const phrases = enumPhrases(
+      ['default', 'more', 'less'],
+      '* `default` (default)\n* `more` - for a more formal language\n* `less` - for a more informal language',
+    );
     expect(phrases.get('more')).toBe('for a more formal language');
     expect(phrases.has('default')).toBe(false);
   });
