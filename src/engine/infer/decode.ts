@@ -13,9 +13,12 @@
  *   long as the decided tokens agree with the draft; at the first disagreement the draft's remaining positions
  *   are cut from the cache and the next step feeds the decided tokens. The constraint only ever sees decided
  *   tokens, so it needs no rollback.
+ * Rows come lazily (head.ts): a constrained greedy step with few allowed tokens computes only their logits, and
+ * rows of rejected draft positions are never computed.
  */
 import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
+import type { LogitRows } from './head.js';
 import { KvCache, sliceKv } from './kv.js';
 import {
   answerHistory,
@@ -28,7 +31,7 @@ import {
 import type { HostTensor } from './ort.js';
 import { prefixCache, type PrefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
-import { applyMask, logProb, Sampler, type SamplingOptions } from './sample.js';
+import { logProb, Sampler, type SamplingOptions } from './sample.js';
 
 /** What the decoder needs from a token-level grammar matcher (infer/grammar's GrammarMatcher fits). */
 export interface DecodeConstraint {
@@ -140,6 +143,9 @@ export async function decode(
     win.decided(t.id);
     options.onToken?.(t);
   };
+  // Sampling reads every value and a hook may move any, so both take the exact row (head.ts); a greedy choice
+  // needs only the allowed logits.
+  const exact = !sampler.greedy || options.processLogits !== undefined;
   let firstAt = 0;
   let reason: StopReason = 'length';
   while (out.length < maxTokens) {
@@ -147,8 +153,7 @@ export async function decode(
       reason = 'constraint';
       break;
     }
-    const row = win.row();
-    if (c) applyMask(row, c.allowed());
+    const row = c ? await win.masked(c.allowed(), exact) : await win.row();
     options.processLogits?.(row, ids);
     const id = sampler.choose(row);
     c?.accept(id);
@@ -205,7 +210,7 @@ class StepWindow {
   /** `rows` and `draft`: the prefill's, which may already carry a draft (see `prefill`). */
   constructor(
     private readonly kv: KvCache,
-    private rows: Float32Array[],
+    private rows: LogitRows,
     private draft: number[],
     private readonly drafter: Drafter | null,
     private readonly oneByOne: boolean,
@@ -213,8 +218,12 @@ class StepWindow {
     this.drafted = draft.length;
   }
 
-  row(): Float32Array {
-    return this.rows[this.stream.length]!;
+  row(): Promise<Float32Array> {
+    return this.rows.row(this.stream.length);
+  }
+
+  masked(mask: Uint32Array, exactValues: boolean): Promise<Float32Array> {
+    return this.rows.masked(this.stream.length, mask, exactValues);
   }
 
   decided(id: number): void {
@@ -234,15 +243,15 @@ class StepWindow {
     this.stream = [];
     this.draft = [];
     if (this.oneByOne) {
-      for (const t of pending) this.rows = await this.kv.step([[t]]);
+      for (const t of pending) this.rows = await this.kv.stepRows([t]);
       return;
     }
     if (this.drafter && this.kv.multiLogits) this.draft = this.drafter(context(), budget);
     this.drafted += this.draft.length;
     this.rows =
       this.draft.length > 0
-        ? await this.kv.stepKeep([...pending, ...this.draft], this.draft.length + 1)
-        : await this.kv.step([pending]);
+        ? await this.kv.stepKeepRows([...pending, ...this.draft], this.draft.length + 1)
+        : await this.kv.stepRows(pending);
   }
 
   finish(): { drafted: number; accepted: number } {
@@ -264,13 +273,13 @@ async function prefill(
   cache: PrefixCache | null,
   draftFn: ((budget: number) => number[]) | null,
   budget: number,
-): Promise<{ kv: KvCache; rows: Float32Array[]; draft: number[]; reused: number }> {
+): Promise<{ kv: KvCache; rows: LogitRows; draft: number[]; reused: number }> {
   const hit = cache?.lookup(lora, promptIds) ?? null;
   const kv = hit ? KvCache.resume(rt, lora, hit.kv, hit.length) : new KvCache(rt, 1, lora);
   const rest = promptIds.slice(hit?.length ?? 0);
   const draft = draftFn && kv.multiLogits && budget > 0 ? draftFn(budget) : [];
   const rows =
-    draft.length > 0 ? await kv.stepKeep([...rest, ...draft], draft.length + 1) : await kv.step([rest]);
+    draft.length > 0 ? await kv.stepKeepRows([...rest, ...draft], draft.length + 1) : await kv.stepRows(rest);
   const tensors = kv.tensors();
   if (cache && tensors)
     cache.store(lora, promptIds, draft.length > 0 ? sliceKv(tensors, promptIds.length) : tensors);

@@ -7,8 +7,11 @@
  *
  * Single-row caches can also start from a stored prefix (`resume`), return the logits of several last
  * positions (`stepKeep`, for speculative verification) and drop their last positions (`truncate`).
+ * `stepRows` / `stepKeepRows` return the rows lazily (head.ts `LogitRows`): on a runtime whose graph ends at the
+ * hidden rows, only the logits a caller asks for are made.
  */
 import { SmolmapError } from '../errors.js';
+import { HIDDEN_OUTPUT, LogitRows } from './head.js';
 import { f32, i64, type HostTensor } from './ort.js';
 import type { BaseRuntime } from './runtime.js';
 
@@ -72,8 +75,12 @@ export class KvCache {
 
   /** Feeds `rows[b]` (all of equal length) and returns the logits [vocab] of each row's last position. */
   async step(rows: readonly (readonly StepToken[])[]): Promise<Float32Array[]> {
-    const rowsOut = await this.run(rows, 1);
-    return rowsOut.map((r) => r[0]!);
+    return (await this.run(rows, 1)).all();
+  }
+
+  /** `step` for one row, its last position's logits made on demand. */
+  stepRows(tokens: readonly number[]): Promise<LogitRows> {
+    return this.run([tokens], 1);
   }
 
   /**
@@ -81,13 +88,18 @@ export class KvCache {
    * (callers check it; a last-position-only graph is an internal error here).
    */
   async stepKeep(tokens: readonly number[], keep: number): Promise<Float32Array[]> {
+    return (await this.stepKeepRows(tokens, keep)).all();
+  }
+
+  /** `stepKeep` with the rows' logits made on demand. */
+  stepKeepRows(tokens: readonly number[], keep: number): Promise<LogitRows> {
     if (this.batch !== 1 || keep < 1 || keep > tokens.length) {
       throw new SmolmapError(
         'internal',
         `internal: stepKeep(${tokens.length} tokens, keep ${keep}) on batch ${this.batch}`,
       );
     }
-    return (await this.run([tokens], keep))[0]!;
+    return this.run([tokens], keep);
   }
 
   /** Drops every position from `length` on (one-row caches): rejected draft tokens, a shorter prefix. */
@@ -100,7 +112,8 @@ export class KvCache {
     if (this.past) this.past = sliceKv(this.past, length);
   }
 
-  private async run(rows: readonly (readonly StepToken[])[], keep: number): Promise<Float32Array[][]> {
+  /** Feeds `rows`; the last `keep` positions of each, batch-major. */
+  private async run(rows: readonly (readonly StepToken[])[], keep: number): Promise<LogitRows> {
     const cfg = this.rt.config;
     const s = rows[0]!.length;
     const ids: number[] = [];
@@ -131,8 +144,9 @@ export class KvCache {
     this.steps++;
     for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) past[name] = t;
     this.past = past;
-    const logits = out['logits']!;
-    const positions = logits.dims[1] ?? 1; // [batch, P, vocab]: P = 1, keep, or s (an all-positions graph)
+    const head = this.rt.head;
+    const t = out[head ? HIDDEN_OUTPUT : 'logits']!;
+    const positions = t.dims[1] ?? 1; // [batch, P, vocab | hidden]: P = 1, keep, or s (an all-positions graph)
     if (s > 1 && this.many === undefined) this.many = positions === s;
     if (positions < keep) {
       throw new SmolmapError(
@@ -140,14 +154,15 @@ export class KvCache {
         `internal: asked for ${keep} logits rows but the graph returned ${positions}`,
       );
     }
-    const data = logits.data as Float32Array;
-    const v = cfg.vocab_size;
-    return rows.map((_, b) =>
-      Array.from({ length: keep }, (_, i) => {
-        const at = (b * positions + positions - keep + i) * v;
-        return data.slice(at, at + v);
-      }),
-    );
+    const data = t.data as Float32Array;
+    const w = head ? cfg.hidden_size : cfg.vocab_size;
+    if (positions === keep) return new LogitRows(head, data, this.batch * keep);
+    const kept = new Float32Array(this.batch * keep * w);
+    for (let b = 0; b < this.batch; b++) {
+      const at = (b * positions + positions - keep) * w;
+      kept.set(data.subarray(at, at + keep * w), b * keep * w);
+    }
+    return new LogitRows(head, kept, this.batch * keep);
   }
 }
 

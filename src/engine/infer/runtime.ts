@@ -20,6 +20,7 @@ import { LORA_TARGETS, type LlamaConfig, type WeightMap } from '../model/types.j
 import { loadWeights, resolveModelSource } from '../model/weights/load.js';
 import type { Graph } from '../model/graph/builder.js';
 import { baseRankTensors, ggufProjector, loadGgufNBits, type GgufNBits } from '../model/gguf-nbits.js';
+import { createLmHead, type LmHead } from './head.js';
 import { createSession, f32, i64, type HostTensor, type Session } from './ort.js';
 
 /** Graph input selecting how many trailing positions get logits (llama.ts `logits: 'keep'`). */
@@ -46,6 +47,12 @@ export interface RuntimeOptions {
    * emission (llama.ts `inferenceGraph`, the one the ONNX export writes), per-projection LoRA inputs.
    */
   graph?: 'fast' | 'standard';
+  /**
+   * f32 only: the session ends at the final-normed hidden rows and logits are made on demand (head.ts: the
+   * allowed tokens' dot products in JS, else a head-only session). Default true; q8/q4 keep their 8-bit head in
+   * the graph.
+   */
+  lazyHead?: boolean;
   /** Write an ORT profile trace with this file prefix (`session.endProfiling()`); diagnostics only. */
   profilePrefix?: string;
 }
@@ -55,6 +62,8 @@ export interface BaseRuntime {
   readonly tokenizer: Tokenizer;
   readonly quant: WeightQuant;
   readonly session: Session;
+  /** Set when `session` outputs `hidden` instead of `logits` (RuntimeOptions.lazyHead). */
+  readonly head: LmHead | null;
   /** Seconds spent loading weights, building the graph and creating the session. */
   readonly loadSeconds: number;
   /** LoRA inputs for `adapter` (null = no adapter), cached per adapter object. */
@@ -144,13 +153,18 @@ function buildGraph(
     }
   }
   const lora: LlamaLora = { scale: 1, modules: allLoraHooks(config) };
+  const output = lazyHead(options) ? 'hidden' : 'logits';
   const graph = fast
-    ? fastInferenceGraph(config, weights, { project, logits: 'keep' })
-    : inferenceGraph(config, weights, { lora, project, logits: 'keep' });
+    ? fastInferenceGraph(config, weights, { project, logits: 'keep', output })
+    : inferenceGraph(config, weights, { lora, project, logits: 'keep', output });
   return {
     graph,
     feedsFor: (adapter) => (fast ? groupedLoraFeeds(config, adapter, base) : buildLoraFeeds(config, adapter)),
   };
+}
+
+function lazyHead(options: RuntimeOptions): boolean {
+  return (options.quant ?? 'f32') === 'f32' && (options.lazyHead ?? true);
 }
 
 /**
@@ -168,12 +182,15 @@ export async function createRuntime(
   const quant = options.quant ?? 'f32';
   const { graph, feedsFor } = buildGraph(config, weights, options, gguf);
   const { model, external } = serialize(graph);
+  const threads = options.threads ?? os.availableParallelism();
+  const spinning = options.spinning ?? false;
   const session = await createSession(model, {
-    threads: options.threads ?? os.availableParallelism(),
-    spinning: options.spinning ?? false,
+    threads,
+    spinning,
     ...(options.profilePrefix ? { profilePrefix: options.profilePrefix } : {}),
     externalData: external.map((c) => ({ path: c.location, data: c.data })),
   });
+  const head = lazyHead(options) ? await createLmHead(config, weights, { threads, spinning }) : null;
   const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
   // The per-adapter feeds also carry the default `num_logits_to_keep` (1: the last position), so callers that
   // do not know the input still run; a caller wanting K logits rows sets it after spreading these feeds.
@@ -187,6 +204,7 @@ export async function createRuntime(
     tokenizer,
     quant,
     session,
+    head,
     loadSeconds: (performance.now() - t0) / 1000,
     loraFeeds(adapter) {
       if (!adapter) return none;
@@ -197,7 +215,10 @@ export async function createRuntime(
       }
       return feeds;
     },
-    release: () => session.release(),
+    release: async () => {
+      await session.release();
+      await head?.release();
+    },
   };
 }
 
@@ -208,7 +229,7 @@ const runtimes = new Map<string, Promise<BaseRuntime>>();
  * A failed load is not cached, so a fixed file can be retried.
  */
 export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
-  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}\0${options.graph ?? 'fast'}`;
+  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}\0${options.graph ?? 'fast'}\0${lazyHead(options)}`;
   let p = runtimes.get(key);
   if (!p) {
     p = openRuntime(source, options);

@@ -30,6 +30,11 @@ export interface FastGraphOptions {
   /** Grouped LoRA inputs on every projection of every layer (rank dims dynamic). Default true. */
   lora?: boolean;
   logits?: 'last' | 'all' | 'keep';
+  /**
+   * 'logits' (default): the LM head's output. 'hidden': the final-normed hidden rows of the same positions
+   * (output `hidden`, [B, K, H]) and no head, for logits made on demand (infer/head.ts).
+   */
+  output?: 'logits' | 'hidden';
 }
 
 /** An omitted optional input or output of a contrib node (ONNX: the empty name). */
@@ -169,6 +174,8 @@ export function fastInferenceGraph(cfg: LlamaConfig, weights: WeightMap, opts: F
   const final = mlpOut
     ? skipNorm(c, h, mlpOut, 'model.norm.weight').y
     : g.rmsnorm(h, w.get('model.norm.weight'), cfg.rms_norm_eps);
-  g.output('logits', lmHead(g, cfg, weights, logitRows(g, final, opts.logits ?? 'last'), c.project));
+  const rows = logitRows(g, final, opts.logits ?? 'last');
+  if (opts.output === 'hidden') g.output('hidden', rows);
+  else g.output('logits', lmHead(g, cfg, weights, rows, c.project));
   return g;
 }

@@ -339,6 +339,8 @@ export interface InferenceGraphOptions {
   project?: Projector;
   /** See `LlamaForwardOptions.fuseProjections`. */
   fuseProjections?: boolean;
+  /** 'hidden': output the final-normed rows (`hidden`) instead of `logits` (llama-fast.ts, infer/head.ts). */
+  output?: 'logits' | 'hidden';
 }
 
 /** The hidden rows [B, S', H] whose logits the graph returns (see `InferenceGraphOptions.logits`). */
@@ -377,7 +379,9 @@ export function inferenceGraph(
     opts.project,
     { fuseProjections: opts.fuseProjections ?? false },
   );
-  g.output('logits', lmHead(g, cfg, weights, logitRows(g, out.hidden, opts.logits ?? 'last'), opts.project));
+  const rows = logitRows(g, out.hidden, opts.logits ?? 'last');
+  if (opts.output === 'hidden') g.output('hidden', rows);
+  else g.output('logits', lmHead(g, cfg, weights, rows, opts.project));
   out.present.forEach((p, l) => {
     g.output(`present.${l}.key`, p.key);
     g.output(`present.${l}.value`, p.value);

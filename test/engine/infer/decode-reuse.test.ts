@@ -57,6 +57,7 @@ async function fixedLogitsRuntime(
     tokenizer,
     quant: 'f32',
     session,
+    head: null,
     loadSeconds: 0,
     loraFeeds(a) {
       if (!feeds.has(a)) feeds.set(a, buildLoraFeeds(c, a));

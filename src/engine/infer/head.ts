@@ -1,0 +1,255 @@
+/**
+ * The LM head outside the model step (issue 7, mapper latency). An f32 decode step is bound by reading the
+ * weights, and the tied head (vocab × hidden, 113 MB for SmolLM2-135M) is ~20 % of them, while the constrained
+ * decoder usually looks at a few allowed tokens of one row. So the inference graph can end at the final-normed
+ * hidden rows of the kept positions (`output: 'hidden'`) and logits are made on demand:
+ * - few allowed tokens (≤ LAZY_MAX_TOKENS): their dot products with the head rows, in JS; the row is full-length
+ *   with −∞ elsewhere, as `applyMask` leaves it;
+ * - anything else (no mask, large masks, sampling, callers of `KvCache.step`): a second ORT session holding only
+ *   the head, the same MatMul the full graph ends with, so those rows are the ones the full graph returns.
+ *
+ * JS sums in f64 (products of f32 are exact in f64), MLAS in f32, so the two differ by MLAS's rounding:
+ * |Δ| ≤ γ_n·Σ|h_i·w_i| ≤ γ_n·‖h‖·‖w‖ (Higham, Accuracy and Stability of Numerical Algorithms, §3.1; any
+ * summation order). Greedy choices stay the full graph's: where the best allowed token does not lead every
+ * other allowed token by both bounds, the row is recomputed by the head session (`masked` returns it exactly).
+ */
+import { SmolmapError } from '../errors.js';
+import { Graph } from '../model/graph/builder.js';
+import { serialize } from '../model/graph/serialize.js';
+import { lmHead, type Projector } from '../model/llama.js';
+import type { LlamaConfig, WeightMap } from '../model/types.js';
+import { createSession, f32, type Session } from './ort.js';
+import { applyMask } from './sample.js';
+
+/** The inference graph's output holding the final-normed hidden rows (llama.ts / llama-fast.ts `output`). */
+export const HIDDEN_OUTPUT = 'hidden';
+
+/**
+ * Most allowed tokens a row is computed for in JS. A JS dot product of 576 costs ~0.35 µs, the head session's
+ * M = 1 product ~6 ms on the 2-core box (bench/head.ts): break-even near 15k; kept well below, since above a
+ * few thousand tokens the saving is small and the session's row is exact.
+ */
+export const LAZY_MAX_TOKENS = 4096;
+
+/** n·u / (1 − n·u), u = 2⁻²⁴: the relative error bound of an n-term f32 dot product (Higham (3.4)). */
+function gamma(n: number): number {
+  const nu = n * 2 ** -24;
+  return nu / (1 - nu);
+}
+
+export class LmHead {
+  private norms: Float32Array | null = null;
+  private readonly gammaN: number;
+
+  constructor(
+    private readonly session: Session,
+    /** Head rows [vocab, width], row-major (the tied embedding or lm_head.weight). */
+    private readonly weight: Float32Array,
+    readonly vocab: number,
+    readonly width: number,
+  ) {
+    this.gammaN = gamma(width);
+  }
+
+  /** Logits [rows, vocab] of hidden rows [rows, width], from the head session. */
+  async logits(hidden: Float32Array, rows: number): Promise<Float32Array> {
+    const out = await this.session.run({ hidden: f32(hidden, [1, rows, this.width]) });
+    return out['logits']!.data as Float32Array;
+  }
+
+  /**
+   * Row `at` of `hidden` masked by `mask` (bit i of word i >> 5): the allowed tokens' logits in JS and −∞
+   * elsewhere; null when more than `max` tokens are allowed or the greedy choice is too close to call in JS.
+   */
+  maskedRow(hidden: Float32Array, at: number, mask: Uint32Array, max = LAZY_MAX_TOKENS): Float32Array | null {
+    const ids = allowedIds(mask, this.vocab, max);
+    if (ids === null) return null;
+    const h = hidden.subarray(at * this.width, (at + 1) * this.width);
+    const row = new Float32Array(this.vocab).fill(-Infinity);
+    let best = -1;
+    for (const id of ids) {
+      row[id] = dot(h, this.weight, id * this.width, this.width);
+      if (best < 0 || row[id]! > row[best]!) best = id; // ids ascend: the first of equals, as argmax
+    }
+    return best < 0 || this.clearWinner(row, ids, best, h) ? row : null;
+  }
+
+  /** Whether `best` leads every other allowed token by more than both tokens' error bounds. */
+  private clearWinner(row: Float32Array, ids: Uint32Array, best: number, h: Float32Array): boolean {
+    const norms = this.rowNorms();
+    let hn = 0;
+    for (let i = 0; i < h.length; i++) hn += h[i]! * h[i]!;
+    const scale = 1.01 * this.gammaN * Math.sqrt(hn);
+    // 2⁻²³·|x|: each side's final rounding to f32.
+    const bound = (id: number): number => scale * norms[id]! + 2 ** -23 * Math.abs(row[id]!) + 1e-30;
+    const top = row[best]! - bound(best);
+    if (!Number.isFinite(top)) return false;
+    for (const id of ids) if (id !== best && row[id]! + bound(id) >= top) return false;
+    return true;
+  }
+
+  private rowNorms(): Float32Array {
+    if (this.norms) return this.norms;
+    const n = new Float32Array(this.vocab);
+    const w = this.weight;
+    for (let v = 0; v < this.vocab; v++) {
+      let s = 0;
+      for (let i = v * this.width; i < (v + 1) * this.width; i++) s += w[i]! * w[i]!;
+      // Rounded up so the bound stays an upper bound after the f32 store.
+      n[v] = Math.sqrt(s) * (1 + 2 ** -20);
+    }
+    this.norms = n;
+    return n;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/** Σ h_i·w[off + i] in f64, unrolled by 4. */
+export function dot(h: Float32Array, w: Float32Array, off: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += h[i]! * w[off + i]!;
+    s1 += h[i + 1]! * w[off + i + 1]!;
+    s2 += h[i + 2]! * w[off + i + 2]!;
+    s3 += h[i + 3]! * w[off + i + 3]!;
+  }
+  for (; i < n; i++) s0 += h[i]! * w[off + i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** The set bits of `mask` below `vocab`, ascending; null when there are more than `max`. */
+export function allowedIds(mask: Uint32Array, vocab: number, max: number): Uint32Array | null {
+  let count = 0;
+  for (let w = 0; w < mask.length; w++) {
+    let x = mask[w]!;
+    // Popcount (Hacker's Delight 5-2).
+    x = x - ((x >>> 1) & 0x55555555);
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    count += (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+    if (count > max) return null;
+  }
+  const ids = new Uint32Array(count);
+  let k = 0;
+  for (let w = 0; w < mask.length; w++) {
+    let bits = mask[w]!;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      const id = (w << 5) + 31 - Math.clz32(low);
+      bits ^= low;
+      if (id < vocab) ids[k++] = id;
+    }
+  }
+  return ids.subarray(0, k);
+}
+
+/** A one-input graph: hidden [1, rows, width] → logits [1, rows, vocab], the full graph's head product. */
+function headGraph(cfg: LlamaConfig, weights: WeightMap, project?: Projector): Graph {
+  const g = new Graph();
+  const hidden = g.input(HIDDEN_OUTPUT, 'float32', [1, 'rows', cfg.hidden_size]);
+  g.output('logits', lmHead(g, cfg, weights, hidden, project));
+  return g;
+}
+
+/** The head weight `lmHead` uses (lm_head.weight unless tied). */
+function headWeight(cfg: LlamaConfig, weights: WeightMap): Float32Array {
+  const name =
+    !cfg.tie_word_embeddings && weights.has('lm_head.weight')
+      ? 'lm_head.weight'
+      : 'model.embed_tokens.weight';
+  const t = weights.get(name);
+  if (!t || t.shape.join() !== `${cfg.vocab_size},${cfg.hidden_size}`) {
+    throw new SmolmapError(
+      'model_weight_missing',
+      `the model has no [${cfg.vocab_size}, ${cfg.hidden_size}] tensor "${name}"; re-import the base model`,
+    );
+  }
+  return t.data;
+}
+
+/** The head session and the JS copy of its weight (shared with the weight map, not copied). */
+export async function createLmHead(
+  cfg: LlamaConfig,
+  weights: WeightMap,
+  session: { threads: number; spinning: boolean },
+): Promise<LmHead> {
+  const weight = headWeight(cfg, weights);
+  const { model, external } = serialize(headGraph(cfg, weights));
+  const s = await createSession(model, {
+    ...session,
+    externalData: external.map((c) => ({ path: c.location, data: c.data })),
+  });
+  return new LmHead(s, weight, cfg.vocab_size, cfg.hidden_size);
+}
+
+/**
+ * The kept positions of one model run (`rows` of them, batch-major), as logits or as hidden rows with a head.
+ * Each row's logits are made when asked for; full rows from the head session are made for the asked row and
+ * every later one at once (rows are consumed in order, and one product of M rows costs about one row's).
+ */
+export class LogitRows {
+  private readonly full: (Float32Array | undefined)[];
+
+  constructor(
+    private readonly head: LmHead | null,
+    /** [rows, vocab] logits (head null) or [rows, width] hidden rows. */
+    private readonly data: Float32Array,
+    readonly length: number,
+  ) {
+    this.full = new Array<Float32Array | undefined>(length);
+  }
+
+  /** Row i's full logits (a fresh array the caller may modify). */
+  async row(i: number): Promise<Float32Array> {
+    this.check(i);
+    if (!this.head) {
+      const v = this.data.length / this.length;
+      return this.data.slice(i * v, (i + 1) * v);
+    }
+    if (!this.full[i]) {
+      const w = this.head.width;
+      const rest = this.length - i;
+      const logits = await this.head.logits(this.data.subarray(i * w), rest);
+      const v = this.head.vocab;
+      for (let k = 0; k < rest; k++) this.full[i + k] = logits.subarray(k * v, (k + 1) * v);
+    }
+    return this.full[i]!.slice();
+  }
+
+  /**
+   * Row i with −∞ outside `mask`, as `applyMask` leaves the full row. `exactValues` (sampling, whose draw reads
+   * every value) or a large mask takes the head session's row; otherwise the allowed logits come from JS, with
+   * the same greedy choice (see the file comment).
+   */
+  async masked(i: number, mask: Uint32Array, exactValues = false): Promise<Float32Array> {
+    this.check(i);
+    if (this.head && !exactValues && !this.full[i]) {
+      const row = this.head.maskedRow(this.data, i, mask);
+      if (row) return row;
+    }
+    const row = await this.row(i);
+    applyMask(row, mask);
+    return row;
+  }
+
+  /** Every row's full logits (one head run); the arrays are the caller's. */
+  async all(): Promise<Float32Array[]> {
+    if (this.length > 0 && this.head && !this.full[0]) await this.row(0);
+    return Array.from({ length: this.length }, (_, i) => {
+      const v = this.data.length / this.length;
+      return this.head ? this.full[i]! : this.data.slice(i * v, (i + 1) * v);
+    });
+  }
+
+  private check(i: number): void {
+    if (!(i >= 0 && i < this.length)) {
+      throw new SmolmapError('internal', `internal: logits row ${i} of ${this.length}`);
+    }
+  }
+}
