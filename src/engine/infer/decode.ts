@@ -143,9 +143,6 @@ export async function decode(
     win.decided(t.id);
     options.onToken?.(t);
   };
-  // Sampling reads every value and a hook may move any, so both take the exact row (head.ts); a greedy choice
-  // needs only the allowed logits.
-  const exact = !sampler.greedy || options.processLogits !== undefined;
   let firstAt = 0;
   let reason: StopReason = 'length';
   while (out.length < maxTokens) {
@@ -153,11 +150,9 @@ export async function decode(
       reason = 'constraint';
       break;
     }
-    const row = c ? await win.masked(c.allowed(), exact) : await win.row();
-    options.processLogits?.(row, ids);
-    const id = sampler.choose(row);
+    const { id, logprob } = await chooseToken(win, c, sampler, options.processLogits, ids);
     c?.accept(id);
-    push({ id, logprob: logProb(row, id), forced: false });
+    push({ id, logprob, forced: false });
     if (out.length === 1) firstAt = performance.now();
     if (stops.has(id)) {
       reason = 'stop';
@@ -194,6 +189,25 @@ export async function decode(
   };
 }
 
+/**
+ * The next token and its log-probability under the step's (masked) distribution. Sampling reads every value
+ * and a hook may move any, so both get the full row; a greedy masked choice needs only the allowed logits
+ * (head.ts `LogitRows.greedy`: the same choice and log-probability, without a full-length row).
+ */
+async function chooseToken(
+  win: StepWindow,
+  c: DecodeConstraint | undefined,
+  sampler: Sampler,
+  hook: DecodeOptions['processLogits'],
+  generated: readonly number[],
+): Promise<{ id: number; logprob: number }> {
+  if (c && sampler.greedy && !hook) return win.greedy(c.allowed());
+  const row = c ? await win.masked(c.allowed(), true) : await win.row();
+  hook?.(row, generated);
+  const id = sampler.choose(row);
+  return { id, logprob: logProb(row, id) };
+}
+
 /** Proposes at most `budget` draft tokens after `context` (prompt and decided tokens). */
 type Drafter = (context: readonly number[], budget: number) => number[];
 
@@ -224,6 +238,10 @@ class StepWindow {
 
   masked(mask: Uint32Array, exactValues: boolean): Promise<Float32Array> {
     return this.rows.masked(this.stream.length, mask, exactValues);
+  }
+
+  greedy(mask: Uint32Array): Promise<{ id: number; logprob: number }> {
+    return this.rows.greedy(this.stream.length, mask);
   }
 
   decided(id: number): void {

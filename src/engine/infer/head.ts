@@ -19,7 +19,7 @@ import { serialize } from '../model/graph/serialize.js';
 import { lmHead, type Projector } from '../model/llama.js';
 import type { LlamaConfig, WeightMap } from '../model/types.js';
 import { createSession, f32, type Session } from './ort.js';
-import { applyMask } from './sample.js';
+import { applyMask, argmax, logProb } from './sample.js';
 
 /** The inference graph's output holding the final-normed hidden rows (llama.ts / llama-fast.ts `output`). */
 export const HIDDEN_OUTPUT = 'hidden';
@@ -37,7 +37,27 @@ function gamma(n: number): number {
   return nu / (1 - nu);
 }
 
+/** How rows were made (bench/head.ts prints them). */
+export interface HeadStats {
+  /** Masked rows made in JS. */
+  jsRows: number;
+  /** Of the JS attempts, rows given back to the head session as too close to call. */
+  closeCalls: number;
+  /** Head-session runs and the rows they made. */
+  sessionRuns: number;
+  sessionRows: number;
+}
+
+/** A masked row as its allowed entries (the rest are −∞). */
+export interface SparseRow {
+  ids: Uint32Array;
+  logits: Float32Array;
+  /** Index into `ids` of the greedy choice. */
+  best: number;
+}
+
 export class LmHead {
+  readonly stats: HeadStats = { jsRows: 0, closeCalls: 0, sessionRuns: 0, sessionRows: 0 };
   private norms: Float32Array | null = null;
   private readonly gammaN: number;
 
@@ -54,6 +74,8 @@ export class LmHead {
   /** Logits [rows, vocab] of hidden rows [rows, width], from the head session. */
   async logits(hidden: Float32Array, rows: number): Promise<Float32Array> {
     const out = await this.session.run({ hidden: f32(hidden, [1, rows, this.width]) });
+    this.stats.sessionRuns++;
+    this.stats.sessionRows += rows;
     return out['logits']!.data as Float32Array;
   }
 
@@ -62,29 +84,46 @@ export class LmHead {
    * elsewhere; null when more than `max` tokens are allowed or the greedy choice is too close to call in JS.
    */
   maskedRow(hidden: Float32Array, at: number, mask: Uint32Array, max = LAZY_MAX_TOKENS): Float32Array | null {
-    const ids = allowedIds(mask, this.vocab, max);
-    if (ids === null) return null;
-    const h = hidden.subarray(at * this.width, (at + 1) * this.width);
+    const sparse = this.sparse(hidden, at, mask, max);
+    if (!sparse) return null;
     const row = new Float32Array(this.vocab).fill(-Infinity);
-    let best = -1;
-    for (const id of ids) {
-      row[id] = dot(h, this.weight, id * this.width, this.width);
-      if (best < 0 || row[id]! > row[best]!) best = id; // ids ascend: the first of equals, as argmax
-    }
-    return best < 0 || this.clearWinner(row, ids, best, h) ? row : null;
+    sparse.ids.forEach((id, k) => (row[id] = sparse.logits[k]!));
+    return row;
   }
 
-  /** Whether `best` leads every other allowed token by more than both tokens' error bounds. */
-  private clearWinner(row: Float32Array, ids: Uint32Array, best: number, h: Float32Array): boolean {
+  /**
+   * `maskedRow` as the allowed ids (ascending), their logits (f32) and the index in `ids` of the greedy choice
+   * (the first of equals, as `argmax`); null as `maskedRow`, or when nothing is allowed.
+   */
+  sparse(hidden: Float32Array, at: number, mask: Uint32Array, max = LAZY_MAX_TOKENS): SparseRow | null {
+    const ids = allowedIds(mask, this.vocab, max);
+    if (ids === null || ids.length === 0) return null;
+    const h = hidden.subarray(at * this.width, (at + 1) * this.width);
+    const logits = new Float32Array(ids.length);
+    let best = 0;
+    for (let k = 0; k < ids.length; k++) {
+      logits[k] = dot(h, this.weight, ids[k]! * this.width, this.width);
+      if (logits[k]! > logits[best]!) best = k;
+    }
+    if (!this.clearWinner(ids, logits, best, h)) {
+      this.stats.closeCalls++;
+      return null;
+    }
+    this.stats.jsRows++;
+    return { ids, logits, best };
+  }
+
+  /** Whether the best allowed token leads every other by more than both tokens' error bounds. */
+  private clearWinner(ids: Uint32Array, logits: Float32Array, best: number, h: Float32Array): boolean {
     const norms = this.rowNorms();
     let hn = 0;
     for (let i = 0; i < h.length; i++) hn += h[i]! * h[i]!;
     const scale = 1.01 * this.gammaN * Math.sqrt(hn);
     // 2⁻²³·|x|: each side's final rounding to f32.
-    const bound = (id: number): number => scale * norms[id]! + 2 ** -23 * Math.abs(row[id]!) + 1e-30;
-    const top = row[best]! - bound(best);
+    const bound = (k: number): number => scale * norms[ids[k]!]! + 2 ** -23 * Math.abs(logits[k]!) + 1e-30;
+    const top = logits[best]! - bound(best);
     if (!Number.isFinite(top)) return false;
-    for (const id of ids) if (id !== best && row[id]! + bound(id) >= top) return false;
+    for (let k = 0; k < ids.length; k++) if (k !== best && logits[k]! + bound(k) >= top) return false;
     return true;
   }
 
@@ -199,7 +238,7 @@ export class LogitRows {
   constructor(
     private readonly head: LmHead | null,
     /** [rows, vocab] logits (head null) or [rows, width] hidden rows. */
-    private readonly data: Float32Array,
+    readonly data: Float32Array,
     readonly length: number,
   ) {
     this.full = new Array<Float32Array | undefined>(length);
@@ -236,6 +275,26 @@ export class LogitRows {
     const row = await this.row(i);
     applyMask(row, mask);
     return row;
+  }
+
+  /**
+   * The greedy choice of row i under `mask` and its log-probability under the masked distribution: exactly
+   * `argmax` and `logProb` of the `masked` row (the −∞ entries add exp(−∞) = 0 to logProb's sum in the same
+   * ascending order), without making the full-length row when the allowed logits come from JS.
+   */
+  async greedy(i: number, mask: Uint32Array): Promise<{ id: number; logprob: number }> {
+    this.check(i);
+    const sparse = this.head && !this.full[i] ? this.head.sparse(this.data, i, mask) : null;
+    if (!sparse) {
+      const row = await this.row(i);
+      applyMask(row, mask);
+      const id = argmax(row);
+      return { id, logprob: logProb(row, id) };
+    }
+    const max = sparse.logits[sparse.best]!;
+    let sum = 0;
+    for (let k = 0; k < sparse.logits.length; k++) sum += Math.exp(sparse.logits[k]! - max);
+    return { id: sparse.ids[sparse.best]!, logprob: max - max - Math.log(sum) };
   }
 
   /** Every row's full logits (one head run); the arrays are the caller's. */

@@ -14,7 +14,7 @@ import { mapperPromptIds } from '../../../src/engine/infer/mapper.js';
 import { chooseOperation, operationOpenings } from '../../../src/engine/infer/op-choice.js';
 import type { Session } from '../../../src/engine/infer/ort.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
-import { applyMask, argmax } from '../../../src/engine/infer/sample.js';
+import { applyMask, argmax, logProb } from '../../../src/engine/infer/sample.js';
 import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
 import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
 import { devCatalog, devTasks, rng } from './grammar-helpers.js';
@@ -109,6 +109,8 @@ describe('lazy LM head (tiny Llama)', () => {
         const exact = await want.row(i);
         applyMask(exact, mask);
         expect(argmax(got), `n ${n} row ${i}`).toBe(argmax(exact));
+        // The sparse greedy choice is argmax and logProb of the JS row, bit for bit.
+        expect(await rows.greedy(i, mask)).toEqual({ id: argmax(got), logprob: logProb(got, argmax(got)) });
         let pattern = 0;
         let err = 0;
         for (let v = 0; v < cfg.vocab_size; v++) {
@@ -135,6 +137,10 @@ describe('lazy LM head (tiny Llama)', () => {
       const exact = await want.row(0);
       applyMask(exact, mask);
       expect(sameBits(got, exact)).toBe(true);
+      expect(await rows.greedy(0, mask)).toEqual({
+        id: argmax(exact),
+        logprob: logProb(exact, argmax(exact)),
+      });
       // Rows 0 and 1 come from one head run.
       expect(sameBits(await rows.row(1), await want.row(1))).toBe(true);
       expect(spy).toHaveBeenCalledTimes(1);
