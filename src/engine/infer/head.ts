@@ -25,11 +25,11 @@ import { applyMask, argmax, logProb } from './sample.js';
 export const HIDDEN_OUTPUT = 'hidden';
 
 /**
- * Most allowed tokens a row is computed for in JS. A JS dot product of 576 costs ~0.35 µs, the head session's
- * M = 1 product ~6 ms on the 2-core box (bench/head.ts): break-even near 15k; kept well below, since above a
- * few thousand tokens the saving is small and the session's row is exact.
+ * Most allowed tokens a row is computed for in JS. A 576-long JS dot product costs 1–2 µs (single thread,
+ * f64), the head session's M = 1 product ~7 ms on the two cores (bench/head.ts): break-even near 4–7k tokens.
+ * Kept below that, since the session's row is exact and a grammar mask is rarely that large.
  */
-export const LAZY_MAX_TOKENS = 4096;
+export const LAZY_MAX_TOKENS = 2048;
 
 /** n·u / (1 − n·u), u = 2⁻²⁴: the relative error bound of an n-term f32 dot product (Higham (3.4)). */
 function gamma(n: number): number {
