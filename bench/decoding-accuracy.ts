@@ -6,10 +6,11 @@
  * or per-token mean log-probability). Prints endpoint / exact / valid / parameter F1, mean latency and model
  * steps per variant and spec, the mean over specs, and the load average. Asserts nothing.
  *
- *   npx tsx bench/decoding-accuracy.ts [--specs a,b] [--variants before,copy,copy+sum,copy+mean]
- *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show]
+ *   npx tsx bench/decoding-accuracy.ts [--specs a,b] [--variants before,copy,copy+key3,copy+sum,copy+mean]
+ *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show] [--no-picks]
  *                                      [--graph fast|standard]
- * `--variants none` runs only the operation scoring (which operation each scoring picks; cheap).
+ * `--variants none` runs only the operation scoring (which operation each scoring picks; cheap); `--no-picks`
+ * skips that scoring. `copy+keyB`: copy, greedy operation, key-prior.ts's bonus B (the default is 3).
  * `--adapters DIR`: evaluate trained adapters DIR/<spec>/ (PEFT folders) instead of the untrained base prompt.
  * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  */
@@ -30,9 +31,12 @@ import type { Catalog, Operation } from '../src/engine/specs/types.js';
 import { scoreCalls } from '../src/engine/train/metrics.js';
 import { EVAL_DEV, SPECS } from './eval-dev.js';
 
-const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation'>> = {
-  before: { copy: false, operation: 'greedy' },
-  copy: { copy: true, operation: 'greedy' },
+const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation' | 'keyBias'>> = {
+  before: { copy: false, operation: 'greedy', keyBias: 0 },
+  copy: { copy: true, operation: 'greedy', keyBias: 0 },
+  'copy+key2': { copy: true, operation: 'greedy', keyBias: 2 },
+  'copy+key3': { copy: true, operation: 'greedy', keyBias: 3 },
+  'copy+key4': { copy: true, operation: 'greedy', keyBias: 4 },
   'copy+trie': { copy: true, operation: 'trie' },
   'copy+sum': { copy: true, operation: 'sum' },
   'copy+mean': { copy: true, operation: 'mean' },
@@ -48,6 +52,7 @@ const { values } = parseArgs({
     show: { type: 'boolean', default: false },
     'max-tokens': { type: 'string', default: '384' },
     graph: { type: 'string', default: 'fast' },
+    'no-picks': { type: 'boolean', default: false },
   },
 });
 const gguf =
@@ -100,14 +105,15 @@ async function main(): Promise<void> {
         if (values.show && scoreCalls([{ predicted: r.call, expected }], catalog).exactMatch < 1)
           console.log(`  ${v}: ${task}\n    → ${r.text}`);
       }
-      picks(await opPicks(rt, task, catalog, adapter), expected);
+      if (!values['no-picks']) picks(await opPicks(rt, task, catalog, adapter), expected);
     }
     const pick = pickCounts.get(spec) ?? { trie: 0, sum: 0, mean: 0, n: 0 };
-    console.log(
-      `${spec.padEnd(13)} operation right by sequence score (${pick.n} tasks): ` +
-        SCORINGS.map((k) => `${k} ${pct(pick[k] / pick.n)}`).join(', ') +
-        `  (load ${load()})`,
-    );
+    if (pick.n > 0)
+      console.log(
+        `${spec.padEnd(13)} operation right by sequence score (${pick.n} tasks): ` +
+          SCORINGS.map((k) => `${k} ${pct(pick[k] / pick.n)}`).join(', ') +
+          `  (load ${load()})`,
+      );
     for (const v of variants) {
       const t = tallies.get(v)!;
       const s = scoreCalls(t.items, catalog);
@@ -122,10 +128,13 @@ async function main(): Promise<void> {
     }
   }
   const specs = [...pickCounts.values()];
-  console.log(
-    `MEAN          operation right by sequence score: ` +
-      SCORINGS.map((k) => `${k} ${pct(specs.reduce((a, c) => a + c[k] / c.n, 0) / specs.length)}`).join(', '),
-  );
+  if (specs.length > 0)
+    console.log(
+      `MEAN          operation right by sequence score: ` +
+        SCORINGS.map((k) => `${k} ${pct(specs.reduce((a, c) => a + c[k] / c.n, 0) / specs.length)}`).join(
+          ', ',
+        ),
+    );
   for (const [v, rows] of means) {
     const m = (k: number): number => rows.reduce((a, r) => a + r[k]!, 0) / rows.length;
     console.log(

@@ -31,7 +31,7 @@ import {
 import type { HostTensor } from './ort.js';
 import { prefixCache, type PrefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
-import { logProb, Sampler, type SamplingOptions } from './sample.js';
+import { argmax, logProb, Sampler, type SamplingOptions } from './sample.js';
 
 /** What the decoder needs from a token-level grammar matcher (infer/grammar's GrammarMatcher fits). */
 export interface DecodeConstraint {
@@ -64,6 +64,12 @@ export interface DecodeOptions {
   constraint?: DecodeConstraint;
   /** Called with each step's logits (mutable, after the constraint's mask) before a token is chosen. */
   processLogits?: (logits: Float32Array, generated: readonly number[]) => void;
+  /**
+   * Like `processLogits`, but it may only move allowed (finite) entries, as a logit bias does (the mapper's
+   * key prior, key-prior.ts). It runs after `processLogits`; under greedy constrained decoding it gets the lazy
+   * head's masked row (head.ts: JS logits for small masks), so it costs no head-session run.
+   */
+  biasAllowed?: (logits: Float32Array, generated: readonly number[]) => void;
   onToken?: (token: GeneratedToken) => void;
   /**
    * false: one model step per forced token instead of one multi-token step (for comparisons); also turns
@@ -150,7 +156,14 @@ export async function decode(
       reason = 'constraint';
       break;
     }
-    const { id, logprob } = await chooseToken(win, c, sampler, options.processLogits, ids);
+    const { id, logprob } = await chooseToken(
+      win,
+      c,
+      sampler,
+      options.processLogits,
+      options.biasAllowed,
+      ids,
+    );
     c?.accept(id);
     push({ id, logprob, forced: false });
     if (out.length === 1) firstAt = performance.now();
@@ -199,11 +212,19 @@ async function chooseToken(
   c: DecodeConstraint | undefined,
   sampler: Sampler,
   hook: DecodeOptions['processLogits'],
+  bias: DecodeOptions['biasAllowed'],
   generated: readonly number[],
 ): Promise<{ id: number; logprob: number }> {
-  if (c && sampler.greedy && !hook) return win.greedy(c.allowed());
+  if (c && sampler.greedy && !hook) {
+    if (!bias) return win.greedy(c.allowed());
+    const row = await win.masked(c.allowed(), false);
+    bias(row, generated);
+    const id = argmax(row);
+    return { id, logprob: logProb(row, id) };
+  }
   const row = c ? await win.masked(c.allowed(), true) : await win.row();
   hook?.(row, generated);
+  bias?.(row, generated);
   const id = sampler.choose(row);
   return { id, logprob: logProb(row, id) };
 }

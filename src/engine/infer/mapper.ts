@@ -17,6 +17,7 @@ import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
 import { groundedCatalog } from './grounding.js';
+import { DEFAULT_KEY_BIAS, keyPrior } from './key-prior.js';
 import type { LookupOptions } from './lookup.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
 import { buildMessages, parseTarget } from './prompt.js';
@@ -44,6 +45,11 @@ export interface MapOptions {
    * trained eval-dev adapters measured, at about half the model steps, so the latency target wins).
    */
   operation?: OpScoring | 'greedy';
+  /**
+   * Logit bonus for opening an optional parameter's key that the task names (key-prior.ts); 0 turns it off.
+   * Default DEFAULT_KEY_BIAS with a trained adapter, 0 for the untrained prompt.
+   */
+  keyBias?: number;
 }
 
 export interface Confidence {
@@ -115,7 +121,10 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
       : null;
   const opening = choice ? (choice.tokens[choice.index] ?? []) : [];
   for (const id of opening) matcher.accept(id);
+  const bias = options.keyBias ?? (options.untrained ? 0 : DEFAULT_KEY_BIAS);
+  const prior = keyPrior(catalog, rt.tokenizer, task, () => matcher.text(), bias);
   const res = await decode(rt, [...ids, ...opening], {
+    ...(prior && { biasAllowed: prior }),
     adapter: options.adapter,
     maxTokens: maxTokens - opening.length,
     constraint: matcher,

@@ -63,6 +63,43 @@ describe('decode (tiny Llama)', () => {
     }
   });
 
+  it('biasAllowed moves allowed logits on the lazy masked row, choosing as processLogits does on the full row', async () => {
+    // 64 allowed tokens: a mask small enough for the lazy head's JS rows (head.ts LAZY_MAX_TOKENS).
+    const small: DecodeConstraint = {
+      allowed: () => {
+        const m = new Uint32Array(Math.ceil(cfg.vocab_size / 32));
+        m[10] = m[11] = 0xffffffff; // tokens 320-383
+        return m;
+      },
+      accept: () => undefined,
+      forced: () => [],
+      done: () => false,
+    };
+    const seen: number[] = [];
+    const raise = (row: Float32Array, generated: readonly number[]): void => {
+      seen.push(row.filter((v) => v !== -Infinity).length);
+      row[330 + (generated.length % 5)] = row[330 + (generated.length % 5)]! + 1000;
+    };
+    const biased = await decode(rt, PROMPT, {
+      maxTokens: 6,
+      stopTokens: [],
+      constraint: small,
+      biasAllowed: raise,
+    });
+    const hooked = await decode(rt, PROMPT, {
+      maxTokens: 6,
+      stopTokens: [],
+      constraint: small,
+      processLogits: raise,
+    });
+    expect(biased.tokens.map((t) => t.id)).toEqual([330, 331, 332, 333, 334, 330]);
+    expect(hooked.tokens.map((t) => t.id)).toEqual(biased.tokens.map((t) => t.id));
+    biased.tokens.forEach((t, i) =>
+      expect(Math.abs(t.logprob - hooked.tokens[i]!.logprob)).toBeLessThan(1e-4),
+    );
+    expect(seen.every((n) => n === 64)).toBe(true);
+  });
+
   it('forced tokens skipped in one multi-token step equal step-by-step decoding', async () => {
     const fast = await decode(rt, PROMPT, { maxTokens: 20, constraint: new ScriptedConstraint(14) });
     const slow = await decode(rt, PROMPT, {

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+
+import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
+import { JsonScan } from '../../../src/engine/infer/json-scan.js';
+import { grounded, keyPrior, stem, taskStems } from '../../../src/engine/infer/key-prior.js';
+import { applyMask } from '../../../src/engine/infer/sample.js';
+import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
+import { devCatalog, maskIds, smolTokenizer } from './grammar-helpers.js';
+
+describe('JsonScan', () => {
+  it('follows keys, sections and key boundaries of a compact target prefix', () => {
+    const s = JsonScan.of('{"op":"GET /trips","query":{"origin":"a,b}","date":"x\\"y"');
+    expect(s.path()).toEqual(['query']);
+    expect(s.keys()).toEqual(['origin', 'date']);
+    expect(s.inObject()).toBe(true);
+    expect(s.atKeyName()).toBe(false);
+    const typing = JsonScan.of('{"op":"GET /trips","query":{"origin":"a","bic');
+    expect(typing.partialKey()).toBe('bic');
+    expect(JsonScan.of('{"op":"POST /alerts","body":[{"labels":{"a":"b"},').path()).toEqual(['body', '[]']);
+    expect(typing.atKeyName()).toBe(true);
+    expect(JsonScan.of('{"op":"GET /trips","query":{"limit":5,').atKeyName()).toBe(true);
+    expect(JsonScan.of('{"op":"GET /trips","query":{"filter":["a"').inObject()).toBe(false);
+  });
+
+  it('says what a continuation began: a key, part of one, or nothing', () => {
+    const s = JsonScan.of('{"op":"GET /trips","query":{"origin":"a"');
+    const started = (text: string): string | null => {
+      const c = s.clone();
+      c.feed(text);
+      return c.keyStarted(s.depth(), s.keys().length);
+    };
+    expect(started(',')).toBe('');
+    expect(started(',"do')).toBe('do');
+    expect(started(',"dogs":')).toBe('dogs"');
+    expect(started('}')).toBeNull();
+    expect(started('}}')).toBeNull();
+  });
+});
+
+describe('grounding of parameter names', () => {
+  it('matches name words and enum values outside quoted values, with light stemming', () => {
+    expect(stem('bicycles')).toBe(stem('bicycle'));
+    expect(stem('formality')).toBe(stem('formal'));
+    expect(stem('muted')).toBe(stem('mute'));
+    const stems = taskStems('He will have his bicycle with him; translate "dogs are formal" please');
+    expect(grounded('has_bicycle', { type: 'boolean' }, stems)).toBe(true);
+    expect(grounded('dogs', { type: 'boolean' }, stems)).toBe(false); // only inside the quoted text
+    expect(grounded('formality', { type: 'string' }, stems)).toBe(false);
+    const shot = taskStems('Take a full-page screenshot of https://www.python.org');
+    const formats = { type: 'array', items: { type: 'string', enum: ['markdown', 'screenshot@fullPage'] } };
+    expect(grounded('formats', formats, shot)).toBe(true);
+    // Common words as enum values ground nothing ("more" of deepl's formality).
+    expect(grounded('formality', { type: 'string', enum: ['more', 'less'] }, taskStems('more please'))).toBe(
+      false,
+    );
+  });
+});
+
+describe('keyPrior', () => {
+  it('biases the tokens that open a grounded optional key the grammar still allows, and nothing else', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const tok = await smolTokenizer();
+    const grammar = callGrammar(catalog, tok);
+    const task =
+      'Find trips from 5f1c3b2a-1111-4222-8333-944455556666 to 6a2d4c3b-1111-4222-8333-944455556666 on 2025-03-21T07:30:00Z where dogs are allowed';
+    const m = grammar.matcher({ copyFrom: task });
+    const prefix =
+      '{"op":"GET /trips","query":{"origin":"5f1c3b2a-1111-4222-8333-944455556666","destination":"6a2d4c3b-1111-4222-8333-944455556666","date":"2025-03-21T07:30:00Z"';
+    for (const id of tok.encode(prefix, { addSpecialTokens: false })) m.accept(id);
+    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
+    const row = new Float32Array(tok.vocabSize);
+    applyMask(row, m.allowed());
+    const before = Float32Array.from(row);
+    prior(row);
+    const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
+    const raised = [...row.keys()].filter((i) => row[i] !== before[i]).map(text);
+    expect(raised.length).toBeGreaterThan(0);
+    // Every raised token opens a key that can become "dogs" (bicycles is not named, "}" closes).
+    for (const t of raised) expect(`,"dogs"`.startsWith(t) || t.startsWith(',"dogs"')).toBe(true);
+    const close = [...row.keys()].find((i) => before[i] !== -Infinity && text(i).startsWith('}'));
+    expect(close).toBeDefined();
+    expect(row[close!]).toBe(before[close!]);
+    // A task naming no optional parameter gets no prior at all.
+    expect(keyPrior(catalog, tok, 'show me the bookings', () => m.text(), 3)).toBeNull();
+  });
+
+  it('raises the merged tokens that close a value and open a grounded key', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const tok = await smolTokenizer();
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: TASK });
+    for (const id of tok.encode(`${TRIPS}"date":"2025-03-21T07:30:00Z`, { addSpecialTokens: false }))
+      m.accept(id);
+    const { raised } = apply(
+      tok,
+      m.allowed(),
+      keyPrior(catalog, tok, TASK, () => m.text(), 3)!,
+    );
+    expect(raised.some((t) => t.includes(','))).toBe(true);
+    for (const t of raised) expect(t.includes('}')).toBe(false);
+  });
+
+  it('raises the grounded key against the other keys when a key is being named', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const tok = await smolTokenizer();
+    const task = TASK.replace('dogs', 'bicycles');
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    for (const id of tok.encode(`${TRIPS}"date":"2025-03-21T07:30:00Z","`, { addSpecialTokens: false }))
+      m.accept(id);
+    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
+    const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
+    const allowed = maskIds(m.allowed());
+    const dogs = allowed.find((id) => text(id).length > 0 && 'dogs"'.startsWith(text(id)));
+    expect(dogs).toBeDefined();
+    // The model leans to "dogs" (after "bicycles" in the spec's order): only bicycles' tokens are raised.
+    const { raised } = apply(tok, m.allowed(), prior, dogs!);
+    expect(raised.length).toBeGreaterThan(0);
+    for (const t of raised) expect('bicycles"'.startsWith(t)).toBe(true);
+  });
+});
+
+const TASK =
+  'Find trips from 5f1c3b2a-1111-4222-8333-944455556666 to 6a2d4c3b-1111-4222-8333-944455556666 on 2025-03-21T07:30:00Z where dogs are allowed';
+const TRIPS =
+  '{"op":"GET /trips","query":{"origin":"5f1c3b2a-1111-4222-8333-944455556666","destination":"6a2d4c3b-1111-4222-8333-944455556666",';
+
+/** Runs the prior on a row that is 0 where allowed (10 at `top`), returning the texts of the raised tokens. */
+function apply(
+  tok: Tokenizer,
+  mask: Uint32Array,
+  prior: (row: Float32Array) => void,
+  top?: number,
+): { raised: string[] } {
+  const row = new Float32Array(tok.vocabSize);
+  applyMask(row, mask);
+  if (top !== undefined) row[top] = 10;
+  const before = Float32Array.from(row);
+  prior(row);
+  const raised = [...row.keys()].filter((i) => row[i] !== before[i]);
+  return { raised: raised.map((i) => new TextDecoder().decode(tok.tokenBytes(i))) };
+}
