@@ -183,9 +183,17 @@ function nested(schema: JsonSchema, limits: GrammarLimits): JsonSchema {
   return Object.keys(schema).length === 0 ? { 'x-any': Math.max(0, limits.anyJsonDepth - 1) } : schema;
 }
 
+/**
+ * `"key":value` of a free-form map. The key is user data like a string value (an alert's label names, a
+ * header's name), so it is a copy region too: a copy-constrained matcher takes it from the task, which keeps
+ * the model from inventing keys (the alert-labels task on eval-dev got `startsAt` six times as an annotation).
+ */
 function mapEntry(p: Program, value: JsonSchema, next: number, limits: GrammarLimits): number {
-  const v = compileValue(p, value, next, limits);
-  return p.lit('"', p.add({ k: 'str', min: 1, max: limits.maxMapKeyLength, next: p.lit(':', v) }));
+  const colon = p.lit(':', compileValue(p, value, next, limits));
+  const from = p.nodes.length;
+  const key = p.add({ k: 'str', min: 1, max: limits.maxMapKeyLength, next: colon });
+  p.markCopy(from, p.nodes.length, []);
+  return p.lit('"', key);
 }
 
 /** Any JSON value nested at most `depth` levels (containers hold at most 4 members). */

@@ -178,6 +178,30 @@ describe('copy constraint', () => {
   }, 120_000);
 });
 
+describe('copy constraint on free-form map keys', () => {
+  it('takes the keys of a free-form map (alert labels, annotations) from the task', async () => {
+    const [catalog, tok] = await Promise.all([devCatalog('alertmanager.yaml'), smolTokenizer()]);
+    const grammar = callGrammar(catalog, tok, WALK_LIMITS);
+    const task = 'Push an alert: alertname DiskFull, instance db-01, summary "Disk full"';
+    const keys = new Set<string>();
+    for (let seed = 1; seed <= 30; seed++) {
+      const m = grammar.matcher({ copyFrom: task });
+      acceptText(m, tok, '{"op":"POST /alerts","body":[{"labels":{"');
+      const call = parseTarget(randomWalk(m, seed), catalog);
+      expect(validateCall(call, catalog)).toEqual([]);
+      const alerts = call.body as { labels: Record<string, string>; annotations?: Record<string, string> }[];
+      for (const a of alerts) for (const k of Object.keys({ ...a.labels, ...a.annotations })) keys.add(k);
+    }
+    expect(keys.size).toBeGreaterThan(3);
+    for (const k of keys) expect(task).toContain(k);
+    // Without the copy constraint any key may start there.
+    const free = grammar.matcher({});
+    const copied = grammar.matcher({ copyFrom: task });
+    for (const m of [free, copied]) acceptText(m, tok, '{"op":"POST /alerts","body":[{"labels":{"');
+    expect(maskIds(free.allowed()).length).toBeGreaterThan(10 * maskIds(copied.allowed()).length);
+  }, 60_000);
+});
+
 describe('copy-forced tokens', () => {
   const A = '1725ff48-ab45-4bb5-9d02-88745177dedb';
   const B = '1725ff48-ab45-4c6d-8e7f-0a1b2c3d4e5f'; // shares A's first 14 characters
