@@ -67,7 +67,8 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
 
   const examples = await readExamples(input.datasetFile);
   const split = (s: 'train' | 'validation') => examples.filter((e) => (e.meta?.split ?? 'train') === s);
-  const train = encodeExamples(tokenizer, input.catalog, split('train'), o.maxLen);
+  const trainExamples = split('train');
+  const train = encodeExamples(tokenizer, input.catalog, trainExamples, o.maxLen);
   const validation = encodeExamples(tokenizer, input.catalog, split('validation'), o.maxLen);
 
   const { adapter, step } = await openTrainingStep(input.base.path, o.lora, { threads: input.threads });
@@ -78,7 +79,7 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
         options: o,
         train: train.sequences,
         operations: new Set(
-          split('train').map((e) => e.expected.operationId ?? `${e.expected.method} ${e.expected.path}`),
+          trainExamples.map((e) => e.expected.operationId ?? `${e.expected.method} ${e.expected.path}`),
         ).size,
         validation: validation.sequences,
         padId: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,

@@ -93,6 +93,12 @@ export class LazyDfa {
     return only < 0 ? null : only;
   }
 
+  /** Whether state `id` admits any byte at all (from `onlyByte`'s per-state cache). */
+  admitsAny(id: number): boolean {
+    this.onlyByte(id);
+    return this.only.get(id) !== -1;
+  }
+
   /** Runs bytes from a state; DEAD as soon as one is refused. */
   run(id: number, bytes: Uint8Array): number {
     let at = id;

@@ -127,12 +127,7 @@ export class TokenGrammar {
 
   /** True when nothing but the end can follow `state`. */
   isFinal(state: number): boolean {
-    return this.dfa.state(state).accepting && !this.hasAnyByte(state);
-  }
-
-  private hasAnyByte(state: number): boolean {
-    for (let b = 0; b < 256; b++) if (this.dfa.step(state, b) !== DEAD) return true;
-    return false;
+    return this.dfa.state(state).accepting && !this.dfa.admitsAny(state);
   }
 
   /**
