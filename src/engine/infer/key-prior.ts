@@ -17,6 +17,7 @@ import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { opName, targetLayout } from './grammar/target.js';
 import { JsonScan } from './json-scan.js';
+import { argmax } from './sample.js';
 
 /** Only tokens holding one of these can end a value and begin a key. */
 const STRUCTURAL = /[,{]/;
@@ -100,6 +101,14 @@ function properties(schema: JsonSchema | undefined): Record<string, JsonSchema> 
 interface Section {
   order: string[];
   grounded: Set<string>;
+  /** Keys whose value the task would spell out (free strings, numbers), so writing them is evidence itself. */
+  valued: Set<string>;
+}
+
+/** A scalar the task states verbatim (a copied string, digits), unlike a flag, an enum code or a structure. */
+function carriesValue(schema: JsonSchema | undefined): boolean {
+  if (!schema || Array.isArray(schema.enum)) return false;
+  return schema.type === 'string' || schema.type === 'integer' || schema.type === 'number';
 }
 
 /** Required property names, through allOf. */
@@ -123,7 +132,11 @@ export function groundingFor(catalog: Catalog, task: string): Grounding {
       const required = new Set(requiredOf(schema));
       const names = Object.entries(props).filter(([n, s]) => !required.has(n) && grounded(n, s, stems));
       if (names.length > 0)
-        sections.set(section, { order: Object.keys(props), grounded: new Set(names.map(([n]) => n)) });
+        sections.set(section, {
+          order: Object.keys(props),
+          grounded: new Set(names.map(([n]) => n)),
+          valued: new Set(Object.keys(props).filter((n) => carriesValue(props[n]))),
+        });
     };
     add('query', layout.query ?? undefined);
     const body = layout.body?.schema;
@@ -199,7 +212,14 @@ export function keyPrior(
       return p !== null && open.some((k) => `${k}"`.startsWith(p));
     };
     if (scan.atKeyName()) {
-      // Naming a key: the grounded keys' tokens are raised against the other keys the grammar allows.
+      // Naming a key: the grounded keys' tokens are raised against the other keys the grammar allows, unless
+      // the model is heading for an ungrounded key that carries a stated value (a passenger's name): that key
+      // has its own evidence, and the grounded ones stay reachable after it only if they come later, which a
+      // later close-or-continue choice raises again. A flag or enum key has no such evidence.
+      const pick = started(argmax(row));
+      const reachableKeys = sec.order.slice(sec.order.indexOf(scan.keys().at(-1) ?? '') + 1);
+      const heading = pick === null ? [] : reachableKeys.filter((k) => `${k}"`.startsWith(pick));
+      if (heading.some((k) => !sec.grounded.has(k) && sec.valued.has(k))) return;
       for (let id = 0; id < row.length; id++)
         if (row[id] !== -Infinity && opensGrounded(id)) row[id] = row[id]! + bias;
       return;

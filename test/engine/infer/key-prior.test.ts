@@ -116,6 +116,38 @@ describe('keyPrior', () => {
     expect(raised.length).toBeGreaterThan(0);
     for (const t of raised) expect('bicycles"'.startsWith(t)).toBe(true);
   });
+
+  it('does not steer away from an ungrounded key that carries a stated value', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const tok = await smolTokenizer();
+    const task =
+      'Reserve trip 4d67459c-af07-40bb-bb12-178dbb88e09f for Marco Rossi. He will have his bicycle with him.';
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    for (const id of tok.encode(
+      '{"op":"POST /bookings","body":{"trip_id":"4d67459c-af07-40bb-bb12-178dbb88e09f","',
+      {
+        addSpecialTokens: false,
+      },
+    ))
+      m.accept(id);
+    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
+    const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
+    const allowed = maskIds(m.allowed());
+    const only = (key: string): number | undefined =>
+      allowed.find(
+        (id) => text(id).length > 1 && `${key}"`.startsWith(text(id)) && !'has_bicycle"'.startsWith(text(id)),
+      );
+    const passenger = only('passenger_name');
+    expect(passenger).toBeDefined();
+    expect(apply(tok, m.allowed(), prior, passenger!).raised).toEqual([]);
+    // Heading for a flag (has_dog), the grounded flag is raised instead.
+    const dog = only('has_dog');
+    if (dog !== undefined) {
+      const { raised } = apply(tok, m.allowed(), prior, dog);
+      expect(raised.length).toBeGreaterThan(0);
+      for (const t of raised) expect('has_bicycle"'.startsWith(t)).toBe(true);
+    }
+  });
 });
 
 const TASK =
