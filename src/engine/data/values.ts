@@ -1,6 +1,7 @@
 import type { Faker } from '@faker-js/faker';
 import type { JsonSchema } from '../specs/types.js';
 import type { Rng } from '../rng.js';
+import { LABEL_NAMES } from './matcher.js';
 import { enumPhrases, enumWordForms, type CodeNames } from './names.js';
 import { humanize, identWords, lit, singular, val, type Phrase } from './words.js';
 
@@ -215,18 +216,8 @@ function rephrase(phrase: string, ctx: ValueCtx): string {
   ]);
 }
 
-const LABEL_KEYS = [
-  'severity',
-  'team',
-  'service',
-  'env',
-  'region',
-  'job',
-  'cluster',
-  'instance',
-  'owner',
-  'component',
-];
+/** Label keys of a filter expression: the matcher's label names (alertname aside: it has its own phrasing). */
+const LABEL_KEYS = [...LABEL_NAMES.filter((n) => n !== 'alertname'), 'component'];
 
 function labelValue(ctx: ValueCtx): string {
   return ctx.rng.pick([
