@@ -30,6 +30,7 @@ import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import type { Catalog, Operation } from '../src/engine/specs/types.js';
 import { scoreCalls } from '../src/engine/train/metrics.js';
 import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { REAL_MODEL } from './real-model.js';
 
 const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation' | 'keyBias'>> = {
   before: { copy: false, operation: 'greedy', keyBias: 0 },
@@ -55,9 +56,7 @@ const { values } = parseArgs({
     'no-picks': { type: 'boolean', default: false },
   },
 });
-const gguf =
-  process.env['SMOLMAP_REAL_MODEL'] ??
-  path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
+const gguf = REAL_MODEL;
 const variants = (values.variants ?? '').split(',').filter((v) => v in VARIANTS);
 const load = (): string => os.loadavg()[0]!.toFixed(1);
 

@@ -11,7 +11,6 @@
  * Prints figures and the load average, asserts nothing. Needs ~6 GB (two f32 runtimes).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -24,6 +23,7 @@ import { parseTaskFile } from '../src/engine/data/taskfile.js';
 import { loadAdapter } from '../src/engine/model/lora.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { loadAverages, REAL_MODEL } from './real-model.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,15 +33,8 @@ const { values, positionals } = parseArgs({
     tasks: { type: 'string', default: '5' },
   },
 });
-const gguf =
-  positionals[0] ??
-  process.env['SMOLMAP_REAL_MODEL'] ??
-  path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
-const load = (): string =>
-  os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
+const gguf = positionals[0] ?? REAL_MODEL;
+const load = loadAverages;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** A mask of `n` tokens spread over the vocabulary (deterministic). */

@@ -20,6 +20,7 @@ import { promptIds } from '../src/engine/infer/generate.js';
 import { loadRuntime } from '../src/engine/infer/runtime.js';
 import type { WeightQuant } from '../src/engine/model/quant.js';
 import { perplexity, tokenLogProbs } from '../src/engine/infer/score.js';
+import { REAL_MODEL } from './real-model.js';
 
 const PARAGRAPH =
   'The river runs through the middle of the old town, and most of the houses were built along its banks. ' +
@@ -113,10 +114,7 @@ function compare(f32: Float32Array, q: Float32Array, vocab: number): { maxDiff: 
 }
 
 function defaultSource(): string {
-  return (
-    process.env['SMOLMAP_REAL_MODEL'] ??
-    path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf')
-  );
+  return REAL_MODEL;
 }
 
 async function main(): Promise<void> {

@@ -35,6 +35,7 @@ import type { WeightQuant } from '../src/engine/model/quant.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import type { Catalog } from '../src/engine/specs/types.js';
 import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { REAL_MODEL } from './real-model.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -51,10 +52,7 @@ const { values, positionals } = parseArgs({
     'no-history': { type: 'boolean', default: false },
   },
 });
-const source =
-  positionals[0] ??
-  process.env['SMOLMAP_REAL_MODEL'] ??
-  path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
+const source = positionals[0] ?? REAL_MODEL;
 const lookup = {
   draftTokens: values.draft === undefined ? undefined : Number(values.draft),
   minNgram: values['min-ngram'] === undefined ? undefined : Number(values['min-ngram']),

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { loadAverages, REAL_MODEL } from './real-model.js';
 
 type Facade = typeof import('../src/engine/index.js');
 type MapOptions = import('../src/engine/index.js').MapOptions;
@@ -40,14 +41,8 @@ if (bDir === '' || path.resolve(bDir) === path.resolve(values.a)) {
     '--b must be a second source tree (one tree would share caches and drafts between the sides)',
   );
 }
-const gguf =
-  process.env['SMOLMAP_REAL_MODEL'] ??
-  path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
-const load = (): string =>
-  os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
+const gguf = REAL_MODEL;
+const load = loadAverages;
 
 interface Side {
   name: string;

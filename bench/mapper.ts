@@ -44,6 +44,7 @@ import {
 } from '../src/engine/index.js';
 import { parseTrainOptions } from '../src/engine/train/options.js';
 import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { REAL_MODEL } from './real-model.js';
 
 const TRAIN_DEFAULTS = parseTrainOptions({});
 const NUM_LAYERS = 30; // SmolLM2-135M
@@ -66,9 +67,7 @@ const { values } = parseArgs({
     reuse: { type: 'boolean', default: false },
   },
 });
-const gguf =
-  process.env['SMOLMAP_REAL_MODEL'] ??
-  path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
+const gguf = REAL_MODEL;
 const quant = values.quant as WeightQuant;
 
 /** "all" | "top:N" (the last N layers) | "a-b" (inclusive). */

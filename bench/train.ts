@@ -10,7 +10,6 @@
  *                          [--arena on|off] [--prepack on|off] [--pattern on|off]   (override TRAINING_SESSION)
  */
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { loraConfigSchema } from '../src/engine/model/lora.js';
@@ -21,6 +20,7 @@ import { parseTrainOptions } from '../src/engine/train/options.js';
 import { Rng } from '../src/engine/rng.js';
 import { openTrainingStep, TOKENS_PER_RUN, TRAINING_SESSION } from '../src/engine/train/step.js';
 import { measureMatmul } from './matmul.js';
+import { REAL_MODEL } from './real-model.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,10 +38,7 @@ const { values, positionals } = parseArgs({
     pattern: { type: 'string' },
   },
 });
-const source =
-  positionals[0] ??
-  process.env['SMOLMAP_REAL_MODEL'] ??
-  path.join(os.homedir(), '.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf');
+const source = positionals[0] ?? REAL_MODEL;
 const steps = Number(values.steps);
 const batch = Number(values.batch);
 const seq = Number(values.seq);
