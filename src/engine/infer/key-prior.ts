@@ -67,7 +67,8 @@ export function words(text: string): string[] {
 
 /** The task's word stems outside quoted spans (quoted text is a value, not a parameter's name). */
 export function taskStems(task: string): Set<string> {
-  const unquoted = task.replace(/"[^"]*"|“[^”]*”|'[^']{2,}'(?=\W|$)/g, ' ');
+  // A single quote opens a span only where no letter precedes it ("he'll" and "it's" are not quotes).
+  const unquoted = task.replace(/"[^"]*"|“[^”]*”|(?<![A-Za-z])'[^']{2,}'(?![A-Za-z])/g, ' ');
   return new Set(words(unquoted).map(stem));
 }
 
@@ -121,7 +122,7 @@ function requiredOf(schema: JsonSchema | undefined): string[] {
 /** Per operation name: section ("query", "body" or "body[]") → its grounding. */
 type Grounding = Map<string, Map<string, Section>>;
 
-export function groundingFor(catalog: Catalog, task: string): Grounding {
+function groundingFor(catalog: Catalog, task: string): Grounding {
   const stems = taskStems(task);
   const out: Grounding = new Map();
   for (const op of catalog.operations) {

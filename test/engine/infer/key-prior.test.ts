@@ -46,6 +46,9 @@ describe('grounding of parameter names', () => {
     expect(grounded('has_bicycle', { type: 'boolean' }, stems)).toBe(true);
     expect(grounded('dogs', { type: 'boolean' }, stems)).toBe(false); // only inside the quoted text
     expect(grounded('formality', { type: 'string' }, stems)).toBe(false);
+    // Contractions are not quotes: the words between two of them still count.
+    expect(taskStems("He'll bring his bicycle, it's a long trip").has(stem('bicycle'))).toBe(true);
+    expect(taskStems("Translate 'my bicycle' please").has(stem('bicycle'))).toBe(false);
     const shot = taskStems('Take a full-page screenshot of https://www.python.org');
     const formats = { type: 'array', items: { type: 'string', enum: ['markdown', 'screenshot@fullPage'] } };
     expect(grounded('formats', formats, shot)).toBe(true);
