@@ -31,7 +31,7 @@ import {
 import type { HostTensor } from './ort.js';
 import { prefixCache, type PrefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
-import { argmax, logProb, Sampler, type SamplingOptions } from './sample.js';
+import { logProb, Sampler, type SamplingOptions } from './sample.js';
 
 /** What the decoder needs from a token-level grammar matcher (infer/grammar's GrammarMatcher fits). */
 export interface DecodeConstraint {
@@ -215,14 +215,10 @@ async function chooseToken(
   bias: DecodeOptions['biasAllowed'],
   generated: readonly number[],
 ): Promise<{ id: number; logprob: number }> {
-  if (c && sampler.greedy && !hook) {
-    if (!bias) return win.greedy(c.allowed());
-    const row = await win.masked(c.allowed(), false);
-    bias(row, generated);
-    const id = argmax(row);
-    return { id, logprob: logProb(row, id) };
-  }
-  const row = c ? await win.masked(c.allowed(), true) : await win.row();
+  if (c && sampler.greedy && !hook && !bias) return win.greedy(c.allowed());
+  // A bias alone moves only allowed entries, so greedy decoding may take the lazy head's JS row.
+  const exact = !sampler.greedy || hook !== undefined;
+  const row = c ? await win.masked(c.allowed(), exact) : await win.row();
   hook?.(row, generated);
   bias?.(row, generated);
   const id = sampler.choose(row);

@@ -60,11 +60,6 @@ export class JsonScan {
     return f.kind === 'obj' && (f.state === 'key' || f.state === 'inkey');
   }
 
-  /** The key being typed in the innermost object (without quotes), or null when not inside one. */
-  partialKey(): string | null {
-    return this.top().state === 'inkey' ? this.buf : null;
-  }
-
   /**
    * What this scan (fed on from a clone taken at `depth` with `before` keys in that object) began in that
    * object: a completed key as `key"`, the typed part of a key, '' when a key is due but not begun, or null

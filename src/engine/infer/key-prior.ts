@@ -13,6 +13,7 @@
  * Scope: the top-level `query` and `body` objects of the target (target.ts) and the objects of an array body;
  * nested objects (a payment's `source`) are left to the model.
  */
+import { identWords } from '../data/words.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { opName, targetLayout } from './grammar/target.js';
@@ -56,20 +57,11 @@ export function stem(word: string): string {
   return w;
 }
 
-/** Words of an identifier or phrase: camelCase, snake_case, kebab-case and punctuation split. */
-export function words(text: string): string[] {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .split(/[^A-Za-z0-9]+/)
-    .filter((w) => w.length > 0)
-    .map((w) => w.toLowerCase());
-}
-
 /** The task's word stems outside quoted spans (quoted text is a value, not a parameter's name). */
 export function taskStems(task: string): Set<string> {
   // A single quote opens a span only where no letter precedes it ("he'll" and "it's" are not quotes).
   const unquoted = task.replace(/"[^"]*"|“[^”]*”|(?<![A-Za-z])'[^']{2,}'(?![A-Za-z])/g, ' ');
-  return new Set(words(unquoted).map(stem));
+  return new Set(identWords(unquoted).map(stem));
 }
 
 const content = (ws: string[], stop: Set<string>): string[] =>
@@ -78,9 +70,9 @@ const content = (ws: string[], stop: Set<string>): string[] =>
 /** True when every content word of the name, or of one of its enum values, is in the task. */
 export function grounded(name: string, schema: JsonSchema | undefined, stems: Set<string>): boolean {
   const all = (ws: string[]): boolean => ws.length > 0 && ws.every((w) => stems.has(stem(w)));
-  if (all(content(words(name), GENERIC))) return true;
+  if (all(content(identWords(name), GENERIC))) return true;
   const values = enumValues(schema);
-  return values.some((v) => all(content(words(v), COMMON)) && !COMMON.has(v.toLowerCase()));
+  return values.some((v) => all(content(identWords(v), COMMON)) && !COMMON.has(v.toLowerCase()));
 }
 
 function enumValues(schema: JsonSchema | undefined): string[] {
@@ -150,12 +142,12 @@ function groundingFor(catalog: Catalog, task: string): Grounding {
 }
 
 /**
- * Grounded keys the grammar still allows: properties come in schema order (schema-grammar.ts), so only those
- * after the last key written (a key being typed is not in `written` yet).
+ * The keys the grammar still allows: properties come in schema order (schema-grammar.ts), so those after the
+ * last key written (a key being typed is not in `written` yet).
  */
 function reachable(sec: Section, written: readonly string[]): string[] {
   const last = written.length === 0 ? -1 : sec.order.indexOf(written[written.length - 1]!);
-  return sec.order.filter((k, i) => i > last && sec.grounded.has(k));
+  return sec.order.slice(last + 1);
 }
 
 /** The section the scanner's innermost object is, or null outside `query`, `body` and an array body's items. */
@@ -199,7 +191,8 @@ export function keyPrior(
     const section = sectionOf(scan);
     const sec = section === null ? undefined : sections.get(section);
     if (!sec || !scan.inObject()) return;
-    const open = reachable(sec, scan.keys());
+    const ahead = reachable(sec, scan.keys());
+    const open = ahead.filter((k) => sec.grounded.has(k));
     if (open.length === 0) return;
     const depth = scan.depth();
     const before = scan.keys().length;
@@ -218,8 +211,7 @@ export function keyPrior(
       // has its own evidence, and the grounded ones stay reachable after it only if they come later, which a
       // later close-or-continue choice raises again. A flag or enum key has no such evidence.
       const pick = started(argmax(row));
-      const reachableKeys = sec.order.slice(sec.order.indexOf(scan.keys().at(-1) ?? '') + 1);
-      const heading = pick === null ? [] : reachableKeys.filter((k) => `${k}"`.startsWith(pick));
+      const heading = pick === null ? [] : ahead.filter((k) => `${k}"`.startsWith(pick));
       if (heading.some((k) => !sec.grounded.has(k) && sec.valued.has(k))) return;
       for (let id = 0; id < row.length; id++)
         if (row[id] !== -Infinity && opensGrounded(id)) row[id] = row[id]! + bias;

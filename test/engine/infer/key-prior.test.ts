@@ -15,7 +15,7 @@ describe('JsonScan', () => {
     expect(s.inObject()).toBe(true);
     expect(s.atKeyName()).toBe(false);
     const typing = JsonScan.of('{"op":"GET /trips","query":{"origin":"a","bic');
-    expect(typing.partialKey()).toBe('bic');
+    expect(typing.keyStarted(typing.depth(), typing.keys().length)).toBe('bic');
     expect(JsonScan.of('{"op":"POST /alerts","body":[{"labels":{"a":"b"},').path()).toEqual(['body', '[]']);
     expect(typing.atKeyName()).toBe(true);
     expect(JsonScan.of('{"op":"GET /trips","query":{"limit":5,').atKeyName()).toBe(true);
