@@ -46,7 +46,7 @@ export function phraseText(p: Phrase): string {
 export function identWords(ident: string): string[] {
   const spaced = ident
     // An acronym plural ("LLMs") stays one word.
-    .replace(/([A-Z]{2,})s(?=[A-Z]|$)/g, ' $1S ')
+    .replace(/([A-Z]{2,})s(?![a-z])/g, ' $1S ')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
     .replace(/[^A-Za-z0-9]+/g, ' ');
