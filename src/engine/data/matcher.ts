@@ -1,3 +1,4 @@
+import type { JsonSchema } from '../specs/types.js';
 import type { Mention } from './mention.js';
 import type { ValueCtx } from './values.js';
 import { lit, val, type Phrase } from './words.js';
@@ -20,6 +21,19 @@ export const LABEL_NAMES = [
   'instance',
   'owner',
 ];
+
+/** The label a matcher names when a task says "HighCPU alerts": Prometheus's alert name label. */
+export const IMPLIED_LABEL = 'alertname';
+
+/** True for an object schema of the matcher shape: string `name` and `value`, boolean `isRegex`. */
+export function isLabelMatcher(s: JsonSchema): boolean {
+  const props = (s.properties ?? {}) as Record<string, JsonSchema>;
+  return (
+    props['name']?.type === 'string' &&
+    props['value']?.type === 'string' &&
+    props['isRegex']?.type === 'boolean'
+  );
+}
 
 const ALERT_WORDS = ['High', 'Low', 'Slow', 'Failed', 'Missing', 'Stale', 'Degraded', 'Excessive'];
 const ALERT_NOUNS = [
@@ -108,8 +122,8 @@ export function fuseMatcher(
     typeof out['isRegex'] !== 'boolean'
   )
     return false;
-  const name = ctx.rng.chance(0.4) ? 'alertname' : ctx.rng.pick(LABEL_NAMES);
-  const regex = name !== 'alertname' && ctx.rng.chance(0.3);
+  const name = ctx.rng.chance(0.4) ? IMPLIED_LABEL : ctx.rng.pick(LABEL_NAMES);
+  const regex = name !== IMPLIED_LABEL && ctx.rng.chance(0.3);
   const base = labelValueFor(name, ctx);
   const value = regex ? `${base.replace(/-\d+$/, '')}-.*` : base;
   out['name'] = name;

@@ -3,7 +3,7 @@ import type { Program } from './program.js';
 /**
  * String formats the grammar writes exactly, as byte patterns of the string's content (quotes excluded).
  * Each admits a subset of what ajv-formats (full mode) accepts, so grammar output always validates:
- * dates keep days that exist in every year (no 29 February), times have no leap second, hosts are ASCII.
+ * dates keep days that exist (29 February only in leap years), times have no leap second, hosts are ASCII.
  */
 type FormatBuilder = (p: Program, next: number) => number;
 
@@ -28,7 +28,12 @@ function date(p: Program, next: number): number {
     ),
     month(['01', '03', '05', '07', '08', '10', '12'], day31),
   ]);
-  return p.repeat(4, 4, (x) => p.cls('0-9', x), dash(months));
+  // 29 February in leap years: the last two digits a non-zero multiple of 4, or a century divisible by 400.
+  const by4 = (n: number): number =>
+    p.alt([p.lit('0', p.cls('48', n)), p.cls('2468', p.cls('048', n)), p.cls('13579', p.cls('26', n))]);
+  const leapDay = p.lit('-02-29', next);
+  const leapYear = p.alt([p.cls('0-9', p.cls('0-9', by4(leapDay))), by4(p.lit('00', leapDay))]);
+  return p.alt([p.repeat(4, 4, (x) => p.cls('0-9', x), dash(months)), leapYear]);
 }
 
 function hourMinute(p: Program, next: number): number {
@@ -57,7 +62,7 @@ function host(p: Program, next: number): number {
     '.',
     p.repeat(2, 6, (x) => p.cls('a-zA-Z', x), next),
   );
-  const run = (n: number): number => p.repeat(1, 24, (x) => p.cls('a-zA-Z0-9', x), n);
+  const run = (n: number): number => p.repeat(1, 63, (x) => p.cls('a-zA-Z0-9', x), n);
   const label = (n: number): number => run(p.repeat(0, 3, (x) => p.lit('-', run(x)), n));
   return label(p.repeat(0, 3, (x) => p.lit('.', label(x)), tld));
 }
@@ -69,15 +74,15 @@ function url(p: Program, next: number): number {
     next,
     p.lit(
       '?',
-      p.repeat(1, 64, (x) => p.cls(`${URL_PATH_CHARS}/?`, x), next),
+      p.repeat(1, 256, (x) => p.cls(`${URL_PATH_CHARS}/?`, x), next),
     ),
   ]);
   const segment = (n: number): number =>
     p.lit(
       '/',
-      p.repeat(0, 32, (x) => p.cls(URL_PATH_CHARS, x), n),
+      p.repeat(0, 128, (x) => p.cls(URL_PATH_CHARS, x), n),
     );
-  const path = p.repeat(0, 8, segment, query);
+  const path = p.repeat(0, 12, segment, query);
   // An optional port (RFC 3986 §3.2.3) between the host and the path.
   const port = p.alt([
     path,

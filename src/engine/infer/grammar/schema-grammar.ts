@@ -1,4 +1,5 @@
 import { numberToDecimal } from '../../calls/normalise.js';
+import { IMPLIED_LABEL, isLabelMatcher } from '../../data/matcher.js';
 import { schemaTypes } from '../../calls/schema.js';
 import type { JsonSchema } from '../../specs/types.js';
 import { FORMATS } from './formats.js';
@@ -160,8 +161,10 @@ function objectGrammar(p: Program, s: JsonSchema, next: number, limits: GrammarL
     b = chain;
     a = p.alt([close, entry(beforeLast)]);
   }
+  const matcher = isLabelMatcher(s);
   for (let i = props.length - 1; i >= 0; i--) {
-    const [name, schema] = props[i] as [string, JsonSchema];
+    const [name, declared] = props[i] as [string, JsonSchema];
+    const schema = matcher && name === 'name' ? withImpliedLabel(declared) : declared;
     const entry = p.lit(`${JSON.stringify(name)}:`, compileValue(p, schema, b, limits));
     const withComma = p.lit(',', entry);
     const req = required.has(name);
@@ -169,6 +172,15 @@ function objectGrammar(p: Program, s: JsonSchema, next: number, limits: GrammarL
     a = req ? entry : p.alt([entry, a]);
   }
   return p.lit('{', a);
+}
+
+/**
+ * A label matcher's `name` may also be `alertname`, the label a task names by saying "HighCPU alerts" (data/
+ * matcher.ts writes matchers that way): the copy constraint takes it as a suggested value, since the task does
+ * not spell it.
+ */
+function withImpliedLabel(s: JsonSchema): JsonSchema {
+  return { ...s, examples: [...(Array.isArray(s.examples) ? s.examples : []), IMPLIED_LABEL] };
 }
 
 /** The value schema of a free-form map's entries, or null when the object admits no undeclared keys. */
