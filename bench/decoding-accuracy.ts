@@ -10,7 +10,8 @@
  *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show] [--no-picks]
  *                                      [--graph fast|standard]
  * `--variants none` runs only the operation scoring (which operation each scoring picks; cheap); `--no-picks`
- * skips that scoring. `copy+keyB`: copy, greedy operation, key-prior.ts's bonus B (the default is 3).
+ * skips that scoring. `copy+keyB`: copy, greedy operation, key-prior.ts's bonus B (the default is 3);
+ * `+sib`: with grounding.ts's sibling filter (the default; every other variant runs without it).
  * `--adapters DIR`: evaluate trained adapters DIR/<spec>/ (PEFT folders) instead of the untrained base prompt.
  * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  */
@@ -32,15 +33,17 @@ import { scoreCalls } from '../src/engine/train/metrics.js';
 import { EVAL_DEV, SPECS } from './eval-dev.js';
 import { REAL_MODEL } from './real-model.js';
 
-const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation' | 'keyBias'>> = {
-  before: { copy: false, operation: 'greedy', keyBias: 0 },
-  copy: { copy: true, operation: 'greedy', keyBias: 0 },
-  'copy+key2': { copy: true, operation: 'greedy', keyBias: 2 },
-  'copy+key3': { copy: true, operation: 'greedy', keyBias: 3 },
-  'copy+key4': { copy: true, operation: 'greedy', keyBias: 4 },
-  'copy+trie': { copy: true, operation: 'trie' },
-  'copy+sum': { copy: true, operation: 'sum' },
-  'copy+mean': { copy: true, operation: 'mean' },
+const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation' | 'keyBias' | 'siblings'>> = {
+  before: { copy: false, operation: 'greedy', keyBias: 0, siblings: false },
+  copy: { copy: true, operation: 'greedy', keyBias: 0, siblings: false },
+  'copy+key2': { copy: true, operation: 'greedy', keyBias: 2, siblings: false },
+  'copy+key3': { copy: true, operation: 'greedy', keyBias: 3, siblings: false },
+  'copy+key4': { copy: true, operation: 'greedy', keyBias: 4, siblings: false },
+  'copy+key3+sib': { copy: true, operation: 'greedy', keyBias: 3, siblings: true },
+  'copy+key4+sib': { copy: true, operation: 'greedy', keyBias: 4, siblings: true },
+  'copy+trie': { copy: true, operation: 'trie', siblings: false },
+  'copy+sum': { copy: true, operation: 'sum', siblings: false },
+  'copy+mean': { copy: true, operation: 'mean', siblings: false },
 };
 
 const { values } = parseArgs({

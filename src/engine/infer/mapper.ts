@@ -50,6 +50,11 @@ export interface MapOptions {
    * Default DEFAULT_KEY_BIAS with a trained adapter, 0 for the untrained prompt.
    */
   keyBias?: number;
+  /**
+   * Drop the operations whose sibling (same method and first path segment) the task's words single out
+   * (grounding.ts); default true.
+   */
+  siblings?: boolean;
 }
 
 export interface Confidence {
@@ -109,7 +114,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     );
   }
   // The grammar offers only the operations the task can ground (grounding.ts); the prompt stays the full spec's.
-  const catalog = groundedCatalog(options.catalog, task);
+  const catalog = groundedCatalog(options.catalog, task, options.siblings ?? true);
   const grammar = callGrammar(catalog, rt.tokenizer);
   const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
   const maxTokens = Math.min(options.maxTokens ?? 384, room);
