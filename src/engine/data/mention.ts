@@ -432,6 +432,12 @@ export function fusePairs(mentions: Mention[], rng: Rng, p = 0.6): Mention[] {
   return out;
 }
 
+/** The side of a route pair a field name is (`source_lang` → 'from', `target_lang` → 'to'), else null. */
+export function routeSide(name: string): 'from' | 'to' | null {
+  const [fromRe, toRe] = PAIR_SIDES[0]!;
+  return fromRe.test(name) ? 'from' : toRe.test(name) ? 'to' : null;
+}
+
 /** True when field names `a` and `b` are the two ends of one pair (`source_lang`/`target_lang`, `startsAt`/`endsAt`). */
 export function arePair(a: string, b: string): boolean {
   return PAIR_SIDES.some(([f, t]) => {

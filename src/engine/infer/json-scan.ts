@@ -75,6 +75,19 @@ export class JsonScan {
     return null;
   }
 
+  /**
+   * At a value of the innermost object: its key and the value's text typed so far ('' before its first
+   * character, `"…` inside a string), else null.
+   */
+  valueAt(): { key: string; typed: string } | null {
+    const f = this.top();
+    const key = f.keys.at(-1);
+    if (f.kind !== 'obj' || key === undefined) return null;
+    if (f.state === 'value') return { key, typed: '' };
+    if (f.state === 'instr') return { key, typed: `"${this.buf}` };
+    return null;
+  }
+
   feed(text: string): void {
     for (const ch of text) this.char(ch);
   }

@@ -10,9 +10,16 @@
  * that closing the object is the safe bet. Parameters the task does not name get nothing, so the prior cannot
  * add the unasked extras that the data generator's realistic optional counts removed.
  *
+ * A parameter is also named by a value the task states for it: an enum value by code or by the spec's own name
+ * for it ("from French" → `source_lang`, statedEnumValues), or a count the task asks for when the parameter is a
+ * result count ("just the first 5 results" → `limit`, countGrounded). Once such an enum key is being written,
+ * the tokens of the stated value get DEFAULT_VALUE_BIAS ("English to Dutch" had become `NL` → `DE`).
+ *
  * Scope: the top-level `query` and `body` objects of the target (target.ts) and the objects of an array body;
  * nested objects (a payment's `source`) are left to the model.
  */
+import { routeSide } from '../data/mention.js';
+import { collectCodeNames, enumWordForms, type CodeNames } from '../data/names.js';
 import { identWords } from '../data/words.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
@@ -25,6 +32,12 @@ const STRUCTURAL = /[,{]/;
 
 /** Logit bonus for a token that opens a grounded key; measured on eval-dev (see README "Inference"). */
 export const DEFAULT_KEY_BIAS = 3;
+/**
+ * Logit bonus for the tokens of an enum value the task states ("into British English" → `EN-GB`). Larger than
+ * the key's: a stated name is stronger evidence than a named parameter. On the session-4 deepl adapter, 3 left
+ * "from French into British English" at `BG`; 6 and a hard mask scored the same (exact 80 → 85 %).
+ */
+export const DEFAULT_VALUE_BIAS = 6;
 
 /** Words of a name that carry no meaning on their own ("has_bicycle" is grounded by "bicycle"). */
 const GENERIC = new Set([
@@ -57,11 +70,90 @@ export function stem(word: string): string {
   return w;
 }
 
-/** The task's word stems outside quoted spans (quoted text is a value, not a parameter's name). */
-export function taskStems(task: string): Set<string> {
+/** The task with quoted spans blanked, same length (quoted text is a value, not a parameter's name). */
+function unquoted(task: string): string {
   // A single quote opens a span only where no letter precedes it ("he'll" and "it's" are not quotes).
-  const unquoted = task.replace(/"[^"]*"|“[^”]*”|(?<![A-Za-z])'[^']{2,}'(?![A-Za-z])/g, ' ');
-  return new Set(identWords(unquoted).map(stem));
+  return task.replace(/"[^"]*"|“[^”]*”|(?<![A-Za-z])'[^']{2,}'(?![A-Za-z])/g, (m) => ' '.repeat(m.length));
+}
+
+/** The task's word stems outside quoted spans. */
+export function taskStems(task: string): Set<string> {
+  return new Set(identWords(unquoted(task)).map(stem));
+}
+
+/** A count the task asks for: "the first 5", "at most 200", "up to 10 URLs", "50 pages", "10 results". */
+const COUNT_PHRASE =
+  /\b(?:first|top|last|latest|at most|up to|max(?:imum)?|only|just|limit(?:ed)? to)\s+\d+\b|\b\d+\s+(?:results?|items?|entries|records?|rows?|links?|pages?|urls?|hits?)\b/i;
+/** Name words that make an integer a result count (`limit`, `maxUrls`, `page_size`). */
+const COUNT_WORDS = new Set(['limit', 'max', 'maximum', 'count', 'size', 'top', 'num', 'number']);
+const COUNT_FILLER = new Set(['page', 'per', 'results', 'result', 'items', 'item']);
+
+/**
+ * True when an integer parameter is a result count (a count word in its name, every other content word of the
+ * name in the task: `maxUrls` needs "URLs") and the task asks for a count ("just the first 5 results").
+ */
+export function countGrounded(
+  name: string,
+  schema: JsonSchema | undefined,
+  task: string,
+  stems: Set<string>,
+): boolean {
+  if (schema?.type !== 'integer' && schema?.type !== 'number') return false;
+  const words = identWords(name);
+  if (!words.some((w) => COUNT_WORDS.has(w))) return false;
+  const rest = words.filter((w) => !COUNT_WORDS.has(w) && !COUNT_FILLER.has(w) && !GENERIC.has(w));
+  return rest.every((w) => stems.has(stem(w))) && COUNT_PHRASE.test(unquoted(task));
+}
+
+const codeNamesOf = new WeakMap<Catalog, CodeNames>();
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The values of a string enum that the task states, outside quotes: the value as written ("CSV"; two-letter
+ * codes only in the value's own case) or a human form of it (data/names.ts: "Dutch" → `NL`, "British English" →
+ * `EN-GB`), the longer match winning where two overlap ("British English", not its "English"). The end of a
+ * route (`source_lang`, `target_lang`, data/mention.ts) takes only names said as one: the source right after
+ * "from" or right before "to" / "into" ("English to Dutch"), the target right after "to" / "into" / "in".
+ */
+export function statedEnumValues(
+  name: string,
+  schema: JsonSchema | undefined,
+  task: string,
+  codeNames: CodeNames,
+): string[] {
+  const values = (Array.isArray(schema?.enum) ? schema.enum : []).filter(
+    (v): v is string => typeof v === 'string' && v.length >= 2,
+  );
+  if (values.length === 0) return [];
+  const text = unquoted(task);
+  const forms = enumWordForms(values, name, schema?.description ?? '', codeNames);
+  const hits: { start: number; end: number; value: string }[] = [];
+  for (const v of values) {
+    const own = COMMON.has(v.toLowerCase()) ? [] : [v];
+    for (const form of [...own, ...(forms.get(v) ?? [])]) {
+      const re = new RegExp(
+        `(?<![A-Za-z0-9])${escapeRe(form)}(?![A-Za-z0-9])`,
+        form.length <= 2 ? 'g' : 'gi',
+      );
+      for (const m of text.matchAll(re)) hits.push({ start: m.index, end: m.index + m[0].length, value: v });
+    }
+  }
+  const side = routeSide(name);
+  const said = (h: { start: number; end: number }): boolean => {
+    if (side === null) return true;
+    if (side === 'to') return /\b(?:to|into|in)\s+(?:the\s+)?$/i.test(text.slice(0, h.start));
+    return (
+      /\bfrom\s+(?:the\s+)?$/i.test(text.slice(0, h.start)) || /^\s+(?:to|into)\s/i.test(text.slice(h.end))
+    );
+  };
+  const kept = hits.filter(
+    (h) =>
+      !hits.some(
+        (o) => o !== h && o.start <= h.start && o.end >= h.end && o.end - o.start > h.end - h.start,
+      ) && said(h),
+  );
+  return [...new Set(kept.map((h) => h.value))];
 }
 
 const content = (ws: string[], stop: Set<string>): string[] =>
@@ -96,6 +188,8 @@ interface Section {
   grounded: Set<string>;
   /** Keys whose value the task would spell out (free strings, numbers), so writing them is evidence itself. */
   valued: Set<string>;
+  /** Enum keys (required ones too) → the values the task states for them (statedEnumValues). */
+  stated: Map<string, string[]>;
 }
 
 /** A scalar the task states verbatim (a copied string, digits), unlike a flag, an enum code or a structure. */
@@ -116,6 +210,8 @@ type Grounding = Map<string, Map<string, Section>>;
 
 function groundingFor(catalog: Catalog, task: string): Grounding {
   const stems = taskStems(task);
+  let codeNames = codeNamesOf.get(catalog);
+  if (!codeNames) codeNamesOf.set(catalog, (codeNames = collectCodeNames(catalog)));
   const out: Grounding = new Map();
   for (const op of catalog.operations) {
     const layout = targetLayout(op);
@@ -123,12 +219,22 @@ function groundingFor(catalog: Catalog, task: string): Grounding {
     const add = (section: string, schema: JsonSchema | undefined): void => {
       const props = properties(schema);
       const required = new Set(requiredOf(schema));
-      const names = Object.entries(props).filter(([n, s]) => !required.has(n) && grounded(n, s, stems));
-      if (names.length > 0)
+      const stated = new Map(
+        Object.entries(props)
+          .map(([n, s]) => [n, statedEnumValues(n, s, task, codeNames)] as const)
+          .filter(([, vs]) => vs.length > 0),
+      );
+      const names = Object.keys(props).filter(
+        (n) =>
+          !required.has(n) &&
+          (grounded(n, props[n], stems) || stated.has(n) || countGrounded(n, props[n], task, stems)),
+      );
+      if (names.length > 0 || stated.size > 0)
         sections.set(section, {
           order: Object.keys(props),
-          grounded: new Set(names.map(([n]) => n)),
+          grounded: new Set(names),
           valued: new Set(Object.keys(props).filter((n) => carriesValue(props[n]))),
+          stated,
         });
     };
     add('query', layout.query ?? undefined);
@@ -169,19 +275,11 @@ export function keyPrior(
   task: string,
   text: () => string,
   bias = DEFAULT_KEY_BIAS,
+  valueBias = DEFAULT_VALUE_BIAS,
 ): ((row: Float32Array) => void) | null {
   const grounding = groundingFor(catalog, task);
   if (grounding.size === 0 || bias === 0) return null;
-  const decoder = new TextDecoder();
-  const tokenText = new Map<number, string>();
-  const textOf = (id: number): string => {
-    let t = tokenText.get(id);
-    if (t === undefined) {
-      t = decoder.decode(tokenizer.tokenBytes(id));
-      tokenText.set(id, t);
-    }
-    return t;
-  };
+  const textOf = tokenTexts(tokenizer);
   return (row) => {
     const answer = text();
     const op = /^\{"op":"([^"]+)"/.exec(answer)?.[1];
@@ -191,6 +289,18 @@ export function keyPrior(
     const section = sectionOf(scan);
     const sec = section === null ? undefined : sections.get(section);
     if (!sec || !scan.inObject()) return;
+    const at = scan.valueAt();
+    const values = at === null ? undefined : sec.stated.get(at.key);
+    if (at !== null && values !== undefined) {
+      // An enum value the task states: its tokens are raised against the enum's other values.
+      const quoted = values.map((v) => `"${v}"`);
+      for (let id = 0; id < row.length; id++) {
+        if (row[id] === -Infinity) continue;
+        const next = at.typed + textOf(id);
+        if (quoted.some((q) => q.startsWith(next) || next.startsWith(q))) row[id] = row[id]! + valueBias;
+      }
+      return;
+    }
     const ahead = reachable(sec, scan.keys());
     const open = ahead.filter((k) => sec.grounded.has(k));
     if (open.length === 0) return;
@@ -222,5 +332,19 @@ export function keyPrior(
       if (row[id] === -Infinity || !STRUCTURAL.test(textOf(id))) continue;
       if (opensGrounded(id)) row[id] = row[id]! + bias;
     }
+  };
+}
+
+/** A token's text, decoded once per token (cached for the hook's life). */
+export function tokenTexts(tokenizer: Tokenizer): (id: number) => string {
+  const decoder = new TextDecoder();
+  const cache = new Map<number, string>();
+  return (id) => {
+    let t = cache.get(id);
+    if (t === undefined) {
+      t = decoder.decode(tokenizer.tokenBytes(id));
+      cache.set(id, t);
+    }
+    return t;
   };
 }

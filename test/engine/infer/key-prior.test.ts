@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 
 import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
 import { JsonScan } from '../../../src/engine/infer/json-scan.js';
-import { grounded, keyPrior, stem, taskStems } from '../../../src/engine/infer/key-prior.js';
+import { collectCodeNames } from '../../../src/engine/data/names.js';
+import {
+  countGrounded,
+  grounded,
+  keyPrior,
+  statedEnumValues,
+  stem,
+  taskStems,
+} from '../../../src/engine/infer/key-prior.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
 import { devCatalog, maskIds, smolTokenizer } from './grammar-helpers.js';
@@ -56,6 +64,62 @@ describe('grounding of parameter names', () => {
     expect(grounded('formality', { type: 'string', enum: ['more', 'less'] }, taskStems('more please'))).toBe(
       false,
     );
+  });
+});
+
+describe('values and counts the task states', () => {
+  it('finds enum values by code or by name, the longest name winning, routes by their preposition', async () => {
+    const catalog = await devCatalog('deepl.yaml');
+    const names = collectCodeNames(catalog);
+    const translate = catalog.operations.find((o) => o.operationId === 'translateText')!;
+    const props = (translate.requestBody?.schema?.properties ?? {}) as Record<string, never>;
+    const stated = (name: string, task: string): string[] => statedEnumValues(name, props[name], task, names);
+    const task = 'translate "Où est la gare ?" from French into British English';
+    expect(stated('source_lang', task)).toEqual(['FR']);
+    expect(stated('target_lang', task)).toEqual(['EN-GB']); // not EN for its "English"
+    const pair = "Translate 'The invoice is attached.' from English to Dutch";
+    expect(stated('source_lang', pair)).toEqual(['EN']);
+    expect(stated('target_lang', pair)).toEqual(['NL']);
+    // "English to German": the source is the name said right before "to".
+    expect(stated('source_lang', 'a glossary for English to German')).toEqual(['EN']);
+    // A name inside quotes is text to translate, and a bare name is no route end.
+    expect(stated('target_lang', 'translate "in German" please')).toEqual([]);
+    expect(stated('source_lang', 'German text, please translate to Dutch')).toEqual([]);
+  });
+
+  it('grounds a result-count parameter only when the task asks for a count', () => {
+    const stems = (t: string): Set<string> => taskStems(t);
+    const int = { type: 'integer' } as const;
+    const t1 = 'dog friendly trains on Monday, just the first 5 results';
+    expect(countGrounded('limit', int, t1, stems(t1))).toBe(true);
+    const t2 = 'Generate an llms.txt for https://svelte.dev, analysing up to 10 URLs.';
+    expect(countGrounded('maxUrls', int, t2, stems(t2))).toBe(true);
+    // Other name words must be in the task ("depth" is not), and a count needs its phrase.
+    expect(countGrounded('maxDepth', int, t2, stems(t2))).toBe(false);
+    const t3 = 'trains leaving at 5 from Berlin';
+    expect(countGrounded('limit', int, t3, stems(t3))).toBe(false);
+    expect(countGrounded('limit', { type: 'string' }, t1, stems(t1))).toBe(false);
+  });
+
+  it("raises a stated enum value against the enum's other values", async () => {
+    const catalog = await devCatalog('deepl.yaml');
+    const tok = await smolTokenizer();
+    const task = "Translate 'The invoice is attached.' from English to Dutch";
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    for (const id of tok.encode(
+      '{"op":"POST /translate","body":{"text":["The invoice is attached."],"source_lang":',
+      {
+        addSpecialTokens: false,
+      },
+    ))
+      m.accept(id);
+    const { raised } = apply(
+      tok,
+      m.allowed(),
+      keyPrior(catalog, tok, task, () => m.text(), 3)!,
+    );
+    expect(raised.length).toBeGreaterThan(0);
+    for (const t of raised) expect('"EN"'.startsWith(t) || t.startsWith('"EN"')).toBe(true);
   });
 });
 
