@@ -14,8 +14,8 @@
  * segments, operationId, summary, minus the words the family shares). When the task holds such words (exactly,
  * light-stemmed, or within one typo: "erors", "glosary"; not after a negation: "omitting the entries") for
  * exactly one member more than for any other, the
- * others leave the grammar: the model still chooses the method and the first segment, and the rest of that path
- * is then forced. On eval-dev the trained adapters' wrong operations were mostly a resource taken for its
+ * others are masked while the answer writes its operation (siblingMask): the model still chooses the method and
+ * the first segment. On eval-dev the trained adapters' wrong operations were mostly a resource taken for its
  * sub-resource or the reverse, at logit margins above 20 ("get teh entries of glosary …" → the glossary), which
  * no soft bias could flip; the rule never pointed away from an expected operation there (13 tasks fire, 0 wrong).
  * The method and the first segment stay the model's: matching the task against every path broke as many tasks
@@ -23,42 +23,71 @@
  */
 import { identWords } from '../data/words.js';
 import type { Catalog, Operation } from '../specs/types.js';
-import { stem, taskStems } from './key-prior.js';
+import type { Tokenizer } from '../model/tokenizer/types.js';
+import { opName } from './grammar/target.js';
+import { stem, taskStems, tokenTexts } from './key-prior.js';
 
 /** The uuid grammar of grammar/formats.ts (8-4-4-4-12 hex digits, either case) as a search pattern. */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
-/** Per catalog: the catalog without some operations, keyed by their names (object identity keys the grammar). */
-const filtered = new WeakMap<Catalog, Map<string, Catalog>>();
+/** One filtered catalog per catalog (its object identity keys the cached grammar, see call-grammar.ts). */
+const withoutIdOps = new WeakMap<Catalog, Catalog>();
 
 export const needsUuid = (op: Catalog['operations'][number]): boolean =>
   op.parameters.some((p) => p.in === 'path' && p.required && p.schema.format === 'uuid');
 
 /**
- * `catalog` itself when the task grounds every operation, else the catalog without the operations it cannot
- * mean: those needing a UUID when the task has none (unless that leaves nothing), and the siblings the task's
- * words rule out. `siblings: false` keeps the siblings (bench/decoding-accuracy.ts compares both).
+ * `catalog` itself when the task holds a UUID (or no operation needs one, or every operation does: then there
+ * is nothing better to choose), else the catalog without the operations that need a UUID path parameter.
  */
-export function groundedCatalog(catalog: Catalog, task: string, siblings = true): Catalog {
-  const drop = new Set<Operation>();
-  if (!UUID.test(task)) {
-    const idOps = catalog.operations.filter(needsUuid);
-    if (idOps.length < catalog.operations.length) for (const op of idOps) drop.add(op);
+export function groundedCatalog(catalog: Catalog, task: string): Catalog {
+  if (UUID.test(task)) return catalog;
+  let filtered = withoutIdOps.get(catalog);
+  if (!filtered) {
+    const keep = catalog.operations.filter((op) => !needsUuid(op));
+    filtered =
+      keep.length === 0 || keep.length === catalog.operations.length
+        ? catalog
+        : { ...catalog, operations: keep };
+    withoutIdOps.set(catalog, filtered);
   }
-  if (siblings) for (const op of ruledOutSiblings(catalog, task)) drop.add(op);
-  if (drop.size === 0) return catalog;
-  const key = catalog.operations
-    .filter((op) => drop.has(op))
-    .map((op) => `${op.method} ${op.path}`)
-    .join('\n');
-  let byKey = filtered.get(catalog);
-  if (!byKey) filtered.set(catalog, (byKey = new Map()));
-  let out = byKey.get(key);
-  if (!out) {
-    out = { ...catalog, operations: catalog.operations.filter((op) => !drop.has(op)) };
-    byKey.set(key, out);
-  }
-  return out;
+  return filtered;
+}
+
+const OPEN = '{"op":"';
+
+/**
+ * A `biasAllowed` hook (decode.ts) that, while the answer writes its `op`, masks every token leading only to
+ * operations the task's words rule out (ruledOutSiblings), or null when none is. `text()` is the answer so far.
+ * A mask rather than a smaller catalog: the spec's one grammar stays cached and warm (a grammar per filtered
+ * catalog cost 30-130 ms of cold mask building per new combination).
+ */
+export function siblingMask(
+  catalog: Catalog,
+  tokenizer: Tokenizer,
+  task: string,
+  text: () => string,
+): ((row: Float32Array) => void) | null {
+  const out = new Set(ruledOutSiblings(catalog, task));
+  if (out.size === 0) return null;
+  const kept = catalog.operations.filter((op) => !out.has(op)).map((op) => `${opName(op)}"`);
+  const textOf = tokenTexts(tokenizer);
+  return (row) => {
+    const answer = text();
+    if (!answer.startsWith(OPEN)) return;
+    const written = answer.slice(OPEN.length);
+    if (written.includes('"')) return;
+    const masked: number[] = [];
+    let allowed = 0;
+    for (let id = 0; id < row.length; id++) {
+      if (row[id] === -Infinity) continue;
+      allowed++;
+      const next = written + textOf(id);
+      if (!kept.some((k) => k.startsWith(next) || next.startsWith(k))) masked.push(id);
+    }
+    // Never mask every allowed token (the grammar only reaches here through kept prefixes, but stay safe).
+    if (masked.length < allowed) for (const id of masked) row[id] = -Infinity;
+  };
 }
 
 /** Words too common in summaries to tell operations apart. */

@@ -109,6 +109,33 @@ const codeNamesOf = new WeakMap<Catalog, CodeNames>();
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** Per enum schema and field name: a whole-word pattern per way of saying each value (task-independent). */
+const patternCache = new WeakMap<JsonSchema, Map<string, { value: string; re: RegExp }[]>>();
+
+function enumPatterns(
+  name: string,
+  schema: JsonSchema,
+  codeNames: CodeNames,
+): { value: string; re: RegExp }[] {
+  let byName = patternCache.get(schema);
+  if (!byName) patternCache.set(schema, (byName = new Map()));
+  let out = byName.get(name);
+  if (out) return out;
+  const values = (schema.enum as unknown[]).filter(
+    (v): v is string => typeof v === 'string' && v.length >= 2,
+  );
+  const forms = enumWordForms(values, name, schema.description ?? '', codeNames);
+  out = values.flatMap((value) =>
+    [...(COMMON.has(value.toLowerCase()) ? [] : [value]), ...(forms.get(value) ?? [])].map((form) => ({
+      value,
+      // Two-letter codes only in their own case ("IT", not "it"); names in any case.
+      re: new RegExp(`(?<![A-Za-z0-9])${escapeRe(form)}(?![A-Za-z0-9])`, form.length <= 2 ? 'g' : 'gi'),
+    })),
+  );
+  byName.set(name, out);
+  return out;
+}
+
 /**
  * The values of a string enum that the task states, outside quotes: the value as written ("CSV"; two-letter
  * codes only in the value's own case) or a human form of it (data/names.ts: "Dutch" → `NL`, "British English" →
@@ -122,23 +149,11 @@ export function statedEnumValues(
   task: string,
   codeNames: CodeNames,
 ): string[] {
-  const values = (Array.isArray(schema?.enum) ? schema.enum : []).filter(
-    (v): v is string => typeof v === 'string' && v.length >= 2,
-  );
-  if (values.length === 0) return [];
+  if (!schema || !Array.isArray(schema.enum)) return [];
   const text = unquoted(task);
-  const forms = enumWordForms(values, name, schema?.description ?? '', codeNames);
   const hits: { start: number; end: number; value: string }[] = [];
-  for (const v of values) {
-    const own = COMMON.has(v.toLowerCase()) ? [] : [v];
-    for (const form of [...own, ...(forms.get(v) ?? [])]) {
-      const re = new RegExp(
-        `(?<![A-Za-z0-9])${escapeRe(form)}(?![A-Za-z0-9])`,
-        form.length <= 2 ? 'g' : 'gi',
-      );
-      for (const m of text.matchAll(re)) hits.push({ start: m.index, end: m.index + m[0].length, value: v });
-    }
-  }
+  for (const { value, re } of enumPatterns(name, schema, codeNames))
+    for (const m of text.matchAll(re)) hits.push({ start: m.index, end: m.index + m[0].length, value });
   const side = routeSide(name);
   const said = (h: { start: number; end: number }): boolean => {
     if (side === null) return true;

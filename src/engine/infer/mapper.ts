@@ -16,7 +16,7 @@ import { decode, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
-import { groundedCatalog } from './grounding.js';
+import { groundedCatalog, siblingMask } from './grounding.js';
 import { DEFAULT_KEY_BIAS, keyPrior } from './key-prior.js';
 import type { LookupOptions } from './lookup.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
@@ -51,8 +51,8 @@ export interface MapOptions {
    */
   keyBias?: number;
   /**
-   * Drop the operations whose sibling (same method and first path segment) the task's words single out
-   * (grounding.ts); default true.
+   * Mask the operations whose sibling (same method and first path segment) the task's words single out
+   * (grounding.ts siblingMask); default true.
    */
   siblings?: boolean;
 }
@@ -114,7 +114,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     );
   }
   // The grammar offers only the operations the task can ground (grounding.ts); the prompt stays the full spec's.
-  const catalog = groundedCatalog(options.catalog, task, options.siblings ?? true);
+  const catalog = groundedCatalog(options.catalog, task);
   const grammar = callGrammar(catalog, rt.tokenizer);
   const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
   const maxTokens = Math.min(options.maxTokens ?? 384, room);
@@ -127,7 +127,16 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
   const opening = choice ? (choice.tokens[choice.index] ?? []) : [];
   for (const id of opening) matcher.accept(id);
   const bias = options.keyBias ?? (options.untrained ? 0 : DEFAULT_KEY_BIAS);
-  const prior = keyPrior(catalog, rt.tokenizer, task, () => matcher.text(), bias);
+  const keys = keyPrior(catalog, rt.tokenizer, task, () => matcher.text(), bias);
+  const siblings =
+    options.siblings === false ? null : siblingMask(catalog, rt.tokenizer, task, () => matcher.text());
+  const prior =
+    keys && siblings
+      ? (row: Float32Array): void => {
+          siblings(row);
+          keys(row);
+        }
+      : (keys ?? siblings);
   const res = await decode(rt, [...ids, ...opening], {
     ...(prior && { biasAllowed: prior }),
     adapter: options.adapter,
