@@ -18,7 +18,7 @@
  */
 import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
-import type { LogitRows } from './head.js';
+import { allowedOf, type LogitRows } from './head.js';
 import { KvCache, sliceKv } from './kv.js';
 import {
   answerHistory,
@@ -31,7 +31,7 @@ import {
 import type { HostTensor } from './ort.js';
 import { prefixCache, type PrefixCache } from './prefix.js';
 import type { BaseRuntime } from './runtime.js';
-import { logProb, Sampler, type SamplingOptions } from './sample.js';
+import { argmax, logProb, Sampler, type SamplingOptions } from './sample.js';
 
 /** What the decoder needs from a token-level grammar matcher (infer/grammar's GrammarMatcher fits). */
 export interface DecodeConstraint {
@@ -65,11 +65,12 @@ export interface DecodeOptions {
   /** Called with each step's logits (mutable, after the constraint's mask) before a token is chosen. */
   processLogits?: (logits: Float32Array, generated: readonly number[]) => void;
   /**
-   * Like `processLogits`, but it may only move allowed (finite) entries, as a logit bias does (the mapper's
-   * key prior, key-prior.ts). It runs after `processLogits`; under greedy constrained decoding it gets the lazy
-   * head's masked row (head.ts: JS logits for small masks), so it costs no head-session run.
+   * Like `processLogits`, but it sees only the allowed tokens and may only move their logits (−∞ drops one), as
+   * a logit bias does (the mapper's key prior, key-prior.ts, and sibling mask, grounding.ts). It runs after
+   * `processLogits`; under greedy constrained decoding it gets the lazy head's allowed logits (head.ts: JS
+   * logits for small masks), so it costs no head-session run and no full-vocabulary row.
    */
-  biasAllowed?: (logits: Float32Array, generated: readonly number[]) => void;
+  biasAllowed?: (allowed: AllowedLogits, generated: readonly number[]) => void;
   onToken?: (token: GeneratedToken) => void;
   /**
    * false: one model step per forced token instead of one multi-token step (for comparisons); also turns
@@ -215,14 +216,37 @@ async function chooseToken(
   bias: DecodeOptions['biasAllowed'],
   generated: readonly number[],
 ): Promise<{ id: number; logprob: number }> {
-  if (c && sampler.greedy && !hook && !bias) return win.greedy(c.allowed());
-  // A bias alone moves only allowed entries, so greedy decoding may take the lazy head's JS row.
-  const exact = !sampler.greedy || hook !== undefined;
-  const row = c ? await win.masked(c.allowed(), exact) : await win.row();
+  if (c && sampler.greedy && !hook) {
+    if (!bias) return win.greedy(c.allowed());
+    // A bias alone sees only allowed logits: the lazy head's JS values when it can, no full-length row.
+    const allowed = await win.allowed(c.allowed());
+    bias(allowed, generated);
+    return greedyAllowed(allowed);
+  }
+  const row = c ? await win.masked(c.allowed(), true) : await win.row();
   hook?.(row, generated);
-  bias?.(row, generated);
+  if (bias) {
+    const allowed = allowedOf(row);
+    bias(allowed, generated);
+    for (let k = 0; k < allowed.ids.length; k++) row[allowed.ids[k]!] = allowed.logits[k]!;
+  }
   const id = sampler.choose(row);
   return { id, logprob: logProb(row, id) };
+}
+
+/** The allowed tokens of a step, ascending, and their logits (which a `biasAllowed` hook moves in place). */
+export interface AllowedLogits {
+  ids: ArrayLike<number>;
+  logits: Float32Array;
+}
+
+/** The greedy choice among allowed logits and its log-probability, as `argmax` and `logProb` on the row. */
+function greedyAllowed(a: AllowedLogits): { id: number; logprob: number } {
+  const best = argmax(a.logits);
+  const max = a.logits[best]!;
+  let sum = 0;
+  for (let k = 0; k < a.logits.length; k++) sum += Math.exp(a.logits[k]! - max);
+  return { id: a.ids[best]!, logprob: -Math.log(sum) };
 }
 
 /** Proposes at most `budget` draft tokens after `context` (prompt and decided tokens). */
@@ -259,6 +283,10 @@ class StepWindow {
 
   greedy(mask: Uint32Array): Promise<{ id: number; logprob: number }> {
     return this.rows.greedy(this.stream.length, mask);
+  }
+
+  allowed(mask: Uint32Array): Promise<AllowedLogits> {
+    return this.rows.allowed(this.stream.length, mask);
   }
 
   decided(id: number): void {

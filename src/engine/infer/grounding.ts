@@ -24,6 +24,7 @@
 import { identWords } from '../data/words.js';
 import type { Catalog, Operation } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
+import type { AllowedLogits } from './decode.js';
 import { opName } from './grammar/target.js';
 import { stem, taskStems, tokenTexts } from './key-prior.js';
 
@@ -67,26 +68,24 @@ export function siblingMask(
   tokenizer: Tokenizer,
   task: string,
   text: () => string,
-): ((row: Float32Array) => void) | null {
+): ((allowed: AllowedLogits) => void) | null {
   const out = new Set(ruledOutSiblings(catalog, task));
   if (out.size === 0) return null;
   const kept = catalog.operations.filter((op) => !out.has(op)).map((op) => `${opName(op)}"`);
   const textOf = tokenTexts(tokenizer);
-  return (row) => {
+  return ({ ids, logits }) => {
     const answer = text();
     if (!answer.startsWith(OPEN)) return;
     const written = answer.slice(OPEN.length);
     if (written.includes('"')) return;
     const masked: number[] = [];
-    let allowed = 0;
-    for (let id = 0; id < row.length; id++) {
-      if (row[id] === -Infinity) continue;
-      allowed++;
-      const next = written + textOf(id);
-      if (!kept.some((k) => k.startsWith(next) || next.startsWith(k))) masked.push(id);
+    for (let k = 0; k < ids.length; k++) {
+      if (logits[k] === -Infinity) continue;
+      const next = written + textOf(ids[k]!);
+      if (!kept.some((n) => n.startsWith(next) || next.startsWith(n))) masked.push(k);
     }
     // Never mask every allowed token (the grammar only reaches here through kept prefixes, but stay safe).
-    if (masked.length < allowed) for (const id of masked) row[id] = -Infinity;
+    if (masked.length < ids.length) for (const k of masked) logits[k] = -Infinity;
   };
 }
 

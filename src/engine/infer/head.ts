@@ -300,6 +300,19 @@ export class LogitRows {
     return { id: sparse.ids[sparse.best]!, logprob: max - max - Math.log(sum) };
   }
 
+  /**
+   * Row i's allowed tokens (ascending) and their logits: the JS values of `greedy` when the mask is small and
+   * the winner clear, else read from the full row. The caller may move the logits (a logit bias).
+   */
+  async allowed(i: number, mask: Uint32Array): Promise<{ ids: ArrayLike<number>; logits: Float32Array }> {
+    this.check(i);
+    const sparse = this.head && !this.full[i] ? this.head.sparse(this.data, i, mask) : null;
+    if (sparse) return sparse;
+    const row = await this.row(i);
+    applyMask(row, mask);
+    return allowedOf(row);
+  }
+
   /** Every row's full logits (one head run); the arrays are the caller's. */
   async all(): Promise<Float32Array[]> {
     if (this.length > 0 && this.head && !this.full[0]) await this.row(0);
@@ -314,4 +327,11 @@ export class LogitRows {
       throw new SmolmapError('internal', `internal: logits row ${i} of ${this.length}`);
     }
   }
+}
+
+/** The finite entries of a masked row: their ids (ascending) and a copy of their logits. */
+export function allowedOf(row: Float32Array): { ids: number[]; logits: Float32Array } {
+  const ids: number[] = [];
+  for (let id = 0; id < row.length; id++) if (row[id] !== -Infinity) ids.push(id);
+  return { ids, logits: Float32Array.from(ids, (id) => row[id]!) };
 }

@@ -24,6 +24,7 @@ import { identWords } from '../data/words.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { opName, targetLayout } from './grammar/target.js';
+import type { AllowedLogits } from './decode.js';
 import { JsonScan } from './json-scan.js';
 import { argmax } from './sample.js';
 
@@ -220,46 +221,58 @@ function requiredOf(schema: JsonSchema | undefined): string[] {
   return [...own, ...(schema.allOf ?? []).flatMap((s) => requiredOf(s as JsonSchema))];
 }
 
-/** Per operation name: section ("query", "body" or "body[]") → its grounding. */
-type Grounding = Map<string, Map<string, Section>>;
-
-function groundingFor(catalog: Catalog, task: string): Grounding {
-  const stems = taskStems(task);
-  let codeNames = codeNamesOf.get(catalog);
-  if (!codeNames) codeNamesOf.set(catalog, (codeNames = collectCodeNames(catalog)));
-  const out: Grounding = new Map();
-  for (const op of catalog.operations) {
-    const layout = targetLayout(op);
-    const sections = new Map<string, Section>();
+/**
+ * The grounding of one operation's sections for a task, made when the answer first reaches that operation
+ * (a task is answered with one operation; grounding all of a large spec's cost ~10 ms per task).
+ */
+function operationGrounding(
+  catalog: Catalog,
+  task: string,
+): (name: string) => Map<string, Section> | undefined {
+  const ops = new Map(catalog.operations.map((op) => [opName(op), op]));
+  const done = new Map<string, Map<string, Section>>();
+  let stems: Set<string> | undefined;
+  return (name) => {
+    const op = ops.get(name);
+    if (!op) return undefined;
+    let sections = done.get(name);
+    if (sections) return sections;
+    stems ??= taskStems(task);
+    let codeNames = codeNamesOf.get(catalog);
+    if (!codeNames) codeNamesOf.set(catalog, (codeNames = collectCodeNames(catalog)));
+    const names = codeNames;
+    const words = stems;
+    sections = new Map<string, Section>();
     const add = (section: string, schema: JsonSchema | undefined): void => {
       const props = properties(schema);
       const required = new Set(requiredOf(schema));
       const stated = new Map(
         Object.entries(props)
-          .map(([n, s]) => [n, statedEnumValues(n, s, task, codeNames)] as const)
+          .map(([n, s]) => [n, statedEnumValues(n, s, task, names)] as const)
           .filter(([, vs]) => vs.length > 0),
       );
-      const names = Object.keys(props).filter(
+      const keys = Object.keys(props).filter(
         (n) =>
           !required.has(n) &&
-          (grounded(n, props[n], stems) || stated.has(n) || countGrounded(n, props[n], task, stems)),
+          (grounded(n, props[n], words) || stated.has(n) || countGrounded(n, props[n], task, words)),
       );
-      if (names.length > 0 || stated.size > 0)
-        sections.set(section, {
+      if (keys.length > 0 || stated.size > 0)
+        sections!.set(section, {
           order: Object.keys(props),
-          grounded: new Set(names),
+          grounded: new Set(keys),
           valued: new Set(Object.keys(props).filter((n) => carriesValue(props[n]))),
           stated,
         });
     };
+    const layout = targetLayout(op);
     add('query', layout.query ?? undefined);
     const body = layout.body?.schema;
     if (body?.type === 'array' && body.items && !Array.isArray(body.items))
       add('body[]', body.items as JsonSchema);
     else add('body', body);
-    if (sections.size > 0) out.set(opName(op), sections);
-  }
-  return out;
+    done.set(name, sections);
+    return sections;
+  };
 }
 
 /**
@@ -281,8 +294,8 @@ function sectionOf(scan: JsonScan): string | null {
 
 /**
  * A `biasAllowed` hook (decode.ts) adding `bias` to the tokens that open a grounded, not yet written key of
- * the current section. `text()` is the answer so far (GrammarMatcher.text()). Returns null when the task
- * grounds no optional parameter of any operation (nothing to do).
+ * the current section, and `valueBias` to a stated enum value's tokens. `text()` is the answer so far
+ * (GrammarMatcher.text()). The operation's grounding is made when the answer reaches it. Null when `bias` is 0.
  */
 export function keyPrior(
   catalog: Catalog,
@@ -291,15 +304,15 @@ export function keyPrior(
   text: () => string,
   bias = DEFAULT_KEY_BIAS,
   valueBias = DEFAULT_VALUE_BIAS,
-): ((row: Float32Array) => void) | null {
-  const grounding = groundingFor(catalog, task);
-  if (grounding.size === 0 || bias === 0) return null;
+): ((allowed: AllowedLogits) => void) | null {
+  if (bias === 0) return null;
+  const grounding = operationGrounding(catalog, task);
   const textOf = tokenTexts(tokenizer);
-  return (row) => {
+  return ({ ids, logits }) => {
     const answer = text();
     const op = /^\{"op":"([^"]+)"/.exec(answer)?.[1];
-    const sections = op === undefined ? undefined : grounding.get(op);
-    if (!sections) return;
+    const sections = op === undefined ? undefined : grounding(op);
+    if (!sections || sections.size === 0) return;
     const scan = JsonScan.of(answer);
     const section = sectionOf(scan);
     const sec = section === null ? undefined : sections.get(section);
@@ -309,10 +322,9 @@ export function keyPrior(
     if (at !== null && values !== undefined) {
       // An enum value the task states: its tokens are raised against the enum's other values.
       const quoted = values.map((v) => `"${v}"`);
-      for (let id = 0; id < row.length; id++) {
-        if (row[id] === -Infinity) continue;
-        const next = at.typed + textOf(id);
-        if (quoted.some((q) => q.startsWith(next) || next.startsWith(q))) row[id] = row[id]! + valueBias;
+      for (let k = 0; k < ids.length; k++) {
+        const next = at.typed + textOf(ids[k]!);
+        if (quoted.some((q) => q.startsWith(next) || next.startsWith(q))) logits[k] = logits[k]! + valueBias;
       }
       return;
     }
@@ -335,17 +347,16 @@ export function keyPrior(
       // the model is heading for an ungrounded key that carries a stated value (a passenger's name): that key
       // has its own evidence, and the grounded ones stay reachable after it only if they come later, which a
       // later close-or-continue choice raises again. A flag or enum key has no such evidence.
-      const pick = started(argmax(row));
+      const pick = started(ids[argmax(logits)]!);
       const heading = pick === null ? [] : ahead.filter((k) => `${k}"`.startsWith(pick));
       if (heading.some((k) => !sec.grounded.has(k) && sec.valued.has(k))) return;
-      for (let id = 0; id < row.length; id++)
-        if (row[id] !== -Infinity && opensGrounded(id)) row[id] = row[id]! + bias;
+      for (let k = 0; k < ids.length; k++) if (opensGrounded(ids[k]!)) logits[k] = logits[k]! + bias;
       return;
     }
     // Inside or after a value: the tokens that close it and begin a new key (`,` `","` `",\"`…) versus `}`.
-    for (let id = 0; id < row.length; id++) {
-      if (row[id] === -Infinity || !STRUCTURAL.test(textOf(id))) continue;
-      if (opensGrounded(id)) row[id] = row[id]! + bias;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
+      if (STRUCTURAL.test(textOf(id)) && opensGrounded(id)) logits[k] = logits[k]! + bias;
     }
   };
 }

@@ -12,7 +12,7 @@ import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
 import { encodeChat } from '../model/tokenizer/index.js';
 import type { Catalog } from '../specs/types.js';
-import { decode, type GeneratedToken } from './decode.js';
+import { decode, type AllowedLogits, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
@@ -132,9 +132,9 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     options.siblings === false ? null : siblingMask(catalog, rt.tokenizer, task, () => matcher.text());
   const prior =
     keys && siblings
-      ? (row: Float32Array): void => {
-          siblings(row);
-          keys(row);
+      ? (allowed: AllowedLogits): void => {
+          siblings(allowed);
+          keys(allowed);
         }
       : (keys ?? siblings);
   const res = await decode(rt, [...ids, ...opening], {

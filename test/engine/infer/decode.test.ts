@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodeBatch } from '../../../src/engine/infer/batch.js';
-import { decode, type DecodeConstraint } from '../../../src/engine/infer/decode.js';
+import { decode, type AllowedLogits, type DecodeConstraint } from '../../../src/engine/infer/decode.js';
 import { KvCache } from '../../../src/engine/infer/kv.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
@@ -76,9 +76,10 @@ describe('decode (tiny Llama)', () => {
       done: () => false,
     };
     const seen: number[] = [];
-    const raise = (row: Float32Array, generated: readonly number[]): void => {
-      seen.push(row.filter((v) => v !== -Infinity).length);
-      row[330 + (generated.length % 5)] = row[330 + (generated.length % 5)]! + 1000;
+    const raise = ({ ids, logits }: AllowedLogits, generated: readonly number[]): void => {
+      seen.push(ids.length);
+      const k = Array.from(ids).indexOf(330 + (generated.length % 5));
+      logits[k] = logits[k]! + 1000;
     };
     const biased = await decode(rt, PROMPT, {
       maxTokens: 6,
@@ -90,7 +91,9 @@ describe('decode (tiny Llama)', () => {
       maxTokens: 6,
       stopTokens: [],
       constraint: small,
-      processLogits: raise,
+      processLogits: (row, generated) => {
+        row[330 + (generated.length % 5)] = row[330 + (generated.length % 5)]! + 1000;
+      },
     });
     expect(biased.tokens.map((t) => t.id)).toEqual([330, 331, 332, 333, 334, 330]);
     expect(hooked.tokens.map((t) => t.id)).toEqual(biased.tokens.map((t) => t.id));

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ExpectedCall } from '../../../src/engine/calls.js';
+import type { AllowedLogits } from '../../../src/engine/infer/decode.js';
+import { allowedOf } from '../../../src/engine/infer/head.js';
 import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
@@ -61,4 +63,11 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Runs a `biasAllowed` hook on a masked full row: its finite entries in, the moved logits written back. */
+export function runBias(hook: (allowed: AllowedLogits) => void, row: Float32Array): void {
+  const allowed = allowedOf(row);
+  hook(allowed);
+  allowed.ids.forEach((id, k) => (row[id] = allowed.logits[k]!));
 }

@@ -10,7 +10,7 @@ import {
 } from '../../../src/engine/infer/grounding.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
-import { devCatalog, maskIds, smolTokenizer } from './grammar-helpers.js';
+import { devCatalog, maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
 
 const ids = (c: Catalog): string[] => c.operations.map((o) => `${o.method} ${o.path}`);
 
@@ -100,7 +100,7 @@ describe('sibling filter', () => {
     const row = new Float32Array(tok.vocabSize);
     applyMask(row, m.allowed());
     const before = maskIds(m.allowed());
-    hook(row);
+    runBias(hook, row);
     const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
     const left = before.filter((id) => row[id] !== -Infinity).map(text);
     const gone = before.filter((id) => row[id] === -Infinity).map(text);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import type { AllowedLogits } from '../../../src/engine/infer/decode.js';
 import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
 import { JsonScan } from '../../../src/engine/infer/json-scan.js';
 import { collectCodeNames } from '../../../src/engine/data/names.js';
@@ -13,7 +14,7 @@ import {
 } from '../../../src/engine/infer/key-prior.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
-import { devCatalog, maskIds, smolTokenizer } from './grammar-helpers.js';
+import { devCatalog, maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
 
 describe('JsonScan', () => {
   it('follows keys, sections and key boundaries of a compact target prefix', () => {
@@ -138,7 +139,7 @@ describe('keyPrior', () => {
     const row = new Float32Array(tok.vocabSize);
     applyMask(row, m.allowed());
     const before = Float32Array.from(row);
-    prior(row);
+    runBias(prior, row);
     const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
     const raised = [...row.keys()].filter((i) => row[i] !== before[i]).map(text);
     expect(raised.length).toBeGreaterThan(0);
@@ -147,8 +148,14 @@ describe('keyPrior', () => {
     const close = [...row.keys()].find((i) => before[i] !== -Infinity && text(i).startsWith('}'));
     expect(close).toBeDefined();
     expect(row[close!]).toBe(before[close!]);
-    // A task naming no optional parameter gets no prior at all.
-    expect(keyPrior(catalog, tok, 'show me the bookings', () => m.text(), 3)).toBeNull();
+    // A task naming no optional parameter moves nothing; a bias of 0 gives no prior at all.
+    const plain = Float32Array.from(before);
+    runBias(
+      keyPrior(catalog, tok, 'show me the bookings', () => m.text(), 3)!,
+      plain,
+    );
+    expect(plain).toEqual(before);
+    expect(keyPrior(catalog, tok, TASK, () => m.text(), 0)).toBeNull();
   });
 
   it('raises the merged tokens that close a value and open a grounded key', async () => {
@@ -226,14 +233,14 @@ const TRIPS =
 function apply(
   tok: Tokenizer,
   mask: Uint32Array,
-  prior: (row: Float32Array) => void,
+  prior: (allowed: AllowedLogits) => void,
   top?: number,
 ): { raised: string[] } {
   const row = new Float32Array(tok.vocabSize);
   applyMask(row, mask);
   if (top !== undefined) row[top] = 10;
   const before = Float32Array.from(row);
-  prior(row);
+  runBias(prior, row);
   const raised = [...row.keys()].filter((i) => row[i] !== before[i]);
   return { raised: raised.map((i) => new TextDecoder().decode(tok.tokenBytes(i))) };
 }

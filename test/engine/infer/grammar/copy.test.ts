@@ -14,7 +14,7 @@ import { callToTarget, parseTarget } from '../../../../src/engine/infer/prompt.j
 import type { Tokenizer } from '../../../../src/engine/model/tokenizer/types.js';
 import type { Catalog } from '../../../../src/engine/specs/types.js';
 import { loadSpecFile } from '../../../../src/engine/specs/ingest.js';
-import { DEV_SPECS, devCatalog, devTasks, maskIds, rng, smolTokenizer } from '../grammar-helpers.js';
+import { DEV_SPECS, devCatalog, devTasks, maskIds, rng, runBias, smolTokenizer } from '../grammar-helpers.js';
 
 const WALK_LIMITS: GrammarLimits = {
   maxStringLength: 40,
@@ -68,7 +68,7 @@ function writes(catalog: Catalog, tok: Tokenizer, task: string, target: string):
     if (mask && !/^\{"op":"[^"]*"/.test(m.text())) {
       const row = new Float32Array(tok.vocabSize);
       applyMask(row, m.allowed());
-      mask(row);
+      runBias(mask, row);
       if (row[id] === -Infinity) return false;
     }
     m.accept(id);
