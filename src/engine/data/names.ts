@@ -1,5 +1,5 @@
 import type { Catalog, JsonSchema } from '../specs/types.js';
-import { humanize } from './words.js';
+import { escapeRegExp, humanize } from './words.js';
 
 /**
  * Human names for enum codes, so a task can say "German" where the call needs `DE`
@@ -134,7 +134,7 @@ export function enumWordForms(
 export function enumPhrases(values: readonly string[], description: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const v of values) {
-    const esc = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const esc = escapeRegExp(v);
     const m = new RegExp(`\`${esc}\`(?:\\s*\\(default\\))?\\s*[-–:]\\s*([a-z][^\\n\`]*)`).exec(description);
     if (!m) continue;
     const phrase = (m[1] as string)

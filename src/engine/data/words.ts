@@ -59,6 +59,9 @@ export function identWords(ident: string): string[] {
 
 export const humanize = (ident: string): string => identWords(ident).join(' ');
 
+/** `s` as a literal inside a regular expression. */
+export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const IRREGULAR_PLURALS: Record<string, string> = {
   person: 'people',
   child: 'children',

@@ -20,7 +20,7 @@
  */
 import { routeSide } from '../data/mention.js';
 import { collectCodeNames, enumWordForms, type CodeNames } from '../data/names.js';
-import { identWords } from '../data/words.js';
+import { escapeRegExp, identWords } from '../data/words.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { opName, targetLayout } from './grammar/target.js';
@@ -108,7 +108,6 @@ export function countGrounded(
 
 const codeNamesOf = new WeakMap<Catalog, CodeNames>();
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Per enum schema and field name: a whole-word pattern per way of saying each value (task-independent). */
 const patternCache = new WeakMap<JsonSchema, Map<string, { value: string; re: RegExp }[]>>();
@@ -130,7 +129,7 @@ function enumPatterns(
     [...(COMMON.has(value.toLowerCase()) ? [] : [value]), ...(forms.get(value) ?? [])].map((form) => ({
       value,
       // Two-letter codes only in their own case ("IT", not "it"); names in any case.
-      re: new RegExp(`(?<![A-Za-z0-9])${escapeRe(form)}(?![A-Za-z0-9])`, form.length <= 2 ? 'g' : 'gi'),
+      re: new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(form)}(?![A-Za-z0-9])`, form.length <= 2 ? 'g' : 'gi'),
     })),
   );
   byName.set(name, out);
