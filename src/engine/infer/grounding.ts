@@ -123,22 +123,43 @@ const NEGATED =
 /** `METHOD /first-segment`: the members of one family differ only after it. */
 const family = (op: Operation): string => `${op.method.toUpperCase()} /${op.path.split('/')[1] ?? ''}`;
 
+/** A family of two or more operations and, per member, the word stems no other member has. */
+interface Family {
+  members: Operation[];
+  distinct: string[][];
+}
+
+const familyCache = new WeakMap<Catalog, Family[]>();
+
+/** The catalog's families of two or more members (task-independent, made once per catalog). */
+function familiesOf(catalog: Catalog): Family[] {
+  let out = familyCache.get(catalog);
+  if (out) return out;
+  const byKey = new Map<string, Operation[]>();
+  for (const op of catalog.operations) byKey.set(family(op), [...(byKey.get(family(op)) ?? []), op]);
+  out = [...byKey.values()]
+    .filter((members) => members.length > 1)
+    .map((members) => {
+      const words = members.map(opStems);
+      const shared = words.reduce((acc, ws) => new Set([...acc].filter((w) => ws.has(w))));
+      return { members, distinct: words.map((ws) => [...ws].filter((w) => !shared.has(w))) };
+    });
+  familyCache.set(catalog, out);
+  return out;
+}
+
 /** The family members that another member's distinguishing words, found in the task, rule out. */
 export function ruledOutSiblings(catalog: Catalog, task: string): Operation[] {
-  const families = new Map<string, Operation[]>();
-  for (const op of catalog.operations) families.set(family(op), [...(families.get(family(op)) ?? []), op]);
-  if (![...families.values()].some((f) => f.length > 1)) return [];
+  const families = familiesOf(catalog);
+  if (families.length === 0) return [];
   const stems = taskStems(task.replace(NEGATED, (m, cue: string) => cue + ' '.repeat(m.length - cue.length)));
   const fuzzy = [...stems].filter((s) => s.length >= 4);
   // A stem the task holds, exactly or (both at least 4 letters, same first letter) within one edit.
   const inTask = (s: string): boolean =>
     stems.has(s) || (s.length >= 4 && fuzzy.some((t) => t[0] === s[0] && withinOneEdit(s, t)));
   const out: Operation[] = [];
-  for (const members of families.values()) {
-    if (members.length < 2) continue;
-    const words = members.map(opStems);
-    const shared = words.reduce((acc, ws) => new Set([...acc].filter((w) => ws.has(w))));
-    const scores = words.map((ws) => [...ws].filter((w) => !shared.has(w) && inTask(w)).length);
+  for (const { members, distinct } of families) {
+    const scores = distinct.map((ws) => ws.filter(inTask).length);
     const top = Math.max(...scores);
     if (top === 0 || scores.filter((s) => s === top).length > 1) continue;
     out.push(...members.filter((_, i) => scores[i] !== top));
