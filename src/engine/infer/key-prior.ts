@@ -108,7 +108,6 @@ export function countGrounded(
 
 const codeNamesOf = new WeakMap<Catalog, CodeNames>();
 
-
 /** Per enum schema and field name: a whole-word pattern per way of saying each value (task-independent). */
 const patternCache = new WeakMap<JsonSchema, Map<string, { value: string; re: RegExp }[]>>();
 
