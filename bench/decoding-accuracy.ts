@@ -42,6 +42,7 @@ const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation' | 'keyBias'
   'copy+key3+sib': { copy: true, operation: 'greedy', keyBias: 3, siblings: true },
   'copy+key4+sib': { copy: true, operation: 'greedy', keyBias: 4, siblings: true },
   'copy+trie': { copy: true, operation: 'trie', siblings: false },
+  'copy+trie+sib': { copy: true, operation: 'trie', siblings: true },
   'copy+sum': { copy: true, operation: 'sum', siblings: false },
   'copy+mean': { copy: true, operation: 'mean', siblings: false },
 };

@@ -16,7 +16,7 @@ import { decode, type AllowedLogits, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
-import { groundedCatalog, siblingMask } from './grounding.js';
+import { groundedCatalog, ruledOutSiblings, siblingMask } from './grounding.js';
 import { DEFAULT_KEY_BIAS, keyPrior } from './key-prior.js';
 import type { LookupOptions } from './lookup.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
@@ -119,7 +119,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
   const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
   const maxTokens = Math.min(options.maxTokens ?? 384, room);
   const mode = options.operation ?? (options.untrained ? 'trie' : 'greedy');
-  const openings = mode === 'greedy' ? [] : operationOpenings(catalog, grammar);
+  const openings = mode === 'greedy' ? [] : scoredOpenings(catalog, grammar, task, options.siblings ?? true);
   const choice =
     openings.length > 1 && openings.every((o) => o.length < maxTokens)
       ? await chooseOperation(rt, ids, openings, { adapter: options.adapter, scoring: mode as OpScoring })
@@ -168,6 +168,20 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     completed,
     latencyMs: performance.now() - t0,
   };
+}
+
+/**
+ * The openings whose operations are scored (op-choice.ts): every operation's, less those whose siblings the
+ * task's words single out (grounding.ts), unless `siblings` is false.
+ */
+export function scoredOpenings(
+  catalog: Catalog,
+  grammar: TokenGrammar,
+  task: string,
+  siblings = true,
+): number[][] {
+  const out = new Set(siblings ? ruledOutSiblings(catalog, task) : []);
+  return operationOpenings(catalog, grammar).filter((_, i) => !out.has(catalog.operations[i]!));
 }
 
 function parseAndValidate(text: string, catalog: Catalog): { call: ApiCall | null; issues: string[] } {

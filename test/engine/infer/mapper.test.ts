@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { validateCall } from '../../../src/engine/calls.js';
-import { needsUuid } from '../../../src/engine/infer/grounding.js';
-import { mapTask, type MapResult } from '../../../src/engine/infer/mapper.js';
+import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
+import { needsUuid, ruledOutSiblings } from '../../../src/engine/infer/grounding.js';
+import { mapTask, scoredOpenings, type MapResult } from '../../../src/engine/infer/mapper.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { loadAdapter, mergeAdapter, type LoraAdapter } from '../../../src/engine/model/lora.js';
 import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
@@ -82,6 +83,20 @@ describe('mapTask on random weights', () => {
       expectWellFormed(r, catalog);
     }
   }, 60_000);
+
+  it('scores only the operations the task does not rule out (grounding.ts siblings)', async () => {
+    const catalog = await devCatalog('deepl.yaml');
+    const grammar = callGrammar(catalog, rt.tokenizer);
+    const task = 'get teh entries of glosary def3a26b-3e84-45b3-84ae-0c0aaf3525f7';
+    const text = (ids: number[]): string => rt.tokenizer.decode(ids, { skipSpecialTokens: false });
+    const all = scoredOpenings(catalog, grammar, task, false).map(text);
+    const kept = scoredOpenings(catalog, grammar, task).map(text);
+    const out = ruledOutSiblings(catalog, task);
+    expect(out.length).toBeGreaterThan(0);
+    expect(kept.length).toBe(all.length - out.length);
+    expect(kept.some((o) => o.includes('/glossaries/{glossary_id}/entries'))).toBe(true);
+    for (const op of out) expect(all.filter((o) => !kept.includes(o)).join('\n')).toContain(op.path);
+  });
 
   it('a prompt beyond the context window is a coded error', async () => {
     const catalog = await devCatalog('firecrawl.json');
