@@ -58,17 +58,17 @@ const OPEN = '{"op":"';
 
 /**
  * A `biasAllowed` hook (decode.ts) that, while the answer writes its `op`, masks every token leading only to
- * operations the task's words rule out (ruledOutSiblings), or null when none is. `text()` is the answer so far.
+ * `ruledOut` (ruledOutSiblings of the task), or null when it is empty. `text()` is the answer so far.
  * A mask rather than a smaller catalog: the spec's one grammar stays cached and warm (a grammar per filtered
  * catalog cost 30-130 ms of cold mask building per new combination).
  */
 export function siblingMask(
   catalog: Catalog,
   tokenizer: Tokenizer,
-  task: string,
+  ruledOut: readonly Operation[],
   text: () => string,
 ): ((allowed: AllowedLogits) => void) | null {
-  const out = new Set(ruledOutSiblings(catalog, task));
+  const out = new Set(ruledOut);
   if (out.size === 0) return null;
   const kept = catalog.operations.filter((op) => !out.has(op)).map((op) => `${opName(op)}"`);
   const textOf = tokenTexts(tokenizer);

@@ -11,7 +11,7 @@ import { validateCall, type ApiCall } from '../calls.js';
 import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
 import { encodeChat } from '../model/tokenizer/index.js';
-import type { Catalog } from '../specs/types.js';
+import type { Catalog, Operation } from '../specs/types.js';
 import { decode, type AllowedLogits, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
@@ -119,7 +119,8 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
   const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
   const maxTokens = Math.min(options.maxTokens ?? 384, room);
   const mode = options.operation ?? (options.untrained ? 'trie' : 'greedy');
-  const openings = mode === 'greedy' ? [] : scoredOpenings(catalog, grammar, task, options.siblings ?? true);
+  const ruledOut = options.siblings === false ? [] : ruledOutSiblings(catalog, task);
+  const openings = mode === 'greedy' ? [] : scoredOpenings(catalog, grammar, ruledOut);
   const choice =
     openings.length > 1 && openings.every((o) => o.length < maxTokens)
       ? await chooseOperation(rt, ids, openings, { adapter: options.adapter, scoring: mode as OpScoring })
@@ -128,8 +129,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
   for (const id of opening) matcher.accept(id);
   const bias = options.keyBias ?? (options.untrained ? 0 : DEFAULT_KEY_BIAS);
   const keys = keyPrior(catalog, rt.tokenizer, task, () => matcher.text(), bias);
-  const siblings =
-    options.siblings === false ? null : siblingMask(catalog, rt.tokenizer, task, () => matcher.text());
+  const siblings = siblingMask(catalog, rt.tokenizer, ruledOut, () => matcher.text());
   const prior =
     keys && siblings
       ? (allowed: AllowedLogits): void => {
@@ -171,16 +171,15 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
 }
 
 /**
- * The openings whose operations are scored (op-choice.ts): every operation's, less those whose siblings the
- * task's words single out (grounding.ts), unless `siblings` is false.
+ * The openings whose operations are scored (op-choice.ts): every operation's but those `ruledOut` (the
+ * task's ruledOutSiblings, grounding.ts).
  */
 export function scoredOpenings(
   catalog: Catalog,
   grammar: TokenGrammar,
-  task: string,
-  siblings = true,
+  ruledOut: readonly Operation[],
 ): number[][] {
-  const out = new Set(siblings ? ruledOutSiblings(catalog, task) : []);
+  const out = new Set(ruledOut);
   return operationOpenings(catalog, grammar).filter((_, i) => !out.has(catalog.operations[i]!));
 }
 

@@ -96,7 +96,7 @@ describe('sibling filter', () => {
     const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
     for (const id of tok.encode('{"op":"GET /glossaries/{glossary_id', { addSpecialTokens: false }))
       m.accept(id);
-    const hook = siblingMask(catalog, tok, task, () => m.text())!;
+    const hook = siblingMask(catalog, tok, ruledOutSiblings(catalog, task), () => m.text())!;
     const row = new Float32Array(tok.vocabSize);
     applyMask(row, m.allowed());
     const before = maskIds(m.allowed());
@@ -108,7 +108,9 @@ describe('sibling filter', () => {
     for (const t of left) expect('}/entries"'.startsWith(t) || t.startsWith('}/entries"')).toBe(true);
     expect(gone.some((t) => t.startsWith('}"'))).toBe(true);
     // After the operation, and for tasks that rule nothing out, the hook does nothing or does not exist.
-    expect(siblingMask(catalog, tok, `look at glossary ${uuid}`, () => m.text())).toBeNull();
+    expect(
+      siblingMask(catalog, tok, ruledOutSiblings(catalog, `look at glossary ${uuid}`), () => m.text()),
+    ).toBeNull();
   });
 
   it('measures edits as one insertion, deletion, substitution or swap', () => {

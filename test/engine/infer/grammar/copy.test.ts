@@ -8,7 +8,7 @@ import { callGrammar } from '../../../../src/engine/infer/grammar/call-grammar.j
 import { CopyConstraint, type CopyRun } from '../../../../src/engine/infer/grammar/copy.js';
 import type { GrammarMatcher, TokenGrammar } from '../../../../src/engine/infer/grammar/matcher.js';
 import type { GrammarLimits } from '../../../../src/engine/infer/grammar/schema-grammar.js';
-import { groundedCatalog, siblingMask } from '../../../../src/engine/infer/grounding.js';
+import { groundedCatalog, ruledOutSiblings, siblingMask } from '../../../../src/engine/infer/grounding.js';
 import { applyMask } from '../../../../src/engine/infer/sample.js';
 import { callToTarget, parseTarget } from '../../../../src/engine/infer/prompt.js';
 import type { Tokenizer } from '../../../../src/engine/model/tokenizer/types.js';
@@ -61,7 +61,7 @@ function thingsCatalog(): Promise<Catalog> {
 function writes(catalog: Catalog, tok: Tokenizer, task: string, target: string): boolean {
   const grounded = groundedCatalog(catalog, task);
   const m = callGrammar(grounded, tok).matcher({ copyFrom: task });
-  const mask = siblingMask(grounded, tok, task, () => m.text());
+  const mask = siblingMask(grounded, tok, ruledOutSiblings(grounded, task), () => m.text());
   for (const id of tok.encode(target)) {
     if (!m.isAllowed(id)) return false;
     // The mask only acts while the operation is written (up to its closing quote).
