@@ -20,6 +20,7 @@
  */
 import { routeSide } from '../data/mention.js';
 import { collectCodeNames, enumWordForms, type CodeNames } from '../data/names.js';
+import { MONTHS } from '../data/values.js';
 import { escapeRegExp, identWords } from '../data/words.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
@@ -59,6 +60,85 @@ const GENERIC = new Set([
 ]);
 /** Enum values too common in plain English to ground a parameter ("more" of deepl's formality). */
 const COMMON = new Set(['more', 'less', 'default', 'true', 'false', 'none', 'auto', 'all', 'only', 'other']);
+
+/** Quoted spans: "…", “…”, and '…' where no letter precedes the opening quote ("it's" is not a quote). */
+const QUOTED = /"([^"]*)"|“([^”]*)”|(?<![A-Za-z])'([^']{2,})'(?![A-Za-z])/g;
+/** A month's name or an abbreviation of it ("Sept."). */
+const isMonth = (word: string): boolean => {
+  const w = word.replace(/\.$/, '').toLowerCase();
+  return w.length >= 3 && MONTHS.some((m) => m.toLowerCase().startsWith(w));
+};
+
+/** The values a task states outside any parameter name: its quoted strings and its bare numbers. */
+export interface TaskValues {
+  strings: string[];
+  numbers: string[];
+}
+
+/**
+ * A task's quoted strings (two characters or more) and the numbers written as words of their own outside quotes
+ * ("just the first 5 results", "Pay 49.99 EUR"; not the digits of an id, a date-time, a URL or "12/2027", nor
+ * the day and year of a date written with its month name, which calls hold in another form).
+ */
+export function taskValues(task: string): TaskValues {
+  const strings: string[] = [];
+  for (const m of task.matchAll(QUOTED)) {
+    const v = m[1] ?? m[2] ?? m[3] ?? '';
+    if (v.trim().length >= 2) strings.push(v);
+  }
+  const words = task
+    .replace(QUOTED, (m) => ' '.repeat(m.length))
+    .split(/\s+/)
+    .map((w) => w.replace(/^[([]+|[.,;:!?)\]]+$/g, ''));
+  const month = (i: number): boolean => isMonth(words[i] ?? '');
+  const numbers = words.filter(
+    (w, i) => /^-?\d+(?:\.\d+)?$/.test(w) && !month(i - 1) && !month(i + 1) && !month(i - 2),
+  );
+  return { strings, numbers };
+}
+
+/** At a scalar value of the innermost object: its key and the digits typed so far ('' before the first). */
+function numberAt(
+  scan: JsonScan,
+  at: { key: string; typed: string } | null,
+  answer: string,
+): { key: string; typed: string } | null {
+  if (at !== null) return at.typed === '' ? at : null;
+  const key = scan.keys().at(-1);
+  const typed = /[-0-9.]+$/.exec(answer)?.[0];
+  return key !== undefined && typed !== undefined && !scan.atKeyName() ? { key, typed } : null;
+}
+
+/** The kinds of value (`number`, `string`) the task states that the answer so far does not hold. */
+function unusedKinds(values: TaskValues, patterns: RegExp[], answer: string): Set<ValueKind> {
+  const out = new Set<ValueKind>();
+  if (values.strings.some((v) => !answer.includes(JSON.stringify(v).slice(1, -1)))) out.add('string');
+  if (patterns.some((re) => !re.test(answer))) out.add('number');
+  return out;
+}
+
+type ValueKind = 'number' | 'string';
+
+/**
+ * True while a value may still be being written: inside a string, or after digits that begin a longer stated
+ * number ("49" of 49.99). Unused values then say nothing: raising the tokens that close the value and begin a
+ * key would cut it short.
+ */
+function midValue(at: { typed: string } | null, answer: string, numbers: readonly string[]): boolean {
+  if (at?.typed.startsWith('"')) return true;
+  const scalar = /[-+.0-9]+$/.exec(answer)?.[0];
+  return scalar !== undefined && numbers.some((n) => n.length > scalar.length && n.startsWith(scalar));
+}
+
+/** The kind of value a key takes that a task could state bare: a free string (or strings), or a number. */
+function valueKind(schema: JsonSchema | undefined): ValueKind | null {
+  if (!schema || Array.isArray(schema.enum)) return null;
+  if (schema.type === 'integer' || schema.type === 'number') return 'number';
+  if (schema.type === 'string') return 'string';
+  if (schema.type === 'array' && schema.items && !Array.isArray(schema.items))
+    return valueKind(schema.items as JsonSchema) === 'string' ? 'string' : null;
+  return null;
+}
 
 /** Lower-case word stems: a light suffix strip so "bicycles"/"bicycle" and "formality"/"formal" meet. */
 export function stem(word: string): string {
@@ -204,6 +284,9 @@ interface Section {
   valued: Set<string>;
   /** Enum keys (required ones too) → the values the task states for them (statedEnumValues). */
   stated: Map<string, string[]>;
+  /** Keys that take a bare value (valueKind): optional ones have evidence while the task has an unused value of the kind. */
+  takes: Map<string, ValueKind>;
+  required: Set<string>;
 }
 
 /** A scalar the task states verbatim (a copied string, digits), unlike a flag, an enum code or a structure. */
@@ -226,6 +309,7 @@ function requiredOf(schema: JsonSchema | undefined): string[] {
 function operationGrounding(
   catalog: Catalog,
   task: string,
+  hasValues: boolean,
 ): (name: string) => Map<string, Section> | undefined {
   const ops = new Map(catalog.operations.map((op) => [opName(op), op]));
   const done = new Map<string, Map<string, Section>>();
@@ -254,12 +338,24 @@ function operationGrounding(
           !required.has(n) &&
           (grounded(n, props[n], words) || stated.has(n) || countGrounded(n, props[n], task, words)),
       );
-      if (keys.length > 0 || stated.size > 0)
+      const takes = new Map(
+        Object.keys(props).flatMap((n) => {
+          const kind = valueKind(props[n]);
+          return kind === null ? [] : [[n, kind] as const];
+        }),
+      );
+      if (
+        keys.length > 0 ||
+        stated.size > 0 ||
+        ([...takes.keys()].some((n) => !required.has(n)) && hasValues)
+      )
         sections!.set(section, {
           order: Object.keys(props),
           grounded: new Set(keys),
           valued: new Set(Object.keys(props).filter((n) => carriesValue(props[n]))),
           stated,
+          takes,
+          required,
         });
     };
     const layout = targetLayout(op);
@@ -304,7 +400,9 @@ export function keyPrior(
   valueBias = DEFAULT_VALUE_BIAS,
 ): ((allowed: AllowedLogits) => void) | null {
   if (bias === 0) return null;
-  const grounding = operationGrounding(catalog, task);
+  const values = taskValues(task);
+  const numbers = values.numbers.map((n) => new RegExp(`(?<![\\w.])${escapeRegExp(n)}(?![\\w.])`));
+  const grounding = operationGrounding(catalog, task, values.strings.length + values.numbers.length > 0);
   const textOf = tokenTexts(tokenizer);
   return ({ ids, logits }) => {
     const answer = text();
@@ -316,18 +414,46 @@ export function keyPrior(
     const sec = section === null ? undefined : sections.get(section);
     if (!sec || !scan.inObject()) return;
     const at = scan.valueAt();
-    const values = at === null ? undefined : sec.stated.get(at.key);
-    if (at !== null && values !== undefined) {
+    const stated = at === null ? undefined : sec.stated.get(at.key);
+    if (at !== null && stated !== undefined) {
       // An enum value the task states: its tokens are raised against the enum's other values.
-      const quoted = values.map((v) => `"${v}"`);
+      const quoted = stated.map((v) => `"${v}"`);
       for (let k = 0; k < ids.length; k++) {
         const next = at.typed + textOf(ids[k]!);
         if (quoted.some((q) => q.startsWith(next) || next.startsWith(q))) logits[k] = logits[k]! + valueBias;
       }
       return;
     }
+    const number = numberAt(scan, at, answer);
+    if (number !== null && sec.takes.get(number.key) === 'number') {
+      // A number key's value: the digits of a number the task states and the answer has not used yet are
+      // raised, as a string value is copied from the task ("the first 5 results" had become `"limit":1`).
+      // Once the digits typed are a whole stated number (or none can follow), the close-or-continue choice below.
+      const before = answer.slice(0, answer.length - number.typed.length);
+      const open = values.numbers.filter(
+        (n, i) => n.length > number.typed.length && n.startsWith(number.typed) && !numbers[i]!.test(before),
+      );
+      if (open.length > 0) {
+        for (let k = 0; k < ids.length; k++) {
+          const next = number.typed + textOf(ids[k]!);
+          if (open.some((n) => n.startsWith(next))) logits[k] = logits[k]! + valueBias;
+        }
+        return;
+      }
+    }
+    // Evidence for an optional key: the task names it (grounded), and the task states a value of the kind it
+    // takes that the answer has not used yet (each worth `bias`).
+    const unused =
+      sec.takes.size > 0 && !midValue(at, answer, values.numbers)
+        ? unusedKinds(values, numbers, answer)
+        : new Set<ValueKind>();
+    const evidence = (k: string): number => {
+      if (sec.required.has(k)) return 0;
+      const kind = sec.takes.get(k);
+      return (sec.grounded.has(k) ? bias : 0) + (kind !== undefined && unused.has(kind) ? bias : 0);
+    };
     const ahead = reachable(sec, scan.keys());
-    const open = ahead.filter((k) => sec.grounded.has(k));
+    const open = ahead.filter((k) => evidence(k) > 0);
     if (open.length === 0) return;
     const depth = scan.depth();
     const before = scan.keys().length;
@@ -336,25 +462,50 @@ export function keyPrior(
       after.feed(textOf(id));
       return after.keyStarted(depth, before);
     };
-    const opensGrounded = (id: number): boolean => {
-      const p = started(id);
-      return p !== null && open.some((k) => `${k}"`.startsWith(p));
-    };
     if (scan.atKeyName()) {
-      // Naming a key: the grounded keys' tokens are raised against the other keys the grammar allows, unless
-      // the model is heading for an ungrounded key that carries a stated value (a passenger's name): that key
-      // has its own evidence, and the grounded ones stay reachable after it only if they come later, which a
-      // later close-or-continue choice raises again. A flag or enum key has no such evidence.
+      // Naming a key. Keys come in schema order, so writing one gives up every key before it, and a value
+      // kind once no key after it takes that kind. A key that gives up evidence this way is lowered by `bias`
+      // (a later key with evidence stays reachable after an earlier one: "related to 'billing', at most 200
+      // links" writes `search` before `limit`); the others are raised by their evidence. Unless the model is
+      // heading for an optional key without evidence that carries a stated value (a passenger's name): that
+      // key has its own evidence, and a later close-or-continue choice raises the others again.
+      const kindAfter = (i: number, kind: ValueKind): boolean =>
+        ahead.slice(i + 1).some((x) => sec.takes.get(x) === kind);
+      const score = new Map(
+        ahead.map((k, i) => {
+          const skips = ahead.slice(0, i).some((x) => evidence(x) > 0 && sec.grounded.has(x));
+          const strands = [...unused].some(
+            (kind) => sec.takes.get(k) !== kind && kindAfter(-1, kind) && !kindAfter(i, kind),
+          );
+          return [k, skips || strands ? -bias : evidence(k)] as const;
+        }),
+      );
       const pick = started(ids[argmax(logits)]!);
       const heading = pick === null ? [] : ahead.filter((k) => `${k}"`.startsWith(pick));
-      if (heading.some((k) => !sec.grounded.has(k) && sec.valued.has(k))) return;
-      for (let k = 0; k < ids.length; k++) if (opensGrounded(ids[k]!)) logits[k] = logits[k]! + bias;
+      if (heading.some((k) => !sec.required.has(k) && evidence(k) === 0 && sec.valued.has(k))) return;
+      for (let k = 0; k < ids.length; k++) {
+        const p = started(ids[k]!);
+        if (p === null) continue;
+        // A token several keys begin with ("s": search, sitemapOnly) gets the least of their scores, so a
+        // prefix cannot carry one key's bonus into another key.
+        let least = Infinity;
+        for (const key of ahead) if (`${key}"`.startsWith(p)) least = Math.min(least, score.get(key)!);
+        if (least !== Infinity) logits[k] = logits[k]! + least;
+      }
       return;
     }
+    /** The most evidence among the keys a token may open (0: none). */
+    const bonus = (id: number): number => {
+      const p = started(id);
+      if (p === null) return 0;
+      let best = 0;
+      for (const k of open) if (`${k}"`.startsWith(p)) best = Math.max(best, evidence(k));
+      return best;
+    };
     // Inside or after a value: the tokens that close it and begin a new key (`,` `","` `",\"`…) versus `}`.
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
-      if (STRUCTURAL.test(textOf(id)) && opensGrounded(id)) logits[k] = logits[k]! + bias;
+      if (STRUCTURAL.test(textOf(id))) logits[k] = logits[k]! + bonus(id);
     }
   };
 }

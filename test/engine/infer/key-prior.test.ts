@@ -11,6 +11,7 @@ import {
   statedEnumValues,
   stem,
   taskStems,
+  taskValues,
 } from '../../../src/engine/infer/key-prior.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
@@ -124,6 +125,29 @@ describe('values and counts the task states', () => {
   });
 });
 
+describe('values the task states bare', () => {
+  it('finds quoted strings and numbers written as words, not the digits of ids, dates or card expiries', () => {
+    expect(taskValues("Map the URLs on https://stripe.com related to 'billing', at most 200 links.")).toEqual(
+      {
+        strings: ['billing'],
+        numbers: ['200'],
+      },
+    );
+    expect(
+      taskValues(
+        'Pay 49.99 EUR for booking 1725ff48-ab45-4bb5-9d02-88745177dedb: CVC 123, expires 12/2027, from 2025-06-01T10:00:00Z.',
+      ),
+    ).toEqual({ strings: [], numbers: ['49.99', '123'] });
+    // The day and year of a date written with its month name are in the call in another form.
+    expect(taskValues('from January 24, 2024 10:00 UTC to 5 March 2025, Sept. 3').numbers).toEqual([]);
+    // Quoted text is one string value; a contraction is not a quote.
+    expect(taskValues(`It's "Disk 95% full" at 3 o'clock`)).toEqual({
+      strings: ['Disk 95% full'],
+      numbers: ['3'],
+    });
+  });
+});
+
 describe('keyPrior', () => {
   it('biases the tokens that open a grounded optional key the grammar still allows, and nothing else', async () => {
     const catalog = await devCatalog('train-travel.yaml');
@@ -185,10 +209,13 @@ describe('keyPrior', () => {
     const allowed = maskIds(m.allowed());
     const dogs = allowed.find((id) => text(id).length > 0 && 'dogs"'.startsWith(text(id)));
     expect(dogs).toBeDefined();
-    // The model leans to "dogs" (after "bicycles" in the spec's order): only bicycles' tokens are raised.
-    const { raised } = apply(tok, m.allowed(), prior, dogs!);
+    // The model leans to "dogs" (after "bicycles" in the spec's order): only bicycles' tokens are raised, and
+    // the tokens that can only open "dogs" (which would give bicycles up) are lowered.
+    const { raised, lowered } = apply(tok, m.allowed(), prior, dogs!);
     expect(raised.length).toBeGreaterThan(0);
     for (const t of raised) expect('bicycles"'.startsWith(t)).toBe(true);
+    expect(lowered).toContain(text(dogs!));
+    for (const t of lowered) expect('dogs"'.startsWith(t)).toBe(true);
   });
 
   it('does not steer away from an ungrounded key that carries a stated value', async () => {
@@ -224,6 +251,75 @@ describe('keyPrior', () => {
   });
 });
 
+describe('keyPrior: values the answer has not used', () => {
+  const MAP = "Map the URLs on https://stripe.com related to 'billing', at most 200 links.";
+
+  it('raises a key that takes an unused value, and lowers a key that would strand it', async () => {
+    const catalog = await devCatalog('firecrawl.json');
+    const tok = await smolTokenizer();
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: MAP });
+    for (const id of tok.encode('{"op":"POST /map","body":{"url":"https://stripe.com","', {
+      addSpecialTokens: false,
+    }))
+      m.accept(id);
+    const prior = keyPrior(catalog, tok, MAP, () => m.text(), 3)!;
+    const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
+    const allowed = maskIds(m.allowed());
+    const limit = allowed.find((id) => text(id) === 'limit');
+    expect(limit).toBeDefined();
+    // The model leans to `limit` (named by "at most 200 links"), which comes after `search` in the spec's
+    // order: writing it first would leave 'billing' no string key to go to.
+    const { raised, lowered } = apply(tok, m.allowed(), prior, limit);
+    expect(raised).toContain('search');
+    expect(lowered).toContain('limit');
+    for (const t of raised) expect('search"'.startsWith(t)).toBe(true);
+  });
+
+  it('raises the key for an unused number once the earlier key is written, and never cuts a value short', async () => {
+    const catalog = await devCatalog('firecrawl.json');
+    const tok = await smolTokenizer();
+    // No count phrase: `limit` has only the unused 200 for evidence.
+    const task = "Map the URLs on https://stripe.com related to 'billing'; I need 200 of them";
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
+    const feed = (s: string): void => {
+      for (const id of tok.encode(s, { addSpecialTokens: false })) m.accept(id);
+    };
+    // Inside a string value the unused values say nothing: no token that closes "bil" early is raised.
+    feed('{"op":"POST /map","body":{"url":"https://stripe.com","search":"bil');
+    expect(apply(tok, m.allowed(), prior).raised).toEqual([]);
+    feed('ling"');
+    const { raised } = apply(tok, m.allowed(), prior);
+    expect(raised.length).toBeGreaterThan(0);
+    for (const t of raised) expect(t.startsWith(',')).toBe(true);
+    for (const t of raised) expect(t.includes('}')).toBe(false);
+  });
+
+  it('lowers a required key that would give up an optional key the task names', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const tok = await smolTokenizer();
+    const task = `${TASK}, just the first 5 results`;
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    for (const id of tok.encode('{"op":"GET /trips","query":{"', { addSpecialTokens: false })) m.accept(id);
+    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
+    const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
+    const origin = maskIds(m.allowed()).find((id) => text(id) === 'origin');
+    expect(origin).toBeDefined();
+    // `limit` comes before `origin` in the spec's order; the model heading for the required key is no reason
+    // to leave the count out.
+    const { raised, lowered } = apply(tok, m.allowed(), prior, origin);
+    expect(raised).toContain('limit');
+    expect(lowered).toContain('origin');
+    // Writing the count, the stated number's digits are raised; once it is written, no more digits are.
+    for (const id of tok.encode('limit":', { addSpecialTokens: false })) m.accept(id);
+    expect(apply(tok, m.allowed(), prior).raised).toEqual(['5']);
+    for (const id of tok.encode('5', { addSpecialTokens: false })) m.accept(id);
+    const after = apply(tok, m.allowed(), prior).raised;
+    expect(after.some((t) => /^[0-9]/.test(t))).toBe(false);
+    expect(after.some((t) => t.startsWith(','))).toBe(true); // dogs, named by the task, is still to come
+  });
+});
+
 const TASK =
   'Find trips from 5f1c3b2a-1111-4222-8333-944455556666 to 6a2d4c3b-1111-4222-8333-944455556666 on 2025-03-21T07:30:00Z where dogs are allowed';
 const TRIPS =
@@ -235,12 +331,15 @@ function apply(
   mask: Uint32Array,
   prior: (allowed: AllowedLogits) => void,
   top?: number,
-): { raised: string[] } {
+): { raised: string[]; lowered: string[] } {
   const row = new Float32Array(tok.vocabSize);
   applyMask(row, mask);
   if (top !== undefined) row[top] = 10;
   const before = Float32Array.from(row);
   runBias(prior, row);
-  const raised = [...row.keys()].filter((i) => row[i] !== before[i]);
-  return { raised: raised.map((i) => new TextDecoder().decode(tok.tokenBytes(i))) };
+  const text = (i: number): string => new TextDecoder().decode(tok.tokenBytes(i));
+  return {
+    raised: [...row.keys()].filter((i) => row[i]! > before[i]!).map(text),
+    lowered: [...row.keys()].filter((i) => row[i]! < before[i]!).map(text),
+  };
 }
