@@ -97,6 +97,98 @@ export function taskValues(task: string): TaskValues {
   return { strings, numbers };
 }
 
+/**
+ * True when every place the task holds `copied` ends inside a word (a letter or digit on both sides) or right
+ * before a comma or semicolon with no space after it: a value stopped there would be cut short.
+ */
+export function cutShort(task: string, copied: string): boolean {
+  if (copied.length === 0) return false;
+  let found = false;
+  for (let i = task.indexOf(copied); i >= 0; i = task.indexOf(copied, i + 1)) {
+    found = true;
+    const end = i + copied.length;
+    const next = task[end] ?? '';
+    const inWord = /[A-Za-z0-9]/.test(next) && /[A-Za-z0-9]$/.test(copied);
+    const joined = /[,;]/.test(next) && /\S/.test(task[end + 1] ?? ' ');
+    if (!inWord && !joined) return false;
+  }
+  return found;
+}
+
+/** Function words a description is full of; they label nothing. */
+const LABEL_STOP = new Set([
+  ...GENERIC,
+  'and',
+  'or',
+  'be',
+  'as',
+  'it',
+  'with',
+  'this',
+  'that',
+  'from',
+  'are',
+  'will',
+  'can',
+  'if',
+  'not',
+  'all',
+  'any',
+  'its',
+  'you',
+  'your',
+  'which',
+  'when',
+  'only',
+  'one',
+  'more',
+  'than',
+  'into',
+  'such',
+  'may',
+  'must',
+  'should',
+  'also',
+  'other',
+  'their',
+  'them',
+  'these',
+  'those',
+  'each',
+  'per',
+  'use',
+  'used',
+]);
+
+/** Stems of the content words of a key's name and description ("A regex matching receivers" → match, …). */
+export function labelStems(name: string, description: string): Set<string> {
+  return new Set(
+    [...identWords(name), ...identWords(description)]
+      .filter((w) => w.length >= 3 && !LABEL_STOP.has(w))
+      .map(stem),
+  );
+}
+
+/**
+ * True when a free string copied from the task would begin with `text` only at label words: a word, outside
+ * quotes, that names the key (one of `labels`) and is followed by a value-like word ("cardholder Francis",
+ * "matching slack-.*": capitalised, or holding a digit or a symbol). The value is what follows the label.
+ */
+export function startsAtLabel(task: string, text: string, labels: ReadonlySet<string>): boolean {
+  if (!/^[A-Za-z]/.test(text) || labels.size === 0) return false;
+  const bare = unquoted(task);
+  let found = false;
+  for (let i = task.indexOf(text); i >= 0; i = task.indexOf(text, i + 1)) {
+    if (i > 0 && /[A-Za-z0-9]/.test(task[i - 1]!)) continue; // not a word start: no copy begins there
+    found = true;
+    if (bare[i] !== task[i]) return false; // inside a quoted value
+    const m = /^([A-Za-z]+)\s+(\S+)/.exec(task.slice(i));
+    if (!m || !labels.has(stem(m[1]!))) return false;
+    if (!/^[A-Z]/.test(m[2]!) && !/[^A-Za-z]/.test(m[2]!)) return false;
+  }
+  return found;
+}
+
 /** At a scalar value of the innermost object: its key and the digits typed so far ('' before the first). */
 function numberAt(
   scan: JsonScan,
@@ -287,6 +379,8 @@ interface Section {
   /** Keys that take a bare value (valueKind): optional ones have evidence while the task has an unused value of the kind. */
   takes: Map<string, ValueKind>;
   required: Set<string>;
+  /** Free-string keys → the stems of their name's and description's content words (labelStems). */
+  labels: Map<string, Set<string>>;
 }
 
 /** A scalar the task states verbatim (a copied string, digits), unlike a flag, an enum code or a structure. */
@@ -325,7 +419,11 @@ function operationGrounding(
     const names = codeNames;
     const words = stems;
     sections = new Map<string, Section>();
-    const add = (section: string, schema: JsonSchema | undefined): void => {
+    const add = (
+      section: string,
+      schema: JsonSchema | undefined,
+      describe: (name: string) => string,
+    ): void => {
       const props = properties(schema);
       const required = new Set(requiredOf(schema));
       const stated = new Map(
@@ -347,6 +445,7 @@ function operationGrounding(
       if (
         keys.length > 0 ||
         stated.size > 0 ||
+        [...takes.values()].includes('string') ||
         ([...takes.keys()].some((n) => !required.has(n)) && hasValues)
       )
         sections!.set(section, {
@@ -356,14 +455,21 @@ function operationGrounding(
           stated,
           takes,
           required,
+          labels: new Map(
+            [...takes].filter(([, kind]) => kind === 'string').map(([n]) => [n, labelStems(n, describe(n))]),
+          ),
         });
     };
     const layout = targetLayout(op);
-    add('query', layout.query ?? undefined);
+    const param = (n: string): string =>
+      op.parameters.find((p) => p.in === 'query' && p.name === n)?.description ?? '';
+    add('query', layout.query ?? undefined, param);
     const body = layout.body?.schema;
-    if (body?.type === 'array' && body.items && !Array.isArray(body.items))
-      add('body[]', body.items as JsonSchema);
-    else add('body', body);
+    const items =
+      body?.type === 'array' && body.items && !Array.isArray(body.items) ? (body.items as JsonSchema) : null;
+    const own = (schema: JsonSchema | undefined) => (n: string) => properties(schema)[n]?.description ?? '';
+    if (items) add('body[]', items, own(items));
+    else add('body', body, own(body));
     done.set(name, sections);
     return sections;
   };
@@ -421,6 +527,28 @@ export function keyPrior(
       for (let k = 0; k < ids.length; k++) {
         const next = at.typed + textOf(ids[k]!);
         if (quoted.some((q) => q.startsWith(next) || next.startsWith(q))) logits[k] = logits[k]! + valueBias;
+      }
+      return;
+    }
+    if (at !== null && at.typed === '"' && sec.labels.has(at.key)) {
+      // A free string's first token: a copy that would begin at the word labelling the value is lowered.
+      const labels = sec.labels.get(at.key)!;
+      for (let k = 0; k < ids.length; k++)
+        if (startsAtLabel(task, textOf(ids[k]!), labels)) logits[k] = logits[k]! - bias;
+      return;
+    }
+    if (
+      at !== null &&
+      at.typed.length > 1 &&
+      sec.takes.get(at.key) === 'string' &&
+      cutShort(task, at.typed.slice(1))
+    ) {
+      // A free string copied from the task that would end mid-word ("Franc" of "Francis") or before a comma
+      // that joins on without a space ("cart" of "cart,Warenkorb"): the tokens that close it are lowered.
+      for (let k = 0; k < ids.length; k++) {
+        const after = scan.clone();
+        after.feed(textOf(ids[k]!));
+        if (after.valueAt()?.typed.startsWith('"') !== true) logits[k] = logits[k]! - valueBias;
       }
       return;
     }

@@ -6,7 +6,10 @@ import { JsonScan } from '../../../src/engine/infer/json-scan.js';
 import { collectCodeNames } from '../../../src/engine/data/names.js';
 import {
   countGrounded,
+  cutShort,
   grounded,
+  labelStems,
+  startsAtLabel,
   keyPrior,
   statedEnumValues,
   stem,
@@ -14,8 +17,11 @@ import {
   taskValues,
 } from '../../../src/engine/infer/key-prior.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
+import { generateDataset } from '../../../src/engine/data/generate.js';
+import type { ExpectedCall } from '../../../src/engine/calls.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
-import { devCatalog, maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
+import type { Catalog, JsonSchema } from '../../../src/engine/specs/types.js';
+import { DEV_SPECS, devCatalog, devTasks, maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
 
 describe('JsonScan', () => {
   it('follows keys, sections and key boundaries of a compact target prefix', () => {
@@ -318,6 +324,129 @@ describe('keyPrior: values the answer has not used', () => {
     expect(after.some((t) => /^[0-9]/.test(t))).toBe(false);
     expect(after.some((t) => t.startsWith(','))).toBe(true); // dogs, named by the task, is still to come
   });
+});
+
+describe('keyPrior: copied strings cut short', () => {
+  it('tells a copy that would end inside a word or a comma-joined list', () => {
+    const task =
+      'Create a glossary called Shop terms; entries in CSV: cart,Warenkorb. Cardholder Francis Bourgeois';
+    expect(cutShort(task, 'Franc')).toBe(true);
+    expect(cutShort(task, 'Francis')).toBe(false);
+    expect(cutShort(task, 'cart')).toBe(true);
+    expect(cutShort(task, 'cart,Warenkorb')).toBe(false); // the full stop is punctuation after the value
+    expect(cutShort(task, 'Shop terms')).toBe(false); // before "; " (a space follows)
+    expect(cutShort(task, 'glossary')).toBe(false);
+    expect(cutShort(task, 'not in the task')).toBe(false);
+    // One place where the copy ends cleanly is enough.
+    expect(cutShort('tag art and artists', 'art')).toBe(false);
+  });
+
+  it('lowers the tokens that would close such a string, and only those', async () => {
+    const catalog = await devCatalog('deepl.yaml');
+    const tok = await smolTokenizer();
+    const task =
+      "Create a glossary called 'Shop terms' for English to German; entries in CSV: cart,Warenkorb";
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    for (const id of tok.encode(
+      '{"op":"POST /glossaries","body":{"name":"Shop terms","source_lang":"en","target_lang":"de","entries":"cart',
+      { addSpecialTokens: false },
+    ))
+      m.accept(id);
+    const { raised, lowered } = apply(
+      tok,
+      m.allowed(),
+      keyPrior(catalog, tok, task, () => m.text(), 3)!,
+    );
+    expect(raised).toEqual([]);
+    expect(lowered.length).toBeGreaterThan(0);
+    for (const t of lowered) expect(t.includes('"')).toBe(true); // each ends the string (`,"` as "cart,")
+    // The comma that continues the copy is not touched.
+    const comma = maskIds(m.allowed()).find((id) => new TextDecoder().decode(tok.tokenBytes(id)) === ',');
+    expect(comma).toBeDefined();
+    expect(lowered).not.toContain(',');
+  });
+});
+
+describe('keyPrior: a value begins after the word that labels it', () => {
+  it('tells a copy that would begin at a label word followed by a value', () => {
+    const receiver = labelStems('receiver', 'A regex matching receivers to filter alerts by');
+    const task = 'List alerts routed to receivers matching slack-.* or "matching team"';
+    expect(startsAtLabel(task, 'matching', receiver)).toBe(false); // also inside the quoted value
+    const bare = 'List alerts routed to receivers matching slack-.*';
+    expect(startsAtLabel(bare, 'matching', receiver)).toBe(true);
+    expect(startsAtLabel(bare, 'match', receiver)).toBe(true);
+    expect(startsAtLabel(bare, 'slack', receiver)).toBe(false);
+    // A label word followed by a plain word labels nothing ("receivers matching the team").
+    expect(startsAtLabel('receivers matching the team', 'matching', receiver)).toBe(false);
+    const name = labelStems('name', "Cardholder's full name as it appears on the card.");
+    expect(startsAtLabel('by card: cardholder Francis Bourgeois', 'card', name)).toBe(false); // "card:" is not
+    expect(startsAtLabel('cardholder Francis Bourgeois', 'card', name)).toBe(true);
+  });
+
+  it("lowers a free string's first tokens that begin at the label", async () => {
+    const catalog = await devCatalog('alertmanager.yaml');
+    const tok = await smolTokenizer();
+    const task = 'List alerts routed to receivers matching slack-.*';
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    for (const id of tok.encode('{"op":"GET /alerts","query":{"receiver":"', { addSpecialTokens: false }))
+      m.accept(id);
+    const { raised, lowered } = apply(
+      tok,
+      m.allowed(),
+      keyPrior(catalog, tok, task, () => m.text(), 3)!,
+    );
+    expect(raised).toEqual([]);
+    expect(lowered).toContain('matching');
+    for (const t of lowered) expect('matching'.startsWith(t)).toBe(true);
+  });
+});
+
+/** Top-level free-string values of an expected call's query and body, with their keys' descriptions. */
+function freeStrings(
+  catalog: Catalog,
+  expected: ExpectedCall,
+): { key: string; value: string; description: string }[] {
+  const op = catalog.operations.find((o) => o.method === expected.method && o.path === expected.path)!;
+  const out: { key: string; value: string; description: string }[] = [];
+  for (const [key, v] of Object.entries(expected.query)) {
+    const p = op.parameters.find((x) => x.in === 'query' && x.name === key);
+    if (typeof v === 'string' && p?.schema.type === 'string' && !p.schema.enum)
+      out.push({ key, value: v, description: p.description ?? '' });
+  }
+  const body = expected.body;
+  const props = (op.requestBody?.schema?.properties ?? {}) as Record<string, JsonSchema>;
+  if (body && typeof body === 'object' && !Array.isArray(body))
+    for (const [key, v] of Object.entries(body as Record<string, unknown>)) {
+      const schema = props[key];
+      if (typeof v === 'string' && schema?.type === 'string' && !schema.enum)
+        out.push({ key, value: v, description: schema.description ?? '' });
+    }
+  return out;
+}
+
+describe('keyPrior against the data', () => {
+  it.each(DEV_SPECS)(
+    'never cuts short, nor starts at a label, a string a generated %s example or an eval-dev call copies',
+    async (name, file) => {
+      const catalog = await devCatalog(file);
+      const hits: string[] = [];
+      let copies = 0;
+      const { examples } = generateDataset(catalog, { count: 300, seed: 3 });
+      for (const { task, expected } of [...examples, ...devTasks(name)]) {
+        for (const { key, value, description } of freeStrings(catalog, expected)) {
+          if (!task.includes(value)) continue;
+          copies++;
+          if (cutShort(task, value)) hits.push(`cut: ${key}=${value} <- ${task}`);
+          const first = /^[A-Za-z]+/.exec(value)?.[0];
+          if (first && startsAtLabel(task, first, labelStems(key, description)))
+            hits.push(`label: ${key}=${value} <- ${task}`);
+        }
+      }
+      expect(copies).toBeGreaterThan(20);
+      expect(hits, name).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 const TASK =
