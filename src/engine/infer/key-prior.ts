@@ -86,8 +86,7 @@ export function taskValues(task: string): TaskValues {
     const v = m[1] ?? m[2] ?? m[3] ?? '';
     if (v.trim().length >= 2) strings.push(v);
   }
-  const words = task
-    .replace(QUOTED, (m) => ' '.repeat(m.length))
+  const words = unquoted(task)
     .split(/\s+/)
     .map((w) => w.replace(/^[([]+|[.,;:!?)\]]+$/g, ''));
   const month = (i: number): boolean => isMonth(words[i] ?? '');
@@ -174,9 +173,13 @@ export function labelStems(name: string, description: string): Set<string> {
  * quotes, that names the key (one of `labels`) and is followed by a value-like word ("cardholder Francis",
  * "matching slack-.*": capitalised, or holding a digit or a symbol). The value is what follows the label.
  */
-export function startsAtLabel(task: string, text: string, labels: ReadonlySet<string>): boolean {
+export function startsAtLabel(
+  task: string,
+  text: string,
+  labels: ReadonlySet<string>,
+  bare = unquoted(task),
+): boolean {
   if (!/^[A-Za-z]/.test(text) || labels.size === 0) return false;
-  const bare = unquoted(task);
   let found = false;
   for (let i = task.indexOf(text); i >= 0; i = task.indexOf(text, i + 1)) {
     if (i > 0 && /[A-Za-z0-9]/.test(task[i - 1]!)) continue; // not a word start: no copy begins there
@@ -189,6 +192,9 @@ export function startsAtLabel(task: string, text: string, labels: ReadonlySet<st
   return found;
 }
 
+/** The digits (sign, point) a compact JSON prefix ends with: a number being written. */
+const TRAILING_SCALAR = /[-+.0-9]+$/;
+
 /** At a scalar value of the innermost object: its key and the digits typed so far ('' before the first). */
 function numberAt(
   scan: JsonScan,
@@ -197,7 +203,7 @@ function numberAt(
 ): { key: string; typed: string } | null {
   if (at !== null) return at.typed === '' ? at : null;
   const key = scan.keys().at(-1);
-  const typed = /[-0-9.]+$/.exec(answer)?.[0];
+  const typed = TRAILING_SCALAR.exec(answer)?.[0];
   return key !== undefined && typed !== undefined && !scan.atKeyName() ? { key, typed } : null;
 }
 
@@ -218,7 +224,7 @@ type ValueKind = 'number' | 'string';
  */
 function midValue(at: { typed: string } | null, answer: string, numbers: readonly string[]): boolean {
   if (at?.typed.startsWith('"')) return true;
-  const scalar = /[-+.0-9]+$/.exec(answer)?.[0];
+  const scalar = TRAILING_SCALAR.exec(answer)?.[0];
   return scalar !== undefined && numbers.some((n) => n.length > scalar.length && n.startsWith(scalar));
 }
 
@@ -245,8 +251,7 @@ export function stem(word: string): string {
 
 /** The task with quoted spans blanked, same length (quoted text is a value, not a parameter's name). */
 function unquoted(task: string): string {
-  // A single quote opens a span only where no letter precedes it ("he'll" and "it's" are not quotes).
-  return task.replace(/"[^"]*"|“[^”]*”|(?<![A-Za-z])'[^']{2,}'(?![A-Za-z])/g, (m) => ' '.repeat(m.length));
+  return task.replace(QUOTED, (m) => ' '.repeat(m.length));
 }
 
 /** The task's word stems outside quoted spans. */
@@ -507,6 +512,7 @@ export function keyPrior(
 ): ((allowed: AllowedLogits) => void) | null {
   if (bias === 0) return null;
   const values = taskValues(task);
+  const bare = unquoted(task);
   const numbers = values.numbers.map((n) => new RegExp(`(?<![\\w.])${escapeRegExp(n)}(?![\\w.])`));
   const grounding = operationGrounding(catalog, task, values.strings.length + values.numbers.length > 0);
   const textOf = tokenTexts(tokenizer);
@@ -534,7 +540,7 @@ export function keyPrior(
       // A free string's first token: a copy that would begin at the word labelling the value is lowered.
       const labels = sec.labels.get(at.key)!;
       for (let k = 0; k < ids.length; k++)
-        if (startsAtLabel(task, textOf(ids[k]!), labels)) logits[k] = logits[k]! - bias;
+        if (startsAtLabel(task, textOf(ids[k]!), labels, bare)) logits[k] = logits[k]! - bias;
       return;
     }
     if (
