@@ -25,7 +25,7 @@ import type { Catalog, Operation } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import type { AllowedLogits } from './decode.js';
 import { opName } from './grammar/target.js';
-import { stem, taskStems, tokenTexts } from './key-prior.js';
+import { stem, stemIn, taskStems, tokenTexts } from './key-prior.js';
 
 /** The uuid grammar of grammar/formats.ts (8-4-4-4-12 hex digits, either case) as a search pattern. */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -101,21 +101,6 @@ function opStems(op: Operation): Set<string> {
   return new Set(words.filter((w) => w.length >= 3 && !STOP.has(w)).map(stem));
 }
 
-/** At most one edit (insert, delete, substitute, swap of neighbours) between a and b. */
-export function withinOneEdit(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  if (a.length === b.length)
-    return (
-      a.slice(i + 1) === b.slice(i + 1) ||
-      (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2))
-    );
-  const [long, short] = a.length > b.length ? [a, b] : [b, a];
-  return long.slice(i + 1) === short.slice(i);
-}
-
 /** A negation and the (up to three) words it governs: "omitting the glossary entries" names no entries. */
 const NEGATED =
   /\b(without|omitting|omit|excluding|exclude|except|but not|not|no|never)\b(?:\s+[\w-]+){1,3}/gi;
@@ -153,10 +138,7 @@ export function ruledOutSiblings(catalog: Catalog, task: string): Operation[] {
   const families = familiesOf(catalog);
   if (families.length === 0) return [];
   const stems = taskStems(task.replace(NEGATED, (m, cue: string) => cue + ' '.repeat(m.length - cue.length)));
-  const fuzzy = [...stems].filter((s) => s.length >= 4);
-  // A stem the task holds, exactly or (both at least 4 letters, same first letter) within one edit.
-  const inTask = (s: string): boolean =>
-    stems.has(s) || (s.length >= 4 && fuzzy.some((t) => t[0] === s[0] && withinOneEdit(s, t)));
+  const inTask = stemIn(stems);
   const out: Operation[] = [];
   for (const { members, distinct } of families) {
     const scores = distinct.map((ws) => ws.filter(inTask).length);

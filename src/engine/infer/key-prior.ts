@@ -21,7 +21,8 @@
 import { routeSide } from '../data/mention.js';
 import { collectCodeNames, enumWordForms, type CodeNames } from '../data/names.js';
 import { MONTHS } from '../data/values.js';
-import { escapeRegExp, identWords } from '../data/words.js';
+import { SYNONYMS } from '../data/typos.js';
+import { escapeRegExp, identWords, withinOneEdit } from '../data/words.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { opName, targetLayout } from './grammar/target.js';
@@ -254,6 +255,27 @@ function unquoted(task: string): string {
   return task.replace(QUOTED, (m) => ' '.repeat(m.length));
 }
 
+/**
+ * A test for stems the task holds: exactly, or (both at least 4 letters, same first letter) within one edit
+ * ("glosary", "pneding").
+ */
+export function stemIn(stems: ReadonlySet<string>): (s: string) => boolean {
+  const fuzzy = [...stems].filter((s) => s.length >= 4);
+  return (s) => stems.has(s) || (s.length >= 4 && fuzzy.some((t) => t[0] === s[0] && withinOneEdit(s, t)));
+}
+
+/**
+ * True when a word of a flag's name, or a synonym of one (data/typos.ts: "bike" for `bicycles`), is in the
+ * task. The generator states every flag it writes by a word of its name or description; on its data the
+ * name alone, so tested, misses none of 155 flags.
+ */
+export function flagMentioned(name: string, inTask: (s: string) => boolean): boolean {
+  const words = content(identWords(name), GENERIC);
+  return [...words, ...words.flatMap((w) => SYNONYMS[w] ?? [])]
+    .flatMap((w) => identWords(w))
+    .some((w) => inTask(stem(w)));
+}
+
 /** The task's word stems outside quoted spans. */
 export function taskStems(task: string): Set<string> {
   return new Set(identWords(unquoted(task)).map(stem));
@@ -386,6 +408,8 @@ interface Section {
   required: Set<string>;
   /** Free-string keys → the stems of their name's and description's content words (labelStems). */
   labels: Map<string, Set<string>>;
+  /** Optional flags no word of whose name the task holds (flagMentioned): the data never writes such a flag. */
+  unmentioned: Set<string>;
 }
 
 /** A scalar the task states verbatim (a copied string, digits), unlike a flag, an enum code or a structure. */
@@ -423,6 +447,7 @@ function operationGrounding(
     if (!codeNames) codeNamesOf.set(catalog, (codeNames = collectCodeNames(catalog)));
     const names = codeNames;
     const words = stems;
+    const inTask = stemIn(words);
     sections = new Map<string, Section>();
     const add = (
       section: string,
@@ -441,6 +466,11 @@ function operationGrounding(
           !required.has(n) &&
           (grounded(n, props[n], words) || stated.has(n) || countGrounded(n, props[n], task, words)),
       );
+      const unmentioned = new Set(
+        Object.keys(props).filter(
+          (n) => !required.has(n) && props[n]?.type === 'boolean' && !flagMentioned(n, inTask),
+        ),
+      );
       const takes = new Map(
         Object.keys(props).flatMap((n) => {
           const kind = valueKind(props[n]);
@@ -450,6 +480,7 @@ function operationGrounding(
       if (
         keys.length > 0 ||
         stated.size > 0 ||
+        unmentioned.size > 0 ||
         [...takes.values()].includes('string') ||
         ([...takes.keys()].some((n) => !required.has(n)) && hasValues)
       )
@@ -460,6 +491,7 @@ function operationGrounding(
           stated,
           takes,
           required,
+          unmentioned,
           labels: new Map(
             [...takes].filter(([, kind]) => kind === 'string').map(([n]) => [n, labelStems(n, describe(n))]),
           ),
@@ -588,7 +620,7 @@ export function keyPrior(
     };
     const ahead = reachable(sec, scan.keys());
     const open = ahead.filter((k) => evidence(k) > 0);
-    if (open.length === 0) return;
+    if (open.length === 0 && (sec.unmentioned.size === 0 || !scan.atKeyName())) return;
     const depth = scan.depth();
     const before = scan.keys().length;
     const started = (id: number): string | null => {
@@ -602,7 +634,8 @@ export function keyPrior(
       // (a later key with evidence stays reachable after an earlier one: "related to 'billing', at most 200
       // links" writes `search` before `limit`); the others are raised by their evidence. Unless the model is
       // heading for an optional key without evidence that carries a stated value (a passenger's name): that
-      // key has its own evidence, and a later close-or-continue choice raises the others again.
+      // key has its own evidence, and a later close-or-continue choice raises the others again. A flag the
+      // task does not mention (flagMentioned) is lowered by `bias` too: "dog frendly trains" is no `bicycles`.
       const kindAfter = (i: number, kind: ValueKind): boolean =>
         ahead.slice(i + 1).some((x) => sec.takes.get(x) === kind);
       const score = new Map(
@@ -611,7 +644,7 @@ export function keyPrior(
           const strands = [...unused].some(
             (kind) => sec.takes.get(k) !== kind && kindAfter(-1, kind) && !kindAfter(i, kind),
           );
-          return [k, skips || strands ? -bias : evidence(k)] as const;
+          return [k, skips || strands || sec.unmentioned.has(k) ? -bias : evidence(k)] as const;
         }),
       );
       const pick = started(ids[argmax(logits)]!);

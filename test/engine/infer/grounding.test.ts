@@ -6,9 +6,9 @@ import {
   needsUuid,
   ruledOutSiblings,
   siblingMask,
-  withinOneEdit,
 } from '../../../src/engine/infer/grounding.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
+import { withinOneEdit } from '../../../src/engine/data/words.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
 import { devCatalog, maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
 

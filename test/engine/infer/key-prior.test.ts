@@ -7,12 +7,14 @@ import { collectCodeNames } from '../../../src/engine/data/names.js';
 import {
   countGrounded,
   cutShort,
+  flagMentioned,
   grounded,
   labelStems,
   startsAtLabel,
   keyPrior,
   statedEnumValues,
   stem,
+  stemIn,
   taskStems,
   taskValues,
 } from '../../../src/engine/infer/key-prior.js';
@@ -447,6 +449,68 @@ describe('keyPrior against the data', () => {
     },
     60_000,
   );
+});
+
+describe('keyPrior: flags the task does not mention', () => {
+  it('finds a flag by a word of its name, a synonym or a one-edit typo', () => {
+    const inTask = (task: string) => stemIn(taskStems(task));
+    expect(flagMentioned('bicycles', inTask('hide bikes'))).toBe(true);
+    expect(flagMentioned('has_bicycle', inTask('he brings his bicycle'))).toBe(true);
+    expect(flagMentioned('pending', inTask('show the pneding silences'))).toBe(true);
+    expect(flagMentioned('bicycles', inTask('lookin for dog frendly trains'))).toBe(false);
+    expect(flagMentioned('has_dog', inTask('he has a cat'))).toBe(false); // "has" names nothing
+  });
+
+  it('mentions every flag a generated example or an eval-dev call writes', async () => {
+    const missed: string[] = [];
+    let flags = 0;
+    for (const [name, file] of DEV_SPECS) {
+      const catalog = await devCatalog(file);
+      const { examples } = generateDataset(catalog, { count: 300, seed: 3 });
+      for (const { task, expected } of [...examples, ...devTasks(name)]) {
+        const op = catalog.operations.find((o) => o.method === expected.method && o.path === expected.path)!;
+        const props = (op.requestBody?.schema?.properties ?? {}) as Record<string, JsonSchema>;
+        const body =
+          expected.body && typeof expected.body === 'object' && !Array.isArray(expected.body)
+            ? Object.keys(expected.body)
+            : [];
+        const written = [
+          ...Object.keys(expected.query).filter(
+            (k) => op.parameters.find((p) => p.in === 'query' && p.name === k)?.schema.type === 'boolean',
+          ),
+          ...body.filter((k) => props[k]?.type === 'boolean'),
+        ];
+        const inTask = stemIn(taskStems(task));
+        for (const k of written) {
+          flags++;
+          if (!flagMentioned(k, inTask)) missed.push(`${k} <- ${task}`);
+        }
+      }
+    }
+    expect(flags).toBeGreaterThan(100);
+    expect(missed).toEqual([]);
+  }, 60_000);
+
+  it('lowers, while a key is named, the tokens that open only an unmentioned flag', async () => {
+    const catalog = await devCatalog('train-travel.yaml');
+    const tok = await smolTokenizer();
+    const task =
+      'lookin for dog frendly trains frm 1e0a7c2b-5d4f-4b3a-9c8d-7e6f5a4b3c2d to 6c5b4a3d-2e1f-4a0b-9c8d-7e6f5a4b3c2e on 2025-12-23T16:00:00Z';
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+    for (const id of tok.encode(
+      '{"op":"GET /trips","query":{"origin":"1e0a7c2b-5d4f-4b3a-9c8d-7e6f5a4b3c2d","destination":"6c5b4a3d-2e1f-4a0b-9c8d-7e6f5a4b3c2e","date":"2025-12-23T16:00:00Z","',
+      { addSpecialTokens: false },
+    ))
+      m.accept(id);
+    const { raised, lowered } = apply(
+      tok,
+      m.allowed(),
+      keyPrior(catalog, tok, task, () => m.text(), 3)!,
+    );
+    expect(raised).toContain('dogs');
+    expect(lowered.length).toBeGreaterThan(0);
+    for (const t of lowered) expect('bicycles"'.startsWith(t)).toBe(true);
+  });
 });
 
 const TASK =
