@@ -263,66 +263,48 @@ describe('keyPrior: values the answer has not used', () => {
   const MAP = "Map the URLs on https://stripe.com related to 'billing', at most 200 links.";
 
   it('raises a key that takes an unused value, and lowers a key that would strand it', async () => {
-    const catalog = await devCatalog('firecrawl.json');
-    const tok = await smolTokenizer();
-    const m = callGrammar(catalog, tok).matcher({ copyFrom: MAP });
-    for (const id of tok.encode('{"op":"POST /map","body":{"url":"https://stripe.com","', {
-      addSpecialTokens: false,
-    }))
-      m.accept(id);
-    const prior = keyPrior(catalog, tok, MAP, () => m.text(), 3)!;
-    const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
-    const allowed = maskIds(m.allowed());
-    const limit = allowed.find((id) => text(id) === 'limit');
-    expect(limit).toBeDefined();
+    const p = await priorAt('firecrawl.json', MAP, '{"op":"POST /map","body":{"url":"https://stripe.com","');
     // The model leans to `limit` (named by "at most 200 links"), which comes after `search` in the spec's
     // order: writing it first would leave 'billing' no string key to go to.
-    const { raised, lowered } = apply(tok, m.allowed(), prior, limit);
+    const { raised, lowered } = p.apply('limit');
     expect(raised).toContain('search');
     expect(lowered).toContain('limit');
     for (const t of raised) expect('search"'.startsWith(t)).toBe(true);
   });
 
   it('raises the key for an unused number once the earlier key is written, and never cuts a value short', async () => {
-    const catalog = await devCatalog('firecrawl.json');
-    const tok = await smolTokenizer();
     // No count phrase: `limit` has only the unused 200 for evidence.
     const task = "Map the URLs on https://stripe.com related to 'billing'; I need 200 of them";
-    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
-    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
-    const feed = (s: string): void => {
-      for (const id of tok.encode(s, { addSpecialTokens: false })) m.accept(id);
-    };
     // Inside a string value the unused values say nothing: no token that closes "bil" early is raised.
-    feed('{"op":"POST /map","body":{"url":"https://stripe.com","search":"bil');
-    expect(apply(tok, m.allowed(), prior).raised).toEqual([]);
-    feed('ling"');
-    const { raised } = apply(tok, m.allowed(), prior);
+    const p = await priorAt(
+      'firecrawl.json',
+      task,
+      '{"op":"POST /map","body":{"url":"https://stripe.com","search":"bil',
+    );
+    expect(p.apply().raised).toEqual([]);
+    p.feed('ling"');
+    const { raised } = p.apply();
     expect(raised.length).toBeGreaterThan(0);
     for (const t of raised) expect(t.startsWith(',')).toBe(true);
     for (const t of raised) expect(t.includes('}')).toBe(false);
   });
 
   it('lowers a required key that would give up an optional key the task names', async () => {
-    const catalog = await devCatalog('train-travel.yaml');
-    const tok = await smolTokenizer();
-    const task = `${TASK}, just the first 5 results`;
-    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
-    for (const id of tok.encode('{"op":"GET /trips","query":{"', { addSpecialTokens: false })) m.accept(id);
-    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
-    const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
-    const origin = maskIds(m.allowed()).find((id) => text(id) === 'origin');
-    expect(origin).toBeDefined();
+    const p = await priorAt(
+      'train-travel.yaml',
+      `${TASK}, just the first 5 results`,
+      '{"op":"GET /trips","query":{"',
+    );
     // `limit` comes before `origin` in the spec's order; the model heading for the required key is no reason
     // to leave the count out.
-    const { raised, lowered } = apply(tok, m.allowed(), prior, origin);
+    const { raised, lowered } = p.apply('origin');
     expect(raised).toContain('limit');
     expect(lowered).toContain('origin');
     // Writing the count, the stated number's digits are raised; once it is written, no more digits are.
-    for (const id of tok.encode('limit":', { addSpecialTokens: false })) m.accept(id);
-    expect(apply(tok, m.allowed(), prior).raised).toEqual(['5']);
-    for (const id of tok.encode('5', { addSpecialTokens: false })) m.accept(id);
-    const after = apply(tok, m.allowed(), prior).raised;
+    p.feed('limit":');
+    expect(p.apply().raised).toEqual(['5']);
+    p.feed('5');
+    const after = p.apply().raised;
     expect(after.some((t) => /^[0-9]/.test(t))).toBe(false);
     expect(after.some((t) => t.startsWith(','))).toBe(true); // dogs, named by the task, is still to come
   });
@@ -344,27 +326,17 @@ describe('keyPrior: copied strings cut short', () => {
   });
 
   it('lowers the tokens that would close such a string, and only those', async () => {
-    const catalog = await devCatalog('deepl.yaml');
-    const tok = await smolTokenizer();
-    const task =
-      "Create a glossary called 'Shop terms' for English to German; entries in CSV: cart,Warenkorb";
-    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
-    for (const id of tok.encode(
+    const p = await priorAt(
+      'deepl.yaml',
+      "Create a glossary called 'Shop terms' for English to German; entries in CSV: cart,Warenkorb",
       '{"op":"POST /glossaries","body":{"name":"Shop terms","source_lang":"en","target_lang":"de","entries":"cart',
-      { addSpecialTokens: false },
-    ))
-      m.accept(id);
-    const { raised, lowered } = apply(
-      tok,
-      m.allowed(),
-      keyPrior(catalog, tok, task, () => m.text(), 3)!,
     );
+    const { raised, lowered } = p.apply();
     expect(raised).toEqual([]);
     expect(lowered.length).toBeGreaterThan(0);
     for (const t of lowered) expect(t.includes('"')).toBe(true); // each ends the string (`,"` as "cart,")
     // The comma that continues the copy is not touched.
-    const comma = maskIds(m.allowed()).find((id) => new TextDecoder().decode(tok.tokenBytes(id)) === ',');
-    expect(comma).toBeDefined();
+    expect(p.allowed()).toContain(',');
     expect(lowered).not.toContain(',');
   });
 });
@@ -386,17 +358,12 @@ describe('keyPrior: a value begins after the word that labels it', () => {
   });
 
   it("lowers a free string's first tokens that begin at the label", async () => {
-    const catalog = await devCatalog('alertmanager.yaml');
-    const tok = await smolTokenizer();
-    const task = 'List alerts routed to receivers matching slack-.*';
-    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
-    for (const id of tok.encode('{"op":"GET /alerts","query":{"receiver":"', { addSpecialTokens: false }))
-      m.accept(id);
-    const { raised, lowered } = apply(
-      tok,
-      m.allowed(),
-      keyPrior(catalog, tok, task, () => m.text(), 3)!,
+    const p = await priorAt(
+      'alertmanager.yaml',
+      'List alerts routed to receivers matching slack-.*',
+      '{"op":"GET /alerts","query":{"receiver":"',
     );
+    const { raised, lowered } = p.apply();
     expect(raised).toEqual([]);
     expect(lowered).toContain('matching');
     for (const t of lowered) expect('matching'.startsWith(t)).toBe(true);
@@ -492,21 +459,12 @@ describe('keyPrior: flags the task does not mention', () => {
   }, 60_000);
 
   it('lowers, while a key is named, the tokens that open only an unmentioned flag', async () => {
-    const catalog = await devCatalog('train-travel.yaml');
-    const tok = await smolTokenizer();
-    const task =
-      'lookin for dog frendly trains frm 1e0a7c2b-5d4f-4b3a-9c8d-7e6f5a4b3c2d to 6c5b4a3d-2e1f-4a0b-9c8d-7e6f5a4b3c2e on 2025-12-23T16:00:00Z';
-    const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
-    for (const id of tok.encode(
+    const p = await priorAt(
+      'train-travel.yaml',
+      'lookin for dog frendly trains frm 1e0a7c2b-5d4f-4b3a-9c8d-7e6f5a4b3c2d to 6c5b4a3d-2e1f-4a0b-9c8d-7e6f5a4b3c2e on 2025-12-23T16:00:00Z',
       '{"op":"GET /trips","query":{"origin":"1e0a7c2b-5d4f-4b3a-9c8d-7e6f5a4b3c2d","destination":"6c5b4a3d-2e1f-4a0b-9c8d-7e6f5a4b3c2e","date":"2025-12-23T16:00:00Z","',
-      { addSpecialTokens: false },
-    ))
-      m.accept(id);
-    const { raised, lowered } = apply(
-      tok,
-      m.allowed(),
-      keyPrior(catalog, tok, task, () => m.text(), 3)!,
     );
+    const { raised, lowered } = p.apply();
     expect(raised).toContain('dogs');
     expect(lowered.length).toBeGreaterThan(0);
     for (const t of lowered) expect('bicycles"'.startsWith(t)).toBe(true);
@@ -519,6 +477,30 @@ const TRIPS =
   '{"op":"GET /trips","query":{"origin":"5f1c3b2a-1111-4222-8333-944455556666","destination":"6a2d4c3b-1111-4222-8333-944455556666",';
 
 /** Runs the prior on a row that is 0 where allowed (10 at `top`), returning the texts of the raised tokens. */
+/**
+ * A matcher on a dev spec's grammar copying from `task`, fed `prefix`, and its key prior (bias 3): `apply(top)`
+ * runs the prior on the allowed tokens (the one spelled `top` leading), `feed` writes on, `allowed` spells them.
+ */
+async function priorAt(file: string, task: string, prefix: string) {
+  const [catalog, tok] = await Promise.all([devCatalog(file), smolTokenizer()]);
+  const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+  const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
+  const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
+  const feed = (more: string): void => {
+    for (const id of tok.encode(more, { addSpecialTokens: false })) m.accept(id);
+  };
+  feed(prefix);
+  return {
+    feed,
+    allowed: (): string[] => maskIds(m.allowed()).map(text),
+    apply: (top?: string): { raised: string[]; lowered: string[] } => {
+      const id = top === undefined ? undefined : maskIds(m.allowed()).find((i) => text(i) === top);
+      if (top !== undefined && id === undefined) throw new Error(`"${top}" is not allowed here`);
+      return apply(tok, m.allowed(), prior, id);
+    },
+  };
+}
+
 function apply(
   tok: Tokenizer,
   mask: Uint32Array,
