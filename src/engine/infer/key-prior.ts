@@ -414,8 +414,7 @@ interface Section {
 
 /** A scalar the task states verbatim (a copied string, digits), unlike a flag, an enum code or a structure. */
 function carriesValue(schema: JsonSchema | undefined): boolean {
-  if (!schema || Array.isArray(schema.enum)) return false;
-  return schema.type === 'string' || schema.type === 'integer' || schema.type === 'number';
+  return valueKind(schema) !== null && schema?.type !== 'array';
 }
 
 /** Required property names, through allOf. */
@@ -545,7 +544,7 @@ export function keyPrior(
   if (bias === 0) return null;
   const values = taskValues(task);
   const bare = unquoted(task);
-  const numbers = values.numbers.map((n) => new RegExp(`(?<![\\w.])${escapeRegExp(n)}(?![\\w.])`));
+  const numberPatterns = values.numbers.map((n) => new RegExp(`(?<![\\w.])${escapeRegExp(n)}(?![\\w.])`));
   const grounding = operationGrounding(catalog, task, values.strings.length + values.numbers.length > 0);
   const textOf = tokenTexts(tokenizer);
   return ({ ids, logits }) => {
@@ -597,7 +596,8 @@ export function keyPrior(
       // Once the digits typed are a whole stated number (or none can follow), the close-or-continue choice below.
       const before = answer.slice(0, answer.length - number.typed.length);
       const open = values.numbers.filter(
-        (n, i) => n.length > number.typed.length && n.startsWith(number.typed) && !numbers[i]!.test(before),
+        (n, i) =>
+          n.length > number.typed.length && n.startsWith(number.typed) && !numberPatterns[i]!.test(before),
       );
       if (open.length > 0) {
         for (let k = 0; k < ids.length; k++) {
@@ -611,7 +611,7 @@ export function keyPrior(
     // takes that the answer has not used yet (each worth `bias`).
     const unused =
       sec.takes.size > 0 && !midValue(at, answer, values.numbers)
-        ? unusedKinds(values, numbers, answer)
+        ? unusedKinds(values, numberPatterns, answer)
         : new Set<ValueKind>();
     const evidence = (k: string): number => {
       if (sec.required.has(k)) return 0;
@@ -638,12 +638,12 @@ export function keyPrior(
       // task does not mention (flagMentioned) is lowered by `bias` too: "dog frendly trains" is no `bicycles`.
       const kindAfter = (i: number, kind: ValueKind): boolean =>
         ahead.slice(i + 1).some((x) => sec.takes.get(x) === kind);
+      // The unused kinds some reachable key can still take (only those can be stranded).
+      const takeable = [...unused].filter((kind) => kindAfter(-1, kind));
       const score = new Map(
         ahead.map((k, i) => {
-          const skips = ahead.slice(0, i).some((x) => evidence(x) > 0 && sec.grounded.has(x));
-          const strands = [...unused].some(
-            (kind) => sec.takes.get(k) !== kind && kindAfter(-1, kind) && !kindAfter(i, kind),
-          );
+          const skips = ahead.slice(0, i).some((x) => sec.grounded.has(x));
+          const strands = takeable.some((kind) => sec.takes.get(k) !== kind && !kindAfter(i, kind));
           return [k, skips || strands || sec.unmentioned.has(k) ? -bias : evidence(k)] as const;
         }),
       );
