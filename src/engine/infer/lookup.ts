@@ -130,6 +130,8 @@ export interface DraftConstraint {
   done(): boolean;
   /** Tokens of the shortest completion from here: the draft's guess where lookup has no allowed candidate. */
   completion?(): number[];
+  /** True inside a copied string (there `completion` continues the copy, and is tried before lookup). */
+  copying?(): boolean;
 }
 
 /**
@@ -153,6 +155,10 @@ export function constrainedDraft(
   while (draft.length < k && !sim.done()) {
     const forced = sim.forced();
     let next = forced.length > 0 ? forced : firstAllowed([...context, ...draft], sim, options, sources);
+    if (forced.length === 0 && sim.copying?.()) {
+      const copy = sim.completion?.() ?? [];
+      if (next.length === 0 || copy[0] === next[0]) next = copy;
+    }
     if (next.length === 0) next = sim.completion?.() ?? [];
     if (next.length === 0) break;
     for (const id of next.slice(0, k - draft.length)) {

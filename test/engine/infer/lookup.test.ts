@@ -113,6 +113,22 @@ describe('constrainedDraft', () => {
     expect(constrainedDraft([3, 7, 5, 3], new Closing(), stops)).toEqual([20, 22, 99]);
     expect(constrainedDraft([3, 7, 5, 3], new Evens(), stops)).toEqual([]);
   });
+  it('inside a copied string, continues the copy where lookup agrees with its first token or has none', () => {
+    class Copying extends Evens {
+      copying(): boolean {
+        return true;
+      }
+      completion(): number[] {
+        return [4, 30, 32, 99]; // the rest of the copied value, its closing and the call's end
+      }
+    }
+    // after 2 lookup proposes 4, the copy's first token: the whole continuation is the draft
+    expect(constrainedDraft([2, 4, 6, 2], new Copying(), stops)).toEqual([4, 30, 32, 99]);
+    // lookup proposes 6, the copy 4: lookup's candidate wins (a recent answer may know the value better)
+    expect(constrainedDraft([2, 6, 8, 2], new Copying(), stops, { draftTokens: 2 })).toEqual([6, 8]);
+    // no allowed lookup candidate: the continuation
+    expect(constrainedDraft([3, 7, 5, 3], new Copying(), stops)).toEqual([4, 30, 32, 99]);
+  });
   it('stops after a stop token and at the limit', () => {
     expect(constrainedDraft([2, 99, 4, 2], new Evens(), stops)).toEqual([99]);
     expect(constrainedDraft([2, 4, 6, 8, 2], new Evens(), stops, {}, 2)).toEqual([4, 6]);

@@ -75,6 +75,18 @@ export function copyRegions(dfa: LazyDfa, state: number): readonly number[] | nu
   return out;
 }
 
+const BACKSLASH = 0x5c;
+/** Punctuation that ends a copied value when a space (or the end) follows it. */
+const VALUE_END = new Set([...".,;:!?)'"].map((c) => c.charCodeAt(0)));
+
+/** True when a copied value most likely ends before source byte `q` (see `CopyConstraint.continuation`). */
+function valueEnds(src: Uint8Array, q: number): boolean {
+  const b = src[q] ?? 0;
+  if (b === 0 || b === BACKSLASH) return true;
+  const after = src[q + 1] ?? 0;
+  return VALUE_END.has(b) && (after === 0 || after === 0x20 || after === BACKSLASH);
+}
+
 /** One matcher's copy constraint (the task is fixed for the matcher's life). */
 export class CopyConstraint {
   private readonly sources = new Map<string, CopySource>();
@@ -234,6 +246,34 @@ export class CopyConstraint {
       only = b;
     }
     return only;
+  }
+
+  /**
+   * A guess at the rest of the string being copied, for drafts (lookup.ts): the source's bytes from the run's
+   * first position up to a likely end of the value (the end of the task or suggested value, an escape, or
+   * punctuation followed by a space), then the closing quote where the string can close. Returns the bytes and
+   * the state after them; a refused byte ends the guess early.
+   */
+  continuation(state: number, run: CopyRun): { bytes: number[]; state: number } {
+    const src = run.source.bytes;
+    const bytes: number[] = [];
+    let at: { state: number; run: CopyRun | null } = {
+      state,
+      run: { source: run.source, positions: [run.positions[0]!] },
+    };
+    let q = run.positions[0]!;
+    while (at.run && bytes.length < MAX_FORCED_BYTES && !(valueEnds(src, q) && this.closes(at.state))) {
+      const next = this.step(at.state, at.run, src[q]!);
+      if (!next) return { bytes, state: at.state };
+      bytes.push(src[q]!);
+      at = next;
+      q++;
+    }
+    if (at.run && this.closes(at.state)) {
+      bytes.push(QUOTE);
+      at = { state: this.grammar.dfa.step(at.state, QUOTE), run: null };
+    }
+    return { bytes, state: at.state };
   }
 
   /** True when the copy `run` can still be finished from `state`. */

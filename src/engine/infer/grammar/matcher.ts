@@ -262,13 +262,30 @@ export class GrammarMatcher {
   }
 
   /**
-   * Tokens of the shortest text that completes the output from here (canonical encoding), or none inside a
-   * copied string (there the shortest completion closes the string at once, rarely what comes). A guess for
-   * drafts (lookup.ts), not a constraint: a token of it may be refused once the copy constraint applies.
+   * A guess at the rest of the output for drafts (lookup.ts), not a constraint, canonically encoded: the shortest
+   * text that completes it. Under the copy constraint, inside a copied string the copy goes on first (closing at
+   * once is rarely what comes; CopyConstraint.continuation), and the guess stops after a copied string's opening
+   * quote (where the value starts is the model's choice). A token of it may be refused by the copy constraint.
    */
   completion(): number[] {
-    if (this.stopped || this.run) return [];
-    return this.grammar.completion(this.state);
+    if (this.stopped) return [];
+    if (!this.copy) return this.grammar.completion(this.state);
+    const copied = this.run ? this.copy.continuation(this.state, this.run) : { bytes: [], state: this.state };
+    const bytes = [...copied.bytes];
+    const rest = copied.state === DEAD ? null : shortestAccepted(this.grammar.dfa, copied.state);
+    let at: { state: number; run: CopyRun | null } | null = { state: copied.state, run: null };
+    for (const b of rest ?? []) {
+      at = this.copy.step(at.state, null, b);
+      if (!at) break;
+      bytes.push(b);
+      if (at.run) break; // a copied string opens: where it starts is the model's choice
+    }
+    return this.grammar.encodeForced(Uint8Array.from(bytes), true);
+  }
+
+  /** True inside a copy-constrained string. */
+  copying(): boolean {
+    return this.run !== null;
   }
 
   /** True once the output is complete: a stop token was accepted or nothing but the end can follow. */

@@ -292,15 +292,45 @@ describe('copy-forced tokens', () => {
     expect(m.isAllowed(next(A)) && m.isAllowed(next(B))).toBe(true);
   });
 
-  it('completion(): the shortest way to finish the call, none inside a copied string', async () => {
+  it('completion(): the shortest way to finish the call; inside a copied string, the copy continued', async () => {
     const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
     const m = callGrammar(catalog, tok).matcher({ copyFrom: 'Find things matching Amsterdam' });
     acceptText(m, tok, '{"op":"GET /things","query":{"name":"Amst');
-    expect(m.completion()).toEqual([]); // inside the copy: closing at once is rarely what comes
+    expect(m.copying()).toBe(true);
+    // not closing at once (rarely what comes) but the task's bytes on to its end, then the call closed
+    expect(tok.decode(m.completion())).toBe('erdam"}}');
     acceptText(m, tok, 'erdam"');
+    expect(m.copying()).toBe(false);
     expect(tok.decode(m.completion())).toBe('}}');
     for (const id of m.completion()) m.accept(id);
     expect(m.done()).toBe(true);
+  });
+
+  it('completion() in a copy ends the value before punctuation and a space, or an escaped quote', async () => {
+    const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
+    const guess = (task: string, written: string): string => {
+      const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
+      acceptText(m, tok, `{"op":"GET /things","query":{"name":"${written}`);
+      const ids = m.completion();
+      for (const id of ids) {
+        expect(m.isAllowed(id)).toBe(true);
+        m.accept(id);
+      }
+      return tok.decode(ids);
+    };
+    expect(guess('Book a seat for Marco Rossi. He has a bike', 'Marc')).toBe('o Rossi"}}');
+    expect(guess('Find things matching "Amsterdam Centraal" please', 'Amst')).toBe('erdam Centraal"}}');
+    expect(guess('Is example.com/a, the page, up?', 'exam')).toBe('ple.com/a"}}'); // "." inside a word goes on
+  });
+
+  it("completion() outside a copy stops after a copied string's opening quote: its start is the model's", async () => {
+    const [catalog, tok] = await Promise.all([thingsCatalog(), smolTokenizer()]);
+    const m = callGrammar(catalog, tok).matcher({ copyFrom: 'Find things matching Amsterdam' });
+    acceptText(m, tok, '{"op":"GET /things","query":{"name');
+    const ids = m.completion();
+    expect(tok.decode(ids)).toBe('":"');
+    for (const id of ids) m.accept(id);
+    expect(m.copying()).toBe(true);
   });
 
   it('never forces a free string, which may close after any character', async () => {
