@@ -43,6 +43,8 @@ export interface CopyGrammar {
   mask(state: number): Uint32Array;
   /** True when nothing but the end can follow `state`. */
   isFinal(state: number): boolean;
+  /** `shortestAccepted` from a state, cached (TokenGrammar.shortest). */
+  shortest(state: number): Uint8Array | null;
   /** Forced bytes as tokens, the last held back unless `reachesEnd` (TokenGrammar.encodeForced). */
   encodeForced(bytes: Uint8Array, reachesEnd: boolean): number[];
 }
@@ -93,6 +95,8 @@ export class CopyConstraint {
   private readonly outside = new Map<string, Uint32Array>();
   /** Forced tokens per DFA state outside a copy run (entering one depends on the state only). */
   private readonly forcedOutside = new Map<number, number[]>();
+  /** `completionBytes` per DFA state. */
+  private readonly completions = new Map<number, readonly number[]>();
   private readonly task: string;
 
   constructor(
@@ -274,6 +278,64 @@ export class CopyConstraint {
       at = { state: this.grammar.dfa.step(at.state, QUOTE), run: null };
     }
     return { bytes, state: at.state };
+  }
+
+  /**
+   * The shortest bytes completing the output from `state` (outside a copy), cut after the opening quote of a
+   * copied string: where its value starts is the model's choice. Cached per state.
+   */
+  completionBytes(state: number): readonly number[] {
+    const hit = this.completions.get(state);
+    if (hit) return hit;
+    const bytes: number[] = [];
+    let at: { state: number; run: CopyRun | null } | null = { state, run: null };
+    for (const b of this.grammar.shortest(state) ?? []) {
+      at = this.step(at.state, null, b);
+      if (!at) break;
+      bytes.push(b);
+      if (at.run) break;
+    }
+    this.completions.set(state, bytes);
+    return bytes;
+  }
+
+  /**
+   * True when `mask(state, run)` has the token spelled by `bytes`: the same rules, walked for one token instead
+   * of the vocabulary (drafts check a few tokens in states the decoder may never reach).
+   */
+  allows(state: number, run: CopyRun | null, bytes: Uint8Array): boolean {
+    if (bytes.length === 0) return false;
+    const { dfa } = this.grammar;
+    let s = state;
+    let r = run;
+    for (const b of bytes) {
+      if (!r) {
+        const next = this.step(s, null, b);
+        if (!next) return false;
+        s = next.state;
+        r = next.run;
+        continue;
+      }
+      const t = dfa.step(s, b);
+      if (t === DEAD) return false;
+      if (b === QUOTE && !this.isCopyState(t)) {
+        s = t; // the closing quote
+        r = null;
+        continue;
+      }
+      const positions: number[] = [];
+      for (const q of r.positions) if (r.source.bytes[q] === b) positions.push(q + 1);
+      if (positions.length === 0) return false;
+      if (!this.isCopyState(t)) {
+        s = t; // leaving the region on a content byte: a format's last character
+        r = null;
+        continue;
+      }
+      r = { source: r.source, positions };
+      if (!this.alive(t, r)) return false;
+      s = t;
+    }
+    return true;
   }
 
   /** True when the copy `run` can still be finished from `state`. */

@@ -15,6 +15,7 @@ export class TokenGrammar {
   private readonly masks = new Map<string, Uint32Array>();
   private readonly forcedCache = new Map<number, number[]>();
   private readonly completions = new Map<number, number[]>();
+  private readonly shortestCache = new Map<number, Uint8Array | null>();
   private readonly stopIds: readonly number[];
   /** Masks kept at most; inside long strings keys repeat, so this bounds memory, not hit rate. */
   static readonly MAX_CACHED_MASKS = 4096;
@@ -109,11 +110,21 @@ export class TokenGrammar {
     return this.dfa.run(state, bytes);
   }
 
+  /** `shortestAccepted` from `state`, cached (null: none). */
+  shortest(state: number): Uint8Array | null {
+    let hit = this.shortestCache.get(state);
+    if (hit === undefined) {
+      hit = shortestAccepted(this.dfa, state);
+      this.shortestCache.set(state, hit);
+    }
+    return hit;
+  }
+
   /** Tokens of the shortest text accepted from `state` (`shortestAccepted`), canonical encoding; cached. */
   completion(state: number): number[] {
     const hit = this.completions.get(state);
     if (hit) return hit;
-    const bytes = shortestAccepted(this.dfa, state);
+    const bytes = this.shortest(state);
     let ids: number[] = [];
     try {
       if (bytes && bytes.length > 0)
@@ -189,6 +200,8 @@ export class GrammarMatcher {
   private current: Uint32Array | null = null;
   /** The copy-constrained forced tokens of the current state, until the next token. */
   private forcedHere: number[] | null = null;
+  /** The completion of the current state outside a copy, until the next token. */
+  private completionHere: number[] | null = null;
 
   constructor(
     private readonly grammar: TokenGrammar,
@@ -221,7 +234,8 @@ export class GrammarMatcher {
     if (this.stopped) return false;
     if (this.grammar.tokenizer.stopTokenIds.includes(tokenId))
       return this.grammar.dfa.state(this.state).accepting;
-    if (this.copy) return ((this.allowed()[tokenId >>> 5]! >>> (tokenId & 31)) & 1) === 1;
+    if (this.current) return ((this.current[tokenId >>> 5]! >>> (tokenId & 31)) & 1) === 1;
+    if (this.copy) return this.copy.allows(this.state, this.run, this.grammar.vocab.tokenBytes[tokenId]!);
     return this.grammar.advance(this.state, tokenId) !== DEAD;
   }
 
@@ -239,6 +253,7 @@ export class GrammarMatcher {
     this.history.push(tokenId);
     this.current = null;
     this.forcedHere = null;
+    this.completionHere = null;
     if (this.grammar.tokenizer.stopTokenIds.includes(tokenId)) this.stopped = true;
     else if (!this.copy) this.state = this.grammar.advance(this.state, tokenId);
     else {
@@ -270,17 +285,16 @@ export class GrammarMatcher {
   completion(): number[] {
     if (this.stopped) return [];
     if (!this.copy) return this.grammar.completion(this.state);
-    const copied = this.run ? this.copy.continuation(this.state, this.run) : { bytes: [], state: this.state };
-    const bytes = [...copied.bytes];
-    const rest = copied.state === DEAD ? null : shortestAccepted(this.grammar.dfa, copied.state);
-    let at: { state: number; run: CopyRun | null } | null = { state: copied.state, run: null };
-    for (const b of rest ?? []) {
-      at = this.copy.step(at.state, null, b);
-      if (!at) break;
-      bytes.push(b);
-      if (at.run) break; // a copied string opens: where it starts is the model's choice
+    if (!this.run) {
+      this.completionHere ??= this.grammar.encodeForced(
+        Uint8Array.from(this.copy.completionBytes(this.state)),
+        true,
+      );
+      return this.completionHere;
     }
-    return this.grammar.encodeForced(Uint8Array.from(bytes), true);
+    const copied = this.copy.continuation(this.state, this.run);
+    const rest = copied.state === DEAD ? [] : this.copy.completionBytes(copied.state);
+    return this.grammar.encodeForced(Uint8Array.from([...copied.bytes, ...rest]), true);
   }
 
   /** True inside a copy-constrained string. */

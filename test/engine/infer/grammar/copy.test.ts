@@ -133,6 +133,57 @@ describe('copy constraint on eval-dev', () => {
   );
 });
 
+describe('copy constraint: one token checked alone', () => {
+  it.each(DEV_SPECS)(
+    "isAllowed before the mask is made agrees with the mask along %s's expected targets and random walks",
+    async (name, file) => {
+      const [catalog, tok] = await Promise.all([devCatalog(file), smolTokenizer()]);
+      const random = rng(7);
+      let compared = 0;
+      /** Compares, in m's current state, the one-token check (a clone without a mask) with m's mask. */
+      const agree = (m: GrammarMatcher, copies: readonly number[]): void => {
+        const alone = m.clone(); // taken before m makes its mask: isAllowed walks the token alone
+        const mask = m.allowed();
+        const ids = new Set([...maskIds(mask), ...copies]);
+        for (let k = 0; k < 300; k++) ids.add(Math.floor(random() * tok.vocabSize));
+        for (const id of ids) {
+          const inMask = ((mask[id >>> 5]! >>> (id & 31)) & 1) === 1;
+          if (alone.isAllowed(id) !== inMask) expect({ text: m.text(), id, inMask }).toBe('agreeing');
+          compared++;
+        }
+      };
+      // Tokens that continue the task from each of its characters: the ones a copy may take, or must refuse.
+      const copiesOf = (task: string): number[] => {
+        const text = escaped(task);
+        return [...new Set([...text].map((_, i) => tok.encode(text.slice(i, i + 12))[0]!))];
+      };
+      const tasks = devTasks(name);
+      for (const { task, expected } of tasks.slice(0, 8)) {
+        const grounded = groundedCatalog(catalog, task);
+        const m = callGrammar(grounded, tok).matcher({ copyFrom: task });
+        const copies = copiesOf(task);
+        for (const id of tok.encode(callToTarget(expected, catalog))) {
+          agree(m, copies);
+          m.accept(id);
+        }
+      }
+      const grammar = callGrammar(catalog, tok, WALK_LIMITS);
+      for (let seed = 1; seed <= 4; seed++) {
+        const { task } = tasks[seed % tasks.length]!;
+        const m = grammar.matcher({ copyFrom: task });
+        const copies = copiesOf(task);
+        for (let step = 0; step < 150 && !m.done(); step++) {
+          agree(m, copies);
+          const ids = maskIds(m.allowed());
+          m.accept(ids[Math.floor(random() * ids.length)]!);
+        }
+      }
+      expect(compared).toBeGreaterThan(1000);
+    },
+    120_000,
+  );
+});
+
 describe('copy constraint', () => {
   const UUID = '1725ff48-ab45-4bb5-9d02-88745177dedb';
   it('reproduces a UUID from the task exactly under random choices (decoy hex runs included)', async () => {
