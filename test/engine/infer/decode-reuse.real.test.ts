@@ -1,8 +1,8 @@
 /**
  * Opt-in (SMOLMAP_REAL_MODEL = path of SmolLM2-135M-Instruct.Q4_1.gguf): on the real model in f32, mapper
- * decoding of eval-dev tasks (untrained prompt, spec grammar) with prefix reuse and speculation on — the
- * defaults — gives token for token the answers of plain greedy decoding, in fewer model steps and with the
- * shared prompt head prefilled once.
+ * decoding of eval-dev tasks (untrained prompt, spec grammar, values copied from the task as mapTask does) with
+ * prefix reuse and speculation on — the defaults, copy-continuing drafts included — gives token for token the
+ * answers of plain greedy decoding, in fewer model steps and with the shared prompt head prefilled once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -43,13 +43,13 @@ describe.skipIf(!GGUF)('prefix reuse and speculation on the real SmolLM2-135M (f
         const ids = mapperPromptIds(rt, task, catalog, true);
         const plain = await decode(rt, ids, {
           maxTokens: 96,
-          constraint: grammar.matcher(),
+          constraint: grammar.matcher({ copyFrom: task }),
           prefixCache: false,
           speculate: false,
         });
         const fast = await decode(rt, ids, {
           maxTokens: 96,
-          constraint: grammar.matcher(),
+          constraint: grammar.matcher({ copyFrom: task }),
           prefixCache,
           speculate: { history },
         });
