@@ -130,7 +130,10 @@ export interface DraftConstraint {
   done(): boolean;
   /** Tokens of the shortest completion from here: the draft's guess where lookup has no allowed candidate. */
   completion?(): number[];
-  /** True inside a copied string (there `completion` continues the copy, and is tried before lookup). */
+  /**
+   * True inside a copied string: there `completion` continues the copy, and replaces lookup's candidate where
+   * it starts with the same token.
+   */
   copying?(): boolean;
 }
 
@@ -155,11 +158,12 @@ export function constrainedDraft(
   while (draft.length < k && !sim.done()) {
     const forced = sim.forced();
     let next = forced.length > 0 ? forced : firstAllowed([...context, ...draft], sim, options, sources);
-    if (forced.length === 0 && sim.copying?.()) {
-      const copy = sim.completion?.() ?? [];
-      if (next.length === 0 || copy[0] === next[0]) next = copy;
+    if (forced.length === 0 && (next.length === 0 || sim.copying?.())) {
+      // The completion: where lookup has nothing, or inside a copy where it agrees with lookup's first token
+      // (the copy continued to a likely end of the value goes further than an n-gram's continuation).
+      const guess = sim.completion?.() ?? [];
+      if (next.length === 0 || guess[0] === next[0]) next = guess;
     }
-    if (next.length === 0) next = sim.completion?.() ?? [];
     if (next.length === 0) break;
     for (const id of next.slice(0, k - draft.length)) {
       if (!sim.isAllowed(id)) return draft;
