@@ -372,6 +372,8 @@ describe('copy-forced tokens', () => {
     expect(guess('Book a seat for Marco Rossi. He has a bike', 'Marc')).toBe('o Rossi"}}');
     expect(guess('Find things matching "Amsterdam Centraal" please', 'Amst')).toBe('erdam Centraal"}}');
     expect(guess('Is example.com/a, the page, up?', 'exam')).toBe('ple.com/a"}}'); // "." inside a word goes on
+    expect(guess('Trains to Zürich Hauptbahnhof.', 'Z')).toBe('ürich Hauptbahnhof"}}'); // multi-byte characters
+    expect(guess("The O'Brien account, please", 'O')).toBe('\'Brien account"}}'); // an apostrophe inside a word
   });
 
   it("completion() outside a copy stops after a copied string's opening quote: its start is the model's", async () => {
