@@ -305,35 +305,13 @@ export class CopyConstraint {
    */
   allows(state: number, run: CopyRun | null, bytes: Uint8Array): boolean {
     if (bytes.length === 0) return false;
-    const { dfa } = this.grammar;
-    let s = state;
-    let r = run;
+    let at: { state: number; run: CopyRun | null } = { state, run };
     for (const b of bytes) {
-      if (!r) {
-        const next = this.step(s, null, b);
-        if (!next) return false;
-        s = next.state;
-        r = next.run;
-        continue;
-      }
-      const t = dfa.step(s, b);
-      if (t === DEAD) return false;
-      if (b === QUOTE && !this.isCopyState(t)) {
-        s = t; // the closing quote
-        r = null;
-        continue;
-      }
-      const positions: number[] = [];
-      for (const q of r.positions) if (r.source.bytes[q] === b) positions.push(q + 1);
-      if (positions.length === 0) return false;
-      if (!this.isCopyState(t)) {
-        s = t; // leaving the region on a content byte: a format's last character
-        r = null;
-        continue;
-      }
-      r = { source: r.source, positions };
-      if (!this.alive(t, r)) return false;
-      s = t;
+      const next = this.step(at.state, at.run, b);
+      if (!next) return false;
+      // As `walk`: a copy continued inside its string must stay finishable (a string just entered is, by `enter`).
+      if (at.run && next.run && !this.alive(next.state, next.run)) return false;
+      at = next;
     }
     return true;
   }
