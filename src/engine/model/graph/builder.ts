@@ -374,6 +374,13 @@ export class Graph {
   scatterND(x: Value, idx: Value, upd: Value, reduction: 'none' | 'add'): Value {
     return this.node(Op.ScatterND, [x, idx, upd], { reduction }, [[x.dtype, x.shape]])[0]!;
   }
+  /** com.microsoft DynamicQuantizeMatMul: a [..., K] · B [K, N] (8-bit, per-column scale / zero point). */
+  dynQMatmul(a: Value, b: Value, scale: Value, zeroPoint: Value): Value {
+    const n = b.shape[1]!;
+    return this.node(Op.DynQMatMul, [a, b, scale, zeroPoint], {}, [
+      [a.dtype, [...a.shape.slice(0, -1), n]],
+    ])[0]!;
+  }
   zerosLike(x: Value): Value {
     return this.expand(this.scalar(0, x.dtype), this.shapeOf(x));
   }

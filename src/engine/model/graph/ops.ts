@@ -52,6 +52,7 @@ export enum Op {
   RMSNorm = 'RMSNorm',
   Rotary = 'Rotary',
   MatMulNBits = 'MatMulNBits',
+  DynQMatMul = 'DynQMatMul',
   SkipRMSNorm = 'SkipRMSNorm',
   GroupQueryAttention = 'GroupQueryAttention',
 }
@@ -109,6 +110,7 @@ export interface OpAttrs {
   [Op.RMSNorm]: { epsilon: number };
   [Op.Rotary]: { numHeads: number | null };
   [Op.MatMulNBits]: { K: number; N: number; bits: 4 | 8; blockSize: number; accuracyLevel: number };
+  [Op.DynQMatMul]: NoAttrs;
   [Op.SkipRMSNorm]: { epsilon: number };
   [Op.GroupQueryAttention]: { numHeads: number; kvNumHeads: number; doRotary: boolean };
 }
@@ -531,6 +533,12 @@ export const RULES: { [P in Op]: Rule<P> } = {
         accuracy_level: { i: a.accuracyLevel },
       },
     }),
+    vjp: { nondiff: 'quantised weights serve inference only; training differentiates the f32 graph' },
+  },
+  [Op.DynQMatMul]: {
+    // com.microsoft DynamicQuantizeMatMul: A quantised to uint8 per tensor at run time, times an 8-bit B [K, N]
+    // with per-column scales (and zero points), output float.
+    emit: () => ({ opType: 'DynamicQuantizeMatMul', domain: 'com.microsoft' }),
     vjp: { nondiff: 'quantised weights serve inference only; training differentiates the f32 graph' },
   },
   [Op.SkipRMSNorm]: {

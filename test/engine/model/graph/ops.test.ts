@@ -390,6 +390,7 @@ const CASES: Cases = {
     ),
   ],
   [Op.MatMulNBits]: { nondiff: true },
+  [Op.DynQMatMul]: { nondiff: true },
   [Op.SkipRMSNorm]: { nondiff: true },
   [Op.GroupQueryAttention]: { nondiff: true },
 };
