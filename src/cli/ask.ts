@@ -22,7 +22,7 @@ const askCommand = defineCommand<AskResult>({
     'base N': 'base model when the spec has no adapter (default: the first registered)',
     'session X': 'record the ask in playground session X (see `smolmap history --session X`)',
     'version V': 'spec version (default: the adapter’s, else the latest)',
-    'quant f32|q8|q4': 'weight format of the base model (default f32)',
+    'quant f32|q8|q4|i8': 'weight format of the base model (default f32; i8: int8 steps, faster)',
   },
   async run(ctx, positionals, values) {
     const spec = optionalString(values, 'spec');

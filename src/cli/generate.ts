@@ -42,7 +42,7 @@ const generateCommand = defineCommand<GenerateTextResult>({
     'adapter A': 'trained model id or PEFT adapter folder to apply',
     raw: 'feed the prompt as is, without the chat template',
     'max-tokens K': 'most tokens to generate (default 256)',
-    'quant f32|q8|q4': 'weight format: f32 (default), q8 or q4 (faster, slightly less accurate)',
+    'quant f32|q8|q4|i8': 'weight format: f32 (default), q8, q4 or i8 (faster, slightly less accurate)',
     'temperature T': '0 = greedy (default); > 0 samples',
     'top-k K': 'sample among the K most likely tokens (0 = off)',
     'top-p P': 'sample from the smallest set with probability >= P (default 1 = off)',

@@ -101,7 +101,7 @@ const compare = defineCommand<CompareResult>({
   summary: 'A/B two adapters of one spec on the same task file',
   args: '<a> <b>',
   options: { tasks: { type: 'string' }, quant: { type: 'string' } },
-  optionHelp: { 'tasks F': 'task file (required)', 'quant f32|q8|q4': 'weight format (default f32)' },
+  optionHelp: { 'tasks F': 'task file (required)', 'quant f32|q8|q4|i8': 'weight format (default f32)' },
   async run(ctx, positionals, values) {
     const tasks = optionalString(values, 'tasks');
     if (positionals.length !== 2)

@@ -140,7 +140,8 @@ export class KvCache {
         feeds[`past_key_values.${l}.${kv}`] = this.past?.[`present.${l}.${kv}`] ?? empty;
       }
     }
-    const out = await this.rt.session.run(feeds);
+    const wide = this.rt.wide;
+    const out = await (wide && s >= wide.from ? wide.session : this.rt.session).run(feeds);
     this.steps++;
     for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) past[name] = t;
     this.past = past;

@@ -14,13 +14,14 @@ import { inferenceGraph, type LlamaLora, type LoraHook, type Projector } from '.
 import { fastInferenceGraph } from '../model/llama-fast.js';
 import { groupedLoraTensors, type BaseRank } from '../model/lora-groups.js';
 import { loraScale, loraTensorName, projectionDims, type LoraAdapter } from '../model/lora.js';
-import { quantProjector, type WeightQuant } from '../model/quant.js';
+import { int8Projector, quantProjector, type WeightQuant } from '../model/quant.js';
 import { loadTokenizer, loadTokenizerFromGguf, type Tokenizer } from '../model/tokenizer/index.js';
 import { LORA_TARGETS, type LlamaConfig, type WeightMap } from '../model/types.js';
 import { loadWeights, resolveModelSource } from '../model/weights/load.js';
 import type { Graph } from '../model/graph/builder.js';
 import { baseRankTensors, ggufProjector, loadGgufNBits, type GgufNBits } from '../model/gguf-nbits.js';
 import { createLmHead, type LmHead } from './head.js';
+import { activationMaxima, smoothingFactors } from './smooth.js';
 import { createSession, f32, i64, type HostTensor, type Session } from './ort.js';
 
 /** Graph input selecting how many trailing positions get logits (llama.ts `logits: 'keep'`). */
@@ -53,6 +54,19 @@ export interface RuntimeOptions {
    * the graph.
    */
   lazyHead?: boolean;
+  /**
+   * i8 only: SmoothQuant's α (smooth.ts), the share of each input channel's range moved from the activations
+   * into the weights; 0 quantises without smoothing. Default 0.5.
+   */
+  smoothing?: number;
+  /**
+   * i8 only: runs of at least this many tokens (a task's prefill) go through a second, f32 session, so the
+   * prompt is read exactly and int8 serves the short verification steps. Default 12; 0 runs everything in int8
+   * (less memory, faster, less accurate: bench/README, session 9).
+   */
+  f32From?: number;
+  /** Applies the frozen projections instead of the weight mode's own (internal: int8 calibration, smooth.ts). */
+  projector?: Projector;
   /** Write an ORT profile trace with this file prefix (`session.endProfiling()`); diagnostics only. */
   profilePrefix?: string;
 }
@@ -62,6 +76,8 @@ export interface BaseRuntime {
   readonly tokenizer: Tokenizer;
   readonly quant: WeightQuant;
   readonly session: Session;
+  /** i8 with `f32From`: the f32 session that runs steps of at least `from` tokens (KvCache picks it). */
+  readonly wide?: { session: Session; from: number };
   /** Set when `session` outputs `hidden` instead of `logits` (RuntimeOptions.lazyHead). */
   readonly head: LmHead | null;
   /** Seconds spent loading weights, building the graph and creating the session. */
@@ -139,13 +155,18 @@ function buildGraph(
   weights: WeightMap,
   options: RuntimeOptions,
   gguf: ReadonlyMap<string, GgufNBits> | undefined,
+  smooth?: ReadonlyMap<string, Float32Array>,
 ): { graph: Graph; feedsFor: (adapter: LoraAdapter | null) => Record<string, HostTensor> } {
   const quant = options.quant ?? 'f32';
   const fast = (options.graph ?? 'fast') === 'fast';
   const acc = options.accuracyLevel ?? 4;
-  let project: Projector | undefined;
+  let project: Projector | undefined = options.projector;
   let base: BaseRank = new Map();
-  if (quant !== 'f32') {
+  if (project) {
+    // the caller's (calibration)
+  } else if (quant === 'i8') {
+    project = int8Projector(weights, smooth);
+  } else if (quant !== 'f32') {
     project = quantProjector(weights, quant, acc);
     if (gguf) {
       project = ggufProjector(gguf, project, fast, acc);
@@ -164,7 +185,8 @@ function buildGraph(
 }
 
 function lazyHead(options: RuntimeOptions): boolean {
-  return (options.quant ?? 'f32') === 'f32' && (options.lazyHead ?? true);
+  const quant = options.quant ?? 'f32';
+  return (quant === 'f32' || quant === 'i8') && (options.lazyHead ?? true);
 }
 
 /**
@@ -180,16 +202,44 @@ export async function createRuntime(
 ): Promise<BaseRuntime> {
   const t0 = performance.now();
   const quant = options.quant ?? 'f32';
-  const { graph, feedsFor } = buildGraph(config, weights, options, gguf);
-  const { model, external } = serialize(graph);
   const threads = options.threads ?? os.availableParallelism();
   const spinning = options.spinning ?? false;
-  const session = await createSession(model, {
-    threads,
-    spinning,
-    ...(options.profilePrefix ? { profilePrefix: options.profilePrefix } : {}),
-    externalData: external.map((c) => ({ path: c.location, data: c.data })),
-  });
+  const alpha = options.smoothing ?? 0.5;
+  if (quant === 'i8' && !(alpha >= 0 && alpha <= 1)) {
+    throw new SmolmapError('internal', `internal: smoothing must be within [0, 1] (got ${alpha})`);
+  }
+  const smooth =
+    quant === 'i8' && alpha > 0
+      ? smoothingFactors(
+          weights,
+          await activationMaxima(config, weights, tokenizer, (o) =>
+            createRuntime(config, weights, tokenizer, { ...o, threads, spinning }),
+          ),
+          alpha,
+        )
+      : undefined;
+  const sessionOf = (g: Graph, profile: boolean): Promise<Session> => {
+    const { model, external } = serialize(g);
+    return createSession(model, {
+      threads,
+      spinning,
+      ...(profile && options.profilePrefix ? { profilePrefix: options.profilePrefix } : {}),
+      externalData: external.map((c) => ({ path: c.location, data: c.data })),
+    });
+  };
+  const { graph, feedsFor } = buildGraph(config, weights, options, gguf, smooth);
+  const session = await sessionOf(graph, true);
+  const from = quant === 'i8' ? (options.f32From ?? 12) : 0;
+  const wide =
+    from > 0
+      ? {
+          from,
+          session: await sessionOf(
+            buildGraph(config, weights, { ...options, quant: 'f32' }, undefined).graph,
+            false,
+          ),
+        }
+      : undefined;
   const head = lazyHead(options) ? await createLmHead(config, weights, { threads, spinning }) : null;
   const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
   // The per-adapter feeds also carry the default `num_logits_to_keep` (1: the last position), so callers that
@@ -204,6 +254,7 @@ export async function createRuntime(
     tokenizer,
     quant,
     session,
+    ...(wide ? { wide } : {}),
     head,
     loadSeconds: (performance.now() - t0) / 1000,
     loraFeeds(adapter) {
@@ -217,6 +268,7 @@ export async function createRuntime(
     },
     release: async () => {
       await session.release();
+      await wide?.session.release();
       await head?.release();
     },
   };
@@ -229,7 +281,7 @@ const runtimes = new Map<string, Promise<BaseRuntime>>();
  * A failed load is not cached, so a fixed file can be retried.
  */
 export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
-  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}\0${options.graph ?? 'fast'}\0${lazyHead(options)}`;
+  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}\0${options.graph ?? 'fast'}\0${lazyHead(options)}\0${options.smoothing ?? ''}\0${options.f32From ?? ''}`;
   let p = runtimes.get(key);
   if (!p) {
     p = openRuntime(source, options);
@@ -250,7 +302,7 @@ async function openRuntime(source: string, options: RuntimeOptions): Promise<Bas
     isDir ? loadTokenizer(source) : loadTokenizerFromGguf(source),
   ]);
   const src = await resolveModelSource(source);
-  const quantised = (options.quant ?? 'f32') !== 'f32';
+  const quantised = options.quant === 'q4' || options.quant === 'q8';
   const gguf = quantised && src.kind === 'gguf' ? await loadGgufNBits(src.path, config) : undefined;
   const rt = await createRuntime(config, weights, tokenizer, options, gguf);
   return { ...rt, loadSeconds: (performance.now() - t0) / 1000 };

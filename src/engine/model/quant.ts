@@ -15,8 +15,8 @@ import { concatRows, fusedWeightName, type Projector } from './llama.js';
 import type { F32Tensor, WeightMap } from './types.js';
 import { SmolmapError } from '../errors.js';
 
-export type WeightQuant = 'f32' | 'q8' | 'q4';
-export const WEIGHT_QUANTS: readonly WeightQuant[] = ['f32', 'q8', 'q4'];
+export type WeightQuant = 'f32' | 'q8' | 'q4' | 'i8';
+export const WEIGHT_QUANTS: readonly WeightQuant[] = ['f32', 'q8', 'q4', 'i8'];
 
 export interface NBitsWeight {
   bits: 4 | 8;
@@ -194,3 +194,67 @@ export function quantProjector(
 
 const LM_HEAD = 'lm_head.weight';
 const EMBED = 'model.embed_tokens.weight';
+
+/**
+ * Symmetric 8-bit weights per output row for com.microsoft DynamicQuantizeMatMul: W [n, k] (row-major,
+ * y = x·Wᵀ) → q [n, k] uint8 with zero point 128 and scale max|W[j, :]|/127 per row j (the product's output
+ * column; the graph transposes q to the op's [k, n], which ORT folds at session build). `smooth` (length k,
+ * SmoothQuant, Xiao et al. 2023) multiplies W's input channels before quantising; the caller divides x by it.
+ */
+export function quantizeInt8Columns(
+  w: Float32Array,
+  n: number,
+  k: number,
+  smooth: Float32Array | null = null,
+): { q: Uint8Array; scales: Float32Array } {
+  const q = new Uint8Array(n * k);
+  const scales = new Float32Array(n);
+  const row = new Float32Array(k);
+  for (let j = 0; j < n; j++) {
+    const at = j * k;
+    let m = 0;
+    for (let i = 0; i < k; i++) {
+      const v = smooth ? w[at + i]! * smooth[i]! : w[at + i]!;
+      row[i] = v;
+      const a = v < 0 ? -v : v;
+      if (a > m) m = a;
+    }
+    const s = m > 0 ? m / 127 : 1;
+    const inv = 1 / s;
+    scales[j] = s;
+    for (let i = 0; i < k; i++) q[at + i] = Math.round(row[i]! * inv) + 128;
+  }
+  return { q, scales };
+}
+
+/**
+ * A Projector for int8 inference: every frozen projection through DynamicQuantizeMatMul (activations quantised
+ * to uint8 per tensor at run time, weights per column), the LM head left to the caller (lazy f32 head).
+ * `smooth`, keyed by fused weight name: per-input-channel factors s; x/s goes into the product, W·s is quantised.
+ */
+export function int8Projector(
+  weights: WeightMap,
+  smooth: ReadonlyMap<string, Float32Array> = new Map(),
+): Projector {
+  return (g, x, names) => {
+    const name = fusedWeightName(names);
+    const w = concatRows(weights, names);
+    const [n, k] = w.shape as [number, number];
+    const head = names.length === 1 && (names[0] === LM_HEAD || names[0] === EMBED);
+    if (head) return g.matmul(x, g.transpose(g.initializer(`${name}.head`, w), [1, 0]));
+    const s = smooth.get(name) ?? null;
+    const { q, scales } = quantizeInt8Columns(w.data, n, k, s);
+    let input = x;
+    if (s) {
+      const inv = new Float32Array(k);
+      for (let i = 0; i < k; i++) inv[i] = 1 / s[i]!;
+      input = g.mul(x, g.initializer(`${name}.smooth`, { shape: [k], data: inv }));
+    }
+    return g.dynQMatmul(
+      input,
+      g.transpose(g.initializer(`${name}.q8`, { shape: [n, k], data: q }, 'uint8'), [1, 0]),
+      g.initializer(`${name}.q8scales`, { shape: [n], data: scales }),
+      g.initializer(`${name}.q8zp`, { shape: [n], data: new Uint8Array(n).fill(128) }, 'uint8'),
+    );
+  };
+}

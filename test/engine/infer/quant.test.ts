@@ -14,7 +14,13 @@ import { createSession, f32 } from '../../../src/engine/infer/ort.js';
 import { KvCache } from '../../../src/engine/infer/kv.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { argmax } from '../../../src/engine/infer/sample.js';
-import { dequantizeNBits, emitNBits, quantizeNBits } from '../../../src/engine/model/quant.js';
+import {
+  dequantizeNBits,
+  emitNBits,
+  quantizeInt8Columns,
+  quantizeNBits,
+} from '../../../src/engine/model/quant.js';
+import { smoothingFactors } from '../../../src/engine/infer/smooth.js';
 import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
 import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
 
@@ -70,8 +76,10 @@ describe('quantised tiny Llama', () => {
   for (const [quant, bound] of [
     ['q8', 0.05],
     ['q4', 0.5],
+    ['i8', 0.05],
   ] as const) {
     it(`${quant} logit error stays within ${bound * 100} % of the f32 logits (RMS)`, async () => {
+      // i8: these prompts are shorter than f32From (12), so every run is int8
       const rt = await createRuntime(cfg, await tinyWeights(), base.tokenizer, { quant, threads: 1 });
       try {
         for (const ids of prompts) {
@@ -90,4 +98,56 @@ describe('quantised tiny Llama', () => {
       }
     });
   }
+
+  it('i8 reads a prompt of f32From tokens or more in f32 exactly, and shorter steps in int8', async () => {
+    const rt = await createRuntime(cfg, await tinyWeights(), base.tokenizer, { quant: 'i8', threads: 1 });
+    try {
+      expect(rt.wide?.from).toBe(12);
+      const long = [...prompts[0]!, ...prompts[1]!]; // 12 tokens
+      const want = new KvCache(base, 1, base.loraFeeds(null));
+      const got = new KvCache(rt, 1, rt.loraFeeds(null));
+      const [w1] = await want.step([long]);
+      const [g1] = await got.step([long]);
+      for (let i = 0; i < w1!.length; i++) expect(Math.abs(g1![i]! - w1![i]!)).toBeLessThan(1e-4);
+      const [w2] = await want.step([[42]]);
+      const [g2] = await got.step([[42]]); // one token: the int8 session, over the f32 prompt's keys and values
+      const diff = Math.max(...w2!.map((v, i) => Math.abs(v - g2![i]!)));
+      expect(diff).toBeGreaterThan(0);
+      expect(diff).toBeLessThan(0.5);
+      expect(argmax(g2!)).toBe(argmax(w2!));
+    } finally {
+      await rt.release();
+    }
+  });
+});
+
+describe('int8 columns and SmoothQuant factors', () => {
+  it('each weight is within half a column step, before and after smoothing', () => {
+    const n = 6;
+    const k = 40;
+    const w = wave(n, k);
+    const smooth = Float32Array.from({ length: k }, (_, i) => 0.25 + (i % 5));
+    for (const s of [null, smooth]) {
+      const { q, scales } = quantizeInt8Columns(w, n, k, s);
+      for (let j = 0; j < n; j++) {
+        for (let i = 0; i < k; i++) {
+          const back = ((q[j * k + i]! - 128) * scales[j]!) / (s ? s[i]! : 1);
+          expect(Math.abs(back - w[j * k + i]!)).toBeLessThanOrEqual(scales[j]! / 2 / (s ? s[i]! : 1) + 1e-7);
+        }
+        // the column's largest |w·s| maps to ±127
+        expect(Math.max(...Array.from({ length: k }, (_, i) => Math.abs(q[j * k + i]! - 128)))).toBe(127);
+      }
+    }
+  });
+
+  it('s = max|X|^α / max|W|^(1−α) per input channel, over the rows of fused weights', () => {
+    const weights = new Map([
+      ['a', { shape: [2, 3], data: Float32Array.from([1, -4, 0.5, -2, 1, 0.25]) }],
+      ['b', { shape: [1, 3], data: Float32Array.from([0.5, 2, -8]) }],
+    ]);
+    const maxima = new Map([['fused(a|b)', { parts: ['a', 'b'], max: Float32Array.from([4, 16, 2]) }]]);
+    const s = smoothingFactors(weights, maxima, 0.5).get('fused(a|b)')!;
+    expect(s).toEqual(Float32Array.from([Math.sqrt(4 / 2), Math.sqrt(16 / 4), Math.sqrt(2 / 8)]));
+    expect(Array.from(smoothingFactors(weights, maxima, 1).get('fused(a|b)')!)).toEqual([4, 16, 2]);
+  });
 });

@@ -105,7 +105,7 @@ describe.skipIf(!GGUF)('SmolLM2-135M-Instruct inference graph (real GGUF)', () =
 /**
  * The runtime's fast graph (llama-fast.ts) on the real model: in f32 it gives the oracle's logits and greedy
  * answer like the standard graph; in q4 (the file's Q4_1/Q8_0 blocks, int8 activations) the top-1 of every
- * oracle prompt and the chat answer stay those of f32.
+ * oracle prompt and the chat answer stay those of f32; likewise in i8 (SmoothQuant int8, every run in int8).
  */
 describe.skipIf(!GGUF)('SmolLM2-135M-Instruct runtime, fast graph (real GGUF)', () => {
   const ref = JSON.parse(
@@ -114,9 +114,10 @@ describe.skipIf(!GGUF)('SmolLM2-135M-Instruct runtime, fast graph (real GGUF)', 
 
   afterAll(releaseRuntimes);
 
-  for (const quant of ['f32', 'q4'] as const) {
+  for (const quant of ['f32', 'q4', 'i8'] as const) {
     it(`${quant}: oracle top-1 (f32: top-5 within 2e-3) and the greedy chat answer`, async () => {
-      const rt = await loadRuntime(GGUF!, { quant });
+      // i8 with f32From 0: every run in int8 (the default would read these prompts in f32)
+      const rt = await loadRuntime(GGUF!, quant === 'i8' ? { quant, f32From: 0 } : { quant });
       for (const want of ref.logits) {
         const [last] = await new KvCache(rt, 1, rt.loraFeeds(null)).step([want.ids]);
         const top5 = [...last!.keys()].sort((a, b) => last![b]! - last![a]!).slice(0, 5);
