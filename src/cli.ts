@@ -114,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       dataDir,
       modelsDir,
       json,
-      engine: async () => (engine ??= await openEngine({ dataDir, modelsDir })),
+      engine: async (o) => (engine ??= await openEngine({ dataDir, modelsDir, ...o })),
       progress: (text) => (json ? process.stderr : process.stdout).write(text),
     };
     const result = await command.run(ctx, positionals, values);

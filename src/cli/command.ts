@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { Engine } from '../engine/index.js';
+import type { Engine, WeightQuant } from '../engine/index.js';
 
 /** The options every command takes (ARCHITECTURE.md, "The CLI contract"). */
 export interface GlobalOptions {
@@ -10,7 +10,8 @@ export interface GlobalOptions {
 
 export interface CommandContext extends GlobalOptions {
   /** Opened lazily: `--help` and argument errors must not touch the store. */
-  engine(): Promise<Engine>;
+  /** The process's one Engine, opened on first use; `quant` (serve, mcp) applies only to that first open. */
+  engine(options?: { quant?: WeightQuant }): Promise<Engine>;
   /** Human-mode progress and streaming text; goes to stderr in `--json` mode so stdout stays one document. */
   progress(text: string): void;
 }

@@ -2,19 +2,23 @@
 import { lazyJobRunner } from '../mcp/runner.js';
 import { SmolmapError } from '../engine/index.js';
 import { defineCommand, type Command } from './command.js';
+import { checkQuantOption } from './mapper-options.js';
 
 const mcp = defineCommand<never>({
   name: 'mcp',
   summary: 'serve the MCP tools and resources on stdin/stdout (for Claude Desktop and other MCP clients)',
   args: '',
-  options: {},
-  optionHelp: {},
-  async run(ctx, positionals) {
+  options: { quant: { type: 'string' } },
+  optionHelp: {
+    'quant f32|q8|q4|i8': 'weight format for asks that name none (default f32; i8: faster steps)',
+  },
+  async run(ctx, positionals, values) {
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap mcp` takes no arguments');
     if (ctx.json)
       throw new SmolmapError('usage_bad_option', '`smolmap mcp` speaks JSON-RPC on stdout; drop --json');
-    const engine = await ctx.engine();
+    const quant = checkQuantOption(values);
+    const engine = await ctx.engine(quant ? { quant } : {});
     const jobs = lazyJobRunner(engine);
     // A client that ends the server by signal still gets its running job checkpointed and the lock released.
     const stop = new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@ import {
 } from './command.js';
 import { mcpHttpSurface } from './serve-mcp.js';
 import { discordSurface, slackSurface } from './serve-bots.js';
+import { checkQuantOption } from './mapper-options.js';
 
 export interface ServeSurface {
   name: string;
@@ -68,12 +69,16 @@ const serve = defineCommand<ServeResult>({
   summary:
     'run training jobs and the configured surfaces (MCP over HTTP, Slack, Discord) until stopped with Ctrl-C',
   args: '',
-  options: Object.assign({}, ...serveSurfaces.map((f) => f.options)) as OptionSpec,
-  optionHelp: Object.assign({}, ...serveSurfaces.map((f) => f.optionHelp)) as Record<string, string>,
+  options: Object.assign({ quant: { type: 'string' } }, ...serveSurfaces.map((f) => f.options)) as OptionSpec,
+  optionHelp: Object.assign(
+    { 'quant f32|q8|q4|i8': 'weight format for asks that name none (default f32; i8: faster steps)' },
+    ...serveSurfaces.map((f) => f.optionHelp),
+  ) as Record<string, string>,
   async run(ctx, positionals, values) {
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap serve` takes no arguments, only options');
-    const engine = await ctx.engine();
+    const quant = checkQuantOption(values);
+    const engine = await ctx.engine(quant ? { quant } : {});
     const jobs = lazyJobRunner(engine);
     const started: ServeSurface[] = [];
     try {

@@ -78,4 +78,12 @@ describe('smolmap serve --mcp-port', () => {
     expect(await exited(child)).toBe(2);
     expect(err).toMatch(/^usage_bad_option:/m);
   });
+
+  it('rejects an unknown --quant as a usage error naming the modes', async () => {
+    const child = start(['--quant', 'q3', '--mcp-port', '0', '--data-dir', dir]);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await exited(child)).toBe(2);
+    expect(err).toMatch(/^usage_bad_option: --quant must be one of f32, q8, q4, i8 \(got "q3"\)/m);
+  });
 });

@@ -103,7 +103,7 @@ export async function resolveMapper(engine: Engine, t: MapperTarget): Promise<Re
     catalogs.set(details.version.catalog.sha256, catalog);
   }
   const baseModel = record ? record.baseModel : resolveBaseModelName(data, t.base, t.tenant);
-  const rt = await baseRuntime(engine, baseModel, t.quant ?? 'f32');
+  const rt = await baseRuntime(engine, baseModel, t.quant ?? engine.quant);
   return {
     rt,
     catalog,

@@ -108,7 +108,7 @@ function textStream(tokenizer: Tokenizer, onText?: (delta: string) => void) {
 }
 
 export async function generate(engine: Engine, options: GenerateTextOptions): Promise<GenerateTextResult> {
-  const quant = checkQuant(options.quant ?? 'f32');
+  const quant = checkQuant(options.quant ?? engine.quant);
   const rt = await baseRuntime(engine, options.model, quant);
   const adapter = options.adapter ? await resolveAdapter(engine, options.adapter) : null;
   const ids = promptIds(rt.tokenizer, options.prompt, options.raw);

@@ -62,6 +62,14 @@ describe('generate (facade)', () => {
     expect(a1.tokenIds).not.toEqual(base.tokenIds);
   });
 
+  it("uses the engine's weight mode where the request names none, and the request's where it does", async () => {
+    const i8 = await openEngine({ dataDir: engine.dataDir, modelsDir: engine.modelsDir, quant: 'i8' });
+    const opts = { model: 'tiny', prompt: 'Hello there', raw: true, maxTokens: 4 };
+    expect(engine.quant).toBe('f32');
+    expect((await generate(i8, opts)).quant).toBe('i8');
+    expect((await generate(i8, { ...opts, quant: 'f32' })).quant).toBe('f32');
+  });
+
   it('fails with coded errors for unknown models, adapters and quantisations', async () => {
     await expect(generate(engine, { model: 'nope', prompt: 'x' })).rejects.toMatchObject({
       code: 'model_not_found',
