@@ -6,12 +6,14 @@
  * answers that differ, and the load average. Asserts nothing.
  *
  *   npx tsx bench/mapper-ab.ts --a DIR --b DIR [--a-opts JSON] [--b-opts JSON] [--quant f32|q8|q4]
- *                              [--a-quant Q] [--b-quant Q] [--specs a,b] [--adapters DIR]
+ *                              [--a-quant Q] [--b-quant Q] [--a-runtime JSON] [--b-runtime JSON]
+ *                              [--specs a,b] [--adapters DIR]
  * A side is a source tree holding src/ (a `git worktree add`, or `git archive <rev> src | tar -x -C DIR`, with
  * node_modules linked). Both sides must be different trees: one module instance would share the runtime, its
  * prefix cache and its answer history (drafts) between the sides; for an options-only comparison give --b a copy.
  * `--a-opts` / `--b-opts`: extra MapOptions as JSON, e.g. '{"speculate":{"draftTokens":16}}'.
  * `--a-quant` / `--b-quant`: one side's weight mode (default `--quant`), to compare f32 against q4 on one tree.
+ * `--a-runtime` / `--b-runtime`: one side's extra runtime options (JSON), e.g. '{"f32From":0}' for all-int8 i8.
  * `--adapters`: a bench/mapper.ts --dir (adapters in models/adapters/<spec>-*), default its default dir.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -34,6 +36,8 @@ const { values } = parseArgs({
     quant: { type: 'string', default: 'q4' },
     'a-quant': { type: 'string' },
     'b-quant': { type: 'string' },
+    'a-runtime': { type: 'string', default: '{}' },
+    'b-runtime': { type: 'string', default: '{}' },
     specs: { type: 'string', default: Object.keys(SPECS).join(',') },
     adapters: { type: 'string', default: path.join(os.tmpdir(), 'smolmap-bench-mapper') },
   },
@@ -57,9 +61,12 @@ interface Side {
   scores: ReturnType<Facade['scoreCalls']>[];
 }
 
-async function side(name: string, dir: string, opts: string, quant: string): Promise<Side> {
+async function side(name: string, dir: string, opts: string, quant: string, runtime: string): Promise<Side> {
   const engine = (await import(path.join(path.resolve(dir), 'src/engine/index.js'))) as Facade;
-  const rt = await engine.loadRuntime(gguf, { quant: quant as WeightQuant });
+  const rt = await engine.loadRuntime(gguf, {
+    ...(JSON.parse(runtime) as object),
+    quant: quant as WeightQuant,
+  });
   return { name, engine, rt, extra: JSON.parse(opts) as Partial<MapOptions>, ms: [], steps: [], scores: [] };
 }
 
@@ -78,10 +85,12 @@ async function main(): Promise<void> {
   const quantA = values['a-quant'] ?? values.quant;
   const quantB = values['b-quant'] ?? values.quant;
   const sides = [
-    await side('A', values.a, values['a-opts'], quantA),
-    await side('B', bDir, values['b-opts'], quantB),
+    await side('A', values.a, values['a-opts'], quantA, values['a-runtime']),
+    await side('B', bDir, values['b-opts'], quantB, values['b-runtime']),
   ];
-  console.log(`A = ${values.a} ${values['a-opts']} ${quantA}\nB = ${bDir} ${values['b-opts']} ${quantB}`);
+  console.log(
+    `A = ${values.a} ${values['a-opts']} ${quantA} ${values['a-runtime']}\nB = ${bDir} ${values['b-opts']} ${quantB} ${values['b-runtime']}`,
+  );
   const differ: string[] = [];
   let total = 0;
   for (const spec of values.specs.split(',')) {
