@@ -213,7 +213,7 @@ export async function createRuntime(
       ? smoothingFactors(
           weights,
           await activationMaxima(config, weights, tokenizer, (o) =>
-            createRuntime(config, weights, tokenizer, { ...o, threads, spinning }),
+            createRuntime(config, weights, tokenizer, { ...o, threads, spinning, graph: options.graph }),
           ),
           alpha,
         )

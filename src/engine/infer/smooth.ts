@@ -32,6 +32,19 @@ const CALIBRATION: readonly [string, string][] = [
   ],
 ];
 
+/** The prompt as the mapper's chat turn, or plain text for a model whose template encodeChat refuses. */
+function calibrationIds(tokenizer: Tokenizer, task: string, call: string): number[] {
+  try {
+    return encodeChat(tokenizer, [
+      { role: 'system', content: TRAINED_SYSTEM },
+      { role: 'user', content: task },
+      { role: 'assistant', content: call },
+    ]);
+  } catch {
+    return tokenizer.encode(`${TRAINED_SYSTEM}\n${task}\n${call}`);
+  }
+}
+
 const isHead = (name: string): boolean => name === 'lm_head.weight' || name === 'model.embed_tokens.weight';
 
 /** One frozen projection's input: the weights it applies (row-concatenated) and max |x_k| per input channel. */
@@ -60,11 +73,7 @@ export async function activationMaxima(
   const maxima = new Map<string, ActivationRange>();
   try {
     for (const [task, call] of CALIBRATION) {
-      const ids = encodeChat(tokenizer, [
-        { role: 'system', content: TRAINED_SYSTEM },
-        { role: 'user', content: task },
-        { role: 'assistant', content: call },
-      ]);
+      const ids = calibrationIds(tokenizer, task, call);
       const feeds: Record<string, HostTensor> = {
         ...rt.loraFeeds(null),
         input_ids: i64(ids, [1, ids.length]),

@@ -243,6 +243,10 @@ export function int8Projector(
     const head = names.length === 1 && (names[0] === LM_HEAD || names[0] === EMBED);
     if (head) return g.matmul(x, g.transpose(g.initializer(`${name}.head`, w), [1, 0]));
     const s = smooth.get(name) ?? null;
+    if (smooth.size > 0 && !s) {
+      // calibration ran on another graph layout (fused vs per-projection names): never quantise unsmoothed quietly
+      throw new SmolmapError('internal', `internal: no smoothing factors for ${name}`);
+    }
     const { q, scales } = quantizeInt8Columns(w.data, n, k, s);
     let input = x;
     if (s) {

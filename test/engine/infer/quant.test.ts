@@ -99,6 +99,27 @@ describe('quantised tiny Llama', () => {
     });
   }
 
+  it('i8 on the standard graph (per-projection weights) calibrates and quantises those projections', async () => {
+    const rt = await createRuntime(cfg, await tinyWeights(), base.tokenizer, {
+      quant: 'i8',
+      graph: 'standard',
+      f32From: 0,
+      threads: 1,
+    });
+    try {
+      const [want] = await new KvCache(base, 1, base.loraFeeds(null)).step([prompts[0]!]);
+      const [got] = await new KvCache(rt, 1, rt.loraFeeds(null)).step([prompts[0]!]);
+      const rms = (f: (i: number) => number): number =>
+        Math.sqrt(want!.reduce((acc, _, i) => acc + f(i) ** 2, 0) / want!.length);
+      const rel = rms((i) => got![i]! - want![i]!) / rms((i) => want![i]!);
+      expect(rel).toBeGreaterThan(0);
+      expect(rel).toBeLessThan(0.05);
+      expect(rt.wide).toBeUndefined();
+    } finally {
+      await rt.release();
+    }
+  });
+
   it('i8 reads a prompt of f32From tokens or more in f32 exactly, and shorter steps in int8', async () => {
     const rt = await createRuntime(cfg, await tinyWeights(), base.tokenizer, { quant: 'i8', threads: 1 });
     try {
