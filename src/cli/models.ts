@@ -62,7 +62,7 @@ const show = defineCommand<AdapterDetails>({
       `folder ${a.path}`,
       `final train loss ${a.finalLoss?.toFixed(4) ?? '-'}`,
       a.metrics
-        ? `last eval (${a.metrics.n} tasks): endpoint ${pct(a.metrics.endpointAccuracy)}, exact ${pct(a.metrics.exactMatch)}, valid ${pct(a.metrics.validRate)}, F1 ${pct(a.metrics.paramF1)}`
+        ? `last eval (${a.metrics.n} tasks): endpoint ${pct(a.metrics.endpointAccuracy)}, exact ${pct(a.metrics.exactMatch)}, valid ${pct(a.metrics.validRate)}, F1 ${pct(a.metrics.paramF1)}${a.metrics.quant && a.metrics.quant !== 'f32' ? ` (${a.metrics.quant})` : ''}`
         : 'not evaluated yet (`smolmap eval --spec S --tasks F --model ID`)',
     ].join('\n'),
 });

@@ -65,6 +65,8 @@ export interface AskResult extends ApiCall {
   spec: string;
   specVersion: number;
   latencyMs: number;
+  /** Weight mode of the base model that answered (the request's, else the engine's). */
+  quant: WeightQuant;
   untrained: boolean;
   valid: boolean;
   issues: string[];
@@ -141,6 +143,7 @@ export async function ask(engine: Engine, options: AskOptions): Promise<AskResul
     spec: m.spec,
     specVersion: m.specVersion,
     latencyMs: r.latencyMs,
+    quant: m.rt.quant,
     untrained: m.untrained,
     valid: r.valid,
     issues: r.issues,
@@ -194,6 +197,7 @@ async function recordAsk(
       confidence: r.confidence.overall,
       latencyMs: r.latencyMs,
       model: m.model,
+      quant: m.rt.quant,
       spec,
       createdAt: now,
     };

@@ -14,6 +14,7 @@ import { findAdapter, recordAdapterMetrics } from '../models.js';
 import { scoreCalls, type OperationScore } from '../train/metrics.js';
 import { resolveMapper, type MapperTarget, type ResolvedMapper } from './ask.js';
 import { mapTask } from './mapper.js';
+import type { WeightQuant } from '../model/quant.js';
 
 export interface EvaluateOptions extends MapperTarget {
   /** A task file (JSON Lines) or examples already parsed. */
@@ -42,6 +43,8 @@ export interface EvaluateResult {
   validRate: number;
   paramF1: number;
   latencyMs: { p50: number; p95: number; mean: number };
+  /** Weight mode of the base model (the request's, else the engine's). */
+  quant: WeightQuant;
   /** Mean confidence of exact and of non-exact answers (is confidence informative?). */
   confidence: { exact: number | null; wrong: number | null };
   perOperation: OperationScore[];
@@ -122,6 +125,7 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
     validRate: scores.validRate,
     paramF1: scores.paramF1,
     latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), mean: mean(latencies) ?? 0 },
+    quant: m.rt.quant,
     confidence: { exact: mean(conf.exact), wrong: mean(conf.wrong) },
     perOperation: scores.perOperation,
     failures,
@@ -132,7 +136,7 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
     await recordAdapterMetrics(
       engine,
       m.model,
-      { n, endpointAccuracy, exactMatch, validRate, paramF1, latencyMs },
+      { n, endpointAccuracy, exactMatch, validRate, paramF1, latencyMs, quant: result.quant },
       options.tenant,
     );
   }

@@ -5,6 +5,7 @@
  */
 import type { ApiCall } from '../calls.js';
 import type { LlamaConfig, LoraTarget } from '../model/types.js';
+import type { WeightQuant } from '../model/quant.js';
 
 /** A file under the data directory (or the models directory where a record says so). */
 export interface FileRef {
@@ -107,6 +108,8 @@ export interface EvalMetrics {
   validRate: number;
   paramF1: number;
   latencyMs?: { p50: number; p95: number };
+  /** Weight mode the evaluation ran in; absent on records from before it was kept (those ran f32). */
+  quant?: WeightQuant;
 }
 
 export interface LossPoint {
@@ -201,6 +204,8 @@ export interface QueryRecord extends Tenanted {
   latencyMs: number;
   /** ModelRecord.id, or the base model name when no adapter was used. */
   model: string;
+  /** Weight mode that answered; absent on records from before it was kept (those ran f32). */
+  quant?: WeightQuant;
   spec: SpecRef;
   createdAt: string;
 }

@@ -79,7 +79,14 @@ describe('ask (untrained spec)', () => {
     expect(r.confidence).toBeLessThanOrEqual(1);
     const h = await history(engine, { session: 's1' });
     expect(h).toHaveLength(1);
-    expect(h[0]).toMatchObject({ input: 'list all silences', output: r.output, valid: true, model: 'tiny' });
+    expect(r.quant).toBe('f32');
+    expect(h[0]).toMatchObject({
+      input: 'list all silences',
+      output: r.output,
+      valid: true,
+      model: 'tiny',
+      quant: 'f32',
+    });
     expect(h[0]!.spec).toEqual({ name: 'alertmanager', version: 1 });
     const data = await engine.store.read();
     expect(data.sessions.find((s) => s.id === 's1')).toMatchObject({ surface: 'cli' });
@@ -155,7 +162,13 @@ describe('adapters', () => {
     expect(e.latencyMs.p95).toBeGreaterThanOrEqual(e.latencyMs.p50);
     expect(e.perOperation.reduce((s, o) => s + o.n, 0)).toBe(20);
     expect(e.failures.length).toBe(Math.round(20 * (1 - e.exactMatch)));
-    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: 20, validRate: 1 });
+    expect(e.quant).toBe('f32');
+    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: 20, validRate: 1, quant: 'f32' });
+    // i8: still every call valid; the stored scores say which weight mode produced them
+    const q = await evaluate(engine, { spec: 'train-travel', tasks: TASKS, maxTokens: 96, quant: 'i8' });
+    expect(q.quant).toBe('i8');
+    expect(q.validRate).toBe(1);
+    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: 20, validRate: 1, quant: 'i8' });
     const c = await compareAdapters(engine, 'tt-a', 'tt-b', { tasks: TASKS, maxTokens: 96 });
     expect(c.a.model).toBe('tt-a');
     expect(c.b.model).toBe('tt-b');
