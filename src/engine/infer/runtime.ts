@@ -3,7 +3,8 @@
  * all seven projections of every layer (rank `r` a dynamic dim). Any adapter — or none, fed as rank-0 tensors —
  * runs on the same session, so switching adapters per request rebuilds nothing (ARCHITECTURE.md). alpha/r is
  * folded into B at feed time, which lets adapters of any scale share the graph. Runtimes are cached per
- * (source, quantisation) for the life of the process.
+ * (source, quantisation) for the life of the process. i8 adds a second session, f32, for runs of `f32From` tokens
+ * or more (`wide`); both take the same feeds and KV cache.
  */
 import os from 'node:os';
 import { stat } from 'node:fs/promises';
@@ -230,17 +231,19 @@ export async function createRuntime(
   const { graph, feedsFor } = buildGraph(config, weights, options, gguf, smooth);
   const session = await sessionOf(graph, true);
   const from = quant === 'i8' ? (options.f32From ?? 12) : 0;
-  const wide =
-    from > 0
-      ? {
-          from,
-          session: await sessionOf(
-            buildGraph(config, weights, { ...options, quant: 'f32' }, undefined).graph,
-            false,
-          ),
-        }
-      : undefined;
-  const head = lazyHead(options) ? await createLmHead(config, weights, { threads, spinning }) : null;
+  let wide: { session: Session; from: number } | undefined;
+  let head: LmHead | null;
+  try {
+    if (from > 0) {
+      const f32Graph = buildGraph(config, weights, { ...options, quant: 'f32' }, undefined).graph;
+      wide = { from, session: await sessionOf(f32Graph, false) };
+    }
+    head = lazyHead(options) ? await createLmHead(config, weights, { threads, spinning }) : null;
+  } catch (e) {
+    await session.release();
+    await wide?.session.release();
+    throw e;
+  }
   const cache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
   // The per-adapter feeds also carry the default `num_logits_to_keep` (1: the last position), so callers that
   // do not know the input still run; a caller wanting K logits rows sets it after spreading these feeds.
