@@ -61,7 +61,7 @@ const askCommand = defineCommand<AskResult>({
       ...(Object.keys(r.query).length ? [`query:      ${JSON.stringify(r.query)}`] : []),
       ...(r.body !== null ? [`body:       ${JSON.stringify(r.body)}`] : []),
       `confidence: ${(100 * r.confidence).toFixed(1)}%  (operation ${(100 * r.confidenceParts.operation).toFixed(1)}%, values ${(100 * r.confidenceParts.values).toFixed(1)}%)`,
-      `model:      ${r.model}${r.untrained ? '  [untrained: base model with the operations in the prompt; train an adapter with `smolmap train`]' : ''}, spec ${r.spec} v${r.specVersion}, ${r.latencyMs.toFixed(0)} ms`,
+      `model:      ${r.model}${r.untrained ? '  [untrained: base model with the operations in the prompt; train an adapter with `smolmap train`]' : ''}, spec ${r.spec} v${r.specVersion}, ${r.latencyMs.toFixed(0)} ms${r.quant === 'f32' ? '' : ` (${r.quant})`}`,
       ...(r.valid ? [] : [`INVALID:    ${r.issues.join('; ')}`]),
       ...(r.completed ? ['note:       the answer hit the token limit and was completed by the grammar'] : []),
       '',
