@@ -9,7 +9,7 @@ import { SmolmapError } from '../errors.js';
 import { concatRows, fusedWeightName, type Projector } from '../model/llama.js';
 import { encodeChat, type Tokenizer } from '../model/tokenizer/index.js';
 import type { LlamaConfig, WeightMap } from '../model/types.js';
-import { f32, i64, type HostTensor } from './ort.js';
+import { KvCache } from './kv.js';
 import { TRAINED_SYSTEM } from './prompt.js';
 import type { BaseRuntime, RuntimeOptions } from './runtime.js';
 
@@ -71,39 +71,32 @@ export async function activationMaxima(
   };
   const rt = await create({ quant: 'f32', lazyHead: false, projector });
   const maxima = new Map<string, ActivationRange>();
+  // KvCache builds the feeds; this tap reads the calibration outputs each run also returns.
+  const tap: BaseRuntime = {
+    ...rt,
+    session: {
+      ...rt.session,
+      run: async (feeds, outputs) => {
+        const out = await rt.session.run(feeds, outputs);
+        for (const [name, parts] of names) {
+          const t = out[`calibration.${name}`]!;
+          const k = t.dims[t.dims.length - 1]!;
+          const data = t.data as Float32Array;
+          let range = maxima.get(name);
+          if (!range) maxima.set(name, (range = { parts, max: new Float32Array(k) }));
+          const m = range.max;
+          for (let i = 0; i < data.length; i++) {
+            const v = Math.abs(data[i]!);
+            if (v > m[i % k]!) m[i % k] = v;
+          }
+        }
+        return out;
+      },
+    },
+  };
   try {
     for (const [task, call] of CALIBRATION) {
-      const ids = calibrationIds(tokenizer, task, call);
-      const feeds: Record<string, HostTensor> = {
-        ...rt.loraFeeds(null),
-        input_ids: i64(ids, [1, ids.length]),
-        position_ids: i64(
-          ids.map((_, i) => i),
-          [1, ids.length],
-        ),
-        attention_mask: i64(
-          ids.map(() => 1),
-          [1, ids.length],
-        ),
-      };
-      const empty = f32(new Float32Array(0), [1, config.num_key_value_heads, 0, config.head_dim]);
-      for (let l = 0; l < config.num_hidden_layers; l++) {
-        feeds[`past_key_values.${l}.key`] = empty;
-        feeds[`past_key_values.${l}.value`] = empty;
-      }
-      const out = await rt.session.run(feeds);
-      for (const [name, parts] of names) {
-        const t = out[`calibration.${name}`]!;
-        const k = t.dims[t.dims.length - 1]!;
-        const data = t.data as Float32Array;
-        let range = maxima.get(name);
-        if (!range) maxima.set(name, (range = { parts, max: new Float32Array(k) }));
-        const m = range.max;
-        for (let i = 0; i < data.length; i++) {
-          const v = Math.abs(data[i]!);
-          if (v > m[i % k]!) m[i % k] = v;
-        }
-      }
+      await new KvCache(tap, 1, rt.loraFeeds(null)).stepRows(calibrationIds(tokenizer, task, call));
     }
   } finally {
     await rt.release();

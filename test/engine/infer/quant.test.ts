@@ -24,6 +24,13 @@ import { smoothingFactors } from '../../../src/engine/infer/smooth.js';
 import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
 import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
 
+/** RMS of the error over RMS of the reference. */
+function relativeError(want: Float32Array, got: Float32Array): number {
+  const rms = (f: (i: number) => number): number =>
+    Math.sqrt(want.reduce((acc, _, i) => acc + f(i) ** 2, 0) / want.length);
+  return rms((i) => got[i]! - want[i]!) / rms((i) => want[i]!);
+}
+
 const wave = (n: number, k: number): Float32Array =>
   Float32Array.from({ length: n * k }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 7)) * 0.1);
 
@@ -85,9 +92,7 @@ describe('quantised tiny Llama', () => {
         for (const ids of prompts) {
           const [want] = await new KvCache(base, 1, base.loraFeeds(null)).step([ids]);
           const [got] = await new KvCache(rt, 1, rt.loraFeeds(null)).step([ids]);
-          const rms = (f: (i: number) => number): number =>
-            Math.sqrt(want!.reduce((acc, _, i) => acc + f(i) ** 2, 0) / want!.length);
-          const rel = rms((i) => got![i]! - want![i]!) / rms((i) => want![i]!);
+          const rel = relativeError(want!, got!);
           console.log(`tiny ${quant}: logit error RMS / logit RMS = ${rel.toFixed(4)}`);
           expect(rel).toBeLessThan(bound);
           expect(rel).toBeGreaterThan(0); // the weights really are quantised
@@ -109,9 +114,7 @@ describe('quantised tiny Llama', () => {
     try {
       const [want] = await new KvCache(base, 1, base.loraFeeds(null)).step([prompts[0]!]);
       const [got] = await new KvCache(rt, 1, rt.loraFeeds(null)).step([prompts[0]!]);
-      const rms = (f: (i: number) => number): number =>
-        Math.sqrt(want!.reduce((acc, _, i) => acc + f(i) ** 2, 0) / want!.length);
-      const rel = rms((i) => got![i]! - want![i]!) / rms((i) => want![i]!);
+      const rel = relativeError(want!, got!);
       expect(rel).toBeGreaterThan(0);
       expect(rel).toBeLessThan(0.05);
       expect(rt.wide).toBeUndefined();
