@@ -1,6 +1,6 @@
 /** `smolmap ask` and `smolmap history` (issue 7; ARCHITECTURE.md CLI contract). */
 import { SmolmapError, ask, history, type AskResult, type QueryRecord } from '../engine/index.js';
-import { checkQuantOption, optionalString } from './mapper-options.js';
+import { QUANT_HELP, checkQuantOption, optionalString, quantSuffix } from './mapper-options.js';
 import { defineCommand, type Command } from './command.js';
 
 const askCommand = defineCommand<AskResult>({
@@ -22,7 +22,7 @@ const askCommand = defineCommand<AskResult>({
     'base N': 'base model when the spec has no adapter (default: the first registered)',
     'session X': 'record the ask in playground session X (see `smolmap history --session X`)',
     'version V': 'spec version (default: the adapter’s, else the latest)',
-    'quant f32|q8|q4|i8': 'weight format of the base model (default f32; i8: int8 steps, faster)',
+    [QUANT_HELP]: 'weight format of the base model (default f32; i8: int8 steps, faster)',
   },
   async run(ctx, positionals, values) {
     const spec = optionalString(values, 'spec');
@@ -61,7 +61,7 @@ const askCommand = defineCommand<AskResult>({
       ...(Object.keys(r.query).length ? [`query:      ${JSON.stringify(r.query)}`] : []),
       ...(r.body !== null ? [`body:       ${JSON.stringify(r.body)}`] : []),
       `confidence: ${(100 * r.confidence).toFixed(1)}%  (operation ${(100 * r.confidenceParts.operation).toFixed(1)}%, values ${(100 * r.confidenceParts.values).toFixed(1)}%)`,
-      `model:      ${r.model}${r.untrained ? '  [untrained: base model with the operations in the prompt; train an adapter with `smolmap train`]' : ''}, spec ${r.spec} v${r.specVersion}, ${r.latencyMs.toFixed(0)} ms${r.quant === 'f32' ? '' : ` (${r.quant})`}`,
+      `model:      ${r.model}${r.untrained ? '  [untrained: base model with the operations in the prompt; train an adapter with `smolmap train`]' : ''}, spec ${r.spec} v${r.specVersion}, ${r.latencyMs.toFixed(0)} ms${quantSuffix(r.quant)}`,
       ...(r.valid ? [] : [`INVALID:    ${r.issues.join('; ')}`]),
       ...(r.completed ? ['note:       the answer hit the token limit and was completed by the grammar'] : []),
       '',

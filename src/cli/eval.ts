@@ -1,6 +1,6 @@
 /** `smolmap eval` (issue 7; ARCHITECTURE.md CLI contract) and the shared human rendering of a score table. */
 import { SmolmapError, evaluate, type EvaluateResult } from '../engine/index.js';
-import { checkQuantOption, optionalString } from './mapper-options.js';
+import { QUANT_HELP, checkQuantOption, optionalString } from './mapper-options.js';
 import { defineCommand, type Command } from './command.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -45,7 +45,7 @@ const evalCommand = defineCommand<EvaluateResult>({
     'tasks F': 'task file, JSON Lines of {"task", "expected"} (required)',
     'model M': 'a trained model id (default: the spec’s active adapter, else the untrained base model)',
     'base N': 'base model when the spec has no adapter (default: the first registered)',
-    'quant f32|q8|q4|i8': 'weight format of the base model (default f32; i8: int8 steps, faster)',
+    [QUANT_HELP]: 'weight format of the base model (default f32; i8: int8 steps, faster)',
   },
   async run(ctx, positionals, values) {
     if (positionals.length > 0)

@@ -1,6 +1,7 @@
 /** `smolmap generate`: free text from a base model (+ adapter), streamed (issue 4; ARCHITECTURE.md CLI contract). */
 import { SmolmapError, generate, type GenerateTextResult } from '../engine/index.js';
 import { defineCommand, type Command, type OptionValues } from './command.js';
+import { QUANT_HELP, checkQuantOption } from './mapper-options.js';
 
 const str = (values: OptionValues, key: string): string | undefined => values[key] as string | undefined;
 
@@ -42,7 +43,7 @@ const generateCommand = defineCommand<GenerateTextResult>({
     'adapter A': 'trained model id or PEFT adapter folder to apply',
     raw: 'feed the prompt as is, without the chat template',
     'max-tokens K': 'most tokens to generate (default 256)',
-    'quant f32|q8|q4|i8': 'weight format: f32 (default), q8, q4 or i8 (faster, slightly less accurate)',
+    [QUANT_HELP]: 'weight format: f32 (default), q8, q4 or i8 (faster, slightly less accurate)',
     'temperature T': '0 = greedy (default); > 0 samples',
     'top-k K': 'sample among the K most likely tokens (0 = off)',
     'top-p P': 'sample from the smallest set with probability >= P (default 1 = off)',
@@ -70,7 +71,7 @@ const generateCommand = defineCommand<GenerateTextResult>({
       prompt: positionals[0]!,
       raw: values['raw'] === true,
       maxTokens: num(values, 'max-tokens', (n) => int(n) && n >= 1, 'a positive whole number'),
-      quant: (str(values, 'quant') ?? 'f32') as GenerateTextResult['quant'],
+      quant: checkQuantOption(values),
       temperature: num(values, 'temperature', (n) => n >= 0, 'a number >= 0'),
       topK: num(values, 'top-k', int, 'a whole number >= 0'),
       topP: num(values, 'top-p', (n) => n > 0 && n <= 1, 'a number in (0, 1]'),

@@ -1,5 +1,5 @@
 /** Option helpers shared by the mapper's commands (ask, eval, models, export). */
-import { SmolmapError, WEIGHT_QUANTS, type WeightQuant } from '../engine/index.js';
+import { WEIGHT_QUANTS, checkQuant, type WeightQuant } from '../engine/index.js';
 import type { OptionValues } from './command.js';
 
 export function optionalString(values: OptionValues, key: string): string | undefined {
@@ -9,11 +9,15 @@ export function optionalString(values: OptionValues, key: string): string | unde
 
 export function checkQuantOption(values: OptionValues): WeightQuant | undefined {
   const q = optionalString(values, 'quant');
-  if (q === undefined) return undefined;
-  if (!(WEIGHT_QUANTS as readonly string[]).includes(q))
-    throw new SmolmapError(
-      'usage_bad_option',
-      `--quant must be one of ${WEIGHT_QUANTS.join(', ')} (got "${q}")`,
-    );
-  return q as WeightQuant;
+  return q === undefined ? undefined : checkQuant(q);
 }
+
+/** The `--quant` entry of a command's option help: `quant f32|q8|q4|i8`. */
+export const QUANT_HELP = `quant ${WEIGHT_QUANTS.join('|')}`;
+
+/** `--quant` of the long-running commands (serve, mcp): the engine's default for asks that name none. */
+export const DEFAULT_QUANT_HELP = 'weight format for asks that name none (default f32; i8: faster steps)';
+
+/** ` (i8)` after a figure produced in a weight mode other than f32, else nothing. */
+export const quantSuffix = (quant: WeightQuant | undefined): string =>
+  quant && quant !== 'f32' ? ` (${quant})` : '';

@@ -2,16 +2,14 @@
 import { lazyJobRunner } from '../mcp/runner.js';
 import { SmolmapError } from '../engine/index.js';
 import { defineCommand, type Command } from './command.js';
-import { checkQuantOption } from './mapper-options.js';
+import { DEFAULT_QUANT_HELP, QUANT_HELP, checkQuantOption } from './mapper-options.js';
 
 const mcp = defineCommand<never>({
   name: 'mcp',
   summary: 'serve the MCP tools and resources on stdin/stdout (for Claude Desktop and other MCP clients)',
   args: '',
   options: { quant: { type: 'string' } },
-  optionHelp: {
-    'quant f32|q8|q4|i8': 'weight format for asks that name none (default f32; i8: faster steps)',
-  },
+  optionHelp: { [QUANT_HELP]: DEFAULT_QUANT_HELP },
   async run(ctx, positionals, values) {
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap mcp` takes no arguments');

@@ -12,7 +12,7 @@ import {
   type CompareResult,
 } from '../engine/index.js';
 import { renderEvaluation } from './eval.js';
-import { checkQuantOption, optionalString } from './mapper-options.js';
+import { QUANT_HELP, checkQuantOption, optionalString, quantSuffix } from './mapper-options.js';
 import { defineCommand, type Command } from './command.js';
 
 function oneId(positionals: string[], command: string): string {
@@ -62,7 +62,7 @@ const show = defineCommand<AdapterDetails>({
       `folder ${a.path}`,
       `final train loss ${a.finalLoss?.toFixed(4) ?? '-'}`,
       a.metrics
-        ? `last eval (${a.metrics.n} tasks): endpoint ${pct(a.metrics.endpointAccuracy)}, exact ${pct(a.metrics.exactMatch)}, valid ${pct(a.metrics.validRate)}, F1 ${pct(a.metrics.paramF1)}${a.metrics.quant && a.metrics.quant !== 'f32' ? ` (${a.metrics.quant})` : ''}`
+        ? `last eval (${a.metrics.n} tasks): endpoint ${pct(a.metrics.endpointAccuracy)}, exact ${pct(a.metrics.exactMatch)}, valid ${pct(a.metrics.validRate)}, F1 ${pct(a.metrics.paramF1)}${quantSuffix(a.metrics.quant)}`
         : 'not evaluated yet (`smolmap eval --spec S --tasks F --model ID`)',
     ].join('\n'),
 });
@@ -101,7 +101,7 @@ const compare = defineCommand<CompareResult>({
   summary: 'A/B two adapters of one spec on the same task file',
   args: '<a> <b>',
   options: { tasks: { type: 'string' }, quant: { type: 'string' } },
-  optionHelp: { 'tasks F': 'task file (required)', 'quant f32|q8|q4|i8': 'weight format (default f32)' },
+  optionHelp: { 'tasks F': 'task file (required)', [QUANT_HELP]: 'weight format (default f32)' },
   async run(ctx, positionals, values) {
     const tasks = optionalString(values, 'tasks');
     if (positionals.length !== 2)

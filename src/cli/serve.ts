@@ -16,7 +16,7 @@ import {
 } from './command.js';
 import { mcpHttpSurface } from './serve-mcp.js';
 import { discordSurface, slackSurface } from './serve-bots.js';
-import { checkQuantOption } from './mapper-options.js';
+import { DEFAULT_QUANT_HELP, QUANT_HELP, checkQuantOption } from './mapper-options.js';
 
 export interface ServeSurface {
   name: string;
@@ -71,7 +71,7 @@ const serve = defineCommand<ServeResult>({
   args: '',
   options: Object.assign({ quant: { type: 'string' } }, ...serveSurfaces.map((f) => f.options)) as OptionSpec,
   optionHelp: Object.assign(
-    { 'quant f32|q8|q4|i8': 'weight format for asks that name none (default f32; i8: faster steps)' },
+    { [QUANT_HELP]: DEFAULT_QUANT_HELP },
     ...serveSurfaces.map((f) => f.optionHelp),
   ) as Record<string, string>,
   async run(ctx, positionals, values) {

@@ -178,7 +178,7 @@ export type { SamplingOptions } from './infer/sample.js';
 export { PrefixCache, type PrefixCacheLimits } from './infer/prefix.js';
 export { AnswerHistory, type LookupOptions } from './infer/lookup.js';
 export { decodeBatch, type BatchOptions, type BatchRow } from './infer/batch.js';
-export { WEIGHT_QUANTS, type WeightQuant } from './model/quant.js';
+export { WEIGHT_QUANTS, checkQuant, type WeightQuant } from './model/quant.js';
 export { mapTask, callConfidence, type MapOptions, type MapResult, type Confidence } from './infer/mapper.js';
 export {
   ask,

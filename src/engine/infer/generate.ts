@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
 import { loadAdapter, type LoraAdapter } from '../model/lora.js';
-import { WEIGHT_QUANTS, type WeightQuant } from '../model/quant.js';
+import { checkQuant, type WeightQuant } from '../model/quant.js';
 import { baseModelPath } from '../model/registry.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { decode, type StopReason } from './decode.js';
@@ -72,16 +72,6 @@ async function resolveAdapter(engine: Engine, ref: string): Promise<LoraAdapter>
     );
   }
   return loadAdapter(path.join(engine.modelsDir, rec.dir));
-}
-
-export function checkQuant(q: string): WeightQuant {
-  if (!(WEIGHT_QUANTS as readonly string[]).includes(q)) {
-    throw new SmolmapError(
-      'usage_bad_option',
-      `--quant must be one of ${WEIGHT_QUANTS.join(', ')} (got "${q}")`,
-    );
-  }
-  return q as WeightQuant;
 }
 
 /** The cached runtime of a registered base model. */

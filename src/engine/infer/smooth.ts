@@ -8,6 +8,7 @@
 import { SmolmapError } from '../errors.js';
 import { concatRows, fusedWeightName, type Projector } from '../model/llama.js';
 import { encodeChat, type Tokenizer } from '../model/tokenizer/index.js';
+import { isHeadProjection } from '../model/quant.js';
 import type { LlamaConfig, WeightMap } from '../model/types.js';
 import { KvCache } from './kv.js';
 import { TRAINED_SYSTEM } from './prompt.js';
@@ -45,8 +46,6 @@ function calibrationIds(tokenizer: Tokenizer, task: string, call: string): numbe
   }
 }
 
-const isHead = (name: string): boolean => name === 'lm_head.weight' || name === 'model.embed_tokens.weight';
-
 /** One frozen projection's input: the weights it applies (row-concatenated) and max |x_k| per input channel. */
 export interface ActivationRange {
   parts: readonly string[];
@@ -63,7 +62,7 @@ export async function activationMaxima(
   const names = new Map<string, readonly string[]>();
   const projector: Projector = (g, x, parts) => {
     const name = fusedWeightName(parts);
-    if (!(parts.length === 1 && isHead(parts[0]!))) {
+    if (!isHeadProjection(parts)) {
       names.set(name, parts);
       g.output(`calibration.${name}`, x);
     }

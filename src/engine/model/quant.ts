@@ -18,6 +18,17 @@ import { SmolmapError } from '../errors.js';
 export type WeightQuant = 'f32' | 'q8' | 'q4' | 'i8';
 export const WEIGHT_QUANTS: readonly WeightQuant[] = ['f32', 'q8', 'q4', 'i8'];
 
+/** A weight mode named by a user (`--quant`, a request): one of WEIGHT_QUANTS, else a usage error. */
+export function checkQuant(q: string): WeightQuant {
+  if (!(WEIGHT_QUANTS as readonly string[]).includes(q)) {
+    throw new SmolmapError(
+      'usage_bad_option',
+      `--quant must be one of ${WEIGHT_QUANTS.join(', ')} (got "${q}")`,
+    );
+  }
+  return q as WeightQuant;
+}
+
 export interface NBitsWeight {
   bits: 4 | 8;
   blockSize: number;
@@ -186,14 +197,15 @@ export function quantProjector(
 ): Projector {
   const bits = quant === 'q4' ? 4 : 8;
   return (g, x, names) => {
-    const head = names.length === 1 && (names[0] === LM_HEAD || names[0] === EMBED);
+    const head = isHeadProjection(names);
     const w = quantizeNBits(concatRows(weights, names), head ? headBits : bits);
     return emitNBits(g, x, fusedWeightName(names), w, accuracyLevel);
   };
 }
 
-const LM_HEAD = 'lm_head.weight';
-const EMBED = 'model.embed_tokens.weight';
+/** Whether a projection is the LM head (its own weight, or the tied embedding). */
+export const isHeadProjection = (names: readonly string[]): boolean =>
+  names.length === 1 && (names[0] === 'lm_head.weight' || names[0] === 'model.embed_tokens.weight');
 
 /**
  * Symmetric 8-bit weights per output row for com.microsoft DynamicQuantizeMatMul: W [n, k] (row-major,
@@ -240,8 +252,7 @@ export function int8Projector(
     const name = fusedWeightName(names);
     const w = concatRows(weights, names);
     const [n, k] = w.shape as [number, number];
-    const head = names.length === 1 && (names[0] === LM_HEAD || names[0] === EMBED);
-    if (head) return g.matmul(x, g.transpose(g.initializer(`${name}.head`, w), [1, 0]));
+    if (isHeadProjection(names)) return g.matmul(x, g.transpose(g.initializer(`${name}.head`, w), [1, 0]));
     const s = smooth.get(name) ?? null;
     if (smooth.size > 0 && !s) {
       // calibration ran on another graph layout (fused vs per-projection names): never quantise unsmoothed quietly
