@@ -1,11 +1,11 @@
 /**
- * Opt-in oracle (SMOLMAP_LLAMACPP_DIR = a folder with node-llama-cpp 3.21 installed, e.g. the one
- * /work/shared/tools/peer-bench.sh llamacpp makes under ~/.cache/smolmap/peers/llamacpp; SMOLMAP_REAL_MODEL =
+ * Opt-in oracle (SMOLMAP_LLAMACPP_DIR = a folder with node-llama-cpp 3.21 installed, e.g. one made by
+ * `npm install --prefix ~/.cache/smolmap/peers/llamacpp node-llama-cpp@3.21`; SMOLMAP_REAL_MODEL =
  * SmolLM2-135M-Instruct Q4_1 GGUF): llama.cpp loads the base GGUF plus our exported gguf-lora adapter, and its
  * next-token distribution matches ours with the same adapter, and is far from the base's.
  *
  * The adapters are deliberately strong (B uniform in ±1), so "applied" vs "not applied" differs by far more than
- * the Q4_1-in-llama.cpp vs f32-in-ours noise. Measured at load ~14 (09:30 UTC): max |Δ log p| over our top 10
+ * the Q4_1-in-llama.cpp vs f32-in-ours noise. Measured: max |Δ log p| over our top 10
  * tokens, ours vs llama.cpp: base 0.22; all seven targets 0.67 with the adapter vs 17.4 without (11.5 when
  * lora_b is left unpermuted); q/k only 0.38 vs 4.4 without (7.4 unpermuted).
  */

@@ -1,11 +1,12 @@
 /**
  * Opt-in (SMOLMAP_REAL_MODEL = path of SmolLM2-135M-Instruct.Q4_1.gguf): the runtime and decode loop on the real
- * model in f32. The chat prompt's ids and 24 greedy tokens must equal /work/shared/reference/
+ * model in f32. The chat prompt's ids and 24 greedy tokens must equal test/fixtures/reference/
  * smollm2-135m-instruct-q4_1.json exactly; five factual chat prompts must contain their answer word (chosen among questions 135M knows: it names Neptune as the largest planet and "Il Coriobella" as Italy's capital); the
  * perplexity of a fixed English paragraph is printed and must stay under 30 (a model that lost its weights or
  * positions scores in the hundreds or thousands; this paragraph scored 25.1).
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -13,6 +14,7 @@ import { decode } from '../../../src/engine/infer/decode.js';
 import { promptIds } from '../../../src/engine/infer/generate.js';
 import { loadRuntime, releaseRuntimes, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { perplexity, tokenLogProbs } from '../../../src/engine/infer/score.js';
+import { REFERENCE_DIR } from '../../fixtures/paths.js';
 
 const GGUF = process.env.SMOLMAP_REAL_MODEL;
 if (!GGUF)
@@ -31,7 +33,7 @@ const FACTS: [string, RegExp][] = [
 ];
 
 describe.skipIf(!GGUF)('SmolLM2-135M-Instruct generation (real GGUF, f32)', () => {
-  const ref = JSON.parse(readFileSync('/work/shared/reference/smollm2-135m-instruct-q4_1.json', 'utf8')) as {
+  const ref = JSON.parse(readFileSync(path.join(REFERENCE_DIR, 'smollm2-135m-instruct-q4_1.json'), 'utf8')) as {
     greedyChat: { promptIds: number[]; greedyIds: number[] };
   };
   let rt: BaseRuntime;

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ExpectedCall } from '../../../src/engine/calls.js';
 import type { AllowedLogits } from '../../../src/engine/infer/decode.js';
 import { allowedOf } from '../../../src/engine/infer/head.js';
@@ -6,9 +7,9 @@ import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
+import { FIXTURES, HELD_OUT_DIR, REPO_ROOT, TINY_MODEL_DIR } from '../../fixtures/paths.js';
 
-export const EVAL_DEV = '/work/shared/eval-dev';
-export const TOKENIZER_DIR = '/work/shared/reference/tiny-llama/model';
+/** The fixture specs as [name, file]: real public specs from examples/ and test/fixtures/specs/. */
 export const DEV_SPECS = [
   ['train-travel', 'train-travel.yaml'],
   ['alertmanager', 'alertmanager.yaml'],
@@ -16,9 +17,15 @@ export const DEV_SPECS = [
   ['firecrawl', 'firecrawl.json'],
 ] as const;
 
+/** A fixture spec's path: examples/ holds the ones users try, test/fixtures/specs/ the rest. */
+export function specPath(file: string): string {
+  const example = path.join(REPO_ROOT, 'examples', file);
+  return existsSync(example) ? example : path.join(FIXTURES, 'specs', file);
+}
+
 let tokenizer: Promise<Tokenizer> | undefined;
 export function smolTokenizer(): Promise<Tokenizer> {
-  tokenizer ??= loadTokenizer(TOKENIZER_DIR);
+  tokenizer ??= loadTokenizer(TINY_MODEL_DIR);
   return tokenizer;
 }
 
@@ -26,14 +33,24 @@ const catalogs = new Map<string, Promise<Catalog>>();
 export function devCatalog(file: string): Promise<Catalog> {
   let c = catalogs.get(file);
   if (!c) {
-    c = loadSpecFile(`${EVAL_DEV}/specs/${file}`).then((s) => s.catalog);
+    c = loadSpecFile(specPath(file)).then((s) => s.catalog);
     catalogs.set(file, c);
   }
   return c;
 }
 
+/** Hand-written tasks with their expected calls for a fixture spec (test/fixtures/tasks/<name>.jsonl). */
 export function devTasks(name: string): { task: string; expected: ExpectedCall }[] {
-  return readFileSync(`${EVAL_DEV}/tasks/${name}.jsonl`, 'utf8')
+  return readTaskLines(path.join(FIXTURES, 'tasks', `${name}.jsonl`));
+}
+
+/** The opt-in held-out tasks of a spec (SMOLMAP_EVAL_DEV), or none when that set is not given. */
+export function heldOutTasks(name: string): { task: string; expected: ExpectedCall }[] {
+  return HELD_OUT_DIR ? readTaskLines(path.join(HELD_OUT_DIR, 'tasks', `${name}.jsonl`)) : [];
+}
+
+function readTaskLines(file: string): { task: string; expected: ExpectedCall }[] {
+  return readFileSync(file, 'utf8')
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { task: string; expected: ExpectedCall });

@@ -1,5 +1,5 @@
 /**
- * The runtime's session on the tiny reference Llama (/work/shared/reference/tiny-llama): its forward against the
+ * The runtime's session on the tiny reference Llama (test/fixtures/reference/tiny-llama): its forward against the
  * naive TypeScript reference (bound 1e-4 absolute per logit), LoRA inputs of zeros against the graph without
  * LoRA, and a non-zero PEFT adapter against the merged-weight model (bound 1e-4).
  */

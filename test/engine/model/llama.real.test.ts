@@ -1,10 +1,11 @@
 /**
  * Opt-in (SMOLMAP_REAL_MODEL = path of SmolLM2-135M-Instruct.Q4_1.gguf): the inference graph of the real model
- * against /work/shared/reference/smollm2-135m-instruct-q4_1.json. A correct f32 forward of the dequantised
+ * against test/fixtures/reference/smollm2-135m-instruct-q4_1.json. A correct f32 forward of the dequantised
  * weights reproduces the top-5 ids exactly and the logits within ~1e-3 (bound here: 2e-3), and greedy KV-cache
  * decoding of the chat prompt gives "The capital of France is Paris.<|im_end|>" token for token.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,6 +17,7 @@ import { decode } from '../../../src/engine/infer/decode.js';
 import { KvCache } from '../../../src/engine/infer/kv.js';
 import { createSession, f32, i64, type HostTensor, type Session } from '../../../src/engine/infer/ort.js';
 import { loadRuntime, releaseRuntimes } from '../../../src/engine/infer/runtime.js';
+import { REFERENCE_DIR } from '../../fixtures/paths.js';
 
 const GGUF = process.env.SMOLMAP_REAL_MODEL;
 if (!GGUF)
@@ -28,7 +30,7 @@ interface RealOracle {
 
 describe.skipIf(!GGUF)('SmolLM2-135M-Instruct inference graph (real GGUF)', () => {
   const ref = JSON.parse(
-    readFileSync('/work/shared/reference/smollm2-135m-instruct-q4_1.json', 'utf8'),
+    readFileSync(path.join(REFERENCE_DIR, 'smollm2-135m-instruct-q4_1.json'), 'utf8'),
   ) as RealOracle;
   let cfg: LlamaConfig;
   let session: Session;
@@ -109,7 +111,7 @@ describe.skipIf(!GGUF)('SmolLM2-135M-Instruct inference graph (real GGUF)', () =
  */
 describe.skipIf(!GGUF)('SmolLM2-135M-Instruct runtime, fast graph (real GGUF)', () => {
   const ref = JSON.parse(
-    readFileSync('/work/shared/reference/smollm2-135m-instruct-q4_1.json', 'utf8'),
+    readFileSync(path.join(REFERENCE_DIR, 'smollm2-135m-instruct-q4_1.json'), 'utf8'),
   ) as RealOracle;
 
   afterAll(releaseRuntimes);

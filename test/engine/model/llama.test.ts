@@ -1,6 +1,6 @@
 /**
  * The Llama graph against PyTorch/transformers/PEFT numbers for the tiny reference model
- * (/work/shared/reference/tiny-llama/oracle.json): a correct f32 forward matches its logits to ~1e-5.
+ * (test/fixtures/reference/tiny-llama/oracle.json): a correct f32 forward matches its logits to ~1e-5.
  * Bounds used here: 1e-4 absolute on single logits, 1e-5 relative (+1e-3 absolute) on 49,152-logit row sums.
  */
 import { beforeAll, describe, expect, it } from 'vitest';

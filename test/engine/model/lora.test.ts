@@ -16,8 +16,9 @@ import {
 import { readSafetensorsHeader } from '../../../src/engine/model/weights/safetensors.js';
 import type { LlamaConfig, WeightMap } from '../../../src/engine/model/types.js';
 import { Rng } from '../../../src/engine/rng.js';
+import { TINY_LLAMA } from '../../fixtures/paths.js';
 
-const PEFT_DIR = '/work/shared/reference/tiny-llama/adapter';
+const PEFT_DIR = path.join(TINY_LLAMA, 'adapter');
 
 /** The reference tiny Llama's shape (reference/README.md). */
 const TINY: LlamaConfig = {

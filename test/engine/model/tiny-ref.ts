@@ -6,7 +6,10 @@ import { LORA_TARGETS, type LlamaConfig, type WeightMap } from '../../../src/eng
 import { readSafetensors } from '../../../src/engine/model/weights/safetensors.js';
 import { f32, type HostTensor } from '../../../src/engine/infer/ort.js';
 
-export const REF = '/work/shared/reference/tiny-llama';
+import { TINY_LLAMA } from '../../fixtures/paths.js';
+
+/** The tiny reference Llama's folder (test/fixtures/reference/tiny-llama). */
+export const REF = TINY_LLAMA;
 
 export interface OracleRun {
   ids: number[];

@@ -6,11 +6,12 @@ import type { Catalog } from '../../../src/engine/specs/types.js';
 import { callToTarget } from '../../../src/engine/infer/prompt.js';
 import { IGNORE_INDEX } from '../../../src/engine/train/batching.js';
 import { encodeExamples, endOfTurnId } from '../../../src/engine/train/encode.js';
+import { TINY_MODEL_DIR } from '../../fixtures/paths.js';
 
 let tok: Tokenizer;
 let catalog: Catalog;
 beforeAll(async () => {
-  tok = await loadTokenizer('/work/shared/reference/tiny-llama/model');
+  tok = await loadTokenizer(TINY_MODEL_DIR);
   catalog = (await loadSpecFile('examples/petstore.yaml')).catalog;
 });
 

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { encodeChat, loadTokenizer, type Tokenizer } from '../../../../src/engine/model/tokenizer/index.js';
+import { TINY_MODEL_DIR } from '../../../fixtures/paths.js';
 
 let tok: Tokenizer;
 beforeAll(async () => {
-  tok = await loadTokenizer('/work/shared/reference/tiny-llama/model');
+  tok = await loadTokenizer(TINY_MODEL_DIR);
 });
 
 const render = (content: string) => [

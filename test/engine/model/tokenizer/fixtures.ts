@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 
-/** Reference oracles produced by the Python stack (see /work/shared/reference/README.md). */
-export const REFERENCE_DIR = '/work/shared/reference';
+import { REFERENCE_DIR, TINY_MODEL_DIR } from '../../../fixtures/paths.js';
+
+/** Reference oracles produced by the Python stack (see test/fixtures/README.md). */
+export { REFERENCE_DIR };
 /** tiny-llama carries SmolLM2's tokenizer (as transformers 5 saved it) and chat template. */
-export const TINY_MODEL_DIR = `${REFERENCE_DIR}/tiny-llama/model`;
+export { TINY_MODEL_DIR };
 
 export interface OracleFile {
   tokens: Array<{ text: string; ids: number[]; llamaCppSame: boolean }>;

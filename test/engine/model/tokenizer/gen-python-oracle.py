@@ -14,7 +14,7 @@ import tokenizers
 from tokenizers import Tokenizer
 
 HERE = pathlib.Path(__file__).parent
-SOURCE = pathlib.Path("/work/shared/reference/tiny-llama/model/tokenizer.json")
+SOURCE = HERE.parents[3] / "fixtures/reference/tiny-llama/model/tokenizer.json"
 
 STRINGS = [
     # code

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadWeights } from '../../../../src/engine/model/weights/load.js';
 import { argmax, referenceLogits, topK } from '../reference-forward.js';
+import { REFERENCE_DIR } from '../../../fixtures/paths.js';
 
-const REF = '/work/shared/reference';
+const REF = REFERENCE_DIR;
 const REAL = process.env['SMOLMAP_REAL_MODEL'];
 
 interface OracleRow {

@@ -7,8 +7,9 @@ import {
   writeSafetensors,
   type SafetensorsTensorIn,
 } from '../../../../src/engine/model/weights/safetensors-write.js';
+import { TINY_LLAMA } from '../../../fixtures/paths.js';
 
-const REF = '/work/shared/reference/tiny-llama';
+const REF = TINY_LLAMA;
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-st-'));
