@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { releaseRuntimes } from '../../src/engine/index.js';
 import { runInProcess } from './run-cli.js';
+import { FIXTURES, fixtureSpec, TINY_MODEL_DIR } from '../fixtures/paths.js';
 
 /** `main` in-process (run-cli.ts), with the short field names these assertions use. */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -26,13 +27,9 @@ afterAll(async () => {
 
 describe('smolmap ask / history / eval / models', () => {
   it('ask --json prints the ApiCall plus confidence, model, specVersion, latencyMs; history shows it', async () => {
+    expect((await run(['model', 'import', TINY_MODEL_DIR, '--name', 'tiny', ...common])).code).toBe(0);
     expect(
-      (await run(['model', 'import', '/work/shared/reference/tiny-llama/model', '--name', 'tiny', ...common]))
-        .code,
-    ).toBe(0);
-    expect(
-      (await run(['spec', 'add', '/work/shared/eval-dev/specs/train-travel.yaml', '--name', 'tt', ...common]))
-        .code,
+      (await run(['spec', 'add', fixtureSpec('train-travel.yaml'), '--name', 'tt', ...common])).code,
     ).toBe(0);
     const r = await run([
       'ask',
@@ -62,7 +59,9 @@ describe('smolmap ask / history / eval / models', () => {
   it('eval --json has the contract fields; models list is empty; usage errors exit 2', async () => {
     const tasks = path.join(dir, 'tasks.jsonl');
     const { readFileSync, writeFileSync } = await import('node:fs');
-    const lines = readFileSync('/work/shared/eval-dev/tasks/train-travel.jsonl', 'utf8').trim().split('\n');
+    const lines = readFileSync(path.join(FIXTURES, 'tasks', 'train-travel.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     writeFileSync(tasks, lines.slice(0, 3).join('\n'));
     const e = await run(['eval', '--spec', 'tt', '--tasks', tasks, '--json', ...common]);
     expect(e.code, e.err).toBe(0);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli.js';
+import { fixtureSpec } from '../fixtures/paths.js';
 
 /** Runs the CLI in-process, capturing stdout/stderr. */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -24,8 +25,7 @@ describe('smolmap data', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'smolmap-cli-data-'));
     const common = ['--data-dir', dir, '--models-dir', path.join(dir, 'models')];
     expect(
-      (await run(['spec', 'add', '/work/shared/eval-dev/specs/train-travel.yaml', '--name', 'tt', ...common]))
-        .code,
+      (await run(['spec', 'add', fixtureSpec('train-travel.yaml'), '--name', 'tt', ...common])).code,
     ).toBe(0);
     const out = path.join(dir, 'tasks.jsonl');
     const gen = await run([

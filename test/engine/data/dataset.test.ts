@@ -11,8 +11,9 @@ import {
   showDataset,
   SmolmapError,
 } from '../../../src/engine/index.js';
+import { fixtureSpec } from '../../fixtures/paths.js';
 
-const SPEC = '/work/shared/eval-dev/specs/train-travel.yaml';
+const SPEC = fixtureSpec('train-travel.yaml');
 
 async function engineWithSpec() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'smolmap-data-'));

@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { validateCall } from '../../../src/engine/calls/validate.js';
 import { generateDataset } from '../../../src/engine/data/generate.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
 import type { TaskExample } from '../../../src/engine/data/types.js';
+import { FIXTURE_SPEC_FILES, fixtureSpec } from '../../fixtures/paths.js';
 
-const SPECS = '/work/shared/eval-dev/specs';
-const specFiles = readdirSync(SPECS).filter((f) => /\.(ya?ml|json)$/.test(f));
+const specFiles = FIXTURE_SPEC_FILES;
 
 const catalogs = new Map<string, Catalog>();
 async function catalogOf(file: string): Promise<Catalog> {
-  if (!catalogs.has(file)) catalogs.set(file, (await loadSpecFile(path.join(SPECS, file))).catalog);
+  if (!catalogs.has(file)) catalogs.set(file, (await loadSpecFile(fixtureSpec(file))).catalog);
   return catalogs.get(file) as Catalog;
 }
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import path from 'node:path';
 import { mergeAllOf } from '../../../src/engine/data/body.js';
 import { generateDataset } from '../../../src/engine/data/generate.js';
 import { LABEL_NAMES } from '../../../src/engine/data/matcher.js';
@@ -7,13 +6,13 @@ import { buildMessages, TRAINED_SYSTEM } from '../../../src/engine/infer/prompt.
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
 import type { TaskExample } from '../../../src/engine/data/types.js';
+import { fixtureSpec } from '../../fixtures/paths.js';
 
-/** How people state things, and what the generator must cover, on the eval-dev specs (issue 5). */
-const SPECS = '/work/shared/eval-dev/specs';
+/** How people state things, and what the generator must cover, on the fixture specs. */
 const cache = new Map<string, { catalog: Catalog; examples: TaskExample[] }>();
 async function load(file: string): Promise<{ catalog: Catalog; examples: TaskExample[] }> {
   if (!cache.has(file)) {
-    const { catalog } = await loadSpecFile(path.join(SPECS, file));
+    const { catalog } = await loadSpecFile(fixtureSpec(file));
     cache.set(file, { catalog, examples: generateDataset(catalog, { seed: 5 }).examples });
   }
   return cache.get(file)!;

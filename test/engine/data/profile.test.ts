@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import path from 'node:path';
 import { profileOperation } from '../../../src/engine/data/profile.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
+import { fixtureSpec } from '../../fixtures/paths.js';
 
-const SPECS = '/work/shared/eval-dev/specs';
 const ops = new Map<string, Awaited<ReturnType<typeof loadSpecFile>>['catalog']['operations'][number]>();
 for (const f of ['firecrawl.json', 'train-travel.yaml', 'alertmanager.yaml', 'deepl.yaml'])
-  for (const op of (await loadSpecFile(path.join(SPECS, f))).catalog.operations) ops.set(op.operationId, op);
+  for (const op of (await loadSpecFile(fixtureSpec(f))).catalog.operations) ops.set(op.operationId, op);
 
 describe('profileOperation', () => {
   it.each([

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { generateDataset } from '../../../src/engine/data/generate.js';
 import { collectCodeNames } from '../../../src/engine/data/names.js';
 import { unstatedValues } from '../../../src/engine/data/stated.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { TaskExample } from '../../../src/engine/data/types.js';
+import { FIXTURE_SPEC_FILES, fixtureSpec } from '../../fixtures/paths.js';
 
-const SPECS = '/work/shared/eval-dev/specs';
-const specFiles = readdirSync(SPECS).filter((f) => /\.(ya?ml|json)$/.test(f));
+const specFiles = FIXTURE_SPEC_FILES;
 
 async function load(file: string) {
-  const { catalog } = await loadSpecFile(path.join(SPECS, file));
+  const { catalog } = await loadSpecFile(fixtureSpec(file));
   return {
     catalog,
     names: collectCodeNames(catalog),

@@ -4,9 +4,29 @@ import path from 'node:path';
 import { combineExamples, parseTaskFile, toTaskLine } from '../../../src/engine/data/taskfile.js';
 import { SmolmapError } from '../../../src/engine/errors.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
+import {
+  FIXTURE_SPEC_FILES,
+  FIXTURES,
+  fixtureSpec,
+  HELD_OUT_DIR,
+  HELD_OUT_SKIP,
+} from '../../fixtures/paths.js';
 
-const DEV = '/work/shared/eval-dev';
-const catalog = (await loadSpecFile(path.join(DEV, 'specs/train-travel.yaml'))).catalog;
+if (!HELD_OUT_DIR) console.log(`taskfile.test: held-out task files skipped; ${HELD_OUT_SKIP}`);
+
+const catalog = (await loadSpecFile(fixtureSpec('train-travel.yaml'))).catalog;
+
+/** Every `<spec>.jsonl` of a tasks folder parses against its spec, line for line. */
+async function expectTaskFilesRead(dir: string, specOf: (file: string) => string): Promise<void> {
+  const files = readdirSync(path.join(dir, 'tasks')).filter((f) => f.endsWith('.jsonl'));
+  expect(files.length).toBeGreaterThan(0);
+  for (const f of files) {
+    const specFile = FIXTURE_SPEC_FILES.find((s) => s.startsWith(f.replace('.jsonl', '.')))!;
+    const cat = (await loadSpecFile(specOf(specFile))).catalog;
+    const text = readFileSync(path.join(dir, 'tasks', f), 'utf8');
+    expect(parseTaskFile(text, cat).length).toBe(text.trim().split('\n').length);
+  }
+}
 
 const good = {
   task: 'cancel booking 1b4e28ba-2fa1-41d2-883f-0016d3cca427',
@@ -40,15 +60,12 @@ describe('parseTaskFile', () => {
     expect(JSON.parse(toTaskLine(out[0]!))).toEqual(good);
   });
 
-  it('reads every eval-dev task file against its spec', async () => {
-    for (const f of readdirSync(path.join(DEV, 'tasks'))) {
-      const specFile = readdirSync(path.join(DEV, 'specs')).find((s) =>
-        s.startsWith(f.replace('.jsonl', '.')),
-      )!;
-      const cat = (await loadSpecFile(path.join(DEV, 'specs', specFile))).catalog;
-      const text = readFileSync(path.join(DEV, 'tasks', f), 'utf8');
-      expect(parseTaskFile(text, cat).length).toBe(text.trim().split('\n').length);
-    }
+  it('reads every fixture task file against its spec', async () => {
+    await expectTaskFilesRead(FIXTURES, fixtureSpec);
+  });
+
+  it.skipIf(!HELD_OUT_DIR)('reads every held-out task file against its spec', async () => {
+    await expectTaskFilesRead(HELD_OUT_DIR!, (f) => path.join(HELD_OUT_DIR!, 'specs', f));
   });
 
   it.each([

@@ -1,7 +1,8 @@
 /**
  * ask / eval / the adapter registry through the facade, on the tiny random Llama registered as a base model and
- * two PEFT adapters registered as trained models of the train-travel dev spec.
+ * two PEFT adapters registered as trained models of the train-travel fixture spec.
  */
+import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,11 +30,12 @@ import {
   type ModelRecord,
 } from '../../../src/engine/index.js';
 import { REF } from '../model/tiny-ref.js';
-import { EVAL_DEV } from './grammar-helpers.js';
+import { FIXTURES, fixtureSpec } from '../../fixtures/paths.js';
 
 let dir: string;
 let engine: Engine;
-const TASKS = `${EVAL_DEV}/tasks/train-travel.jsonl`;
+const TASKS = path.join(FIXTURES, 'tasks', 'train-travel.jsonl');
+const N = readFileSync(TASKS, 'utf8').trim().split('\n').length;
 
 function record(id: string, active: boolean): ModelRecord {
   return {
@@ -56,8 +58,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-ask-'));
   engine = await openEngine({ dataDir: path.join(dir, 'data'), modelsDir: path.join(dir, 'models') });
   await importModel(engine, `${REF}/model`, { name: 'tiny' });
-  await addSpec(engine, `${EVAL_DEV}/specs/train-travel.yaml`, { name: 'train-travel' });
-  await addSpec(engine, `${EVAL_DEV}/specs/alertmanager.yaml`, { name: 'alertmanager' });
+  await addSpec(engine, fixtureSpec('train-travel.yaml'), { name: 'train-travel' });
+  await addSpec(engine, fixtureSpec('alertmanager.yaml'), { name: 'alertmanager' });
 });
 afterAll(async () => {
   await releaseRuntimes();
@@ -156,19 +158,19 @@ describe('adapters', () => {
 
   it('eval scores a task file (all valid under random weights) and compare runs A/B on it', async () => {
     const e = await evaluate(engine, { spec: 'train-travel', tasks: TASKS, maxTokens: 96 });
-    expect(e.n).toBe(20);
+    expect(e.n).toBe(N);
     expect(e.validRate).toBe(1);
     expect(e.model).toBe('tt-a');
     expect(e.latencyMs.p95).toBeGreaterThanOrEqual(e.latencyMs.p50);
-    expect(e.perOperation.reduce((s, o) => s + o.n, 0)).toBe(20);
-    expect(e.failures.length).toBe(Math.round(20 * (1 - e.exactMatch)));
+    expect(e.perOperation.reduce((s, o) => s + o.n, 0)).toBe(N);
+    expect(e.failures.length).toBe(Math.round(N * (1 - e.exactMatch)));
     expect(e.quant).toBe('f32');
-    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: 20, validRate: 1, quant: 'f32' });
+    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: N, validRate: 1, quant: 'f32' });
     // i8: still every call valid; the stored scores say which weight mode produced them
     const q = await evaluate(engine, { spec: 'train-travel', tasks: TASKS, maxTokens: 96, quant: 'i8' });
     expect(q.quant).toBe('i8');
     expect(q.validRate).toBe(1);
-    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: 20, validRate: 1, quant: 'i8' });
+    expect((await showAdapter(engine, 'tt-a')).metrics).toMatchObject({ n: N, validRate: 1, quant: 'i8' });
     const c = await compareAdapters(engine, 'tt-a', 'tt-b', { tasks: TASKS, maxTokens: 96 });
     expect(c.a.model).toBe('tt-a');
     expect(c.b.model).toBe('tt-b');

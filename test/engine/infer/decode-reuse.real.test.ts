@@ -1,6 +1,6 @@
 /**
  * Opt-in (SMOLMAP_REAL_MODEL = path of SmolLM2-135M-Instruct.Q4_1.gguf): on the real model in f32, mapper
- * decoding of eval-dev tasks (untrained prompt, spec grammar, values copied from the task as mapTask does) with
+ * decoding of the fixture tasks (untrained prompt, spec grammar, values copied from the task as mapTask does) with
  * prefix reuse and speculation on — the defaults, copy-continuing drafts included — gives token for token the
  * answers of plain greedy decoding, in fewer model steps and with the shared prompt head prefilled once.
  */

@@ -33,7 +33,9 @@ const FACTS: [string, RegExp][] = [
 ];
 
 describe.skipIf(!GGUF)('SmolLM2-135M-Instruct generation (real GGUF, f32)', () => {
-  const ref = JSON.parse(readFileSync(path.join(REFERENCE_DIR, 'smollm2-135m-instruct-q4_1.json'), 'utf8')) as {
+  const ref = JSON.parse(
+    readFileSync(path.join(REFERENCE_DIR, 'smollm2-135m-instruct-q4_1.json'), 'utf8'),
+  ) as {
     greedyChat: { promptIds: number[]; greedyIds: number[] };
   };
   let rt: BaseRuntime;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExpectedCall } from '../../../src/engine/calls.js';
 import type { AllowedLogits } from '../../../src/engine/infer/decode.js';
@@ -7,7 +7,7 @@ import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
-import { FIXTURES, HELD_OUT_DIR, REPO_ROOT, TINY_MODEL_DIR } from '../../fixtures/paths.js';
+import { FIXTURES, fixtureSpec, HELD_OUT_DIR, TINY_MODEL_DIR } from '../../fixtures/paths.js';
 
 /** The fixture specs as [name, file]: real public specs from examples/ and test/fixtures/specs/. */
 export const DEV_SPECS = [
@@ -16,12 +16,6 @@ export const DEV_SPECS = [
   ['deepl', 'deepl.yaml'],
   ['firecrawl', 'firecrawl.json'],
 ] as const;
-
-/** A fixture spec's path: examples/ holds the ones users try, test/fixtures/specs/ the rest. */
-export function specPath(file: string): string {
-  const example = path.join(REPO_ROOT, 'examples', file);
-  return existsSync(example) ? example : path.join(FIXTURES, 'specs', file);
-}
 
 let tokenizer: Promise<Tokenizer> | undefined;
 export function smolTokenizer(): Promise<Tokenizer> {
@@ -33,7 +27,7 @@ const catalogs = new Map<string, Promise<Catalog>>();
 export function devCatalog(file: string): Promise<Catalog> {
   let c = catalogs.get(file);
   if (!c) {
-    c = loadSpecFile(specPath(file)).then((s) => s.catalog);
+    c = loadSpecFile(fixtureSpec(file)).then((s) => s.catalog);
     catalogs.set(file, c);
   }
   return c;

@@ -5,7 +5,15 @@ import type { GrammarMatcher, TokenGrammar } from '../../../src/engine/infer/gra
 import type { GrammarLimits } from '../../../src/engine/infer/grammar/schema-grammar.js';
 import { callToTarget, parseTarget } from '../../../src/engine/infer/prompt.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
-import { DEV_SPECS, devCatalog, devTasks, maskIds, rng, smolTokenizer } from './grammar-helpers.js';
+import {
+  DEV_SPECS,
+  devCatalog,
+  devTasks,
+  heldOutTasks,
+  maskIds,
+  rng,
+  smolTokenizer,
+} from './grammar-helpers.js';
 
 /** Small limits keep random walks short; the grammar's logic is the same at any limits. */
 const WALK_LIMITS: GrammarLimits = {
@@ -69,11 +77,11 @@ function walk(grammar: TokenGrammar, tok: Tokenizer, seed: number, stopEarly: bo
   return m.text();
 }
 
-describe.each(DEV_SPECS)('spec grammar on eval-dev %s', (name, file) => {
+describe.each(DEV_SPECS)('spec grammar on %s', (name, file) => {
   it('accepts the canonical target tokens of every expected call, and forced tokens equal them', async () => {
     const [catalog, tok] = await Promise.all([devCatalog(file), smolTokenizer()]);
     const grammar = callGrammar(catalog, tok);
-    for (const { expected } of devTasks(name)) {
+    for (const { expected } of [...devTasks(name), ...heldOutTasks(name)]) {
       const ids = tok.encode(callToTarget(expected, catalog));
       const m = grammar.matcher();
       for (let i = 0; i < ids.length; i++) {

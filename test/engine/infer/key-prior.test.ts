@@ -23,7 +23,15 @@ import { generateDataset } from '../../../src/engine/data/generate.js';
 import type { ExpectedCall } from '../../../src/engine/calls.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
 import type { Catalog, JsonSchema } from '../../../src/engine/specs/types.js';
-import { DEV_SPECS, devCatalog, devTasks, maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
+import {
+  DEV_SPECS,
+  devCatalog,
+  devTasks,
+  heldOutTasks,
+  maskIds,
+  runBias,
+  smolTokenizer,
+} from './grammar-helpers.js';
 
 describe('JsonScan', () => {
   it('follows keys, sections and key boundaries of a compact target prefix', () => {
@@ -395,13 +403,13 @@ function freeStrings(
 
 describe('keyPrior against the data', () => {
   it.each(DEV_SPECS)(
-    'never cuts short, nor starts at a label, a string a generated %s example or an eval-dev call copies',
+    'never cuts short, nor starts at a label, a string a generated %s example or a fixture task copies',
     async (name, file) => {
       const catalog = await devCatalog(file);
       const hits: string[] = [];
       let copies = 0;
       const { examples } = generateDataset(catalog, { count: 300, seed: 3 });
-      for (const { task, expected } of [...examples, ...devTasks(name)]) {
+      for (const { task, expected } of [...examples, ...devTasks(name), ...heldOutTasks(name)]) {
         for (const { key, value, description } of freeStrings(catalog, expected)) {
           if (!task.includes(value)) continue;
           copies++;
@@ -428,13 +436,13 @@ describe('keyPrior: flags the task does not mention', () => {
     expect(flagMentioned('has_dog', inTask('he has a cat'))).toBe(false); // "has" names nothing
   });
 
-  it('mentions every flag a generated example or an eval-dev call writes', async () => {
+  it('mentions every flag a generated example or a fixture task writes', async () => {
     const missed: string[] = [];
     let flags = 0;
     for (const [name, file] of DEV_SPECS) {
       const catalog = await devCatalog(file);
       const { examples } = generateDataset(catalog, { count: 300, seed: 3 });
-      for (const { task, expected } of [...examples, ...devTasks(name)]) {
+      for (const { task, expected } of [...examples, ...devTasks(name), ...heldOutTasks(name)]) {
         const op = catalog.operations.find((o) => o.method === expected.method && o.path === expected.path)!;
         const props = (op.requestBody?.schema?.properties ?? {}) as Record<string, JsonSchema>;
         const body =

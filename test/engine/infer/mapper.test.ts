@@ -16,7 +16,8 @@ import type { WeightMap } from '../../../src/engine/model/types.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
 import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
-import { DEV_SPECS, EVAL_DEV, devCatalog, devTasks } from './grammar-helpers.js';
+import { DEV_SPECS, devCatalog, devTasks } from './grammar-helpers.js';
+import { fixtureSpec } from '../../fixtures/paths.js';
 
 let weights: WeightMap;
 let rt: BaseRuntime;
@@ -45,7 +46,7 @@ function expectWellFormed(r: MapResult, catalog: Catalog): void {
 
 describe('mapTask on random weights', () => {
   let idless = 0;
-  afterAll(() => expect(idless).toBeGreaterThan(10)); // the eval-dev tasks without an id were checked
+  afterAll(() => expect(idless).toBeGreaterThan(10)); // the fixture tasks without an id were checked
   for (const [name, file] of DEV_SPECS) {
     it(`${name}: every task parses and validates (with and without an adapter)`, async () => {
       const catalog = await devCatalog(file);
@@ -71,7 +72,7 @@ describe('mapTask on random weights', () => {
   }
 
   it('untrained prompts list the operations and still give valid calls (train-travel, alertmanager)', async () => {
-    for (const file of [`${EVAL_DEV}/specs/train-travel.yaml`, 'examples/alertmanager.yaml']) {
+    for (const file of [fixtureSpec('train-travel.yaml'), fixtureSpec('alertmanager.yaml')]) {
       const { catalog } = await loadSpecFile(file);
       const trained = await mapTask(rt, 'find the available pets', {
         catalog,

@@ -1,17 +1,13 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import { buildCatalog, deriveOperationId } from '../../../src/engine/specs/catalog.js';
+import { fixtureSpec } from '../../fixtures/paths.js';
 
-// The shared eval-dev set sits beside the repository (issue 2: `../shared/eval-dev/specs`).
-const EVAL = path.resolve(import.meta.dirname, '../../../../shared/eval-dev/specs');
-const haveEval = existsSync(EVAL);
-if (!haveEval) console.warn(`skipping the eval-dev ingest tests: ${EVAL} is missing`);
-
-describe.skipIf(!haveEval)('eval-dev specs ingest with their hand-counted operations', () => {
-  // Counts from /work/shared/eval-dev/SOURCES.md, counted by hand from each spec's paths.
+describe('the fixture specs ingest with their hand-counted operations', () => {
+  // Counted by hand from each spec's paths (examples/README.md, test/fixtures/README.md).
   it.each([
+    ['petstore.yaml', 20, '3.0.0', ['http://petstore.swagger.io/v2']],
     ['alertmanager.yaml', 9, '2.0', ['/api/v2']],
     ['deepl.yaml', 13, '3.0.3', ['https://api.deepl.com/v2', 'https://api-free.deepl.com/v2']],
     ['firecrawl.json', 20, '3.0.0', ['https://api.firecrawl.dev/v1']],
@@ -22,7 +18,7 @@ describe.skipIf(!haveEval)('eval-dev specs ingest with their hand-counted operat
       ['https://try.microcks.io/rest/Train+Travel+API/1.0.0', 'https://api.example.com'],
     ],
   ])('%s', async (file, count, format, servers) => {
-    const { catalog } = await loadSpecFile(`${EVAL}/${file}`);
+    const { catalog } = await loadSpecFile(fixtureSpec(file));
     expect(catalog.operations).toHaveLength(count);
     expect(catalog.sourceFormat).toBe(format);
     expect(catalog.servers).toEqual(servers);
@@ -31,7 +27,7 @@ describe.skipIf(!haveEval)('eval-dev specs ingest with their hand-counted operat
   });
 
   it('keeps details of alertmanager (Swagger 2.0)', async () => {
-    const { catalog } = await loadSpecFile(`${EVAL}/alertmanager.yaml`);
+    const { catalog } = await loadSpecFile(fixtureSpec('alertmanager.yaml'));
     const del = catalog.operations.find((o) => o.operationId === 'deleteSilence')!;
     // declared on the path item and on the operation: once
     expect(del.parameters.map((p) => `${p.in}:${p.name}:${p.required}`)).toEqual(['path:silenceID:true']);
@@ -44,7 +40,7 @@ describe.skipIf(!haveEval)('eval-dev specs ingest with their hand-counted operat
   });
 
   it('prefers the JSON body and lists every media type (deepl)', async () => {
-    const { catalog } = await loadSpecFile(`${EVAL}/deepl.yaml`);
+    const { catalog } = await loadSpecFile(fixtureSpec('deepl.yaml'));
     const t = catalog.operations.find((o) => o.operationId === 'translateText')!;
     expect(t.requestBody?.contentType).toBe('application/json');
     expect(t.requestBody?.contentTypes).toEqual(['application/json', 'application/x-www-form-urlencoded']);
@@ -55,7 +51,7 @@ describe.skipIf(!haveEval)('eval-dev specs ingest with their hand-counted operat
   });
 
   it('merges allOf bodies (firecrawl)', async () => {
-    const { catalog } = await loadSpecFile(`${EVAL}/firecrawl.json`);
+    const { catalog } = await loadSpecFile(fixtureSpec('firecrawl.json'));
     const scrape = catalog.operations.find((o) => o.path === '/scrape')!;
     const schema = scrape.requestBody!.schema!;
     expect(schema.allOf).toBeUndefined();
