@@ -1,7 +1,8 @@
 /**
- * Quality of synthetic training data per eval-dev spec (issue 5): lexical diversity, template repetition,
+ * Quality of synthetic training data per eval-dev spec: lexical diversity, template repetition,
  * operation/parameter coverage, and overlap with the human-written tasks (which must not be copied: they are the
- * held-out test set). Prints a table; asserts nothing. `npx tsx bench/data-quality.ts [count] [seed]`
+ * held-out test set). Prints a table; asserts nothing.
+ *   npx tsx bench/data-quality.ts [count] [seed] [--eval-dev DIR]
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -14,10 +15,12 @@ import {
   unstatedValues,
   type TaskExample,
 } from '../src/engine/index.js';
+import { argsWithoutEvalDev, EVAL_DEV } from './eval-dev.js';
 
-const DEV = process.env['SMOLMAP_EVAL_DEV'] ?? '/work/shared/eval-dev';
-const count = process.argv[2] ? Number(process.argv[2]) : undefined;
-const seed = process.argv[3] ? Number(process.argv[3]) : 1;
+const DEV = EVAL_DEV;
+const [countArg, seedArg] = argsWithoutEvalDev();
+const count = countArg ? Number(countArg) : undefined;
+const seed = seedArg ? Number(seedArg) : 1;
 
 const words = (t: string): string[] => t.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 

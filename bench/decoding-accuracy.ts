@@ -1,12 +1,12 @@
 /**
  * What the mapper's decoding choices are worth on eval-dev (real specs, human tasks), with the real
  * SmolLM2-135M: the same tasks through several variants of `mapTask`, back to back per task so load affects
- * them alike. Variants: `before` (greedy operation tokens, free strings: session 1's decoder), `copy` (copy-
+ * them alike. Variants: `before` (greedy operation tokens, free strings: the plain greedy decoder), `copy` (copy-
  * constrained strings, greedy operation), `copy+sum` / `copy+mean` (operation chosen by sequence score, summed
  * or per-token mean log-probability). Prints endpoint / exact / valid / parameter F1, mean latency and model
  * steps per variant and spec, the mean over specs, and the load average. Asserts nothing.
  *
- *   npx tsx bench/decoding-accuracy.ts [--specs a,b] [--variants before,copy,copy+key3,copy+sum,copy+mean]
+ *   npx tsx bench/decoding-accuracy.ts [--eval-dev DIR] [--specs a,b] [--variants before,copy,copy+key3,copy+sum,copy+mean]
  *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show] [--no-picks]
  *                                      [--graph fast|standard]
  * `--variants none` runs only the operation scoring (which operation each scoring picks; cheap); `--no-picks`
@@ -30,7 +30,7 @@ import type { WeightQuant } from '../src/engine/model/quant.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import type { Catalog, Operation } from '../src/engine/specs/types.js';
 import { scoreCalls } from '../src/engine/train/metrics.js';
-import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
 import { REAL_MODEL } from './real-model.js';
 
 const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation' | 'keyBias' | 'siblings'>> = {
@@ -49,6 +49,7 @@ const VARIANTS: Record<string, Pick<MapOptions, 'copy' | 'operation' | 'keyBias'
 
 const { values } = parseArgs({
   options: {
+    ...EVAL_DEV_OPTION,
     specs: { type: 'string', default: Object.keys(SPECS).join(',') },
     variants: { type: 'string', default: Object.keys(VARIANTS).join(',') },
     adapters: { type: 'string' },

@@ -1,10 +1,11 @@
 /**
  * Spec-constrained decoding: our grammar vs XGrammar (@mlc-ai/web-xgrammar, WASM) vs
- * @huggingface/transformers-structured-output, on the four eval-dev specs with the SmolLM2 tokenizer.
+ * @huggingface/transformers-structured-output, on the four eval-dev specs with the SmolLM2 tokenizer (the tiny
+ * reference model's, in test/fixtures).
  * Prints, per spec and engine: grammar build time, whether every expected call's canonical target is accepted,
  * the share of random walks (uniform over allowed tokens) that end in a call `validateCall` accepts, and mask
  * latency per step (cold = first pass over the expected targets, warm = second pass).
- * Run: npx tsx bench/grammar.ts [walksPerSpec=30]
+ * Run: npx tsx bench/grammar.ts [walksPerSpec=30] [--eval-dev DIR]
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,16 +17,16 @@ import { loadTokenizer } from '../src/engine/model/tokenizer/index.js';
 import type { Tokenizer } from '../src/engine/model/tokenizer/types.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import type { Catalog, JsonSchema } from '../src/engine/specs/types.js';
+import { argsWithoutEvalDev, EVAL_DEV, TOKENIZER_DIR } from './eval-dev.js';
 
-const EVAL = '/work/shared/eval-dev';
-const TOKENIZER_DIR = '/work/shared/reference/tiny-llama/model';
+const EVAL = EVAL_DEV;
 const SPECS = [
   ['train-travel', 'train-travel.yaml'],
   ['alertmanager', 'alertmanager.yaml'],
   ['deepl', 'deepl.yaml'],
   ['firecrawl', 'firecrawl.json'],
 ] as const;
-const WALKS = Number(process.argv[2] ?? 30);
+const WALKS = Number(argsWithoutEvalDev()[0] ?? 30);
 const MAX_STEPS = 1500;
 
 /** The minimal surface of a token-mask engine the bench drives. */

@@ -22,12 +22,13 @@ import { applyMask, argmax } from '../src/engine/infer/sample.js';
 import { parseTaskFile } from '../src/engine/data/taskfile.js';
 import { loadAdapter } from '../src/engine/model/lora.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
-import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
 import { loadAverages, REAL_MODEL } from './real-model.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    ...EVAL_DEV_OPTION,
     reps: { type: 'string', default: '25' },
     adapters: { type: 'string' },
     tasks: { type: 'string', default: '5' },

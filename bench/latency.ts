@@ -34,12 +34,13 @@ import { loadAdapter, type LoraAdapter } from '../src/engine/model/lora.js';
 import type { WeightQuant } from '../src/engine/model/quant.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import type { Catalog } from '../src/engine/specs/types.js';
-import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
 import { REAL_MODEL } from './real-model.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    ...EVAL_DEV_OPTION,
     modes: { type: 'string', default: 'f32,q4' },
     specs: { type: 'string', default: Object.keys(SPECS).join(',') },
     tasks: { type: 'string', default: '5' },

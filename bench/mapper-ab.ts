@@ -20,7 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
 import { loadAverages, REAL_MODEL } from './real-model.js';
 
 type Facade = typeof import('../src/engine/index.js');
@@ -29,6 +29,7 @@ type WeightQuant = import('../src/engine/index.js').WeightQuant;
 
 const { values } = parseArgs({
   options: {
+    ...EVAL_DEV_OPTION,
     a: { type: 'string', default: path.resolve(import.meta.dirname, '..') },
     b: { type: 'string' },
     'a-opts': { type: 'string', default: '{}' },

@@ -28,10 +28,11 @@ import { parseTaskFile } from '../src/engine/data/taskfile.js';
 import { loadTokenizer } from '../src/engine/model/tokenizer/index.js';
 import { loadSpecFile } from '../src/engine/specs/ingest.js';
 import { REF, tinyConfig, tinyWeights } from '../test/engine/model/tiny-ref.js';
-import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
 
 const { values } = parseArgs({
   options: {
+    ...EVAL_DEV_OPTION,
     answers: { type: 'string' },
     specs: { type: 'string', default: Object.keys(SPECS).join(',') },
     draft: { type: 'string' },

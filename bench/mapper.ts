@@ -1,15 +1,15 @@
 /**
- * The mapper end to end on the real SmolLM2-135M-Instruct (issue 7 "Done when", issue 5 accuracy target): for
- * each eval-dev spec, synthesise its dataset (data/), train a LoRA adapter through the same job functions a
- * worker runs (claimNextJob → runTrainJob → finishTrainingJob, in this process), then `evaluate` it on
- * /work/shared/eval-dev/tasks/<spec>.jsonl. Prints per spec and as the mean: endpoint / exact / valid /
+ * The mapper end to end on the real SmolLM2-135M-Instruct: for each eval-dev spec, synthesise its dataset
+ * (data/), train a LoRA adapter through the same job functions a worker runs (claimNextJob → runTrainJob →
+ * finishTrainingJob, in this process), then `evaluate` it on the eval-dev tasks (`<eval-dev>/tasks/<spec>.jsonl`;
+ * the folder: --eval-dev DIR or $SMOLMAP_EVAL_DEV, see eval-dev.ts). Prints per spec and as the mean: endpoint / exact / valid /
  * parameter F1, latency p50/p95, training seconds, steps, tokens/s and the load average (2 shared cores skew
  * every timing), then every non-exact answer grouped by error kind. Asserts nothing (targets: valid 100 %,
  * endpoint >= 95 %, exact >= 85 %, p50 <= 250 ms on 2 cores).
  *
  *   npx tsx bench/mapper.ts [--steps K | --steps-per-op S] [--min-steps M] [--count N] [--rank R] [--lr X]
  *                          [--batch B] [--layers top:N|a-b] [--warmup W] [--quant f32|q8|q4] [--specs a,b]
- *                          [--dir DIR] [--reuse] [--eval-every E]
+ *                          [--dir DIR] [--reuse] [--eval-every E] [--eval-dev DIR]
  * `--steps-per-op` scales the steps with the spec's operation count (more operations, more to learn).
  * `--layers top:10` adapts only the last 10 decoder layers: the backward pass then stops there, so a step
  * costs far less. The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
@@ -43,7 +43,7 @@ import {
   type WeightQuant,
 } from '../src/engine/index.js';
 import { parseTrainOptions } from '../src/engine/train/options.js';
-import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
 import { REAL_MODEL } from './real-model.js';
 
 const TRAIN_DEFAULTS = parseTrainOptions({});
@@ -51,6 +51,7 @@ const NUM_LAYERS = 30; // SmolLM2-135M
 
 const { values } = parseArgs({
   options: {
+    ...EVAL_DEV_OPTION,
     steps: { type: 'string' },
     'steps-per-op': { type: 'string' },
     'min-steps': { type: 'string', default: String(TRAIN_DEFAULTS.minSteps) },

@@ -29,11 +29,12 @@ import {
 import { KvCache } from '../src/engine/infer/kv.js';
 import { mapperPromptIds } from '../src/engine/infer/mapper.js';
 import { loadAdapter, type LoraAdapter } from '../src/engine/model/lora.js';
-import { EVAL_DEV, SPECS } from './eval-dev.js';
+import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
 import { loadAverages, REAL_MODEL } from './real-model.js';
 
 const { values } = parseArgs({
   options: {
+    ...EVAL_DEV_OPTION,
     modes: { type: 'string', default: 'i8' },
     opts: { type: 'string', default: '{}' },
     specs: { type: 'string', default: Object.keys(SPECS).join(',') },

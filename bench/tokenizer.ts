@@ -1,11 +1,16 @@
 /**
  * Tokenizer speed: load time, the one-off per-token byte table (constrained decoding reads all of it),
  * and amortised encode/decode of a ~200-token chat prompt. Prints figures; asserts nothing.
- *   npx tsx bench/tokenizer.ts [hf-model-dir] [file.gguf]   (the GGUF defaults to $SMOLMAP_REAL_MODEL)
+ *   npx tsx bench/tokenizer.ts [hf-model-dir] [file.gguf]   (the folder defaults to the tiny reference model in
+ *   test/fixtures, which carries SmolLM2's tokenizer; the GGUF to $SMOLMAP_REAL_MODEL)
  */
+import path from 'node:path';
+
 import { loadTokenizer, loadTokenizerFromGguf } from '../src/engine/model/tokenizer/index.js';
 
-const dir = process.argv[2] ?? '/work/shared/reference/tiny-llama/model';
+const dir =
+  process.argv[2] ??
+  path.join(import.meta.dirname, '..', 'test', 'fixtures', 'reference', 'tiny-llama', 'model');
 const gguf = process.argv[3] ?? process.env['SMOLMAP_REAL_MODEL'];
 
 function ms(start: number): string {

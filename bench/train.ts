@@ -1,5 +1,5 @@
 /**
- * LoRA training speed on a real base model (issue 6 "Done when"): SmolLM2-135M by default (the GGUF in
+ * LoRA training speed on a real base model: SmolLM2-135M by default (the GGUF in
  * $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf, dequantised to f32),
  * r 16 on all seven projections, batch 8 × 128 tokens, through the same trainLoop + training graph as a job.
  * Prints graph build and session times, seconds per step (wall and CPU), tokens/s, peak RSS, and achieved
