@@ -1,4 +1,4 @@
-/** `smolmap ask` and `smolmap history` (issue 7; ARCHITECTURE.md CLI contract). */
+/** `smolmap ask` and `smolmap history`. */
 import { SmolmapError, ask, history, type AskResult, type QueryRecord } from '../engine/index.js';
 import { QUANT_HELP, checkQuantOption, optionalString, quantSuffix } from './mapper-options.js';
 import { defineCommand, type Command } from './command.js';

@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Engine, WeightQuant } from '../engine/index.js';
 
-/** The options every command takes (ARCHITECTURE.md, "The CLI contract"). */
+/** The options every command takes. */
 export interface GlobalOptions {
   dataDir: string;
   modelsDir: string;

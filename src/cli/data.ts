@@ -1,4 +1,4 @@
-/** `smolmap data ...`: synthesise, import and inspect training datasets (issue 5; ARCHITECTURE.md CLI contract). */
+/** `smolmap data ...`: synthesise, import and inspect training datasets. */
 import {
   SmolmapError,
   generateData,

@@ -1,4 +1,4 @@
-/** `smolmap discord register`: registers the /smolmap slash command (issue 9). */
+/** `smolmap discord register`: registers the /smolmap slash command. */
 import { SmolmapError } from '../engine/index.js';
 import type { RegisterResult } from '../bots/discord/register.js';
 import { defineCommand, type Command } from './command.js';

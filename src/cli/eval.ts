@@ -1,4 +1,4 @@
-/** `smolmap eval` (issue 7; ARCHITECTURE.md CLI contract) and the shared human rendering of a score table. */
+/** `smolmap eval` and the shared human rendering of a score table. */
 import { SmolmapError, evaluate, type EvaluateResult } from '../engine/index.js';
 import { QUANT_HELP, checkQuantOption, optionalString } from './mapper-options.js';
 import { defineCommand, type Command } from './command.js';

@@ -1,4 +1,4 @@
-/** `smolmap export <adapter> --format peft|onnx|gguf-lora [--outtype T] [--out PATH]` (issue 7). */
+/** `smolmap export <adapter> --format peft|onnx|gguf-lora [--outtype T] [--out PATH]`. */
 import {
   SmolmapError,
   exportAdapter,

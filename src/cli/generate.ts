@@ -1,4 +1,4 @@
-/** `smolmap generate`: free text from a base model (+ adapter), streamed (issue 4; ARCHITECTURE.md CLI contract). */
+/** `smolmap generate`: free text from a base model (+ adapter), streamed. */
 import { SmolmapError, generate, type GenerateTextResult } from '../engine/index.js';
 import { defineCommand, type Command, type OptionValues } from './command.js';
 import { QUANT_HELP, checkQuantOption } from './mapper-options.js';

@@ -1,4 +1,4 @@
-/** `smolmap mcp`: the stdio MCP server (issue 8). Claude Desktop and other clients spawn it. */
+/** `smolmap mcp`: the stdio MCP server. Claude Desktop and other clients spawn it. */
 import { lazyJobRunner } from '../mcp/runner.js';
 import { SmolmapError } from '../engine/index.js';
 import { defineCommand, type Command } from './command.js';

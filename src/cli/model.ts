@@ -1,4 +1,4 @@
-/** `smolmap model ...`: the base-model registry commands (ARCHITECTURE.md, "The CLI contract"). */
+/** `smolmap model ...`: the base-model registry commands. */
 import {
   SmolmapError,
   importModel,

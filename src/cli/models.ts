@@ -1,4 +1,4 @@
-/** `smolmap models list|show|activate|rollback|compare`: the trained adapters of each spec (issue 7). */
+/** `smolmap models list|show|activate|rollback|compare`: the trained adapters of each spec. */
 import {
   SmolmapError,
   activateAdapter,

@@ -1,5 +1,5 @@
 /**
- * The Slack and Discord surfaces of `smolmap serve` (issue 9). Each starts when its token is in the
+ * The Slack and Discord surfaces of `smolmap serve`. Each starts when its token is in the
  * environment: Slack in Socket Mode by default, or over HTTP with `--slack-port`; Discord over the gateway.
  */
 import { SmolmapError, type Engine } from '../engine/index.js';

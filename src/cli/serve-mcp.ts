@@ -1,4 +1,4 @@
-/** The MCP Streamable HTTP surface of `smolmap serve` (issue 8). */
+/** The MCP Streamable HTTP surface of `smolmap serve`. */
 import { SmolmapError } from '../engine/index.js';
 import { DEFAULT_MCP_HOST } from '../mcp/defaults.js';
 import type { ServeSurfaceFactory } from './serve.js';

@@ -1,4 +1,4 @@
-/** `smolmap spec ...`: the spec registry commands (ARCHITECTURE.md, "The CLI contract"). */
+/** `smolmap spec ...`: the spec registry commands. */
 import {
   SmolmapError,
   addSpec,

@@ -1,4 +1,4 @@
-/** `smolmap train`: fine-tune a LoRA adapter for a spec (ARCHITECTURE.md, "The CLI contract"). */
+/** `smolmap train`: fine-tune a LoRA adapter for a spec. */
 import {
   LORA_TARGETS,
   SmolmapError,

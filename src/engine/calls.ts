@@ -1,7 +1,7 @@
 import type { HttpMethod } from './specs/types.js';
 
 /**
- * The product's output: one concrete call of one operation of a spec (ARCHITECTURE.md, "The ApiCall").
+ * The product's output: one concrete call of one operation of a spec.
  * `path` is the spec's template; `url` is derived (first server + filled template + query string).
  */
 export interface ApiCall {
@@ -17,7 +17,7 @@ export interface ApiCall {
 }
 
 /**
- * The `expected` member of a task file line (eval-dev README): no headers and no url; `pathParams` and
+ * The `expected` member of a task file line: no headers and no url; `pathParams` and
  * `query` values are strings (an array query parameter given one value is a plain string).
  */
 export interface ExpectedCall {

@@ -1,6 +1,6 @@
 /**
  * The engine facade: the only module that surfaces (CLI, jobs, MCP, bots) import from the engine.
- * Named exports only (STYLE.md habit 5).
+ * Named exports only.
  */
 export { SmolmapError, isSmolmapError, toSmolmapError } from './errors.js';
 export { createLogger, type Logger } from './log.js';

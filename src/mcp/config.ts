@@ -1,7 +1,7 @@
 /**
  * Server-side MCP settings: `<dataDir>/mcp.json`, or the file named by `SMOLMAP_MCP_CONFIG`. Only the operator
  * who runs the server writes it; nothing in it comes from the model or the client. Today it holds the
- * `execute_call` switch, its allowlist and caps, and per-spec credentials (issue 8).
+ * `execute_call` switch, its allowlist and caps, and per-spec credentials.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

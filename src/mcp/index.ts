@@ -1,4 +1,4 @@
-/** The MCP surface (issue 8): named exports only. */
+/** The MCP surface: named exports only. */
 export { createSmolmapMcpServer, type SmolmapMcpOptions, type SmolmapMcpServer } from './server.js';
 export { serveStdio, type StdioOptions } from './stdio.js';
 export {

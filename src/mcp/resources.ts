@@ -1,5 +1,5 @@
 /**
- * Resources (issue 8): `smolmap://specs/{name}` (the stored document), `smolmap://specs/{name}/operations`,
+ * Resources: `smolmap://specs/{name}` (the stored document), `smolmap://specs/{name}/operations`,
  * plus models and jobs when the facade offers them (see resources-runs.ts). Reads go through the facade; a
  * resource that does not exist is a protocol error, since resources/read has no error result.
  */

@@ -2,7 +2,7 @@
  * The tool table's contract. One zod object schema per tool is the single source of its argument and result
  * types; `tools/list` publishes both as JSON Schema. We answer `tools/list` and `tools/call` ourselves
  * (dispatch.ts, instead of McpServer.registerTool, whose handler turns bad arguments into `isError` results)
- * to keep the MCP error split the STYLE.md anchor asks for: a malformed
+ * to keep the MCP error split: a malformed
  * call (unknown tool, arguments that fail the schema) is a JSON-RPC protocol error (-32602, MCP spec
  * "Tools › Error Handling"), while a failure of the work itself is a result with `isError: true` carrying the
  * user-facing `code: message`, so the model can read it and recover.
@@ -46,7 +46,7 @@ export interface CallExtras {
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
 export interface ToolDef<I extends AnyObject, O extends AnyObject> {
-  /** snake_case, at most 64 characters (issue 8). */
+  /** snake_case, at most 64 characters. */
   name: string;
   title: string;
   description: string;

@@ -1,6 +1,6 @@
 /**
  * The bot command grammar, shared by Slack (`/smolmap <text>`) and Discord (sub-command options, flattened to
- * the same words). Validated once here, where commands arrive (STYLE.md habit 8); handlers trust a BotCommand.
+ * the same words). Validated once here, where commands arrive; handlers trust a BotCommand.
  */
 import { SmolmapError } from '../../engine/index.js';
 

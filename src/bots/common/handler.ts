@@ -1,5 +1,5 @@
 /**
- * The one place a bot command becomes a facade call (STYLE.md habit 6): the surfaces parse their event into a
+ * The one place a bot command becomes a facade call: the surfaces parse their event into a
  * BotCommand and an Invocation, call `handleCommand`, and post the Reply. Every call is scoped by the actor's
  * tenant, and permission is checked before anything runs.
  */

@@ -1,6 +1,6 @@
 /**
  * Who may change a workspace's smolmap: by default workspace/guild admins plus an allowlist; everyone may read
- * and ask (issue 9). Which actions are open to everyone is configurable.
+ * and ask. Which actions are open to everyone is configurable.
  */
 import { SmolmapError } from '../../engine/index.js';
 import type { BotCommand } from './grammar.js';

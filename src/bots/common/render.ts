@@ -98,7 +98,7 @@ export function renderJobs(jobs: JobRecord[]): string {
   );
 }
 
-/** The progress message of a training: bar, step, loss, ETA (issue 9). */
+/** The progress message of a training: bar, step, loss, ETA. */
 export function renderProgress(job: JobRecord): string {
   const head = `Training \`${job.id}\` — ${job.status}`;
   const p = job.progress;

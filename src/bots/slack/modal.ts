@@ -1,5 +1,5 @@
 /**
- * The `spec add` modal: a file input, a URL field and a paste box (issue 9). Its submission becomes one of
+ * The `spec add` modal: a file input, a URL field and a paste box. Its submission becomes one of
  * the three upload kinds; which channel to answer in travels in `private_metadata`.
  */
 import type { ModalView } from '@slack/types';

@@ -1,5 +1,5 @@
 /**
- * Scalars as the eval-dev README compares them: numbers in shortest decimal form (`10.0` → "10",
+ * Scalars as task-file scoring compares them: numbers in shortest decimal form (`10.0` → "10",
  * `49.99` → "49.99"), booleans as "true"/"false", strings and null unchanged. Objects and arrays are
  * normalised member by member (key order is kept; comparison elsewhere ignores it).
  */

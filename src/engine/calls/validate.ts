@@ -8,7 +8,7 @@ import { toAjvSchema } from './schema.js';
 // ajv-formats is CommonJS; under NodeNext its default export arrives as `.default`.
 const addFormats = addFormatsModule.default;
 
-/** One reason a call does not conform to its spec (eval-dev README, "Valid rate"). */
+/** One reason a call does not conform to its spec (a call with none counts as valid in scores). */
 export interface CallIssue {
   code:
     | 'unknown_operation'
@@ -40,7 +40,7 @@ export function pathTemplateNames(path: string): string[] {
  * parameters and required body fields are present, no parameter is unknown, values fit their schemas (type,
  * enum, format) and the body validates against the request schema. Returns [] for a conforming call.
  * Parameter values arrive as strings (the URL form), so they are coerced to the schema's type before checking;
- * an array parameter given one string is a one-item array (eval-dev README conventions).
+ * an array parameter given one string is a one-item array (the task-file convention).
  * Undeclared headers are not issues: auth and content negotiation headers belong to the transport.
  */
 export function validateCall(call: ApiCall, catalog: Catalog): CallIssue[] {

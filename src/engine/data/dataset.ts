@@ -14,7 +14,7 @@ import type { SkippedOperation, TaskExample } from './types.js';
 /**
  * Datasets in the store: generate from a spec, import a user task file (replace or mix), show, load for training.
  * The stored file keeps each example's `meta` (split, family) next to the task-file fields; `--out` files are
- * plain task files in the eval-dev format.
+ * plain task files.
  */
 export interface DatasetResult {
   dataset: string;

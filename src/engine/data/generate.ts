@@ -18,7 +18,7 @@ import { addTypos, lowerLiterals, swapSynonyms } from './typos.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
 import { phraseText, type Phrase } from './words.js';
 
-/** Default size: a few hundred per spec, scaled with the number of operations (issue 5). */
+/** Default size: a few hundred per spec, scaled with the number of operations. */
 export const defaultCount = (operations: number): number => Math.min(4000, Math.max(300, 40 * operations));
 
 /** Why an operation cannot become a task, or null when it can. */
@@ -59,7 +59,7 @@ function sampleParam(
     }
     if (sampled.length === 0) return null;
     const values = sampled.map((s) => String(s.value));
-    // eval-dev convention: an array query parameter given one value is a plain string.
+    // Task-file convention: an array query parameter given one value is a plain string.
     return {
       value: values.length === 1 ? (values[0] as string) : values,
       mention: listMention(`query.${p.name}`, field, sampled, ctx.rng),

@@ -3,7 +3,7 @@ import { escapeRegExp, humanize } from './words.js';
 
 /**
  * Human names for enum codes, so a task can say "German" where the call needs `DE`
- * (eval-dev README: values are normalised to what the schema accepts). Two sources, both only used when they make
+ * (a call carries values normalised to what the schema accepts). Two sources, both only used when they make
  * the mapping unambiguous within one enum: the spec's own descriptions ("* `DE` - German") and, for fields that
  * are about languages, countries or currencies, ECMA-402 `Intl.DisplayNames` (built into Node's ICU).
  */

@@ -5,7 +5,7 @@ import { HTTP_METHODS, type Catalog, type HttpMethod } from '../specs/types.js';
 import type { ExpectedCall, TaskExample } from './types.js';
 
 /**
- * Task files (ARCHITECTURE.md "Task files", eval-dev README): JSON Lines, one `{ task, expected }` per line.
+ * Task files: JSON Lines, one `{ task, expected }` per line.
  * Validated line by line at the boundary; every failure names the line so the user can fix the file.
  * Used for user datasets (`data import`) and for `eval --tasks`.
  */
@@ -118,7 +118,7 @@ export function parseTaskFile(text: string, catalog: Catalog): TaskExample[] {
   return out;
 }
 
-/** One task-file line in the eval-dev format (no generator metadata). */
+/** One task-file line (no generator metadata). */
 export function toTaskLine(e: TaskExample): string {
   return JSON.stringify({ task: e.task, expected: e.expected });
 }

@@ -1,7 +1,7 @@
 import type { ExpectedCall } from '../calls.js';
 import type { HttpMethod } from '../specs/types.js';
 
-/** The expected call of a task: one definition, in calls.ts (the eval-dev task-file convention). */
+/** The expected call of a task: one definition, in calls.ts (the task-file convention). */
 export type { ExpectedCall };
 
 /** Where an example came from and which template family produced it (the unit of the train/validation split). */

@@ -55,7 +55,7 @@ export interface AskOptions extends MapperTarget {
   maxTokens?: number;
 }
 
-/** The ApiCall plus what every surface shows with it (ARCHITECTURE.md CLI contract for `ask --json`). */
+/** The ApiCall plus what every surface shows with it (the `ask --json` document). */
 export interface AskResult extends ApiCall {
   confidence: number;
   /** The two factors of `confidence` (mapper.ts `callConfidence`). */

@@ -2,7 +2,7 @@
  * The decoding loop: prefill the prompt in one run, then one run per generated token on the KV cache.
  * A constraint (the mapper's spec grammar: allowed/accept/forced/done, as GrammarMatcher) masks every step's
  * logits; tokens it forces are appended without a model step and fed together with the chosen token in the
- * next, multi-token step (ARCHITECTURE.md: "Tokens the grammar forces are appended without a model step").
+ * next, multi-token step.
  *
  * Two things cut model work without changing the output:
  * - prefix reuse (prefix.ts): the prompt's longest prefix shared with a recent prompt (same runtime, same

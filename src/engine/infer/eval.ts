@@ -1,6 +1,6 @@
 /**
- * `eval` and `models compare` (facade): run a task file through the mapper and score it as the eval-dev README
- * defines (train/metrics.ts `scoreCalls`), with latency percentiles over the per-task wall time.
+ * `eval` and `models compare` (facade): run a task file through the mapper and score it
+ * (train/metrics.ts `scoreCalls`), with latency percentiles over the per-task wall time.
  * Evaluations are not recorded as playground queries; an adapter's latest scores are kept on its record.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * A PEFT adapter as a llama.cpp LoRA adapter GGUF (`llama-cli -m base.gguf --lora adapter.gguf`), written the
- * way llama.cpp's `convert_lora_to_gguf.py` writes one and `src/llama-adapter.cpp` reads it (model-facts.md §4.2):
+ * way llama.cpp's `convert_lora_to_gguf.py` writes one and `src/llama-adapter.cpp` reads it:
  * - metadata `general.type = "adapter"`, `general.architecture` = the base's ("llama"), `adapter.type = "lora"`,
  *   `adapter.lora.alpha` (f32); llama.cpp scales by alpha / rank, so rsLoRA (alpha / √r) is written as the
  *   alpha that gives the same scale, alpha·√r (the format has no rsLoRA flag);

@@ -2,7 +2,7 @@
  * `export` (facade): a trained adapter as a PEFT folder (the adapter as trained, loadable by Python PEFT), as a
  * llama.cpp LoRA adapter GGUF file (export-gguf.ts; `--lora` beside the base GGUF), or MERGED into its base model (lora.ts `mergeAdapter`, W + scale·B·A) as an ONNX folder Transformers.js runs:
  * `onnx/model.onnx` from the same inference graph we decode with (Transformers.js I/O names: input_ids,
- * attention_mask, position_ids, past_key_values.N.key/value → logits, present.N.key/value; model-facts.md §5.3),
+ * attention_mask, position_ids, past_key_values.N.key/value → logits, present.N.key/value),
  * plus config.json, generation_config.json, tokenizer.json and tokenizer_config.json (+ chat_template.jinja).
  */
 import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * The LM head outside the model step (issue 7, mapper latency). An f32 decode step is bound by reading the
+ * The LM head outside the model step, for mapper latency. An f32 decode step is bound by reading the
  * weights, and the tied head (vocab × hidden, 113 MB for SmolLM2-135M) is ~20 % of them, while the constrained
  * decoder usually looks at a few allowed tokens of one row. So the inference graph can end at the final-normed
  * hidden rows of the kept positions (`output: 'hidden'`) and logits are made on demand:

@@ -1,8 +1,8 @@
 /**
  * The KV cache of a batch of sequences on one runtime: each `step` feeds new tokens for every row (same count
  * per row; `null` is padding, masked out) and returns the last position's logits per row. Past keys and values
- * are the previous run's `present.*` outputs fed back as `past_key_values.*` (Transformers.js convention,
- * model-facts.md §5.3); ORT returns fresh tensors, so nothing is copied on our side and a past, once returned,
+ * are the previous run's `present.*` outputs fed back as `past_key_values.*` (Transformers.js convention);
+ * ORT returns fresh tensors, so nothing is copied on our side and a past, once returned,
  * never changes (the prefix cache and rollback rely on that).
  *
  * Single-row caches can also start from a stored prefix (`resume`), return the logits of several last

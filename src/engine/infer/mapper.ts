@@ -40,9 +40,9 @@ export interface MapOptions {
   copy?: boolean;
   /**
    * How the operation is chosen: scored as whole sequences (op-choice.ts: 'trie', 'sum' or 'mean', see
-   * OpScoring) or token by token like the rest ('greedy'). Default: 'trie' for the untrained prompt (eval-dev,
-   * 6 tasks per spec: endpoint 37.5 → 54.2 %), 'greedy' with a trained adapter (same picks as 'trie' on the
-   * trained eval-dev adapters measured, at about half the model steps, so the latency target wins).
+   * OpScoring) or token by token like the rest ('greedy'). Default: 'trie' for the untrained prompt (it picks
+   * the right operation more often; bench/decoding-accuracy.ts), 'greedy' with a trained adapter (the same picks
+   * as 'trie' there, at about half the model steps, so the latency target wins).
    */
   operation?: OpScoring | 'greedy';
   /**

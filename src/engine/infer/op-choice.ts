@@ -25,7 +25,7 @@ import { logProb } from './sample.js';
  * How operations compare. 'trie' (default): each token's probability renormalised over the tokens that continue
  * some opening there, summed — p(operation | the answer is one of the spec's operations), free of length bias
  * (tokens only one operation continues count 0). 'sum': raw log p summed (favours short openings); 'mean': per
- * token (favours long ones). Measured on eval-dev in bench/decoding-accuracy.ts.
+ * token (favours long ones). bench/decoding-accuracy.ts compares them.
  */
 export type OpScoring = 'trie' | 'sum' | 'mean';
 

@@ -1,5 +1,5 @@
 /**
- * The one module that imports onnxruntime-node (STYLE.md habit 3). Everything else in smolmap talks to ORT
+ * The one module that imports onnxruntime-node. Everything else in smolmap talks to ORT
  * through `createSession`, `run` and plain `HostTensor` objects, so the runtime can be swapped or upgraded in
  * one place.
  */
@@ -132,7 +132,7 @@ export async function createSession(
     enableCpuMemArena: options.memArena ?? true,
     enableMemPattern: options.memPattern ?? true,
   };
-  // Session config entries travel in `extra` as strings (model-facts.md §5.4).
+  // Session config entries travel in `extra` as strings.
   const session: Record<string, string | Record<string, string>> = {};
   if (options.spinning === false) session['intra_op'] = { allow_spinning: '0' };
   if (options.prepacking === false) session['disable_prepacking'] = '1';

@@ -1,7 +1,7 @@
 /**
  * A loaded base model: config, tokenizer and ONE ORT inference session whose graph takes LoRA A/B inputs for
  * all seven projections of every layer (rank `r` a dynamic dim). Any adapter — or none, fed as rank-0 tensors —
- * runs on the same session, so switching adapters per request rebuilds nothing (ARCHITECTURE.md). alpha/r is
+ * runs on the same session, so switching adapters per request rebuilds nothing. alpha/r is
  * folded into B at feed time, which lets adapters of any scale share the graph. Runtimes are cached per
  * (source, quantisation) for the life of the process. i8 adds a second session, f32, for runs of `f32From` tokens
  * or more (`wide`); both take the same feeds and KV cache.
@@ -63,7 +63,7 @@ export interface RuntimeOptions {
   /**
    * i8 only: runs of at least this many tokens (a task's prefill) go through a second, f32 session, so the
    * prompt is read exactly and int8 serves the short verification steps. Default 12; 0 runs everything in int8
-   * (less memory, faster, less accurate: bench/README, session 9).
+   * (less memory, faster, less accurate: bench/README).
    */
   f32From?: number;
   /** Applies the frozen projections instead of the weight mode's own (internal: int8 calibration, smooth.ts). */

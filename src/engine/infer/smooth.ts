@@ -3,7 +3,7 @@
  * channel k of each frozen projection, s_k = max|X_k|^α / max|W_k|^(1−α), so the product runs on x/s and W·s,
  * moving outlier channels' range from the activations (quantised per tensor at run time) into the weights
  * (quantised per column once). max|X_k| is measured once per load on fixed mapper-shaped calibration prompts
- * (a chat turn and a JSON call; none of them eval-dev tasks), with the base model in f32.
+ * (a chat turn and a JSON call, fixed in the code, not drawn from any task set), with the base model in f32.
  */
 import { SmolmapError } from '../errors.js';
 import { concatRows, fusedWeightName, type Projector } from '../model/llama.js';

@@ -1,5 +1,5 @@
 /**
- * GGUF blocks as MatMulNBits weights, without re-quantising (model-facts.md §3.3, §5.1): the quantised mode
+ * GGUF blocks as MatMulNBits weights, without re-quantising: the quantised mode
  * then computes with exactly the file's weights.
  * - Q8_0 (d, int8 q[32]): 8-bit, scale d, default zero point 128, stored q + 128.
  * - Q4_0 (d, nibbles): 4-bit, scale d, default zero point 8; nibbles re-packed (GGUF keeps elements j and
@@ -70,7 +70,7 @@ export function ggufBlocksToNBits(type: number, src: Uint8Array, n: number, k: n
   return { q: { bits: 4, blockSize: 32, n, k, kBlocks, packed, scales, zeroPoints }, mins };
 }
 
-/** Row permutation of llama.cpp's q/k layout back to HF's (model-facts.md §2.4): HF row h·D + i·D/2 + j. */
+/** Row permutation of llama.cpp's q/k layout back to HF's: HF row h·D + i·D/2 + j. */
 export function unpermuteRows(w: GgufNBits, heads: number): GgufNBits {
   const { q } = w;
   const d = q.n / heads;

@@ -1,6 +1,6 @@
 /**
  * The fast inference emission of the one Llama definition (llama.ts): the same math in onnxruntime's fused CPU
- * contrib ops (model-facts.md §5.1), so a decode step runs ~10 nodes per layer plus 12 for grouped LoRA instead
+ * contrib ops, so a decode step runs ~10 nodes per layer plus 12 for grouped LoRA instead
  * of ~40. Per layer:
  *   SkipSimplifiedLayerNormalization (residual add + input RMSNorm) → one q|k|v product (+ grouped LoRA)
  *   → GroupQueryAttention (rotate-half RoPE with cos/sin caches, causal GQA, BNSH past/present)

@@ -1,6 +1,6 @@
 /**
- * The Llama architecture, once, in graph-builder ops and driven by `LlamaConfig` (STYLE.md habit 2: SmolLM2
- * 135M/360M/1.7B are configs, not code paths). Math follows HF `modeling_llama.py` (model-facts.md §2.3):
+ * The Llama architecture, once, in graph-builder ops and driven by `LlamaConfig` (models are data: SmolLM2
+ * 135M/360M/1.7B are configs, not code paths). Math follows HF `modeling_llama.py`:
  * RMSNorm → q/k/v → rotate-half RoPE → grouped-query causal attention → o_proj → residual → RMSNorm → SwiGLU
  * MLP → residual; final norm; LM head tied to the embedding unless `lm_head.weight` exists.
  *
@@ -352,7 +352,7 @@ export function logitRows(g: Graph, hidden: Value, mode: 'last' | 'all' | 'keep'
 }
 
 /**
- * The decoder-only inference graph with Transformers.js naming (model-facts.md §5.3): inputs `input_ids`,
+ * The decoder-only inference graph with Transformers.js naming: inputs `input_ids`,
  * `attention_mask`, `position_ids`, `past_key_values.N.key/value` (+ LoRA A/B inputs); outputs `logits` and
  * `present.N.key/value`. Feed empty past tensors ([batch, kv_heads, 0, head_dim]) on the first call.
  */

@@ -1,6 +1,6 @@
 /**
  * LoRA adapters (Hu et al. 2021, arXiv:2106.09685) in Hugging Face PEFT's conventions, so adapters trained here
- * load in Python PEFT and PEFT adapters load here (model-facts.md §4.1):
+ * load in Python PEFT and PEFT adapters load here:
  * - a targeted Linear W [out, in] gains A [r, in] and B [out, r]; y = x·Wᵀ + scale·(x·Aᵀ)·Bᵀ with
  *   scale = alpha / r, or alpha / √r with rsLoRA (Kalajdzievski 2023, arXiv:2312.03732);
  * - init as PEFT's `reset_lora_parameters(init_lora_weights=True)`: A ~ kaiming_uniform(a=√5) = U(−1/√in, 1/√in),
@@ -79,7 +79,7 @@ export function loraScale(config: Pick<LoraConfig, 'r' | 'alpha' | 'rslora'>): n
   return config.rslora ? config.alpha / Math.sqrt(config.r) : config.alpha / config.r;
 }
 
-/** [in, out] of each projection for a Llama config (model-facts.md §2.2). */
+/** [in, out] of each projection for a Llama config. */
 export function projectionDims(c: LlamaConfig, target: LoraTarget): [number, number] {
   const q = c.num_attention_heads * c.head_dim;
   const kv = c.num_key_value_heads * c.head_dim;

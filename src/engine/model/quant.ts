@@ -1,5 +1,5 @@
 /**
- * Weight quantisation for onnxruntime's com.microsoft `MatMulNBits` (model-facts.md §5.1): a Linear weight
+ * Weight quantisation for onnxruntime's com.microsoft `MatMulNBits`: a Linear weight
  * W [N, K] (PyTorch [out, in]) is cut into blocks of `blockSize` along K, each stored as `bits`-bit integers q
  * with a per-block scale s and zero point z, w = (q − z)·s. Layouts follow the op's contrib schema:
  * B uint8 [N, kBlocks, blockSize·bits/8] (4-bit: element 2j in the low nibble), scales [N, kBlocks],

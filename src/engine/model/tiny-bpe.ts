@@ -10,7 +10,7 @@ import { BYTE_TO_UNICODE, bytesToByteLevel } from './tokenizer/byte-level.js';
 
 export const TINY_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 
-/** SmolLM2-Instruct's chat template, verbatim (model-facts.md §1.3). */
+/** SmolLM2-Instruct's chat template, verbatim. */
 export const SMOLLM2_CHAT_TEMPLATE =
   "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
@@ -43,7 +43,7 @@ const CORPUS = [
   '{"id": 7, "title": "Buy milk", "completed": false, "userId": 3, "createdAt": "2024-05-01T10:00:00Z"}',
 ];
 
-/** GPT-2's pre-tokenizer regex (model-facts.md §3.4), applied after digits are isolated. */
+/** GPT-2's pre-tokenizer regex, applied after digits are isolated. */
 const GPT2_RE = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 export function preTokenize(text: string): string[] {
@@ -143,7 +143,7 @@ export function tinyTokenizerJson(v: TinyVocab): object {
   };
 }
 
-/** tokenizer_config.json as on the Hub for SmolLM2-Instruct (model-facts.md §1.2). */
+/** tokenizer_config.json as on the Hub for SmolLM2-Instruct. */
 export function tinyTokenizerConfig(): object {
   return {
     add_prefix_space: false,

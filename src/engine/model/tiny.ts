@@ -198,7 +198,7 @@ async function writeGgufLayout(file: string, seed: number, quant: TinyQuant): Pr
   const c = tinyConfig();
   const tensors: GgufTensorOut[] = [];
   for (const [name, t] of tinyWeights(seed)) {
-    // convert_hf_to_gguf.py LlamaModel.modify_tensors: q with n_head, k with n_head_kv (model-facts.md §2.4)
+    // convert_hf_to_gguf.py LlamaModel.modify_tensors: q with n_head, k with n_head_kv
     const stored = name.endsWith('q_proj.weight')
       ? permuteQk(t, c.num_attention_heads, 'toGguf')
       : name.endsWith('k_proj.weight')

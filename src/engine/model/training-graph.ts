@@ -9,7 +9,7 @@
  * plus adds) — and (2) apply PEFT's LoRA dropout, which acts on the LoRA branch input only:
  * y = x·Wᵀ + scale·B(A(dropout(x))) (peft/tuners/lora/layer.py `Linear.forward`).
  *
- * The LM head and the loss run only on label positions (issue 6): the caller passes the flat indices of the
+ * The LM head and the loss run only on label positions: the caller passes the flat indices of the
  * hidden states that predict a label (HF's shift: position t predicts labels[t + 1]) split into `headChunks` rows,
  * so the backward pass of the [n, vocab] softmax is taken one chunk at a time (at n = 1016 on SmolLM2's
  * 49152-token vocabulary every [n, V] temporary is ~200 MB). `trainingFeeds` derives them from HF-style labels.

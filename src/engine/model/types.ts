@@ -1,6 +1,6 @@
 /**
  * A Llama-architecture configuration: SmolLM2 135M/360M/1.7B are three values of this, read from
- * `config.json` or from GGUF `llama.*` metadata (model-facts.md §1.1, §3.1).
+ * `config.json` or from GGUF `llama.*` metadata.
  */
 export interface LlamaConfig {
   hidden_size: number;

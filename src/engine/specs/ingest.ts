@@ -1,6 +1,6 @@
 /**
  * Spec ingest: bytes from a file or an http(s) URL → a parsed, validated OpenAPI document → its Catalog.
- * Validation happens here, once (STYLE.md habit 8); everything downstream trusts the Catalog.
+ * Validation happens here, once; everything downstream trusts the Catalog.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';

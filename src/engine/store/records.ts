@@ -84,7 +84,7 @@ export interface DatasetRecord extends Tenanted {
   id: string;
   spec: SpecRef;
   kind: 'synthetic' | 'imported' | 'mixed';
-  /** The task file (JSON Lines, ARCHITECTURE.md "Task files"). */
+  /** The task file (JSON Lines). */
   file: FileRef;
   examples: number;
   /** The synthesis seed; null for imported data. */
@@ -100,7 +100,7 @@ export interface LoraSettings {
   targets: LoraTarget[];
 }
 
-/** Scores of an evaluation run (ARCHITECTURE.md "Task files"). */
+/** Scores of an evaluation run. */
 export interface EvalMetrics {
   n: number;
   endpointAccuracy: number;

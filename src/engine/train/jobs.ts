@@ -46,7 +46,7 @@ export interface TrainJobOptions {
   threads: number;
 }
 
-/** The `train --json` document (ARCHITECTURE.md, "The CLI contract"). */
+/** The `train --json` document. */
 export interface TrainingSummary {
   job: string;
   status: JobRecord['status'];

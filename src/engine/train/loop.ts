@@ -1,5 +1,5 @@
 /**
- * The training loop (STYLE.md habit 4): one function that reads top to bottom —
+ * The training loop: one function that reads top to bottom —
  * schedule → batch → step → clip → update → log → eval/checkpoint.
  * The forward/backward pass is injected (`deps.step`: one session.run of the training graph per micro-batch,
  * returning the mean loss over label positions and the gradient of every LoRA tensor), so the loop is the same

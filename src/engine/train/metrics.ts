@@ -31,7 +31,7 @@ export interface CallScores {
 }
 
 /**
- * Scores predicted calls exactly as the eval-dev README defines it:
+ * Scores predicted calls against the expected calls of a task file:
  * - endpoint: method and path template equal;
  * - exact: endpoint and pathParams, query and body equal after scalar normalisation (objects key-order-free,
  *   arrays in order); a one-item array query value equals the plain string, the README's canonical form;
@@ -157,7 +157,7 @@ function scoreOne(predicted: ApiCall | null, expected: ExpectedCall, catalog: Ca
   return { endpoint, exact, valid, tp, fp: predItems.length - tp, fn: expItems.length - tp };
 }
 
-/** Query values normalised, a one-item array as its plain string (eval-dev README conventions). */
+/** Query values normalised, a one-item array as its plain string (the task-file convention). */
 function canonicalQuery(query: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(query)) {

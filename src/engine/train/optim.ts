@@ -1,6 +1,6 @@
 /**
- * The optimizer side of a training step, on the small LoRA tensors in plain TypeScript (ARCHITECTURE.md: "AdamW
- * runs in TypeScript"). State is Float32Array so a checkpoint stores it bit for bit.
+ * The optimizer side of a training step, on the small LoRA tensors in plain TypeScript (AdamW needs no graph
+ * for a few thousand parameters). State is Float32Array so a checkpoint stores it bit for bit.
  */
 import type { F32Tensor } from '../model/types.js';
 

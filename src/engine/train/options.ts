@@ -1,8 +1,8 @@
 /**
- * Training options, parsed once at the boundary (STYLE.md habit 4): every option has a default, and an unknown
+ * Training options, parsed once at the boundary: every option has a default, and an unknown
  * key is an error rather than a silently ignored typo. AdamW, short linear warmup, cosine decay and clipping at
  * 1 follow common LoRA practice (PEFT/TRL examples). The learning rate, batch and step count are the recipe
- * bench/mapper measured on SmolLM2-135M and the eval-dev specs (bench/README, "Mapper"): lr 1e-3 at batch 4
+ * bench/mapper measured on SmolLM2-135M (bench/README, "Mapper"): lr 1e-3 at batch 4
  * for max(200, 15 × operations) steps took train-travel from 70 % endpoint / 40 % exact at 24 steps to 95 % /
  * 75 % at 200 steps; PEFT's usual lr 2e-4 learns a spec's 135M adapter too slowly for a few hundred steps.
  */
@@ -26,7 +26,7 @@ export const trainOptionsSchema = z.strictObject({
   gradAccum: z.number().int().min(1).max(256).default(1),
   /**
    * Longest sequence in tokens; longer examples are left out (a cut target would teach broken calls). 384: at
-   * 256 the default data of the eval-dev specs lost 3–8 % of its examples, all from the operations with the
+   * 256 the default data of the benchmark specs lost 3–8 % of its examples, all from the operations with the
    * longest calls (train-travel payments 19, alertmanager postSilences 12, deepl document status/download 39:
    * 64-hex document keys), exactly the ones the trained adapters then confused; at 384 none is left out.
    */

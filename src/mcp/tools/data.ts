@@ -1,4 +1,4 @@
-/** generate_dataset (issue 8): synthesise task → call examples for a stored spec. */
+/** generate_dataset: synthesise task → call examples for a stored spec. */
 import { z } from 'zod';
 import { generateData } from '../../engine/index.js';
 import { defineTool, type AnyTool } from '../tool.js';

@@ -1,5 +1,5 @@
 /**
- * execute_call (issue 8): registered only when mcp.json enables it. Dry-run by default: the preview shows
+ * execute_call: registered only when mcp.json enables it. Dry-run by default: the preview shows
  * what would be sent (credentials redacted); `execute: true` sends it under the operator's caps.
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * The tool table. A tool is listed only when the facade function behind it exists; execute_call only when
- * the operator enabled it in mcp.json (issue 8).
+ * the operator enabled it in mcp.json.
  */
 import type { McpConfig } from '../config.js';
 import type { AnyTool } from '../tool.js';

@@ -1,5 +1,5 @@
 /**
- * Training job tools (issue 8): train_model queues a job and returns its id at once, or with `wait: true`
+ * Training job tools: train_model queues a job and returns its id at once, or with `wait: true`
  * follows it to the end, sending `notifications/progress` (step of total steps) when the client gave a
  * progress token. job_status and stop_job act on any job by id.
  */

@@ -1,5 +1,5 @@
 /**
- * The mapper and its models (issue 8): map_task (task → ApiCall), evaluate (scores on a task set),
+ * The mapper and its models: map_task (task → ApiCall), evaluate (scores on a task set),
  * list_models and activate_model (trained adapters per spec).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

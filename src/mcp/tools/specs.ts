@@ -1,4 +1,4 @@
-/** Spec registry tools: list_specs, describe_spec, add_spec (issue 8). */
+/** Spec registry tools: list_specs, describe_spec, add_spec. */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -198,7 +198,7 @@ function nested(schema: JsonSchema, limits: GrammarLimits): JsonSchema {
 /**
  * `"key":value` of a free-form map. The key is user data like a string value (an alert's label names, a
  * header's name), so it is a copy region too: a copy-constrained matcher takes it from the task, which keeps
- * the model from inventing keys (the alert-labels task on eval-dev got `startsAt` six times as an annotation).
+ * the model from inventing keys (such as writing a body field name like `startsAt` as an alert annotation).
  */
 function mapEntry(p: Program, value: JsonSchema, next: number, limits: GrammarLimits): number {
   const colon = p.lit(':', compileValue(p, value, next, limits));

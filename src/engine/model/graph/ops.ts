@@ -1,6 +1,6 @@
 /**
  * The op table: for every primitive, its ONNX emission and its vector-Jacobian product, side by side
- * (STYLE.md habit 1, after jax-js). `RULES` is typed as total over `Op`, so adding a primitive without a
+ * (after jax-js). `RULES` is typed as total over `Op`, so adding a primitive without a
  * gradient rule — or an explicit `nondiff` reason — fails `tsc`. Each VJP's comment is its derivative formula,
  * with ḡ the cotangent of the output y. Every VJP is checked against finite differences through onnxruntime in
  * test/engine/model/graph/ops.test.ts.
@@ -521,7 +521,7 @@ export const RULES: { [P in Op]: Rule<P> } = {
     },
   },
   [Op.MatMulNBits]: {
-    // com.microsoft MatMulNBits (model-facts.md §5.1): Y = A·dequant(B)ᵀ, w = (q − zp)·scale per K-block.
+    // com.microsoft MatMulNBits: Y = A·dequant(B)ᵀ, w = (q − zp)·scale per K-block.
     emit: (a) => ({
       opType: 'MatMulNBits',
       domain: 'com.microsoft',
@@ -552,7 +552,7 @@ export const RULES: { [P in Op]: Rule<P> } = {
     vjp: { nondiff: 'inference-only fused op; the training graph uses RMSNorm and Add, which have VJPs' },
   },
   [Op.GroupQueryAttention]: {
-    // com.microsoft GroupQueryAttention (model-facts.md §5.1): causal GQA with BNSH past/present caches and,
+    // com.microsoft GroupQueryAttention: causal GQA with BNSH past/present caches and,
     // with do_rotary, rotate-half RoPE of q and k inside the kernel.
     emit: (a) => ({
       opType: 'GroupQueryAttention',

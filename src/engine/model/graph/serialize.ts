@@ -1,7 +1,7 @@
 /**
  * Graph → ONNX ModelProto bytes (ai.onnx opset 17, plus com.microsoft v1 for contrib ops). Large initializers
  * can go to external data (onnx docs/ExternalData.md): protobuf caps a message at 2 GB, and SmolLM2-1.7B in f32
- * is ~6.9 GB (model-facts.md §5.6).
+ * is ~6.9 GB.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

@@ -10,7 +10,7 @@ export interface GgufTokenizerDocs {
   chatTemplate?: string;
 }
 
-/** GGUF `tokenizer.ggml.token_type` values (llama.cpp `llama_token_type`, model-facts.md §3.4). */
+/** GGUF `tokenizer.ggml.token_type` values (llama.cpp `llama_token_type`). */
 const TOKEN_TYPE = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
 
 const BYTE_LEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
@@ -19,7 +19,7 @@ const GPT2_PRE = BYTE_LEVEL;
 /**
  * `\p{N}` split off one by one, then the GPT-2 regex: llama.cpp's regex pair for these pre types
  * (llama-vocab.cpp, `LLAMA_VOCAB_PRE_TYPE_STARCODER` ... `_SMOLLM`), and exactly SmolLM2's tokenizer.json
- * on the Hub: `Sequence[Digits(individual_digits), ByteLevel]` (model-facts.md §1.2).
+ * on the Hub: `Sequence[Digits(individual_digits), ByteLevel]`.
  */
 const DIGITS_THEN_GPT2_PRE = {
   type: 'Sequence',
@@ -189,7 +189,7 @@ function rebuildTokenizerJson(
 
 /**
  * Rebuilds tokenizer.json, tokenizer_config.json and the chat template from GGUF metadata, so a GGUF model
- * tokenizes exactly like its Hugging Face folder (model-facts.md §3.4; transformers `GGUFGPTConverter`).
+ * tokenizes exactly like its Hugging Face folder (transformers `GGUFGPTConverter`).
  * An embedded `tokenizer.huggingface.json` is used as it is.
  */
 export function tokenizerFromGguf(metadata: Record<string, GgufValue>): GgufTokenizerDocs {

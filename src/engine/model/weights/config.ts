@@ -4,7 +4,7 @@ import type { LlamaConfig } from '../types.js';
 import type { GgufValue } from './gguf.js';
 
 /**
- * LlamaConfig from a Hugging Face `config.json` or from GGUF `llama.*` metadata (model-facts.md §1.1, §3.1).
+ * LlamaConfig from a Hugging Face `config.json` or from GGUF `llama.*` metadata.
  * Models are data: SmolLM2 135M/360M/1.7B differ only in these numbers.
  */
 
@@ -112,7 +112,7 @@ export function shortestF32(x: number): number {
 
 /**
  * LlamaConfig from GGUF metadata. `tensorNames` decides tied embeddings: llama.cpp reuses `token_embd` when
- * there is no `output.weight` (model-facts.md §3.2).
+ * there is no `output.weight`.
  */
 export function configFromGguf(
   metadata: Readonly<Record<string, GgufValue>>,

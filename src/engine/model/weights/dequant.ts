@@ -4,7 +4,7 @@ import { decodeBf16, decodeF16, decodeF32, f16Lut } from './half.js';
 
 /**
  * ggml block formats → f32, one function per type, formulas from gguf-py `quants.py` and ggml-quants.c
- * `dequantize_row_*` (model-facts.md §3.3). Each block starts with or ends with f16 scale(s); elements of a
+ * `dequantize_row_*`. Each block starts with or ends with f16 scale(s); elements of a
  * 32-block pair j with j+16 in one byte (low nibble first).
  */
 type Dequant = (src: Uint8Array, out: Float32Array, blocks: number) => void;

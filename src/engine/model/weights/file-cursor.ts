@@ -6,7 +6,7 @@ const WINDOW = 1 << 20;
 /**
  * Sequential little-endian reads over a file through a 1 MiB window, so a header with tens of thousands of
  * strings (GGUF tokenizer metadata) costs a handful of syscalls. Every read is checked against the file size:
- * a length field can never make us allocate or read past the end (hostile-file rule of issue 3).
+ * a length field can never make us allocate or read past the end of a hostile file.
  */
 export class FileCursor {
   private buf = Buffer.alloc(0);

@@ -2,7 +2,7 @@ import { SmolmapError } from '../../errors.js';
 
 /**
  * ggml tensor types: id → (name, elements per block, bytes per block), from gguf-py `GGML_QUANT_SIZES`
- * and `GGMLQuantizationType` (model-facts.md §3.1, §3.3). Ids 4, 5, 31–33 and 36–38 were removed from ggml.
+ * and `GGMLQuantizationType`. Ids 4, 5, 31–33 and 36–38 were removed from ggml.
  */
 export interface GgmlTypeInfo {
   readonly id: number;

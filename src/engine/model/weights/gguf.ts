@@ -4,7 +4,7 @@ import { FileCursor } from './file-cursor.js';
 import { ggmlByteSize, ggmlTypeInfo } from './ggml-types.js';
 
 /**
- * GGUF header reader (ggml-org/ggml docs/gguf.md, model-facts.md §3.1): magic, version 2/3, metadata of every
+ * GGUF header reader (ggml-org/ggml docs/gguf.md): magic, version 2/3, metadata of every
  * value type, tensor infos and the aligned start of tensor data. Every count and length is checked against the
  * bytes left in the file and against sane caps before anything is allocated.
  */

@@ -1,5 +1,5 @@
 /**
- * IEEE-754 binary16 and bfloat16 ↔ float32. bf16 is the top half of an f32 (model-facts.md §2.1);
+ * IEEE-754 binary16 and bfloat16 ↔ float32. bf16 is the top half of an f32;
  * f32 → f16/bf16 rounds to nearest-even like numpy/PyTorch, so re-reading what we wrote is stable.
  */
 

@@ -13,7 +13,7 @@ export interface LoadedWeights {
   weights: WeightMap;
 }
 
-/** The tensors a LlamaForCausalLM needs, with their PyTorch shapes (model-facts.md §2.2). */
+/** The tensors a LlamaForCausalLM needs, with their PyTorch shapes. */
 export function expectedShapes(c: LlamaConfig): Map<string, number[]> {
   const q = c.num_attention_heads * c.head_dim;
   const kv = c.num_key_value_heads * c.head_dim;
@@ -86,7 +86,7 @@ export async function loadGgufWeights(file: string): Promise<LoadedWeights> {
       if (!hf) continue;
       const raw = await readGgufTensorRawFrom(fh, header, info.name, file);
       const elements = info.dims.reduce((a, b) => a * b, 1);
-      // ggml dims are reversed PyTorch dims; the bytes are the same row-major data (model-facts.md §3.1)
+      // ggml dims are reversed PyTorch dims; the bytes are the same row-major data
       let t = { shape: [...info.dims].reverse(), data: dequantize(info.type, raw.data, elements, info.name) };
       if (hf.endsWith('q_proj.weight')) t = permuteQk(t, config.num_attention_heads, 'toHf');
       else if (hf.endsWith('k_proj.weight')) t = permuteQk(t, config.num_key_value_heads, 'toHf');

@@ -1,7 +1,7 @@
 import type { F32Tensor } from '../types.js';
 
 /**
- * GGUF ↔ Hugging Face tensor names for the llama architecture (gguf-py `TENSOR_NAMES`, model-facts.md §3.2)
+ * GGUF ↔ Hugging Face tensor names for the llama architecture (gguf-py `TENSOR_NAMES`)
  * and llama.cpp's q/k row permutation (convert_hf_to_gguf.py `LlamaModel.permute`, §2.4).
  */
 

@@ -6,7 +6,7 @@ import { openModelFile } from './gguf.js';
 import { decodeBf16, decodeF16 } from './half.js';
 
 /**
- * safetensors reader (huggingface/safetensors `tensor.rs`, model-facts.md §2.1): an 8-byte LE header length,
+ * safetensors reader (huggingface/safetensors `tensor.rs`): an 8-byte LE header length,
  * a JSON header, then tensors that exactly tile the byte buffer. Tensors are read one at a time and converted
  * to f32, so peak memory is the f32 model plus one tensor's raw bytes.
  */
