@@ -12,7 +12,7 @@ export default defineConfig({
     maxWorkers: 2,
     // Files in one worker share loaded modules: each file re-importing the engine (transformers, scalar,
     // faker, discord.js, ORT…) cost 2–5 s, about 160 s of a 570 s suite. Tests restore what they change
-    // (process.env, spies), and no test mocks modules. Measured 12:43–12:57 UTC under load 4–8: 307 and 331 s
+    // (process.env, spies), and no test mocks modules. Measured under load 4–8: 307 and 331 s
     // for the whole real-model suite, against 491 s with isolation and 570 s with one worker.
     isolate: false,
   },

@@ -1,5 +1,5 @@
 /**
- * The spec commands: the `--json` contract of ARCHITECTURE.md, and for a sample of the bad-input corpus its
+ * The spec commands: the `--json` contract, and for a sample of the bad-input corpus its
  * coded one-line error, non-zero exit and an untouched store. One success, one failure and one usage error go
  * through the real CLI (`node bin/smolmap.js`, built to dist/ by `npm test`'s pretest; each spawn costs seconds
  * of imports); the other cases call the same `main` in-process with stdout/stderr captured.

@@ -1,7 +1,7 @@
 /**
  * export --format gguf-lora, read back with our own GGUF reader: llama.cpp's adapter metadata, tensor names and
  * ne order, values (f32 exact; f16 / bf16 / q8_0 within their rounding), and the Q/K row permutation of lora_b,
- * checked both with our inverse (permuteQk 'toHf') and with the index formula of model-facts.md §2.4.
+ * checked both with our inverse (permuteQk 'toHf') and with the index formula of llama.cpp's q/k permutation.
  */
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -109,7 +109,7 @@ describe('export --format gguf-lora', () => {
       }
       expect(gotB.data).not.toEqual(peftB.data); // the permutation is not a no-op
       expect(permuteQk(gotB, h, 'toHf').data).toEqual(peftB.data);
-      // The same by model-facts §2.4's index algebra: GGUF row h·D + 2j + i holds HF row h·D + i·D/2 + j.
+      // The same by the permutation's index algebra: GGUF row h·D + 2j + i holds HF row h·D + i·D/2 + j.
       const d = m.outFeatures / h;
       for (const [hh, j, i] of [
         [0, 0, 1],

@@ -246,7 +246,7 @@ describe.skipIf(!REAL)('importModel (real SmolLM2-135M-Instruct GGUF)', () => {
       bos_token_id: 1,
       eos_token_id: 2,
     });
-    expect(r.parameters).toBe(134_515_008); // model-facts.md §1.1 (tied, no lm_head)
+    expect(r.parameters).toBe(134_515_008); // SmolLM2-135M (tied, no lm_head)
     expect((await showModel(e, 'smollm2-135m')).format).toBe('gguf');
   });
 });

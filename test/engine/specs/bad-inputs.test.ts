@@ -1,5 +1,5 @@
 /**
- * The bad-input corpus (issue 2, "Done when"): everything a user can get wrong when adding a spec yields its
+ * The bad-input corpus: everything a user can get wrong when adding a spec yields its
  * coded error and leaves the store byte for byte as it was. The CLI exit codes are checked for a sample of
  * these in test/cli/spec.test.ts; here the facade is called directly to keep the suite fast.
  */

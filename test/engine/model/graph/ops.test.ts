@@ -34,7 +34,7 @@ const f32 = (inputs: GradCase['inputs'], build: GradCase['build']): GradCase => 
 });
 const I64 = 'int64' as const;
 
-/** RoPE caches [maxPos, D/2] (model-facts.md §5.1): cos/sin of p·θ^(−2i/D). */
+/** RoPE caches [maxPos, D/2]: cos/sin of p·θ^(−2i/D). */
 function ropeCaches(maxPos: number, dim: number, theta = 10000): { cos: Float32Array; sin: Float32Array } {
   const half = dim / 2;
   const cos = new Float32Array(maxPos * half);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configFromGguf, parseHfConfig, shortestF32 } from '../../../../src/engine/model/weights/config.js';
 
-// The Hub SmolLM2-135M-Instruct config.json (model-facts.md §1.1), written by transformers 4.42
+// The Hub SmolLM2-135M-Instruct config.json, written by transformers 4.42
 const HUB_135M = {
   architectures: ['LlamaForCausalLM'],
   attention_bias: false,
