@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { Engine, WeightQuant } from '../engine/index.js';
+import type { Engine, QuantRequest } from '../engine/index.js';
 
 /** The options every command takes. */
 export interface GlobalOptions {
@@ -11,7 +11,7 @@ export interface GlobalOptions {
 export interface CommandContext extends GlobalOptions {
   /** Opened lazily: `--help` and argument errors must not touch the store. */
   /** The process's one Engine, opened on first use; `quant` (serve, mcp) applies only to that first open. */
-  engine(options?: { quant?: WeightQuant }): Promise<Engine>;
+  engine(options?: { quant?: QuantRequest }): Promise<Engine>;
   /** Human-mode progress and streaming text; goes to stderr in `--json` mode so stdout stays one document. */
   progress(text: string): void;
 }

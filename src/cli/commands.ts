@@ -12,6 +12,7 @@ import { askCommands } from './ask.js';
 import { evalCommands } from './eval.js';
 import { modelsCommands } from './models.js';
 import { exportCommands } from './export.js';
+import { doctorCommands } from './doctor.js';
 
 /**
  * Every CLI command, in help order. Command groups live in src/cli/<group>.ts. Groups import the surfaces'
@@ -32,4 +33,5 @@ export const commands: Command[] = [
   ...evalCommands,
   ...modelsCommands,
   ...exportCommands,
+  ...doctorCommands,
 ];

@@ -16,7 +16,7 @@ const mcp = defineCommand<never>({
     if (ctx.json)
       throw new SmolmapError('usage_bad_option', '`smolmap mcp` speaks JSON-RPC on stdout; drop --json');
     const quant = checkQuantOption(values);
-    const engine = await ctx.engine(quant ? { quant } : {});
+    const engine = await ctx.engine({ quant: quant ?? 'auto' });
     const jobs = lazyJobRunner(engine);
     // A client that ends the server by signal still gets its running job checkpointed and the lock released.
     const stop = new Promise<void>((resolve) => {

@@ -78,7 +78,7 @@ const serve = defineCommand<ServeResult>({
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap serve` takes no arguments, only options');
     const quant = checkQuantOption(values);
-    const engine = await ctx.engine(quant ? { quant } : {});
+    const engine = await ctx.engine({ quant: quant ?? 'auto' });
     const jobs = lazyJobRunner(engine);
     const started: ServeSurface[] = [];
     try {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store.js';
-import type { WeightQuant } from './model/quant.js';
+import type { QuantRequest } from './model/quant.js';
 
 export interface EngineOptions {
   /** Store and uploads; default `$SMOLMAP_HOME`, else `./data`. */
@@ -13,7 +13,7 @@ export interface EngineOptions {
    * Weight mode of the base model for asks, evals and generation that do not name one (default f32). Long-running
    * surfaces (`smolmap serve`, `smolmap mcp`) take it from `--quant`; i8 pays its longer load once there.
    */
-  quant?: WeightQuant;
+  quant?: QuantRequest;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface Engine {
   readonly modelsDir: string;
   readonly logger: Logger;
   /** Weight mode used where a request names none (EngineOptions.quant). */
-  readonly quant: WeightQuant;
+  readonly quant: QuantRequest;
   /** The index and payload files under `dataDir` (opened lazily: nothing is written until a change). */
   readonly store: Store;
   close(): Promise<void>;

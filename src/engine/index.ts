@@ -178,7 +178,16 @@ export type { SamplingOptions } from './infer/sample.js';
 export { PrefixCache, type PrefixCacheLimits } from './infer/prefix.js';
 export { AnswerHistory, type LookupOptions } from './infer/lookup.js';
 export { decodeBatch, type BatchOptions, type BatchRow } from './infer/batch.js';
-export { WEIGHT_QUANTS, checkQuant, type WeightQuant } from './model/quant.js';
+export {
+  WEIGHT_QUANTS,
+  QUANT_REQUESTS,
+  checkQuant,
+  type QuantRequest,
+  type WeightQuant,
+} from './model/quant.js';
+export { machineKey, readChecks, type MachineKey, type ModeCheck } from './infer/weight-mode.js';
+export { PROBES, MIN_TOP1, type ProbeScore } from './infer/selfcheck.js';
+export { doctor, type DoctorOptions, type DoctorReport } from './infer/doctor.js';
 export { mapTask, callConfidence, type MapOptions, type MapResult, type Confidence } from './infer/mapper.js';
 export {
   ask,

@@ -84,6 +84,6 @@ describe('smolmap serve --mcp-port', () => {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await exited(child)).toBe(2);
-    expect(err).toMatch(/^usage_bad_option: --quant must be one of f32, q8, q4, i8 \(got "q3"\)/m);
+    expect(err).toMatch(/^usage_bad_option: --quant must be one of f32, q8, q4, i8, auto \(got "q3"\)/m);
   });
 });

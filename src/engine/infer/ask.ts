@@ -13,7 +13,7 @@ import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
 import { cachedAdapter, activeAdapter, findAdapter } from '../models.js';
 import type { LoraAdapter } from '../model/lora.js';
-import type { WeightQuant } from '../model/quant.js';
+import type { QuantRequest, WeightQuant } from '../model/quant.js';
 import { getSpec, type TenantOption } from '../specs/registry.js';
 import type { Catalog } from '../specs/types.js';
 import type { QueryRecord, SessionRecord, Surface } from '../store.js';
@@ -30,7 +30,7 @@ export interface MapperTarget extends TenantOption {
   /** Base model for a spec without an adapter; default: the first registered. */
   base?: string;
   /** Weight format of the base model: f32 (default), q8 or q4. */
-  quant?: WeightQuant;
+  quant?: QuantRequest;
 }
 
 /** Everything a decoding run needs, resolved from the store. */

@@ -8,11 +8,12 @@ import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
 import { loadAdapter, type LoraAdapter } from '../model/lora.js';
-import { checkQuant, type WeightQuant } from '../model/quant.js';
+import { checkQuant, type QuantRequest, type WeightQuant } from '../model/quant.js';
 import { baseModelPath } from '../model/registry.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { decode, type StopReason } from './decode.js';
-import { loadRuntime, type BaseRuntime } from './runtime.js';
+import { loadRuntime, releaseRuntime, type BaseRuntime } from './runtime.js';
+import { checkedRuntime } from './weight-mode.js';
 
 export interface GenerateTextOptions {
   /** Registered base model name (`smolmap model list`). */
@@ -27,8 +28,8 @@ export interface GenerateTextOptions {
   topK?: number;
   topP?: number;
   seed?: number;
-  /** Weight format: f32 (default), q8 or q4. */
-  quant?: WeightQuant;
+  /** Weight format: f32 (default), q8, q4, i8, or auto (the fastest that passes this machine's self-check). */
+  quant?: QuantRequest;
   /** Receives the text as it is generated (UTF-8 safe deltas). */
   onText?: (delta: string) => void;
 }
@@ -74,13 +75,25 @@ async function resolveAdapter(engine: Engine, ref: string): Promise<LoraAdapter>
   return loadAdapter(path.join(engine.modelsDir, rec.dir));
 }
 
-/** The cached runtime of a registered base model. */
+/**
+ * The cached runtime of a registered base model in the requested weight mode; a mode other than f32 only after
+ * it passed this machine's self-check, `auto` the fastest that did (weight-mode.ts).
+ */
 export async function baseRuntime(
   engine: Engine,
   model: string,
-  quant: WeightQuant = 'f32',
+  quant: QuantRequest = 'f32',
 ): Promise<BaseRuntime> {
-  return loadRuntime(await baseModelPath(engine, model), { quant });
+  const source = await baseModelPath(engine, model);
+  return checkedRuntime(
+    {
+      modelsDir: engine.modelsDir,
+      source,
+      load: (q) => loadRuntime(source, { quant: q }),
+      drop: (q) => releaseRuntime(source, { quant: q }),
+    },
+    quant,
+  );
 }
 
 /** Streams UTF-8-safe text deltas: a trailing U+FFFD means a token split a character, so wait for more. */
@@ -126,6 +139,6 @@ export async function generate(engine: Engine, options: GenerateTextOptions): Pr
     stopReason: res.stopReason,
     model: options.model,
     adapter: options.adapter ?? null,
-    quant,
+    quant: rt.quant,
   };
 }

@@ -284,7 +284,7 @@ const runtimes = new Map<string, Promise<BaseRuntime>>();
  * A failed load is not cached, so a fixed file can be retried.
  */
 export function loadRuntime(source: string, options: RuntimeOptions = {}): Promise<BaseRuntime> {
-  const key = `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}\0${options.graph ?? 'fast'}\0${lazyHead(options)}\0${options.smoothing ?? ''}\0${options.f32From ?? ''}`;
+  const key = runtimeKey(source, options);
   let p = runtimes.get(key);
   if (!p) {
     p = openRuntime(source, options);
@@ -292,6 +292,18 @@ export function loadRuntime(source: string, options: RuntimeOptions = {}): Promi
     runtimes.set(key, p);
   }
   return p;
+}
+
+/** Releases the cached runtime of `source` with `options`, if there is one (a weight mode no longer wanted). */
+export async function releaseRuntime(source: string, options: RuntimeOptions = {}): Promise<void> {
+  const key = runtimeKey(source, options);
+  const p = runtimes.get(key);
+  runtimes.delete(key);
+  await (await p?.catch(() => null))?.release();
+}
+
+function runtimeKey(source: string, options: RuntimeOptions): string {
+  return `${source}\0${options.quant ?? 'f32'}\0${options.threads ?? 0}\0${options.spinning ?? false}\0${options.accuracyLevel ?? 4}\0${options.graph ?? 'fast'}\0${lazyHead(options)}\0${options.smoothing ?? ''}\0${options.f32From ?? ''}`;
 }
 
 async function openRuntime(source: string, options: RuntimeOptions): Promise<BaseRuntime> {

@@ -18,15 +18,19 @@ import { SmolmapError } from '../errors.js';
 export type WeightQuant = 'f32' | 'q8' | 'q4' | 'i8';
 export const WEIGHT_QUANTS: readonly WeightQuant[] = ['f32', 'q8', 'q4', 'i8'];
 
-/** A weight mode named by a user (`--quant`, a request): one of WEIGHT_QUANTS, else a usage error. */
-export function checkQuant(q: string): WeightQuant {
-  if (!(WEIGHT_QUANTS as readonly string[]).includes(q)) {
+/** A mode a user may ask for: a weight mode, or `auto` (the fastest that passes this machine's self-check). */
+export type QuantRequest = WeightQuant | 'auto';
+export const QUANT_REQUESTS: readonly QuantRequest[] = [...WEIGHT_QUANTS, 'auto'];
+
+/** A weight mode named by a user (`--quant`, a request): one of QUANT_REQUESTS, else a usage error. */
+export function checkQuant(q: string): QuantRequest {
+  if (!(QUANT_REQUESTS as readonly string[]).includes(q)) {
     throw new SmolmapError(
       'usage_bad_option',
-      `--quant must be one of ${WEIGHT_QUANTS.join(', ')} (got "${q}")`,
+      `--quant must be one of ${QUANT_REQUESTS.join(', ')} (got "${q}")`,
     );
   }
-  return q as WeightQuant;
+  return q as QuantRequest;
 }
 
 export interface NBitsWeight {
