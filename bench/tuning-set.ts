@@ -141,8 +141,9 @@ export function checkTask(t: TuningTask, catalog: Catalog): string[] {
   return problems;
 }
 
-/** Spec names that have a section in SOURCES.md (a `## <name>` heading). */
-export function sourcedSpecs(dir = TUNING_DIR): Set<string> {
+/** SOURCES.md's sections by spec name (each opens with a `## <name>` heading). */
+export function sourceSections(dir = TUNING_DIR): Map<string, string> {
   const text = readFileSync(path.join(dir, 'SOURCES.md'), 'utf8');
-  return new Set([...text.matchAll(/^## `?([\w.-]+)`?\s*$/gm)].map((m) => m[1]!));
+  const parts = text.split(/^## /m).slice(1);
+  return new Map(parts.map((p) => [p.slice(0, p.indexOf('\n')).trim(), p] as const));
 }

@@ -7,7 +7,7 @@ import {
   checkTask,
   readSplit,
   readTuningTasks,
-  sourcedSpecs,
+  sourceSections,
   specPath,
   type TuningTask,
 } from '../../bench/tuning-set.js';
@@ -31,9 +31,13 @@ describe('the tuning set', () => {
     expect([...split.tune, ...split.frozen].sort()).toEqual(specFiles);
   });
 
-  it('has a SOURCES.md section for every spec', () => {
-    const sourced = sourcedSpecs();
-    expect(specFiles.filter((name) => !sourced.has(name))).toEqual([]);
+  it('has a SOURCES.md section for every spec, with its licence and current task count', () => {
+    const sections = sourceSections();
+    const stale = specFiles.filter((name) => {
+      const text = sections.get(name);
+      return !text?.includes('- Licence: ') || !text.includes(`tasks: ${readTuningTasks(name).length} `);
+    });
+    expect(stale).toEqual([]);
   });
 
   it.each(specFiles)('%s: 25+ distinct tasks whose expected calls fit the spec', (name) => {
