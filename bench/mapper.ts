@@ -24,27 +24,22 @@ import { parseArgs } from 'node:util';
 
 import {
   addSpec,
-  claimNextJob,
   evaluate,
-  finishTrainingJob,
   importModel,
   listAdapters,
   loadSpecFile,
   meanScores,
   openEngine,
-  parseTarget,
-  runTrainJob,
-  startTraining,
-  type ApiCall,
   type Catalog,
   type Engine,
   type EvaluateResult,
-  type EvalFailure,
   type WeightQuant,
 } from '../src/engine/index.js';
 import { parseTrainOptions } from '../src/engine/train/options.js';
 import { EVAL_DEV, EVAL_DEV_OPTION, SPECS } from './eval-dev.js';
+import { reportFailures, type Expected } from './failures.js';
 import { REAL_MODEL } from './real-model.js';
+import { load1 as load, trainAdapter, type Trained } from './train-adapter.js';
 
 const TRAIN_DEFAULTS = parseTrainOptions({});
 const NUM_LAYERS = 30; // SmolLM2-135M
@@ -102,19 +97,8 @@ function stepsFor(operations: number): number {
   return Math.max(Number(values['min-steps']), Math.round(perOp * operations));
 }
 
-const load = (): string => os.loadavg()[0]!.toFixed(1);
-
-interface Trained {
-  model: string;
-  seconds: number;
-  steps: number;
-  tokensPerSecond: number;
-  load: string;
-}
-
-async function train(engine: Engine, spec: string, steps: number): Promise<Trained> {
-  const t0 = performance.now();
-  await startTraining(engine, {
+function train(engine: Engine, spec: string, steps: number): Promise<Trained> {
+  return trainAdapter(engine, {
     spec,
     ...(recipe.count !== undefined && { count: recipe.count }),
     train: {
@@ -127,104 +111,20 @@ async function train(engine: Engine, spec: string, steps: number): Promise<Train
       lora: { r: recipe.rank, alpha: 2 * recipe.rank, layers: recipe.layers },
     },
   });
-  const claimed = await claimNextJob(engine);
-  if (!claimed) throw new Error('the queued training job was not claimable');
-  let last = 0;
-  const result = await runTrainJob(claimed.input, {
-    onProgress: (p) => {
-      if (Date.now() - last < 30_000) return;
-      last = Date.now();
-      const v = p.valLoss !== undefined && p.valLoss !== null ? ` val ${p.valLoss.toFixed(4)}` : '';
-      process.stderr.write(
-        `  ${spec}: step ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(4)}${v} (load ${load()})\n`,
-      );
-    },
-    onCheckpoint: () => undefined,
-    stopRequested: () => false,
-  });
-  await finishTrainingJob(engine, claimed.job.id, result);
-  const seconds = (performance.now() - t0) / 1000;
-  console.log(
-    `${spec}: trained ${result.step} steps in ${seconds.toFixed(0)} s (${Math.round(result.tokensPerSecond)} tok/s, ` +
-      `load ${load()}), train loss ${result.trainLoss?.toFixed(4)}, val loss ${result.valLoss?.toFixed(4)}, ` +
-      `examples ${result.examples.train}/${result.examples.validation} (too long ${result.examples.tooLong})`,
-  );
-  return {
-    model: claimed.input.modelId,
-    seconds,
-    steps: result.step,
-    tokensPerSecond: result.tokensPerSecond,
-    load: load(),
-  };
 }
 
-// ---- error kinds -------------------------------------------------------------------------------------------
-
-interface Expected {
-  method: string;
-  path: string;
-  pathParams: Record<string, string>;
-  query: Record<string, string | string[]>;
-  body: unknown;
-}
-
-/** Flattened (location, name) → normalised value items, as parameter F1 counts them. */
-function items(c: Pick<Expected, 'pathParams' | 'query' | 'body'>): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [k, v] of Object.entries(c.pathParams)) out.set(`path.${k}`, String(v));
-  for (const [k, v] of Object.entries(c.query)) out.set(`query.${k}`, [v].flat().map(String).join('|'));
-  const walk = (v: unknown, at: string): void => {
-    if (Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object'))
-      v.forEach((x, i) => walk(x, `${at}[${i}]`));
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v))
-      for (const [k, x] of Object.entries(v)) walk(x, at ? `${at}.${k}` : k);
-    else out.set(`body.${at}`, Array.isArray(v) ? v.map(String).join('|') : String(v));
-  };
-  if (c.body !== null && c.body !== undefined) walk(c.body, '');
-  return out;
-}
-
-/** Error kinds of one non-exact answer: wrong-op, unparsable, or missing / extra / wrong-value per item. */
-function classify(f: EvalFailure, expected: Expected, catalog: Catalog): string[] {
-  let call: ApiCall;
-  try {
-    call = parseTarget(f.output, catalog);
-  } catch {
-    return ['unparsable'];
-  }
-  if (call.method !== expected.method || call.path !== expected.path) return ['wrong operation'];
-  const [want, got] = [items(expected), items(call)];
-  const kinds: string[] = [];
-  for (const [k, v] of want) {
-    if (!got.has(k)) kinds.push(`missing ${k}`);
-    else if (got.get(k) !== v) kinds.push(`wrong value ${k}`);
-  }
-  for (const k of got.keys()) if (!want.has(k)) kinds.push(`extra ${k}`);
-  return kinds.length > 0 ? kinds : ['other (typed/array difference)'];
-}
-
-function reportFailures(spec: string, r: EvaluateResult, catalog: Catalog): void {
-  const lines = readFileSync(`${EVAL_DEV}/tasks/${spec}.jsonl`, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim());
+/** Every non-exact answer, grouped by error kind, against the eval-dev task file's expected calls. */
+function reportEvalDevFailures(spec: string, r: EvaluateResult, catalog: Catalog): void {
   const byTask = new Map(
-    lines.map((l) => {
-      const d = JSON.parse(l) as { task: string; expected: Expected };
-      return [d.task, d.expected] as const;
-    }),
+    readFileSync(`${EVAL_DEV}/tasks/${spec}.jsonl`, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => {
+        const d = JSON.parse(l) as { task: string; expected: Expected };
+        return [d.task, d.expected] as const;
+      }),
   );
-  const groups = new Map<string, string[]>();
-  for (const f of r.failures) {
-    const exp = byTask.get(f.task);
-    const kinds = exp ? classify(f, exp, catalog) : ['unknown task'];
-    const kind = kinds[0]!.replace(/^(missing|extra|wrong value) .*/, '$1 parameter');
-    const line = `${f.task}\n        expected ${JSON.stringify(exp)}\n        got      ${f.output}  [${kinds.join('; ')}]`;
-    groups.set(kind, [...(groups.get(kind) ?? []), line]);
-  }
-  for (const [kind, ls] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
-    console.log(`  ${spec} — ${kind} (${ls.length})`);
-    for (const l of ls) console.log(`    ✗ ${l}`);
-  }
+  reportFailures(spec, r.failures, byTask, catalog);
 }
 
 // ---- table ---------------------------------------------------------------------------------------------------
@@ -272,7 +172,7 @@ async function main(): Promise<void> {
     const r = await evaluate(engine, { spec, model, tasks: `${EVAL_DEV}/tasks/${spec}.jsonl`, quant });
     results.push([spec, r, trained]);
     console.log(row(spec, r, r.latencyMs.p50, r.latencyMs.p95, trained) + `  (eval load ${load()})`);
-    reportFailures(spec, r, catalog);
+    reportEvalDevFailures(spec, r, catalog);
   }
   const head = `\n${'spec'.padEnd(14)}${'endpt'.padStart(7)}${'exact'.padStart(7)}${'valid'.padStart(7)}${'F1'.padStart(7)}${'p50 ms'.padStart(8)}${'p95 ms'.padStart(8)}`;
   console.log(
