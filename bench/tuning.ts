@@ -7,7 +7,7 @@
  * answer grouped by error kind. A clarify line (its task omits a required value) scores as the eval-dev rules
  * score it: a call that fills the value is a miss; such misses are grouped apart. Asserts nothing.
  *
- *   npx tsx bench/tuning.ts [--split tune|frozen|all] [--specs a,b] [--steps K] [--quant f32|q8|q4|i8]
+ *   npx tsx bench/tuning.ts [--split tune|frozen|all] [--specs a,b] [--steps K] [--quant f32|q8|q4|i8|auto]
  *                           [--dir DIR] [--reuse] [--loso]
  * `--split` picks the specs of split.json (default tune); `--specs` narrows them to the named ones.
  * `--steps` overrides the recipe's step count (for a quick end-to-end check, not for figures).
@@ -33,7 +33,7 @@ import {
   type Engine,
   type EvaluateResult,
   type TrainOptionsInput,
-  type WeightQuant,
+  type QuantRequest,
 } from '../src/engine/index.js';
 import { reportFailures } from './failures.js';
 import { REAL_MODEL, loadAverages } from './real-model.js';
@@ -74,7 +74,7 @@ interface SpecRun {
   trained: Trained | undefined;
 }
 
-async function runSpec(engine: Engine, spec: string, quant: WeightQuant): Promise<SpecRun> {
+async function runSpec(engine: Engine, spec: string, quant: QuantRequest): Promise<SpecRun> {
   const file = specPath(spec);
   await addSpec(engine, file, { name: spec });
   const { catalog } = await loadSpecFile(file);
