@@ -3,6 +3,8 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store.js';
 import type { WeightQuant } from './model/quant.js';
 
+import { resolveJobLimits, type JobLimits } from './train/limits.js';
+
 export interface EngineOptions {
   /** Store and uploads; default `$SMOLMAP_HOME`, else `./data`. */
   dataDir?: string;
@@ -14,6 +16,8 @@ export interface EngineOptions {
    * surfaces (`smolmap serve`, `smolmap mcp`) take it from `--quant`; i8 pays its longer load once there.
    */
   quant?: WeightQuant;
+  /** Caps on training jobs; unset ones come from the environment, else the defaults (train/limits.ts). */
+  limits?: Partial<JobLimits>;
 }
 
 /**
@@ -26,6 +30,7 @@ export interface Engine {
   readonly logger: Logger;
   /** Weight mode used where a request names none (EngineOptions.quant). */
   readonly quant: WeightQuant;
+  readonly limits: JobLimits;
   /** The index and payload files under `dataDir` (opened lazily: nothing is written until a change). */
   readonly store: Store;
   close(): Promise<void>;
@@ -45,6 +50,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     modelsDir,
     logger,
     quant: options.quant ?? 'f32',
+    limits: resolveJobLimits(options.limits),
     store: openStore(dataDir),
     close: async () => {},
   };
