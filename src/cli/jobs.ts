@@ -67,21 +67,32 @@ export async function runUntilDone(ctx: CommandContext, engine: Engine, jobId: s
     }
   };
   const runner = new JobRunner(engine);
-  let owned = true;
-  try {
-    await runner.start();
-  } catch (e) {
-    if (!(e instanceof SmolmapError && e.code === 'jobs_runner_busy')) throw e;
-    owned = false;
-  }
+  let owned = false;
+  const own = async (): Promise<void> => {
+    try {
+      await runner.start();
+      owned = true;
+    } catch (e) {
+      if (!(e instanceof SmolmapError && e.code === 'jobs_runner_busy')) throw e;
+    }
+  };
+  await own();
+  // When the process running the jobs dies, its jobs turn interrupted: this one then takes over as runner.
+  let taking: Promise<void> | null = null;
+  const onUpdate = (job: JobRecord): void => {
+    show(job);
+    if (!owned && job.status === 'interrupted' && taking === null)
+      taking = own().finally(() => (taking = null));
+  };
   const onSigint = (): void => void stopJob(engine, jobId).catch(() => undefined);
   process.once('SIGINT', onSigint);
   try {
-    const job = await waitForJob(engine, jobId, { onUpdate: show, pollMs: 1000 });
+    const job = await waitForJob(engine, jobId, { onUpdate, pollMs: 1000 });
     if (tty) ctx.progress('\n');
     return job;
   } finally {
     process.off('SIGINT', onSigint);
+    await taking;
     if (owned) await runner.close();
   }
 }

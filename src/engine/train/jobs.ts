@@ -17,7 +17,7 @@ import type { JobRecord, StoreData } from '../store.js';
 import type { TrainJobResult } from './job.js';
 import { reconcileJobs } from './job-records.js';
 import { checkJobSize, type JobLimits } from './limits.js';
-import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
+import { parseTrainOptions, plannedSteps, type TrainOptions, type TrainOptionsInput } from './options.js';
 
 export interface StartTrainingOptions extends TenantOption {
   spec: string;
@@ -121,11 +121,22 @@ export async function startTraining(
     threads: options.threads ?? 0,
   };
   await engine.store.update((data) => {
-    if (!data.datasets.some((d) => d.id === datasetId))
+    const dataset = data.datasets.find((d) => d.id === datasetId);
+    if (!dataset)
       throw new SmolmapError(
         'dataset_unknown',
         `no dataset "${datasetId}"; \`smolmap data list\` shows them`,
       );
+    // Steps derived from epochs or the recipe count too (an upper bound: encoding may leave examples out).
+    const planned = plannedSteps(train, {
+      trainExamples: dataset.stats.train ?? dataset.examples,
+      operations: dataset.stats.operationsCovered,
+    });
+    checkJobSize(engine.limits, {
+      steps: planned,
+      rank: train.lora.r,
+      batch: train.batchSize * train.gradAccum,
+    });
     checkTenantJobs(data, engine.limits, options.tenant);
     const now = new Date().toISOString();
     const job: JobRecord = {
