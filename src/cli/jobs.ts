@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 
 import {
   SmolmapError,
+  actingTenant,
   getJob,
   listJobs,
   resumeJob,
@@ -17,6 +18,11 @@ import {
 } from '../engine/index.js';
 import { JobRunner } from '../jobs/runner.js';
 import { defineCommand, type Command, type CommandContext, type OptionValues } from './command.js';
+
+/** `--tenant T`: act as that tenant (default `$SMOLMAP_TENANT`, else `local`); other tenants' jobs are unknown. */
+const TENANT_OPTION = { tenant: { type: 'string' } } as const;
+const TENANT_HELP = { 'tenant T': 'act as this tenant (default $SMOLMAP_TENANT, else local)' };
+const scopeOf = (values: OptionValues) => ({ tenant: actingTenant(values['tenant'] as string | undefined) });
 
 function one(positionals: string[], command: string): string {
   if (positionals.length !== 1)
@@ -61,21 +67,32 @@ export async function runUntilDone(ctx: CommandContext, engine: Engine, jobId: s
     }
   };
   const runner = new JobRunner(engine);
-  let owned = true;
-  try {
-    await runner.start();
-  } catch (e) {
-    if (!(e instanceof SmolmapError && e.code === 'jobs_runner_busy')) throw e;
-    owned = false;
-  }
+  let owned = false;
+  const own = async (): Promise<void> => {
+    try {
+      await runner.start();
+      owned = true;
+    } catch (e) {
+      if (!(e instanceof SmolmapError && e.code === 'jobs_runner_busy')) throw e;
+    }
+  };
+  await own();
+  // When the process running the jobs dies, its jobs turn interrupted: this one then takes over as runner.
+  let taking: Promise<void> | null = null;
+  const onUpdate = (job: JobRecord): void => {
+    show(job);
+    if (!owned && job.status === 'interrupted' && taking === null)
+      taking = own().finally(() => (taking = null));
+  };
   const onSigint = (): void => void stopJob(engine, jobId).catch(() => undefined);
   process.once('SIGINT', onSigint);
   try {
-    const job = await waitForJob(engine, jobId, { onUpdate: show, pollMs: 1000 });
+    const job = await waitForJob(engine, jobId, { onUpdate, pollMs: 1000 });
     if (tty) ctx.progress('\n');
     return job;
   } finally {
     process.off('SIGINT', onSigint);
+    await taking;
     if (owned) await runner.close();
   }
 }
@@ -102,11 +119,14 @@ const list = defineCommand<JobRow[]>({
   name: 'jobs list',
   summary: 'list jobs, newest last',
   args: '',
-  options: { status: { type: 'string' } },
-  optionHelp: { 'status S': 'only jobs in this state (queued, running, succeeded, failed, stopped)' },
+  options: { status: { type: 'string' }, ...TENANT_OPTION },
+  optionHelp: {
+    'status S': 'only jobs in this state (queued, running, interrupted, succeeded, failed, stopped)',
+    ...TENANT_HELP,
+  },
   async run(ctx, _positionals, values: OptionValues) {
     const status = values['status'] as JobRecord['status'] | undefined;
-    const jobs = await listJobs(await ctx.engine(), status === undefined ? {} : { status });
+    const jobs = await listJobs(await ctx.engine(), { ...scopeOf(values), ...(status && { status }) });
     return jobs.map((j) => ({
       id: j.id,
       kind: j.kind,
@@ -132,9 +152,10 @@ const show = defineCommand<JobRecord>({
   name: 'jobs show',
   summary: 'a job with its options, progress, error and result',
   args: '<id>',
-  options: {},
-  optionHelp: {},
-  run: async (ctx, positionals) => getJob(await ctx.engine(), one(positionals, 'jobs show')),
+  options: TENANT_OPTION,
+  optionHelp: TENANT_HELP,
+  run: async (ctx, positionals, values) =>
+    getJob(await ctx.engine(), one(positionals, 'jobs show'), scopeOf(values)),
   human: (j) =>
     [
       `${j.id} (${j.kind}) ${j.status}`,
@@ -150,9 +171,10 @@ const stop = defineCommand<JobRecord>({
   name: 'jobs stop',
   summary: 'stop a job (a running one checkpoints at its next step)',
   args: '<id>',
-  options: {},
-  optionHelp: {},
-  run: async (ctx, positionals) => stopJob(await ctx.engine(), one(positionals, 'jobs stop')),
+  options: TENANT_OPTION,
+  optionHelp: TENANT_HELP,
+  run: async (ctx, positionals, values) =>
+    stopJob(await ctx.engine(), one(positionals, 'jobs stop'), scopeOf(values)),
   human: (j) =>
     j.status === 'running'
       ? `${j.id} stops at its next step; \`smolmap jobs resume ${j.id}\` continues it`
@@ -161,13 +183,13 @@ const stop = defineCommand<JobRecord>({
 
 const resume = defineCommand<JobRecord>({
   name: 'jobs resume',
-  summary: 'queue a stopped or failed job again; it continues from its last checkpoint',
+  summary: 'queue a stopped, failed or interrupted job again; it continues from its last checkpoint',
   args: '<id>',
-  options: { wait: { type: 'boolean', default: false } },
-  optionHelp: { wait: 'run it here and wait, with a live progress line' },
+  options: { wait: { type: 'boolean', default: false }, ...TENANT_OPTION },
+  optionHelp: { wait: 'run it here and wait, with a live progress line', ...TENANT_HELP },
   async run(ctx, positionals, values) {
     const engine = await ctx.engine();
-    const job = await resumeJob(engine, one(positionals, 'jobs resume'));
+    const job = await resumeJob(engine, one(positionals, 'jobs resume'), scopeOf(values));
     if (values['wait'] === true) return runUntilDone(ctx, engine, job.id);
     startBackgroundRunner(ctx);
     return job;
@@ -192,7 +214,9 @@ const run = defineCommand<{ ran: string[] }>({
     await runner.start();
     for (;;) {
       await runner.pump();
-      const active = (await listJobs(engine)).filter((j) => j.status === 'running' || j.status === 'queued');
+      const active = (await engine.store.read()).jobs.filter(
+        (j) => j.status === 'running' || j.status === 'queued',
+      );
       if (active.length === 0) break;
       await Promise.all(active.map((j) => runner.wait(j.id)));
     }
@@ -203,4 +227,27 @@ const run = defineCommand<{ ran: string[] }>({
   human: (r) => (r.ran.length === 0 ? 'no queued jobs' : `ran ${r.ran.join(', ')}`),
 });
 
-export const jobsCommands: Command[] = [list, show, stop, resume, run];
+/** `smolmap jobs` (and `smolmap jobs --help`): what the group's commands do. */
+const group = defineCommand<string>({
+  name: 'jobs',
+  summary:
+    'training jobs: `jobs list`, `jobs show <id>`, `jobs stop <id>`, `jobs resume <id>`, `jobs run`; add --help to one for its options',
+  args: '<list|show|stop|resume|run>',
+  options: {},
+  optionHelp: {},
+  run: (_ctx, positionals) => {
+    if (positionals.length > 0)
+      throw new SmolmapError(
+        'usage_unknown_command',
+        `unknown command "jobs ${positionals.join(' ')}"; the jobs commands are list, show, stop, resume and run`,
+      );
+    return Promise.resolve(
+      [list, show, stop, resume, run]
+        .map((c) => `  smolmap ${c.name} ${c.args}`.trimEnd() + `\n      ${c.summary}`)
+        .join('\n'),
+    );
+  },
+  human: (text) => text,
+});
+
+export const jobsCommands: Command[] = [list, show, stop, resume, run, group];

@@ -48,9 +48,16 @@ interface ServeResult {
   signal: string;
 }
 
+/**
+ * Resolves on SIGINT or SIGTERM. A signal listener does not keep Node's event loop alive, so a timer does:
+ * without one, a `serve` with no surface (only the job runner, whose poll timer is unref'd) would end with
+ * exit code 13 (a top-level await left unsettled) and leave its runner lock behind.
+ */
 function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
     const done = (signal: string) => {
+      clearInterval(keepAlive);
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
       resolve(signal);

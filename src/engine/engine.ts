@@ -3,6 +3,8 @@ import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store.js';
 import type { QuantRequest } from './model/quant.js';
 
+import { resolveJobLimits, type JobLimits } from './train/limits.js';
+
 export interface EngineOptions {
   /** Store and uploads; default `$SMOLMAP_HOME`, else `./data`. */
   dataDir?: string;
@@ -11,9 +13,11 @@ export interface EngineOptions {
   logger?: Logger;
   /**
    * Weight mode of the base model for asks, evals and generation that do not name one (default f32). Long-running
-   * surfaces (`smolmap serve`, `smolmap mcp`) take it from `--quant`; i8 pays its longer load once there.
+   * surfaces (`smolmap serve`, `smolmap mcp`) take it from `--quant`, default auto (weight-mode.ts).
    */
   quant?: QuantRequest;
+  /** Caps on training jobs; unset ones come from the environment, else the defaults (train/limits.ts). */
+  limits?: Partial<JobLimits>;
 }
 
 /**
@@ -26,6 +30,7 @@ export interface Engine {
   readonly logger: Logger;
   /** Weight mode used where a request names none (EngineOptions.quant). */
   readonly quant: QuantRequest;
+  readonly limits: JobLimits;
   /** The index and payload files under `dataDir` (opened lazily: nothing is written until a change). */
   readonly store: Store;
   close(): Promise<void>;
@@ -45,6 +50,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     modelsDir,
     logger,
     quant: options.quant ?? 'f32',
+    limits: resolveJobLimits(options.limits),
     store: openStore(dataDir),
     close: async () => {},
   };

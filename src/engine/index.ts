@@ -126,16 +126,24 @@ export {
   resumeJob,
   waitForJob,
   trainingSummary,
+  actingTenant,
+  LOCAL_TENANT,
+  type StartTrainingOptions,
+  type TrainJobOptions,
+  type TrainingSummary,
+} from './train/jobs.js';
+export {
   claimNextJob,
   recordJobProgress,
   recordJobCheckpoint,
   finishTrainingJob,
   failJob,
-  requeueOrphanedJobs,
-  type StartTrainingOptions,
-  type TrainJobOptions,
-  type TrainingSummary,
-} from './train/jobs.js';
+  reconcileJobs,
+  resumeInterruptedJobs,
+} from './train/job-records.js';
+export { sweepSpecOrphans } from './specs/orphans.js';
+export { acquireRunnerLock, releaseRunnerLock, liveRunner } from './train/runner-lock.js';
+export { DEFAULT_JOB_LIMITS, resolveJobLimits, type JobLimits } from './train/limits.js';
 export {
   importModel,
   pullModel,

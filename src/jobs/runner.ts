@@ -2,25 +2,26 @@
  * The job runner: the parent process that owns the store runs queued training jobs in Bree worker threads,
  * one at a time by default. Workers report progress by message; the runner persists it on the JobRecord and
  * emits it as events for the CLI, MCP and bots. A worker that dies without reporting marks its job failed and
- * resumable; on start, jobs a dead runner left `running` are queued again (a lock file keeps one runner per
- * data directory).
+ * resumable; on start, jobs a dead runner left interrupted are queued again to resume from their checkpoints,
+ * up to the crash limit (the runner lock keeps one runner per data directory).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { EventEmitter, on } from 'node:events';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Bree from 'bree';
 
 import {
   SmolmapError,
+  acquireRunnerLock,
   claimNextJob,
   failJob,
   finishTrainingJob,
   getJob,
   recordJobCheckpoint,
   recordJobProgress,
-  requeueOrphanedJobs,
+  releaseRunnerLock,
+  resumeInterruptedJobs,
+  sweepSpecOrphans,
   type Engine,
   type JobRecord,
   type TrainProgress,
@@ -54,15 +55,6 @@ export function defaultWorkerPath(): string {
   );
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 interface Running {
   /** Store writes for this job, in message order. */
   chain: Promise<unknown>;
@@ -74,7 +66,7 @@ export class JobRunner {
   private readonly emitter = new EventEmitter();
   private readonly bree: Bree;
   private readonly running = new Map<string, Running>();
-  private readonly lockFile: string;
+  private lockNonce: string | null = null;
   private readonly concurrency: number;
   private readonly workerPath: string;
   private readonly pollMs: number;
@@ -89,7 +81,6 @@ export class JobRunner {
     this.concurrency = options.concurrency ?? 1;
     this.workerPath = options.workerPath ?? defaultWorkerPath();
     this.pollMs = options.pollMs ?? 2000;
-    this.lockFile = path.join(engine.dataDir, 'jobs', 'runner.lock');
     this.bree = new Bree({
       root: false,
       doRootCheck: false,
@@ -101,17 +92,14 @@ export class JobRunner {
     this.bree.on('worker deleted', (name: string) => this.onWorkerGone(name));
   }
 
-  /** Takes the data directory's runner lock, requeues orphaned jobs and starts queued ones. */
-  async start(): Promise<{ requeued: string[] }> {
-    await mkdir(path.dirname(this.lockFile), { recursive: true });
-    const holder = await readFile(this.lockFile, 'utf8').then(Number, () => NaN);
-    if (Number.isInteger(holder) && holder !== process.pid && alive(holder))
-      throw new SmolmapError(
-        'jobs_runner_busy',
-        `another smolmap process (pid ${holder}) runs the jobs of ${this.engine.dataDir}; use it, or stop it first`,
-      );
-    await writeFile(this.lockFile, String(process.pid));
-    const requeued = await requeueOrphanedJobs(this.engine);
+  /**
+   * Takes the data directory's runner lock, removes what interrupted spec writes left, queues the jobs a dead
+   * runner left interrupted (failing those past the crash limit) and starts queued ones.
+   */
+  async start(): Promise<{ requeued: string[]; crashLooped: string[] }> {
+    this.lockNonce = await acquireRunnerLock(this.engine);
+    await sweepSpecOrphans(this.engine);
+    const { resumed, failed } = await resumeInterruptedJobs(this.engine, this.engine.limits.maxCrashes);
     void this.pump();
     if (this.pollMs > 0) {
       this.poll = setInterval(() => {
@@ -119,7 +107,7 @@ export class JobRunner {
       }, this.pollMs);
       this.poll.unref();
     }
-    return { requeued };
+    return { requeued: resumed, crashLooped: failed };
   }
 
   /** Looks for queued jobs now (call after queueing one). */
@@ -183,7 +171,8 @@ export class JobRunner {
     const ids = [...this.running.keys()];
     ids.forEach((id) => this.stop(id));
     await Promise.all(ids.map((id) => this.wait(id)));
-    await rm(this.lockFile, { force: true });
+    if (this.lockNonce !== null) await releaseRunnerLock(this.engine, this.lockNonce);
+    this.lockNonce = null;
   }
 
   private emit(e: JobEvent): void {
@@ -223,7 +212,7 @@ export class JobRunner {
         await recordJobProgress(this.engine, id, m.progress);
       } else if (m.type === 'checkpoint') {
         r.checkpointed = true;
-        await recordJobCheckpoint(this.engine, id);
+        await recordJobCheckpoint(this.engine, id, m.step);
         this.emit({ type: 'checkpoint', job: id, step: m.step });
       } else if (m.type === 'result') {
         r.reported = true;
@@ -246,6 +235,7 @@ export class JobRunner {
             message: 'the training worker exited without a result; `smolmap jobs resume` continues it',
           },
           r.checkpointed,
+          true,
         );
       const record = await getJob(this.engine, id);
       this.running.delete(id);

@@ -6,6 +6,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   SmolmapError,
+  actingTenant,
   getJob,
   listJobs,
   type Engine,
@@ -92,7 +93,10 @@ export function registerRunResources(server: McpServer, engine: Engine): void {
     },
     (uri, vars) =>
       readOrFail(engine, async () =>
-        jsonContents(uri, jobView(await getJob(engine, variable(vars['id'], 'id')))),
+        jsonContents(
+          uri,
+          jobView(await getJob(engine, variable(vars['id'], 'id'), { tenant: actingTenant() })),
+        ),
       ),
   );
 }

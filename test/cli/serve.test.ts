@@ -1,6 +1,7 @@
 /** `smolmap serve --mcp-port`: the real CLI serving MCP over Streamable HTTP, stopped by SIGTERM. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -86,4 +87,21 @@ describe('smolmap serve --mcp-port', () => {
     expect(await exited(child)).toBe(2);
     expect(err).toMatch(/^usage_bad_option: --quant must be one of f32, q8, q4, i8, auto \(got "q3"\)/m);
   });
+
+  it('with no surface configured, keeps running the job queue until stopped, then removes its runner lock', async () => {
+    const env = { SLACK_BOT_TOKEN: '', SLACK_APP_TOKEN: '', DISCORD_TOKEN: '', SMOLMAP_MCP_TOKEN: '' };
+    const child = start(['--data-dir', dir, '--models-dir', dir], env);
+    const done = exited(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await expect.poll(() => out, { timeout: 20_000 }).toContain('serving; press Ctrl-C to stop');
+    const lock = path.join(dir, 'jobs', 'runner.lock');
+    await expect.poll(() => existsSync(lock), { timeout: 10_000 }).toBe(true);
+    // An unsettled top-level await ended this process with exit code 13 a few seconds after the banner.
+    await new Promise((r) => setTimeout(r, 6_000));
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect(await done).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+  }, 60_000);
 });

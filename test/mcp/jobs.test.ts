@@ -298,4 +298,35 @@ describe('training over MCP (tiny model)', () => {
       ),
     ).rejects.toSatisfy((e) => e instanceof McpError && e.code === -32601);
   });
+
+  it("refuses another tenant's job: job_status, stop_job and the job resource all answer job_unknown", async () => {
+    const at = new Date().toISOString();
+    await engine.store.update((d) => {
+      d.jobs.push({
+        id: 'train-theirs',
+        kind: 'train',
+        status: 'queued',
+        tenant: 'slack:T1',
+        options: {},
+        progress: null,
+        error: null,
+        checkpoint: null,
+        result: null,
+        createdAt: at,
+        startedAt: null,
+        finishedAt: null,
+        updatedAt: at,
+      });
+    });
+    const status = await client.callTool({ name: 'job_status', arguments: { job: 'train-theirs' } });
+    expect(text(status)).toMatch(/^job_unknown:/);
+    const stop = await client.callTool({ name: 'stop_job', arguments: { job: 'train-theirs' } });
+    expect(text(stop)).toMatch(/^job_unknown:/);
+    await expect(client.readResource({ uri: 'smolmap://jobs/train-theirs' })).rejects.toThrow(
+      /job_unknown|no job/,
+    );
+    const record = (await engine.store.read()).jobs.find((j) => j.id === 'train-theirs');
+    expect(record?.status).toBe('queued');
+    await engine.store.update((d) => void (d.jobs = d.jobs.filter((j) => j.id !== 'train-theirs')));
+  });
 });

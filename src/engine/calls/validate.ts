@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import type { ApiCall } from '../calls.js';
 import { SmolmapError } from '../errors.js';
+import { re2RegExp } from '../specs/patterns.js';
 import type { Catalog, JsonSchema, Operation, Parameter } from '../specs/types.js';
 import { toAjvSchema } from './schema.js';
 
@@ -86,8 +87,15 @@ function validatorsFor(catalog: Catalog): CatalogValidators {
   let v = cache.get(catalog);
   if (!v) {
     // strict: false because OpenAPI schemas carry keywords JSON Schema lacks (example, xml, discriminator...);
-    // unicodeRegExp: false because spec patterns are often written for non-unicode engines.
-    const common = { strict: false, allErrors: true, logger: false, unicodeRegExp: false } as const;
+    // unicodeRegExp: false because spec patterns are often written for non-unicode engines; patterns run in
+    // RE2 (linear time), so a spec's `^(a+)+$` cannot stall validation on a long value.
+    const common = {
+      strict: false,
+      allErrors: true,
+      logger: false,
+      unicodeRegExp: false,
+      code: { regExp: re2RegExp },
+    } as const;
     const strict = new Ajv2020(common);
     // URL values are strings: coerce them to the declared type, and a lone value to a one-item array.
     const coercing = new Ajv2020({ ...common, coerceTypes: 'array' });

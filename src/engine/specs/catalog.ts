@@ -7,6 +7,7 @@ import { upgrade } from '@scalar/openapi-parser';
 import { SmolmapError } from '../errors.js';
 import { specFormatVersion } from './format.js';
 import { escapePointer, isObject, RefResolver, type JsonObject } from './refs.js';
+import { SpecBudget } from './budget.js';
 import { newSchemaContext, normalizeSchema } from './schema.js';
 import {
   HTTP_METHODS,
@@ -31,6 +32,12 @@ export interface BuildCatalogOptions {
 
 const LOCATIONS: readonly string[] = ['path', 'query', 'header', 'cookie'];
 
+/** What reading operations needs: references resolved, and the spec's budget charged (budget.ts). */
+interface Reader {
+  resolver: RefResolver;
+  budget: SpecBudget;
+}
+
 export function buildCatalog(document: unknown, options: BuildCatalogOptions = {}): Catalog {
   const source = options.source ?? 'spec';
   const sourceFormat = specFormatVersion(document, source);
@@ -43,7 +50,12 @@ export function buildCatalog(document: unknown, options: BuildCatalogOptions = {
     apiVersion: typeof info['version'] === 'string' ? info['version'] : String(info['version'] ?? ''),
     sourceFormat,
     servers: servers(doc['servers']),
-    operations: operations(doc, resolver, options.strictOperationIds ?? false, source),
+    operations: operations(
+      doc,
+      { resolver, budget: new SpecBudget(source) },
+      options.strictOperationIds ?? false,
+      source,
+    ),
     securitySchemes: securitySchemes(doc, resolver),
   };
   if (typeof info['description'] === 'string') catalog.description = info['description'];
@@ -68,14 +80,14 @@ function servers(raw: unknown): string[] {
   return out;
 }
 
-function operations(doc: JsonObject, resolver: RefResolver, strict: boolean, source: string): Operation[] {
+function operations(doc: JsonObject, r: Reader, strict: boolean, source: string): Operation[] {
   const paths = isObject(doc['paths']) ? doc['paths'] : {};
   const docSecurity = doc['security'];
   const ops: Operation[] = [];
   const givenIds: (string | null)[] = [];
   for (const [path, rawItem] of Object.entries(paths)) {
     const itemAt = `#/paths/${escapePointer(path)}`;
-    const item = resolver.deref(rawItem, itemAt);
+    const item = r.resolver.deref(rawItem, itemAt);
     if (!isObject(item)) continue;
     const common = Array.isArray(item['parameters']) ? item['parameters'] : [];
     for (const [key, rawOp] of Object.entries(item)) {
@@ -84,7 +96,7 @@ function operations(doc: JsonObject, resolver: RefResolver, strict: boolean, sou
       const at = `${itemAt}/${key}`;
       const id = rawOp['operationId'];
       givenIds.push(typeof id === 'string' && id.trim() !== '' ? id : null);
-      ops.push(operation(rawOp, method, path, common, at, resolver, docSecurity));
+      ops.push(operation(rawOp, method, path, common, at, r, docSecurity));
     }
   }
   assignOperationIds(ops, givenIds, strict, source);
@@ -97,7 +109,7 @@ function operation(
   path: string,
   common: unknown[],
   at: string,
-  resolver: RefResolver,
+  r: Reader,
   docSecurity: unknown,
 ): Operation {
   const out: Operation = {
@@ -106,21 +118,22 @@ function operation(
     method,
     path,
     tags: Array.isArray(op['tags']) ? op['tags'].filter((t): t is string => typeof t === 'string') : [],
-    parameters: parameters(common, op['parameters'], at, resolver),
-    requestBody: requestBody(op['requestBody'], `${at}/requestBody`, resolver),
+    parameters: parameters(common, op['parameters'], at, r),
+    requestBody: requestBody(op['requestBody'], `${at}/requestBody`, r),
     deprecated: op['deprecated'] === true,
     security: securityNames(op['security'] ?? docSecurity),
   };
   const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
   const summary = text(op['summary']);
   const description = text(op['description']);
+  r.budget.value([path, out.tags, summary, description], at);
   if (summary !== undefined) out.summary = summary;
   if (description !== undefined) out.description = description;
   return out;
 }
 
 /** Path-item parameters apply to every operation; an operation's own parameter of the same name+in wins. */
-function parameters(common: unknown[], own: unknown, at: string, resolver: RefResolver): Parameter[] {
+function parameters(common: unknown[], own: unknown, at: string, r: Reader): Parameter[] {
   const byKey = new Map<string, Parameter>();
   const lists: [unknown[], string][] = [
     [common, at.replace(/\/[^/]+$/, '/parameters')],
@@ -128,18 +141,19 @@ function parameters(common: unknown[], own: unknown, at: string, resolver: RefRe
   ];
   for (const [list, listAt] of lists) {
     list.forEach((raw, i) => {
-      const p = parameter(raw, `${listAt}/${i}`, resolver);
+      const p = parameter(raw, `${listAt}/${i}`, r);
       if (p) byKey.set(`${p.in}:${p.name}`, p);
     });
   }
   return [...byKey.values()];
 }
 
-function parameter(raw: unknown, at: string, resolver: RefResolver): Parameter | null {
-  const p = resolver.deref(raw, at);
+function parameter(raw: unknown, at: string, r: Reader): Parameter | null {
+  const p = r.resolver.deref(raw, at);
   if (!isObject(p) || typeof p['name'] !== 'string' || !LOCATIONS.includes(String(p['in']))) return null;
   const location = p['in'] as ParameterLocation;
-  const ctx = newSchemaContext(resolver);
+  const ctx = newSchemaContext(r.resolver, r.budget);
+  r.budget.value([p['name'], p['description']], at);
   // A parameter has either `schema` or `content` with exactly one media type (OpenAPI 3 §4.8.12).
   const content = isObject(p['content']) ? Object.values(p['content'])[0] : undefined;
   const rawSchema = p['schema'] ?? (isObject(content) ? content['schema'] : undefined);
@@ -171,9 +185,9 @@ function isJsonMediaType(type: string): boolean {
   return /^application\/([\w.-]+\+)?json\b/i.test(type);
 }
 
-function requestBody(raw: unknown, at: string, resolver: RefResolver): RequestBody | null {
+function requestBody(raw: unknown, at: string, r: Reader): RequestBody | null {
   if (raw === undefined) return null;
-  const body = resolver.deref(raw, at);
+  const body = r.resolver.deref(raw, at);
   if (!isObject(body)) return null;
   const content = isObject(body['content']) ? body['content'] : {};
   const contentTypes = Object.keys(content);
@@ -183,7 +197,7 @@ function requestBody(raw: unknown, at: string, resolver: RefResolver): RequestBo
   const mediaAt = `${at}/content/${escapePointer(contentType)}/schema`;
   const schema: JsonSchema | null =
     isObject(media) && media['schema'] !== undefined
-      ? normalizeSchema(media['schema'], mediaAt, newSchemaContext(resolver))
+      ? normalizeSchema(media['schema'], mediaAt, newSchemaContext(r.resolver, r.budget))
       : null;
   const out: RequestBody = { required: body['required'] === true, contentType, schema, contentTypes };
   if (typeof body['description'] === 'string') out.description = body['description'].trim();

@@ -2,10 +2,13 @@
  * The spec registry (facade functions): named specs with numbered versions. A version holds the document as
  * added and its Catalog, both as payload files; adding identical content again changes nothing.
  */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
-import { sha256, type SpecRecord, type SpecVersionRecord, type StoreData } from '../store.js';
+import { sha256, type FileRef, type SpecRecord, type SpecVersionRecord, type StoreData } from '../store.js';
+import { STAGING_DIR, stagingName } from './orphans.js';
 import { diffCatalogs, type SpecDiff } from './diff.js';
 import { ingestSpecText, loadSpecSource } from './ingest.js';
 import type { Catalog, Operation } from './types.js';
@@ -105,6 +108,18 @@ export async function addSpec(
   checkName(name);
   const contentHash = sha256(bytes);
   const { store } = engine;
+  const ext = text.trimStart().startsWith('{') ? 'json' : 'yaml';
+  // Files are written to a staging folder first and renamed into place with the index update, so a crash
+  // leaves at most a staging folder or an unrecorded version folder, both swept (orphans.ts).
+  const staging = `${STAGING_DIR}/${stagingName(randomUUID().slice(0, 8))}`;
+  const staged = {
+    document: await store.writeFile(`${staging}/document.${ext}`, bytes),
+    catalog: await store.writeFile(`${staging}/catalog.json`, JSON.stringify(catalog)),
+  };
+  const moved = (ref: FileRef, dir: string): FileRef => ({
+    ...ref,
+    path: `${dir}/${path.posix.basename(ref.path)}`,
+  });
   // The version folder written by this call, removed again if the index write fails afterwards.
   let written: string | null = null;
   const change = async (data: StoreData): Promise<AddSpecResult> => {
@@ -126,7 +141,9 @@ export async function addSpec(
     // Numbers are never reused while the spec exists: datasets and adapters refer to name + version.
     const version = (record?.lastVersion ?? 0) + 1;
     const dir = `${specDir(name, options.tenant)}/${version}`;
-    const ext = text.trimStart().startsWith('{') ? 'json' : 'yaml';
+    await mkdir(path.dirname(store.resolve(dir)), { recursive: true });
+    await rm(store.resolve(dir), { recursive: true, force: true }); // an unrecorded folder a crash left
+    await rename(store.resolve(staging), store.resolve(dir));
     written = dir;
     const entry: SpecVersionRecord = {
       version,
@@ -136,8 +153,8 @@ export async function addSpec(
       sourceFormat: catalog.sourceFormat,
       operations: catalog.operations.length,
       source: /^[a-z]+:\/\//i.test(source) ? source : path.resolve(source),
-      document: await store.writeFile(`${dir}/document.${ext}`, bytes),
-      catalog: await store.writeFile(`${dir}/catalog.json`, JSON.stringify(catalog)),
+      document: moved(staged.document, dir),
+      catalog: moved(staged.catalog, dir),
       addedAt: now,
     };
     if (!record) {
@@ -155,6 +172,9 @@ export async function addSpec(
   } catch (e) {
     if (written !== null) await store.remove(written);
     throw e;
+  } finally {
+    await store.remove(staging);
+    await rmdir(store.resolve(STAGING_DIR)).catch(() => undefined); // when no other write is staged
   }
 }
 

@@ -2,6 +2,7 @@
  * Schema normalisation for the catalog: local `$ref`s inlined, `allOf` merged where the parts agree, and
  * recursion cut (the cut point is `{ "x-circular": true, title }`), so the result is finite plain JSON.
  */
+import type { SpecBudget } from './budget.js';
 import type { JsonSchema } from './types.js';
 import { escapePointer, isObject, type JsonObject, type RefResolver } from './refs.js';
 
@@ -32,10 +33,12 @@ export interface SchemaContext {
   resolver: RefResolver;
   /** Schema nodes left for this top-level schema; past zero, further references are cut (`x-truncated`). */
   budget: number;
+  /** What the whole spec has spent; past its limits the spec is refused (budget.ts). */
+  spec: SpecBudget;
 }
 
-export function newSchemaContext(resolver: RefResolver): SchemaContext {
-  return { resolver, budget: MAX_NODES };
+export function newSchemaContext(resolver: RefResolver, spec: SpecBudget): SchemaContext {
+  return { resolver, budget: MAX_NODES, spec };
 }
 
 function refName(ref: string): string {
@@ -58,6 +61,7 @@ export function normalizeSchema(
   if (node === false) return { not: {} };
   if (!isObject(node)) return {};
   ctx.budget--;
+  ctx.spec.node(at);
   const ref = node['$ref'];
   if (typeof ref === 'string') {
     if (chain.includes(ref)) throw ctx.resolver.cycle([...chain, ref], at);
@@ -77,10 +81,16 @@ export function normalizeSchema(
       out[key] = value.map((v, i) => normalizeSchema(v, `${here}/${i}`, ctx, stack));
     } else if (MAP.includes(key) && isObject(value)) {
       const map: Record<string, JsonSchema> = {};
-      for (const [name, sub] of Object.entries(value))
-        map[name] = normalizeSchema(sub, `${here}/${escapePointer(name)}`, ctx, stack);
+      for (const [name, sub] of Object.entries(value)) {
+        const subAt = `${here}/${escapePointer(name)}`;
+        if (key === 'patternProperties') ctx.spec.pattern(name, subAt);
+        ctx.spec.value(name, subAt);
+        map[name] = normalizeSchema(sub, subAt, ctx, stack);
+      }
       out[key] = map;
     } else if (key !== '$defs' && key !== 'definitions') {
+      if (key === 'pattern' && typeof value === 'string') ctx.spec.pattern(value, here);
+      ctx.spec.value(value, here);
       out[key] = value;
     }
   }

@@ -3,8 +3,10 @@
  * `smolmap serve` runs makes two writers of one index).
  *
  * Why our own and not `proper-lockfile`: that library judges staleness by mtime only and needs a heartbeat
- * timer while held; our holds last milliseconds, and a holder's pid is the better witness: a lock whose pid is
- * gone on this host is stale at once, without waiting out an age. The lock is created with link(2), which is
+ * timer while held, so a slow holder loses its lock; here staleness is the holder's liveness only: a lock whose
+ * process is gone on this host is stale at once, and a live holder keeps it however long it takes. The holder
+ * record carries the process's start time as well as its pid, so a pid reused by an unrelated process is
+ * recognised as dead. The lock is created with link(2), which is
  * atomic (EEXIST if someone holds it) and, unlike open(O_EXCL) followed by a write, never exposes a
  * half-written holder record; it is the classic lock-file idiom that also holds on NFS (open(2), "O_EXCL").
  *
@@ -13,6 +15,7 @@
  * lock the faster of them has just taken.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 
@@ -21,7 +24,7 @@ import { SmolmapError } from '../errors.js';
 export interface LockOptions {
   /** Give up with `store_locked` after waiting this long for a live holder. */
   waitMs?: number;
-  /** A lock older than this is stale even when its pid looks alive (pid reuse, another host). */
+  /** A damaged lock file (no holder record) older than this is stale; a holder record is judged by liveness. */
   staleMs?: number;
 }
 
@@ -31,6 +34,8 @@ export interface LockHolder {
   host: string;
   nonce: string;
   acquiredAt: string;
+  /** The process's start time as the kernel reports it (Linux: clock ticks after boot), to tell pid reuse. */
+  start?: string | null;
 }
 
 const DEFAULTS = { waitMs: 15_000, staleMs: 60_000 };
@@ -44,6 +49,38 @@ function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
   }
+}
+
+/** Field 22 of /proc/<pid>/stat (after the parenthesised command name), or null where there is no /proc. */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A holder record for this process. */
+export function newHolder(): LockHolder {
+  return {
+    pid: process.pid,
+    host: os.hostname(),
+    nonce: randomUUID(),
+    acquiredAt: new Date().toISOString(),
+    start: processStart(process.pid),
+  };
+}
+
+/**
+ * Whether a holder still runs: `dead` when its pid is gone or now belongs to a process started at another
+ * time; `unknown` for a holder on another host (its liveness cannot be seen from here).
+ */
+export function holderState(h: LockHolder): 'alive' | 'dead' | 'unknown' {
+  if (h.host !== os.hostname()) return 'unknown';
+  if (!pidAlive(h.pid)) return 'dead';
+  const start = h.start ? processStart(h.pid) : null;
+  return start !== null && start !== h.start ? 'dead' : 'alive';
 }
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).code;
@@ -61,7 +98,7 @@ function parseHolder(text: string): LockHolder | null {
 }
 
 /** The holder record and the lock's age, or null when there is no lock (or it vanished while we looked). */
-async function inspect(file: string): Promise<{ holder: LockHolder | null; ageMs: number } | null> {
+export async function inspect(file: string): Promise<{ holder: LockHolder | null; ageMs: number } | null> {
   try {
     const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
     return { holder: parseHolder(text), ageMs: Date.now() - info.mtimeMs };
@@ -72,13 +109,11 @@ async function inspect(file: string): Promise<{ holder: LockHolder | null; ageMs
 }
 
 function isStale(seen: { holder: LockHolder | null; ageMs: number }, staleMs: number): boolean {
-  if (seen.ageMs > staleMs) return true;
-  const h = seen.holder;
-  return h !== null && h.host === os.hostname() && !pidAlive(h.pid);
+  return seen.holder === null ? seen.ageMs > staleMs : holderState(seen.holder) === 'dead';
 }
 
 /** Creates `file` holding `content`, atomically; false when it already exists. */
-async function createExclusive(file: string, content: string): Promise<boolean> {
+export async function createExclusive(file: string, content: string): Promise<boolean> {
   const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, content);
   try {
@@ -93,7 +128,7 @@ async function createExclusive(file: string, content: string): Promise<boolean> 
 }
 
 /** Removes the lock judged stale; false when another waiter is already taking it over. */
-async function takeOver(file: string, stale: LockHolder | null): Promise<boolean> {
+export async function takeOver(file: string, stale: LockHolder | null): Promise<boolean> {
   const guard = `${file}.takeover`;
   if (!(await createExclusive(guard, String(process.pid)))) {
     const g = await stat(guard).catch(() => null);
@@ -110,8 +145,8 @@ async function takeOver(file: string, stale: LockHolder | null): Promise<boolean
   }
 }
 
-/** Removes our lock, unless it is no longer ours (taken over after we overran `staleMs`). */
-async function release(file: string, nonce: string): Promise<void> {
+/** Removes our lock, unless it is no longer ours. */
+export async function release(file: string, nonce: string): Promise<void> {
   const now = await inspect(file);
   if (now?.holder?.nonce === nonce) await unlink(file).catch(() => undefined);
 }
@@ -136,12 +171,7 @@ export async function withLockFile<T>(
 ): Promise<T> {
   const waitMs = options.waitMs ?? DEFAULTS.waitMs;
   const staleMs = options.staleMs ?? DEFAULTS.staleMs;
-  const holder: LockHolder = {
-    pid: process.pid,
-    host: os.hostname(),
-    nonce: randomUUID(),
-    acquiredAt: new Date().toISOString(),
-  };
+  const holder = newHolder();
   const deadline = Date.now() + waitMs;
   let pause = 2;
   for (;;) {

@@ -141,7 +141,8 @@ export interface ModelRecord extends Tenanted {
 }
 
 export type JobKind = 'train' | 'eval' | 'dataset';
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'stopped';
+/** `interrupted`: its runner died while it ran; the next runner resumes it from its checkpoint. */
+export type JobStatus = 'queued' | 'running' | 'interrupted' | 'succeeded' | 'failed' | 'stopped';
 
 export interface JobProgress {
   step: number;
@@ -164,6 +165,10 @@ export interface JobRecord extends Tenanted {
   error: { code: string; message: string } | null;
   /** Last checkpoint folder (relative to the models directory), to resume from. */
   checkpoint: string | null;
+  /** The optimizer step of that checkpoint, where a resumed run restarts. */
+  checkpointStep?: number;
+  /** Times the job died with its process or worker; past the crash limit it is failed, not resumed. */
+  crashes?: number;
   /** The job's result document (e.g. the `train --json` output). */
   result: unknown;
   createdAt: string;

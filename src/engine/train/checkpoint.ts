@@ -2,9 +2,11 @@
  * Training checkpoints: everything a resumed run needs to continue exactly as if never stopped — the LoRA
  * tensors, AdamW moments (bit for bit, f32 safetensors), the step, the data cursor (epoch, position in the
  * epoch's batch plan, and the RNG state the plan was drawn from) and the loss history. Written atomically: a
- * temp folder is filled, then renamed over the previous checkpoint, so a crash mid-write leaves the old one.
+ * temp folder is filled, the previous checkpoint is renamed aside (`.old-<pid>`), the temp folder renamed into
+ * its place, and the old one removed. A crash between the two renames leaves only the `.old-*` folder; reading
+ * a checkpoint puts it back first (`recoverCheckpoint`), so a resume never silently starts from scratch.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { SmolmapError } from '../errors.js';
@@ -42,8 +44,38 @@ export interface Checkpoint {
   optimizer: AdamWState;
 }
 
+const exists = (file: string): Promise<boolean> =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Puts back a checkpoint a crash left renamed aside, and removes leftover temp and `.old-*` folders. Returns
+ * whether a whole checkpoint is in `dir` afterwards.
+ */
+export async function recoverCheckpoint(dir: string): Promise<boolean> {
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  const base = path.basename(target);
+  const siblings = await readdir(parent).catch(() => [] as string[]);
+  const old = siblings.filter((n) => n.startsWith(`${base}.old-`));
+  const tmps = siblings.filter((n) => n.startsWith(`${base}.tmp-`));
+  if (!(await exists(path.join(target, STATE_FILE)))) {
+    for (const n of old) {
+      if (!(await exists(path.join(parent, n, STATE_FILE)))) continue;
+      await rm(target, { recursive: true, force: true });
+      await rename(path.join(parent, n), target);
+      break;
+    }
+  }
+  for (const n of [...old, ...tmps]) await rm(path.join(parent, n), { recursive: true, force: true });
+  return exists(path.join(target, STATE_FILE));
+}
+
 export async function saveCheckpoint(dir: string, ck: Checkpoint): Promise<void> {
   const target = path.resolve(dir);
+  await recoverCheckpoint(target);
   const tmp = `${target}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -67,10 +99,7 @@ export async function saveCheckpoint(dir: string, ck: Checkpoint): Promise<void>
 }
 
 export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return stat(path.join(dir, STATE_FILE)).then(
-    () => true,
-    () => false,
-  );
+  return recoverCheckpoint(dir);
 }
 
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {

@@ -12,12 +12,12 @@ import path from 'node:path';
 import { generateData, importDataset } from '../data/dataset.js';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
-import { resolveModelSource } from '../model/weights/load.js';
 import { getSpec, type TenantOption } from '../specs/registry.js';
-import type { JobProgress, JobRecord, ModelRecord, StoreData } from '../store.js';
-import type { TrainJobInput, TrainJobResult } from './job.js';
-import type { TrainProgress } from './loop.js';
-import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
+import type { JobRecord, StoreData } from '../store.js';
+import type { TrainJobResult } from './job.js';
+import { reconcileJobs } from './job-records.js';
+import { checkJobSize, type JobLimits } from './limits.js';
+import { parseTrainOptions, plannedSteps, type TrainOptions, type TrainOptionsInput } from './options.js';
 
 export interface StartTrainingOptions extends TenantOption {
   spec: string;
@@ -58,14 +58,31 @@ export interface TrainingSummary {
   seconds: number | null;
 }
 
-const trainOpts = (job: JobRecord): TrainJobOptions => job.options as unknown as TrainJobOptions;
+export const trainOpts = (job: JobRecord): TrainJobOptions => job.options as unknown as TrainJobOptions;
 export const adapterRelDir = (modelId: string): string => `adapters/${modelId}`;
 export const checkpointRelDir = (jobId: string): string => `checkpoints/${jobId}`;
-const stopFile = (engine: Engine, jobId: string): string => path.join(engine.dataDir, 'jobs', jobId, 'stop');
+export const stopFile = (engine: Engine, jobId: string): string =>
+  path.join(engine.dataDir, 'jobs', jobId, 'stop');
 
-/** With a tenant (bots), another tenant's job is reported as unknown: its id must not reveal it exists. */
-function findJob(data: StoreData, id: string, scope: TenantOption = {}): JobRecord {
-  const job = data.jobs.find((j) => j.id === id && (scope.tenant === undefined || j.tenant === scope.tenant));
+/** The tenant of the CLI and MCP (and of records stored without one). */
+export const LOCAL_TENANT = 'local';
+
+/** The tenant a CLI or MCP process acts as: the one given, else `$SMOLMAP_TENANT`, else `local`. */
+export function actingTenant(given?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const t = given ?? env['SMOLMAP_TENANT'] ?? '';
+  return t.trim() === '' ? LOCAL_TENANT : t.trim();
+}
+
+const tenantOf = (j: JobRecord): string => j.tenant ?? LOCAL_TENANT;
+
+/**
+ * A job by id. With a tenant (every surface passes its own; `local` for the CLI and MCP), another tenant's
+ * job is reported as unknown: its id must not reveal it exists. Only the runner looks jobs up without one.
+ */
+export function findJob(data: StoreData, id: string, scope: TenantOption = {}): JobRecord {
+  const job = data.jobs.find(
+    (j) => j.id === id && (scope.tenant === undefined || tenantOf(j) === scope.tenant),
+  );
   if (!job)
     throw new SmolmapError('job_unknown', `no job "${id}"; \`smolmap jobs list\` shows the jobs`, {
       details: { id },
@@ -79,6 +96,12 @@ export async function startTraining(
   options: StartTrainingOptions,
 ): Promise<{ job: string; model: string; dataset: string; baseModel: string }> {
   const train = parseTrainOptions(options.train ?? {});
+  checkJobSize(engine.limits, {
+    steps: train.steps,
+    rank: train.lora.r,
+    batch: train.batchSize * train.gradAccum,
+  });
+  await checkTenantQuota(engine, engine.limits, options.tenant);
   const { version } = await getSpec(engine, options.spec, options);
   const baseModel = resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
   const scope = { spec: options.spec, version: version.version, tenant: options.tenant };
@@ -98,11 +121,23 @@ export async function startTraining(
     threads: options.threads ?? 0,
   };
   await engine.store.update((data) => {
-    if (!data.datasets.some((d) => d.id === datasetId))
+    const dataset = data.datasets.find((d) => d.id === datasetId);
+    if (!dataset)
       throw new SmolmapError(
         'dataset_unknown',
         `no dataset "${datasetId}"; \`smolmap data list\` shows them`,
       );
+    // Steps derived from epochs or the recipe count too (an upper bound: encoding may leave examples out).
+    const planned = plannedSteps(train, {
+      trainExamples: dataset.stats.train ?? dataset.examples,
+      operations: dataset.stats.operationsCovered,
+    });
+    checkJobSize(engine.limits, {
+      steps: planned,
+      rank: train.lora.r,
+      batch: train.batchSize * train.gradAccum,
+    });
+    checkTenantJobs(data, engine.limits, options.tenant);
     const now = new Date().toISOString();
     const job: JobRecord = {
       id,
@@ -124,28 +159,63 @@ export async function startTraining(
   return { job: id, model: modelId, dataset: datasetId, baseModel };
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Refuses a tenant's new job past its jobs at once or per day (checked again under the store lock). */
+function checkTenantJobs(data: StoreData, limits: JobLimits, tenant: string | undefined): void {
+  const mine = data.jobs.filter((j) => j.kind === 'train' && j.tenant === tenant);
+  const active = mine.filter((j) => ['queued', 'running', 'interrupted'].includes(j.status)).length;
+  if (active >= limits.tenantConcurrentJobs)
+    throw new SmolmapError(
+      'job_quota',
+      `${active} training jobs of yours are queued or running (limit tenantConcurrentJobs ${limits.tenantConcurrentJobs}); wait for one to finish or stop one`,
+      { details: { limit: 'tenantConcurrentJobs', max: limits.tenantConcurrentJobs } },
+    );
+  const since = new Date(Date.now() - DAY_MS).toISOString();
+  const today = mine.filter((j) => j.createdAt >= since).length;
+  if (today >= limits.tenantDailyJobs)
+    throw new SmolmapError(
+      'job_quota',
+      `${today} training jobs of yours started in the last 24 hours (limit tenantDailyJobs ${limits.tenantDailyJobs}); try again later`,
+      { details: { limit: 'tenantDailyJobs', max: limits.tenantDailyJobs } },
+    );
+}
+
+async function checkTenantQuota(
+  engine: Engine,
+  limits: JobLimits,
+  tenant: string | undefined,
+): Promise<void> {
+  checkTenantJobs(await engine.store.read(), limits, tenant);
+}
+
 export async function listJobs(
   engine: Engine,
   filter: { status?: JobRecord['status']; tenant?: string } = {},
 ): Promise<JobRecord[]> {
+  await reconcileJobs(engine);
   const jobs = (await engine.store.read()).jobs;
   return jobs.filter(
-    (j) => (filter.status === undefined || j.status === filter.status) && j.tenant === filter.tenant,
+    (j) =>
+      (filter.status === undefined || j.status === filter.status) &&
+      tenantOf(j) === (filter.tenant ?? LOCAL_TENANT),
   );
 }
 
 export async function getJob(engine: Engine, id: string, scope: TenantOption = {}): Promise<JobRecord> {
+  await reconcileJobs(engine);
   return findJob(await engine.store.read(), id, scope);
 }
 
 /**
- * Stops a job: a queued one at once; a running one at its next step, after a checkpoint (the worker sees the
- * stop file, or the runner's message when it runs in this process).
+ * Stops a job: a queued or interrupted one at once; a running one at its next step, after a checkpoint (the
+ * worker sees the stop file, or the runner's message when it runs in this process).
  */
 export async function stopJob(engine: Engine, id: string, scope: TenantOption = {}): Promise<JobRecord> {
+  await reconcileJobs(engine);
   return engine.store.update(async (data) => {
     const job = findJob(data, id, scope);
-    if (job.status === 'queued') {
+    if (job.status === 'queued' || job.status === 'interrupted') {
       job.status = 'stopped';
       job.finishedAt = job.updatedAt = new Date().toISOString();
     } else if (job.status === 'running') {
@@ -154,21 +224,22 @@ export async function stopJob(engine: Engine, id: string, scope: TenantOption = 
     } else {
       throw new SmolmapError(
         'job_not_running',
-        `job ${id} is ${job.status}; only queued or running jobs stop`,
+        `job ${id} is ${job.status}; only queued, running or interrupted jobs stop`,
       );
     }
     return job;
   });
 }
 
-/** Queues a stopped or failed job again; it continues from its last checkpoint when it has one. */
-export async function resumeJob(engine: Engine, id: string): Promise<JobRecord> {
+/** Queues a stopped, failed or interrupted job again; it continues from its last checkpoint when it has one. */
+export async function resumeJob(engine: Engine, id: string, scope: TenantOption = {}): Promise<JobRecord> {
+  await reconcileJobs(engine);
   return engine.store.update((data) => {
-    const job = findJob(data, id);
-    if (job.status !== 'stopped' && job.status !== 'failed')
+    const job = findJob(data, id, scope);
+    if (!['stopped', 'failed', 'interrupted'].includes(job.status))
       throw new SmolmapError(
         'job_not_resumable',
-        `job ${id} is ${job.status}; only stopped or failed jobs resume`,
+        `job ${id} is ${job.status}; only stopped, failed or interrupted jobs resume`,
       );
     job.status = 'queued';
     job.error = null;
@@ -184,11 +255,11 @@ const DONE: ReadonlySet<JobRecord['status']> = new Set(['succeeded', 'failed', '
 export async function waitForJob(
   engine: Engine,
   id: string,
-  opts: { onUpdate?: (job: JobRecord) => void; pollMs?: number; signal?: AbortSignal } = {},
+  opts: { onUpdate?: (job: JobRecord) => void; pollMs?: number; signal?: AbortSignal } & TenantOption = {},
 ): Promise<JobRecord> {
   let last = '';
   for (;;) {
-    const job = await getJob(engine, id);
+    const job = await getJob(engine, id, { tenant: opts.tenant });
     const seen = JSON.stringify([job.status, job.progress]);
     if (seen !== last) opts.onUpdate?.(job);
     last = seen;
@@ -213,146 +284,4 @@ export function trainingSummary(engine: Engine, job: JobRecord): TrainingSummary
     tokensPerSecond: r.tokensPerSecond ?? null,
     seconds: r.seconds ?? null,
   };
-}
-
-// ---- the runner's side: the parent process records what its workers report ------------------------------------
-
-/** Marks the oldest queued job running and returns what its worker needs, or null when none is queued. */
-export async function claimNextJob(engine: Engine): Promise<{ job: JobRecord; input: TrainJobInput } | null> {
-  const claimed = await engine.store.update(async (data) => {
-    const job = data.jobs.find((j) => j.status === 'queued' && j.kind === 'train');
-    if (!job) return null;
-    job.status = 'running';
-    job.startedAt = job.updatedAt = new Date().toISOString();
-    return job;
-  });
-  if (!claimed) return null;
-  try {
-    return { job: claimed, input: await workerInput(engine, claimed) };
-  } catch (e) {
-    const err = e instanceof SmolmapError ? e : new SmolmapError('job_setup_failed', String(e), { cause: e });
-    await failJob(engine, claimed.id, { code: err.code, message: err.message }, false);
-    return claimNextJob(engine);
-  }
-}
-
-async function workerInput(engine: Engine, job: JobRecord): Promise<TrainJobInput> {
-  const o = trainOpts(job);
-  const data = await engine.store.read();
-  const base = data.baseModels.find((b) => b.name === o.baseModel);
-  const dataset = data.datasets.find((d) => d.id === o.datasetId);
-  if (!base) throw new SmolmapError('model_not_found', `base model "${o.baseModel}" is no longer registered`);
-  if (!dataset) throw new SmolmapError('dataset_unknown', `dataset "${o.datasetId}" is no longer stored`);
-  const { catalog } = await getSpec(engine, o.spec.name, { version: o.spec.version, tenant: job.tenant });
-  const source = await resolveModelSource(path.join(engine.modelsDir, base.dir));
-  return {
-    jobId: job.id,
-    modelId: o.modelId,
-    base: { name: base.name, path: source.path, format: source.kind },
-    catalog,
-    datasetFile: engine.store.resolve(dataset.file.path),
-    adapterDir: path.join(engine.modelsDir, adapterRelDir(o.modelId)),
-    checkpointDir: path.join(engine.modelsDir, checkpointRelDir(job.id)),
-    stopFile: stopFile(engine, job.id),
-    options: o.train,
-    resume: job.checkpoint !== null,
-    threads: o.threads,
-  };
-}
-
-export function toJobProgress(p: TrainProgress): JobProgress {
-  const { step, totalSteps, epoch, loss, valLoss, lr, tokensPerSecond, etaSeconds } = p;
-  return { step, totalSteps, epoch, loss, valLoss, lr, tokensPerSecond, etaSeconds };
-}
-
-export async function recordJobProgress(engine: Engine, id: string, p: TrainProgress): Promise<void> {
-  await engine.store.update((data) => {
-    const job = findJob(data, id);
-    job.progress = toJobProgress(p);
-    job.updatedAt = new Date().toISOString();
-  });
-}
-
-export async function recordJobCheckpoint(engine: Engine, id: string): Promise<void> {
-  await engine.store.update((data) => {
-    const job = findJob(data, id);
-    job.checkpoint = checkpointRelDir(id);
-    job.updatedAt = new Date().toISOString();
-  });
-}
-
-/** Records a worker's result; a completed run registers its adapter as a model of the spec. */
-export async function finishTrainingJob(
-  engine: Engine,
-  id: string,
-  result: TrainJobResult,
-): Promise<JobRecord> {
-  await engine.store.remove(path.relative(engine.dataDir, path.dirname(stopFile(engine, id))));
-  return engine.store.update((data) => {
-    const job = findJob(data, id);
-    const o = trainOpts(job);
-    const now = new Date().toISOString();
-    job.result = result;
-    job.updatedAt = now;
-    if (result.status === 'stopped') {
-      job.status = 'stopped';
-      job.finishedAt = now;
-      return job;
-    }
-    job.status = 'succeeded';
-    job.finishedAt = now;
-    const model: ModelRecord = {
-      id: o.modelId,
-      spec: o.spec,
-      baseModel: o.baseModel,
-      datasetId: o.datasetId,
-      dir: adapterRelDir(o.modelId),
-      lora: {
-        r: o.train.lora.r,
-        alpha: o.train.lora.alpha,
-        dropout: o.train.lora.dropout,
-        targets: o.train.lora.targets,
-      },
-      metrics: null,
-      lossHistory: result.lossHistory,
-      status: 'ready',
-      active: !data.models.some((m) => m.spec.name === o.spec.name && m.tenant === job.tenant && m.active),
-      jobId: id,
-      createdAt: now,
-    };
-    if (job.tenant !== undefined) model.tenant = job.tenant;
-    data.models = data.models.filter((m) => m.id !== model.id);
-    data.models.push(model);
-    return job;
-  });
-}
-
-/** Marks a job failed; `resumable` when a checkpoint lets `resumeJob` continue it. */
-export async function failJob(
-  engine: Engine,
-  id: string,
-  error: { code: string; message: string },
-  resumable: boolean,
-): Promise<JobRecord> {
-  await engine.store.remove(path.relative(engine.dataDir, path.dirname(stopFile(engine, id))));
-  return engine.store.update((data) => {
-    const job = findJob(data, id);
-    job.status = 'failed';
-    job.error = error;
-    job.result = { resumable };
-    job.finishedAt = job.updatedAt = new Date().toISOString();
-    return job;
-  });
-}
-
-/** Jobs a dead runner left `running` go back to the queue (they resume from their checkpoint if any). */
-export async function requeueOrphanedJobs(engine: Engine): Promise<string[]> {
-  return engine.store.update((data) => {
-    const orphans = data.jobs.filter((j) => j.status === 'running');
-    for (const j of orphans) {
-      j.status = 'queued';
-      j.updatedAt = new Date().toISOString();
-    }
-    return orphans.map((j) => j.id);
-  });
 }

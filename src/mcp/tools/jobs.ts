@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  actingTenant,
   getJob,
   startTraining,
   stopJob,
@@ -17,8 +18,10 @@ import { defineTool, type AnyTool, type CallExtras } from '../tool.js';
 import { jobId, specName, specVersion } from './common.js';
 
 const JOB_STATUS = z
-  .enum(['queued', 'running', 'succeeded', 'failed', 'stopped'])
-  .describe('queued, running, succeeded, failed or stopped');
+  .enum(['queued', 'running', 'interrupted', 'succeeded', 'failed', 'stopped'])
+  .describe(
+    'queued, running, interrupted (its runner died; resumes when one starts), succeeded, failed or stopped',
+  );
 
 const Progress = z
   .object({
@@ -187,7 +190,7 @@ const jobStatusTool = defineTool({
   output: JobView,
   annotations: { readOnlyHint: true, openWorldHint: false },
   async run({ job }, { engine }) {
-    return jobView(engine, await getJob(engine, job));
+    return jobView(engine, await getJob(engine, job, { tenant: actingTenant() }));
   },
   text: statusLine,
 });
@@ -201,7 +204,7 @@ const stopJobTool = defineTool({
   output: JobView,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async run({ job }, { engine, jobs }) {
-    const record = await stopJob(engine, job);
+    const record = await stopJob(engine, job, { tenant: actingTenant() });
     jobs?.stop(job);
     return jobView(engine, record);
   },

@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findOperation, validateCall, type ApiCall } from '../../../src/engine/calls.js';
+import type { Catalog } from '../../../src/engine/specs/types.js';
 import { petCatalog } from './fixtures.js';
 
 function call(partial: Partial<ApiCall> & Pick<ApiCall, 'method' | 'path'>): ApiCall {
@@ -114,4 +117,60 @@ describe('validateCall', () => {
     validateCall(c, petCatalog);
     expect(c.query).toEqual({ limit: '5', tags: 'a' });
   });
+});
+
+describe('validateCall with spec patterns', () => {
+  const evil: Catalog = {
+    title: 'evil',
+    apiVersion: '1',
+    sourceFormat: 'openapi-3.1',
+    servers: [],
+    securitySchemes: {},
+    operations: [
+      {
+        operationId: 'find',
+        operationIdDerived: false,
+        method: 'GET',
+        path: '/find',
+        tags: [],
+        parameters: [
+          { name: 'q', in: 'query', required: true, schema: { type: 'string', pattern: '^(a+)+$' } },
+          { name: 'e', in: 'query', required: false, schema: { type: 'string', pattern: '^caf\\u00e9$' } },
+        ],
+        requestBody: null,
+        deprecated: false,
+        security: [],
+      },
+    ],
+  };
+  const find = (query: Record<string, string>) =>
+    validateCall(call({ method: 'GET', path: '/find', query }), evil).map((i) => `${i.code}:${i.name}`);
+
+  it('still enforces patterns, in ECMA-262 spelling', () => {
+    expect(find({ q: 'aaaa' })).toEqual([]);
+    expect(find({ q: 'aaab' })).toEqual(['invalid_value:q']);
+    expect(find({ q: 'a', e: 'café' })).toEqual([]);
+    expect(find({ q: 'a', e: 'cafe' })).toEqual(['invalid_value:e']);
+  });
+
+  it('runs a catastrophic-backtracking pattern on a 40-character value without stalling', () => {
+    // A backtracking engine needs about 2^40 steps here; the child is killed if it is still running after 60 s.
+    const script = [
+      `import { validateCall } from ${JSON.stringify(path.resolve('src/engine/calls.ts'))};`,
+      `const catalog = JSON.parse(process.argv[1]);`,
+      `const call = { operationId: null, method: 'GET', path: '/find', pathParams: {}, headers: {}, body: null, url: '',`,
+      `  query: { q: 'a'.repeat(40) + 'b' } };`,
+      `process.stdout.write(JSON.stringify(validateCall(call, catalog).map((i) => i.code)));`,
+    ].join('\n');
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify(evil)],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(run.signal).toBeNull();
+    expect(JSON.parse(run.stdout)).toEqual(['invalid_value']);
+  }, 90_000);
 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { openStore, STORE_FILE, STORE_LOCK_FILE } from '../../../src/engine/store.js';
-import { withLockFile } from '../../../src/engine/store/lock.js';
+import { processStart, withLockFile } from '../../../src/engine/store/lock.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];
@@ -100,13 +100,25 @@ describe('store lock', () => {
     expect((await store.read()).sessions).toHaveLength(1);
   });
 
-  it('takes over a lock older than staleMs even when its pid lives (pid reuse, other host)', async () => {
+  it("keeps an old lock whose holder lives: staleness is the holder's liveness, not its age", async () => {
     const dir = await tmp();
     const lock = path.join(dir, STORE_LOCK_FILE);
-    await writeFile(lock, holder(process.pid, 'old'));
+    await writeFile(
+      lock,
+      JSON.stringify({ ...JSON.parse(holder(process.pid, 'slow')), start: processStart(process.pid) }),
+    );
     const old = new Date(Date.now() - 120_000);
     await utimes(lock, old, old);
-    await openStore(dir, { lock: { waitMs: 2_000, staleMs: 60_000 } }).update(() => undefined);
+    const store = openStore(dir, { lock: { waitMs: 300, staleMs: 60_000 } });
+    await expect(store.update(() => undefined)).rejects.toMatchObject({ code: 'store_locked' });
+    expect(await readFile(lock, 'utf8')).toContain('"slow"');
+  });
+
+  it('takes over at once a lock whose pid now belongs to a process started at another time', async () => {
+    const dir = await tmp();
+    const lock = path.join(dir, STORE_LOCK_FILE);
+    await writeFile(lock, JSON.stringify({ ...JSON.parse(holder(process.pid, 'reused')), start: '1' }));
+    await openStore(dir, { lock: { waitMs: 2_000 } }).update(() => undefined);
     await expect(stat(lock)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

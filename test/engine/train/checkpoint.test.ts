@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,16 @@ describe('checkpoints', () => {
     await expect(loadCheckpoint(target)).rejects.toMatchObject({ code: 'checkpoint_unreadable' });
     await writeFile(path.join(target, 'state.json'), 'not json');
     await expect(loadCheckpoint(target)).rejects.toMatchObject({ code: 'checkpoint_unreadable' });
+  });
+
+  it('finds the checkpoint a crash left renamed aside between the two renames, and clears leftovers', async () => {
+    const target = path.join(dir, 'crashed');
+    await saveCheckpoint(target, ck(7));
+    // The state a kill between `rename(target, old)` and `rename(tmp, target)` leaves behind.
+    await rename(target, `${target}.old-4242`);
+    await mkdir(`${target}.tmp-4242`);
+    expect(await hasCheckpoint(target)).toBe(true);
+    expect((await loadCheckpoint(target)).state.step).toBe(7);
+    expect((await readdir(dir)).filter((n) => n.startsWith('crashed'))).toEqual(['crashed']);
   });
 });

@@ -8,17 +8,48 @@ import { JSON_SAFE_ASCII, type ByteSet, type Program } from './program.js';
  * 16 more repetitions. Returns null for anything outside this subset (the caller then writes a free string).
  */
 export function compilePattern(p: Program, pattern: string, next: number): number | null {
+  const ast = parsePattern(pattern);
+  if (ast === null || states(ast) > MAX_PATTERN_STATES) return null;
+  return emit(p, ast, next);
+}
+
+/**
+ * Most states one pattern may add: nested counted repeats multiply (`((a{64}){64}){64}` is 262,144), so the
+ * count is checked before anything is emitted. Spec ingest refuses patterns past it (specs/budget.ts).
+ */
+export const MAX_PATTERN_STATES = 4_096;
+
+/** States `compilePattern` adds for `pattern`, or null when the pattern is outside the subset it compiles. */
+export function patternStates(pattern: string): number | null {
+  const ast = parsePattern(pattern);
+  return ast === null ? null : states(ast);
+}
+
+function parsePattern(pattern: string): Ast | null {
   let source = pattern;
   if (source.startsWith('^')) source = source.slice(1);
   if (source.endsWith('$') && !source.endsWith('\\$')) source = source.slice(0, -1);
   try {
     const parser = new Parser(source);
     const ast = parser.alternation();
-    if (!parser.atEnd()) return null;
-    return emit(p, ast, next);
+    return parser.atEnd() ? ast : null;
   } catch (e) {
     if (e instanceof Unsupported) return null;
     throw e;
+  }
+}
+
+/** An upper bound of the states `emit` adds: one per set and split, repeats copy their body. */
+function states(ast: Ast): number {
+  switch (ast.t) {
+    case 'set':
+      return 1;
+    case 'seq':
+      return ast.items.reduce((n, item) => n + states(item), 0);
+    case 'alt':
+      return ast.options.reduce((n, o) => n + states(o), 1);
+    case 'rep':
+      return ast.max * (states(ast.node) + 1) + 1;
   }
 }
 

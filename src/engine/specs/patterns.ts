@@ -1,0 +1,38 @@
+/**
+ * Regular expressions from specs run in RE2JS, a port of RE2: matching takes time linear in the input, so a
+ * pattern such as `^(a+)+$` cannot stall the process on a long value the way a backtracking engine does.
+ * Patterns RE2 cannot express (lookarounds, backreferences) are refused at ingest. ECMA-262 writes code
+ * units as `\uXXXX`, which RE2 spells `\x{XXXX}`; that one spelling is translated.
+ */
+import { RE2JS } from 're2js';
+
+/** Engines compiled per pattern text, for the validators of every catalog. */
+const compiled = new Map<string, RE2JS>();
+const MAX_CACHED = 10_000;
+
+function toRe2Syntax(pattern: string): string {
+  return pattern.replace(/(^|[^\\])((?:\\\\)*)\\u([0-9a-fA-F]{4})/g, '$1$2\\x{$3}');
+}
+
+/** The compiled pattern; throws RE2's syntax error when the pattern is outside what RE2 runs. */
+export function compileSpecPattern(pattern: string): RE2JS {
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = RE2JS.compile(toRe2Syntax(pattern));
+    if (compiled.size >= MAX_CACHED) compiled.clear();
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+/** Whether `value` contains a match, as JSON Schema's `pattern` asks (unanchored, like `RegExp.test`). */
+export function patternMatches(pattern: string, value: string): boolean {
+  return compileSpecPattern(pattern).matcher(value).find();
+}
+
+/** ajv's `code.regExp` engine: every `pattern` and `patternProperties` key goes through RE2JS. */
+export function re2RegExp(pattern: string): { test(s: string): boolean; toString(): string } {
+  const re = compileSpecPattern(pattern);
+  return { test: (s) => re.matcher(s).find(), toString: () => `re2:${pattern}` };
+}
+re2RegExp.code = 're2js';
