@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store.js';
 import type { WeightQuant } from './model/quant.js';
+import { netPolicyFromEnv, type NetPolicy } from './net/address.js';
 
 export interface EngineOptions {
   /** Store and uploads; default `$SMOLMAP_HOME`, else `./data`. */
@@ -14,6 +15,8 @@ export interface EngineOptions {
    * surfaces (`smolmap serve`, `smolmap mcp`) take it from `--quant`; i8 pays its longer load once there.
    */
   quant?: WeightQuant;
+  /** Private, loopback and link-local ranges outbound requests may reach; default `$SMOLMAP_NET_ALLOW`. */
+  net?: NetPolicy;
 }
 
 /**
@@ -26,6 +29,8 @@ export interface Engine {
   readonly logger: Logger;
   /** Weight mode used where a request names none (EngineOptions.quant). */
   readonly quant: WeightQuant;
+  /** Which addresses outbound fetches (spec URLs, uploads, model pulls, calls) may reach. */
+  readonly net: NetPolicy;
   /** The index and payload files under `dataDir` (opened lazily: nothing is written until a change). */
   readonly store: Store;
   close(): Promise<void>;
@@ -45,6 +50,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     modelsDir,
     logger,
     quant: options.quant ?? 'f32',
+    net: options.net ?? netPolicyFromEnv(),
     store: openStore(dataDir),
     close: async () => {},
   };

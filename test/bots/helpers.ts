@@ -48,6 +48,8 @@ export async function tempEngine(): Promise<TempEngine> {
     dataDir: path.join(dir, 'data'),
     modelsDir: path.join(dir, 'models'),
     logger: pino({ level: 'silent' }),
+    // The fake Slack and Discord servers host uploads on loopback.
+    net: { allow: ['127.0.0.1'] },
   });
   return { engine, dir, close: () => rm(dir, { recursive: true, force: true }) };
 }

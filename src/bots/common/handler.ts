@@ -116,7 +116,7 @@ async function specAdd(
   let upload = inv.upload;
   if (!upload && cmd.url !== undefined) {
     const filename = new URL(cmd.url).pathname.split('/').at(-1) || 'spec.yaml';
-    upload = { filename, bytes: await download(cmd.url, { filename }) };
+    upload = { filename, bytes: await download(cmd.url, { filename, policy: deps.engine.net }) };
   }
   if (!upload)
     throw new SmolmapError(

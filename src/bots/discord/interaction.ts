@@ -159,7 +159,13 @@ async function invocation(
     };
     checkUpload(meta);
     authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
-    inv.upload = { ...meta, bytes: await download(attachment.url, { filename: attachment.filename }) };
+    inv.upload = {
+      ...meta,
+      bytes: await download(attachment.url, {
+        filename: attachment.filename,
+        policy: o.deps.engine.net,
+      }),
+    };
   }
   return inv;
 }

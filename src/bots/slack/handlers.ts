@@ -169,7 +169,11 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
       if (input.kind === 'file') {
         authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
         const headers = { Authorization: `Bearer ${o.token}` };
-        const bytes = await download(input.url, { headers, filename: input.filename });
+        const bytes = await download(input.url, {
+          headers,
+          filename: input.filename,
+          policy: o.deps.engine.net,
+        });
         inv.upload = {
           filename: input.filename,
           bytes,
