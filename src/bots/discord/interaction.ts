@@ -158,6 +158,7 @@ async function invocation(
       ...(attachment.content_type && { contentType: attachment.content_type }),
     };
     checkUpload(meta);
+    o.deps.quota.admit(actor);
     authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
     inv.upload = {
       ...meta,

@@ -167,6 +167,7 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
       const inv: Invocation = { actor, surface: 'slack' };
       if (input.kind === 'paste') inv.upload = input.upload;
       if (input.kind === 'file') {
+        o.deps.quota.admit(actor);
         authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
         const headers = { Authorization: `Bearer ${o.token}` };
         const bytes = await download(input.url, {
