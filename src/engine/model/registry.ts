@@ -193,9 +193,12 @@ export async function pullModel(
   const token = options.accessToken ?? process.env['HF_TOKEN'];
   // The Hub redirects to CDN hosts; every hop goes through the address check, with no deadline for large files.
   const fetch = options.fetch ?? guardedFetchFunction({ policy: engine.net, idleMs: 60_000 });
+  // HF_ENDPOINT names a Hub mirror, as the Hugging Face clients read it.
+  const hubUrl = options.hubUrl ?? (process.env['HF_ENDPOINT'] || undefined);
   const files = await downloadRepo(repoId, dir, {
     ...options,
     fetch,
+    ...(hubUrl ? { hubUrl } : {}),
     ...(token ? { accessToken: token } : {}),
   });
   const info = await inspectModel(dir);
