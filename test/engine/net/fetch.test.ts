@@ -109,12 +109,28 @@ describe('guardedFetch', () => {
     expect(seen.length - before).toBe(3);
   });
 
-  it('refuses a redirect to loopback when only the first hop was public', async () => {
-    // 127.0.0.1 is allowed, 127.0.0.2 is not: the redirect's hop meets the same check as the first.
-    const port = new URL(base).port;
-    await expect(
-      guardedFetch(redirectTo(`http://127.0.0.2:${port}/`), { policy: LOOPBACK }),
-    ).rejects.toMatchObject({ code: 'net_blocked_address' });
+  it('opens no connection to a blocked hop: a server listening there sees nothing', async () => {
+    // 127.0.0.2 is a blocked address (the allowance names 127.0.0.1 only) where a real server listens.
+    const trap = createServer((_req, res) => res.end('reached'));
+    let connections = 0;
+    trap.on('connection', () => connections++);
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.2', resolve));
+    try {
+      const trapUrl = `http://127.0.0.2:${(trap.address() as AddressInfo).port}/`;
+      await expect(guardedFetch(redirectTo(trapUrl), { policy: LOOPBACK })).rejects.toMatchObject({
+        code: 'net_blocked_address',
+      });
+      expect(connections).toBe(0);
+      // The same server answers when the operator opens its address: the refusal above was the check.
+      const opened = await guardedFetch(redirectTo(trapUrl), {
+        policy: { allow: ['127.0.0.1', '127.0.0.2'] },
+      });
+      expect(await opened.text()).toBe('reached');
+      expect(connections).toBe(1);
+    } finally {
+      trap.closeAllConnections();
+      await new Promise((resolve) => trap.close(resolve));
+    }
   });
 
   it('follows a redirect that stays allowed, and drops credentials when the origin changes', async () => {
