@@ -4,6 +4,7 @@
  */
 import { SmolmapError, type Engine } from '../engine/index.js';
 import type { BotDeps, PlaygroundSession } from '../bots/common/handler.js';
+import { createQuota, limitsFromEnv } from '../bots/common/limits.js';
 import { permissionsFromEnv } from '../bots/common/permissions.js';
 import type { ServeShared, ServeSurfaceFactory } from './serve.js';
 
@@ -14,7 +15,13 @@ let shared: { engine: Engine; deps: BotDeps } | undefined;
 function depsFor(engine: Engine, s: ServeShared): BotDeps {
   if (shared?.engine !== engine) {
     const sessions = new Map<string, PlaygroundSession>();
-    shared = { engine, deps: { engine, permissions: permissionsFromEnv(), jobs: s.jobs, sessions } };
+    const limits = limitsFromEnv();
+    if (limits.tenants !== 'open' && limits.tenants.length === 0)
+      engine.logger.warn(
+        'bots: SMOLMAP_BOT_TENANTS lists no workspace or guild, so every command is refused with how to list it',
+      );
+    const quota = createQuota(limits);
+    shared = { engine, deps: { engine, permissions: permissionsFromEnv(), quota, jobs: s.jobs, sessions } };
   }
   return shared.deps;
 }

@@ -22,10 +22,13 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
     'mcp-host': { type: 'string' },
     'mcp-allow-origin': { type: 'string', multiple: true },
     'mcp-allow-host': { type: 'string', multiple: true },
+    'mcp-no-auth': { type: 'boolean' },
   },
   optionHelp: {
     'mcp-port P': 'serve MCP over Streamable HTTP on this port (endpoint /mcp)',
     'mcp-host H': `address to bind (default ${DEFAULT_MCP_HOST}; others need $SMOLMAP_MCP_TOKEN)`,
+    'mcp-no-auth':
+      'on loopback, serve without a bearer token (default: $SMOLMAP_MCP_TOKEN, else one kept in <data-dir>/mcp-token)',
     'mcp-allow-origin O': 'browser Origin allowed besides loopback ones (repeatable)',
     'mcp-allow-host H': 'Host header allowed besides the bound address, e.g. behind a proxy (repeatable)',
   },
@@ -44,9 +47,17 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
       host,
       allowedOrigins: list(values['mcp-allow-origin']),
       allowedHosts: list(values['mcp-allow-host']),
+      noAuth: values['mcp-no-auth'] === true,
       jobs,
     });
-    const auth = process.env['SMOLMAP_MCP_TOKEN'] ? 'bearer token required' : 'no token (loopback only)';
+    const a = server.auth;
+    const auth =
+      a.kind === 'token'
+        ? 'bearer token required'
+        : a.kind === 'none'
+          ? 'no token: any local process may call it (--mcp-no-auth)'
+          : `bearer token required; ${a.created ? 'generated' : 'kept'} in ${a.file}; ` +
+            `clients send "Authorization: Bearer $(cat ${a.file})"`;
     return { name: 'mcp', description: `${server.url} (${auth})`, stop: () => server.close() };
   },
 };

@@ -4,6 +4,7 @@ import { openStore, type Store } from './store.js';
 import type { QuantRequest } from './model/quant.js';
 
 import { resolveJobLimits, type JobLimits } from './train/limits.js';
+import { netPolicyFromEnv, type NetPolicy } from './net/address.js';
 
 export interface EngineOptions {
   /** Store and uploads; default `$SMOLMAP_HOME`, else `./data`. */
@@ -18,6 +19,8 @@ export interface EngineOptions {
   quant?: QuantRequest;
   /** Caps on training jobs; unset ones come from the environment, else the defaults (train/limits.ts). */
   limits?: Partial<JobLimits>;
+  /** Private, loopback and link-local ranges outbound requests may reach; default `$SMOLMAP_NET_ALLOW`. */
+  net?: NetPolicy;
 }
 
 /**
@@ -31,6 +34,8 @@ export interface Engine {
   /** Weight mode used where a request names none (EngineOptions.quant). */
   readonly quant: QuantRequest;
   readonly limits: JobLimits;
+  /** Which addresses outbound fetches (spec URLs, uploads, model pulls, calls) may reach. */
+  readonly net: NetPolicy;
   /** The index and payload files under `dataDir` (opened lazily: nothing is written until a change). */
   readonly store: Store;
   close(): Promise<void>;
@@ -51,6 +56,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     logger,
     quant: options.quant ?? 'f32',
     limits: resolveJobLimits(options.limits),
+    net: options.net ?? netPolicyFromEnv(),
     store: openStore(dataDir),
     close: async () => {},
   };

@@ -7,6 +7,9 @@ export { createLogger, type Logger } from './log.js';
 export type { ApiCall } from './calls.js';
 export type { Catalog, Operation, Parameter, HttpMethod, JsonSchema } from './specs/types.js';
 export { openEngine, type Engine, type EngineOptions } from './engine.js';
+export { STRICT_POLICY, addressAllowed, netPolicyFromEnv, type NetPolicy } from './net/address.js';
+export { pruneHistory, type PruneOptions } from './store/retention.js';
+export { guardedFetch, guardedFetchFunction, type GuardedRequest } from './net/fetch.js';
 export type {
   Store,
   StoreData,

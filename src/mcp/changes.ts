@@ -14,6 +14,8 @@ export interface ChangeHub {
   on(listener: (kind: ChangeKind) => void): () => void;
   /** Stops the store poll, if one runs. */
   close(): void;
+  /** Subscribed listeners: one per live server instance. */
+  listeners(): number;
 }
 
 /** A fingerprint per kind: only what a resource list shows (names, versions, statuses). */
@@ -69,5 +71,6 @@ export function createChangeHub(engine: Engine, pollMs?: number): ChangeHub {
       if (timer) clearInterval(timer);
       timer = null;
     },
+    listeners: () => events.listenerCount('change'),
   };
 }

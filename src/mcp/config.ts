@@ -1,7 +1,7 @@
 /**
  * Server-side MCP settings: `<dataDir>/mcp.json`, or the file named by `SMOLMAP_MCP_CONFIG`. Only the operator
  * who runs the server writes it; nothing in it comes from the model or the client. Today it holds the
- * `execute_call` switch, its allowlist and caps, and per-spec credentials.
+ * `execute_call` switch, its allowlist and caps, and per-spec credentials bound to the base URL they may go to.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +15,10 @@ const SpecAccess = z
       .url({ protocol: /^https?$/ })
       .optional()
       .describe("base URL to call instead of the spec's first server (e.g. a staging host)"),
+    sendCredentialsTo: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('the base URL the headers and query below may be sent to (default baseUrl)'),
     headers: z
       .record(z.string(), z.string())
       .default({})
@@ -24,7 +28,18 @@ const SpecAccess = z
       .default({})
       .describe('query parameters added to every call of this spec, e.g. an api_key'),
   })
-  .strict();
+  .strict()
+  // Credentials are bound to a host by the operator: a new spec version cannot redirect them elsewhere.
+  .refine(
+    (a) =>
+      a.baseUrl !== undefined ||
+      a.sendCredentialsTo !== undefined ||
+      (Object.keys(a.headers).length === 0 && Object.keys(a.query).length === 0),
+    {
+      message:
+        'credentials (headers or query) need the base URL they may go to: set sendCredentialsTo (or baseUrl)',
+    },
+  );
 
 const ExecuteCall = z
   .object({

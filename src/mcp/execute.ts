@@ -1,16 +1,21 @@
 /**
  * Sending an ApiCall for `execute_call`, under the operator's rules from mcp.json: the URL is rebuilt from the
  * spec (the client's `url` is ignored) and must fall under an allowlisted base URL; credentials come only from
- * the server-side config, and credential headers the client sent are dropped; redirects are not followed
- * (a 3xx could leave the allowlist); the response is cut at a byte cap and the call at a time cap.
+ * the server-side config and go only under the base URL the operator bound them to, and credential headers the
+ * client sent are dropped; redirects are not followed (a 3xx could leave the allowlist); the request goes
+ * through the engine's guarded client (address checks); the response is cut at a byte cap and the call at a
+ * time cap.
  */
+import { isIP } from 'node:net';
 import {
   SmolmapError,
   buildUrl,
+  guardedFetch,
   renderCurl,
   validateCall,
   type ApiCall,
   type Catalog,
+  type NetPolicy,
 } from '../engine/index.js';
 import type { McpConfig, SpecAccessConfig } from './config.js';
 
@@ -58,6 +63,33 @@ export function underBase(url: URL, base: string): boolean {
   return url.pathname === prefix || url.pathname.startsWith(`${prefix}/`) || prefix === '';
 }
 
+const NO_ACCESS: SpecAccessConfig = { headers: {}, query: {} };
+
+/** Refuses a call that would carry the spec's credentials outside the base URL they are bound to. */
+function checkCredentialHost(specName: string, url: URL, access: SpecAccessConfig): void {
+  if (Object.keys(access.headers).length === 0 && Object.keys(access.query).length === 0) return;
+  const bound = access.sendCredentialsTo ?? access.baseUrl;
+  if (bound !== undefined && underBase(url, bound)) return;
+  throw new SmolmapError(
+    'call_credentials_host',
+    `${url.origin}${url.pathname} is not under ${bound ?? '(no base URL)'}, where the credentials of spec "${specName}" may go; ` +
+      `nothing was sent. The operator can point executeCall.specs["${specName}"].baseUrl at ${bound ?? 'the API'}, ` +
+      'or bind the credentials to the new host with sendCredentialsTo in mcp.json',
+    { details: { spec: specName, url: url.href, sendCredentialsTo: bound ?? null } },
+  );
+}
+
+/**
+ * The addresses a call may reach: the engine's policy plus the IP literals the operator allowlisted as base
+ * URLs (naming http://127.0.0.1:8080 in allowedBaseUrls is a deliberate choice to call it).
+ */
+export function callPolicy(net: NetPolicy, config: McpConfig['executeCall']): NetPolicy {
+  const literals = config.allowedBaseUrls
+    .map((b) => new URL(b).hostname.replace(/^\[(.*)\]$/, '$1'))
+    .filter((h) => isIP(h) !== 0);
+  return { allow: [...net.allow, ...literals] };
+}
+
 function credentialHeaderNames(catalog: Catalog, access: SpecAccessConfig): Set<string> {
   const names = new Set(DROPPED_HEADERS);
   for (const s of Object.values(catalog.securitySchemes))
@@ -93,7 +125,8 @@ export function prepareCall(
       `the call does not conform to spec "${specName}": ${issues.map((i) => i.message).join('; ')}; fix it (describe_spec shows the operations) and retry`,
       { details: { issues } },
     );
-  const access = config.specs[specName] ?? { headers: {}, query: {} };
+  // Own keys only: a spec named "constructor" must not find Object.prototype's.
+  const access = Object.hasOwn(config.specs, specName) ? config.specs[specName]! : NO_ACCESS;
   const base = access.baseUrl ?? catalog.servers[0];
   if (!base)
     throw new SmolmapError(
@@ -106,6 +139,7 @@ export function prepareCall(
       'call_not_allowed',
       `${url.origin}${url.pathname} is not under an allowed base URL; the server operator can add it to executeCall.allowedBaseUrls in mcp.json`,
     );
+  checkCredentialHost(specName, url, access);
   const shown = new URL(url);
   for (const [k, v] of Object.entries(access.query)) {
     url.searchParams.set(k, v);
@@ -166,16 +200,18 @@ export async function sendCall(
   prepared: PreparedCall,
   config: McpConfig['executeCall'],
   signal: AbortSignal,
+  net: NetPolicy,
 ): Promise<CallResponse> {
   const started = performance.now();
-  const timeout = AbortSignal.timeout(config.timeoutMs);
   try {
-    const res = await fetch(prepared.url, {
+    const res = await guardedFetch(prepared.url, {
+      policy: callPolicy(net, config),
       method: prepared.method,
       headers: prepared.headers,
       body: prepared.body,
       redirect: 'manual',
-      signal: AbortSignal.any([signal, timeout]),
+      timeoutMs: config.timeoutMs,
+      signal,
     });
     const { bytes, truncated } = await readCapped(res, config.maxResponseBytes);
     const headers: Record<string, string> = {};
@@ -192,14 +228,16 @@ export async function sendCall(
       durationMs: Math.round(performance.now() - started),
     };
   } catch (e) {
-    if (timeout.aborted)
+    const code = (e as SmolmapError).code;
+    if (code === 'net_timeout')
       throw new SmolmapError(
         'call_timeout',
         `${prepared.method} ${prepared.shownUrl} took longer than ${config.timeoutMs} ms; the operator can raise executeCall.timeoutMs`,
         { cause: e },
       );
-    if (signal.aborted)
+    if (code === 'net_cancelled' || signal.aborted)
       throw new SmolmapError('call_cancelled', 'the call was cancelled by the client', { cause: e });
+    if (e instanceof SmolmapError && code !== 'net_failed') throw e;
     throw new SmolmapError(
       'call_failed',
       `${prepared.method} ${prepared.shownUrl} failed: ${(e as Error).message}; check the server is reachable`,

@@ -6,7 +6,7 @@
  */
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { BlockList, isIP, type AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { SmolmapError, type Engine } from '../engine/index.js';
@@ -15,6 +15,7 @@ import { loadMcpConfig, type McpConfig } from './config.js';
 import { readBody } from './http-body.js';
 import { DEFAULT_MCP_HOST } from './defaults.js';
 import { createSmolmapMcpServer, type SmolmapMcpServer } from './server.js';
+import { loadOrCreateToken } from './token.js';
 import type { JobControl } from './tool.js';
 
 export interface McpHttpOptions {
@@ -22,8 +23,13 @@ export interface McpHttpOptions {
   port: number;
   /** Default 127.0.0.1. Any other address needs a token. */
   host?: string;
-  /** Default `$SMOLMAP_MCP_TOKEN`. Required for non-loopback binds; when set, every request must carry it. */
+  /**
+   * Every request must carry it. Default `$SMOLMAP_MCP_TOKEN`, else (on loopback) the token kept in
+   * `<dataDir>/mcp-token`, generated on first start. Non-loopback binds need it set explicitly.
+   */
   token?: string;
+  /** Loopback only: serve without a token (any local process, but no web page, may then call the tools). */
+  noAuth?: boolean;
   /** Browser origins allowed besides loopback ones (e.g. a hosted inspector). */
   allowedOrigins?: string[];
   /** Host header values accepted besides the bound address (e.g. a DNS name behind a proxy). */
@@ -41,7 +47,11 @@ export interface McpHttpServer {
   /** The endpoint, e.g. http://127.0.0.1:7333/mcp. */
   readonly url: string;
   readonly port: number;
+  /** How requests authenticate: a token from the options or environment, the stored token file, or none. */
+  readonly auth: { kind: 'token' } | { kind: 'file'; file: string; created: boolean } | { kind: 'none' };
   sessions(): number;
+  /** Store-change listeners held by live server instances (one per session). */
+  listeners(): number;
   close(): Promise<void>;
 }
 
@@ -51,11 +61,21 @@ interface Session {
   lastSeen: number;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 export { DEFAULT_MCP_HOST };
 
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * True for `localhost` and loopback IP literals (brackets allowed), compared exactly: a DNS name such as
+ * `127.attacker.example` is a name an attacker controls, whatever it starts with.
+ */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.');
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (bare.toLowerCase() === 'localhost') return true;
+  const family = isIP(bare);
+  return family !== 0 && LOOPBACK.check(bare, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
@@ -64,10 +84,13 @@ function sendJsonRpcError(res: ServerResponse, status: number, code: number, mes
     .end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
+/** The host part of a Host header (`name:port`, `[v6]:port`); '' when it does not parse. */
 function hostName(hostHeader: string): string {
-  return hostHeader.startsWith('[')
-    ? hostHeader.slice(0, hostHeader.indexOf(']') + 1)
-    : hostHeader.split(':')[0]!;
+  try {
+    return new URL(`http://${hostHeader}`).hostname;
+  } catch {
+    return '';
+  }
 }
 
 /** Comparing digests keeps the comparison constant-time whatever the lengths. */
@@ -116,12 +139,24 @@ function admit(req: IncomingMessage, res: ServerResponse, guard: Guard): boolean
   return true;
 }
 
-function checkBind(host: string, token: string | undefined): void {
-  if (!isLoopback(host) && !token)
+type Auth = McpHttpServer['auth'];
+
+/** The token rule: explicit token, else none when asked (loopback only), else the stored token file. */
+async function resolveAuth(
+  options: McpHttpOptions,
+  host: string,
+  dataDir: string,
+): Promise<{ token: string | undefined; auth: Auth }> {
+  const token = options.token ?? (process.env['SMOLMAP_MCP_TOKEN'] || undefined);
+  if (token !== undefined) return { token, auth: { kind: 'token' } };
+  if (!isLoopback(host))
     throw new SmolmapError(
       'mcp_token_required',
       `binding the MCP server to ${host} exposes it beyond this machine; set SMOLMAP_MCP_TOKEN to a long random secret, or bind to 127.0.0.1`,
     );
+  if (options.noAuth) return { token: undefined, auth: { kind: 'none' } };
+  const stored = await loadOrCreateToken(dataDir);
+  return { token: stored.token, auth: { kind: 'file', file: stored.file, created: stored.created } };
 }
 
 function listen(http: Server, host: string, port: number): Promise<void> {
@@ -142,8 +177,7 @@ function listen(http: Server, host: string, port: number): Promise<void> {
 export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServer> {
   const { engine } = options;
   const host = options.host ?? DEFAULT_MCP_HOST;
-  const token = options.token ?? (process.env['SMOLMAP_MCP_TOKEN'] || undefined);
-  checkBind(host, token);
+  const { token, auth } = await resolveAuth(options, host, engine.dataDir);
   const config = options.config ?? (await loadMcpConfig(engine.dataDir));
   const hub = createChangeHub(engine, options.pollMs ?? 2000);
   const guard: Guard = {
@@ -184,7 +218,9 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
   return {
     url: `http://${shownHost}:${port}/mcp`,
     port,
+    auth,
     sessions: () => sessions.size,
+    listeners: () => hub.listeners(),
     async close() {
       clearInterval(sweep);
       hub.close();
@@ -270,5 +306,10 @@ async function openSession(
     if (transport.sessionId) ctx.sessions.delete(transport.sessionId);
   };
   await server.mcp.connect(transport);
-  await transport.handleRequest(req, res, body);
+  try {
+    await transport.handleRequest(req, res, body);
+  } finally {
+    // An initialize the transport refused (wrong Accept, bad version) opened no session: release its server.
+    if (transport.sessionId === undefined || !ctx.sessions.has(transport.sessionId)) await server.close();
+  }
 }

@@ -12,6 +12,7 @@ import {
 } from '../../src/engine/index.js';
 import type { BotDeps } from '../../src/bots/common/handler.js';
 import type { Permissions } from '../../src/bots/common/permissions.js';
+import { DEFAULT_LIMITS, createQuota, type BotLimits } from '../../src/bots/common/limits.js';
 
 export const TINY_SPEC = `openapi: 3.0.3
 info: { title: Tiny Pets, version: 1.0.0 }
@@ -48,12 +49,17 @@ export async function tempEngine(): Promise<TempEngine> {
     dataDir: path.join(dir, 'data'),
     modelsDir: path.join(dir, 'models'),
     logger: pino({ level: 'silent' }),
+    // The fake Slack and Discord servers host uploads on loopback.
+    net: { allow: ['127.0.0.1'] },
   });
   return { engine, dir, close: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function botDeps(engine: Engine, permissions: Permissions): BotDeps {
-  return { engine, permissions, sessions: new Map() };
+/** Serves every workspace unless a test passes its own limits. */
+export const OPEN_LIMITS: BotLimits = { ...DEFAULT_LIMITS, tenants: 'open' };
+
+export function botDeps(engine: Engine, permissions: Permissions, limits: BotLimits = OPEN_LIMITS): BotDeps {
+  return { engine, permissions, quota: createQuota(limits), sessions: new Map() };
 }
 
 /** Registers a base model record so startTraining accepts the request (no runner runs it here). */

@@ -92,21 +92,21 @@ describe('smolmap model', () => {
   });
 
   it('pull without a reachable Hub fails with hub_unreachable and points at model import', async () => {
-    const offline = (async () => {
-      throw new TypeError('fetch failed', { cause: new Error('getaddrinfo EAI_AGAIN huggingface.co') });
-    }) as typeof fetch;
-    const original = globalThis.fetch;
-    globalThis.fetch = offline;
+    // A Hub mirror on a closed loopback port (allowed for this engine): the connection is refused at once.
+    const saved = process.env['HF_ENDPOINT'];
+    process.env['HF_ENDPOINT'] = 'http://127.0.0.1:1';
+    const offline = { ...ctx, engine: async () => ({ ...engine, net: { allow: ['127.0.0.1'] } }) };
     try {
       const err = (await cmd('pull')
-        .run(ctx, [], {})
+        .run(offline, [], {})
         .catch((e: unknown) => e)) as Error & { code: string; toLine(): string };
       expect(err.code).toBe('hub_unreachable');
       expect(err.toLine()).toMatch(
         /^hub_unreachable: cannot reach the Hugging Face Hub .*smolmap model import/,
       );
     } finally {
-      globalThis.fetch = original;
+      if (saved === undefined) delete process.env['HF_ENDPOINT'];
+      else process.env['HF_ENDPOINT'] = saved;
     }
   });
 });

@@ -13,6 +13,8 @@ const shared = { ctx: {} as ServeShared['ctx'], jobs: { pump: () => pumped.push(
 const saved = { ...process.env };
 
 beforeAll(async () => {
+  // The bots serve only listed workspaces; the surfaces read this once, when the first one starts.
+  process.env['SMOLMAP_BOT_TENANTS'] = 'slack:T1';
   t = await tempEngine();
   slack = await startFakeSlack('xoxb-serve');
 });

@@ -1,6 +1,6 @@
 /** `smolmap serve --mcp-port`: the real CLI serving MCP over Streamable HTTP, stopped by SIGTERM. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -61,6 +61,45 @@ describe('smolmap serve --mcp-port', () => {
     child.kill('SIGTERM');
     expect(await done).toBe(0);
     expect(out).toContain('stopped mcp (SIGTERM)');
+  });
+
+  it('generates a token on first start, prints where it is and how to send it', async () => {
+    const child = start(['--mcp-port', '0', '--data-dir', dir, '--models-dir', dir], {
+      SMOLMAP_MCP_TOKEN: '',
+    });
+    const done = exited(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await expect.poll(() => /mcp: (http:\/\/\S+)/.exec(out)?.[1], { timeout: 20_000 }).toBeTruthy();
+    const url = /mcp: (http:\/\/\S+)/.exec(out)![1]!;
+    const file = `${dir}/mcp-token`;
+    expect(out).toContain(`generated in ${file}`);
+    expect(out).toContain(`Authorization: Bearer $(cat ${file})`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const token = readFileSync(file, 'utf8').trim();
+    const init = (auth?: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          ...(auth && { Authorization: auth }),
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 't', version: '0' },
+          },
+        }),
+      });
+    expect((await init()).status).toBe(401);
+    expect((await init(`Bearer ${token}`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await done).toBe(0);
   });
 
   it('refuses a non-loopback bind without SMOLMAP_MCP_TOKEN', async () => {

@@ -75,7 +75,13 @@ describe('execute_call', () => {
         allowedBaseUrls: [base],
         timeoutMs: 500,
         maxResponseBytes: 1000,
-        specs: { notes: { headers: { 'X-Api-Key': 'server-secret' }, query: { tenant: 't1' } } },
+        specs: {
+          notes: {
+            sendCredentialsTo: base,
+            headers: { 'X-Api-Key': 'server-secret' },
+            query: { tenant: 't1' },
+          },
+        },
       },
     });
     on = await client(engine, config);
@@ -190,5 +196,125 @@ describe('execute_call', () => {
     expect(underBase(new URL('http://h:2/api/x'), 'http://h:1/api')).toBe(false);
     expect(underBase(new URL('https://h:1/api/x'), 'http://h:1/api')).toBe(false);
     expect(underBase(new URL('http://h:1/anything'), 'http://h:1')).toBe(true);
+  });
+});
+
+describe('execute_call credentials bound to a host', () => {
+  let home: Server;
+  let other: Server;
+  const hits = { home: [] as IncomingHttpHeaders[], other: [] as IncomingHttpHeaders[] };
+  let homeBase: string;
+  let otherBase: string;
+  let engine: Engine;
+  let cleanup: () => Promise<void>;
+
+  const listen = async (s: Server) => {
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(s.address() as AddressInfo).port}/api`;
+  };
+
+  beforeAll(async () => {
+    home = createServer((req, res) => (hits.home.push(req.headers), res.end('{}')));
+    other = createServer((req, res) => (hits.other.push(req.headers), res.end('{}')));
+    homeBase = await listen(home);
+    otherBase = await listen(other);
+    const tmp = await tempDir('mcp-exec-bound');
+    cleanup = tmp.cleanup;
+    engine = await openEngine({ dataDir: tmp.dir, modelsDir: tmp.dir });
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => home.close(r));
+    await new Promise((r) => other.close(r));
+    await cleanup?.();
+  });
+
+  it('sends no token to the server of a new spec version outside the bound base URL', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const file = `${engine.dataDir}/gh.json`;
+    await writeFile(file, tinySpec(homeBase));
+    await addSpec(engine, file, { name: 'github' });
+    const config = McpConfigSchema.parse({
+      executeCall: {
+        enabled: true,
+        allowedBaseUrls: [homeBase, otherBase],
+        specs: { github: { sendCredentialsTo: homeBase, headers: { Authorization: 'Bearer gh-token' } } },
+      },
+    });
+    const c = await client(engine, config);
+    const call = { spec: 'github', call: { method: 'GET', path: '/notes/{id}', pathParams: { id: '1' } } };
+    try {
+      const first = await c.callTool({ name: 'execute_call', arguments: { ...call, execute: true } });
+      expect(first.isError).toBeFalsy();
+      expect(hits.home.at(-1)?.authorization).toBe('Bearer gh-token');
+      // A new version of the same spec names another (allowlisted) server.
+      await writeFile(file, tinySpec(otherBase).replace('Tiny Notes', 'Tiny Notes v2'));
+      expect(await addSpec(engine, file, { name: 'github' })).toMatchObject({ version: 2 });
+      const moved = await c.callTool({ name: 'execute_call', arguments: { ...call, execute: true } });
+      expect(moved.isError).toBe(true);
+      expect(text(moved)).toMatch(/^call_credentials_host:/);
+      expect(text(moved)).toContain('sendCredentialsTo');
+      const preview = await c.callTool({ name: 'execute_call', arguments: call });
+      expect(text(preview)).toMatch(/^call_credentials_host:/);
+      expect(hits.other).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses credentials bound to no base URL when mcp.json is read', () => {
+    const parsed = McpConfigSchema.safeParse({
+      executeCall: { enabled: true, specs: { github: { headers: { Authorization: 'Bearer x' } } } },
+    });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain('sendCredentialsTo');
+  });
+
+  it('handles a spec named like an Object.prototype member', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const file = `${engine.dataDir}/ctor.json`;
+    await writeFile(file, tinySpec(homeBase));
+    await addSpec(engine, file, { name: 'constructor' });
+    const config = McpConfigSchema.parse({ executeCall: { enabled: true, allowedBaseUrls: [homeBase] } });
+    const c = await client(engine, config);
+    try {
+      const r = await c.callTool({
+        name: 'execute_call',
+        arguments: {
+          spec: 'constructor',
+          call: { method: 'GET', path: '/notes/{id}', pathParams: { id: '2' } },
+          execute: true,
+        },
+      });
+      expect(r.isError).toBeFalsy();
+      expect(structured(r)).toMatchObject({ response: { status: 200 } });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses a call to a blocked address the operator did not allowlist as an IP literal', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const port = new URL(homeBase).port;
+    const file = `${engine.dataDir}/local.json`;
+    await writeFile(file, tinySpec(`http://localhost:${port}/api`));
+    await addSpec(engine, file, { name: 'local' });
+    const config = McpConfigSchema.parse({
+      executeCall: { enabled: true, allowedBaseUrls: [`http://localhost:${port}/api`] },
+    });
+    const c = await client(engine, config);
+    try {
+      const r = await c.callTool({
+        name: 'execute_call',
+        arguments: {
+          spec: 'local',
+          call: { method: 'GET', path: '/notes/{id}', pathParams: { id: '3' } },
+          execute: true,
+        },
+      });
+      expect(text(r)).toMatch(/^net_blocked_address:/);
+    } finally {
+      await c.close();
+    }
   });
 });

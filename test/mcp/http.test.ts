@@ -2,6 +2,7 @@
  * Streamable HTTP: the SDK client against startMcpHttp in this process, with a bearer token; the guards
  * (token, Host, Origin, body size, sessions) probed with plain fetch.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -38,6 +39,34 @@ function post(url: string, headers: Record<string, string>, body: unknown = INIT
       ...headers,
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** fetch sets Host from the URL, so a rebinding name is sent through node:http. */
+async function postWithHost(url: string, host: string, headers: Record<string, string>): Promise<number> {
+  const { request } = await import('node:http');
+  const { port } = new URL(url);
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mcp',
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          ...headers,
+          Host: host,
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(INIT));
   });
 }
 
@@ -80,27 +109,17 @@ describe('MCP over Streamable HTTP', () => {
   it('refuses foreign Host and Origin headers (DNS rebinding)', async () => {
     const auth = { Authorization: `Bearer ${TOKEN}` };
     const port = new URL(server.url).port;
-    // fetch sets Host from the URL, so a rebinding name is simulated through node:http.
-    const { request } = await import('node:http');
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/mcp',
-          method: 'POST',
-          headers: { ...auth, Host: `evil.example:${port}` },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify(INIT));
-    });
-    expect(status).toBe(403);
+    for (const name of [
+      'evil.example',
+      '127.attacker.example',
+      'localhost.attacker.example',
+      '127.0.0.1.nip.io',
+    ])
+      expect(await postWithHost(server.url, `${name}:${port}`, auth), name).toBe(403);
+    expect(await postWithHost(server.url, `[::1]:${port}`, auth)).toBe(200);
     expect((await post(server.url, { ...auth, Origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post(server.url, { ...auth, Origin: 'http://127.attacker.example' })).status).toBe(403);
+    expect((await post(server.url, { ...auth, Origin: 'null' })).status).toBe(403);
     expect((await post(server.url, { ...auth, Origin: 'http://localhost:6274' })).status).toBe(200);
   });
 
@@ -169,6 +188,18 @@ describe('MCP over Streamable HTTP', () => {
     }
   });
 
+  it('releases the server of an initialize the transport refuses (no leaked instances or listeners)', async () => {
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const before = { sessions: server.sessions(), listeners: server.listeners() };
+    for (let i = 0; i < 50; i++) {
+      // The transport answers 406: the client must accept both JSON and SSE.
+      const res = await post(server.url, { ...auth, Accept: 'application/json' });
+      expect(res.status).toBe(406);
+    }
+    expect(server.sessions()).toBe(before.sessions);
+    expect(server.listeners()).toBe(before.listeners);
+  });
+
   it('ends a session on DELETE', async () => {
     const transport = new StreamableHTTPClientTransport(new URL(server.url), {
       requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
@@ -191,6 +222,42 @@ describe('MCP HTTP bind rules', () => {
       const engine = await openEngine({ dataDir: tmp.dir, modelsDir: tmp.dir });
       await expect(
         startMcpHttp({ engine, port: 0, host: '0.0.0.0', config: defaultMcpConfig() }),
+      ).rejects.toMatchObject({ code: 'mcp_token_required' });
+    } finally {
+      if (saved !== undefined) process.env['SMOLMAP_MCP_TOKEN'] = saved;
+      await tmp.cleanup();
+    }
+  });
+});
+
+describe('MCP HTTP token by default', () => {
+  it('generates a token on first start, keeps it 0600 in the data dir, and reuses it', async () => {
+    const tmp = await tempDir('mcp-token');
+    const saved = process.env['SMOLMAP_MCP_TOKEN'];
+    delete process.env['SMOLMAP_MCP_TOKEN'];
+    try {
+      const engine = await openEngine({ dataDir: tmp.dir, modelsDir: tmp.dir });
+      const first = await startMcpHttp({ engine, port: 0, config: defaultMcpConfig() });
+      const { auth } = first;
+      if (auth.kind !== 'file') throw new Error(`expected a token file, got ${auth.kind}`);
+      expect(auth.created).toBe(true);
+      expect((await stat(auth.file)).mode & 0o777).toBe(0o600);
+      const token = (await readFile(auth.file, 'utf8')).trim();
+      expect(token.length).toBeGreaterThanOrEqual(40);
+      expect((await post(first.url, {})).status).toBe(401);
+      expect((await post(first.url, { Authorization: `Bearer ${token}` })).status).toBe(200);
+      await first.close();
+      const second = await startMcpHttp({ engine, port: 0, config: defaultMcpConfig() });
+      expect(second.auth).toMatchObject({ kind: 'file', created: false });
+      expect((await post(second.url, { Authorization: `Bearer ${token}` })).status).toBe(200);
+      await second.close();
+      const open = await startMcpHttp({ engine, port: 0, config: defaultMcpConfig(), noAuth: true });
+      expect(open.auth).toEqual({ kind: 'none' });
+      expect((await post(open.url, {})).status).toBe(200);
+      expect(await postWithHost(open.url, `127.attacker.example:${open.port}`, {})).toBe(403);
+      await open.close();
+      await expect(
+        startMcpHttp({ engine, port: 0, host: '0.0.0.0', config: defaultMcpConfig(), noAuth: true }),
       ).rejects.toMatchObject({ code: 'mcp_token_required' });
     } finally {
       if (saved !== undefined) process.env['SMOLMAP_MCP_TOKEN'] = saved;

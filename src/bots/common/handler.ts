@@ -20,6 +20,7 @@ import {
   type TrainOptionsInput,
 } from '../../engine/index.js';
 import { helpText, type BotCommand, type TrainKey } from './grammar.js';
+import type { BotQuota } from './limits.js';
 import { authorize, type Actor, type Permissions } from './permissions.js';
 import {
   renderAnswer,
@@ -51,6 +52,8 @@ export interface PlaygroundSession {
 export interface BotDeps {
   engine: Engine;
   permissions: Permissions;
+  /** Which workspaces are served, ask rate, task length, history retention (limits.ts). */
+  quota: BotQuota;
   jobs?: JobControl;
   /** Conversation key → session. Kept in memory: a restart forgets playground threads, nothing else. */
   sessions: Map<string, PlaygroundSession>;
@@ -116,7 +119,7 @@ async function specAdd(
   let upload = inv.upload;
   if (!upload && cmd.url !== undefined) {
     const filename = new URL(cmd.url).pathname.split('/').at(-1) || 'spec.yaml';
-    upload = { filename, bytes: await download(cmd.url, { filename }) };
+    upload = { filename, bytes: await download(cmd.url, { filename, policy: deps.engine.net }) };
   }
   if (!upload)
     throw new SmolmapError(
@@ -157,6 +160,7 @@ async function ask(
       'which spec? use `/smolmap ask <spec> <task>`, or reply in a playground thread',
     );
   // Same spec as the thread's: same session and model; another spec starts a new playground.
+  deps.quota.takeAsk(inv.actor, cmd.task);
   const same = session !== undefined && session.spec === spec;
   const id = same ? session.id : `${inv.surface}-${randomUUID().slice(0, 12)}`;
   const r = await askFacade(deps.engine, {
@@ -167,6 +171,9 @@ async function ask(
     surface: inv.surface,
     user: inv.actor.user,
     ...(same && session.model !== undefined && { model: session.model }),
+  });
+  await deps.quota.retain(deps.engine, inv.actor.tenant).catch((e: unknown) => {
+    deps.engine.logger.warn({ err: e, tenant: inv.actor.tenant }, 'bots: pruning old history failed');
   });
   const view = {
     call: r,
@@ -186,6 +193,7 @@ async function ask(
 
 /** Runs one command for one actor; throws SmolmapError (the surface renders it). */
 export async function handleCommand(deps: BotDeps, inv: Invocation, cmd: BotCommand): Promise<CommandReply> {
+  deps.quota.admit(inv.actor);
   authorize(deps.permissions, inv.actor, cmd);
   const { engine } = deps;
   const tenant = inv.actor.tenant;

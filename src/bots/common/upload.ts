@@ -7,7 +7,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SmolmapError, addSpec, type AddSpecResult, type Engine } from '../../engine/index.js';
+import {
+  SmolmapError,
+  addSpec,
+  guardedFetch,
+  type AddSpecResult,
+  type Engine,
+  type NetPolicy,
+} from '../../engine/index.js';
 
 /** Chat uploads are capped well below the registry's 10 MiB: a spec that large belongs in the CLI. */
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
@@ -40,37 +47,40 @@ export function checkUpload(u: { filename: string; size: number; contentType?: s
     );
 }
 
-/** Fetches a platform-hosted file with a hard size cap (the Content-Length may be absent or wrong). */
+/** Downloads stop after this long: a chat reply waits on them. */
+const DOWNLOAD_TIMEOUT_MS = 30_000;
+
+/**
+ * Fetches an uploaded file or a URL a user gave, through the engine's guarded client (no private or metadata
+ * addresses, redirects checked hop by hop) with a hard size cap (the Content-Length may be absent or wrong).
+ */
 export async function download(
   url: string,
-  opts: { headers?: Record<string, string>; maxBytes?: number; filename: string },
+  opts: { policy: NetPolicy; headers?: Record<string, string>; maxBytes?: number; filename: string },
 ): Promise<Uint8Array> {
   const max = opts.maxBytes ?? MAX_UPLOAD_BYTES;
-  let res: Response;
   try {
-    res = await fetch(url, { headers: opts.headers ?? {}, redirect: 'follow' });
+    const res = await guardedFetch(url, {
+      policy: opts.policy,
+      headers: opts.headers ?? {},
+      timeoutMs: DOWNLOAD_TIMEOUT_MS,
+      maxBytes: max,
+    });
+    if (!res.ok)
+      throw new SmolmapError(
+        'spec_download_failed',
+        `downloading ${opts.filename} answered HTTP ${res.status}; check the link or upload it again`,
+      );
+    return new Uint8Array(await res.arrayBuffer());
   } catch (e) {
-    throw new SmolmapError(
-      'spec_download_failed',
-      `could not download ${opts.filename}: ${(e as Error).message}; upload it again`,
-      { cause: e },
-    );
+    if (!(e instanceof SmolmapError)) throw e;
+    if (e.code === 'net_too_large') checkUpload({ filename: opts.filename, size: max + 1 });
+    if (e.code === 'net_failed' || e.code === 'net_timeout')
+      throw new SmolmapError('spec_download_failed', `could not download ${opts.filename}: ${e.message}`, {
+        cause: e,
+      });
+    throw e;
   }
-  if (!res.ok || !res.body)
-    throw new SmolmapError(
-      'spec_download_failed',
-      `downloading ${opts.filename} answered HTTP ${res.status}; upload it again`,
-    );
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.byteLength;
-    if (size > max) {
-      checkUpload({ filename: opts.filename, size });
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function safeName(filename: string): string {

@@ -158,8 +158,15 @@ async function invocation(
       ...(attachment.content_type && { contentType: attachment.content_type }),
     };
     checkUpload(meta);
+    o.deps.quota.admit(actor);
     authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
-    inv.upload = { ...meta, bytes: await download(attachment.url, { filename: attachment.filename }) };
+    inv.upload = {
+      ...meta,
+      bytes: await download(attachment.url, {
+        filename: attachment.filename,
+        policy: o.deps.engine.net,
+      }),
+    };
   }
   return inv;
 }

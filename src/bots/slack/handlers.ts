@@ -167,9 +167,14 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
       const inv: Invocation = { actor, surface: 'slack' };
       if (input.kind === 'paste') inv.upload = input.upload;
       if (input.kind === 'file') {
+        o.deps.quota.admit(actor);
         authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
         const headers = { Authorization: `Bearer ${o.token}` };
-        const bytes = await download(input.url, { headers, filename: input.filename });
+        const bytes = await download(input.url, {
+          headers,
+          filename: input.filename,
+          policy: o.deps.engine.net,
+        });
         inv.upload = {
           filename: input.filename,
           bytes,

@@ -5,6 +5,7 @@ import { SmolmapError } from '../errors.js';
 import type { BaseModelRecord, StoreData } from '../store.js';
 import type { LlamaConfig } from './types.js';
 import { downloadRepo, type HubOptions } from './weights/hub.js';
+import { guardedFetchFunction } from '../net/fetch.js';
 import { inspectModel } from './weights/inspect.js';
 import { loadWeights, type LoadedWeights } from './weights/load.js';
 
@@ -190,7 +191,16 @@ export async function pullModel(
   const rel = path.join('base', folder);
   const dir = path.join(engine.modelsDir, rel);
   const token = options.accessToken ?? process.env['HF_TOKEN'];
-  const files = await downloadRepo(repoId, dir, { ...options, ...(token ? { accessToken: token } : {}) });
+  // The Hub redirects to CDN hosts; every hop goes through the address check, with no deadline for large files.
+  const fetch = options.fetch ?? guardedFetchFunction({ policy: engine.net, idleMs: 60_000 });
+  // HF_ENDPOINT names a Hub mirror, as the Hugging Face clients read it.
+  const hubUrl = options.hubUrl ?? (process.env['HF_ENDPOINT'] || undefined);
+  const files = await downloadRepo(repoId, dir, {
+    ...options,
+    fetch,
+    ...(hubUrl ? { hubUrl } : {}),
+    ...(token ? { accessToken: token } : {}),
+  });
   const info = await inspectModel(dir);
   const record: BaseModelRecord = existing ?? {
     name,

@@ -5,6 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { SmolmapError } from '../errors.js';
+import { STRICT_POLICY, type NetPolicy } from '../net/address.js';
+import { guardedFetch } from '../net/fetch.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import { specFormatVersion } from './format.js';
 import { openApiErrors } from './validator.js';
@@ -17,6 +19,8 @@ const MAX_YAML_ALIASES = 1000;
 export interface LoadSourceOptions {
   maxBytes?: number;
   timeoutMs?: number;
+  /** Addresses a spec URL may reach besides the public internet (Engine.net). */
+  net?: NetPolicy;
 }
 
 export interface SpecSource {
@@ -42,7 +46,12 @@ function isUrl(source: string): boolean {
 export async function loadSpecSource(source: string, opts: LoadSourceOptions = {}): Promise<SpecSource> {
   const maxBytes = opts.maxBytes ?? MAX_SPEC_BYTES;
   const bytes = isUrl(source)
-    ? await fetchBytes(source, maxBytes, opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS)
+    ? await fetchBytes(
+        source,
+        maxBytes,
+        opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+        opts.net ?? STRICT_POLICY,
+      )
     : await readBytes(source, maxBytes);
   return { source, bytes, text: decodeText(bytes, source) };
 }
@@ -91,7 +100,12 @@ function tooLarge(source: string, size: number | null, maxBytes: number): Smolma
   );
 }
 
-async function fetchBytes(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+async function fetchBytes(
+  url: string,
+  maxBytes: number,
+  timeoutMs: number,
+  policy: NetPolicy,
+): Promise<Buffer> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -105,15 +119,16 @@ async function fetchBytes(url: string, maxBytes: number, timeoutMs: number): Pro
     );
   let response: Response;
   try {
-    response = await fetch(parsed, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    response = await guardedFetch(parsed, { policy, timeoutMs, maxBytes });
   } catch (e) {
-    const name = (e as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError')
+    const code = (e as SmolmapError).code;
+    if (code === 'net_timeout')
       throw new SmolmapError(
         'spec_fetch_timeout',
         `no answer from ${url} within ${timeoutMs / 1000} s; try again or download the file`,
         { cause: e },
       );
+    if (code !== 'net_failed') throw e;
     const reason = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
     throw new SmolmapError(
       'spec_fetch_failed',
@@ -148,9 +163,10 @@ async function readCapped(
       chunks.push(chunk);
     }
   } catch (e) {
-    if (e instanceof SmolmapError) throw e;
+    if (e instanceof SmolmapError && e.code === 'net_too_large') throw tooLarge(url, null, maxBytes);
+    if (e instanceof SmolmapError && e.code !== 'net_timeout' && e.code !== 'net_failed') throw e;
     const name = (e as Error).name;
-    if (name === 'TimeoutError' || name === 'AbortError')
+    if (name === 'TimeoutError' || name === 'AbortError' || (e as SmolmapError).code === 'net_timeout')
       throw new SmolmapError('spec_fetch_timeout', `${url} did not finish within ${timeoutMs / 1000} s`, {
         cause: e,
       });

@@ -102,7 +102,7 @@ export async function addSpec(
   options: { name?: string } & TenantOption = {},
 ): Promise<AddSpecResult> {
   if (options.name !== undefined) checkName(options.name);
-  const { bytes, text } = await loadSpecSource(source);
+  const { bytes, text } = await loadSpecSource(source, { net: engine.net });
   const { catalog } = await ingestSpecText(text, source);
   const name = options.name ?? defaultSpecName(source, catalog.title);
   checkName(name);

@@ -78,7 +78,11 @@ const executeCallTool = defineTool({
       body: prepared.body,
     };
     if (!execute) return { dryRun: true, request, response: null };
-    return { dryRun: false, request, response: await sendCall(prepared, config.executeCall, extras.signal) };
+    return {
+      dryRun: false,
+      request,
+      response: await sendCall(prepared, config.executeCall, extras.signal, engine.net),
+    };
   },
   text: (r) =>
     r.response === null

@@ -20,6 +20,7 @@ import { REF } from '../../engine/model/tiny-ref.js';
 import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots/discord/interaction.js';
 import { commandFromInteraction } from '../../../src/bots/discord/commands.js';
 import { TINY_SPEC, botDeps, simulateTraining, tempEngine, type TempEngine } from '../helpers.js';
+import { DEFAULT_LIMITS } from '../../../src/bots/common/limits.js';
 import { startFakeDiscord, type FakeDiscord } from './fake-discord.js';
 
 let t: TempEngine;
@@ -231,4 +232,67 @@ describe('discord options → commands', () => {
       ).command,
     ).toEqual({ verb: 'spec add', url: 'https://x.example/a.yaml?v=1' });
   });
+});
+
+describe('discord interactions under quotas', () => {
+  let limited: DiscordHandlerOptions;
+  beforeAll(async () => {
+    limited = {
+      ...opts,
+      deps: botDeps(
+        t.engine,
+        { everyone: [], allow: [] },
+        { ...DEFAULT_LIMITS, tenants: ['discord:G1'], asksPerMinute: 2, maxTaskChars: 40 },
+      ),
+    };
+    const file = path.join(t.dir, 'quota-pets.yaml');
+    await writeFile(file, TINY_SPEC);
+    await addSpec(t.engine, file, { name: 'qpets', tenant: 'discord:G1' });
+  });
+
+  it('answers a guild that is not listed with how to list it, and downloads nothing for it', async () => {
+    fake.files.set('other.yaml', TINY_SPEC);
+    const downloads = () => fake.requests.filter((r) => r.path.includes('other.yaml')).length;
+    const attachment = {
+      id: 'A9',
+      filename: 'other.yaml',
+      size: TINY_SPEC.length,
+      url: `${fake.cdn}/other.yaml`,
+      proxy_url: '',
+      content_type: 'application/x-yaml',
+    };
+    const before = downloads();
+    const i = interaction([group('spec', sub('add', [{ type: 11, name: 'file', value: 'A9' }]))], {
+      guild: 'G2',
+      resolved: { attachments: { A9: attachment } },
+    });
+    await handleInteraction(limited, i);
+    const edit = fake.to(original(i.token), 'PATCH')[0]!;
+    expect(edit.body['content']).toContain('bot_tenant_not_allowed');
+    expect(edit.body['content']).toContain('SMOLMAP_BOT_TENANTS');
+    expect(downloads()).toBe(before);
+    const ask = interaction([sub('ask', [str('task', 'show me pet 1'), str('spec', 'qpets')])], {
+      guild: 'G2',
+    });
+    await handleInteraction(limited, ask);
+    expect(fake.to(original(ask.token), 'PATCH')[0]!.body['content']).toContain('bot_tenant_not_allowed');
+  });
+
+  it('caps the task length and the asks per user per minute', async () => {
+    const content = async (task: string, user = 'U7') => {
+      const i = interaction([sub('ask', [str('task', task), str('spec', 'qpets')])], { user });
+      await handleInteraction(limited, i);
+      return String(fake.to(original(i.token), 'PATCH')[0]!.body['content']);
+    };
+    expect(await content('show me the pet whose id is 42 and then tell me its name')).toContain(
+      'bot_task_too_long',
+    );
+    expect(await content('show me pet 42')).not.toContain('bot_');
+    expect(await content('list the sold pets')).not.toContain('bot_');
+    const third = await content('show me pet 7');
+    expect(third).toContain('bot_rate_limited');
+    expect(third).toMatch(/try again in \d+ s/);
+    // Another user of the same guild has a minute of their own.
+    expect(await content('show me pet 8', 'U8')).not.toContain('bot_');
+  }, 60_000);
 });

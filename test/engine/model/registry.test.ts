@@ -170,6 +170,15 @@ describe('pullModel', () => {
     await expect(stat(path.join(e.modelsDir, 'base'))).rejects.toThrow(); // nothing created
   });
 
+  it('pulls through the guarded client: a Hub URL on an internal address is refused before connecting', async () => {
+    const e = await engine();
+    for (const hubUrl of ['http://169.254.169.254', 'http://127.0.0.1:1', 'http://[fd00::1]'])
+      await expect(pullModel({ ...e, net: { allow: [] } }, 'acme/tiny', { hubUrl })).rejects.toMatchObject({
+        code: 'net_blocked_address',
+      });
+    expect(await listModels(e)).toEqual([]);
+  });
+
   it('downloads a repo into models/base/<owner>--<name>/, verifies hashes and resumes partial files', async () => {
     const e = await engine();
     const requests: string[] = [];

@@ -166,7 +166,12 @@ async function snapshot(root: string): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-bad-'));
-  engine = await openEngine({ dataDir: path.join(dir, 'data'), modelsDir: path.join(dir, 'models') });
+  engine = await openEngine({
+    dataDir: path.join(dir, 'data'),
+    modelsDir: path.join(dir, 'models'),
+    // The test server is on loopback, which only an operator's allowance opens.
+    net: { allow: ['127.0.0.1'] },
+  });
   await addSpec(engine, path.join(EXAMPLES, 'petstore.yaml'));
   await mkdir(path.join(dir, 'in'));
   server = createServer((req, res) => {
@@ -229,8 +234,26 @@ describe('bad spec inputs: coded error, store unchanged', () => {
     await expectRefused(`${base}/huge.yaml`, 'spec_too_large');
   });
 
+  it('a URL on loopback, a private network or a metadata address, unless the operator allows it', async () => {
+    const strict = await openEngine({
+      dataDir: engine.dataDir,
+      modelsDir: engine.modelsDir,
+      net: { allow: [] },
+    });
+    for (const url of [
+      `${base}/openapi.yaml`,
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/x.json',
+    ]) {
+      const before = await snapshot(engine.dataDir);
+      await expect(addSpec(strict, url)).rejects.toMatchObject({ code: 'net_blocked_address' });
+      expect(await snapshot(engine.dataDir)).toEqual(before);
+    }
+  });
+
   it('a URL that does not answer in time', async () => {
-    await expect(loadSpecSource(`${base}/slow.yaml`, { timeoutMs: 200 })).rejects.toMatchObject({
+    const net = { allow: ['127.0.0.1'] };
+    await expect(loadSpecSource(`${base}/slow.yaml`, { timeoutMs: 200, net })).rejects.toMatchObject({
       code: 'spec_fetch_timeout',
     });
   });

@@ -39,7 +39,8 @@ export function offlineError(repo: string, cause: unknown): SmolmapError {
 
 /** Turns library/network failures into coded errors. */
 function hubError(repo: string, e: unknown): SmolmapError {
-  if (e instanceof SmolmapError) return e;
+  // The guarded client's network failures mean the same as fetch's: the Hub is out of reach.
+  if (e instanceof SmolmapError && e.code !== 'net_failed' && e.code !== 'net_timeout') return e;
   const status = (e as { statusCode?: number }).statusCode;
   if (status === 401 || status === 403 || status === 404) {
     return new SmolmapError(

@@ -1,0 +1,25 @@
+/**
+ * History retention: asks recorded for a tenant are dropped once older than the operator's limit, so a chat
+ * workspace's questions are not kept forever. Sessions stay (a playground thread may continue).
+ */
+import type { Engine } from '../engine.js';
+
+export interface PruneOptions {
+  /** Only this tenant's asks (undefined: the CLI's own, untenanted ones). */
+  tenant: string | undefined;
+  /** Asks recorded before this moment are removed. */
+  before: Date;
+}
+
+/** Removes old asks; returns how many went. Writes nothing when none is old enough. */
+export async function pruneHistory(engine: Engine, options: PruneOptions): Promise<{ removed: number }> {
+  const cutoff = options.before.toISOString();
+  const old = (q: { tenant?: string; createdAt: string }) =>
+    (q.tenant ?? undefined) === options.tenant && q.createdAt < cutoff;
+  if (!(await engine.store.read()).queries.some(old)) return { removed: 0 };
+  return engine.store.update((data) => {
+    const before = data.queries.length;
+    data.queries = data.queries.filter((q) => !old(q));
+    return { removed: before - data.queries.length };
+  });
+}
