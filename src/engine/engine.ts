@@ -2,7 +2,6 @@ import path from 'node:path';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store.js';
 import type { QuantRequest } from './model/quant.js';
-
 import { resolveJobLimits, type JobLimits } from './train/limits.js';
 import { netPolicyFromEnv, type NetPolicy } from './net/address.js';
 
