@@ -8,7 +8,7 @@
  *    after the next runner start (which sweeps them).
  * 3. A `smolmap serve` (no surface) killed mid-job and started again: the job must finish byte-identical and
  *    the restarted serve must stop cleanly on SIGTERM, removing its runner lock.
- * Prints a table; asserts nothing. Needs `npm run build`. Run: `nice -n 10 npx tsx bench/faults.ts [kills=20] [seed=7]`.
+ * Prints a table; asserts nothing. Needs `npm run build`. Run: `nice -n 10 npx tsx bench/faults.ts [kills=20] [seed=7] [--only=training|spec|serve]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,8 +20,12 @@ import path from 'node:path';
 import { addSpec, openEngine, startTraining, type Engine, type JobRecord } from '../src/engine/index.js';
 import { tinyConfig, writeTinyModel } from '../src/engine/model/tiny.js';
 
-const KILLS = Number(process.argv[2] ?? 20);
-const SEED = Number(process.argv[3] ?? 7);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const KILLS = Number(args[0] ?? 20);
+const SEED = Number(args[1] ?? 7);
+/** `--only training|spec|serve`: one phase (default all three). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 'all';
+const phase = (name: string) => ONLY === 'all' || ONLY === name;
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'smolmap.js');
 const TRAIN = { steps: 24, batchSize: 2, lr: 3e-3, maxLen: 512, evalEvery: 0, checkpointEvery: 4, seed: 5 };
 
@@ -164,12 +168,13 @@ function bigSpec(i: number): string {
 
 async function specKills(engine: Engine, root: string) {
   let corrupt = 0;
-  let leftByKills = 0;
+  let killsLeavingOrphans = 0;
   const file = path.join(root, 'big.json');
   await writeFile(file, bigSpec(-1));
   const t0 = Date.now();
   await exited(cli(engine, ['spec', 'add', file, '--name', 'big', '--json']));
   const window = Date.now() - t0;
+  const seen = new Set<string>();
   for (let i = 0; i < KILLS; i++) {
     await writeFile(file, bigSpec(i));
     const child = cli(engine, ['spec', 'add', file, '--name', 'big', '--json']);
@@ -177,12 +182,21 @@ async function specKills(engine: Engine, root: string) {
     child.kill('SIGKILL');
     await exited(child);
     if (!(await storeIntact(engine))) corrupt++;
-    leftByKills += (await orphanFiles(engine)).length;
+    const now = await orphanFiles(engine);
+    if (now.some((f) => !seen.has(f))) killsLeavingOrphans++;
+    now.forEach((f) => seen.add(f));
   }
   const beforeSweep = (await orphanFiles(engine)).length;
   await runQueue(engine); // a runner start sweeps
   const afterSweep = (await orphanFiles(engine)).length;
-  return { corrupt, leftByKills, beforeSweep, afterSweep, window, mb: Buffer.byteLength(bigSpec(0)) / 1e6 };
+  return {
+    corrupt,
+    killsLeavingOrphans,
+    beforeSweep,
+    afterSweep,
+    window,
+    mb: Buffer.byteLength(bigSpec(0)) / 1e6,
+  };
 }
 
 async function serveKill(engine: Engine, dataset: string, reference: string) {
@@ -213,22 +227,29 @@ try {
   const refJob = await job(engine, ref.job);
   const reference = await adapterHash(engine, refJob);
   if (refJob.status !== 'succeeded' || reference === null) throw new Error('the uninterrupted run failed');
-  const t = await trainingKills(engine, dataset, reference);
-  const s = await specKills(engine, root);
-  const v = await serveKill(engine, dataset, reference);
-  const stores = (await storeIntact(engine)) ? 0 : 1;
-  console.log(`faults (seed ${SEED}, ${KILLS} kills each, load ${os.loadavg()[0]!.toFixed(1)})`);
+  console.log(`faults (seed ${SEED}, ${KILLS} kills each)`);
   console.log('| fault | result |');
   console.log('|---|---|');
-  console.log(
-    `| SIGKILL during training (jobs run), then \`jobs run\` again | ${t.identical}/${KILLS} finished byte-identical to an uninterrupted run |`,
-  );
-  console.log(
-    `| SIGKILL during \`spec add\` (${s.mb.toFixed(1)} MB spec, ${s.window} ms write window) | ${s.corrupt + stores} corrupt stores; ${s.leftByKills} orphaned files seen after kills, ${s.beforeSweep} before the next runner start, ${s.afterSweep} after |`,
-  );
-  console.log(
-    `| SIGKILL of \`serve\` mid-job, serve started again | finished: ${v.finished}, byte-identical: ${v.identical}; lock left by the kill: ${v.lockLeft}; restarted serve exit on SIGTERM ${v.exitCode}, lock after: ${v.lockAfter} |`,
-  );
+  if (phase('training')) {
+    const t = await trainingKills(engine, dataset, reference);
+    console.log(
+      `| SIGKILL during training (\`jobs run\`), then \`jobs run\` again | ${t.identical}/${KILLS} finished byte-identical to an uninterrupted run |`,
+    );
+  }
+  if (phase('spec')) {
+    const s = await specKills(engine, root);
+    const stores = (await storeIntact(engine)) ? 0 : 1;
+    console.log(
+      `| SIGKILL during \`spec add\` (${s.mb.toFixed(1)} MB spec, ${s.window} ms window) | ${s.corrupt + stores} corrupt stores; ${s.killsLeavingOrphans}/${KILLS} kills left orphaned files (${s.beforeSweep} files before the next runner start), ${s.afterSweep} after it |`,
+    );
+  }
+  if (phase('serve')) {
+    const v = await serveKill(engine, dataset, reference);
+    console.log(
+      `| SIGKILL of \`serve\` mid-job, \`serve\` started again | finished: ${v.finished}, byte-identical: ${v.identical}; lock left by the kill: ${v.lockLeft}; restarted serve exit on SIGTERM ${v.exitCode}, lock after: ${v.lockAfter} |`,
+    );
+  }
+  console.log(`load average ${os.loadavg()[0]!.toFixed(1)}`);
 } finally {
   await rm(root, { recursive: true, force: true });
 }
