@@ -66,7 +66,12 @@ const STOP = new Set([
   'in',
 ]);
 
-const segments = (path: string): string[] => path.split('/').filter((s) => s.length > 0);
+/** Path segments, without a `#fragment` or `?query` some specs put in the template (`/#X-Amz-Target=…`). */
+const segments = (path: string): string[] =>
+  path
+    .replace(/[#?].*$/, '')
+    .split('/')
+    .filter((s) => s.length > 0);
 const isParam = (seg: string): boolean => /^\{.*\}$/.test(seg);
 const segWords = (seg: string): string => humanize(seg.replace(/\./g, ' '));
 
