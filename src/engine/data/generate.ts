@@ -203,14 +203,14 @@ function draftFor(
 export function renderTask(p: Phrase): string {
   const values: string[] = [];
   const text = p
-    .map((seg) => (seg.value && seg.text !== '' ? `\u0001${values.push(seg.text) - 1}\u0002` : seg.text))
+    .map((seg) => (seg.value && seg.text !== '' ? `\uE000${values.push(seg.text) - 1}\uE001` : seg.text))
     .join('')
     .replace(/\s+/g, ' ')
     .replace(/\s+([,.;:?!])(?=\s|$)/g, '$1')
     .replace(/([,;:])\1+/g, '$1')
     .replace(/[.]([?!])$/, '$1')
     .trim();
-  return text.replace(/\u0001(\d+)\u0002/g, (_m, i: string) => values[Number(i)] ?? '');
+  return text.replace(/\uE000(\d+)\uE001/g, (_m, i: string) => values[Number(i)] ?? '');
 }
 
 /**
