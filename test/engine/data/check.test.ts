@@ -93,6 +93,13 @@ describe('generated examples on real spec fragments', () => {
     }
     expect(rejectedCodes(data)).not.toContain('unstated_value');
   });
+
+  it("names a coded operation by the spec's own words, never its operationId (apisetu rvcer)", async () => {
+    const { catalog, data } = await generate('apisetu-rvcer.json', 40);
+    expectClean(catalog, data);
+    for (const e of data.examples) expect(e.task.toLowerCase()).not.toMatch(/rvcer/);
+    expect(data.examples.some((e) => /verif/i.test(e.task))).toBe(true);
+  });
 });
 
 describe('the generator gate', () => {
