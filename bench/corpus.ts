@@ -145,7 +145,7 @@ async function parent(): Promise<void> {
   const sample = flag('sample', 0);
   const seed = flag('seed', 1);
   const jobs = flag('jobs', 1);
-  const timeoutMs = flag('timeout-ms', 60_000);
+  const timeoutMs = flag('timeout-ms', 120_000);
   const countArg = flag('count', 0);
   const outIdx = process.argv.indexOf('--out');
   const out = outIdx >= 0 ? (process.argv[outIdx + 1] as string) : 'corpus-results.jsonl';

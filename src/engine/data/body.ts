@@ -199,12 +199,18 @@ class BodySampler {
     s: JsonSchema,
     depth: number,
     parent: string | undefined,
+    variant = false,
   ): Record<string, unknown> {
     const props = s.properties ?? {};
     const required = new Set(s.required ?? []);
     // A const discriminator of a oneOf branch (`object: "card"`) is how people name the variant ("by card"), so
     // it is always stated and does not count as an optional field.
-    const isTag = (k: string): boolean => !required.has(k) && (props[k] as JsonSchema).const !== undefined;
+    // In a oneOf variant, a one-value enum plays the same part (`type: ["InstallAndroidApp"]`): without it the
+    // object may fit several branches, which oneOf forbids.
+    const isTag = (k: string): boolean => {
+      const p = props[k] as JsonSchema;
+      return !required.has(k) && (p.const !== undefined || (variant && p.enum?.length === 1));
+    };
     const optional = Object.keys(props).filter((k) => {
       const p = props[k] as JsonSchema;
       return (
@@ -359,7 +365,8 @@ class BodySampler {
       // A oneOf branch's title names the variant better than the field ("card number", not "source number").
       const branchTitle =
         (s0.oneOf ?? s0.anyOf) && s.title && /^[A-Za-z ]{2,30}$/.test(s.title) ? s.title.toLowerCase() : null;
-      return this.object(key, s, depth, branchTitle ?? (name ? humanize(name) : parent));
+      const variant = Boolean((s0.oneOf ?? s0.anyOf)?.length);
+      return this.object(key, s, depth, branchTitle ?? (name ? humanize(name) : parent), variant);
     }
     return this.scalar(key, name, s, parent, primary);
   }

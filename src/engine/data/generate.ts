@@ -2,6 +2,7 @@ import { Faker, base, en } from '@faker-js/faker';
 import type { Catalog, Operation, Parameter } from '../specs/types.js';
 import { inexpressibleRequired, sampleBody } from './body.js';
 import { RejectionLog, exampleDefects, uncheckableReason } from './check.js';
+import { fitsLength, fitsPattern } from './fit.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
 import { buildIntent } from './intent.js';
 import { fusePairs, listMention, scalarMention, type Mention } from './mention.js';
@@ -39,6 +40,9 @@ export function inexpressibleReason(op: Operation): string | null {
 
 /** Extra drafts for an operation none of whose drafts passed the checks. */
 const RETRIES = 20;
+
+const fitsSchema = (s: Parameter['schema'], v: string): boolean =>
+  fitsPattern(s, v) && fitsLength(s, v) && (!s.enum || s.enum.map(String).includes(v));
 
 /** A query parameter whose value is a scalar or a list of scalars. */
 function queryExpressible(s: Parameter['schema']): boolean {
@@ -125,9 +129,12 @@ function draftFor(
   for (const p of op.parameters.filter((x) => x.in === 'path')) {
     // An array path parameter (`/Road/{ids}`) is given one item: a comma list is the same call in more words.
     const schema = schemaType(p.schema) === 'array' ? (p.schema.items ?? { type: 'string' }) : p.schema;
-    const s =
-      forced.ids?.[p.name] ??
-      sampleScalar({ name: p.name, schema, description: p.description, inPath: true }, ctx);
+    // An id shared from the other operation of a near-miss pair is kept only if it fits this one's schema too.
+    const shared = forced.ids?.[p.name];
+    const fits = shared !== undefined && fitsSchema(schema, String(shared.value));
+    const s = fits
+      ? shared
+      : sampleScalar({ name: p.name, schema, description: p.description, inPath: true }, ctx);
     if (!s) continue;
     ids[p.name] = s;
     pathParams[p.name] = String(s.value);

@@ -100,6 +100,12 @@ describe('generated examples on real spec fragments', () => {
     for (const e of data.examples) expect(e.task.toLowerCase()).not.toMatch(/rvcer/);
     expect(data.examples.some((e) => /verif/i.test(e.task))).toBe(true);
   });
+
+  it('states the one-value type of a oneOf variant, so the body fits one branch (adyen scheduleActions)', async () => {
+    const { catalog, data } = await generate('adyen-schedule-actions.json', 60);
+    expectClean(catalog, data);
+    expect(rejectedCodes(data)).not.toContain('invalid_body');
+  });
 });
 
 describe('the generator gate', () => {
