@@ -123,6 +123,13 @@ const importCmd = defineCommand<DatasetResult>({
   human: humanResult,
 });
 
+/** Drafts the generator checked and did not keep: counted by defect, with one example. */
+function rejectedLine(r: NonNullable<ShowDatasetResult['rejected']>): string {
+  if (r.total === 0) return 'Rejected drafts: none (every draft conformed to the spec and stated its values)';
+  const codes = r.reasons.map((x) => `${x.code} ${x.count}`).join(', ');
+  return `Rejected drafts: ${r.total} (${codes}); e.g. ${r.reasons[0]?.samples[0] ?? ''}`;
+}
+
 const show = defineCommand<ShowDatasetResult>({
   name: 'data show',
   summary: 'stats of a dataset: examples per operation, parameter coverage, lengths, samples',
@@ -150,6 +157,7 @@ const show = defineCommand<ShowDatasetResult>({
         (missing.length
           ? `; never: ${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ', …' : ''}`
           : ''),
+      ...(r.rejected ? [rejectedLine(r.rejected)] : []),
       `Task length (words): min ${s.length.words.min}, median ${s.length.words.p50}, p90 ${s.length.words.p90}, max ${s.length.words.max}`,
       'Samples:',
       ...s.samples.map((t) => `  - ${t}`),

@@ -116,6 +116,8 @@ interface ShowResult {
   source: string;
   contentHash: string;
   addedAt: string;
+  /** Schema errors outside the operations that ingest accepted. */
+  warnings: string[];
 }
 
 const show = defineCommand<ShowResult>({
@@ -146,6 +148,7 @@ const show = defineCommand<ShowResult>({
       source: v.source,
       contentHash: v.contentHash,
       addedAt: v.addedAt,
+      warnings: catalog.warnings ?? [],
     };
   },
   human: (r) =>
@@ -163,6 +166,12 @@ const show = defineCommand<ShowResult>({
       `source:     ${r.source}`,
       `added:      ${r.addedAt}`,
       `sha256:     ${r.contentHash}`,
+      ...(r.warnings.length > 0
+        ? [
+            `warnings:   ${r.warnings.length} schema error(s) outside the operations:`,
+            ...r.warnings.map((w) => `  - ${w}`),
+          ]
+        : []),
     ].join('\n'),
 });
 

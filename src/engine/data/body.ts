@@ -73,8 +73,16 @@ const isStringMap = (s: JsonSchema): boolean =>
   typeof s.additionalProperties === 'object' &&
   schemaType(s.additionalProperties) === 'string';
 
+/** Nesting past which a body is not followed (reference cycles are already cut at ingest). */
+const MAX_DEPTH = 16;
+/** Optional fields one body may state below its top level. */
+const NESTED_OPTIONAL_BUDGET = 4;
+
+const isPlainObject = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 class BodySampler {
   readonly mentions: Mention[] = [];
+  private budget = NESTED_OPTIONAL_BUDGET;
   constructor(
     private readonly ctx: ValueCtx,
     private readonly opts: BodyOptions,
@@ -154,15 +162,18 @@ class BodySampler {
   ): unknown[] | undefined {
     const rng = this.ctx.rng;
     const items = resolveSchema(s.items ?? { type: 'string' }, (n) => rng.int(0, n - 1));
-    const min = Math.max(this.opts.manyItems?.has(key) ? 2 : 1, s.minItems ?? 1);
+    const min = Math.min(Math.max(this.opts.manyItems?.has(key) ? 2 : 1, s.minItems ?? 1), s.maxItems ?? 3);
     const max = Math.max(min, Math.min(s.maxItems ?? 3, 3));
     const t = schemaType(items);
     // One object per array keeps "which value belongs to which item" unambiguous in the task text.
     const n = t === 'object' || items.properties ? min : rng.chance(0.6) ? min : rng.int(min, max);
     if (t === 'object' || items.properties) {
       const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(this.value(`${key}[${i}]`, name, items, depth + 1, false));
-      return out;
+      for (let i = 0; i < n; i++) {
+        const v = this.value(`${key}[${i}]`, name, items, depth + 1, false);
+        if (v !== undefined) out.push(v);
+      }
+      return out.length >= min ? out : undefined;
     }
     const fieldName = name.replace(/s$/, '');
     const sampled: Sampled[] = [];
@@ -188,12 +199,18 @@ class BodySampler {
     s: JsonSchema,
     depth: number,
     parent: string | undefined,
+    variant = false,
   ): Record<string, unknown> {
     const props = s.properties ?? {};
     const required = new Set(s.required ?? []);
     // A const discriminator of a oneOf branch (`object: "card"`) is how people name the variant ("by card"), so
     // it is always stated and does not count as an optional field.
-    const isTag = (k: string): boolean => !required.has(k) && (props[k] as JsonSchema).const !== undefined;
+    // In a oneOf variant, a one-value enum plays the same part (`type: ["InstallAndroidApp"]`): without it the
+    // object may fit several branches, which oneOf forbids.
+    const isTag = (k: string): boolean => {
+      const p = props[k] as JsonSchema;
+      return !required.has(k) && (p.const !== undefined || (variant && p.enum?.length === 1));
+    };
     const optional = Object.keys(props).filter((k) => {
       const p = props[k] as JsonSchema;
       return (
@@ -254,7 +271,15 @@ class BodySampler {
       partners.length > 0 && rng.chance(0.5)
         ? [...partners, ...shuffled.filter((k) => !partners.includes(k))]
         : shuffled;
-    if (!top) return ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, rng.chance(0.75) ? 1 : 2);
+    // Below the top, optional fields draw on one budget per body, so deep schemas stay sayable; required fields
+    // are filled at any depth.
+    if (!top) {
+      const picked = ordered
+        .filter(() => rng.chance(this.opts.pOptional))
+        .slice(0, Math.min(this.budget, rng.chance(0.75) ? 1 : 2));
+      this.budget -= picked.length;
+      return picked;
+    }
     // A body that requires nothing (train-travel's booking: trip_id, passenger_name, has_bicycle, has_dog) is still
     // never sent empty: people state its core values, the ids and names, and add a flag now and then.
     if (required.size === 0 && optional.length > 0) {
@@ -328,15 +353,20 @@ class BodySampler {
   ): unknown {
     const s = resolveSchema(s0, (n) => this.ctx.rng.int(0, n - 1));
     const t = schemaType(s);
-    if (depth > 4 || isInexpressible(s)) return undefined;
+    if (depth > MAX_DEPTH || isInexpressible(s)) return undefined;
     if (t === 'array') return this.array(key, name, s, depth, primary);
     if (isStringMap(s)) return this.map(key, name);
+    // A free-form object (or a body described only by an example object) is sent empty: `{}` fits its schema
+    // and carries no value the task would have to state.
+    const exampleObject = t === undefined && isPlainObject(s.example ?? s.examples?.[0]);
+    if ((t === 'object' || s.properties || exampleObject) && !s.properties) return {};
     if (t === 'object' || s.properties) {
       if (!s.properties) return undefined;
       // A oneOf branch's title names the variant better than the field ("card number", not "source number").
       const branchTitle =
         (s0.oneOf ?? s0.anyOf) && s.title && /^[A-Za-z ]{2,30}$/.test(s.title) ? s.title.toLowerCase() : null;
-      return this.object(key, s, depth, branchTitle ?? (name ? humanize(name) : parent));
+      const variant = Boolean((s0.oneOf ?? s0.anyOf)?.length);
+      return this.object(key, s, depth, branchTitle ?? (name ? humanize(name) : parent), variant);
     }
     return this.scalar(key, name, s, parent, primary);
   }

@@ -9,7 +9,7 @@ import type { Catalog } from '../specs/types.js';
 import { generateDataset } from './generate.js';
 import { datasetStats, type DatasetReport } from './stats.js';
 import { combineExamples, parseTaskFile, toTaskLine } from './taskfile.js';
-import type { SkippedOperation, TaskExample } from './types.js';
+import type { RejectedExamples, SkippedOperation, TaskExample } from './types.js';
 
 /**
  * Datasets in the store: generate from a spec, import a user task file (replace or mix), show, load for training.
@@ -49,7 +49,12 @@ function checkCount(count: number | undefined): void {
     throw new SmolmapError('data_bad_count', `count must be a whole number from 1 to 100000 (got ${count})`);
 }
 
-function recordStats(examples: TaskExample[], catalog: Catalog, skipped: SkippedOperation[]): DatasetStats {
+function recordStats(
+  examples: TaskExample[],
+  catalog: Catalog,
+  skipped: SkippedOperation[],
+  rejected: RejectedExamples,
+): DatasetStats {
   const byOperation: Record<string, number> = {};
   for (const e of examples) {
     const key = e.expected.operationId ?? `${e.expected.method} ${e.expected.path}`;
@@ -64,6 +69,7 @@ function recordStats(examples: TaskExample[], catalog: Catalog, skipped: Skipped
     train: examples.filter((e) => e.meta.split === 'train').length,
     validation: examples.filter((e) => e.meta.split === 'validation').length,
     skipped,
+    rejected,
   };
 }
 
@@ -75,6 +81,7 @@ async function storeDataset(
   examples: TaskExample[],
   catalog: Catalog,
   skipped: SkippedOperation[],
+  rejected: RejectedExamples,
   tenant: string | undefined,
 ): Promise<DatasetRecord> {
   const text =
@@ -92,7 +99,7 @@ async function storeDataset(
       file,
       examples: examples.length,
       seed,
-      stats: recordStats(examples, catalog, skipped),
+      stats: recordStats(examples, catalog, skipped, rejected),
       createdAt: new Date().toISOString(),
     };
     if (tenant !== undefined) record.tenant = tenant;
@@ -138,7 +145,7 @@ export async function generateData(engine: Engine, options: GenerateDataOptions)
   checkCount(options.count);
   const { version, catalog } = await getSpec(engine, options.spec, options);
   const seed = options.seed ?? 1;
-  const { examples, skipped } = generateDataset(catalog, { count: options.count, seed });
+  const { examples, skipped, rejected } = generateDataset(catalog, { count: options.count, seed });
   if (examples.length === 0)
     throw new SmolmapError(
       'data_no_examples',
@@ -152,6 +159,7 @@ export async function generateData(engine: Engine, options: GenerateDataOptions)
     examples,
     catalog,
     skipped,
+    rejected,
     options.tenant,
   );
   const outPath = options.out ? await writeOut(options.out, examples) : null;
@@ -179,7 +187,7 @@ export async function importDataset(
   const synthetic =
     mode === 'mix'
       ? generateDataset(catalog, { count: options.count, seed: options.seed ?? 1 })
-      : { examples: [], skipped: [] };
+      : { examples: [], skipped: [], rejected: { total: 0, reasons: [] } };
   const examples = combineExamples(user, synthetic.examples, mode);
   const kind = mode === 'mix' ? 'mixed' : 'imported';
   const record = await storeDataset(
@@ -190,6 +198,7 @@ export async function importDataset(
     examples,
     catalog,
     synthetic.skipped,
+    synthetic.rejected,
     options.tenant,
   );
   return result(engine, record, null, synthetic.skipped);
@@ -228,6 +237,8 @@ export interface ShowDatasetResult {
   createdAt: string;
   path: string;
   report: DatasetReport;
+  /** Drafts the generator did not keep, by defect (absent for imported data and older datasets). */
+  rejected: RejectedExamples | null;
 }
 
 /** Stats of a stored dataset: examples per operation, parameter coverage, length distribution, 10 samples. */
@@ -245,5 +256,6 @@ export async function showDataset(engine: Engine, id: string): Promise<ShowDatas
     createdAt: record.createdAt,
     path: engine.store.resolve(record.file.path),
     report: datasetStats(examples, catalog),
+    rejected: (record.stats['rejected'] as RejectedExamples | undefined) ?? null,
   };
 }

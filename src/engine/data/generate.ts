@@ -1,10 +1,13 @@
 import { Faker, base, en } from '@faker-js/faker';
 import type { Catalog, Operation, Parameter } from '../specs/types.js';
-import { inexpressibleRequired, isInexpressible, mergeAllOf, sampleBody } from './body.js';
+import { inexpressibleRequired, sampleBody } from './body.js';
+import { RejectionLog, exampleDefects, uncheckableReason } from './check.js';
+import { fitsLength, fitsPattern } from './fit.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
 import { buildIntent } from './intent.js';
 import { fusePairs, listMention, scalarMention, type Mention } from './mention.js';
 import { collectCodeNames } from './names.js';
+import { contrastPairs, markPluralTwins, optionalNames, sharedIds } from './plan.js';
 import { profileOperation, type OpProfile } from './profile.js';
 import { Rng, hash32 } from '../rng.js';
 import type {
@@ -16,13 +19,16 @@ import type {
 } from './types.js';
 import { addTypos, lowerLiterals, swapSynonyms } from './typos.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
-import { phraseText, type Phrase } from './words.js';
+import { val, type Phrase } from './words.js';
 
 /** Default size: a few hundred per spec, scaled with the number of operations. */
 export const defaultCount = (operations: number): number => Math.min(4000, Math.max(300, 40 * operations));
 
 /** Why an operation cannot become a task, or null when it can. */
 export function inexpressibleReason(op: Operation): string | null {
+  const query = op.parameters.find((p) => p.in === 'query' && p.required && !queryExpressible(p.schema));
+  if (query)
+    return `requires query parameter ${query.name} whose values are objects; a URL query carries plain values`;
   const rb = op.requestBody;
   if (!rb) return null;
   if (rb.schema === null) return rb.required ? `request body ${rb.contentType} has no schema to fill` : null;
@@ -30,6 +36,21 @@ export function inexpressibleReason(op: Operation): string | null {
   if (binary.length > 0)
     return `requires binary upload field(s) ${binary.join(', ')} (${rb.contentType}); a task cannot carry file contents`;
   return null;
+}
+
+/** Extra drafts for an operation none of whose drafts passed the checks. */
+const RETRIES = 20;
+
+const fitsSchema = (s: Parameter['schema'], v: string): boolean =>
+  fitsPattern(s, v) && fitsLength(s, v) && (!s.enum || s.enum.map(String).includes(v));
+
+/** A query parameter whose value is a scalar or a list of scalars. */
+function queryExpressible(s: Parameter['schema']): boolean {
+  const one = (x: Parameter['schema']): boolean => {
+    const t = schemaType(x);
+    return t !== 'object' && t !== 'array' && !x.properties;
+  };
+  return schemaType(s) === 'array' ? one(s.items ?? {}) : one(s);
 }
 
 interface Draft {
@@ -51,7 +72,8 @@ function sampleParam(
   };
   if (schemaType(p.schema) === 'array') {
     const items = p.schema.items ?? { type: 'string' };
-    const n = ctx.rng.chance(0.8) ? 1 : 2;
+    const min = Math.max(1, p.schema.minItems ?? 1);
+    const n = Math.min(p.schema.maxItems ?? 2, ctx.rng.chance(0.8) ? min : min + 1);
     const sampled: Sampled[] = [];
     for (let i = 0; i < n; i++) {
       const s = sampleScalar({ ...field, schema: items }, ctx);
@@ -105,13 +127,19 @@ function draftFor(
   const ids: Record<string, Sampled> = {};
   const idPhrases: Record<string, Phrase> = {};
   for (const p of op.parameters.filter((x) => x.in === 'path')) {
-    const s =
-      forced.ids?.[p.name] ??
-      sampleScalar({ name: p.name, schema: p.schema, description: p.description }, ctx);
+    // An array path parameter (`/Road/{ids}`) is given one item: a comma list is the same call in more words.
+    const schema = schemaType(p.schema) === 'array' ? (p.schema.items ?? { type: 'string' }) : p.schema;
+    // An id shared from the other operation of a near-miss pair is kept only if it fits this one's schema too.
+    const shared = forced.ids?.[p.name];
+    const fits = shared !== undefined && fitsSchema(schema, String(shared.value));
+    const s = fits
+      ? shared
+      : sampleScalar({ name: p.name, schema, description: p.description, inPath: true }, ctx);
     if (!s) continue;
     ids[p.name] = s;
     pathParams[p.name] = String(s.value);
-    idPhrases[p.name] = s.surface;
+    // A path value is said as it is sent: it names one resource, not a quantity or a language.
+    idPhrases[p.name] = val(String(s.value));
   }
   const query: Record<string, string | string[]> = {};
   const mentions: Mention[] = [];
@@ -175,84 +203,21 @@ function draftFor(
   return { expected, phrase, family: `${frame}|${intent.id}`, ids, frame };
 }
 
+/**
+ * The task text of a phrase, with the spacing and punctuation of its literal parts tidied. Values are kept byte
+ * for byte (an ARN's `::` or a text's double space is part of the value the call carries).
+ */
 export function renderTask(p: Phrase): string {
-  return phraseText(p)
+  const values: string[] = [];
+  const text = p
+    .map((seg) => (seg.value && seg.text !== '' ? `\uE000${values.push(seg.text) - 1}\uE001` : seg.text))
+    .join('')
     .replace(/\s+/g, ' ')
     .replace(/\s+([,.;:?!])(?=\s|$)/g, '$1')
     .replace(/([,;:])\1+/g, '$1')
     .replace(/[.]([?!])$/, '$1')
     .trim();
-}
-
-/** Top-level body field names (of the items, for an array body). */
-function bodyFields(p: OpProfile): Set<string> {
-  const s = p.op.requestBody?.schema ? mergeAllOf(p.op.requestBody.schema) : null;
-  const obj = s?.type === 'array' && s.items ? mergeAllOf(s.items) : s;
-  return new Set(Object.keys(obj?.properties ?? {}));
-}
-
-/**
- * Operations that users confuse: same path with another method, the same resource (list vs item vs sub-item),
- * or two writes whose bodies share two or more fields (a silence and an alert both have startsAt/endsAt; a
- * glossary and a translation both have source_lang/target_lang), where only the verb and the rest tell them apart.
- */
-function contrastPairs(profiles: OpProfile[]): [OpProfile, OpProfile][] {
-  const pairs: [OpProfile, OpProfile][] = [];
-  const root = (p: OpProfile): string =>
-    p.op.path
-      .split('/')
-      .filter((s) => s && !s.startsWith('{'))
-      .slice(0, 2)
-      .join('/');
-  const fields = new Map(profiles.map((p) => [p, bodyFields(p)]));
-  const shareBody = (a: OpProfile, b: OpProfile): boolean =>
-    a.op.method === b.op.method &&
-    [...(fields.get(a) ?? [])].filter((f) => fields.get(b)?.has(f)).length >= 2;
-  for (let i = 0; i < profiles.length; i++)
-    for (let j = i + 1; j < profiles.length; j++) {
-      const [a, b] = [profiles[i] as OpProfile, profiles[j] as OpProfile];
-      if (a.op.path === b.op.path || root(a) === root(b) || shareBody(a, b)) pairs.push([a, b]);
-    }
-  return pairs;
-}
-
-const requiredBody = (p: OpProfile): string[] =>
-  p.op.requestBody?.schema ? (mergeAllOf(p.op.requestBody.schema).required ?? []) : [];
-
-/**
- * Finds required array fields that are the plural of another operation's required field with the same verb
- * (Firecrawl `POST /batch/scrape {urls}` beside `POST /scrape {url}`): a one-item list would be the same task as
- * the single operation, so those lists always get two or more items.
- */
-function markPluralTwins(profiles: OpProfile[]): void {
-  for (const p of profiles) {
-    const twins = new Set<string>();
-    for (const field of requiredBody(p))
-      for (const q of profiles)
-        if (q !== p && q.verb === p.verb && requiredBody(q).some((f) => f !== field && `${f}s` === field))
-          twins.add(field);
-    if (twins.size > 0) p.pluralTwins = twins;
-  }
-}
-
-/** Optional query parameters and optional top-level body fields an example can state. */
-function optionalNames(prof: OpProfile): string[] {
-  const query = prof.op.parameters
-    .filter((p) => p.in === 'query' && !p.required && !p.deprecated)
-    .map((p) => p.name);
-  const schema = prof.op.requestBody?.schema ? mergeAllOf(prof.op.requestBody.schema) : null;
-  const required = new Set(schema?.required ?? []);
-  const body = Object.entries(schema?.properties ?? {})
-    .filter(([k, v]) => !required.has(k) && !v.readOnly && !v.deprecated && !isInexpressible(v))
-    .map(([k]) => k);
-  return [...query, ...body];
-}
-
-function sharedIds(a: OpProfile, b: OpProfile, ids: Record<string, Sampled>): Record<string, Sampled> {
-  const names = new Set(b.op.parameters.filter((p) => p.in === 'path').map((p) => p.name));
-  return Object.fromEntries(
-    Object.entries(ids).filter(([k]) => names.has(k) && a.op.parameters.some((p) => p.name === k)),
-  );
+  return text.replace(/\uE000(\d+)\uE001/g, (_m, i: string) => values[Number(i)] ?? '');
 }
 
 /**
@@ -267,23 +232,28 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   const skipped: SkippedOperation[] = [];
   const profiles: OpProfile[] = [];
   for (const op of catalog.operations) {
-    const reason = inexpressibleReason(op);
+    const reason = inexpressibleReason(op) ?? uncheckableReason(op, catalog);
     if (reason) skipped.push({ operationId: op.operationId, method: op.method, path: op.path, reason });
     else profiles.push(profileOperation(op, catalog.title));
   }
   const total = options.count ?? defaultCount(catalog.operations.length);
   const drafts: (Draft & { contrastWith?: string })[] = [];
-  if (profiles.length === 0) return { examples: [], skipped };
+  const rejected = new RejectionLog();
+  if (profiles.length === 0) return { examples: [], skipped, rejected: rejected.report() };
   markPluralTwins(profiles);
   const pairs = contrastPairs(profiles);
   const nContrast = pairs.length > 0 ? Math.floor(total * 0.15) : 0;
   const seen = new Set<string>();
-  const add = (d: Draft & { contrastWith?: string }): void => {
-    const key = renderTask(d.phrase).toLowerCase();
-    if (key.length > 0 && !seen.has(key)) {
-      seen.add(key);
-      drafts.push(d);
-    }
+  const kept = new Map<OpProfile, number>();
+  const add = (d: Draft & { contrastWith?: string }, prof: OpProfile): void => {
+    const task = renderTask(d.phrase);
+    const key = task.toLowerCase();
+    if (key.length === 0 || seen.has(key)) return;
+    seen.add(key);
+    const defects = exampleDefects({ task, expected: d.expected }, catalog, ctx.codeNames);
+    if (defects.length > 0) return rejected.add(task, d.expected, defects);
+    drafts.push(d);
+    kept.set(prof, (kept.get(prof) ?? 0) + 1);
   };
   // Coverage first: every optional parameter and body field is stated by a few examples. Sampled uniformly among
   // the 15–20 optional fields of a large body, the ones users actually state (a glossary, a source language)
@@ -299,13 +269,19 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   for (const [prof, name] of covered.slice(0, Math.floor(budget / perField)))
     for (let i = 0; i < perField; i++) {
       faker.seed(rng.seed());
-      add(draftFor(prof, ctx, { include: name }));
+      add(draftFor(prof, ctx, { include: name }), prof);
     }
   const perOp = Math.max(1, Math.floor((total - nContrast - drafts.length) / profiles.length));
   for (const prof of profiles)
     for (let i = 0; i < perOp; i++) {
       faker.seed(rng.seed());
-      add(draftFor(prof, ctx));
+      add(draftFor(prof, ctx), prof);
+    }
+  // An operation whose drafts were all rejected gets a few more tries, so one bad draw does not lose it.
+  for (const prof of profiles)
+    for (let i = 0; i < RETRIES && !kept.has(prof); i++) {
+      faker.seed(rng.seed());
+      add(draftFor(prof, ctx), prof);
     }
   // Near-miss pairs first, then top up with random operations until `total` distinct tasks (bounded attempts).
   for (let i = 0; drafts.length < total && i < total * 3; i++) {
@@ -314,11 +290,15 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
       const [a, b] = rng.pick(pairs);
       const first = draftFor(a, ctx);
       const second = draftFor(b, ctx, { ids: sharedIds(a, b, first.ids), frame: first.frame });
-      add({ ...first, family: `contrast|${first.family}`, contrastWith: b.op.operationId });
-      add({ ...second, family: `contrast|${second.family}`, contrastWith: a.op.operationId });
-    } else add(draftFor(rng.pick(profiles), ctx));
+      add({ ...first, family: `contrast|${first.family}`, contrastWith: b.op.operationId }, a);
+      add({ ...second, family: `contrast|${second.family}`, contrastWith: a.op.operationId }, b);
+    } else {
+      const prof = rng.pick(profiles);
+      add(draftFor(prof, ctx), prof);
+    }
   }
-  return { examples: finalize(drafts.slice(0, total), options.validationShare ?? 0.15), skipped };
+  const examples = finalize(drafts.slice(0, total), options.validationShare ?? 0.15);
+  return { examples, skipped, rejected: rejected.report() };
 }
 
 function finalize(drafts: (Draft & { contrastWith?: string })[], validationShare: number): TaskExample[] {

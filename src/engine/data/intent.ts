@@ -1,7 +1,16 @@
 import type { Mention } from './mention.js';
 import type { OpProfile } from './profile.js';
 import type { Rng } from '../rng.js';
-import { article, isPluralWord, lit, mapLastWord, plural, singular, type Phrase } from './words.js';
+import {
+  article,
+  escapeRegExp,
+  isPluralWord,
+  lit,
+  mapLastWord,
+  plural,
+  singular,
+  type Phrase,
+} from './words.js';
 
 /**
  * The core of a task: what to do to which thing. Verbs by intent (list/find/show, create/add, delete/remove,
@@ -99,9 +108,10 @@ function objectRef(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Phrase 
   ]);
 }
 
-function listIntent(p: OpProfile, rng: Rng): Intent {
+function listIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
   const n = rng.pick(p.nouns);
   const pl = isPluralWord(n.split(' ').pop() ?? '') ? n : mapLastWord(n, plural);
+  if (Object.keys(p.resources).length > 0) return ownedListIntent(p, pl, ids, rng);
   const det = rng.pick(['', '', 'all ', 'the ', 'all the ', 'my ', 'every ', 'the current ']);
   const v = rng.pick(VERBS.list);
   const question = rng.pick([
@@ -116,6 +126,25 @@ function listIntent(p: OpProfile, rng: Rng): Intent {
     command: T(v, ' ', det, pl),
     question,
     terse: T(rng.pick(['', 'all ']), pl),
+    usedPrimary: false,
+  };
+}
+
+/** A list under a parent ("lens reviews of workload 42"): the parent's id is part of what the user asks. */
+function ownedListIntent(p: OpProfile, pl: string, ids: Record<string, Phrase>, rng: Rng): Intent {
+  const owner = objectRef({ ...p, sub: null }, ids, rng);
+  const v = rng.pick(VERBS.list);
+  const det = rng.pick(['', '', 'all ', 'the ', 'all the ']);
+  const of = rng.pick([' of ', ' for ', ' in ', ' under ']);
+  return {
+    id: `list-owned:${v === 'show' || v === 'list' ? v : 'other'}`,
+    command: T(v, ' ', det, pl, of, owner),
+    question: rng.pick([
+      T('what ', pl, ' does ', owner, ' have'),
+      T('which ', pl, ' are there', of, owner),
+      T('what are the ', pl, of, owner),
+    ]),
+    terse: rng.pick([T(pl, of, owner), T(owner, ' ', pl)]),
     usedPrimary: false,
   };
 }
@@ -318,7 +347,7 @@ function withIds(sentence: string, p: OpProfile, ids: Record<string, Phrase>): P
   const s = sentence.replace(/\s+by (its|their|the) (id|identifier)$/i, '');
   for (const noun of [...(p.resources[name] ?? [])].sort((a, b) => b.length - a.length)) {
     const m = new RegExp(
-      `\\b(?:(?:a|an|the|single|specific|specified)\\s+)*${noun.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&')}(?:\\s+(operation|job|process|task|run|request))?(?![.\\w])`,
+      `\\b(?:(?:a|an|the|single|specific|specified)\\s+)*${escapeRegExp(noun)}(?:\\s+(operation|job|process|task|run|request))?(?![.\\w])`,
       'i',
     ).exec(s);
     if (m)
@@ -346,7 +375,7 @@ export function buildIntent(
     return { id: 'spec-sentence', command: sentence, question: null, terse: sentence, usedPrimary: false };
   switch (p.kind) {
     case 'list':
-      return listIntent(p, rng);
+      return listIntent(p, ids, rng);
     case 'get':
       return itemIntent(p, ids, rng);
     case 'status':

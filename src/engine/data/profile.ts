@@ -66,7 +66,12 @@ const STOP = new Set([
   'in',
 ]);
 
-const segments = (path: string): string[] => path.split('/').filter((s) => s.length > 0);
+/** Path segments, without a `#fragment` or `?query` some specs put in the template (`/#X-Amz-Target=…`). */
+const segments = (path: string): string[] =>
+  path
+    .replace(/[#?].*$/, '')
+    .split('/')
+    .filter((s) => s.length > 0);
 const isParam = (seg: string): boolean => /^\{.*\}$/.test(seg);
 const segWords = (seg: string): string => humanize(seg.replace(/\./g, ' '));
 
@@ -193,15 +198,67 @@ function asCommand(sentence: string): string | null {
   return [verb, ...words.slice(1)].join(' ').replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase());
 }
 
+/** Verbs an operationId may use although the spec's text does not repeat them. */
+const KNOWN_VERBS = new Set([
+  ...GENERIC_VERBS,
+  ...CREATE,
+  ...UPDATE,
+  ...CANCEL,
+  ...['search', 'send', 'run', 'start', 'upload', 'download', 'verify', 'validate', 'export', 'import'],
+]);
+const METHOD_VERB: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'update' };
+
+/** A word's stem for matching against the spec's text: its first four letters ("consolidate" ~ "consolidation"). */
+const stem = (w: string): string => w.slice(0, 4);
+
+/** Stems of what the spec says about an operation in words: summary, description and tags. */
+function evidence(op: Operation): Set<string> {
+  const text = [op.summary ?? '', (op.description ?? '').slice(0, 400), ...op.tags].join(' ');
+  return new Set(identWords(text.replace(/[^A-Za-z0-9]+/g, ' ')).map(stem));
+}
+
+/** [verb, ...object words] from the spec's own sentence about the operation, or null when it has none. */
+function textWords(op: Operation): string[] | null {
+  for (const sentence of [op.summary, op.description?.split(/(?<=\.)\s|\n/)[0]]) {
+    const command = sentence ? asCommand(sentence) : null;
+    if (command) return command.split(/\s+/);
+  }
+  const to = /\b(?:to|allows you to|lets you)\s+([a-z]{3,})\s+([^.,;:()]{3,60})/i.exec(op.description ?? '');
+  if (to && !STOP.has((to[1] as string).toLowerCase()) && !/^(be|have|get)$/i.test(to[1] as string))
+    return [(to[1] as string).toLowerCase(), ...(to[2] as string).toLowerCase().split(/\s+/)];
+  const summary = op.summary?.trim().replace(/\.$/, '');
+  if (summary && summary.split(/\s+/).length <= 6)
+    return [METHOD_VERB[op.method] ?? 'run', ...summary.toLowerCase().split(/\s+/)];
+  return null;
+}
+
+/**
+ * The words an operation is named by. An operationId is trusted when each of its words is a common API verb or
+ * is said by the spec's summary, description or tags; a coded one (`rvcer`, `epConsolidate`, `doCreateBabelBox`)
+ * is never read aloud: the spec's own sentence names the operation instead, else the words it does say.
+ */
+function operationWords(op: Operation): string[] {
+  const pathWords = segments(op.path)
+    .filter((s) => !isParam(s))
+    .flatMap(identWords);
+  if (op.operationIdDerived) return [op.method.toLowerCase(), ...pathWords];
+  const raw = identWords(op.operationId);
+  const said = evidence(op);
+  if (said.size === 0) return raw;
+  const known = (w: string): boolean => KNOWN_VERBS.has(w) || STOP.has(w) || said.has(stem(w));
+  if (raw.every(known)) return raw;
+  const kept = raw.filter(known);
+  return textWords(op) ?? (kept.length > 0 ? kept : [METHOD_VERB[op.method] ?? 'run', ...pathWords]);
+}
+
+/** Path words a spec's text does not say (`newoffer/doit`) do not name anything to a user. */
+function sayable(op: Operation, phrase: string): boolean {
+  const said = evidence(op);
+  return said.size === 0 || phrase.split(' ').every((w) => KNOWN_VERBS.has(w) || said.has(stem(w)));
+}
+
 export function profileOperation(op: Operation, service?: string): OpProfile {
-  const words = op.operationIdDerived
-    ? [
-        op.method.toLowerCase(),
-        ...segments(op.path)
-          .filter((s) => !isParam(s))
-          .flatMap(identWords),
-      ]
-    : identWords(op.operationId);
+  const words = operationWords(op);
   const kind = kindOf(op, words);
   const first = words[0] ?? '';
   const verb = kind === 'action' ? first : null;
@@ -216,7 +273,8 @@ export function profileOperation(op: Operation, service?: string): OpProfile {
     nouns.add(rest.filter((w, i) => i > 0 || !STOP.has(w)).join(' '));
   const segs = segments(op.path);
   const last = segs.filter((s) => !isParam(s));
-  if (last.length > 0 && !segs.some(isParam)) nouns.add(last.slice(-2).map(segWords).join(' '));
+  const pathNoun = last.slice(-2).map(segWords).join(' ');
+  if (last.length > 0 && !segs.some(isParam) && sayable(op, pathNoun)) nouns.add(pathNoun);
   const sn = op.summary ? summaryNoun(op.summary) : null;
   if (sn) nouns.add(kind === 'status' ? sn.replace(/\s*(status|progress)\s*/g, ' ').trim() : sn);
   const said = new Set([...words, ...segs.flatMap(identWords)].map(singular));

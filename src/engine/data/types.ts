@@ -37,7 +37,14 @@ export interface GenerateOptions {
   validationShare?: number;
 }
 
+/** Examples the generator drafted but did not keep, by reason (a conformance or copy-rule defect). */
+export interface RejectedExamples {
+  total: number;
+  reasons: { code: string; count: number; samples: string[] }[];
+}
+
 export interface GeneratedDataset {
   examples: TaskExample[];
   skipped: SkippedOperation[];
+  rejected: RejectedExamples;
 }

@@ -1,9 +1,11 @@
 import type { Faker } from '@faker-js/faker';
 import type { JsonSchema } from '../specs/types.js';
 import type { Rng } from '../rng.js';
+import { fitNumber, fitsLength, fitsPattern, formatString, numericBounds, patternString } from './fit.js';
 import { LABEL_NAMES } from './matcher.js';
+import { digits, personName, sentence, titleLike, topic, url } from './texts.js';
 import { enumPhrases, enumWordForms, type CodeNames } from './names.js';
-import { humanize, identWords, lit, singular, val, type Phrase } from './words.js';
+import { humanize, identWords, lit, val, type Phrase } from './words.js';
 
 /** What the value sampler knows about the field it fills. */
 export interface FieldInfo {
@@ -11,7 +13,9 @@ export interface FieldInfo {
   description?: string;
   schema: JsonSchema;
   /** Noun of the enclosing object or resource, e.g. "glossary" for a body field `name`. */
-  parent?: string;
+  parent?: string | undefined;
+  /** A path parameter: one URL segment, so never a value with `/` in it. */
+  inPath?: boolean;
 }
 
 export interface ValueCtx {
@@ -145,9 +149,9 @@ function dateTimeValue(ctx: ValueCtx): Sampled {
 }
 
 function intRange(f: FieldInfo): [number, number] {
-  const s = f.schema;
-  let lo = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : undefined);
-  let hi = s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - 1 : undefined);
+  const bounds = numericBounds(f.schema, true);
+  let lo = bounds.lo;
+  let hi = bounds.hi;
   const w = humanize(f.name);
   const ms = /\bms\b|milli/.test(`${w} ${f.description ?? ''}`);
   let [dlo, dhi] = [1, 500];
@@ -241,91 +245,14 @@ function matcherValue(f: FieldInfo, ctx: ValueCtx): string | null {
   return `${ctx.rng.pick(LABEL_KEYS)}${op}"${value}"`;
 }
 
-/**
- * Free text (comments, prompts, texts to translate). Mostly short, as people type them: every token of a long
- * sentence is paid for twice in training (task and target) and teaches nothing more about copying.
- */
-function sentence(ctx: ValueCtx): string {
-  const s = ctx.rng.weighted<() => string>([
-    [() => `${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`, 3],
-    [
-      () =>
-        `${ctx.faker.word.noun()} ${ctx.rng.pick(['maintenance', 'upgrade', 'migration', 'test', 'outage', 'rollout'])}`,
-      2,
-    ],
-    [() => `${ctx.faker.word.verb()} the ${ctx.faker.word.noun()}`, 2],
-    [() => ctx.faker.hacker.phrase(), 1],
-    [() => ctx.faker.company.catchPhrase(), 1],
-    [() => `The ${ctx.faker.word.noun()} is ${ctx.faker.word.adjective()} today.`, 1],
-    [() => `${ctx.faker.word.interjection()}, the ${ctx.faker.commerce.product().toLowerCase()} arrived`, 1],
-  ])();
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function topic(ctx: ValueCtx): string {
-  return ctx.rng.pick([
-    () => ctx.faker.commerce.productName().toLowerCase(),
-    () => `${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`,
-    () =>
-      `${ctx.faker.hacker.adjective()} ${ctx.faker.hacker.noun()} ${ctx.rng.pick(['trends', 'pricing', 'alternatives', 'reviews', 'news'])}`,
-    () => ctx.faker.location.city(),
-    () => `${ctx.faker.company.buzzNoun()} in ${ctx.faker.location.country()}`,
-  ])();
-}
-
-/**
- * A web address the way people paste them: mostly short brand-like hosts (`acme.io`, `docs.shop.com`); paths
- * are words, file names or a wildcard. Short, so the target stays within the grammar's string-length limit.
- */
-function url(ctx: ValueCtx): string {
-  const word = (): string =>
-    ctx.faker.word
-      .noun()
-      .toLowerCase()
-      .replace(/[^a-z]/g, '') || 'site';
-  const tld = ctx.rng.pick(['com', 'com', 'org', 'io', 'dev', 'net', 'co.uk', 'de']);
-  const host = ctx.rng.weighted<() => string>([
-    [() => `${word()}.${tld}`, 4],
-    [() => `www.${word()}.${tld}`, 2],
-    [() => `${ctx.rng.pick(['blog', 'docs', 'shop', 'news', 'app', 'help'])}.${word()}.${tld}`, 2],
-    [() => `${word()}${word()}.${tld}`, 1],
-  ])();
-  const path = ctx.rng.pick([
-    '',
-    '',
-    `/${word()}`,
-    `/${word()}/${word()}`,
-    `/${ctx.faker.system.commonFileName('html').replace(/_/g, '-')}`,
-    `/${word()}/*`,
-  ]);
-  return `${ctx.rng.chance(0.9) ? 'https' : 'http'}://${host}${path}`;
-}
-
-const personName = (ctx: ValueCtx): string =>
-  `${ctx.faker.person.firstName()} ${ctx.faker.person.lastName()}`;
-
-function titleLike(f: FieldInfo, ctx: ValueCtx): string {
-  const noun = f.parent ? singular(f.parent.split(' ').pop() ?? '') : ctx.faker.word.noun();
-  return ctx.rng.pick([
-    () => `${ctx.faker.commerce.department()} ${noun}`,
-    () => ctx.faker.company.name().replace(/,/g, ''),
-    () => `${ctx.faker.word.adjective()} ${ctx.faker.word.noun()}`.replace(/^./, (c) => c.toUpperCase()),
-    () => ctx.faker.commerce.productName(),
-  ])();
-}
-
-function digits(ctx: ValueCtx, n: number): string {
-  let s = String(ctx.rng.int(1, 9));
-  while (s.length < n) s += String(ctx.rng.int(0, 9));
-  return s;
-}
-
 /** Strings by format, then by what the field's name and description say it holds. */
 function stringValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   const fmt = f.schema.format;
   if (fmt === 'date') return dateValue(ctx);
   if (fmt === 'date-time') return dateTimeValue(ctx);
   if (fmt === 'uuid') return { value: ctx.faker.string.uuid(), surface: val('') };
+  const formatted = formatString(fmt, ctx.rng, () => ctx.faker.word.noun().toLowerCase());
+  if (formatted !== null) return { value: formatted, surface: val('') };
   if (fmt === 'email' || has(f, /e ?mail/))
     return { value: ctx.faker.internet.email().toLowerCase(), surface: val('') };
   if (fmt === 'uri' || fmt === 'url' || has(f, /\b(url|uri|link|website|webhook)\b/))
@@ -394,15 +321,38 @@ export function sampleScalar(f: FieldInfo, ctx: ValueCtx): Sampled | null {
     const v = ctx.rng.chance(0.5);
     return { value: v, surface: val(String(v)) };
   }
-  if (t === 'integer') return integerValue(f, ctx);
-  if (t === 'number') return numberValue(f, ctx);
+  if (t === 'integer' || t === 'number') {
+    const out = t === 'integer' ? integerValue(f, ctx) : numberValue(f, ctx);
+    const v = fitNumber(s, Number(out.value), t === 'integer');
+    return v === out.value ? out : { value: v, surface: val(String(v)) };
+  }
   if (t !== 'string' && t !== undefined) return null;
-  if (s.contentMediaType || s.format === 'binary' || s.format === 'byte') return null;
+  if (s.contentMediaType || s.format === 'binary') return null;
   const out = stringValue(f, ctx);
-  let text = String(out.value);
-  if (s.maxLength !== undefined && text.length > s.maxLength) text = text.slice(0, s.maxLength);
-  if (s.minLength !== undefined && text.length < s.minLength) text = text.padEnd(s.minLength, '0');
-  if (out.surface.some((seg) => seg.text !== '')) return { ...out, value: text };
+  const text = fitString(f, String(out.value), ctx);
+  if (text === null) return null;
+  if (text !== out.value) return { value: text, surface: quoted(ctx, text, /\s/.test(text) ? 0.35 : 0.08) };
+  if (out.surface.some((seg) => seg.text !== '')) return out;
   const pQuote = out.freeText ? (/[,.!?;:]/.test(text) ? 1 : 0.95) : /\s/.test(text) ? 0.35 : 0.08;
   return { ...out, value: text, surface: quoted(ctx, text, pQuote) };
+}
+
+/**
+ * Makes a sampled string fit the field: one URL segment for a path parameter, then the length limits, then the
+ * pattern (a new string drawn from the pattern when the sampled one does not match). Null when nothing fits.
+ */
+function fitString(f: FieldInfo, sampled: string, ctx: ValueCtx): string | null {
+  const s = f.schema;
+  let text = sampled;
+  if (f.inPath && /[/?#]/.test(text)) text = `${ctx.faker.word.noun().toLowerCase()}-${ctx.rng.int(2, 999)}`;
+  if (s.maxLength !== undefined && text.length > s.maxLength) text = text.slice(0, s.maxLength).trim();
+  if (s.minLength !== undefined && text.length < s.minLength) text = text.padEnd(s.minLength, '0');
+  if (fitsPattern(s, text) && fitsLength(s, text) && text.length > 0) return text;
+  // The spec's own example or default, when it fits, reads better than a string drawn from the pattern.
+  const given = [specExample(s), s.default].find(
+    (x): x is string => typeof x === 'string' && x !== '' && fitsPattern(s, x) && fitsLength(s, x),
+  );
+  if (given !== undefined && !(f.inPath && /[/?#]/.test(given))) return given;
+  const drawn = patternString(s, ctx.rng);
+  return drawn !== null && !(f.inPath && /[/?#]/.test(drawn)) ? drawn : null;
 }

@@ -36,7 +36,12 @@ export interface LoadedSpec {
   /** The document as the user wrote it (before any upgrade), plain JSON. */
   document: unknown;
   catalog: Catalog;
+  /** Schema errors outside the operations: the spec is kept, and `spec show` lists them. */
+  warnings: string[];
 }
+
+/** Warnings kept in a catalog: enough to find and fix the problems, bounded for a very sloppy document. */
+const MAX_WARNINGS = 20;
 
 function isUrl(source: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
@@ -258,42 +263,71 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-/** Schema validation by @scalar/openapi-parser. Reference errors are left to the catalog builder, which only
- * follows the references that operations need (and ignores those inside `x-` extensions). */
-async function validateDocument(document: unknown, source: string): Promise<void> {
+type SchemaError = Awaited<ReturnType<typeof openApiErrors>>[number];
+
+// The declared type is string[]; 0.24 gives a JSON pointer string. Accept both.
+const pointer = (e: SchemaError): string => {
+  const p = (e as { path?: string[] | string }).path;
+  return Array.isArray(p) ? (p.length ? '/' + p.join('/') : '') : (p ?? '');
+};
+
+const describeError = (e: SchemaError): string => `${pointer(e) ? `${pointer(e)}: ` : ''}${e.message}`;
+
+/**
+ * Schema validation by @scalar/openapi-parser. An error inside `paths` (an operation, its parameters or body)
+ * refuses the spec; an error elsewhere (a non-URI `termsOfService`, a stray top-level key, a component schema's
+ * odd keyword) does not change what an operation accepts, so it is returned as a warning and the spec is kept.
+ * Reference errors are left to the catalog builder, which only follows the references that operations need.
+ */
+async function validateDocument(document: unknown, source: string): Promise<string[]> {
   const errors = await openApiErrors(document as Record<string, unknown>);
   const schemaErrors = errors.filter(
     (e) => !['EXTERNAL_REFERENCE_NOT_FOUND', 'INVALID_REFERENCE', 'SELF_REFERENCE'].includes(e.code ?? ''),
   );
-  if (schemaErrors.length === 0) return;
+  const fatal = schemaErrors.filter((e) => pointer(e).startsWith('/paths'));
+  const warnings = [...new Set(schemaErrors.filter((e) => !fatal.includes(e)).map(describeError))];
+  if (fatal.length === 0) return warnings;
   // The deepest pointer is the most specific complaint; ajv lists the enclosing oneOf/if failures too.
-  // The declared type is string[]; 0.24 gives a JSON pointer string. Accept both.
-  const pointer = (e: { path?: string[] | string }) =>
-    Array.isArray(e.path) ? (e.path.length ? '/' + e.path.join('/') : '') : (e.path ?? '');
-  const depth = (e: { path?: string[] | string }) => pointer(e).split('/').length;
-  const shown = [...schemaErrors]
+  const depth = (e: SchemaError): number => pointer(e).split('/').length;
+  const shown = [...fatal]
     .sort((a, b) => depth(b) - depth(a))
     .slice(0, 3)
-    .map((e) => `${pointer(e) ? `${pointer(e)}: ` : ''}${e.message}`);
+    .map(describeError);
   throw new SmolmapError(
     'spec_invalid',
-    `${source} is not a valid OpenAPI document: ${shown.join('; ')}${schemaErrors.length > 3 ? ` (+${schemaErrors.length - 3} more)` : ''}`,
-    { details: { errors: schemaErrors.slice(0, 20) } },
+    `${source} is not a valid OpenAPI document: ${shown.join('; ')}${fatal.length > 3 ? ` (+${fatal.length - 3} more)` : ''}`,
+    { details: { errors: fatal.slice(0, 20) } },
   );
+}
+
+/** Names of the webhooks a document declares (OpenAPI 3.1 `webhooks`). */
+function webhookNames(document: unknown): string[] {
+  const hooks = (document as { webhooks?: unknown }).webhooks;
+  return hooks !== null && typeof hooks === 'object' ? Object.keys(hooks) : [];
 }
 
 /** Parses, validates and catalogs spec text; throws a coded SmolmapError for anything a user can get wrong. */
 export async function ingestSpecText(text: string, source: string): Promise<LoadedSpec> {
   const document = parseSpecText(text, source);
   specFormatVersion(document, source);
-  await validateDocument(document, source);
+  const warnings = await validateDocument(document, source);
   const catalog = buildCatalog(document, { source, strictOperationIds: true });
-  if (catalog.operations.length === 0)
+  if (catalog.operations.length === 0) {
+    const hooks = webhookNames(document);
+    if (hooks.length > 0)
+      throw new SmolmapError(
+        'spec_webhooks_only',
+        `${source} describes only webhooks (${hooks.slice(0, 5).join(', ')}${hooks.length > 5 ? ', …' : ''}): ` +
+          'requests the API sends to you, not operations you call; smolmap maps tasks to the operations under "paths"',
+        { details: { webhooks: hooks.length } },
+      );
     throw new SmolmapError(
       'spec_no_operations',
       `${source} describes no operations (its "paths" is missing or empty); smolmap maps tasks to operations`,
     );
-  return { document, catalog };
+  }
+  if (warnings.length > 0) catalog.warnings = warnings.slice(0, MAX_WARNINGS);
+  return { document, catalog, warnings };
 }
 
 /** Loads a spec from a file path (or http(s) URL), validates it and builds its Catalog. */

@@ -105,4 +105,6 @@ export interface Catalog {
   servers: string[];
   operations: Operation[];
   securitySchemes: Record<string, SecurityScheme>;
+  /** Schema errors outside the operations that ingest accepted (a non-URI `termsOfService`, a stray key). */
+  warnings?: string[];
 }

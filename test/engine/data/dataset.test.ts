@@ -37,6 +37,8 @@ describe('dataset facade', () => {
     expect(shown.report.examples).toBe(80);
     expect(shown.report.samples).toHaveLength(10);
     expect(shown.report.perOperation.every((o) => o.examples > 0)).toBe(true);
+    // The generator's own check is reported with the dataset: how many drafts it rejected, by defect.
+    expect(shown.rejected).toMatchObject({ total: expect.any(Number), reasons: expect.any(Array) });
     const loaded = await loadDataset(engine, r.dataset);
     expect(loaded.examples[0]!.meta.split).toMatch(/train|validation/);
   });

