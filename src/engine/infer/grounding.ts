@@ -25,7 +25,8 @@ import type { Catalog, Operation } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import type { AllowedLogits } from './decode.js';
 import { opName } from './grammar/target.js';
-import { stem, stemIn, taskStems, tokenTexts } from './key-prior.js';
+import { contentWords, stem, stemIn, taskStems, unnegated } from '../language/lexicon.js';
+import { tokenTexts } from './key-prior.js';
 
 /** The uuid grammar of grammar/formats.ts (8-4-4-4-12 hex digits, either case) as a search pattern. */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -88,9 +89,6 @@ export function siblingMask(
   };
 }
 
-/** Words too common in summaries to tell operations apart. */
-const STOP = new Set(['the', 'and', 'for', 'with', 'from', 'all', 'its', 'of', 'a', 'an', 'by', 'on', 'to']);
-
 /** An operation's word stems: literal path segments, operationId and summary. */
 function opStems(op: Operation): Set<string> {
   const literal = op.path
@@ -98,12 +96,8 @@ function opStems(op: Operation): Set<string> {
     .filter((s) => s !== '' && !s.startsWith('{'))
     .join(' ');
   const words = identWords(`${literal} ${op.operationId ?? ''} ${op.summary ?? ''}`);
-  return new Set(words.filter((w) => w.length >= 3 && !STOP.has(w)).map(stem));
+  return new Set(contentWords(words).map(stem));
 }
-
-/** A negation and the (up to three) words it governs: "omitting the glossary entries" names no entries. */
-const NEGATED =
-  /\b(without|omitting|omit|excluding|exclude|except|but not|not|no|never)\b(?:\s+[\w-]+){1,3}/gi;
 
 /** `METHOD /first-segment`: the members of one family differ only after it. */
 const family = (op: Operation): string => `${op.method.toUpperCase()} /${op.path.split('/')[1] ?? ''}`;
@@ -137,7 +131,7 @@ function familiesOf(catalog: Catalog): Family[] {
 export function ruledOutSiblings(catalog: Catalog, task: string): Operation[] {
   const families = familiesOf(catalog);
   if (families.length === 0) return [];
-  const stems = taskStems(task.replace(NEGATED, (m, cue: string) => cue + ' '.repeat(m.length - cue.length)));
+  const stems = taskStems(unnegated(task));
   const inTask = stemIn(stems);
   const out: Operation[] = [];
   for (const { members, distinct } of families) {

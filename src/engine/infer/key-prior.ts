@@ -21,8 +21,18 @@
 import { routeSide } from '../data/mention.js';
 import { collectCodeNames, enumWordForms, type CodeNames } from '../data/names.js';
 import { MONTHS } from '../data/values.js';
-import { SYNONYMS } from '../data/typos.js';
-import { escapeRegExp, identWords, withinOneEdit } from '../data/words.js';
+import { escapeRegExp, identWords } from '../data/words.js';
+import {
+  COMMON_VALUES,
+  FUNCTION_WORDS,
+  NAME_FILLER,
+  SYNONYMS,
+  quotedSpans,
+  stem,
+  stemIn,
+  taskStems,
+  unquoted,
+} from '../language/lexicon.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { opName, targetLayout } from './grammar/target.js';
@@ -42,28 +52,6 @@ export const DEFAULT_KEY_BIAS = 3;
  */
 export const DEFAULT_VALUE_BIAS = 6;
 
-/** Words of a name that carry no meaning on their own ("has_bicycle" is grounded by "bicycle"). */
-const GENERIC = new Set([
-  'has',
-  'is',
-  'id',
-  'ids',
-  'the',
-  'of',
-  'by',
-  'to',
-  'for',
-  'in',
-  'on',
-  'at',
-  'a',
-  'an',
-]);
-/** Enum values too common in plain English to ground a parameter ("more" of deepl's formality). */
-const COMMON = new Set(['more', 'less', 'default', 'true', 'false', 'none', 'auto', 'all', 'only', 'other']);
-
-/** Quoted spans: "…", “…”, and '…' where no letter precedes the opening quote ("it's" is not a quote). */
-const QUOTED = /"([^"]*)"|“([^”]*)”|(?<![A-Za-z])'([^']{2,})'(?![A-Za-z])/g;
 /** A month's name or an abbreviation of it ("Sept."). */
 const isMonth = (word: string): boolean => {
   const w = word.replace(/\.$/, '').toLowerCase();
@@ -82,11 +70,7 @@ export interface TaskValues {
  * the day and year of a date written with its month name, which calls hold in another form).
  */
 export function taskValues(task: string): TaskValues {
-  const strings: string[] = [];
-  for (const m of task.matchAll(QUOTED)) {
-    const v = m[1] ?? m[2] ?? m[3] ?? '';
-    if (v.trim().length >= 2) strings.push(v);
-  }
+  const strings = quotedSpans(task);
   const words = unquoted(task)
     .split(/\s+/)
     .map((w) => w.replace(/^[([]+|[.,;:!?)\]]+$/g, ''));
@@ -115,56 +99,11 @@ export function cutShort(task: string, copied: string): boolean {
   return found;
 }
 
-/** Function words a description is full of; they label nothing. */
-const LABEL_STOP = new Set([
-  ...GENERIC,
-  'and',
-  'or',
-  'be',
-  'as',
-  'it',
-  'with',
-  'this',
-  'that',
-  'from',
-  'are',
-  'will',
-  'can',
-  'if',
-  'not',
-  'all',
-  'any',
-  'its',
-  'you',
-  'your',
-  'which',
-  'when',
-  'only',
-  'one',
-  'more',
-  'than',
-  'into',
-  'such',
-  'may',
-  'must',
-  'should',
-  'also',
-  'other',
-  'their',
-  'them',
-  'these',
-  'those',
-  'each',
-  'per',
-  'use',
-  'used',
-]);
-
 /** Stems of the content words of a key's name and description ("A regex matching receivers" → match, …). */
 export function labelStems(name: string, description: string): Set<string> {
   return new Set(
     [...identWords(name), ...identWords(description)]
-      .filter((w) => w.length >= 3 && !LABEL_STOP.has(w))
+      .filter((w) => w.length >= 3 && !FUNCTION_WORDS.has(w))
       .map(stem),
   );
 }
@@ -239,46 +178,16 @@ function valueKind(schema: JsonSchema | undefined): ValueKind | null {
   return null;
 }
 
-/** Lower-case word stems: a light suffix strip so "bicycles"/"bicycle" and "formality"/"formal" meet. */
-export function stem(word: string): string {
-  const w = word.toLowerCase();
-  for (const suffix of ['ities', 'ity', 'ing', 'ed', 'es', 's', 'e']) {
-    if (w.endsWith(suffix) && w.length - suffix.length >= 3 && !w.endsWith('ss')) {
-      return w.slice(0, -suffix.length);
-    }
-  }
-  return w;
-}
-
-/** The task with quoted spans blanked, same length (quoted text is a value, not a parameter's name). */
-function unquoted(task: string): string {
-  return task.replace(QUOTED, (m) => ' '.repeat(m.length));
-}
-
-/**
- * A test for stems the task holds: exactly, or (both at least 4 letters, same first letter) within one edit
- * ("glosary", "pneding").
- */
-export function stemIn(stems: ReadonlySet<string>): (s: string) => boolean {
-  const fuzzy = [...stems].filter((s) => s.length >= 4);
-  return (s) => stems.has(s) || (s.length >= 4 && fuzzy.some((t) => t[0] === s[0] && withinOneEdit(s, t)));
-}
-
 /**
  * True when a word of a flag's name, or a synonym of one (data/typos.ts: "bike" for `bicycles`), is in the
  * task. The generator states every flag it writes by a word of its name or description; on its data the
  * name alone, so tested, misses none of 155 flags.
  */
 export function flagMentioned(name: string, inTask: (s: string) => boolean): boolean {
-  const words = content(identWords(name), GENERIC);
+  const words = content(identWords(name), NAME_FILLER);
   return [...words, ...words.flatMap((w) => SYNONYMS[w] ?? [])]
     .flatMap((w) => identWords(w))
     .some((w) => inTask(stem(w)));
-}
-
-/** The task's word stems outside quoted spans. */
-export function taskStems(task: string): Set<string> {
-  return new Set(identWords(unquoted(task)).map(stem));
 }
 
 /** A count the task asks for: "the first 5", "at most 200", "up to 10 URLs", "50 pages", "10 results". */
@@ -301,7 +210,7 @@ export function countGrounded(
   if (schema?.type !== 'integer' && schema?.type !== 'number') return false;
   const words = identWords(name);
   if (!words.some((w) => COUNT_WORDS.has(w))) return false;
-  const rest = words.filter((w) => !COUNT_WORDS.has(w) && !COUNT_FILLER.has(w) && !GENERIC.has(w));
+  const rest = words.filter((w) => !COUNT_WORDS.has(w) && !COUNT_FILLER.has(w) && !NAME_FILLER.has(w));
   return rest.every((w) => stems.has(stem(w))) && COUNT_PHRASE.test(unquoted(task));
 }
 
@@ -324,7 +233,7 @@ function enumPatterns(
   );
   const forms = enumWordForms(values, name, schema.description ?? '', codeNames);
   out = values.flatMap((value) =>
-    [...(COMMON.has(value.toLowerCase()) ? [] : [value]), ...(forms.get(value) ?? [])].map((form) => ({
+    [...(COMMON_VALUES.has(value.toLowerCase()) ? [] : [value]), ...(forms.get(value) ?? [])].map((form) => ({
       value,
       // Two-letter codes only in their own case ("IT", not "it"); names in any case.
       re: new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(form)}(?![A-Za-z0-9])`, form.length <= 2 ? 'g' : 'gi'),
@@ -369,15 +278,17 @@ export function statedEnumValues(
   return [...new Set(kept.map((h) => h.value))];
 }
 
-const content = (ws: string[], stop: Set<string>): string[] =>
+const content = (ws: string[], stop: ReadonlySet<string>): string[] =>
   ws.filter((w) => w.length >= 3 && !stop.has(w));
 
 /** True when every content word of the name, or of one of its enum values, is in the task. */
 export function grounded(name: string, schema: JsonSchema | undefined, stems: Set<string>): boolean {
   const all = (ws: string[]): boolean => ws.length > 0 && ws.every((w) => stems.has(stem(w)));
-  if (all(content(identWords(name), GENERIC))) return true;
+  if (all(content(identWords(name), NAME_FILLER))) return true;
   const values = enumValues(schema);
-  return values.some((v) => all(content(identWords(v), COMMON)) && !COMMON.has(v.toLowerCase()));
+  return values.some(
+    (v) => all(content(identWords(v), COMMON_VALUES)) && !COMMON_VALUES.has(v.toLowerCase()),
+  );
 }
 
 function enumValues(schema: JsonSchema | undefined): string[] {

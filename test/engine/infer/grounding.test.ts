@@ -8,7 +8,7 @@ import {
   siblingMask,
 } from '../../../src/engine/infer/grounding.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
-import { withinOneEdit } from '../../../src/engine/data/words.js';
+import { withinOneEdit } from '../../../src/engine/language/lexicon.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
 import { maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
 import { ownCatalog } from './own-specs.js';

@@ -13,11 +13,9 @@ import {
   startsAtLabel,
   keyPrior,
   statedEnumValues,
-  stem,
-  stemIn,
-  taskStems,
   taskValues,
 } from '../../../src/engine/infer/key-prior.js';
+import { stem, stemIn, taskStems } from '../../../src/engine/language/lexicon.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
 import type { ExpectedCall } from '../../../src/engine/calls.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';

@@ -461,6 +461,7 @@ const WRITTEN: { spec: string; task: string; expected: ExpectedCall }[] = [
     expected: {
       method: 'POST',
       path: '/silences',
+      operationId: 'postSilences',
       pathParams: {},
       query: {},
       body: {
@@ -478,12 +479,13 @@ const WRITTEN: { spec: string; task: string; expected: ExpectedCall }[] = [
     expected: {
       method: 'GET',
       path: '/sailings',
+      operationId: 'listSailings',
       pathParams: {},
       query: {
         origin: '0b7e4c2a-5d19-4f3e-a8c6-2e9d1f7b3a40',
         destination: '7c1f9e3d-2a64-4b8e-9f05-c3d2e1a0b9f8',
         date: '2026-04-02T06:45:00Z',
-        bicycles: true,
+        bicycles: 'true',
       },
       body: null,
     },
@@ -494,6 +496,7 @@ const WRITTEN: { spec: string; task: string; expected: ExpectedCall }[] = [
     expected: {
       method: 'GET',
       path: '/pet/findByStatus',
+      operationId: 'findPetsByStatus',
       pathParams: {},
       query: { status: 'available' },
       body: null,
@@ -505,6 +508,7 @@ const WRITTEN: { spec: string; task: string; expected: ExpectedCall }[] = [
     expected: {
       method: 'POST',
       path: '/links',
+      operationId: 'mapLinks',
       pathParams: {},
       query: {},
       body: { url: 'https://shop.example.com', search: 'returns', limit: 150 },
