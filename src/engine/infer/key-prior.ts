@@ -20,19 +20,18 @@
  */
 import { routeSide } from '../data/mention.js';
 import { collectCodeNames, enumWordForms, type CodeNames } from '../data/names.js';
-import { MONTHS } from '../data/values.js';
 import { escapeRegExp, identWords } from '../data/words.js';
 import {
   COMMON_VALUES,
   FUNCTION_WORDS,
   NAME_FILLER,
   SYNONYMS,
-  quotedSpans,
   stem,
   stemIn,
   taskStems,
   unquoted,
 } from '../language/lexicon.js';
+import { taskEvidence } from '../language/evidence.js';
 import type { Catalog, JsonSchema } from '../specs/types.js';
 import type { Tokenizer } from '../model/tokenizer/types.js';
 import { opName, targetLayout } from './grammar/target.js';
@@ -52,12 +51,6 @@ export const DEFAULT_KEY_BIAS = 3;
  */
 export const DEFAULT_VALUE_BIAS = 6;
 
-/** A month's name or an abbreviation of it ("Sept."). */
-const isMonth = (word: string): boolean => {
-  const w = word.replace(/\.$/, '').toLowerCase();
-  return w.length >= 3 && MONTHS.some((m) => m.toLowerCase().startsWith(w));
-};
-
 /** The values a task states outside any parameter name: its quoted strings and its bare numbers. */
 export interface TaskValues {
   strings: string[];
@@ -70,15 +63,11 @@ export interface TaskValues {
  * the day and year of a date written with its month name, which calls hold in another form).
  */
 export function taskValues(task: string): TaskValues {
-  const strings = quotedSpans(task);
-  const words = unquoted(task)
-    .split(/\s+/)
-    .map((w) => w.replace(/^[([]+|[.,;:!?)\]]+$/g, ''));
-  const month = (i: number): boolean => isMonth(words[i] ?? '');
-  const numbers = words.filter(
-    (w, i) => /^-?\d+(?:\.\d+)?$/.test(w) && !month(i - 1) && !month(i + 1) && !month(i - 2),
-  );
-  return { strings, numbers };
+  const { values } = taskEvidence(task);
+  return {
+    strings: values.filter((v) => v.kind === 'quoted').map((v) => v.text),
+    numbers: values.filter((v) => v.kind === 'number').map((v) => v.text),
+  };
 }
 
 /**

@@ -148,16 +148,6 @@ export function saysWord(text: string, words: readonly string[]): boolean {
 /** Quoted spans: "…", “…”, and '…' where no letter precedes the opening quote ("it's" is not a quote). */
 export const QUOTED = /"([^"]*)"|“([^”]*)”|(?<![A-Za-z])'([^']{2,})'(?![A-Za-z])/g;
 
-/** The text of each quoted span of `task` (two characters or more), in order. */
-export function quotedSpans(task: string): string[] {
-  const out: string[] = [];
-  for (const m of task.matchAll(QUOTED)) {
-    const v = m[1] ?? m[2] ?? m[3] ?? '';
-    if (v.trim().length >= 2) out.push(v);
-  }
-  return out;
-}
-
 /** The task with quoted spans blanked, same length (quoted text is a value, not a parameter's name). */
 export function unquoted(task: string): string {
   return task.replace(QUOTED, (m) => ' '.repeat(m.length));
