@@ -180,6 +180,7 @@ export { AnswerHistory, type LookupOptions } from './infer/lookup.js';
 export { decodeBatch, type BatchOptions, type BatchRow } from './infer/batch.js';
 export { WEIGHT_QUANTS, checkQuant, type WeightQuant } from './model/quant.js';
 export { mapTask, callConfidence, type MapOptions, type MapResult, type Confidence } from './infer/mapper.js';
+export { missingValues, withoutNeeds, type Need } from './infer/clarify.js';
 export {
   ask,
   history,

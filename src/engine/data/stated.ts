@@ -48,6 +48,23 @@ export function unstatedValues(
     .map((l) => `${l.key}=${JSON.stringify(l.value)}`);
 }
 
+/**
+ * True when `task` states `value` for the field `name` (the check unstatedValues applies to each value of a
+ * call): verbatim, as a date in another surface form, an enum value by name or phrase, a small number as a word,
+ * a boolean by a word of its field.
+ */
+export function valueStated(
+  task: string,
+  name: string,
+  value: unknown,
+  schema: JsonSchema,
+  codeNames: CodeNames,
+  op: Operation,
+): boolean {
+  const leaf: Leaf = { key: name, name, value, schema, description: schema.description };
+  return isStated(leaf, task.toLowerCase(), codeNames, op);
+}
+
 interface Leaf {
   key: string;
   name: string;

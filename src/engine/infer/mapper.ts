@@ -16,6 +16,7 @@ import { decode, type AllowedLogits, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
+import { missingValues, type Need } from './clarify.js';
 import { groundedCatalog, ruledOutSiblings, siblingMask } from './grounding.js';
 import { DEFAULT_KEY_BIAS, keyPrior } from './key-prior.js';
 import type { LookupOptions } from './lookup.js';
@@ -55,6 +56,11 @@ export interface MapOptions {
    * (grounding.ts siblingMask); default true.
    */
   siblings?: boolean;
+  /**
+   * Required values the task does not state become `needs` (clarify.ts) instead of invented values; default
+   * true.
+   */
+  clarify?: boolean;
 }
 
 export interface Confidence {
@@ -86,6 +92,8 @@ export interface MapResult {
   modelSteps: number;
   /** True when the budget ran out and the grammar's shortest completion was appended. */
   completed: boolean;
+  /** Required values of `call` the task never states (clarify.ts): questions to ask instead of inventing. */
+  needs: Need[];
   latencyMs: number;
 }
 
@@ -152,6 +160,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     completed = true;
   }
   const { call, issues } = parseAndValidate(text, options.catalog);
+  const needs = call && options.clarify !== false ? missingValues(task, call, options.catalog) : [];
   return {
     call,
     text,
@@ -166,6 +175,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     forcedTokens: res.tokens.filter((t) => t.forced).length,
     modelSteps: res.timings.modelSteps + (choice?.modelSteps ?? 0),
     completed,
+    needs,
     latencyMs: performance.now() - t0,
   };
 }

@@ -77,7 +77,12 @@ describe('ask (untrained spec)', () => {
     expect(r.specVersion).toBe(1);
     expect(r.valid).toBe(true);
     const { catalog } = await getSpec(engine, 'alertmanager');
-    expect(validateCall(r, catalog)).toEqual([]);
+    // The call validates but for the required values the task never states, which the answer asks for.
+    for (const issue of validateCall(r, catalog))
+      expect(
+        r.needs.some((n) => issue.message.includes(n.name)),
+        issue.message,
+      ).toBe(true);
     expect(r.curl).toContain('curl');
     expect(r.fetch).toContain('fetch(');
     expect(r.confidence).toBeGreaterThan(0);
