@@ -5,8 +5,8 @@ import {
   groundedCatalog,
   needsUuid,
   ruledOutSiblings,
-  siblingMask,
-} from '../../../src/engine/infer/grounding.js';
+  taskPrior,
+} from '../../../src/engine/infer/processors/index.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
 import { withinOneEdit } from '../../../src/engine/language/lexicon.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
@@ -90,7 +90,9 @@ describe('sibling filter', () => {
     const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
     for (const id of tok.encode('{"op":"GET /glossaries/{glossary_id', { addSpecialTokens: false }))
       m.accept(id);
-    const hook = siblingMask(catalog, tok, ruledOutSiblings(catalog, task), () => m.text())!;
+    const mask = (t: string) =>
+      taskPrior(catalog, tok, t, () => m.text(), { keyBias: 0, ruledOut: ruledOutSiblings(catalog, t) });
+    const hook = mask(task)!;
     const row = new Float32Array(tok.vocabSize);
     applyMask(row, m.allowed());
     const before = maskIds(m.allowed());
@@ -102,9 +104,7 @@ describe('sibling filter', () => {
     for (const t of left) expect('}/entries"'.startsWith(t) || t.startsWith('}/entries"')).toBe(true);
     expect(gone.some((t) => t.startsWith('}"'))).toBe(true);
     // After the operation, and for tasks that rule nothing out, the hook does nothing or does not exist.
-    expect(
-      siblingMask(catalog, tok, ruledOutSiblings(catalog, `look at glossary ${ID}`), () => m.text()),
-    ).toBeNull();
+    expect(mask(`look at glossary ${ID}`)).toBeNull();
   });
 
   it('measures edits as one insertion, deletion, substitution or swap', () => {

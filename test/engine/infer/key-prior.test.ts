@@ -11,10 +11,10 @@ import {
   grounded,
   labelStems,
   startsAtLabel,
-  keyPrior,
   statedEnumValues,
   taskValues,
-} from '../../../src/engine/infer/key-prior.js';
+} from '../../../src/engine/language/naming.js';
+import { taskPrior } from '../../../src/engine/infer/processors/index.js';
 import { stem, stemIn, taskStems } from '../../../src/engine/language/lexicon.js';
 import { applyMask } from '../../../src/engine/infer/sample.js';
 import type { ExpectedCall } from '../../../src/engine/calls.js';
@@ -22,6 +22,10 @@ import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
 import type { Catalog, JsonSchema } from '../../../src/engine/specs/types.js';
 import { maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
 import { OWN_SPECS, ownCatalog, ownTasks } from './own-specs.js';
+
+/** The key and value processors alone (no sibling mask), with the key knob `keyBias`. */
+const keyPrior = (catalog: Catalog, tok: Tokenizer, task: string, text: () => string, keyBias: number) =>
+  taskPrior(catalog, tok, task, text, { keyBias });
 
 describe('JsonScan', () => {
   it('follows keys, sections and key boundaries of a compact target prefix', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { validateCall } from '../../../src/engine/calls.js';
 import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
-import { needsUuid, ruledOutSiblings } from '../../../src/engine/infer/grounding.js';
+import { needsUuid, ruledOutSiblings } from '../../../src/engine/infer/processors/index.js';
 import { mapTask, scoredOpenings, type MapResult } from '../../../src/engine/infer/mapper.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { loadAdapter, mergeAdapter, type LoraAdapter } from '../../../src/engine/model/lora.js';
@@ -83,7 +83,7 @@ describe('mapTask on random weights', () => {
     }
   }, 60_000);
 
-  it('scores only the operations the task does not rule out (grounding.ts siblings)', async () => {
+  it('scores only the operations the task does not rule out (the sibling filter)', async () => {
     const catalog = await ownCatalog('examples/deepl.yaml');
     const grammar = callGrammar(catalog, rt.tokenizer);
     const task = 'print the entires in glosary 5e2d8a61-93c4-4f0b-b7a2-61d0c9e4f3a8';

@@ -8,7 +8,11 @@ import { callGrammar } from '../../../../src/engine/infer/grammar/call-grammar.j
 import { CopyConstraint, type CopyRun } from '../../../../src/engine/infer/grammar/copy.js';
 import type { GrammarMatcher, TokenGrammar } from '../../../../src/engine/infer/grammar/matcher.js';
 import type { GrammarLimits } from '../../../../src/engine/infer/grammar/schema-grammar.js';
-import { groundedCatalog, ruledOutSiblings, siblingMask } from '../../../../src/engine/infer/grounding.js';
+import {
+  groundedCatalog,
+  ruledOutSiblings,
+  taskPrior,
+} from '../../../../src/engine/infer/processors/index.js';
 import { applyMask } from '../../../../src/engine/infer/sample.js';
 import { callToTarget, parseTarget } from '../../../../src/engine/infer/prompt.js';
 import type { Tokenizer } from '../../../../src/engine/model/tokenizer/types.js';
@@ -58,12 +62,15 @@ function thingsCatalog(): Promise<Catalog> {
 
 /**
  * True when the task's own grammar, as mapTask builds it (grounded operations, copy constraint, the sibling
- * mask of grounding.ts), lets the target's canonical tokens be written to the end.
+ * mask, processors/siblings.ts), lets the target's canonical tokens be written to the end.
  */
 function writes(catalog: Catalog, tok: Tokenizer, task: string, target: string): boolean {
   const grounded = groundedCatalog(catalog, task);
   const m = callGrammar(grounded, tok).matcher({ copyFrom: task });
-  const mask = siblingMask(grounded, tok, ruledOutSiblings(grounded, task), () => m.text());
+  const mask = taskPrior(grounded, tok, task, () => m.text(), {
+    keyBias: 0,
+    ruledOut: ruledOutSiblings(grounded, task),
+  });
   for (const id of tok.encode(target)) {
     if (!m.isAllowed(id)) return false;
     // The mask only acts while the operation is written (up to its closing quote).
