@@ -23,7 +23,7 @@ export interface TaskValues {
 
 /**
  * A task's quoted strings (two characters or more) and the numbers written as words of their own outside quotes
- * ("just the first 5 results", "Pay 49.99 EUR"; not the digits of an id, a date-time, a URL or "12/2027", nor
+ * ("only the first 4 results", "Pay 12.50 GBP"; not the digits of an id, a date-time, a URL or "12/2027", nor
  * the day and year of a date written with its month name, which calls hold in another form).
  */
 export function taskValues(task: string): TaskValues {
@@ -106,7 +106,7 @@ const COUNT_FILLER = new Set(['page', 'per', 'results', 'result', 'items', 'item
 
 /**
  * True when an integer parameter is a result count (a count word in its name, every other content word of the
- * name in the task: `maxUrls` needs "URLs") and the task asks for a count ("just the first 5 results").
+ * name in the task: `maxUrls` needs "URLs") and the task asks for a count ("only the first 4 results").
  */
 export function countGrounded(
   name: string,

@@ -1,7 +1,7 @@
 /**
  * The key choice: which optional key to write next, or whether to close the object. Most generated tasks state
  * no optional value, so a trained model learns that closing is the safe bet and leaves out what the task does
- * state ("where bicycles are allowed" → `bicycles`). A key has evidence when the task names it (sections.ts
+ * state ("ferries that carry bikes" → `bicycles`). A key has evidence when the task names it (sections.ts
  * `grounded`) and when the task states a value of the kind it takes that the answer has not used yet; each is
  * worth `bias`. Keys the task does not name get nothing, so no unasked extras are added.
  */
