@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import type { AllowedLogits } from '../../../src/engine/infer/decode.js';
-import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
-import { JsonScan } from '../../../src/engine/infer/json-scan.js';
-import { collectCodeNames } from '../../../src/engine/data/names.js';
+import type { AllowedLogits } from '../../../../src/engine/infer/decode.js';
+import { callGrammar } from '../../../../src/engine/infer/grammar/call-grammar.js';
+import { JsonScan } from '../../../../src/engine/infer/json-scan.js';
+import { collectCodeNames } from '../../../../src/engine/data/names.js';
 import {
   countGrounded,
   cutShort,
@@ -13,15 +13,15 @@ import {
   startsAtLabel,
   statedEnumValues,
   taskValues,
-} from '../../../src/engine/language/naming.js';
-import { taskPrior } from '../../../src/engine/infer/processors/index.js';
-import { stem, stemIn, taskStems } from '../../../src/engine/language/lexicon.js';
-import { applyMask } from '../../../src/engine/infer/sample.js';
-import type { ExpectedCall } from '../../../src/engine/calls.js';
-import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
-import type { Catalog, JsonSchema } from '../../../src/engine/specs/types.js';
-import { maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
-import { OWN_SPECS, ownCatalog, ownTasks } from './own-specs.js';
+} from '../../../../src/engine/language/naming.js';
+import { taskPrior } from '../../../../src/engine/infer/processors/index.js';
+import { stem, stemIn, taskStems } from '../../../../src/engine/language/lexicon.js';
+import { applyMask } from '../../../../src/engine/infer/sample.js';
+import type { ExpectedCall } from '../../../../src/engine/calls.js';
+import type { Tokenizer } from '../../../../src/engine/model/tokenizer/types.js';
+import type { Catalog, JsonSchema } from '../../../../src/engine/specs/types.js';
+import { maskIds, runBias, smolTokenizer } from '../grammar-helpers.js';
+import { OWN_SPECS, ownCatalog, ownTasks } from '../own-specs.js';
 
 /** The key and value processors alone (no sibling mask), with the key knob `keyBias`. */
 const keyPrior = (catalog: Catalog, tok: Tokenizer, task: string, text: () => string, keyBias: number) =>

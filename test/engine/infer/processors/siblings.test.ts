@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
-import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
+import { callGrammar } from '../../../../src/engine/infer/grammar/call-grammar.js';
 import {
   groundedCatalog,
   needsUuid,
   ruledOutSiblings,
   taskPrior,
-} from '../../../src/engine/infer/processors/index.js';
-import { applyMask } from '../../../src/engine/infer/sample.js';
-import { withinOneEdit } from '../../../src/engine/language/lexicon.js';
-import type { Catalog } from '../../../src/engine/specs/types.js';
-import { maskIds, runBias, smolTokenizer } from './grammar-helpers.js';
-import { ownCatalog } from './own-specs.js';
+} from '../../../../src/engine/infer/processors/index.js';
+import { applyMask } from '../../../../src/engine/infer/sample.js';
+import { withinOneEdit } from '../../../../src/engine/language/lexicon.js';
+import type { Catalog } from '../../../../src/engine/specs/types.js';
+import { maskIds, runBias, smolTokenizer } from '../grammar-helpers.js';
+import { ownCatalog } from '../own-specs.js';
 
 const ids = (c: Catalog): string[] => c.operations.map((o) => `${o.method} ${o.path}`);
 const DEEPL = 'examples/deepl.yaml';
