@@ -10,8 +10,8 @@
  *                                      [--adapters DIR] [--quant f32|q8|q4] [--limit N] [--max-tokens K] [--show] [--no-picks]
  *                                      [--graph fast|standard]
  * `--variants none` runs only the operation scoring (which operation each scoring picks; cheap); `--no-picks`
- * skips that scoring. `copy+keyB`: copy, greedy operation, key-prior.ts's bonus B (the default is 3);
- * `+sib`: with grounding.ts's sibling filter (the default; every other variant runs without it).
+ * skips that scoring. `copy+keyB`: copy, greedy operation, the key processors' knob B (processors/index.ts; the default is 3);
+ * `+sib`: with the sibling filter (processors/siblings.ts) (the default; every other variant runs without it).
  * `--adapters DIR`: evaluate trained adapters DIR/<spec>/ (PEFT folders) instead of the untrained base prompt.
  * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  */

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 
 import { decode, type DecodeOptions } from '../src/engine/infer/decode.js';
 import { callGrammar } from '../src/engine/infer/grammar/call-grammar.js';
-import { groundedCatalog } from '../src/engine/infer/grounding.js';
+import { groundedCatalog } from '../src/engine/infer/processors/index.js';
 import { AnswerHistory, type LookupOptions } from '../src/engine/infer/lookup.js';
 import { mapperPromptIds } from '../src/engine/infer/mapper.js';
 import { PrefixCache } from '../src/engine/infer/prefix.js';

@@ -55,6 +55,11 @@ const askCommand = defineCommand<AskResult>({
   },
   human: (r) =>
     [
+      ...(r.needs.length > 0
+        ? ['The task does not say every value this call needs; not sending it. Please answer:']
+        : []),
+      ...r.needs.map((n) => `  ${n.in} ${n.name}: ${n.question}`),
+      ...(r.needs.length > 0 ? ['', 'The call so far:'] : []),
       `${r.method} ${r.path}${r.operationId ? `  (${r.operationId})` : ''}`,
       `url:        ${r.url}`,
       ...(Object.keys(r.pathParams).length ? [`path:       ${JSON.stringify(r.pathParams)}`] : []),

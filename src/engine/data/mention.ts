@@ -47,7 +47,7 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
       T('no more than ', s),
       T('up to ', s),
       T('limit ', s),
-      T('just the first ', s, ' results'),
+      T('the first ', s, ' results'),
       T('only ', s, ' results'),
       T('top ', s),
       T(s, ' results'),
@@ -63,7 +63,7 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
       T('only the first ', s, ' ', unit),
       T(s, ' ', unit),
       T('stop after ', s, ' ', unit),
-      T('looking at no more than ', s, ' ', unit),
+      T('going through at most ', s, ' ', unit),
     );
   if (/\bpage\b/.test(w)) out.push(T('page ', s), T('on page ', s));
   // "into German" / "from French" only for codes (languages, locales): "from 0001234" would not read as a source account.
@@ -119,7 +119,7 @@ function comparative(adj: string): string {
   return `more ${adj}`;
 }
 
-/** Tone and style values as people ask for them: "in a business writing style", "make the tone friendlier". */
+/** Tone and style values as people ask for them: "in a casual voice", "make the voice warmer". */
 function styleTemplates(w: string, s: Phrase): Phrase[] {
   const text = s.map((x) => x.text).join('');
   const word = text.replace(/^prefer_/, '');

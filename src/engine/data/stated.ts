@@ -1,8 +1,8 @@
+import { FUNCTION_WORDS, SYNONYMS, saysWord } from '../language/lexicon.js';
 import type { Catalog, JsonSchema, Operation } from '../specs/types.js';
 import { mergeAllOf } from './body.js';
 import { collectCodeNames, enumPhrases, enumWordForms, type CodeNames } from './names.js';
 import type { TaskExample } from './types.js';
-import { SYNONYMS } from './typos.js';
 import { MONTHS, SMALL } from './values.js';
 import { humanize, identWords, singular } from './words.js';
 
@@ -46,6 +46,23 @@ export function unstatedValues(
   return leaves
     .filter((l) => !isStated(l, task, codeNames, op))
     .map((l) => `${l.key}=${JSON.stringify(l.value)}`);
+}
+
+/**
+ * True when `task` states `value` for the field `name` (the check unstatedValues applies to each value of a
+ * call): verbatim, as a date in another surface form, an enum value by name or phrase, a small number as a word,
+ * a boolean by a word of its field.
+ */
+export function valueStated(
+  task: string,
+  name: string,
+  value: unknown,
+  schema: JsonSchema,
+  codeNames: CodeNames,
+  op: Operation,
+): boolean {
+  const leaf: Leaf = { key: name, name, value, schema, description: schema.description };
+  return isStated(leaf, task.toLowerCase(), codeNames, op);
 }
 
 interface Leaf {
@@ -100,27 +117,14 @@ function collect(v: unknown, s0: JsonSchema, key: string, name: string, out: Lea
   if (v !== null && v !== undefined) out.push({ key, name, value: v, schema: s, description: s.description });
 }
 
-const STOP = new Set([
-  'the',
-  'and',
-  'for',
-  'with',
-  'that',
-  'are',
-  'this',
-  'from',
-  'into',
-  'more',
+/** Words that say nothing about a value: the lexicon's function words and the vocabulary of parameter docs. */
+const STOP: ReadonlySet<string> = new Set([
+  ...FUNCTION_WORDS,
   'less',
   'language',
   'tone',
   'style',
   'available',
-  'when',
-  'will',
-  'only',
-  'not',
-  'has',
   'have',
   'set',
   'true',
@@ -129,12 +133,7 @@ const STOP = new Set([
   'results',
   'returned',
   'return',
-  'should',
   'whether',
-  'which',
-  'can',
-  'use',
-  'used',
 ]);
 
 /** "2027-04-19…" stated as the ISO date, "April 19, 2027", "19 April 2027" or "Apr 19 2027". */
@@ -180,22 +179,6 @@ function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): b
   // Tone/style comparatives ("friendlier") and humanized codes share the value's stem.
   return op.method !== undefined && stems(s).some((w) => taskStems.has(w));
 }
-
-/** One typing slip apart (typos.ts makes exactly these: swap, drop, double, substitute). */
-function oneSlip(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < Math.min(a.length, b.length) && a[i] === b[i]) i++;
-  const [x, y] = [a.slice(i), b.slice(i)];
-  if (x.length === y.length)
-    return x.slice(1) === y.slice(1) || (x[0] === y[1] && x[1] === y[0] && x.slice(2) === y.slice(2));
-  return x.length > y.length ? x.slice(1) === y : y.slice(1) === x;
-}
-
-/** True when `task` has one of `words`, allowing one typing slip in words of four letters or more. */
-const saysWord = (task: string, words: string[]): boolean =>
-  (task.match(/[a-z]+/g) ?? []).some((t) => words.some((w) => t === w || (w.length >= 4 && oneSlip(t, w))));
 
 const phraseWords = (text: string): string[] =>
   (text.toLowerCase().match(/[a-z]{4,}/g) ?? []).filter((w) => !STOP.has(w));

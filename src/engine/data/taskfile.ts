@@ -93,7 +93,13 @@ function parseLine(raw: string, line: number, catalog: Catalog): TaskExample {
       `"expected.operationId" is ${exp['operationId']} but ${method} ${op.path} is ${expected.operationId}`,
     );
   const call: ApiCall = { ...expected, headers: {}, url: '' };
-  const issues = validateCall(call, catalog);
+  // A task that never states a required value expects the mapper to ask for it (infer/clarify.ts): its expected
+  // call leaves that value out, so a missing required value is no error here.
+  const issues = validateCall(call, catalog).filter(
+    (i) =>
+      i.code !== 'missing_parameter' &&
+      !(i.code === 'invalid_body' && i.name === '' && /required property/.test(i.message)),
+  );
   if (issues.length > 0) issueError(issues, line);
   return {
     task: doc['task'].trim(),

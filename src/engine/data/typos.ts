@@ -1,4 +1,5 @@
 import type { Rng } from '../rng.js';
+import { SYNONYMS } from '../language/lexicon.js';
 import type { Phrase } from './words.js';
 
 /**
@@ -55,23 +56,6 @@ export function addTypos(p: Phrase, n: number, rng: Rng): Phrase {
 export function lowerLiterals(p: Phrase): Phrase {
   return p.map((s) => (s.value ? s : { ...s, text: s.text.toLowerCase() }));
 }
-
-/**
- * Everyday synonyms for common API nouns (general English, not taken from any spec's tasks): users say
- * "reservation" for a booking and "bike" for a bicycle whatever the spec calls them.
- */
-export const SYNONYMS: Record<string, string[]> = {
-  booking: ['reservation'],
-  bookings: ['reservations'],
-  bicycle: ['bike'],
-  bicycles: ['bikes'],
-  document: ['file'],
-  receivers: ['notification receivers', 'receivers'],
-  usage: ['consumption'],
-  trips: ['trains', 'connections'],
-  trip: ['train', 'connection'],
-  results: ['result'],
-};
 
 /** Replaces literal words that have a synonym, each with probability `p` (values are never touched). */
 export function swapSynonyms(phrase: Phrase, p: number, rng: Rng): Phrase {

@@ -17,6 +17,7 @@ import type { QuantRequest, WeightQuant } from '../model/quant.js';
 import { getSpec, type TenantOption } from '../specs/registry.js';
 import type { Catalog } from '../specs/types.js';
 import type { QueryRecord, SessionRecord, Surface } from '../store.js';
+import { withoutNeeds, type Need } from './clarify.js';
 import { baseRuntime } from './generate.js';
 import { mapTask, type MapResult } from './mapper.js';
 import type { BaseRuntime } from './runtime.js';
@@ -76,6 +77,11 @@ export interface AskResult extends ApiCall {
   output: string;
   /** True when the token budget ran out and the grammar completed the call. */
   completed: boolean;
+  /**
+   * Required values the task does not state, each with its question. When not empty the call fields hold only
+   * the values the task gave (a missing path parameter stays `{name}` in `url`): ask, do not send.
+   */
+  needs: Need[];
   queryId: string;
   session: string | null;
 }
@@ -134,8 +140,9 @@ export async function ask(engine: Engine, options: AskOptions): Promise<AskResul
       details: { output: r.text, queryId },
     });
   }
+  const call = withoutNeeds(r.call, r.needs, m.catalog);
   return {
-    ...r.call,
+    ...call,
     confidence: r.confidence.overall,
     confidenceParts: { operation: r.confidence.operation, values: r.confidence.values },
     model: m.model,
@@ -147,10 +154,11 @@ export async function ask(engine: Engine, options: AskOptions): Promise<AskResul
     untrained: m.untrained,
     valid: r.valid,
     issues: r.issues,
-    curl: renderCurl(r.call, m.catalog),
-    fetch: renderFetch(r.call, m.catalog),
+    curl: renderCurl(call, m.catalog),
+    fetch: renderFetch(call, m.catalog),
     output: r.text,
     completed: r.completed,
+    needs: r.needs,
     queryId,
     session: options.session ?? null,
   };

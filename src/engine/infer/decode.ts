@@ -66,7 +66,7 @@ export interface DecodeOptions {
   processLogits?: (logits: Float32Array, generated: readonly number[]) => void;
   /**
    * Like `processLogits`, but it sees only the allowed tokens and may only move their logits (−∞ drops one), as
-   * a logit bias does (the mapper's key prior, key-prior.ts, and sibling mask, grounding.ts). It runs after
+   * a logit bias does (the mapper's processors, processors/index.ts). It runs after
    * `processLogits`; under greedy constrained decoding it gets the lazy head's allowed logits (head.ts: JS
    * logits for small masks), so it costs no head-session run and no full-vocabulary row.
    */

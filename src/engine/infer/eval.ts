@@ -13,6 +13,7 @@ import { SmolmapError } from '../errors.js';
 import { findAdapter, recordAdapterMetrics } from '../models.js';
 import { scoreCalls, type OperationScore } from '../train/metrics.js';
 import { resolveMapper, type MapperTarget, type ResolvedMapper } from './ask.js';
+import { withoutNeeds } from './clarify.js';
 import { mapTask } from './mapper.js';
 import type { WeightQuant } from '../model/quant.js';
 
@@ -30,6 +31,8 @@ export interface EvalFailure {
   predicted: string | null;
   output: string;
   valid: boolean;
+  /** The values the answer asked for instead of giving (`in.name`), when it asked. */
+  asked: string[];
 }
 
 export interface EvaluateResult {
@@ -85,7 +88,7 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
   const items: { predicted: ApiCall | null; expected: TaskExample['expected'] }[] = [];
   const latencies: number[] = [];
   const conf = { exact: [] as number[], wrong: [] as number[] };
-  const outputs: { text: string; valid: boolean; confidence: number }[] = [];
+  const outputs: { text: string; valid: boolean; confidence: number; asked: string[] }[] = [];
   for (const [i, ex] of examples.entries()) {
     const r = await mapTask(m.rt, ex.task, {
       catalog: m.catalog,
@@ -93,9 +96,17 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
       untrained: m.untrained,
       maxTokens: options.maxTokens,
     });
-    items.push({ predicted: r.call, expected: ex.expected });
+    // An answer that asks is scored as the values it has: right only when the expected call lacks exactly the
+    // values asked for (the task never states them), a miss wherever the expected call holds one.
+    const predicted = r.call && withoutNeeds(r.call, r.needs, m.catalog);
+    items.push({ predicted, expected: ex.expected });
     latencies.push(r.latencyMs);
-    outputs.push({ text: r.text, valid: r.valid, confidence: r.confidence.overall });
+    outputs.push({
+      text: r.text,
+      valid: r.valid,
+      confidence: r.confidence.overall,
+      asked: r.needs.map((n) => `${n.in}.${n.name}`),
+    });
     options.onTask?.(i + 1, examples.length);
   }
   const scores = scoreCalls(items, m.catalog);
@@ -111,6 +122,7 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
       predicted: it.predicted ? endpoint(it.predicted) : null,
       output: out.text,
       valid: out.valid,
+      asked: out.asked,
     });
   });
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -122,7 +134,8 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
     n: scores.n,
     endpointAccuracy: scores.endpointAccuracy,
     exactMatch: scores.exactMatch,
-    validRate: scores.validRate,
+    // Validity is the model's call's: an answer that asks leaves required values out on purpose.
+    validRate: outputs.filter((o) => o.valid).length / Math.max(1, outputs.length),
     paramF1: scores.paramF1,
     latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), mean: mean(latencies) ?? 0 },
     quant: m.rt.quant,

@@ -1,7 +1,7 @@
 /**
  * An incremental scanner of a compact JSON prefix (the mapper's target text, target.ts): where the text stands
  * — inside which objects, under which keys, and whether the next character opens a key, continues one, or
- * belongs to a value. key-prior.ts reads it to tell which optional keys the answer can still write. It accepts
+ * belongs to a value. The decode-time processors (processors/) read it to tell which optional keys the answer can still write. It accepts
  * what the grammar emits (no whitespace between tokens) and does not validate beyond that.
  */
 

@@ -12,12 +12,12 @@ import { SmolmapError } from '../errors.js';
 import type { LoraAdapter } from '../model/lora.js';
 import { encodeChat } from '../model/tokenizer/index.js';
 import type { Catalog, Operation } from '../specs/types.js';
-import { decode, type AllowedLogits, type GeneratedToken } from './decode.js';
+import { decode, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
-import { groundedCatalog, ruledOutSiblings, siblingMask } from './grounding.js';
-import { DEFAULT_KEY_BIAS, keyPrior } from './key-prior.js';
+import { missingValues, type Need } from './clarify.js';
+import { DEFAULT_KEY_BIAS, groundedCatalog, ruledOutSiblings, taskPrior } from './processors/index.js';
 import type { LookupOptions } from './lookup.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
 import { buildMessages, parseTarget } from './prompt.js';
@@ -46,15 +46,21 @@ export interface MapOptions {
    */
   operation?: OpScoring | 'greedy';
   /**
-   * Logit bonus for opening an optional parameter's key that the task names (key-prior.ts); 0 turns it off.
+   * Knob of the key processors (processors/index.ts): the bonus for a key the task names; 0 turns the key and
+   * value processors off.
    * Default DEFAULT_KEY_BIAS with a trained adapter, 0 for the untrained prompt.
    */
   keyBias?: number;
   /**
    * Mask the operations whose sibling (same method and first path segment) the task's words single out
-   * (grounding.ts siblingMask); default true.
+   * (processors/siblings.ts SiblingMask); default true.
    */
   siblings?: boolean;
+  /**
+   * Required values the task does not state become `needs` (clarify.ts) instead of invented values; default
+   * true.
+   */
+  clarify?: boolean;
 }
 
 export interface Confidence {
@@ -86,6 +92,8 @@ export interface MapResult {
   modelSteps: number;
   /** True when the budget ran out and the grammar's shortest completion was appended. */
   completed: boolean;
+  /** Required values of `call` the task never states (clarify.ts): questions to ask instead of inventing. */
+  needs: Need[];
   latencyMs: number;
 }
 
@@ -113,7 +121,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
       `the prompt is ${ids.length} tokens but the model's context is ${rt.config.max_position_embeddings}; shorten the task${options.untrained ? ' or train an adapter for the spec (its prompt does not list the operations)' : ''}`,
     );
   }
-  // The grammar offers only the operations the task can ground (grounding.ts); the prompt stays the full spec's.
+  // The grammar offers only the operations the task can ground (processors/siblings.ts); the prompt stays the full spec's.
   const catalog = groundedCatalog(options.catalog, task);
   const grammar = callGrammar(catalog, rt.tokenizer);
   const matcher = grammar.matcher(options.copy === false ? {} : { copyFrom: task.trim() });
@@ -128,15 +136,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
   const opening = choice ? (choice.tokens[choice.index] ?? []) : [];
   for (const id of opening) matcher.accept(id);
   const bias = options.keyBias ?? (options.untrained ? 0 : DEFAULT_KEY_BIAS);
-  const keys = keyPrior(catalog, rt.tokenizer, task, () => matcher.text(), bias);
-  const siblings = siblingMask(catalog, rt.tokenizer, ruledOut, () => matcher.text());
-  const prior =
-    keys && siblings
-      ? (allowed: AllowedLogits): void => {
-          siblings(allowed);
-          keys(allowed);
-        }
-      : (keys ?? siblings);
+  const prior = taskPrior(catalog, rt.tokenizer, task, () => matcher.text(), { keyBias: bias, ruledOut });
   const res = await decode(rt, [...ids, ...opening], {
     ...(prior && { biasAllowed: prior }),
     adapter: options.adapter,
@@ -152,6 +152,7 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     completed = true;
   }
   const { call, issues } = parseAndValidate(text, options.catalog);
+  const needs = call && options.clarify !== false ? missingValues(task, call, options.catalog) : [];
   return {
     call,
     text,
@@ -166,13 +167,14 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     forcedTokens: res.tokens.filter((t) => t.forced).length,
     modelSteps: res.timings.modelSteps + (choice?.modelSteps ?? 0),
     completed,
+    needs,
     latencyMs: performance.now() - t0,
   };
 }
 
 /**
  * The openings whose operations are scored (op-choice.ts): every operation's but those `ruledOut` (the
- * task's ruledOutSiblings, grounding.ts).
+ * task's ruledOutSiblings, processors/siblings.ts).
  */
 export function scoredOpenings(
   catalog: Catalog,

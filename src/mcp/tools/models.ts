@@ -57,6 +57,17 @@ const mapTaskTool = defineTool({
     model: z.string().describe('model used: a trained model id, or the base model name when untrained'),
     untrained: z.boolean().describe('true when no trained model was used (answers are much weaker)'),
     latencyMs: z.number().describe('time to answer'),
+    needs: z
+      .array(
+        z.object({
+          in: z.enum(['path', 'query', 'header', 'body']),
+          name: z.string(),
+          question: z.string(),
+        }),
+      )
+      .describe(
+        'required values the task does not state, each with a question to ask the user; when not empty, `call` holds only the values given: ask, then map the completed task',
+      ),
   }),
   annotations: { readOnlyHint: true, openWorldHint: false },
   async run({ spec, task, model }, { engine }) {
@@ -72,10 +83,12 @@ const mapTaskTool = defineTool({
       model: r.model,
       untrained: r.untrained,
       latencyMs: Math.round(r.latencyMs),
+      needs: r.needs,
     };
   },
   text: (r) =>
     [
+      ...r.needs.map((n) => `needs ${n.in} ${n.name}: ${n.question}`),
       `${r.call.method} ${r.call.url}`,
       r.curl,
       `confidence ${r.confidence.toFixed(2)}; ${r.valid ? 'valid' : `not valid: ${r.issues.join('; ')}`}`,

@@ -5,15 +5,8 @@ import type { GrammarMatcher, TokenGrammar } from '../../../src/engine/infer/gra
 import type { GrammarLimits } from '../../../src/engine/infer/grammar/schema-grammar.js';
 import { callToTarget, parseTarget } from '../../../src/engine/infer/prompt.js';
 import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
-import {
-  DEV_SPECS,
-  devCatalog,
-  devTasks,
-  heldOutTasks,
-  maskIds,
-  rng,
-  smolTokenizer,
-} from './grammar-helpers.js';
+import { maskIds, rng, smolTokenizer } from './grammar-helpers.js';
+import { OWN_SPECS, ownCatalog, ownTasks } from './own-specs.js';
 
 /** Small limits keep random walks short; the grammar's logic is the same at any limits. */
 const WALK_LIMITS: GrammarLimits = {
@@ -77,11 +70,11 @@ function walk(grammar: TokenGrammar, tok: Tokenizer, seed: number, stopEarly: bo
   return m.text();
 }
 
-describe.each(DEV_SPECS)('spec grammar on %s', (name, file) => {
+describe.each(OWN_SPECS)('spec grammar on %s', (spec) => {
   it('accepts the canonical target tokens of every expected call, and forced tokens equal them', async () => {
-    const [catalog, tok] = await Promise.all([devCatalog(file), smolTokenizer()]);
+    const [catalog, tok] = await Promise.all([ownCatalog(spec), smolTokenizer()]);
     const grammar = callGrammar(catalog, tok);
-    for (const { expected } of [...devTasks(name), ...heldOutTasks(name)]) {
+    for (const { expected } of ownTasks(catalog, 40)) {
       const ids = tok.encode(callToTarget(expected, catalog));
       const m = grammar.matcher();
       for (let i = 0; i < ids.length; i++) {
@@ -97,7 +90,7 @@ describe.each(DEV_SPECS)('spec grammar on %s', (name, file) => {
   });
 
   it(`ends ${WALKS * 2} random walks (uniform and biased to stop early) in valid calls`, async () => {
-    const [catalog, tok] = await Promise.all([devCatalog(file), smolTokenizer()]);
+    const [catalog, tok] = await Promise.all([ownCatalog(spec), smolTokenizer()]);
     const grammar = callGrammar(catalog, tok, WALK_LIMITS);
     const ops = new Set<string>();
     for (let seed = 1; seed <= WALKS * 2; seed++) {

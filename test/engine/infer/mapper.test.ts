@@ -1,5 +1,5 @@
 /**
- * The mapper on the tiny random Llama (SmolLM2's tokenizer): every dev spec's tasks come back as calls that
+ * The mapper on the tiny random Llama (SmolLM2's tokenizer): every test spec's generated tasks come back as calls that
  * parse and validate, untrained weights included; forced-token skipping equals step-by-step decoding; a LoRA
  * adapter fed as session inputs equals a freshly built merged model; a cut budget is completed by the grammar.
  */
@@ -7,17 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { validateCall } from '../../../src/engine/calls.js';
 import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
-import { needsUuid, ruledOutSiblings } from '../../../src/engine/infer/grounding.js';
+import { needsUuid, ruledOutSiblings } from '../../../src/engine/infer/processors/index.js';
 import { mapTask, scoredOpenings, type MapResult } from '../../../src/engine/infer/mapper.js';
 import { createRuntime, type BaseRuntime } from '../../../src/engine/infer/runtime.js';
 import { loadAdapter, mergeAdapter, type LoraAdapter } from '../../../src/engine/model/lora.js';
 import { loadTokenizer } from '../../../src/engine/model/tokenizer/index.js';
 import type { WeightMap } from '../../../src/engine/model/types.js';
-import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
 import { REF, tinyConfig, tinyWeights } from '../model/tiny-ref.js';
-import { DEV_SPECS, devCatalog, devTasks } from './grammar-helpers.js';
-import { fixtureSpec } from '../../fixtures/paths.js';
+import { OWN_SPECS, ownCatalog, ownTasks } from './own-specs.js';
 
 let weights: WeightMap;
 let rt: BaseRuntime;
@@ -46,11 +44,11 @@ function expectWellFormed(r: MapResult, catalog: Catalog): void {
 
 describe('mapTask on random weights', () => {
   let idless = 0;
-  afterAll(() => expect(idless).toBeGreaterThan(10)); // the fixture tasks without an id were checked
-  for (const [name, file] of DEV_SPECS) {
-    it(`${name}: every task parses and validates (with and without an adapter)`, async () => {
-      const catalog = await devCatalog(file);
-      const tasks = devTasks(name);
+  afterAll(() => expect(idless).toBeGreaterThan(10)); // tasks without an id were checked
+  for (const spec of OWN_SPECS) {
+    it(`${spec}: every task parses and validates (with and without an adapter)`, async () => {
+      const catalog = await ownCatalog(spec);
+      const tasks = ownTasks(catalog, 20);
       for (const [i, { task }] of tasks.entries()) {
         // 128 tokens: random weights ramble inside strings; longer answers only cost time here.
         const r = await mapTask(rt, task, {
@@ -71,9 +69,9 @@ describe('mapTask on random weights', () => {
     }, 300_000);
   }
 
-  it('untrained prompts list the operations and still give valid calls (train-travel, alertmanager)', async () => {
-    for (const file of [fixtureSpec('train-travel.yaml'), fixtureSpec('alertmanager.yaml')]) {
-      const { catalog } = await loadSpecFile(file);
+  it('untrained prompts list the operations and still give valid calls (ferry, alertmanager)', async () => {
+    for (const spec of ['ferry', 'examples/alertmanager.yaml']) {
+      const catalog = await ownCatalog(spec);
       const trained = await mapTask(rt, 'find the available pets', {
         catalog,
         adapter: null,
@@ -85,10 +83,10 @@ describe('mapTask on random weights', () => {
     }
   }, 60_000);
 
-  it('scores only the operations the task does not rule out (grounding.ts siblings)', async () => {
-    const catalog = await devCatalog('deepl.yaml');
+  it('scores only the operations the task does not rule out (the sibling filter)', async () => {
+    const catalog = await ownCatalog('examples/deepl.yaml');
     const grammar = callGrammar(catalog, rt.tokenizer);
-    const task = 'get teh entries of glosary def3a26b-3e84-45b3-84ae-0c0aaf3525f7';
+    const task = 'print the entires in glosary 5e2d8a61-93c4-4f0b-b7a2-61d0c9e4f3a8';
     const text = (ids: number[]): string => rt.tokenizer.decode(ids, { skipSpecialTokens: false });
     const all = scoredOpenings(catalog, grammar, []).map(text);
     const out = ruledOutSiblings(catalog, task);
@@ -100,7 +98,7 @@ describe('mapTask on random weights', () => {
   });
 
   it('a prompt beyond the context window is a coded error', async () => {
-    const catalog = await devCatalog('firecrawl.json');
+    const catalog = await ownCatalog('site');
     await expect(
       mapTask(rt, 'scrape '.repeat(600), { catalog, adapter: null, untrained: false }),
     ).rejects.toMatchObject({ code: 'ask_prompt_too_long' });
@@ -109,9 +107,9 @@ describe('mapTask on random weights', () => {
 
 describe('decoding invariants', () => {
   it('skipping forced tokens gives the same output as one model step per token, in fewer steps', async () => {
-    for (const [name, file] of DEV_SPECS) {
-      const catalog = await devCatalog(file);
-      for (const { task } of devTasks(name).slice(0, 3)) {
+    for (const spec of OWN_SPECS) {
+      const catalog = await ownCatalog(spec);
+      for (const { task } of ownTasks(catalog, 3)) {
         // Greedy operation choice: a scored opening leaves fewer forced tokens to compare.
         const options = { catalog, adapter, untrained: false, operation: 'greedy' } as const;
         const fast = await mapTask(rt, task, options);
@@ -130,12 +128,12 @@ describe('decoding invariants', () => {
 
   it('a UUID copied from the task is forced, and skipping still equals step-by-step decoding', async () => {
     // Only the payment operation, so random weights reach its UUID path parameter (and then write a body).
-    const catalog = await devCatalog('train-travel.yaml');
+    const catalog = await ownCatalog('ferry');
     const payment = {
       ...catalog,
       operations: catalog.operations.filter((o) => o.path === '/bookings/{bookingId}/payment'),
     };
-    const id = '1725ff48-ab45-4bb5-9d02-88745177dedb';
+    const id = '6f2a9c41-0d7e-4b38-a5c9-e1f03b7d2a64';
     const task = `Pay for booking ${id} by card, 49.90 EUR`;
     for (const a of [adapter, null]) {
       const options = { catalog: payment, adapter: a, untrained: false, operation: 'greedy' } as const;
@@ -154,9 +152,9 @@ describe('decoding invariants', () => {
     });
     try {
       let differsFromBase = 0;
-      for (const [name, file] of DEV_SPECS) {
-        const catalog = await devCatalog(file);
-        for (const { task } of devTasks(name).slice(0, 3)) {
+      for (const spec of OWN_SPECS) {
+        const catalog = await ownCatalog(spec);
+        for (const { task } of ownTasks(catalog, 3)) {
           const switched = await mapTask(rt, task, { catalog, adapter, untrained: false });
           const fresh = await mapTask(merged, task, { catalog, adapter: null, untrained: false });
           const base = await mapTask(rt, task, { catalog, adapter: null, untrained: false });
@@ -171,9 +169,9 @@ describe('decoding invariants', () => {
   }, 300_000);
 
   it('a budget cut short is completed by the grammar into a valid call', async () => {
-    for (const [name, file] of DEV_SPECS) {
-      const catalog = await devCatalog(file);
-      const { task } = devTasks(name)[0]!;
+    for (const spec of OWN_SPECS) {
+      const catalog = await ownCatalog(spec);
+      const { task } = ownTasks(catalog, 1)[0]!;
       const r = await mapTask(rt, task, { catalog, adapter: null, untrained: false, maxTokens: 3 });
       expect(r.tokens).toBeLessThanOrEqual(3);
       expect(r.completed).toBe(true);
@@ -185,9 +183,9 @@ describe('decoding invariants', () => {
 describe('copy-constrained values', () => {
   it('free string path and query values are copies of the task or of spec-suggested values', async () => {
     let checked = 0;
-    for (const [name, file] of DEV_SPECS) {
-      const catalog = await devCatalog(file);
-      for (const { task } of devTasks(name).slice(0, 4)) {
+    for (const spec of OWN_SPECS) {
+      const catalog = await ownCatalog(spec);
+      for (const { task } of ownTasks(catalog, 4)) {
         const r = await mapTask(rt, task, { catalog, adapter: null, untrained: false, maxTokens: 64 });
         const op = catalog.operations.find((o) => o.method === r.call?.method && o.path === r.call?.path);
         const given = { path: r.call?.pathParams ?? {}, query: r.call?.query ?? {} };
@@ -221,11 +219,11 @@ if (!REAL)
 describe.skipIf(!REAL)(
   'mapTask on the real SmolLM2-135M-Instruct (untrained: operations in the prompt)',
   () => {
-    it('train-travel tasks come back as valid calls', async () => {
+    it('ferry tasks come back as valid calls', async () => {
       const { loadRuntime } = await import('../../../src/engine/infer/runtime.js');
       const real = await loadRuntime(REAL!);
-      const catalog = await devCatalog('train-travel.yaml');
-      for (const { task } of devTasks('train-travel').slice(0, 3)) {
+      const catalog = await ownCatalog('ferry');
+      for (const { task } of ownTasks(catalog, 3)) {
         const r = await mapTask(real, task, { catalog, adapter: null, untrained: true });
         expectWellFormed(r, catalog);
       }

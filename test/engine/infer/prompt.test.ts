@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonEqual, validateCall, type ApiCall } from '../../../src/engine/calls.js';
 import { buildMessages, callToTarget, parseTarget } from '../../../src/engine/infer/prompt.js';
 import { petCatalog } from '../calls/fixtures.js';
-import { DEV_SPECS, devCatalog, devTasks, heldOutTasks } from './grammar-helpers.js';
+import { OWN_SPECS, ownCatalog, ownTasks } from './own-specs.js';
 
 const base = { operationId: null, pathParams: {}, query: {}, headers: {}, body: null, url: '' };
 
@@ -64,9 +64,9 @@ describe('callToTarget / parseTarget', () => {
     expect(() => parseTarget(text, petCatalog)).toThrow(expect.objectContaining({ code }));
   });
 
-  it.each(DEV_SPECS)('round-trips every expected call of the %s tasks exactly', async (name, file) => {
-    const catalog = await devCatalog(file);
-    for (const { expected } of [...devTasks(name), ...heldOutTasks(name)]) {
+  it.each(OWN_SPECS)('round-trips every expected call of generated %s tasks exactly', async (spec) => {
+    const catalog = await ownCatalog(spec);
+    for (const { expected } of ownTasks(catalog, 60)) {
       const call = parseTarget(callToTarget(expected, catalog), catalog);
       expect(validateCall(call, catalog)).toEqual([]);
       const canon = (q: Record<string, string | string[]>) =>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import type { AllowedLogits } from '../../../src/engine/infer/decode.js';
-import { callGrammar } from '../../../src/engine/infer/grammar/call-grammar.js';
-import { JsonScan } from '../../../src/engine/infer/json-scan.js';
-import { collectCodeNames } from '../../../src/engine/data/names.js';
+import type { AllowedLogits } from '../../../../src/engine/infer/decode.js';
+import { callGrammar } from '../../../../src/engine/infer/grammar/call-grammar.js';
+import { JsonScan } from '../../../../src/engine/infer/json-scan.js';
+import { collectCodeNames } from '../../../../src/engine/data/names.js';
 import {
   countGrounded,
   cutShort,
@@ -11,27 +11,21 @@ import {
   grounded,
   labelStems,
   startsAtLabel,
-  keyPrior,
   statedEnumValues,
-  stem,
-  stemIn,
-  taskStems,
   taskValues,
-} from '../../../src/engine/infer/key-prior.js';
-import { applyMask } from '../../../src/engine/infer/sample.js';
-import { generateDataset } from '../../../src/engine/data/generate.js';
-import type { ExpectedCall } from '../../../src/engine/calls.js';
-import type { Tokenizer } from '../../../src/engine/model/tokenizer/types.js';
-import type { Catalog, JsonSchema } from '../../../src/engine/specs/types.js';
-import {
-  DEV_SPECS,
-  devCatalog,
-  devTasks,
-  heldOutTasks,
-  maskIds,
-  runBias,
-  smolTokenizer,
-} from './grammar-helpers.js';
+} from '../../../../src/engine/language/naming.js';
+import { taskPrior } from '../../../../src/engine/infer/processors/index.js';
+import { stem, stemIn, taskStems } from '../../../../src/engine/language/lexicon.js';
+import { applyMask } from '../../../../src/engine/infer/sample.js';
+import type { ExpectedCall } from '../../../../src/engine/calls.js';
+import type { Tokenizer } from '../../../../src/engine/model/tokenizer/types.js';
+import type { Catalog, JsonSchema } from '../../../../src/engine/specs/types.js';
+import { maskIds, runBias, smolTokenizer } from '../grammar-helpers.js';
+import { OWN_SPECS, ownCatalog, ownTasks } from '../own-specs.js';
+
+/** The key and value processors alone (no sibling mask), with the key knob `keyBias`. */
+const keyPrior = (catalog: Catalog, tok: Tokenizer, task: string, text: () => string, keyBias: number) =>
+  taskPrior(catalog, tok, task, text, { keyBias });
 
 describe('JsonScan', () => {
   it('follows keys, sections and key boundaries of a compact target prefix', () => {
@@ -68,17 +62,17 @@ describe('grounding of parameter names', () => {
     expect(stem('bicycles')).toBe(stem('bicycle'));
     expect(stem('formality')).toBe(stem('formal'));
     expect(stem('muted')).toBe(stem('mute'));
-    const stems = taskStems('He will have his bicycle with him; translate "dogs are formal" please');
+    const stems = taskStems('She is bringing her bicycle along; translate "dogs are formal" please');
     expect(grounded('has_bicycle', { type: 'boolean' }, stems)).toBe(true);
     expect(grounded('dogs', { type: 'boolean' }, stems)).toBe(false); // only inside the quoted text
     expect(grounded('formality', { type: 'string' }, stems)).toBe(false);
     // Contractions are not quotes: the words between two of them still count.
-    expect(taskStems("He'll bring his bicycle, it's a long trip").has(stem('bicycle'))).toBe(true);
+    expect(taskStems("She'll take her bicycle, it's a short crossing").has(stem('bicycle'))).toBe(true);
     expect(taskStems("Translate 'my bicycle' please").has(stem('bicycle'))).toBe(false);
-    const shot = taskStems('Take a full-page screenshot of https://www.python.org');
+    const shot = taskStems('grab a screenshot of the full page at https://example.org/docs');
     const formats = { type: 'array', items: { type: 'string', enum: ['markdown', 'screenshot@fullPage'] } };
     expect(grounded('formats', formats, shot)).toBe(true);
-    // Common words as enum values ground nothing ("more" of deepl's formality).
+    // Common words as enum values ground nothing ("more" as a formality level).
     expect(grounded('formality', { type: 'string', enum: ['more', 'less'] }, taskStems('more please'))).toBe(
       false,
     );
@@ -87,45 +81,45 @@ describe('grounding of parameter names', () => {
 
 describe('values and counts the task states', () => {
   it('finds enum values by code or by name, the longest name winning, routes by their preposition', async () => {
-    const catalog = await devCatalog('deepl.yaml');
+    const catalog = await ownCatalog(DEEPL);
     const names = collectCodeNames(catalog);
     const translate = catalog.operations.find((o) => o.operationId === 'translateText')!;
     const props = (translate.requestBody?.schema?.properties ?? {}) as Record<string, never>;
     const stated = (name: string, task: string): string[] => statedEnumValues(name, props[name], task, names);
-    const task = 'translate "Où est la gare ?" from French into British English';
-    expect(stated('source_lang', task)).toEqual(['FR']);
-    expect(stated('target_lang', task)).toEqual(['EN-GB']); // not EN for its "English"
-    const pair = "Translate 'The invoice is attached.' from English to Dutch";
+    const task = 'translate "Wo ist der Bahnhof?" from German into American English';
+    expect(stated('source_lang', task)).toEqual(['DE']);
+    expect(stated('target_lang', task)).toEqual(['EN-US']); // not EN for its "English"
+    const pair = "Translate 'The parcel has shipped.' from English to Polish";
     expect(stated('source_lang', pair)).toEqual(['EN']);
-    expect(stated('target_lang', pair)).toEqual(['NL']);
-    // "English to German": the source is the name said right before "to".
-    expect(stated('source_lang', 'a glossary for English to German')).toEqual(['EN']);
+    expect(stated('target_lang', pair)).toEqual(['PL']);
+    // "Spanish to Swedish": the source is the name said right before "to".
+    expect(stated('source_lang', 'a word list for Spanish to Swedish')).toEqual(['ES']);
     // A name inside quotes is text to translate, and a bare name is no route end.
-    expect(stated('target_lang', 'translate "in German" please')).toEqual([]);
-    expect(stated('source_lang', 'German text, please translate to Dutch')).toEqual([]);
+    expect(stated('target_lang', 'translate "auf Polnisch" please')).toEqual([]);
+    expect(stated('source_lang', 'Italian notes; translate them to Polish')).toEqual([]);
   });
 
   it('grounds a result-count parameter only when the task asks for a count', () => {
     const stems = (t: string): Set<string> => taskStems(t);
     const int = { type: 'integer' } as const;
-    const t1 = 'dog friendly trains on Monday, just the first 5 results';
+    const t1 = 'ferries with room for dogs on Friday, only the first 3 results';
     expect(countGrounded('limit', int, t1, stems(t1))).toBe(true);
-    const t2 = 'Generate an llms.txt for https://svelte.dev, analysing up to 10 URLs.';
+    const t2 = 'Build a link list for https://example.net, checking up to 25 URLs.';
     expect(countGrounded('maxUrls', int, t2, stems(t2))).toBe(true);
     // Other name words must be in the task ("depth" is not), and a count needs its phrase.
     expect(countGrounded('maxDepth', int, t2, stems(t2))).toBe(false);
-    const t3 = 'trains leaving at 5 from Berlin';
+    const t3 = 'ferries departing at 7 from Hull';
     expect(countGrounded('limit', int, t3, stems(t3))).toBe(false);
     expect(countGrounded('limit', { type: 'string' }, t1, stems(t1))).toBe(false);
   });
 
   it("raises a stated enum value against the enum's other values", async () => {
-    const catalog = await devCatalog('deepl.yaml');
+    const catalog = await ownCatalog(DEEPL);
     const tok = await smolTokenizer();
-    const task = "Translate 'The invoice is attached.' from English to Dutch";
+    const task = "Translate 'The parcel has shipped.' from English to Polish";
     const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
     for (const id of tok.encode(
-      '{"op":"POST /translate","body":{"text":["The invoice is attached."],"source_lang":',
+      '{"op":"POST /translate","body":{"text":["The parcel has shipped."],"source_lang":',
       {
         addSpecialTokens: false,
       },
@@ -143,39 +137,33 @@ describe('values and counts the task states', () => {
 
 describe('values the task states bare', () => {
   it('finds quoted strings and numbers written as words, not the digits of ids, dates or card expiries', () => {
-    expect(taskValues("Map the URLs on https://stripe.com related to 'billing', at most 200 links.")).toEqual(
-      {
-        strings: ['billing'],
-        numbers: ['200'],
-      },
-    );
     expect(
-      taskValues(
-        'Pay 49.99 EUR for booking 1725ff48-ab45-4bb5-9d02-88745177dedb: CVC 123, expires 12/2027, from 2025-06-01T10:00:00Z.',
-      ),
-    ).toEqual({ strings: [], numbers: ['49.99', '123'] });
+      taskValues("List the links on https://shop.example.com about 'returns', up to 150 links."),
+    ).toEqual({
+      strings: ['returns'],
+      numbers: ['150'],
+    });
+    expect(
+      taskValues(`Pay 12.50 GBP for booking ${A}: CVC 987, expires 08/2029, from 2026-02-03T09:15:00Z.`),
+    ).toEqual({ strings: [], numbers: ['12.50', '987'] });
     // The day and year of a date written with its month name are in the call in another form.
-    expect(taskValues('from January 24, 2024 10:00 UTC to 5 March 2025, Sept. 3').numbers).toEqual([]);
+    expect(taskValues('between February 11, 2026 08:30 UTC and 7 April 2026, Oct. 2').numbers).toEqual([]);
     // Quoted text is one string value; a contraction is not a quote.
-    expect(taskValues(`It's "Disk 95% full" at 3 o'clock`)).toEqual({
-      strings: ['Disk 95% full'],
-      numbers: ['3'],
+    expect(taskValues(`It's "Queue 80% full" at 4 o'clock`)).toEqual({
+      strings: ['Queue 80% full'],
+      numbers: ['4'],
     });
   });
 });
 
 describe('keyPrior', () => {
   it('biases the tokens that open a grounded optional key the grammar still allows, and nothing else', async () => {
-    const catalog = await devCatalog('train-travel.yaml');
+    const catalog = await ownCatalog('ferry');
     const tok = await smolTokenizer();
     const grammar = callGrammar(catalog, tok);
-    const task =
-      'Find trips from 5f1c3b2a-1111-4222-8333-944455556666 to 6a2d4c3b-1111-4222-8333-944455556666 on 2025-03-21T07:30:00Z where dogs are allowed';
-    const m = grammar.matcher({ copyFrom: task });
-    const prefix =
-      '{"op":"GET /trips","query":{"origin":"5f1c3b2a-1111-4222-8333-944455556666","destination":"6a2d4c3b-1111-4222-8333-944455556666","date":"2025-03-21T07:30:00Z"';
-    for (const id of tok.encode(prefix, { addSpecialTokens: false })) m.accept(id);
-    const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
+    const m = grammar.matcher({ copyFrom: TASK });
+    for (const id of tok.encode(`${SAILINGS}"date":"${WHEN}"`, { addSpecialTokens: false })) m.accept(id);
+    const prior = keyPrior(catalog, tok, TASK, () => m.text(), 3)!;
     const row = new Float32Array(tok.vocabSize);
     applyMask(row, m.allowed());
     const before = Float32Array.from(row);
@@ -191,7 +179,7 @@ describe('keyPrior', () => {
     // A task naming no optional parameter moves nothing; a bias of 0 gives no prior at all.
     const plain = Float32Array.from(before);
     runBias(
-      keyPrior(catalog, tok, 'show me the bookings', () => m.text(), 3)!,
+      keyPrior(catalog, tok, 'show me my bookings', () => m.text(), 3)!,
       plain,
     );
     expect(plain).toEqual(before);
@@ -199,11 +187,10 @@ describe('keyPrior', () => {
   });
 
   it('raises the merged tokens that close a value and open a grounded key', async () => {
-    const catalog = await devCatalog('train-travel.yaml');
+    const catalog = await ownCatalog('ferry');
     const tok = await smolTokenizer();
     const m = callGrammar(catalog, tok).matcher({ copyFrom: TASK });
-    for (const id of tok.encode(`${TRIPS}"date":"2025-03-21T07:30:00Z`, { addSpecialTokens: false }))
-      m.accept(id);
+    for (const id of tok.encode(`${SAILINGS}"date":"${WHEN}`, { addSpecialTokens: false })) m.accept(id);
     const { raised } = apply(
       tok,
       m.allowed(),
@@ -214,12 +201,11 @@ describe('keyPrior', () => {
   });
 
   it('raises the grounded key against the other keys when a key is being named', async () => {
-    const catalog = await devCatalog('train-travel.yaml');
+    const catalog = await ownCatalog('ferry');
     const tok = await smolTokenizer();
     const task = TASK.replace('dogs', 'bicycles');
     const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
-    for (const id of tok.encode(`${TRIPS}"date":"2025-03-21T07:30:00Z","`, { addSpecialTokens: false }))
-      m.accept(id);
+    for (const id of tok.encode(`${SAILINGS}"date":"${WHEN}","`, { addSpecialTokens: false })) m.accept(id);
     const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
     const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
     const allowed = maskIds(m.allowed());
@@ -235,17 +221,13 @@ describe('keyPrior', () => {
   });
 
   it('does not steer away from an ungrounded key that carries a stated value', async () => {
-    const catalog = await devCatalog('train-travel.yaml');
+    const catalog = await ownCatalog('ferry');
     const tok = await smolTokenizer();
-    const task =
-      'Reserve trip 4d67459c-af07-40bb-bb12-178dbb88e09f for Marco Rossi. He will have his bicycle with him.';
+    const task = `Book sailing ${A} for Ingrid Solberg. She will bring her bicycle.`;
     const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
-    for (const id of tok.encode(
-      '{"op":"POST /bookings","body":{"trip_id":"4d67459c-af07-40bb-bb12-178dbb88e09f","',
-      {
-        addSpecialTokens: false,
-      },
-    ))
+    for (const id of tok.encode(`{"op":"POST /bookings","body":{"sailing_id":"${A}","`, {
+      addSpecialTokens: false,
+    }))
       m.accept(id);
     const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
     const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
@@ -268,12 +250,12 @@ describe('keyPrior', () => {
 });
 
 describe('keyPrior: values the answer has not used', () => {
-  const MAP = "Map the URLs on https://stripe.com related to 'billing', at most 200 links.";
+  const LINKS = "List the links on https://shop.example.com about 'returns', up to 150 links.";
 
   it('raises a key that takes an unused value, and lowers a key that would strand it', async () => {
-    const p = await priorAt('firecrawl.json', MAP, '{"op":"POST /map","body":{"url":"https://stripe.com","');
-    // The model leans to `limit` (named by "at most 200 links"), which comes after `search` in the spec's
-    // order: writing it first would leave 'billing' no string key to go to.
+    const p = await priorAt('site', LINKS, '{"op":"POST /links","body":{"url":"https://shop.example.com","');
+    // The model leans to `limit` (named by "up to 150 links"), which comes after `search` in the spec's
+    // order: writing it first would leave 'returns' no string key to go to.
     const { raised, lowered } = p.apply('limit');
     expect(raised).toContain('search');
     expect(lowered).toContain('limit');
@@ -281,16 +263,16 @@ describe('keyPrior: values the answer has not used', () => {
   });
 
   it('raises the key for an unused number once the earlier key is written, and never cuts a value short', async () => {
-    // No count phrase: `limit` has only the unused 200 for evidence.
-    const task = "Map the URLs on https://stripe.com related to 'billing'; I need 200 of them";
-    // Inside a string value the unused values say nothing: no token that closes "bil" early is raised.
+    // No count phrase: `limit` has only the unused 150 for evidence.
+    const task = "List the links on https://shop.example.com about 'returns'; I want 150 of them";
+    // Inside a string value the unused values say nothing: no token that closes "ret" early is raised.
     const p = await priorAt(
-      'firecrawl.json',
+      'site',
       task,
-      '{"op":"POST /map","body":{"url":"https://stripe.com","search":"bil',
+      '{"op":"POST /links","body":{"url":"https://shop.example.com","search":"ret',
     );
     expect(p.apply().raised).toEqual([]);
-    p.feed('ling"');
+    p.feed('urns"');
     const { raised } = p.apply();
     expect(raised.length).toBeGreaterThan(0);
     for (const t of raised) expect(t.startsWith(',')).toBe(true);
@@ -298,11 +280,7 @@ describe('keyPrior: values the answer has not used', () => {
   });
 
   it('lowers a required key that would give up an optional key the task names', async () => {
-    const p = await priorAt(
-      'train-travel.yaml',
-      `${TASK}, just the first 5 results`,
-      '{"op":"GET /trips","query":{"',
-    );
+    const p = await priorAt('ferry', `${TASK}, only the first 4 results`, '{"op":"GET /sailings","query":{"');
     // `limit` comes before `origin` in the spec's order; the model heading for the required key is no reason
     // to leave the count out.
     const { raised, lowered } = p.apply('origin');
@@ -310,8 +288,8 @@ describe('keyPrior: values the answer has not used', () => {
     expect(lowered).toContain('origin');
     // Writing the count, the stated number's digits are raised; once it is written, no more digits are.
     p.feed('limit":');
-    expect(p.apply().raised).toEqual(['5']);
-    p.feed('5');
+    expect(p.apply().raised).toEqual(['4']);
+    p.feed('4');
     const after = p.apply().raised;
     expect(after.some((t) => /^[0-9]/.test(t))).toBe(false);
     expect(after.some((t) => t.startsWith(','))).toBe(true); // dogs, named by the task, is still to come
@@ -320,13 +298,12 @@ describe('keyPrior: values the answer has not used', () => {
 
 describe('keyPrior: copied strings cut short', () => {
   it('tells a copy that would end inside a word or a comma-joined list', () => {
-    const task =
-      'Create a glossary called Shop terms; entries in CSV: cart,Warenkorb. Cardholder Francis Bourgeois';
-    expect(cutShort(task, 'Franc')).toBe(true);
-    expect(cutShort(task, 'Francis')).toBe(false);
-    expect(cutShort(task, 'cart')).toBe(true);
-    expect(cutShort(task, 'cart,Warenkorb')).toBe(false); // the full stop is punctuation after the value
-    expect(cutShort(task, 'Shop terms')).toBe(false); // before "; " (a space follows)
+    const task = 'Make a glossary named Kitchen words; entries as CSV: spoon,Loeffel. Owner Annika Lindqvist';
+    expect(cutShort(task, 'Ann')).toBe(true);
+    expect(cutShort(task, 'Annika')).toBe(false);
+    expect(cutShort(task, 'spoon')).toBe(true);
+    expect(cutShort(task, 'spoon,Loeffel')).toBe(false); // the full stop is punctuation after the value
+    expect(cutShort(task, 'Kitchen words')).toBe(false); // before "; " (a space follows)
     expect(cutShort(task, 'glossary')).toBe(false);
     expect(cutShort(task, 'not in the task')).toBe(false);
     // One place where the copy ends cleanly is enough.
@@ -335,14 +312,14 @@ describe('keyPrior: copied strings cut short', () => {
 
   it('lowers the tokens that would close such a string, and only those', async () => {
     const p = await priorAt(
-      'deepl.yaml',
-      "Create a glossary called 'Shop terms' for English to German; entries in CSV: cart,Warenkorb",
-      '{"op":"POST /glossaries","body":{"name":"Shop terms","source_lang":"en","target_lang":"de","entries":"cart',
+      DEEPL,
+      "Make a glossary named 'Kitchen words' from English to German, with entries as CSV: spoon,Loeffel",
+      '{"op":"POST /glossaries","body":{"name":"Kitchen words","source_lang":"en","target_lang":"de","entries":"spoon',
     );
     const { raised, lowered } = p.apply();
     expect(raised).toEqual([]);
     expect(lowered.length).toBeGreaterThan(0);
-    for (const t of lowered) expect(t.includes('"')).toBe(true); // each ends the string (`,"` as "cart,")
+    for (const t of lowered) expect(t.includes('"')).toBe(true); // each ends the string (`,"` as "spoon,")
     // The comma that continues the copy is not touched.
     expect(p.allowed()).toContain(',');
     expect(lowered).not.toContain(',');
@@ -352,23 +329,23 @@ describe('keyPrior: copied strings cut short', () => {
 describe('keyPrior: a value begins after the word that labels it', () => {
   it('tells a copy that would begin at a label word followed by a value', () => {
     const receiver = labelStems('receiver', 'A regex matching receivers to filter alerts by');
-    const task = 'List alerts routed to receivers matching slack-.* or "matching team"';
+    const task = 'Show alerts sent to receivers matching ops-.* or "matching crew"';
     expect(startsAtLabel(task, 'matching', receiver)).toBe(false); // also inside the quoted value
-    const bare = 'List alerts routed to receivers matching slack-.*';
+    const bare = 'Show alerts sent to receivers matching ops-.*';
     expect(startsAtLabel(bare, 'matching', receiver)).toBe(true);
     expect(startsAtLabel(bare, 'match', receiver)).toBe(true);
-    expect(startsAtLabel(bare, 'slack', receiver)).toBe(false);
-    // A label word followed by a plain word labels nothing ("receivers matching the team").
-    expect(startsAtLabel('receivers matching the team', 'matching', receiver)).toBe(false);
-    const name = labelStems('name', "Cardholder's full name as it appears on the card.");
-    expect(startsAtLabel('by card: cardholder Francis Bourgeois', 'card', name)).toBe(false); // "card:" is not
-    expect(startsAtLabel('cardholder Francis Bourgeois', 'card', name)).toBe(true);
+    expect(startsAtLabel(bare, 'ops', receiver)).toBe(false);
+    // A label word followed by a plain word labels nothing ("receivers matching the crew").
+    expect(startsAtLabel('receivers matching the crew', 'matching', receiver)).toBe(false);
+    const name = labelStems('name', 'Full name of the cardholder as printed on the card.');
+    expect(startsAtLabel('pay by card: cardholder Maren Olsen', 'card', name)).toBe(false); // "card:" is not
+    expect(startsAtLabel('cardholder Maren Olsen', 'cardholder', name)).toBe(true);
   });
 
   it("lowers a free string's first tokens that begin at the label", async () => {
     const p = await priorAt(
-      'alertmanager.yaml',
-      'List alerts routed to receivers matching slack-.*',
+      'examples/alertmanager.yaml',
+      'Show alerts sent to receivers matching ops-.*',
       '{"op":"GET /alerts","query":{"receiver":"',
     );
     const { raised, lowered } = p.apply();
@@ -402,14 +379,13 @@ function freeStrings(
 }
 
 describe('keyPrior against the data', () => {
-  it.each(DEV_SPECS)(
-    'never cuts short, nor starts at a label, a string a generated %s example or a fixture task copies',
-    async (name, file) => {
-      const catalog = await devCatalog(file);
+  it.each(OWN_SPECS)(
+    'never cuts short, nor starts at a label, a string a generated %s example copies',
+    async (spec) => {
+      const catalog = await ownCatalog(spec);
       const hits: string[] = [];
       let copies = 0;
-      const { examples } = generateDataset(catalog, { count: 300, seed: 3 });
-      for (const { task, expected } of [...examples, ...devTasks(name), ...heldOutTasks(name)]) {
+      for (const { task, expected } of ownTasks(catalog, 300, 3)) {
         for (const { key, value, description } of freeStrings(catalog, expected)) {
           if (!task.includes(value)) continue;
           copies++;
@@ -419,8 +395,8 @@ describe('keyPrior against the data', () => {
             hits.push(`label: ${key}=${value} <- ${task}`);
         }
       }
-      expect(copies).toBeGreaterThan(20);
-      expect(hits, name).toEqual([]);
+      expect(copies).toBeGreaterThan(COPIES_AT_LEAST);
+      expect(hits, spec).toEqual([]);
     },
     60_000,
   );
@@ -430,19 +406,18 @@ describe('keyPrior: flags the task does not mention', () => {
   it('finds a flag by a word of its name, a synonym or a one-edit typo', () => {
     const inTask = (task: string) => stemIn(taskStems(task));
     expect(flagMentioned('bicycles', inTask('hide bikes'))).toBe(true);
-    expect(flagMentioned('has_bicycle', inTask('he brings his bicycle'))).toBe(true);
-    expect(flagMentioned('pending', inTask('show the pneding silences'))).toBe(true);
-    expect(flagMentioned('bicycles', inTask('lookin for dog frendly trains'))).toBe(false);
-    expect(flagMentioned('has_dog', inTask('he has a cat'))).toBe(false); // "has" names nothing
+    expect(flagMentioned('has_bicycle', inTask('she brings her bicycle'))).toBe(true);
+    expect(flagMentioned('pending', inTask('list pneding silences please'))).toBe(true);
+    expect(flagMentioned('bicycles', inTask('any dog frendly ferries tmrw?'))).toBe(false);
+    expect(flagMentioned('has_dog', inTask('she has a cat'))).toBe(false); // "has" names nothing
   });
 
-  it('mentions every flag a generated example or a fixture task writes', async () => {
+  it('mentions every flag a generated example writes', async () => {
     const missed: string[] = [];
     let flags = 0;
-    for (const [name, file] of DEV_SPECS) {
-      const catalog = await devCatalog(file);
-      const { examples } = generateDataset(catalog, { count: 300, seed: 3 });
-      for (const { task, expected } of [...examples, ...devTasks(name), ...heldOutTasks(name)]) {
+    for (const spec of OWN_SPECS) {
+      const catalog = await ownCatalog(spec);
+      for (const { task, expected } of ownTasks(catalog, 300, 3)) {
         const op = catalog.operations.find((o) => o.method === expected.method && o.path === expected.path)!;
         const props = (op.requestBody?.schema?.properties ?? {}) as Record<string, JsonSchema>;
         const body =
@@ -462,15 +437,15 @@ describe('keyPrior: flags the task does not mention', () => {
         }
       }
     }
-    expect(flags).toBeGreaterThan(100);
+    expect(flags).toBeGreaterThan(FLAGS_AT_LEAST);
     expect(missed).toEqual([]);
   }, 60_000);
 
   it('lowers, while a key is named, the tokens that open only an unmentioned flag', async () => {
     const p = await priorAt(
-      'train-travel.yaml',
-      'lookin for dog frendly trains frm 1e0a7c2b-5d4f-4b3a-9c8d-7e6f5a4b3c2d to 6c5b4a3d-2e1f-4a0b-9c8d-7e6f5a4b3c2e on 2025-12-23T16:00:00Z',
-      '{"op":"GET /trips","query":{"origin":"1e0a7c2b-5d4f-4b3a-9c8d-7e6f5a4b3c2d","destination":"6c5b4a3d-2e1f-4a0b-9c8d-7e6f5a4b3c2e","date":"2025-12-23T16:00:00Z","',
+      'ferry',
+      `any dog frendly ferries frm ${A} to ${B} on ${WHEN}`,
+      `${SAILINGS}"date":"${WHEN}","`,
     );
     const { raised, lowered } = p.apply();
     expect(raised).toContain('dogs');
@@ -479,18 +454,22 @@ describe('keyPrior: flags the task does not mention', () => {
   });
 });
 
-const TASK =
-  'Find trips from 5f1c3b2a-1111-4222-8333-944455556666 to 6a2d4c3b-1111-4222-8333-944455556666 on 2025-03-21T07:30:00Z where dogs are allowed';
-const TRIPS =
-  '{"op":"GET /trips","query":{"origin":"5f1c3b2a-1111-4222-8333-944455556666","destination":"6a2d4c3b-1111-4222-8333-944455556666",';
+const DEEPL = 'examples/deepl.yaml';
+const A = '0b7e4c2a-5d19-4f3e-a8c6-2e9d1f7b3a40';
+const B = '7c1f9e3d-2a64-4b8e-9f05-c3d2e1a0b9f8';
+const WHEN = '2026-04-02T06:45:00Z';
+const TASK = `Find sailings from ${A} to ${B} on ${WHEN} that let dogs on board`;
+const SAILINGS = `{"op":"GET /sailings","query":{"origin":"${A}","destination":"${B}",`;
+/** Floors for the data-wide checks: enough copies and flags that the checks mean something. */
+const COPIES_AT_LEAST = 20;
+const FLAGS_AT_LEAST = 100;
 
-/** Runs the prior on a row that is 0 where allowed (10 at `top`), returning the texts of the raised tokens. */
 /**
- * A matcher on a dev spec's grammar copying from `task`, fed `prefix`, and its key prior (bias 3): `apply(top)`
+ * A matcher on a spec's grammar copying from `task`, fed `prefix`, and its key prior (bias 3): `apply(top)`
  * runs the prior on the allowed tokens (the one spelled `top` leading), `feed` writes on, `allowed` spells them.
  */
-async function priorAt(file: string, task: string, prefix: string) {
-  const [catalog, tok] = await Promise.all([devCatalog(file), smolTokenizer()]);
+async function priorAt(spec: string, task: string, prefix: string) {
+  const [catalog, tok] = await Promise.all([ownCatalog(spec), smolTokenizer()]);
   const m = callGrammar(catalog, tok).matcher({ copyFrom: task });
   const prior = keyPrior(catalog, tok, task, () => m.text(), 3)!;
   const text = (id: number): string => new TextDecoder().decode(tok.tokenBytes(id));
@@ -509,6 +488,7 @@ async function priorAt(file: string, task: string, prefix: string) {
   };
 }
 
+/** Runs the prior on a row that is 0 where allowed (10 at `top`), returning the raised and lowered tokens. */
 function apply(
   tok: Tokenizer,
   mask: Uint32Array,

@@ -1,31 +1,26 @@
 /**
- * The operations a task can ground: the task's grammar offers only those (the prompt stays the full spec's).
+ * The operations a task can ground.
  *
  * Ids. A required path parameter of format `uuid` names one existing resource; when the task holds no UUID,
  * every call to such an operation would carry an id the user never gave (the copy constraint, grammar/copy.ts,
  * can only offer the spec's example id or leave the value free), so it cannot be the call the user meant. Those
- * operations are left out and the model picks among the rest — "cancel my booking" without an id then gets the
- * listing instead of DELETE on an invented id. On the eval-dev adapters this was the most common wrong-operation
- * kind on id-less tasks ("whcih crawls are runing right now?" → GET /crawl/{id} with a made-up UUID).
+ * operations are left out of the task's grammar (groundedCatalog; the prompt stays the full spec's) and the
+ * model picks among the rest: "cancel my booking" without an id gets the listing, not DELETE on an invented id.
  *
  * Siblings. Operations sharing a method and a first path segment (a resource and its sub-resources:
- * `GET /glossaries/{glossary_id}` and `…/entries`; `GET /batch/scrape/{id}` and `…/errors`;
- * `POST /document/{document_id}` and `…/result`) are told apart by the words only one of them has (literal path
+ * `GET /glossaries/{glossary_id}` and `…/entries`) are told apart by the words only one of them has (literal path
  * segments, operationId, summary, minus the words the family shares). When the task holds such words (exactly,
- * light-stemmed, or within one typo: "erors", "glosary"; not after a negation: "omitting the entries") for
- * exactly one member more than for any other, the others are masked while the answer writes its operation
- * (siblingMask): the model still chooses the method and the first segment. On eval-dev the trained adapters' wrong operations were mostly a resource taken for its
- * sub-resource or the reverse, at logit margins above 20 ("get teh entries of glosary …" → the glossary), which
- * no soft bias could flip; the rule never pointed away from an expected operation there (21 tasks fire, 0 wrong).
- * The method and the first segment stay the model's: matching the task against every path broke as many tasks
- * as it fixed ("trains from station A to B" → /stations).
+ * light-stemmed, or within one typo: "glosary"; not after a negation: "without the entries") for exactly one
+ * member more than for any other, the others are masked while the answer writes its operation (SiblingMask): the
+ * model still chooses the method and the first segment, because matching the task against every path breaks as
+ * many tasks as it fixes (a station named in a trip search is no reason for /stations).
  */
-import { identWords } from '../data/words.js';
-import type { Catalog, Operation } from '../specs/types.js';
-import type { Tokenizer } from '../model/tokenizer/types.js';
-import type { AllowedLogits } from './decode.js';
-import { opName } from './grammar/target.js';
-import { stem, stemIn, taskStems, tokenTexts } from './key-prior.js';
+import { identWords } from '../../data/words.js';
+import { contentWords, stem, stemIn, taskStems, unnegated } from '../../language/lexicon.js';
+import type { Catalog, Operation } from '../../specs/types.js';
+import type { AllowedLogits } from '../decode.js';
+import { opName } from '../grammar/target.js';
+import type { LogitsProcessor, OpStep } from './step.js';
 
 /** The uuid grammar of grammar/formats.ts (8-4-4-4-12 hex digits, either case) as a search pattern. */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -57,39 +52,33 @@ export function groundedCatalog(catalog: Catalog, task: string): Catalog {
 const OPEN = '{"op":"';
 
 /**
- * A `biasAllowed` hook (decode.ts) that, while the answer writes its `op`, masks every token leading only to
- * `ruledOut` (ruledOutSiblings of the task), or null when it is empty. `text()` is the answer so far.
- * A mask rather than a smaller catalog: the spec's one grammar stays cached and warm (a grammar per filtered
- * catalog cost 30-130 ms of cold mask building per new combination).
+ * Masks, while the answer writes its `op`, every token leading only to a ruled-out operation (ruledOutSiblings
+ * of the task). A mask rather than a smaller catalog: the spec's one grammar stays cached and warm (a grammar
+ * per filtered catalog costs 30-130 ms of cold mask building per new combination).
  */
-export function siblingMask(
-  catalog: Catalog,
-  tokenizer: Tokenizer,
-  ruledOut: readonly Operation[],
-  text: () => string,
-): ((allowed: AllowedLogits) => void) | null {
-  const out = new Set(ruledOut);
-  if (out.size === 0) return null;
-  const kept = catalog.operations.filter((op) => !out.has(op)).map((op) => `${opName(op)}"`);
-  const textOf = tokenTexts(tokenizer);
-  return ({ ids, logits }) => {
-    const answer = text();
-    if (!answer.startsWith(OPEN)) return;
+export class SiblingMask implements LogitsProcessor<OpStep> {
+  readonly reason = 'the task names words only one member of a resource family has, so the others are out';
+  private readonly kept: string[];
+  constructor(catalog: Catalog, ruledOut: readonly Operation[]) {
+    const out = new Set(ruledOut);
+    this.kept = catalog.operations.filter((op) => !out.has(op)).map((op) => `${opName(op)}"`);
+  }
+
+  apply({ answer, textOf }: OpStep, { ids, logits }: AllowedLogits): boolean {
+    if (!answer.startsWith(OPEN)) return false;
     const written = answer.slice(OPEN.length);
-    if (written.includes('"')) return;
+    if (written.includes('"')) return false;
     const masked: number[] = [];
     for (let k = 0; k < ids.length; k++) {
       if (logits[k] === -Infinity) continue;
       const next = written + textOf(ids[k]!);
-      if (!kept.some((n) => n.startsWith(next) || next.startsWith(n))) masked.push(k);
+      if (!this.kept.some((n) => n.startsWith(next) || next.startsWith(n))) masked.push(k);
     }
     // Never mask every allowed token (the grammar only reaches here through kept prefixes, but stay safe).
     if (masked.length < ids.length) for (const k of masked) logits[k] = -Infinity;
-  };
+    return true;
+  }
 }
-
-/** Words too common in summaries to tell operations apart. */
-const STOP = new Set(['the', 'and', 'for', 'with', 'from', 'all', 'its', 'of', 'a', 'an', 'by', 'on', 'to']);
 
 /** An operation's word stems: literal path segments, operationId and summary. */
 function opStems(op: Operation): Set<string> {
@@ -98,12 +87,8 @@ function opStems(op: Operation): Set<string> {
     .filter((s) => s !== '' && !s.startsWith('{'))
     .join(' ');
   const words = identWords(`${literal} ${op.operationId ?? ''} ${op.summary ?? ''}`);
-  return new Set(words.filter((w) => w.length >= 3 && !STOP.has(w)).map(stem));
+  return new Set(contentWords(words).map(stem));
 }
-
-/** A negation and the (up to three) words it governs: "omitting the glossary entries" names no entries. */
-const NEGATED =
-  /\b(without|omitting|omit|excluding|exclude|except|but not|not|no|never)\b(?:\s+[\w-]+){1,3}/gi;
 
 /** `METHOD /first-segment`: the members of one family differ only after it. */
 const family = (op: Operation): string => `${op.method.toUpperCase()} /${op.path.split('/')[1] ?? ''}`;
@@ -137,7 +122,7 @@ function familiesOf(catalog: Catalog): Family[] {
 export function ruledOutSiblings(catalog: Catalog, task: string): Operation[] {
   const families = familiesOf(catalog);
   if (families.length === 0) return [];
-  const stems = taskStems(task.replace(NEGATED, (m, cue: string) => cue + ' '.repeat(m.length - cue.length)));
+  const stems = taskStems(unnegated(task));
   const inTask = stemIn(stems);
   const out: Operation[] = [];
   for (const { members, distinct } of families) {

@@ -1,0 +1,103 @@
+/**
+ * The decode-time processors of one task, composed into the decoder's `biasAllowed` hook (decode.ts). Each has
+ * one knob; `keyBias` 0 (untrained prompts) turns the key and value processors off, an empty `ruledOut` the
+ * sibling mask. Knobs are fitted on generated validation data and the labelled tuning set, never a test set.
+ */
+import { escapeRegExp } from '../../data/words.js';
+import { taskEvidence } from '../../language/evidence.js';
+import type { Tokenizer } from '../../model/tokenizer/types.js';
+import type { Catalog, Operation } from '../../specs/types.js';
+import type { AllowedLogits } from '../decode.js';
+import { JsonScan } from '../json-scan.js';
+import { KeyEvidence } from './keys.js';
+import { operationGrounding, sectionOf } from './sections.js';
+import { SiblingMask } from './siblings.js';
+import type { LogitsProcessor, OpStep, Step, TaskFacts } from './step.js';
+import { CutShort, LabelStart, StatedEnumValue, StatedNumber } from './values.js';
+
+export { groundedCatalog, needsUuid, ruledOutSiblings, SiblingMask } from './siblings.js';
+
+/** Logit bonus for a token that opens a key with evidence (KeyEvidence), and the label penalty (LabelStart). */
+export const DEFAULT_KEY_BIAS = 3;
+/**
+ * Logit bonus for a stated value's tokens (StatedEnumValue, StatedNumber) and the cut-short penalty (CutShort):
+ * larger than the key's, since a stated value is stronger evidence than a named parameter.
+ */
+export const DEFAULT_VALUE_BIAS = 6;
+
+export interface PriorKnobs {
+  keyBias?: number;
+  valueBias?: number;
+  /** Operations the task rules out (ruledOutSiblings): masked while the answer writes its operation. */
+  ruledOut?: readonly Operation[];
+}
+
+/** The task's bare values as the processors read them. */
+function taskFacts(task: string): TaskFacts {
+  const e = taskEvidence(task);
+  const strings = e.values.filter((v) => v.kind === 'quoted').map((v) => v.text);
+  const numbers = e.values.filter((v) => v.kind === 'number').map((v) => v.text);
+  return {
+    task,
+    bare: e.bare,
+    strings,
+    numbers,
+    numberPatterns: numbers.map((n) => new RegExp(`(?<![\\w.])${escapeRegExp(n)}(?![\\w.])`)),
+  };
+}
+
+/** The processor list for a task and its hook, or null when every knob is off. */
+export function taskPrior(
+  catalog: Catalog,
+  tokenizer: Tokenizer,
+  task: string,
+  text: () => string,
+  knobs: PriorKnobs = {},
+): ((allowed: AllowedLogits) => void) | null {
+  const keyBias = knobs.keyBias ?? DEFAULT_KEY_BIAS;
+  const valueBias = knobs.valueBias ?? DEFAULT_VALUE_BIAS;
+  const ops: LogitsProcessor<OpStep>[] =
+    knobs.ruledOut && knobs.ruledOut.length > 0 ? [new SiblingMask(catalog, knobs.ruledOut)] : [];
+  const keys: LogitsProcessor[] =
+    keyBias === 0
+      ? []
+      : [
+          new StatedEnumValue(valueBias),
+          new LabelStart(keyBias),
+          new CutShort(valueBias),
+          new StatedNumber(valueBias),
+          new KeyEvidence(keyBias),
+        ];
+  if (ops.length === 0 && keys.length === 0) return null;
+  const facts = taskFacts(task);
+  const grounding = operationGrounding(catalog, task, facts.strings.length + facts.numbers.length > 0);
+  const textOf = tokenTexts(tokenizer);
+  return (allowed) => {
+    const answer = text();
+    for (const p of ops) if (p.apply({ answer, textOf }, allowed)) return;
+    if (keys.length === 0) return;
+    const op = /^\{"op":"([^"]+)"/.exec(answer)?.[1];
+    const sections = op === undefined ? undefined : grounding(op);
+    if (!sections || sections.size === 0) return;
+    const scan = JsonScan.of(answer);
+    const section = sectionOf(scan);
+    const sec = section === null ? undefined : sections.get(section);
+    if (!sec || !scan.inObject()) return;
+    const step: Step = { answer, scan, sec, at: scan.valueAt(), facts, textOf };
+    for (const p of keys) if (p.apply(step, allowed)) return;
+  };
+}
+
+/** A token's text, decoded once per token (cached for the hook's life). */
+export function tokenTexts(tokenizer: Tokenizer): (id: number) => string {
+  const decoder = new TextDecoder();
+  const cache = new Map<number, string>();
+  return (id) => {
+    let t = cache.get(id);
+    if (t === undefined) {
+      t = decoder.decode(tokenizer.tokenBytes(id));
+      cache.set(id, t);
+    }
+    return t;
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * TaskEvidence: one reading of a task's text. The values it states, each with a kind (uuid, email, url, date,
+ * number, quoted text, identifier-like token such as "olduser77" or "pa55!word") and, where plain English gives
+ * one, a role ("3 of item 5521": quantity 3, item 5521; "page 4, 10 per page"; "from A through B": start and
+ * end; "10, skipping the first 20": a count and an offset), plus its word stems outside quotes. The roles are
+ * cues of the language, never a spec's field names: matching a role to a field is the spec's business.
+ */
+import { MONTHS } from '../data/values.js';
+import { QUOTED, stemIn, taskStems, unquoted } from './lexicon.js';
+
+export type ValueKind = 'quoted' | 'url' | 'email' | 'uuid' | 'date' | 'number' | 'identifier';
+export type ValueRole = 'quantity' | 'item' | 'page' | 'pageSize' | 'start' | 'end' | 'offset' | 'count';
+
+export interface StatedValue {
+  /** The value as the call would hold it (a quoted span without its quotes). */
+  text: string;
+  kind: ValueKind;
+  /** Where it stands in the task (of the quoted span: its quotes included). */
+  start: number;
+  end: number;
+  role: ValueRole | null;
+}
+
+export interface TaskEvidence {
+  task: string;
+  /** The task with quoted spans blanked (same length). */
+  bare: string;
+  /** Word stems outside quotes, and a test for them that forgives one typing slip. */
+  stems: Set<string>;
+  inTask: (stem: string) => boolean;
+  /** Stated values in task order, none overlapping another. */
+  values: StatedValue[];
+}
+
+const PATTERNS: [ValueKind, RegExp][] = [
+  ['url', /\bhttps?:\/\/[^\s"'<>]+/g],
+  ['email', /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g],
+  ['uuid', /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi],
+  ['date', /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?/g],
+  ['number', /(?<![\w.\-/:])-?\d+(?:\.\d+)?(?![\w\-/:]|\.\d)/g],
+];
+
+/** A token mixing letters with digits or symbols: a username, a password, a host name, a code. */
+const IDENTIFIER = /^(?=.*[A-Za-z])(?=.*[0-9_!#$%&*+=@~])[^\s"]+$/;
+
+/** Words of a month (full or "Sept."-style short) that make the digits beside it part of a date. */
+const MONTH = new RegExp(`\\b(?:${MONTHS.map((m) => m.slice(0, 3)).join('|')})[a-z]*\\.?`, 'i');
+
+/** The evidence of one task. */
+export function taskEvidence(task: string): TaskEvidence {
+  const bare = unquoted(task);
+  const values: StatedValue[] = [];
+  const taken: [number, number][] = [];
+  const free = (s: number, e: number): boolean => taken.every(([a, b]) => e <= a || s >= b);
+  for (const m of task.matchAll(QUOTED)) {
+    const text = m[1] ?? m[2] ?? m[3] ?? '';
+    if (text.trim().length < 2) continue;
+    values.push({ text, kind: 'quoted', start: m.index, end: m.index + m[0].length, role: null });
+    taken.push([m.index, m.index + m[0].length]);
+  }
+  const add = (text: string, kind: ValueKind, start: number): void => {
+    const end = start + text.length;
+    if (text.length === 0 || !free(start, end)) return;
+    if (kind === 'number' && nextToMonth(bare, start, end)) return;
+    values.push({ text, kind, start, end, role: null });
+    taken.push([start, end]);
+  };
+  for (const [kind, re] of PATTERNS)
+    for (const m of bare.matchAll(re)) add(m[0].replace(/[.,;:!?)]+$/, ''), kind, m.index);
+  for (const m of bare.matchAll(/[^\s,;()]+/g)) {
+    const text = m[0].replace(/[.,;:!?)]+$/, '').replace(/^[(]+/, '');
+    if (IDENTIFIER.test(text) && /[A-Za-z0-9]$/.test(text))
+      add(text, 'identifier', bare.indexOf(text, m.index));
+  }
+  values.sort((a, b) => a.start - b.start);
+  assignRoles(bare, values);
+  const stems = taskStems(task);
+  return { task, bare, stems, inTask: stemIn(stems), values };
+}
+
+/** True when a number is the day or year of a date written with its month's name ("March 9", "9 March 2026"). */
+function nextToMonth(text: string, start: number, end: number): boolean {
+  const before = text.slice(Math.max(0, start - 16), start);
+  const after = text.slice(end, end + 12);
+  return (
+    new RegExp(`${MONTH.source}\\s*(?:\\d{1,2},?\\s*)?$`, 'i').test(before) ||
+    new RegExp(`^(?:st|nd|rd|th)?\\s+${MONTH.source}`, 'i').test(after)
+  );
+}
+
+/** Role cues: a regular expression over the unquoted task, and the roles of its numbered groups. */
+const ROLE_CUES: [RegExp, ValueRole[]][] = [
+  // "3 of item 5521", "2 x pet #40", "buy 4 of the 812"
+  [
+    /\b(\d+)\s*(?:x|×|of)\s+(?:(?:the|item|items|product|number|no\.?|#)\s*){0,3}#?(\d+)\b/gi,
+    ['quantity', 'item'],
+  ],
+  [/\bpage\s+(?:number\s+|no\.?\s*|#)?(\d+)\b/gi, ['page']],
+  [/\b(\d+)\s+(?:\w+\s+)?(?:per|a|each)\s+page\b/gi, ['pageSize']],
+  [/\bpage\s+size\s+(?:of\s+)?(\d+)\b/gi, ['pageSize']],
+  [/\b(?:skip(?:ping)?|offset|after|past)\s+(?:the\s+first\s+)?(\d+)\b/gi, ['offset']],
+  [
+    /\b(?:first|top|latest|last|newest|at most|up to|max(?:imum)?|only|just|limit(?:ed)? to)\s+(\d+)\b/gi,
+    ['count'],
+  ],
+  [/\b(\d+)\s+(?:latest|newest|most recent|results?|items?|entries|records?|rows?|hits?)\b/gi, ['count']],
+];
+
+/** Range cues between two stated values: "from A through B", "between A and B", "A to B". */
+const RANGE = /^\s*(?:-|–|to|through|thru|until|till|and)\s*$/i;
+
+function assignRoles(bare: string, values: StatedValue[]): void {
+  const at = new Map(values.map((v) => [v.start, v]));
+  for (const [re, roles] of ROLE_CUES)
+    for (const m of bare.matchAll(re)) {
+      let from = m.index;
+      roles.forEach((role, g) => {
+        const digits = m[g + 1]!;
+        const start = bare.indexOf(digits, from);
+        from = start + digits.length;
+        const v = at.get(start);
+        if (v && v.role === null && v.kind === 'number') v.role = role;
+      });
+    }
+  for (let i = 0; i + 1 < values.length; i++) {
+    const [a, b] = [values[i]!, values[i + 1]!];
+    if (a.kind !== b.kind || (a.kind !== 'date' && a.kind !== 'number') || a.role || b.role) continue;
+    const lead = bare.slice(Math.max(0, a.start - 10), a.start);
+    if (RANGE.test(bare.slice(a.end, b.start)) && /\b(?:from|between|since)\s+$/i.test(lead)) {
+      a.role = 'start';
+      b.role = 'end';
+    }
+  }
+}
+
+/** The stated values of one kind (any role), in task order. */
+export const valuesOf = (e: TaskEvidence, ...kinds: ValueKind[]): StatedValue[] =>
+  e.values.filter((v) => kinds.includes(v.kind));
+
+/**
+ * True when the task states `value` for a field: verbatim (case aside), or as a number the task states in
+ * another notation ("7.50" for 7.5). Values said as words (enum names, dates by month name) are the
+ * data module's stated-value check's business (data/stated.ts), which covers those forms.
+ */
+export function statesValue(e: TaskEvidence, value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  const text = String(value);
+  if (text.length === 0) return false;
+  if (e.task.toLowerCase().includes(text.toLowerCase())) return true;
+  return typeof value === 'number' && e.values.some((v) => v.kind === 'number' && Number(v.text) === value);
+}
