@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Engine, WeightQuant } from '../engine/index.js';
 
-/** The options every command takes (ARCHITECTURE.md, "The CLI contract"). */
+/** The options every command takes. */
 export interface GlobalOptions {
   dataDir: string;
   modelsDir: string;
@@ -14,6 +14,8 @@ export interface CommandContext extends GlobalOptions {
   engine(options?: { quant?: WeightQuant }): Promise<Engine>;
   /** Human-mode progress and streaming text; goes to stderr in `--json` mode so stdout stays one document. */
   progress(text: string): void;
+  /** Shows that slow work runs (a spinner on a terminal's stderr); call the result when it is done. */
+  busy?(text: string): () => void;
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -29,6 +31,8 @@ export interface Command<R = unknown> {
   summary: string;
   /** Positional part of the usage line, e.g. `<file|url>`. */
   args: string;
+  /** Options the command cannot run without; the usage line shows them (`smolmap ask --spec S …`). */
+  required?: string[];
   options: OptionSpec;
   /** One line per option for the help text, keyed by option name. */
   optionHelp: Record<string, string>;
