@@ -98,7 +98,7 @@ function explain(r: AskResult | null): string {
     `model      ${r.model}${r.untrained ? ' (untrained base model: the prompt lists the operations)' : ''} on ${r.baseModel}, ${r.quant}, spec ${r.spec} v${r.specVersion}, ${r.latencyMs.toFixed(0)} ms`,
     ...(r.completed ? ['note       the token budget ran out; the grammar completed the call'] : []),
     `output     ${r.output}`,
-    'alternatives: the engine reports no runner-up operations; rephrase the task and compare with :explain',
+    'alternatives: the engine does not return runner-up operations; rephrase the task to compare',
   ].join('\n');
 }
 
