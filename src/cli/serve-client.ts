@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import path from 'node:path';
-import { resolveDirs } from '../engine/engine.js';
+import { resolveDirs } from '../engine/dirs.js';
 
 /** The socket lives in a private folder of the data directory (0700; the socket itself 0600). */
 export function socketPath(dataDir: string): string {
