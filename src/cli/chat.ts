@@ -5,6 +5,8 @@
  * `smolmap serve` answers warm over its socket; otherwise the model loads here once, on the first task.
  */
 import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import readline from 'node:readline';
 import {
   SmolmapError,
@@ -212,24 +214,45 @@ const chatCommand = defineCommand<ChatResult>({
     };
     const conn = values['local'] === true ? null : await ServeConnection.connect(ctx.dataDir);
     const asker = conn ? serveAsker(conn, ctx, base, quant) : localAsker(ctx, base, quant);
-    return converse(state, asker, engine, conn).finally(() => conn?.close());
+    return converse(ctx.dataDir, state, asker, engine, conn).finally(() => conn?.close());
   },
   human: (r) =>
     `session ${r.session}: ${r.asks} ask${r.asks === 1 ? '' : 's'} recorded; \`smolmap history --session ${r.session}\` shows them`,
 });
 
+const HISTORY_LINES = 500;
+
+/** Typed lines of earlier chats (newest first, as readline keeps them), from the data dir's private folder. */
+async function typedHistory(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .slice(-HISTORY_LINES)
+    .reverse();
+}
+
+async function remember(file: string, line: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await appendFile(file, `${line.replace(/\n/g, ' ')}\n`, { mode: 0o600 });
+}
+
 async function converse(
+  dataDir: string,
   state: ChatState,
   asker: Asker,
   engine: () => Promise<Engine>,
   conn: ServeConnection | null,
 ): Promise<ChatResult> {
   const tty = process.stdin.isTTY === true;
+  // Up-arrow recalls tasks typed in earlier chats too; piped input is not typed, so it is not kept.
+  const historyFile = path.join(dataDir, 'run', 'chat-history');
   const rl = readline.createInterface({
     input: process.stdin,
     output: process.stdout,
     terminal: tty,
-    historySize: 500,
+    historySize: HISTORY_LINES,
+    history: tty ? await typedHistory(historyFile) : [],
   });
   rl.setPrompt(`${state.spec}> `);
   const out = (text: string) => process.stdout.write(text === '' ? '' : `${text}\n`);
@@ -238,6 +261,8 @@ async function converse(
   );
   if (tty) rl.prompt();
   for await (const text of rl) {
+    // History is a convenience: a data dir it cannot be written to must not end the chat.
+    if (tty && text.trim() !== '') await remember(historyFile, text.trim()).catch(() => {});
     let reply: string | null;
     try {
       reply = await line(text, state, asker, engine);
