@@ -3,12 +3,23 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dist = (file) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
+const cli = dist('cli.js');
 if (!existsSync(cli)) {
   console.error(
     'internal_not_built: dist/cli.js is missing; run `npm install` (or `npm run build`) in the smolmap folder',
   );
   process.exit(1);
 }
-const { main } = await import(cli);
-process.exitCode = await main(process.argv.slice(2));
+const args = process.argv.slice(2);
+// A running `smolmap serve` answers asks warm; its client loads before the rest of the CLI to keep it fast.
+let code = null;
+if (args[0] === 'ask') {
+  const { askViaServe } = await import(dist('cli/serve-client.js'));
+  code = await askViaServe(args);
+}
+if (code === null) {
+  const { main } = await import(cli);
+  code = await main(args);
+}
+process.exitCode = code;

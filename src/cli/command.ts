@@ -14,6 +14,8 @@ export interface CommandContext extends GlobalOptions {
   engine(options?: { quant?: QuantRequest }): Promise<Engine>;
   /** Human-mode progress and streaming text; goes to stderr in `--json` mode so stdout stays one document. */
   progress(text: string): void;
+  /** Shows that slow work runs (a spinner on a terminal's stderr); call the result when it is done. */
+  busy?(text: string): () => void;
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -29,6 +31,8 @@ export interface Command<R = unknown> {
   summary: string;
   /** Positional part of the usage line, e.g. `<file|url>`. */
   args: string;
+  /** Options the command cannot run without; the usage line shows them (`smolmap ask --spec S …`). */
+  required?: string[];
   options: OptionSpec;
   /** One line per option for the help text, keyed by option name. */
   optionHelp: Record<string, string>;

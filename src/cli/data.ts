@@ -64,6 +64,7 @@ const generate = defineCommand<DatasetResult>({
   name: 'data generate',
   summary: 'synthesise task → call training examples from a stored spec',
   args: '',
+  required: ['spec'],
   options: {
     spec: { type: 'string' },
     count: { type: 'string' },
@@ -96,6 +97,7 @@ const importCmd = defineCommand<DatasetResult>({
   name: 'data import',
   summary: 'import a task file (JSON Lines) for a spec, validated line by line',
   args: '<file.jsonl>',
+  required: ['spec'],
   options: {
     spec: { type: 'string' },
     mix: { type: 'boolean', default: false },

@@ -33,6 +33,7 @@ const evalCommand = defineCommand<EvaluateResult>({
   name: 'eval',
   summary: 'score a spec’s mapper on a task file (endpoint, exact call, valid rate, parameter F1, latency)',
   args: '',
+  required: ['spec', 'tasks'],
   options: {
     spec: { type: 'string' },
     tasks: { type: 'string' },

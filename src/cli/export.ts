@@ -20,6 +20,7 @@ const exportCommand = defineCommand<ExportResult>({
   summary:
     'export a trained adapter: PEFT folder, llama.cpp LoRA GGUF, or merged into its base as an ONNX folder for Transformers.js',
   args: '<adapter>',
+  required: ['format'],
   options: { format: { type: 'string' }, out: { type: 'string' }, outtype: { type: 'string' } },
   optionHelp: {
     'format F':
@@ -32,7 +33,7 @@ const exportCommand = defineCommand<ExportResult>({
     if (positionals.length !== 1)
       throw new SmolmapError(
         'usage_bad_arguments',
-        '`smolmap export` takes one trained model id (see `smolmap models list`)',
+        '`smolmap export` takes one trained model id (see `smolmap adapters list`)',
       );
     const format = optionalString(values, 'format');
     if (format === undefined)

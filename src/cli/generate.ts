@@ -27,6 +27,7 @@ const generateCommand = defineCommand<GenerateTextResult>({
   name: 'generate',
   summary: 'generate text from a base model (chat template applied for Instruct models), streamed',
   args: '"prompt"',
+  required: ['model'],
   options: {
     model: { type: 'string' },
     adapter: { type: 'string' },

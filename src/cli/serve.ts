@@ -16,6 +16,7 @@ import {
 } from './command.js';
 import { mcpHttpSurface } from './serve-mcp.js';
 import { discordSurface, slackSurface } from './serve-bots.js';
+import { askSocketSurface } from './serve-socket.js';
 import { DEFAULT_QUANT_HELP, QUANT_HELP, checkQuantOption } from './mapper-options.js';
 
 export interface ServeSurface {
@@ -41,7 +42,12 @@ export interface ServeSurfaceFactory {
 }
 
 /** Surfaces `serve` knows, in start order. Add a factory here to plug one in. */
-export const serveSurfaces: ServeSurfaceFactory[] = [mcpHttpSurface, slackSurface, discordSurface];
+export const serveSurfaces: ServeSurfaceFactory[] = [
+  askSocketSurface,
+  mcpHttpSurface,
+  slackSurface,
+  discordSurface,
+];
 
 interface ServeResult {
   surfaces: string[];

@@ -68,6 +68,7 @@ const train = defineCommand<TrainResult>({
   name: 'train',
   summary: 'train a LoRA adapter for a spec (queued as a job; --wait to watch it)',
   args: '',
+  required: ['spec'],
   options: {
     spec: { type: 'string' },
     data: { type: 'string' },

@@ -1,4 +1,4 @@
-import path from 'node:path';
+import { resolveDirs } from './dirs.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Store } from './store.js';
 import type { QuantRequest } from './model/quant.js';
@@ -40,11 +40,7 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export function resolveDirs(options: EngineOptions): { dataDir: string; modelsDir: string } {
-  const dataDir = path.resolve(options.dataDir ?? process.env['SMOLMAP_HOME'] ?? './data');
-  const modelsDir = path.resolve(options.modelsDir ?? process.env['SMOLMAP_MODELS'] ?? './models');
-  return { dataDir, modelsDir };
-}
+export { resolveDirs };
 
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const { dataDir, modelsDir } = resolveDirs(options);

@@ -117,7 +117,12 @@ export {
   type AdapterMeta,
 } from './model/lora.js';
 export { LORA_TARGETS, type LoraTarget } from './model/types.js';
-export { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './train/options.js';
+export {
+  parseTrainOptions,
+  trainOptionsSchema,
+  type TrainOptions,
+  type TrainOptionsInput,
+} from './train/options.js';
 export { trainLoop, type TrainDeps, type TrainProgress, type TrainResult } from './train/loop.js';
 export { runTrainJob, type TrainJobInput, type TrainJobResult, type TrainJobHooks } from './train/job.js';
 export { lossCurvePng } from './train/png.js';

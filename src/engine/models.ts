@@ -67,7 +67,7 @@ export function findAdapter(data: StoreData, id: string, tenant?: string): Model
   if (!m) {
     throw new SmolmapError(
       'adapter_not_found',
-      `no trained model "${id}"; \`smolmap models list\` shows them (train one with \`smolmap train\`)`,
+      `no trained model "${id}"; \`smolmap adapters list\` shows them (train one with \`smolmap train\`)`,
       { details: { id } },
     );
   }
@@ -179,7 +179,7 @@ export async function rollbackAdapter(
     if (!target) {
       throw new SmolmapError(
         'adapter_no_previous',
-        `spec "${spec}" has no previously active adapter to roll back to; activate one with \`smolmap models activate <id>\``,
+        `spec "${spec}" has no previously active adapter to roll back to; activate one with \`smolmap adapters activate <id>\``,
       );
     }
     const previous = setActive(data, target, options.tenant);
@@ -189,7 +189,7 @@ export async function rollbackAdapter(
   });
 }
 
-/** Stores an evaluation's scores on the adapter (shown by `models list/show`). */
+/** Stores an evaluation's scores on the adapter (shown by `adapters list/show`). */
 export async function recordAdapterMetrics(
   engine: Engine,
   id: string,

@@ -77,6 +77,11 @@ async function startTask(
   if (!store) throw new McpError(ErrorCode.InternalError, 'internal: no task store for a task call');
   const parsed = tool.parse(request.params.arguments);
   const task = await store.createTask({ ttl: request.params.task?.ttl ?? null, pollInterval: TASK_POLL_MS });
+  if (!parsed.ok) {
+    // Bad arguments fail the task at once; the client reads the argument error with tasks/result.
+    await store.storeTaskResult(task.taskId, 'failed', parsed.result);
+    return { task: await store.getTask(task.taskId) };
+  }
   // The task outlives this request, so its work is bound to the server's life and to tasks/cancel instead.
   const cancelled = watchCancel(store, task.taskId);
   const extras = {
@@ -84,7 +89,7 @@ async function startTask(
     signal: AbortSignal.any([ctx.lifetime, cancelled.signal]),
   };
   void tool
-    .run(parsed, ctx, extras)
+    .run(parsed.args, ctx, extras)
     .then(async (result: CallToolResult) => {
       // A cancelled task is terminal: the SDK's store takes no result for it.
       if (!cancelled.signal.aborted)
@@ -116,6 +121,8 @@ export function installTools(server: Server, tools: AnyTool[], ctx: ToolContext)
         );
       return startTask(tool, request, extra, ctx);
     }
-    return tool.run(tool.parse(request.params.arguments), ctx, callExtras(extra, ctx, false));
+    const parsed = tool.parse(request.params.arguments);
+    if (!parsed.ok) return parsed.result;
+    return tool.run(parsed.args, ctx, callExtras(extra, ctx, false));
   });
 }

@@ -19,6 +19,11 @@ export interface SmolmapMcpOptions {
   config: McpConfig;
   hub: ChangeHub;
   jobs?: JobControl;
+  /**
+   * The client runs on this machine as the operator (stdio): tools that read a path of this machine
+   * (import_base_model) are offered. Off for remote clients (Streamable HTTP).
+   */
+  localFiles?: boolean;
   /** Defaults to every tool the facade supports (tools/index.ts). */
   tools?: AnyTool[];
 }
@@ -32,7 +37,8 @@ export interface SmolmapMcpServer {
 const INSTRUCTIONS = [
   'smolmap turns a task in plain words into a precise call of an HTTP API described by an OpenAPI spec.',
   'Find the spec with list_specs (or add one with add_spec), inspect it with describe_spec,',
-  'then ask map_task for the call when a trained model exists.',
+  'then ask map_task for the call. map_task answers untrained from a base model (list_base_models;',
+  'pull_base_model fetches one) and much better once train_model has trained an adapter for the spec.',
 ].join(' ');
 
 function version(): string {
@@ -51,7 +57,8 @@ export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpSe
     {
       instructions: INSTRUCTIONS,
       taskStore,
-      capabilities: { logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      // Long work reports through notifications/progress and tasks, so no `logging` capability is declared.
+      capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
     },
   );
   const lifetime = new AbortController();
@@ -62,7 +69,11 @@ export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpSe
     changed: (kind) => hub.emit(kind),
     ...(options.jobs ? { jobs: options.jobs } : {}),
   };
-  installTools(mcp.server, options.tools ?? allTools(config), ctx);
+  installTools(
+    mcp.server,
+    options.tools ?? allTools(config, { localFiles: options.localFiles === true }),
+    ctx,
+  );
   registerSpecResources(mcp, engine);
   registerRunResources(mcp, engine);
   const unsubscribe = hub.on(() => {

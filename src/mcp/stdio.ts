@@ -30,6 +30,7 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
     engine,
     config,
     hub,
+    localFiles: true,
     ...(options.jobs ? { jobs: options.jobs } : {}),
   });
   // The SDK's stdio transport does not watch for the end of input; the client closing stdin ends the session.

@@ -1,13 +1,12 @@
 /**
  * The tool table's contract. One zod object schema per tool is the single source of its argument and result
  * types; `tools/list` publishes both as JSON Schema. We answer `tools/list` and `tools/call` ourselves
- * (dispatch.ts, instead of McpServer.registerTool, whose handler turns bad arguments into `isError` results)
- * to keep the MCP error split: a malformed
- * call (unknown tool, arguments that fail the schema) is a JSON-RPC protocol error (-32602, MCP spec
- * "Tools › Error Handling"), while a failure of the work itself is a result with `isError: true` carrying the
- * user-facing `code: message`, so the model can read it and recover.
+ * (dispatch.ts) for the task-based calls; the error split is the one MCP 2025-11-25 sets ("Tools › Error
+ * Handling", SEP-1303) and McpServer follows: an unknown tool is a JSON-RPC protocol error, while arguments that
+ * fail the schema and failures of the work itself are results with `isError: true` carrying `code: message`,
+ * so the model can read which field is wrong, fix its call and try again.
  */
-import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult, Tool, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { toSmolmapError, type Engine } from '../engine/index.js';
@@ -68,17 +67,54 @@ export interface AnyTool {
   name: string;
   definition: Tool;
   tasks: boolean;
-  /** Checks the arguments against the input schema; a mismatch is a protocol error (McpError -32602). */
-  parse(args: unknown): unknown;
+  /** Checks the arguments against the input schema; a mismatch comes back as the `isError` result to send. */
+  parse(args: unknown): { ok: true; args: unknown } | { ok: false; result: CallToolResult };
   /** Runs parsed arguments; a failure becomes an `isError` result. */
   run(parsed: unknown, ctx: ToolContext, extras: CallExtras): Promise<CallToolResult>;
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
-/** `path: message` per zod issue, on one line (it becomes a JSON-RPC error message). */
+/** `path: message` per zod issue, on one line. */
 export function issueList(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
+}
+
+interface SchemaNode {
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+}
+
+/** The input schema's node at a zod issue path (object properties only), or null past them. */
+function nodeAt(schema: SchemaNode, at: readonly PropertyKey[]): SchemaNode | null {
+  let node: SchemaNode | undefined = schema;
+  for (const key of at) node = typeof key === 'string' ? node?.properties?.[key] : undefined;
+  return node ?? null;
+}
+
+/**
+ * The `isError` result for arguments that fail the schema: each offending field with what it expects (its
+ * description from the input schema; the allowed keys for an unknown one) and what was wrong, so the model can
+ * correct that field and call again.
+ */
+export function argumentError(
+  tool: string,
+  inputSchema: Tool['inputSchema'],
+  error: z.ZodError,
+): CallToolResult {
+  const schema = inputSchema as SchemaNode;
+  const fields = error.issues.map((i) => {
+    const node = nodeAt(schema, i.path);
+    const expects = i.path.length > 0 ? node?.description : undefined;
+    const allowed =
+      i.code === 'unrecognized_keys' && node?.properties
+        ? ` (allowed: ${Object.keys(node.properties).join(', ')})`
+        : '';
+    const where = i.path.join('.') || 'arguments';
+    return `${where}: ${i.message}${allowed}${expects ? `; expected ${expects}` : ''}`;
+  });
+  const text = `tool_bad_arguments: ${tool} was called with invalid arguments. ${fields.join('. ')}. Fix ${fields.length === 1 ? 'that field' : 'those fields'} and call ${tool} again (tools/list has its inputSchema).`;
+  return { content: [{ type: 'text', text }], isError: true };
 }
 
 function jsonSchema(schema: AnyObject, io: 'input' | 'output'): Tool['inputSchema'] {
@@ -102,12 +138,9 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDe
     tasks: def.tasks === true,
     parse(raw) {
       const parsed = def.input.safeParse(raw ?? {});
-      if (!parsed.success)
-        throw new McpError(
-          ErrorCode.InvalidParams,
-          `invalid arguments for ${def.name}: ${issueList(parsed.error)}`,
-        );
-      return parsed.data;
+      return parsed.success
+        ? { ok: true, args: parsed.data }
+        : { ok: false, result: argumentError(def.name, definition.inputSchema, parsed.error) };
     },
     async run(parsed, ctx, extras) {
       try {

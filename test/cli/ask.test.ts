@@ -25,7 +25,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('smolmap ask / history / eval / models', () => {
+describe('smolmap ask / history / eval / adapters', () => {
   it('ask --json prints the ApiCall plus confidence, model, specVersion, latencyMs; history shows it', async () => {
     expect((await run(['model', 'import', TINY_MODEL_DIR, '--name', 'tiny', ...common])).code).toBe(0);
     expect(
@@ -56,7 +56,7 @@ describe('smolmap ask / history / eval / models', () => {
     expect((await run(['history', ...common])).out).toContain('list all stations');
   }, 60_000);
 
-  it('eval --json has the contract fields; models list is empty; usage errors exit 2', async () => {
+  it('eval --json has the contract fields; adapters list is empty; usage errors exit 2', async () => {
     const tasks = path.join(dir, 'tasks.jsonl');
     const { readFileSync, writeFileSync } = await import('node:fs');
     const lines = readFileSync(path.join(FIXTURES, 'tasks', 'train-travel.jsonl'), 'utf8')
@@ -69,15 +69,15 @@ describe('smolmap ask / history / eval / models', () => {
     expect(doc).toMatchObject({ n: 3, validRate: 1 });
     for (const k of ['endpointAccuracy', 'exactMatch', 'paramF1', 'latencyMs', 'perOperation'])
       expect(doc).toHaveProperty(k);
-    expect((await run(['models', 'list', '--json', ...common])).out.trim()).toBe('[]');
+    expect((await run(['adapters', 'list', '--json', ...common])).out.trim()).toBe('[]');
     const noSpec = await run(['ask', 'x', ...common]);
     expect(noSpec.code).toBe(2);
     expect(noSpec.err).toMatch(/^usage_missing_option:/);
     expect((await run(['eval', '--spec', 'tt', ...common])).code).toBe(2);
     expect((await run(['ask', '--spec', 'tt', 'x', '--quant', 'q3', ...common])).code).toBe(2);
-    const missing = await run(['models', 'show', 'nope', ...common]);
+    const missing = await run(['adapters', 'show', 'nope', ...common]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/^adapter_not_found:/);
-    expect((await run(['models', 'rollback', 'tt', ...common])).err).toMatch(/^adapter_no_previous:/);
+    expect((await run(['adapters', 'rollback', 'tt', ...common])).err).toMatch(/^adapter_no_previous:/);
   }, 60_000);
 });

@@ -3,7 +3,7 @@
  * pretest; each spawn costs seconds of imports) and the same `main` in-process with stdout/stderr captured
  * (scalar's console.error goes through process.stderr too). Keep at least one real spawn per command group.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { vi } from 'vitest';
 
@@ -42,4 +42,20 @@ export async function runInProcess(args: string[]): Promise<Run> {
     o.mockRestore();
     e.mockRestore();
   }
+}
+
+/** The real CLI process with `input` on its stdin (e.g. task lines for `smolmap chat`). */
+export function pipeCli(args: string[], input: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, SMOLMAP_HOME: '', SMOLMAP_MODELS: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }

@@ -46,8 +46,9 @@ describe('smolmap mcp (stdio, real CLI)', () => {
     expect(names).toEqual(
       expect.arrayContaining(['list_specs', 'describe_spec', 'add_spec', 'generate_dataset']),
     );
-    // execute_call stays off without an mcp.json that enables it.
+    // execute_call stays off without an mcp.json that enables it; a local client may import model files.
     expect(names).not.toContain('execute_call');
+    expect(names).toContain('import_base_model');
     for (const t of tools) {
       expect(t.name.length).toBeLessThanOrEqual(64);
       expect(t.description).toBeTruthy();
@@ -114,18 +115,16 @@ describe('smolmap mcp (stdio, real CLI)', () => {
     expect(noData.isError).toBe(true);
   });
 
-  it('answers malformed calls with protocol errors', async () => {
+  it('answers bad arguments with isError results and an unknown tool with a protocol error', async () => {
     const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args });
-    await expect(call('describe_spec', { spec: 5 })).rejects.toSatisfy(
-      (e) => e instanceof McpError && e.code === -32602 && /spec/.test(e.message),
-    );
-    await expect(call('add_spec', {})).rejects.toSatisfy(
-      (e) => e instanceof McpError && /exactly one of content or url/.test(e.message),
-    );
-    await expect(call('add_spec', { url: 'file:///etc/passwd' })).rejects.toBeInstanceOf(McpError);
-    await expect(call('list_specs', { extra: 1 })).rejects.toBeInstanceOf(McpError);
+    const wrongType = await call('describe_spec', { spec: 5 });
+    expect(wrongType.isError).toBe(true);
+    expect(text(wrongType)).toMatch(/^tool_bad_arguments: .*spec: /);
+    expect(text(await call('add_spec', {}))).toMatch(/exactly one of content or url/);
+    expect((await call('add_spec', { url: 'file:///etc/passwd' })).isError).toBe(true);
+    expect((await call('list_specs', { extra: 1 })).isError).toBe(true);
     await expect(call('no_such_tool', {})).rejects.toSatisfy(
-      (e) => e instanceof McpError && /unknown tool/.test(e.message),
+      (e) => e instanceof McpError && e.code === -32602 && /unknown tool/.test(e.message),
     );
   });
 

@@ -69,7 +69,7 @@ async function resolveAdapter(engine: Engine, ref: string): Promise<LoraAdapter>
   if (!rec) {
     throw new SmolmapError(
       'adapter_not_found',
-      `no trained model or adapter folder named ${ref}; list trained models with \`smolmap models list\` or pass a PEFT adapter folder`,
+      `no trained model or adapter folder named ${ref}; list trained models with \`smolmap adapters list\` or pass a PEFT adapter folder`,
     );
   }
   return loadAdapter(path.join(engine.modelsDir, rec.dir));

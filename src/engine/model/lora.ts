@@ -23,18 +23,23 @@ export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 const SAVED_PREFIX = 'base_model.model.';
 
 export const loraConfigSchema = z.strictObject({
-  r: z.number().int().min(1).max(1024).default(16),
-  alpha: z.number().positive().default(32),
-  dropout: z.number().min(0).max(0.9).default(0),
+  r: z.number().int().min(1).max(1024).default(16).describe('LoRA rank'),
+  alpha: z.number().positive().default(32).describe('LoRA alpha (scale alpha / r)'),
+  dropout: z.number().min(0).max(0.9).default(0).describe('dropout on the LoRA input'),
   targets: z
     .array(z.enum(LORA_TARGETS))
     .min(1)
     .default([...LORA_TARGETS])
-    .transform((ts) => LORA_TARGETS.filter((t) => ts.includes(t))),
-  /** Layer indices to adapt (PEFT `layers_to_transform`); null = every layer. */
-  layers: z.array(z.number().int().min(0)).min(1).nullable().default(null),
-  seed: z.number().int().min(0).default(0),
-  rslora: z.boolean().default(false),
+    .transform((ts) => LORA_TARGETS.filter((t) => ts.includes(t)))
+    .describe('projections to adapt (default: all)'),
+  layers: z
+    .array(z.number().int().min(0))
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe('layer indices to adapt, as PEFT layers_to_transform (default null: every layer)'),
+  seed: z.number().int().min(0).default(0).describe('seed of the A matrices'),
+  rslora: z.boolean().default(false).describe('rank-stabilised scale alpha / sqrt(r)'),
 });
 export type LoraConfig = z.output<typeof loraConfigSchema>;
 

@@ -301,7 +301,7 @@ export function resolveBaseModelName(
   throw new SmolmapError(
     'model_not_found',
     name === undefined
-      ? 'no base model is registered; run `smolmap model import <file.gguf|dir> --name N` first'
-      : `no base model named "${name}"; \`smolmap model list\` shows them, \`smolmap model import\` adds one`,
+      ? 'no base model is registered; `smolmap model pull` downloads the default (SmolLM2-135M-Instruct, about 270 MB), `smolmap model import <file.gguf|dir> --name N` registers one you have (MCP: pull_base_model, import_base_model)'
+      : `no base model named "${name}"; \`smolmap model list\` shows them, \`smolmap model pull [repo]\` or \`smolmap model import <file.gguf|dir> --name ${name}\` adds it`,
   );
 }

@@ -12,48 +12,96 @@ import { SmolmapError } from '../errors.js';
 import { loraConfigSchema } from '../model/lora.js';
 
 export const trainOptionsSchema = z.strictObject({
-  lora: loraConfigSchema.prefault({}),
-  /** Passes over the training set; ignored when `steps` is set. null (and no `steps`): the step recipe below. */
-  epochs: z.number().int().min(1).max(1000).nullable().default(null),
-  /** Optimizer steps; null = derived from `epochs`, or from the recipe when `epochs` is null too. */
-  steps: z.number().int().min(1).nullable().default(null),
-  /** The recipe without `steps` or `epochs`: max(minSteps, stepsPerOperation × operations in the data). */
-  stepsPerOperation: z.number().int().min(1).max(10_000).default(15),
-  minSteps: z.number().int().min(1).max(1_000_000).default(200),
-  /** Sequences per micro-batch (one session.run). */
-  batchSize: z.number().int().min(1).max(512).default(4),
-  /** Micro-batches per optimizer step. */
-  gradAccum: z.number().int().min(1).max(256).default(1),
+  lora: loraConfigSchema.prefault({}).describe('LoRA adapter settings'),
+  epochs: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .nullable()
+    .default(null)
+    .describe('passes over the training set; ignored when steps is set (default null: the step recipe)'),
+  steps: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'optimizer steps (default null: from epochs, else max(minSteps, stepsPerOperation × operations))',
+    ),
+  stepsPerOperation: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(15)
+    .describe('steps per operation of the spec in the default step recipe'),
+  minSteps: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(200)
+    .describe('fewest steps of the default recipe'),
+  batchSize: z.number().int().min(1).max(512).default(4).describe('sequences per micro-batch'),
+  gradAccum: z.number().int().min(1).max(256).default(1).describe('micro-batches per optimizer step'),
   /**
-   * Longest sequence in tokens; longer examples are left out (a cut target would teach broken calls). 384: at
-   * 256 the default data of the benchmark specs lost 3–8 % of its examples, all from the operations with the
-   * longest calls (train-travel payments 19, alertmanager postSilences 12, deepl document status/download 39:
-   * 64-hex document keys), exactly the ones the trained adapters then confused; at 384 none is left out.
+   * Longer examples are left out (a cut target would teach broken calls). 384: at 256 the default data lost
+   * 3–8 % of its examples on some specs, all from the operations with the longest calls (64-hex document keys,
+   * long bodies), exactly the ones the trained adapters then confused; at 384 none is left out.
    */
-  maxLen: z.number().int().min(8).max(8192).default(384),
-  /** Sequence lengths are padded up to a multiple of this, so few distinct shapes reach the session. */
-  padMultiple: z.number().int().min(1).max(512).default(8),
-  lr: z.number().positive().max(1).default(1e-3),
-  /** Floor of the cosine decay, as a fraction of `lr`. */
-  minLrRatio: z.number().min(0).max(1).default(0),
-  /** Linear warmup steps; null = `warmupRatio` of the total. */
-  warmupSteps: z.number().int().min(0).nullable().default(null),
-  warmupRatio: z.number().min(0).max(0.5).default(0.06),
-  weightDecay: z.number().min(0).max(1).default(0.01),
-  beta1: z.number().min(0).max(0.9999).default(0.9),
-  beta2: z.number().min(0).max(0.99999).default(0.999),
-  adamEps: z.number().positive().default(1e-8),
-  /** Global gradient-norm clip; 0 disables it. */
-  maxGradNorm: z.number().min(0).default(1),
-  /** Validation loss every N optimizer steps (and at the end); 0 = only at the end. */
-  evalEvery: z.number().int().min(0).default(50),
-  /** Checkpoint every N optimizer steps; 0 = only when stopping. */
-  checkpointEvery: z.number().int().min(0).default(50),
-  /** Stop after this many evaluations without a validation-loss improvement; null = never. */
-  earlyStopPatience: z.number().int().min(1).nullable().default(null),
-  earlyStopMinDelta: z.number().min(0).default(0),
-  /** Seeds the data order (and, through the facade, the LoRA init). */
-  seed: z.number().int().min(0).default(0),
+  maxLen: z
+    .number()
+    .int()
+    .min(8)
+    .max(8192)
+    .default(384)
+    .describe('longest sequence in tokens; longer examples are left out'),
+  /** Few distinct shapes reach the session. */
+  padMultiple: z
+    .number()
+    .int()
+    .min(1)
+    .max(512)
+    .default(8)
+    .describe('sequence lengths are padded up to a multiple of this'),
+  lr: z.number().positive().max(1).default(1e-3).describe('peak learning rate (default 0.001)'),
+  minLrRatio: z.number().min(0).max(1).default(0).describe('floor of the cosine decay, as a fraction of lr'),
+  warmupSteps: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .default(null)
+    .describe('linear warmup steps (default null: warmupRatio of the total)'),
+  warmupRatio: z.number().min(0).max(0.5).default(0.06).describe('warmup as a fraction of the total steps'),
+  weightDecay: z.number().min(0).max(1).default(0.01).describe('AdamW weight decay'),
+  beta1: z.number().min(0).max(0.9999).default(0.9).describe('AdamW beta1'),
+  beta2: z.number().min(0).max(0.99999).default(0.999).describe('AdamW beta2'),
+  adamEps: z.number().positive().default(1e-8).describe('AdamW epsilon'),
+  maxGradNorm: z.number().min(0).default(1).describe('global gradient-norm clip; 0 disables it'),
+  evalEvery: z
+    .number()
+    .int()
+    .min(0)
+    .default(50)
+    .describe('validation loss every N steps and at the end; 0: only at the end'),
+  checkpointEvery: z
+    .number()
+    .int()
+    .min(0)
+    .default(50)
+    .describe('checkpoint every N steps; 0: only when stopping'),
+  earlyStopPatience: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe('stop after this many evaluations without a validation-loss improvement (default null: never)'),
+  earlyStopMinDelta: z.number().min(0).default(0).describe('smallest validation-loss drop that counts'),
+  seed: z.number().int().min(0).default(0).describe('seeds the data order and the LoRA init'),
 });
 
 export type TrainOptions = z.output<typeof trainOptionsSchema>;

@@ -1,14 +1,17 @@
 /**
- * Training job tools: train_model queues a job and returns its id at once, or with `wait: true`
- * follows it to the end, sending `notifications/progress` (step of total steps) when the client gave a
- * progress token. job_status and stop_job act on any job by id.
+ * Training job tools: train_model queues a job and returns its id at once, or with `wait: true` follows it to
+ * the end, sending `notifications/progress` (step of total steps) when the client gave a progress token.
+ * list_jobs lists them; job_status, stop_job and resume_job act on one job by id.
  */
 import { z } from 'zod';
 import {
   actingTenant,
   getJob,
+  listJobs,
+  resumeJob,
   startTraining,
   stopJob,
+  trainOptionsSchema,
   trainingSummary,
   waitForJob,
   type Engine,
@@ -137,11 +140,10 @@ const trainModelTool = defineTool({
       dataset: z.string().min(1).optional().describe('dataset id to train on (default: synthesise one)'),
       count: z.number().int().min(1).max(100_000).optional().describe('synthetic examples when synthesising'),
       base: z.string().min(1).optional().describe('base model name (default: the first registered)'),
-      options: z
-        .record(z.string(), z.unknown())
+      options: trainOptionsSchema
         .optional()
         .describe(
-          'training options, e.g. {"steps": 200, "lr": 0.0002, "batchSize": 8, "lora": {"r": 16}}; unknown keys are refused',
+          'training options, each with its default, e.g. {"steps": 300, "lr": 0.001, "lora": {"r": 16}}; unknown keys are refused',
         ),
       wait: z
         .boolean()
@@ -211,4 +213,36 @@ const stopJobTool = defineTool({
   text: (v) => `${statusLine(v)}${v.status === 'running' ? '; stopping at the next step' : ''}`,
 });
 
-export const jobTools: AnyTool[] = [trainModelTool, jobStatusTool, stopJobTool];
+const listJobsTool = defineTool({
+  name: 'list_jobs',
+  title: 'List jobs',
+  description: 'Lists training jobs, oldest first, optionally only those with one status.',
+  input: z.object({ status: JOB_STATUS.optional().describe('only jobs with this status') }).strict(),
+  output: z.object({ jobs: z.array(JobView).describe('jobs, oldest first') }),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  async run({ status }, { engine }) {
+    const jobs = await listJobs(engine, status === undefined ? {} : { status });
+    return { jobs: jobs.map((j) => jobView(engine, j)) };
+  },
+  text: ({ jobs }) =>
+    jobs.length === 0 ? 'No jobs; train_model queues one.' : jobs.map(statusLine).join('\n'),
+});
+
+const resumeJobTool = defineTool({
+  name: 'resume_job',
+  title: 'Resume a job',
+  description:
+    'Queues a stopped or failed job again; it continues from its last checkpoint when it has one. Poll job_status.',
+  input: z.object({ job: jobId }).strict(),
+  output: JobView,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async run({ job }, { engine, jobs, changed }) {
+    const record = await resumeJob(engine, job);
+    jobs?.pump();
+    changed('jobs');
+    return jobView(engine, record);
+  },
+  text: (v) => `${statusLine(v)}; poll job_status with this job id`,
+});
+
+export const jobTools: AnyTool[] = [trainModelTool, listJobsTool, jobStatusTool, stopJobTool, resumeJobTool];

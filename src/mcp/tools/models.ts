@@ -1,6 +1,7 @@
 /**
- * The mapper and its models: map_task (task → ApiCall), evaluate (scores on a task set),
- * list_models and activate_model (trained adapters per spec).
+ * The mapper and its models: map_task (task → ApiCall), evaluate (scores on a task set), list_models and
+ * activate_model (trained adapters per spec). map_task and evaluate write: every ask is recorded in the
+ * history, and an evaluation stores its scores on the model.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -69,7 +70,7 @@ const mapTaskTool = defineTool({
         'required values the task does not state, each with a question to ask the user; when not empty, `call` holds only the values given: ask, then map the completed task',
       ),
   }),
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async run({ spec, task, model }, { engine }) {
     const r = await ask(engine, { spec, task, surface: 'mcp', ...(model === undefined ? {} : { model }) });
     const { operationId, method, path: p, pathParams, query, headers, body, url } = r;
@@ -115,24 +116,76 @@ async function datasetTasks(engine: Engine, id: string) {
   return (held.length > 0 ? held : examples).map(({ task, expected }) => ({ task, expected }));
 }
 
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const ExpectedIn = z
+  .object({
+    method: z.string().min(1).describe('HTTP method, e.g. GET'),
+    path: z.string().min(1).describe("the spec's path template, e.g. /pet/{petId}"),
+    operationId: z.string().nullable().optional().describe('operation id (optional)'),
+    pathParams: z.record(z.string(), Scalar).default({}).describe('path placeholder values'),
+    query: z
+      .record(z.string(), z.union([Scalar, z.array(Scalar)]))
+      .default({})
+      .describe('query parameters'),
+    body: z.json().nullable().default(null).describe('request body (any JSON), or null'),
+  })
+  .describe('the call the task should map to (other fields, e.g. url, are ignored)');
+
+const TaskIn = z
+  .object({
+    task: z.string().min(1).max(4000).describe('the task in plain words'),
+    expected: ExpectedIn,
+  })
+  .strict();
+
+/** The tasks to score: inline JSON Lines text, an inline array, or a stored dataset's validation split. */
+async function scoredTasks(
+  engine: Engine,
+  args: { tasks?: string | z.output<typeof TaskIn>[]; dataset?: string },
+  run: (tasks: string | { task: string; expected: unknown }[]) => Promise<EvaluateResult>,
+): Promise<EvaluateResult> {
+  if (args.dataset !== undefined) return run(await datasetTasks(engine, args.dataset));
+  if (typeof args.tasks === 'string') return withTaskFile(args.tasks, run);
+  return withTaskFile(args.tasks!.map((t) => JSON.stringify(t)).join('\n') + '\n', run);
+}
+
 const Rate = (what: string) => z.number().describe(`${what}, 0..1`);
 
 const evaluateTool = defineTool({
   name: 'evaluate',
   title: 'Evaluate a model',
   description:
-    'Scores the spec\'s model (active unless `model` is given) on tasks with known answers: endpoint accuracy, exact-call match, valid rate and parameter F1. Give the tasks inline as JSON Lines ({"task": ..., "expected": {method, path, pathParams, query, body}} per line) or as a dataset id (its validation split). Reports progress per task when asked; can run as a task.',
+    "Scores the spec's model (active unless `model` is given) on tasks with known answers: endpoint accuracy, exact-call match, valid rate and parameter F1, stored on the model. Give `tasks` (an array of {task, expected}, or the same as JSON Lines text) or `dataset` (a dataset id: its validation split), not both. Reports progress per task when asked; can run as a task.",
   input: z
     .object({
       spec: specName,
       tasks: z
+        .union([
+          z.array(TaskIn).min(1).max(10_000),
+          z
+            .string()
+            .min(1)
+            .max(4 * 1024 * 1024),
+        ])
+        .optional()
+        .describe(
+          'tasks with known answers: an array of {task, expected: {method, path, pathParams, query, body}}, or the same objects as JSON Lines text (give this or dataset)',
+        ),
+      dataset: z
         .string()
         .min(1)
-        .max(4 * 1024 * 1024)
-        .describe('task lines as JSON Lines text, or a dataset id (from generate_dataset or train_model)'),
+        .max(200)
+        .optional()
+        .describe(
+          'a dataset id from generate_dataset or train_model: its validation split is scored (give this or tasks)',
+        ),
       model: modelId.optional().describe("trained model id (default: the spec's active model)"),
     })
-    .strict(),
+    .strict()
+    .refine((a) => (a.tasks === undefined) !== (a.dataset === undefined), {
+      message: 'give exactly one of tasks or dataset',
+    }),
   output: z.object({
     spec: SpecUsed,
     model: z.string().describe('model evaluated'),
@@ -155,13 +208,14 @@ const evaluateTool = defineTool({
       )
       .describe('up to 20 tasks whose call was not exactly the expected one'),
   }),
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   tasks: true,
-  async run({ spec, tasks, model }, { engine }, extras) {
+  async run({ spec, tasks, dataset, model }, { engine, changed }, extras) {
     const target = { spec, ...(model === undefined ? {} : { model }), onTask: onTask(extras) };
-    const r: EvaluateResult = tasks.trimStart().startsWith('{')
-      ? await withTaskFile(tasks, (file) => evaluate(engine, { ...target, tasks: file }))
-      : await evaluate(engine, { ...target, tasks: await datasetTasks(engine, tasks.trim()) });
+    const r = await scoredTasks(engine, { tasks, dataset }, (t) =>
+      evaluate(engine, { ...target, tasks: t as Parameters<typeof evaluate>[1]['tasks'] }),
+    );
+    if (!r.untrained) changed('models');
     return {
       spec: { name: r.spec, version: r.specVersion },
       model: r.model,

@@ -1,9 +1,9 @@
-/** Spec registry tools: list_specs, describe_spec, add_spec. */
+/** Spec registry tools: list_specs, describe_spec, add_spec, remove_spec. */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { addSpec, getSpec, listSpecs, type Operation } from '../../engine/index.js';
+import { addSpec, getSpec, listSpecs, removeSpec, type Operation } from '../../engine/index.js';
 import { defineTool, type AnyTool } from '../tool.js';
 import { specName, specVersion } from './common.js';
 
@@ -193,4 +193,30 @@ async function addInline(
   }
 }
 
-export const specTools: AnyTool[] = [listSpecsTool, describeSpecTool, addSpecTool];
+const removeSpecTool = defineTool({
+  name: 'remove_spec',
+  title: 'Remove an API spec',
+  description:
+    'Removes a stored spec (every version, or only `version`) and its stored documents. Trained models, datasets and history of the spec stay.',
+  input: z
+    .object({
+      spec: specName,
+      version: specVersion.describe('remove only this version (default: every version)'),
+    })
+    .strict(),
+  output: z.object({
+    name: z.string().describe('spec name'),
+    removed: z.array(z.number().int()).describe('versions removed'),
+    remaining: z.array(z.number().int()).describe('versions left; empty when the whole spec is gone'),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  async run({ spec, version }, { engine, changed }) {
+    const r = await removeSpec(engine, spec, version === undefined ? {} : { version });
+    changed('specs');
+    return r;
+  },
+  text: (r) =>
+    `Removed ${r.name} v${r.removed.join(', v')}${r.remaining.length ? `; left: v${r.remaining.join(', v')}` : ''}`,
+});
+
+export const specTools: AnyTool[] = [listSpecsTool, describeSpecTool, addSpecTool, removeSpecTool];

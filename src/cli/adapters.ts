@@ -1,4 +1,7 @@
-/** `smolmap models list|show|activate|rollback|compare`: the trained adapters of each spec. */
+/**
+ * `smolmap adapters list|show|activate|rollback|compare`: the trained adapters of each spec. `smolmap models …`
+ * still reaches them (cli.ts ALIASES).
+ */
 import {
   SmolmapError,
   activateAdapter,
@@ -19,7 +22,7 @@ function oneId(positionals: string[], command: string): string {
   if (positionals.length !== 1)
     throw new SmolmapError(
       'usage_bad_arguments',
-      `\`smolmap models ${command}\` takes one model id (see \`smolmap models list\`)`,
+      `\`smolmap adapters ${command}\` takes one adapter id (see \`smolmap adapters list\`)`,
     );
   return positionals[0]!;
 }
@@ -27,7 +30,7 @@ function oneId(positionals: string[], command: string): string {
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
 
 const list = defineCommand<AdapterSummary[]>({
-  name: 'models list',
+  name: 'adapters list',
   summary: 'trained adapters (per spec; * = active, used by `ask` by default)',
   args: '',
   options: { spec: { type: 'string' } },
@@ -47,7 +50,7 @@ const list = defineCommand<AdapterSummary[]>({
 });
 
 const show = defineCommand<AdapterDetails>({
-  name: 'models show',
+  name: 'adapters show',
   summary: 'one trained adapter: spec, base model, LoRA settings, folder, last evaluation',
   args: '<id>',
   options: {},
@@ -71,7 +74,7 @@ const renderActivation = (r: ActivationResult): string =>
   `${r.spec}: ${r.active} is active${r.previous && r.previous !== r.active ? ` (was ${r.previous})` : ''}`;
 
 const activate = defineCommand<ActivationResult>({
-  name: 'models activate',
+  name: 'adapters activate',
   summary: 'make an adapter the one `ask` uses for its spec',
   args: '<id>',
   options: {},
@@ -83,31 +86,32 @@ const activate = defineCommand<ActivationResult>({
 });
 
 const rollback = defineCommand<ActivationResult>({
-  name: 'models rollback',
+  name: 'adapters rollback',
   summary: 're-activate the adapter a spec used before the current one',
   args: '<spec>',
   options: {},
   optionHelp: {},
   async run(ctx, positionals) {
     if (positionals.length !== 1)
-      throw new SmolmapError('usage_bad_arguments', '`smolmap models rollback` takes one spec name');
+      throw new SmolmapError('usage_bad_arguments', '`smolmap adapters rollback` takes one spec name');
     return rollbackAdapter(await ctx.engine(), positionals[0]!);
   },
   human: renderActivation,
 });
 
 const compare = defineCommand<CompareResult>({
-  name: 'models compare',
+  name: 'adapters compare',
   summary: 'A/B two adapters of one spec on the same task file',
   args: '<a> <b>',
   options: { tasks: { type: 'string' }, quant: { type: 'string' } },
+  required: ['tasks'],
   optionHelp: { 'tasks F': 'task file (required)', [QUANT_HELP]: 'weight format (default f32)' },
   async run(ctx, positionals, values) {
     const tasks = optionalString(values, 'tasks');
     if (positionals.length !== 2)
-      throw new SmolmapError('usage_bad_arguments', '`smolmap models compare` takes two model ids');
+      throw new SmolmapError('usage_bad_arguments', '`smolmap adapters compare` takes two adapter ids');
     if (tasks === undefined)
-      throw new SmolmapError('usage_missing_option', '`smolmap models compare` needs --tasks <file.jsonl>');
+      throw new SmolmapError('usage_missing_option', '`smolmap adapters compare` needs --tasks <file.jsonl>');
     return compareAdapters(await ctx.engine(), positionals[0]!, positionals[1]!, {
       tasks,
       quant: checkQuantOption(values),
@@ -125,4 +129,4 @@ const compare = defineCommand<CompareResult>({
   },
 });
 
-export const modelsCommands: Command[] = [list, show, activate, rollback, compare];
+export const adapterCommands: Command[] = [list, show, activate, rollback, compare];
