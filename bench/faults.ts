@@ -178,7 +178,7 @@ async function specKills(engine: Engine, root: string) {
   for (let i = 0; i < KILLS; i++) {
     await writeFile(file, bigSpec(i));
     const child = cli(engine, ['spec', 'add', file, '--name', 'big', '--json']);
-    await sleep(window * (0.3 + 0.7 * random()));
+    await sleep(window * (0.6 + 0.45 * random())); // mostly the end: ingest done, files being written
     child.kill('SIGKILL');
     await exited(child);
     if (!(await storeIntact(engine))) corrupt++;

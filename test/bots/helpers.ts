@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import {
+  acquireRunnerLock,
   finishTrainingJob,
   openEngine,
   recordJobProgress,
+  releaseRunnerLock,
   type Engine,
   type TrainJobResult,
 } from '../../src/engine/index.js';
@@ -79,6 +81,8 @@ export async function fakeBaseModel(engine: Engine, name = 'tiny'): Promise<void
 
 /** What the job runner does for a job, step by step, through the same facade functions it uses. */
 export async function simulateTraining(engine: Engine, jobId: string, steps: number): Promise<void> {
+  // This process plays the runner: without a live runner, a running job reads as interrupted.
+  const lock = await acquireRunnerLock(engine);
   await engine.store.update((d) => {
     const j = d.jobs.find((x) => x.id === jobId)!;
     j.status = 'running';
@@ -112,6 +116,7 @@ export async function simulateTraining(engine: Engine, jobId: string, steps: num
     examples: { train: 10, validation: 2, tooLong: 0, unwritable: 0 },
   };
   await finishTrainingJob(engine, jobId, result);
+  await releaseRunnerLock(engine, lock);
 }
 
 /** Polls until `check` returns a value (tests wait on asynchronous posts without fixed sleeps). */
