@@ -4,7 +4,7 @@
  * results file, and a summary table is printed. Asserts nothing.
  *
  *   npx tsx bench/corpus.ts --summarise FILE   (the table of an earlier results file)
- *   npx tsx bench/corpus.ts [--sample N] [--seed S] [--ids A,B] [--jobs J] [--timeout-ms T] [--count C] [--out FILE]
+ *   npx tsx bench/corpus.ts [--ingest-only] [--sample N] [--seed S] [--ids A,B] [--jobs J] [--timeout-ms T] [--count C] [--out FILE]
  *
  * Per spec: ingest ok or refused (code and message), operations, examples, examples `validateCall` rejects (by
  * issue code), unfilled path templates, free values missing from the task, examples the generator rejected
@@ -93,6 +93,10 @@ async function runOne(id: string, count: number | undefined): Promise<SpecResult
   const { catalog } = loaded;
   r.warnings = loaded.warnings.length;
   r.operations = catalog.operations.length;
+  if (count === 0) {
+    r.ms = Math.round(performance.now() - t0);
+    return r;
+  }
   const data = generateDataset(catalog, count === undefined ? {} : { count });
   r.skipped = data.skipped.length;
   r.examples = data.examples.length;
@@ -147,6 +151,7 @@ async function parent(): Promise<void> {
   const jobs = flag('jobs', 1);
   const timeoutMs = flag('timeout-ms', 120_000);
   const countArg = flag('count', 0);
+  const ingestOnly = process.argv.includes('--ingest-only');
   const outIdx = process.argv.indexOf('--out');
   const out = outIdx >= 0 ? (process.argv[outIdx + 1] as string) : 'corpus-results.jsonl';
   const all = listSpecs(ROOT);
@@ -189,7 +194,7 @@ async function parent(): Promise<void> {
           spawn();
           next();
         }, timeoutMs);
-        w.proc.send({ id, ...(countArg > 0 ? { count: countArg } : {}) });
+        w.proc.send({ id, ...(countArg > 0 || ingestOnly ? { count: ingestOnly ? 0 : countArg } : {}) });
       };
       spawn();
       next();

@@ -359,7 +359,9 @@ class BodySampler {
     // A free-form object (or a body described only by an example object) is sent empty: `{}` fits its schema
     // and carries no value the task would have to state.
     const exampleObject = t === undefined && isPlainObject(s.example ?? s.examples?.[0]);
-    if ((t === 'object' || s.properties || exampleObject) && !s.properties) return {};
+    // (`minProperties` asks for keys the spec does not name: such an object cannot be filled honestly.)
+    if ((t === 'object' || s.properties || exampleObject) && !s.properties)
+      return typeof s['minProperties'] === 'number' && s['minProperties'] > 0 ? undefined : {};
     if (t === 'object' || s.properties) {
       if (!s.properties) return undefined;
       // A oneOf branch's title names the variant better than the field ("card number", not "source number").

@@ -322,8 +322,10 @@ export function sampleScalar(f: FieldInfo, ctx: ValueCtx): Sampled | null {
     return { value: v, surface: val(String(v)) };
   }
   if (t === 'integer' || t === 'number') {
-    const out = t === 'integer' ? integerValue(f, ctx) : numberValue(f, ctx);
-    const v = fitNumber(s, Number(out.value), t === 'integer');
+    // A number with format int32/int64 is checked as a whole number.
+    const whole = t === 'integer' || s.format === 'int32' || s.format === 'int64';
+    const out = whole ? integerValue(f, ctx) : numberValue(f, ctx);
+    const v = fitNumber(s, Number(out.value), whole);
     return v === out.value ? out : { value: v, surface: val(String(v)) };
   }
   if (t !== 'string' && t !== undefined) return null;
@@ -353,6 +355,6 @@ function fitString(f: FieldInfo, sampled: string, ctx: ValueCtx): string | null 
     (x): x is string => typeof x === 'string' && x !== '' && fitsPattern(s, x) && fitsLength(s, x),
   );
   if (given !== undefined && !(f.inPath && /[/?#]/.test(given))) return given;
-  const drawn = patternString(s, ctx.rng);
-  return drawn !== null && !(f.inPath && /[/?#]/.test(drawn)) ? drawn : null;
+  // A pattern that itself asks for '/' (an ARN with `key/…`) is followed even in a path segment.
+  return patternString(s, ctx.rng);
 }

@@ -275,7 +275,7 @@ const describeError = (e: SchemaError): string => `${pointer(e) ? `${pointer(e)}
 
 /**
  * Schema validation by @scalar/openapi-parser. An error inside `paths` (an operation, its parameters or body)
- * refuses the spec; an error elsewhere (a non-URI `termsOfService`, a stray top-level key, a component schema's
+ * or a missing top-level part refuses the spec; an error elsewhere (a non-URI `termsOfService`, a stray top-level key, a component schema's
  * odd keyword) does not change what an operation accepts, so it is returned as a warning and the spec is kept.
  * Reference errors are left to the catalog builder, which only follows the references that operations need.
  */
@@ -284,7 +284,10 @@ async function validateDocument(document: unknown, source: string): Promise<stri
   const schemaErrors = errors.filter(
     (e) => !['EXTERNAL_REFERENCE_NOT_FOUND', 'INVALID_REFERENCE', 'SELF_REFERENCE'].includes(e.code ?? ''),
   );
-  const fatal = schemaErrors.filter((e) => pointer(e).startsWith('/paths'));
+  // A missing top-level part (`info`, `paths`) is not a detail: the document is not an OpenAPI description.
+  const fatal = schemaErrors.filter(
+    (e) => pointer(e).startsWith('/paths') || (pointer(e) === '' && /required property/.test(e.message)),
+  );
   const warnings = [...new Set(schemaErrors.filter((e) => !fatal.includes(e)).map(describeError))];
   if (fatal.length === 0) return warnings;
   // The deepest pointer is the most specific complaint; ajv lists the enclosing oneOf/if failures too.

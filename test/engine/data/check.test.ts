@@ -106,6 +106,18 @@ describe('generated examples on real spec fragments', () => {
     expectClean(catalog, data);
     expect(rejectedCodes(data)).not.toContain('invalid_body');
   });
+
+  it('gives a number with format int64 a whole value (opto22 data-store write {id})', async () => {
+    const { catalog, data } = await generate('opto22-data-store-write.json', 40);
+    expectClean(catalog, data);
+    for (const e of data.examples) expect(e.expected.pathParams['id']).toMatch(/^-?\d+$/);
+  });
+
+  it('follows a path pattern that asks for "/" (payment-cryptography KeyIdentifier ARN)', async () => {
+    const { catalog, data } = await generate('payment-cryptography-decrypt.json', 40);
+    expectClean(catalog, data);
+    expect(rejectedCodes(data)).not.toContain('unfilled_path');
+  });
 });
 
 describe('the generator gate', () => {
