@@ -15,7 +15,6 @@ import {
   type APIInteraction,
   type APIMessage,
   type REST,
-  type RawFile,
 } from 'discord.js';
 import { SmolmapError, toSmolmapError, type Logger } from '../../engine/index.js';
 import { handleCommand, type BotDeps, type CommandReply, type Invocation } from '../common/handler.js';
