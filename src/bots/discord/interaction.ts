@@ -23,6 +23,7 @@ import { authorize, type Actor } from '../common/permissions.js';
 import { renderError, type Reply } from '../common/render.js';
 import { checkUpload, download } from '../common/upload.js';
 import { watchTraining } from '../common/watch.js';
+import { handleAutocomplete } from './autocomplete.js';
 import { commandFromInteraction } from './commands.js';
 import { handleComponent } from './components.js';
 import { messageBody } from './embeds.js';
@@ -171,7 +172,7 @@ async function invocation(
 
 /** Handles one interaction payload; resolves once the answer is posted (progress continues in background). */
 export async function handleInteraction(o: DiscordHandlerOptions, i: APIInteraction): Promise<void> {
-  if (await handleComponent(o, i)) return;
+  if ((await handleAutocomplete(o, i)) || (await handleComponent(o, i))) return;
   if (i.type !== InteractionType.ApplicationCommand || i.data.name !== 'smolmap' || !('options' in i.data))
     return;
   const receivedAt = Date.now();

@@ -182,3 +182,41 @@ describe('discord answer cards', () => {
     expect((await getJob(t.engine, job!.id)).status).toBe('stopped');
   });
 });
+
+describe('discord autocomplete', () => {
+  const typing = (sub: string, option: string, value: string, guild = 'G1') => {
+    const i = base(4, {
+      id: 'CMD',
+      name: 'smolmap',
+      type: 1,
+      options: [{ type: 1, name: sub, options: [{ type: 3, name: option, value, focused: true }] }],
+    }) as APIInteraction & { guild_id: string };
+    i.guild_id = guild;
+    return i;
+  };
+  const choices = (i: APIInteraction) => {
+    const body = callbackOf(i).body as { type: number; data: { choices: { name: string }[] } };
+    expect(body.type).toBe(8);
+    return body.data.choices.map((c) => c.name);
+  };
+
+  it('lists only the guild’s own spec and job names matching what was typed', async () => {
+    const file = path.join(t.dir, 'secret.yaml');
+    await writeFile(file, TINY_SPEC);
+    await addSpec(t.engine, file, { name: 'secret-pets', tenant: 'discord:G2' });
+    const specs = typing('ask', 'spec', 'PE');
+    await handleInteraction(opts, specs);
+    expect(choices(specs)).toEqual(['pets']);
+    const other = typing('ask', 'spec', '', 'G2');
+    await handleInteraction(opts, other);
+    expect(choices(other)).toEqual(['secret-pets']);
+
+    const train = slash('train', [str('spec', 'pets')], ADMIN);
+    await handleInteraction(opts, train);
+    const jobs = typing('stop', 'job', 'train-');
+    await handleInteraction(opts, jobs);
+    const queued = (await listJobs(t.engine, { tenant: 'discord:G1', status: 'queued' })).map((j) => j.id);
+    expect(queued.length).toBeGreaterThan(0);
+    expect(choices(jobs).sort()).toEqual(queued.sort());
+  });
+});
