@@ -31,6 +31,7 @@ export type {
   JobProgress,
   SessionRecord,
   QueryRecord,
+  CorrectionRecord,
   Surface,
 } from './store.js';
 export {
@@ -68,6 +69,13 @@ export {
   type ShowDatasetResult,
 } from './data/dataset.js';
 export { generateDataset, defaultCount } from './data/generate.js';
+export {
+  addCorrection,
+  listCorrections,
+  correctionDraft,
+  CORRECTION_WEIGHT,
+  type AddCorrectionOptions,
+} from './data/corrections.js';
 export { parseTaskFile, toTaskLine, combineExamples } from './data/taskfile.js';
 export { datasetStats, type DatasetReport } from './data/stats.js';
 export { optionalCount, unstatedValues } from './data/stated.js';

@@ -32,6 +32,7 @@ export {
   type ModelRecord,
   type ModelStatus,
   type QueryRecord,
+  type CorrectionRecord,
   type SessionRecord,
   type SpecRecord,
   type SpecRef,

@@ -160,9 +160,20 @@ export function parseCommand(text: string): BotCommand {
 }
 
 /** The help text: every verb's usage line. */
+/** A first session, command by command (the help text shows it under the usage lines). */
+export const EXAMPLES: readonly { command: string; what: string }[] = [
+  { command: 'spec add https://petstore3.swagger.io/api/v3/openapi.json name=petstore', what: 'add a spec' },
+  { command: 'train petstore steps=200', what: 'train a model for it (progress shows in the reply)' },
+  { command: 'ask petstore show me pet 42', what: 'get the API call for a task' },
+];
+
 export function helpText(): string {
   return [
     '*smolmap* — map tasks to API calls',
     ...Object.values(USAGE).map((u) => `• \`/smolmap ${u}\``),
+    '',
+    '*Example*',
+    ...EXAMPLES.map((e) => `• \`/smolmap ${e.command}\` — ${e.what}`),
+    'Each answer has *Copy curl* and *Correct*: a corrected call is kept as an example and the next training learns from it.',
   ].join('\n');
 }

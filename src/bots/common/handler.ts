@@ -19,6 +19,7 @@ import {
   type Engine,
   type TrainOptionsInput,
 } from '../../engine/index.js';
+import { answerCard } from './cards.js';
 import { helpText, type BotCommand, type TrainKey } from './grammar.js';
 import type { BotQuota } from './limits.js';
 import { authorize, type Actor, type Permissions } from './permissions.js';
@@ -144,6 +145,7 @@ async function train(
   return {
     text: `Training \`${r.job}\` queued for *${cmd.spec}* on ${r.baseModel} (model \`${r.model}\`)`,
     watch: r.job,
+    stop: r.job,
   };
 }
 
@@ -175,20 +177,9 @@ async function ask(
   await deps.quota.retain(deps.engine, inv.actor.tenant).catch((e: unknown) => {
     deps.engine.logger.warn({ err: e, tenant: inv.actor.tenant }, 'bots: pruning old history failed');
   });
-  const view = {
-    call: r,
-    curl: r.curl,
-    confidence: r.confidence,
-    model: r.model,
-    spec: r.spec,
-    specVersion: r.specVersion,
-  };
-  const notes = [
-    r.untrained && 'untrained: answered by the base model; `/smolmap train` improves it',
-    !r.valid && `not valid: ${r.issues.join('; ')}`,
-  ];
-  const text = [renderAnswer(view), ...notes.filter((n): n is string => typeof n === 'string')].join('\n');
-  return { text, session: { id, spec, ...(!r.untrained && { model: r.model }) } };
+  const card = answerCard(cmd.task, r);
+  const text = [renderAnswer(card), ...card.notes].join('\n');
+  return { text, card, session: { id, spec, ...(!r.untrained && { model: r.model }) } };
 }
 
 /** Runs one command for one actor; throws SmolmapError (the surface renders it). */

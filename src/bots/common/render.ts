@@ -12,6 +12,7 @@ import type {
   RemoveSpecResult,
   SpecSummary,
 } from '../../engine/index.js';
+import type { AnswerCard } from './cards.js';
 
 /** What a command answers: text, optional files (the loss curve), and a job to keep watching. */
 export interface Reply {
@@ -21,6 +22,10 @@ export interface Reply {
   watch?: string;
   /** Whether only the caller should see the reply (errors, help). */
   ephemeral?: boolean;
+  /** An answer: the surface shows it as a card (Block Kit, embed) with its buttons; `text` is the fallback. */
+  card?: AnswerCard;
+  /** A running job: the surface adds a *Stop* button for it. */
+  stop?: string;
 }
 
 /** Chat messages have limits (Slack ~40k, Discord 2000 characters): long lists are cut with a note. */

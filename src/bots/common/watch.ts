@@ -56,7 +56,8 @@ export async function watchTraining(
     pollMs: opts.pollMs ?? 1000,
     ...(opts.signal && { signal: opts.signal }),
     onUpdate: (j) => {
-      if (j.status === 'queued' || j.status === 'running') updater.update({ text: renderProgress(j) });
+      if (j.status === 'queued' || j.status === 'running')
+        updater.update({ text: renderProgress(j), stop: j.id });
     },
   });
   updater.update(finishedReply(engine, job));

@@ -12,13 +12,25 @@ import {
 import { SmolmapError } from '../../engine/index.js';
 import { parseCommand, TRAIN_KEYS, type BotCommand } from '../common/grammar.js';
 
-type Opt = { type: T; name: string; description: string; required?: boolean; options?: Opt[] };
+type Opt = {
+  type: T;
+  name: string;
+  description: string;
+  required?: boolean;
+  autocomplete?: boolean;
+  options?: Opt[];
+};
 
 const str = (name: string, description: string, required = false): Opt => ({
   type: T.String,
   name,
   description,
   required,
+});
+/** A spec, model or job name: Discord asks the bot for matching names as the user types (autocomplete.ts). */
+const named = (name: 'spec' | 'model' | 'job', description: string, required = false): Opt => ({
+  ...str(name, description, required),
+  autocomplete: true,
 });
 const sub = (name: string, description: string, options: Opt[] = []): Opt => ({
   type: T.Subcommand,
@@ -48,22 +60,22 @@ export const SLASH_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
           str('name', 'name (default: from the file or title)'),
         ]),
         sub('list', 'list the specs'),
-        sub('ops', 'list a spec’s operations', [str('spec', 'spec name', true)]),
-        sub('rm', 'remove a spec', [str('spec', 'spec name', true)]),
+        sub('ops', 'list a spec’s operations', [named('spec', 'spec name', true)]),
+        sub('rm', 'remove a spec', [named('spec', 'spec name', true)]),
       ],
     },
     sub('train', 'train a model for a spec', [
-      str('spec', 'spec name', true),
+      named('spec', 'spec name', true),
       ...TRAIN_KEYS.map(trainOption),
     ]),
     sub('jobs', 'list training jobs'),
-    sub('stop', 'stop a training job', [str('job', 'job id', true)]),
+    sub('stop', 'stop a training job', [named('job', 'job id', true)]),
     sub('ask', 'turn a task into an API call', [
       str('task', 'what you want done', true),
-      str('spec', 'spec name (default: this thread’s)'),
+      named('spec', 'spec name (default: this thread’s)'),
     ]),
-    sub('models', 'list trained models', [str('spec', 'only this spec’s')]),
-    sub('activate', 'make a model answer for its spec', [str('model', 'model id', true)]),
+    sub('models', 'list trained models', [named('spec', 'only this spec’s')]),
+    sub('activate', 'make a model answer for its spec', [named('model', 'model id', true)]),
     sub('history', 'recent tasks and answers'),
     sub('help', 'how to use smolmap'),
   ],

@@ -15,7 +15,6 @@ import {
   type APIInteraction,
   type APIMessage,
   type REST,
-  type RawFile,
 } from 'discord.js';
 import { SmolmapError, toSmolmapError, type Logger } from '../../engine/index.js';
 import { handleCommand, type BotDeps, type CommandReply, type Invocation } from '../common/handler.js';
@@ -24,7 +23,10 @@ import { authorize, type Actor } from '../common/permissions.js';
 import { renderError, type Reply } from '../common/render.js';
 import { checkUpload, download } from '../common/upload.js';
 import { watchTraining } from '../common/watch.js';
+import { handleAutocomplete } from './autocomplete.js';
 import { commandFromInteraction } from './commands.js';
+import { handleComponent } from './components.js';
+import { messageBody } from './embeds.js';
 
 /** 15 minutes, less a minute of margin for clock skew and a slow last edit. */
 export const INTERACTION_TOKEN_MS = 14 * 60_000;
@@ -43,19 +45,8 @@ export interface DiscordHandlerOptions {
   background: Set<Promise<unknown>>;
 }
 
-type Body = { content: string; attachments?: { id: number; filename: string }[]; flags?: number };
-
-function payload(reply: Reply): { body: Body; files?: RawFile[] } {
-  const files = reply.files ?? [];
-  if (files.length === 0) return { body: { content: reply.text, attachments: [] } };
-  return {
-    body: { content: reply.text, attachments: files.map((f, id) => ({ id, filename: f.name })) },
-    files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })),
-  };
-}
-
 /** Administrator or Manage Server count as the guild's admins. */
-function isAdmin(permissions: string | undefined): boolean {
+export function isAdmin(permissions: string | undefined): boolean {
   if (permissions === undefined) return false;
   const bits = BigInt(permissions);
   return (bits & (PermissionFlagsBits.Administrator | PermissionFlagsBits.ManageGuild)) !== 0n;
@@ -77,7 +68,7 @@ export function progressTarget(
 ): (reply: Reply) => Promise<void> {
   let channelMessage: string | undefined;
   return async (reply) => {
-    const { body, files } = payload(reply);
+    const { body, files } = messageBody(reply);
     if (Date.now() - i.receivedAt < o.tokenLifetimeMs) {
       await o.rest.patch(Routes.webhookMessage(o.applicationId, i.token, '@original'), {
         body,
@@ -91,6 +82,21 @@ export function progressTarget(
       await o.rest.patch(Routes.channelMessage(i.channelId, channelMessage), { body, files });
     }
   };
+}
+
+/**
+ * An error after a public defer: the deferred reply is deleted and the error sent as an ephemeral follow-up,
+ * so only the user sees it. Should the delete fail, the error still reaches the user.
+ */
+async function privateError(o: DiscordHandlerOptions, i: APIInteraction, text: string): Promise<void> {
+  const original = Routes.webhookMessage(o.applicationId, i.token, '@original');
+  await o.rest
+    .delete(original, { auth: false })
+    .catch((e: unknown) => o.logger.warn({ err: e }, 'discord: could not delete the deferred reply'));
+  await o.rest.post(Routes.webhook(o.applicationId, i.token), {
+    body: { content: text, flags: MessageFlags.Ephemeral },
+    auth: false,
+  });
 }
 
 async function respondNow(o: DiscordHandlerOptions, i: APIInteraction, text: string): Promise<void> {
@@ -173,6 +179,7 @@ async function invocation(
 
 /** Handles one interaction payload; resolves once the answer is posted (progress continues in background). */
 export async function handleInteraction(o: DiscordHandlerOptions, i: APIInteraction): Promise<void> {
+  if ((await handleAutocomplete(o, i)) || (await handleComponent(o, i))) return;
   if (i.type !== InteractionType.ApplicationCommand || i.data.name !== 'smolmap' || !('options' in i.data))
     return;
   const receivedAt = Date.now();
@@ -207,10 +214,10 @@ export async function handleInteraction(o: DiscordHandlerOptions, i: APIInteract
   } catch (e) {
     const err = toSmolmapError(e);
     if (err.code === 'internal') o.logger.error({ err: e }, 'discord: command failed');
-    await o.rest.patch(original, { body: { content: renderError(err.code, err.message) }, auth: false });
+    await privateError(o, i, renderError(err.code, err.message));
     return;
   }
-  const { body, files } = payload(reply);
+  const { body, files } = messageBody(reply);
   const m = (await o.rest.patch(original, { body, files, auth: false })) as APIMessage;
   if (reply.watch !== undefined) watch(o, i, receivedAt, reply.watch);
   if (cmd.verb === 'ask')

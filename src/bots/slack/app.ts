@@ -8,7 +8,8 @@ import type { Server } from 'node:http';
 import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger } from '@slack/bolt';
 import { SmolmapError, type Logger } from '../../engine/index.js';
 import type { BotDeps } from '../common/handler.js';
-import { registerSlackHandlers } from './handlers.js';
+import { registerSlackActions } from './actions.js';
+import { registerSlackHandlers, type SlackHandlerOptions } from './handlers.js';
 
 export interface SlackBotOptions {
   deps: BotDeps;
@@ -83,7 +84,7 @@ export function createSlackBot(o: SlackBotOptions): SlackBot {
     app = new App({ token: o.token, receiver, clientOptions, logger });
   }
   app.error(async (e) => o.logger.error({ err: e }, 'slack: listener failed'));
-  registerSlackHandlers(app, {
+  const handlers: SlackHandlerOptions = {
     deps: o.deps,
     token: o.token,
     logger: o.logger,
@@ -91,7 +92,9 @@ export function createSlackBot(o: SlackBotOptions): SlackBot {
     pollMs: o.pollMs ?? 1000,
     lifetime: lifetime.signal,
     background,
-  });
+  };
+  registerSlackHandlers(app, handlers);
+  registerSlackActions(app, handlers);
 
   return {
     async start() {

@@ -1,7 +1,8 @@
 /**
  * Bolt listeners: `/smolmap` slash commands, the spec-add modal submission, and replies in playground
  * threads. Each acknowledges first (Slack drops a request not acked within 3 s), then makes one facade call
- * through the common handler and posts the Reply with the Web API.
+ * through the common handler and delivers the Reply (deliver.ts: in the channel, or privately when the bot
+ * cannot post there).
  */
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
@@ -12,6 +13,7 @@ import { actionOf, authorize, mayDo, type Actor } from '../common/permissions.js
 import { renderError, type Reply } from '../common/render.js';
 import { download } from '../common/upload.js';
 import { watchTraining } from '../common/watch.js';
+import { deliver, editPublic, respondTo, sendPrivately, type Target } from './deliver.js';
 import { parseMeta, readSubmission, specAddModal, SPEC_ADD_CALLBACK } from './modal.js';
 
 export interface SlackHandlerOptions {
@@ -28,11 +30,11 @@ export interface SlackHandlerOptions {
   background: Set<Promise<unknown>>;
 }
 
-const tenantOf = (team: string): string => `slack:${team}`;
+export const tenantOf = (team: string): string => `slack:${team}`;
 const sessionKey = (tenant: string, channel: string, ts: string): string => `${tenant}:${channel}:${ts}`;
 
 /** Asks Slack whether the user is a workspace admin, but only when the command needs it. */
-async function actorFor(
+export async function actorFor(
   o: SlackHandlerOptions,
   client: WebClient,
   team: string,
@@ -47,40 +49,8 @@ async function actorFor(
   return { ...actor, admin: Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner) };
 }
 
-async function uploadFiles(client: WebClient, channel: string, ts: string, reply: Reply): Promise<void> {
-  for (const f of reply.files ?? [])
-    await client.files.uploadV2({
-      channel_id: channel,
-      thread_ts: ts,
-      file: Buffer.from(f.data),
-      filename: f.name,
-    });
-}
-
-/** Posts a reply (ephemeral ones only to the user) and returns the message ts of a public one. */
-async function post(
-  client: WebClient,
-  to: { channel: string; user: string; thread?: string },
-  reply: Reply,
-): Promise<string | undefined> {
-  if (reply.ephemeral) {
-    await client.chat.postEphemeral({ channel: to.channel, user: to.user, text: reply.text });
-    return undefined;
-  }
-  const r = await client.chat.postMessage({
-    channel: to.channel,
-    text: reply.text,
-    ...(to.thread !== undefined && { thread_ts: to.thread }),
-  });
-  if (r.ts !== undefined) await uploadFiles(client, to.channel, to.thread ?? r.ts, reply);
-  return r.ts;
-}
-
 function watch(o: SlackHandlerOptions, client: WebClient, channel: string, ts: string, job: string): void {
-  const edit = async (reply: Reply): Promise<void> => {
-    await client.chat.update({ channel, ts, text: reply.text });
-    await uploadFiles(client, channel, ts, reply);
-  };
+  const edit = (reply: Reply): Promise<void> => editPublic(client, channel, ts, reply);
   const p = watchTraining(o.deps.engine, job, edit, {
     minIntervalMs: o.minEditIntervalMs,
     pollMs: o.pollMs,
@@ -99,7 +69,7 @@ async function answer(
   client: WebClient,
   inv: Invocation,
   cmd: BotCommand,
-  to: { channel: string; user: string; thread?: string },
+  to: Target,
 ): Promise<void> {
   let reply: CommandReply;
   try {
@@ -107,14 +77,10 @@ async function answer(
   } catch (e) {
     const err = toSmolmapError(e);
     if (err.code === 'internal') o.logger.error({ err: e }, 'slack: command failed');
-    await client.chat.postEphemeral({
-      channel: to.channel,
-      user: to.user,
-      text: renderError(err.code, err.message),
-    });
+    await sendPrivately(client, to, { text: renderError(err.code, err.message) }, o.logger);
     return;
   }
-  const ts = await post(client, to, reply);
+  const ts = await deliver(client, to, reply, o.logger);
   if (ts === undefined) return;
   if (reply.watch !== undefined) watch(o, client, to.channel, ts, reply.watch);
   if (reply.session)
@@ -122,9 +88,9 @@ async function answer(
 }
 
 export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
-  app.command('/smolmap', async ({ command, ack, client }) => {
+  app.command('/smolmap', async ({ command, ack, client, respond }) => {
     await ack();
-    const to = { channel: command.channel_id, user: command.user_id };
+    const to: Target = { channel: command.channel_id, user: command.user_id, respond };
     let cmd: BotCommand;
     let actor: Actor;
     try {
@@ -135,13 +101,13 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
         authorize(o.deps.permissions, actor, cmd);
         await client.views.open({
           trigger_id: command.trigger_id,
-          view: specAddModal({ channel: command.channel_id }),
+          view: specAddModal({ channel: command.channel_id, responseUrl: command.response_url }),
         });
         return;
       }
     } catch (e) {
       const err = toSmolmapError(e);
-      await client.chat.postEphemeral({ ...to, text: renderError(err.code, err.message) });
+      await sendPrivately(client, to, { text: renderError(err.code, err.message) }, o.logger);
       return;
     }
     await answer(o, client, { actor, surface: 'slack' }, cmd, to);
@@ -154,14 +120,18 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
       return;
     }
     await ack();
-    const { channel } = parseMeta(view);
+    const { channel, responseUrl } = parseMeta(view);
     const team = body.team?.id ?? view.team_id;
     const cmd: BotCommand = {
       verb: 'spec add',
       ...(input.name !== undefined && { name: input.name }),
       ...(input.kind === 'url' && { url: input.url }),
     };
-    const to = { channel, user: body.user.id };
+    const to: Target = {
+      channel,
+      user: body.user.id,
+      ...(responseUrl !== undefined && { respond: respondTo(responseUrl) }),
+    };
     try {
       const actor = await actorFor(o, client, team, body.user.id, cmd);
       const inv: Invocation = { actor, surface: 'slack' };
@@ -184,7 +154,7 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
       await answer(o, client, inv, cmd, to);
     } catch (e) {
       const err = toSmolmapError(e);
-      await client.chat.postEphemeral({ ...to, text: renderError(err.code, err.message) });
+      await sendPrivately(client, to, { text: renderError(err.code, err.message) }, o.logger);
     }
   });
 

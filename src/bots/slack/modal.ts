@@ -13,6 +13,8 @@ const B = { file: 'spec_file', url: 'spec_url', paste: 'spec_paste', name: 'spec
 /** Only where to answer: the tenant and user always come from the signed submission itself. */
 export interface ModalMeta {
   channel: string;
+  /** The command's response_url (valid 30 minutes): the answer reaches the user even where the bot cannot post. */
+  responseUrl?: string;
 }
 
 const optionalInput = (block: string, label: string, element: Record<string, unknown>) => ({
@@ -53,7 +55,11 @@ export type ModalInput =
 export function parseMeta(view: ViewOutput): ModalMeta {
   try {
     const m = JSON.parse(view.private_metadata) as Partial<ModalMeta>;
-    if (typeof m.channel === 'string') return { channel: m.channel };
+    if (typeof m.channel === 'string')
+      return {
+        channel: m.channel,
+        ...(typeof m.responseUrl === 'string' && { responseUrl: m.responseUrl }),
+      };
   } catch {
     // fall through: a view we did not open
   }

@@ -73,7 +73,8 @@ function recordStats(
   };
 }
 
-async function storeDataset(
+/** Stores examples as a dataset of a spec version (content-addressed: the same examples are stored once). */
+export async function storeDataset(
   engine: Engine,
   spec: { name: string; version: number },
   kind: DatasetRecord['kind'],

@@ -3,7 +3,7 @@
  * catalogs, datasets, adapters) live as files under the data directory, referenced by `FileRef`.
  * Every record may carry a `tenant` (a bot workspace or guild) so surfaces can scope what a user sees.
  */
-import type { ApiCall } from '../calls.js';
+import type { ApiCall, ExpectedCall } from '../calls.js';
 import type { LlamaConfig, LoraTarget } from '../model/types.js';
 import type { WeightQuant } from '../model/quant.js';
 
@@ -215,6 +215,23 @@ export interface QueryRecord extends Tenanted {
   createdAt: string;
 }
 
+/**
+ * A person's correction of an answer: the task with the call it should have produced, validated against the
+ * spec version it names. Training on that spec mixes corrections in as labelled examples.
+ */
+export interface CorrectionRecord extends Tenanted {
+  id: string;
+  spec: SpecRef;
+  task: string;
+  expected: ExpectedCall;
+  /** The answer being corrected, when the correction came from one. */
+  queryId: string | null;
+  /** Who corrected it, on which surface. */
+  user: string | null;
+  surface: Surface;
+  createdAt: string;
+}
+
 export const STORE_SCHEMA_VERSION = 1;
 
 /** The whole index file (`<dataDir>/smolmap.json`). */
@@ -227,6 +244,8 @@ export interface StoreData {
   jobs: JobRecord[];
   sessions: SessionRecord[];
   queries: QueryRecord[];
+  /** Absent in stores written before corrections existed; read as empty. */
+  corrections?: CorrectionRecord[];
 }
 
 export function emptyStoreData(): StoreData {

@@ -9,6 +9,7 @@ import { resolveBaseModelName } from '../model/registry.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { mixCorrections } from '../data/corrections.js';
 import { generateData, importDataset } from '../data/dataset.js';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
@@ -34,6 +35,8 @@ export interface StartTrainingOptions extends TenantOption {
   train?: TrainOptionsInput;
   /** ORT intra-op threads for the worker; 0 = one per core. */
   threads?: number;
+  /** Mix the spec's stored corrections into the dataset (default true; not applied to `dataset`). */
+  corrections?: boolean;
 }
 
 /** What a training job keeps in `JobRecord.options`. */
@@ -105,11 +108,13 @@ export async function startTraining(
   const { version } = await getSpec(engine, options.spec, options);
   const baseModel = resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
   const scope = { spec: options.spec, version: version.version, tenant: options.tenant };
-  const datasetId =
+  let datasetId =
     options.dataset ??
     (options.data !== undefined
       ? (await importDataset(engine, options.data, scope)).dataset
       : (await generateData(engine, { ...scope, count: options.count, seed: train.seed })).dataset);
+  if (options.dataset === undefined && options.corrections !== false)
+    datasetId = (await mixCorrections(engine, scope, datasetId)).dataset;
   const id = `train-${randomUUID().slice(0, 8)}`;
   const modelId = `${options.spec}-${randomUUID().slice(0, 8)}`;
   const jobOptions: TrainJobOptions = {

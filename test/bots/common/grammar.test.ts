@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, words } from '../../../src/bots/common/grammar.js';
+import { EXAMPLES, helpText, parseCommand, words } from '../../../src/bots/common/grammar.js';
 
 describe('bot command grammar', () => {
   it.each([
@@ -49,5 +49,15 @@ describe('bot command grammar', () => {
       'find sold pets',
       'and more',
     ]);
+  });
+
+  it('shows examples in the help that are commands the grammar accepts', () => {
+    const help = helpText();
+    expect(EXAMPLES.length).toBeGreaterThan(0);
+    for (const e of EXAMPLES) {
+      expect(help).toContain(`/smolmap ${e.command}`);
+      expect(parseCommand(e.command).verb).not.toBe('help');
+    }
+    expect(EXAMPLES.map((e) => parseCommand(e.command).verb)).toEqual(['spec add', 'train', 'ask']);
   });
 });

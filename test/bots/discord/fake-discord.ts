@@ -92,6 +92,13 @@ export async function startFakeDiscord(gateway?: string): Promise<FakeDiscord> {
         );
       const channel = /\/channels\/(\d+)\//.exec(path)?.[1] ?? '500';
       if (/\/threads$/.test(path)) return json(201, { id: String(++ids), type: 11, parent_id: channel });
+      if (/\/webhooks\/\w+\/[^/]+$/.test(path) && method === 'POST')
+        return json(200, {
+          id: String(++ids),
+          channel_id: channel,
+          content: body['content'],
+          flags: body['flags'],
+        });
       if (/\/messages/.test(path))
         return json(200, { id: String(++ids), channel_id: channel, content: body['content'] });
       json(404, { message: 'Unknown route', code: 0 });

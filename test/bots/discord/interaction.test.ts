@@ -81,6 +81,15 @@ const group = (name: string, s: Record<string, unknown>) => ({ type: 2, name, op
 const str = (name: string, value: string) => ({ type: 3, name, value });
 const original = (token: string) => new RegExp(`/webhooks/APP/${token}/messages/@original$`);
 
+/** An error after the defer: the deferred reply deleted, the error sent as an ephemeral follow-up. */
+function privately(token: string): string {
+  expect(fake.to(original(token), 'DELETE')).toHaveLength(1);
+  expect(fake.to(original(token), 'PATCH')).toHaveLength(0);
+  const [followUp] = fake.to(new RegExp(`/webhooks/APP/${token}$`), 'POST');
+  expect(followUp!.body['flags']).toBe(64);
+  return String(followUp!.body['content']);
+}
+
 beforeAll(async () => {
   t = await tempEngine();
   await importModel(t.engine, `${REF}/model`, { name: 'tiny' });
@@ -132,7 +141,7 @@ describe('discord interactions', () => {
     });
     await handleInteraction(opts, i);
     const edit = fake.to(original(i.token), 'PATCH')[0]!;
-    expect(edit.body['content']).toContain('added as *pets* v1');
+    expect(edit.body['content']).toContain('added as **pets** v1');
     expect((await listSpecs(t.engine, { tenant: 'discord:G1' })).map((s) => s.name)).toEqual(['pets']);
   });
 
@@ -149,14 +158,14 @@ describe('discord interactions', () => {
       resolved: { attachments: { A2: attachment } },
     });
     await handleInteraction(opts, i);
-    expect(String(fake.to(original(i.token), 'PATCH')[0]!.body['content'])).toContain('spec_upload_bad_type');
+    expect(privately(i.token)).toContain('spec_upload_bad_type');
     expect((await listSpecs(t.engine, { tenant: 'discord:G1' })).length).toBe(1);
   });
 
   it('refuses training to a member without Manage Server who is not allowlisted', async () => {
     const i = interaction([sub('train', [str('spec', 'pets')])], { permissions: '0', user: 'U2' });
     await handleInteraction(opts, i);
-    expect(String(fake.to(original(i.token), 'PATCH')[0]!.body['content'])).toContain('bot_forbidden');
+    expect(privately(i.token)).toContain('bot_forbidden');
   });
 
   it('answers in DMs at once with a coded error (no guild to scope by)', async () => {
@@ -197,7 +206,7 @@ describe('discord playground threads', () => {
     });
     await handleInteraction(opts, i);
     const answer = fake.to(original(i.token), 'PATCH')[0]!;
-    expect(String(answer.body['content'])).toMatch(/curl[\s\S]*confidence \d+% · model `tiny`/);
+    expect(JSON.stringify(answer.body['embeds'])).toMatch(/curl[\s\S]*Confidence[\s\S]*\d+%[\s\S]*`tiny`/);
     const create = fake.to(/\/channels\/500\/messages\/\d+\/threads$/, 'POST')[0]!;
     expect(create.auth).toBe('Bot bot-token');
     expect(create.body['name']).toBe('show me pet 42');
@@ -207,7 +216,7 @@ describe('discord playground threads', () => {
       channel: thread,
     });
     await handleInteraction(opts, follow);
-    expect(String(fake.to(original(follow.token), 'PATCH')[0]!.body['content'])).toContain('curl');
+    expect(JSON.stringify(fake.to(original(follow.token), 'PATCH')[0]!.body['embeds'])).toContain('curl');
     const asks = await history(t.engine, { tenant: 'discord:G1' });
     expect(asks.map((q) => q.input)).toEqual(['show me pet 42', 'list the sold pets']);
     expect(asks[0]!.sessionId).toBe(asks[1]!.sessionId);

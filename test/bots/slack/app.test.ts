@@ -71,15 +71,16 @@ async function sendEvent(event: Record<string, unknown>): Promise<number> {
   return res.status;
 }
 
-const slash = (text: string, user = 'UADMIN', team = TEAM) =>
+let responses = 0;
+const slash = (text: string, user = 'UADMIN', channel = 'C1') =>
   send({
     command: '/smolmap',
     text,
-    team_id: team,
+    team_id: TEAM,
     user_id: user,
-    channel_id: 'C1',
+    channel_id: channel,
     trigger_id: 'trig-1',
-    response_url: 'http://127.0.0.1:1/unused',
+    response_url: slack.responseUrl(`r${++responses}`),
     token: 'x',
     user_name: 'u',
     team_domain: 'd',
@@ -117,6 +118,7 @@ function viewSubmission(
 
 const field = (block: string, value: Record<string, unknown>) => ({ [block]: { [block]: value } });
 const texts = (method: string): string[] => slack.of(method).map((c) => String(c.args['text']));
+const texts1 = (c: { args: Record<string, unknown> }): string => String(c.args['text']);
 
 beforeAll(async () => {
   t = await tempEngine();
@@ -221,8 +223,9 @@ describe('slack bot over HTTP (Bolt receiver, fake Web API)', () => {
 
   it('refuses changes from a member who is neither admin nor allowlisted', async () => {
     await slash('spec rm pets', 'UMEMBER');
-    const err = await eventually(() => texts('chat.postEphemeral').find((x) => x.includes('bot_forbidden')));
-    expect(err).toContain('SMOLMAP_BOT_ALLOW');
+    const err = await eventually(() => slack.of('respond').find((c) => texts1(c).includes('bot_forbidden')));
+    expect(err.args['response_type']).toBe('ephemeral');
+    expect(texts1(err)).toContain('SMOLMAP_BOT_ALLOW');
     expect(slack.of('users.info').some((c) => c.args['user'] === 'UMEMBER')).toBe(true);
     expect((await listSpecs(t.engine, { tenant: 'slack:T1' })).map((s) => s.name)).toContain('pets');
   });
@@ -249,10 +252,10 @@ describe('slack bot over HTTP (Bolt receiver, fake Web API)', () => {
 
   it('answers `ask` and takes replies in its thread as follow-ups of the same session', async () => {
     // petfile: pets has the simulated training's model, whose adapter files do not exist.
-    const errorsBefore = slack.of('chat.postEphemeral').length;
+    const errorsBefore = slack.of('respond').length;
     await slash('ask petfile show me pet 42', 'UMEMBER');
     const answer = await eventually(() => {
-      const e = slack.of('chat.postEphemeral')[errorsBefore];
+      const e = slack.of('respond')[errorsBefore];
       if (e) throw new Error(String(e.args['text']));
       return slack.of('chat.postMessage').find((c) => String(c.args['text']).includes('curl'));
     }, 30_000);

@@ -23,6 +23,10 @@ export interface FakeSlack {
   files: Map<string, string>;
   /** Bytes received by upload URLs. */
   uploads: Buffer[];
+  /** Channels the bot is not a member of: posting there fails as on Slack (`not_in_channel`). */
+  notIn: Set<string>;
+  /** A response_url served by the fake; what is posted to it is recorded as method `respond`. */
+  responseUrl(id: string): string;
   close(): Promise<void>;
   of(method: string): SlackCall[];
 }
@@ -56,11 +60,14 @@ export async function startFakeSlack(
   const admins = new Set<string>();
   const files = new Map<string, string>();
   const uploads: Buffer[] = [];
+  const notIn = new Set<string>();
   let ts = 1700000000;
   let base = '';
 
   const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
     if (extra[method]) return extra[method];
+    const posting = method === 'chat.postMessage' || method === 'chat.postEphemeral';
+    if (posting && notIn.has(String(args['channel']))) return { ok: false, error: 'not_in_channel' };
     switch (method) {
       case 'auth.test':
         return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'smolmap' };
@@ -95,6 +102,12 @@ export async function startFakeSlack(
         res.writeHead(ok ? 200 : 404, { 'content-type': 'application/octet-stream' }).end(ok ? f : 'no');
         return;
       }
+      if (url.startsWith('/respond/')) {
+        const args = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+        calls.push({ method: 'respond', token: undefined, args, response: { url } });
+        res.writeHead(200).end('');
+        return;
+      }
       if (url.startsWith('/upload/')) {
         uploads.push(raw);
         res.writeHead(200).end('OK');
@@ -117,6 +130,8 @@ export async function startFakeSlack(
     admins,
     files,
     uploads,
+    notIn,
+    responseUrl: (id) => `${root}respond/${id}`,
     of: (m) => calls.filter((c) => c.method === m),
     close: () => new Promise((r) => server.close(() => r())),
   };

@@ -1,0 +1,105 @@
+/**
+ * Discord message bodies for replies: an answer card as an embed with *Copy curl* and *Correct* buttons, a
+ * *Stop* button under a running training, and plain text with the common renderer's `*bold*` rewritten to
+ * Discord's `**bold**` (a single `*` is italics there). Limits from
+ * https://discord.com/developers/docs/resources/message#embed-object-embed-limits.
+ */
+import {
+  ButtonStyle,
+  ComponentType,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  type RawFile,
+} from 'discord.js';
+import { ACTIONS, confidenceText, parameterLines, type AnswerCard } from '../common/cards.js';
+import type { Reply } from '../common/render.js';
+
+/** Embed field values hold at most 1024 characters. */
+const MAX_FIELD = 1000;
+const field = (name: string, value: string, inline = false) => ({
+  name,
+  value: value.length <= MAX_FIELD ? value : `${value.slice(0, MAX_FIELD - 1)}…`,
+  inline,
+});
+const code = (s: string, lang = ''): string => `\`\`\`${lang}\n${s.replace(/```/g, "'''")}\n\`\`\``;
+
+/** Slack-style `*bold*` to Discord `**bold**`, outside code spans and blocks. */
+export function discordMarkdown(text: string): string {
+  return text
+    .split(/(```[\s\S]*?```|`[^`\n]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/(^|[^*\w])\*([^*\n]+)\*(?![*\w])/g, '$1**$2**')))
+    .join('');
+}
+
+/** `custom_id` of a button: the action, then what it acts on (≤ 100 characters). */
+export const customId = (action: string, target: string): string => `${action}:${target}`.slice(0, 100);
+
+export function parseCustomId(id: string): { action: string; target: string } {
+  const at = id.indexOf(':');
+  return at < 0 ? { action: id, target: '' } : { action: id.slice(0, at), target: id.slice(at + 1) };
+}
+
+type Style = ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger;
+
+function button(label: string, action: string, target: string, style: Style): APIButtonComponent {
+  return { type: ComponentType.Button, style, label, custom_id: customId(action, target) };
+}
+
+const row = (...components: APIButtonComponent[]): APIActionRowComponent<APIButtonComponent> => ({
+  type: ComponentType.ActionRow,
+  components,
+});
+
+export function answerEmbed(card: AnswerCard): APIEmbed {
+  const c = card.call;
+  const params = parameterLines(c);
+  return {
+    title: `${c.method} ${c.path}`.slice(0, 256),
+    ...(c.operationId && { description: c.operationId }),
+    ...(/^https?:\/\//.test(c.url) && { url: c.url }),
+    color: card.notes.length > 0 ? 0xe8a317 : 0x2e8b57,
+    fields: [
+      field('Parameters', params.length === 0 ? 'none' : code(params.join('\n'))),
+      field('URL', c.url),
+      field('curl', code(card.curl, 'sh')),
+      field('Confidence', confidenceText(card.confidence), true),
+      field('Adapter', `\`${card.model}\``, true),
+      ...card.notes.map((n) => field('⚠️', discordMarkdown(n))),
+    ],
+    footer: { text: `${card.spec} v${card.specVersion}` },
+  };
+}
+
+export interface DiscordBody {
+  content: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponent>[];
+  attachments?: { id: number; filename: string }[];
+  flags?: number;
+}
+
+/** A reply as a message body (for an interaction response, a webhook edit or a channel message). */
+export function messageBody(reply: Reply): { body: DiscordBody; files?: RawFile[] } {
+  const body: DiscordBody = reply.card
+    ? {
+        content: '',
+        embeds: [answerEmbed(reply.card)],
+        components: [
+          row(
+            button('Copy curl', ACTIONS.copyCurl, reply.card.queryId, ButtonStyle.Secondary),
+            button('Correct', ACTIONS.correct, reply.card.queryId, ButtonStyle.Primary),
+          ),
+        ],
+      }
+    : {
+        content: discordMarkdown(reply.text),
+        embeds: [],
+        components:
+          reply.stop === undefined ? [] : [row(button('Stop', ACTIONS.stop, reply.stop, ButtonStyle.Danger))],
+      };
+  const files = reply.files ?? [];
+  body.attachments = files.map((f, id) => ({ id, filename: f.name }));
+  if (files.length === 0) return { body };
+  return { body, files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })) };
+}
