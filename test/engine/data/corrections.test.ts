@@ -13,6 +13,7 @@ import {
   listCorrections,
   loadDataset,
   startTraining,
+  stopJob,
   type TrainJobOptions,
 } from '../../../src/engine/index.js';
 import { TINY_SPEC, fakeBaseModel, tempEngine, type TempEngine } from '../../bots/helpers.js';
@@ -39,6 +40,8 @@ async function trainingExamples(options: { corrections?: boolean } = {}) {
     ...options,
   });
   const job = await getJob(t.engine, r.job);
+  // Only the dataset matters here; the queued job would count against the tenant's concurrent-job limit.
+  await stopJob(t.engine, r.job, { tenant: 'team-a' });
   const { datasetId } = job.options as unknown as TrainJobOptions;
   return (await loadDataset(t.engine, datasetId)).examples;
 }
