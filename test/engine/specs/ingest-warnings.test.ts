@@ -21,6 +21,26 @@ describe('ingest of specs with schema errors outside the operations', () => {
     expect(warnings.join(' ')).toMatch(/termsOfService|stray-key/);
   });
 
+  it('keeps a spec whose only errors inside paths are in responses (as gambitcomm mimic links)', async () => {
+    const doc = {
+      openapi: '3.0.0',
+      info: { title: 'Links', version: '1' },
+      paths: {
+        '/things': {
+          get: {
+            operationId: 'getThing',
+            responses: {
+              '200': { description: 'OK', links: { next: { operationRef: 'not a uri ref {{' } } },
+            },
+          },
+        },
+      },
+    };
+    const { catalog, warnings } = await ingestSpecText(JSON.stringify(doc), 'links.json');
+    expect(catalog.operations).toHaveLength(1);
+    expect(warnings.join(' ')).toMatch(/responses/);
+  });
+
   it('still refuses a spec whose operation is malformed', async () => {
     const doc = {
       openapi: '3.0.0',
