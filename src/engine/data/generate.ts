@@ -26,6 +26,9 @@ export const defaultCount = (operations: number): number => Math.min(4000, Math.
 
 /** Why an operation cannot become a task, or null when it can. */
 export function inexpressibleReason(op: Operation): string | null {
+  const pathObject = op.parameters.find((p) => p.in === 'path' && !queryExpressible(p.schema));
+  if (pathObject)
+    return `path parameter ${pathObject.name} is an object; one URL segment carries a plain value`;
   const query = op.parameters.find((p) => p.in === 'query' && p.required && !queryExpressible(p.schema));
   if (query)
     return `requires query parameter ${query.name} whose values are objects; a URL query carries plain values`;
@@ -44,7 +47,7 @@ const RETRIES = 20;
 const fitsSchema = (s: Parameter['schema'], v: string): boolean =>
   fitsPattern(s, v) && fitsLength(s, v) && (!s.enum || s.enum.map(String).includes(v));
 
-/** A query parameter whose value is a scalar or a list of scalars. */
+/** A parameter whose value is a scalar or a list of scalars (what a URL can carry). */
 function queryExpressible(s: Parameter['schema']): boolean {
   const one = (x: Parameter['schema']): boolean => {
     const t = schemaType(x);

@@ -118,6 +118,13 @@ describe('generated examples on real spec fragments', () => {
     expectClean(catalog, data);
     expect(rejectedCodes(data)).not.toContain('unfilled_path');
   });
+
+  it('skips, with a reason, an operation whose path parameter is an object (jellyfin Version)', async () => {
+    const { data } = await generate('jellyfin-plugin-version.json', 20);
+    expect(data.examples).toEqual([]);
+    expect(data.skipped[0]?.reason).toMatch(/path parameter version is an object/);
+    expect(rejectedCodes(data)).not.toContain('unfilled_path');
+  });
 });
 
 describe('the generator gate', () => {
