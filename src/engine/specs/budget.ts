@@ -54,6 +54,8 @@ export class SpecBudget {
   private nodes = 0;
   private bytes = 0;
   private states = 0;
+  /** Patterns left out of the catalog, as `spec show` warnings. */
+  readonly warnings = new Set<string>();
 
   constructor(
     private readonly source: string,
@@ -71,24 +73,36 @@ export class SpecBudget {
     if (this.bytes > this.limits.catalogBytes) this.exceeded('catalogBytes', at);
   }
 
-  /** A `pattern` (or `patternProperties` key): it must run in the linear-time engine and fit the grammar. */
-  pattern(pattern: string, at: string): void {
+  /**
+   * A `pattern` (or `patternProperties` key). One whose repeats multiply past RE2's bounds is refused like any
+   * other blow-up; one written with syntax RE2 does not run (lookarounds, backreferences) is not enforced:
+   * false, with a warning, and the caller leaves it out of the catalog. Real specs use lookarounds for details
+   * such as "not starting with aws."; refusing the whole spec over one would refuse a usable API.
+   */
+  pattern(pattern: string, at: string): boolean {
     try {
       compileSpecPattern(pattern);
     } catch (e) {
-      throw new SmolmapError(
-        'spec_pattern_unsupported',
-        `${this.source}: the pattern ${JSON.stringify(pattern)} at ${at} cannot run in a linear-time regular ` +
-          `expression engine (${(e as Error).message}); write it without lookarounds, backreferences or ` +
-          'repeat counts over 1000, and add the spec again',
-        { cause: e, details: { pattern, at } },
+      const message = (e as Error).message;
+      if (/repeat count/.test(message))
+        throw new SmolmapError(
+          'spec_pattern_unsupported',
+          `${this.source}: the pattern ${JSON.stringify(pattern)} at ${at} repeats more than a linear-time ` +
+            `regular expression engine allows (${message}); write it with repeat counts under 1000 in all, ` +
+            'and add the spec again',
+          { cause: e, details: { pattern, at } },
+        );
+      this.warnings.add(
+        `${at}: pattern ${JSON.stringify(pattern)} is not enforced (${message.replace(/^error parsing regexp: /, '')}; smolmap runs spec patterns in a linear-time engine, without lookarounds or backreferences)`,
       );
+      return false;
     }
     const states = patternStates(pattern);
-    if (states === null) return; // outside the grammar's subset: decoding writes a free string for it
+    if (states === null) return true; // outside the grammar's subset: decoding writes a free string for it
     if (states > this.limits.patternStates) this.exceeded('patternStates', at, states);
     this.states += states;
     if (this.states > this.limits.specPatternStates) this.exceeded('specPatternStates', at, this.states);
+    return true;
   }
 
   private exceeded(limit: keyof SpecLimits, at: string, value?: number): never {

@@ -44,21 +44,18 @@ export function buildCatalog(document: unknown, options: BuildCatalogOptions = {
   // The upgrader rewrites in place; the caller's document stays as the user wrote it.
   const doc = upgrade(structuredClone(document) as JsonObject).specification as unknown as JsonObject;
   const resolver = new RefResolver(doc, source);
+  const budget = new SpecBudget(source);
   const info = isObject(doc['info']) ? doc['info'] : {};
   const catalog: Catalog = {
     title: typeof info['title'] === 'string' ? info['title'] : '',
     apiVersion: typeof info['version'] === 'string' ? info['version'] : String(info['version'] ?? ''),
     sourceFormat,
     servers: servers(doc['servers']),
-    operations: operations(
-      doc,
-      { resolver, budget: new SpecBudget(source) },
-      options.strictOperationIds ?? false,
-      source,
-    ),
+    operations: operations(doc, { resolver, budget }, options.strictOperationIds ?? false, source),
     securitySchemes: securitySchemes(doc, resolver),
   };
   if (typeof info['description'] === 'string') catalog.description = info['description'];
+  if (budget.warnings.size > 0) catalog.warnings = [...budget.warnings];
   return catalog;
 }
 

@@ -334,8 +334,9 @@ export async function ingestSpecText(text: string, source: string): Promise<Load
       `${source} describes no operations (its "paths" is missing or empty); smolmap maps tasks to operations`,
     );
   }
-  if (warnings.length > 0) catalog.warnings = warnings.slice(0, MAX_WARNINGS);
-  return { document, catalog, warnings };
+  const all = [...warnings, ...(catalog.warnings ?? [])];
+  if (all.length > 0) catalog.warnings = all.slice(0, MAX_WARNINGS);
+  return { document, catalog, warnings: all };
 }
 
 /** Loads a spec from a file path (or http(s) URL), validates it and builds its Catalog. */

@@ -1,7 +1,8 @@
 /**
  * Regular expressions from specs run in RE2JS, a port of RE2: matching takes time linear in the input, so a
  * pattern such as `^(a+)+$` cannot stall the process on a long value the way a backtracking engine does.
- * Patterns RE2 cannot express (lookarounds, backreferences) are refused at ingest. ECMA-262 writes code
+ * Patterns RE2 cannot express (lookarounds, backreferences) are left out of the catalog at ingest, with a
+ * warning (budget.ts). ECMA-262 writes code
  * units as `\uXXXX`, which RE2 spells `\x{XXXX}`; that one spelling is translated.
  */
 import { RE2JS } from 're2js';

@@ -83,13 +83,13 @@ export function normalizeSchema(
       const map: Record<string, JsonSchema> = {};
       for (const [name, sub] of Object.entries(value)) {
         const subAt = `${here}/${escapePointer(name)}`;
-        if (key === 'patternProperties') ctx.spec.pattern(name, subAt);
+        if (key === 'patternProperties' && !ctx.spec.pattern(name, subAt)) continue;
         ctx.spec.value(name, subAt);
         map[name] = normalizeSchema(sub, subAt, ctx, stack);
       }
       out[key] = map;
     } else if (key !== '$defs' && key !== 'definitions') {
-      if (key === 'pattern' && typeof value === 'string') ctx.spec.pattern(value, here);
+      if (key === 'pattern' && typeof value === 'string' && !ctx.spec.pattern(value, here)) continue;
       ctx.spec.value(value, here);
       out[key] = value;
     }

@@ -122,9 +122,11 @@ describe('spec budgets', () => {
     expect(catalog.operations[0]?.parameters).toHaveLength(2);
   }, 60_000);
 
-  it('refuses patterns a linear-time engine cannot run', async () => {
-    const e = await refusal(patternSpec(['^(?=.*\\d)\\w+$']));
-    expect(e.code).toBe('spec_pattern_unsupported');
-    expect(e.message).toContain('lookarounds');
+  it('keeps a spec whose pattern a linear-time engine cannot run, without that pattern and with a warning', async () => {
+    const { catalog, warnings } = await ingestSpecText(patternSpec(['^(?=.*\\d)\\w+$', '^[a-z]+$']), 'look');
+    const patterns = catalog.operations[0]!.parameters.map((p) => p.schema.pattern);
+    expect(patterns).toEqual([undefined, '^[a-z]+$']);
+    expect(warnings.join('\n')).toMatch(/pattern "\^\(\?=\.\*\\\\d\)\\\\w\+\$" is not enforced/);
+    expect(catalog.warnings).toEqual(warnings);
   }, 30_000);
 });
