@@ -5,6 +5,8 @@
  * decoding of the chat prompt gives "The capital of France is Paris.<|im_end|>" token for token.
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +18,9 @@ import { loadWeights } from '../../../src/engine/model/weights/load.js';
 import { decode } from '../../../src/engine/infer/decode.js';
 import { KvCache } from '../../../src/engine/infer/kv.js';
 import { createSession, f32, i64, type HostTensor, type Session } from '../../../src/engine/infer/ort.js';
-import { loadRuntime, releaseRuntimes } from '../../../src/engine/infer/runtime.js';
+import { loadRuntime, releaseRuntime, releaseRuntimes } from '../../../src/engine/infer/runtime.js';
+import { referenceWalk, scoreMode } from '../../../src/engine/infer/selfcheck.js';
+import { checkedRuntime } from '../../../src/engine/infer/weight-mode.js';
 import { REFERENCE_DIR } from '../../fixtures/paths.js';
 
 const GGUF = process.env.SMOLMAP_REAL_MODEL;
@@ -106,8 +110,10 @@ describe.skipIf(!GGUF)('SmolLM2-135M-Instruct inference graph (real GGUF)', () =
 
 /**
  * The runtime's fast graph (llama-fast.ts) on the real model: in f32 it gives the oracle's logits and greedy
- * answer like the standard graph; in q4 (the file's Q4_1/Q8_0 blocks, int8 activations) the top-1 of every
- * oracle prompt and the chat answer stay those of f32; likewise in i8 (SmoothQuant int8, every run in int8).
+ * answer like the standard graph. A quantised mode's numerics depend on the CPU's kernels, so each is first put
+ * through the product's self-check: a mode that passes on this machine must keep the top-1 of every oracle
+ * prompt and the chat answer of f32 (q4: the file's Q4_1/Q8_0 blocks, int8 activations; i8: SmoothQuant int8,
+ * every run in int8); a mode that fails must be refused by the engine, never used.
  */
 describe.skipIf(!GGUF)('SmolLM2-135M-Instruct runtime, fast graph (real GGUF)', () => {
   const ref = JSON.parse(
@@ -116,8 +122,29 @@ describe.skipIf(!GGUF)('SmolLM2-135M-Instruct runtime, fast graph (real GGUF)', 
 
   afterAll(releaseRuntimes);
 
+  /** Whether the self-check passes `quant` on this CPU; when it does not, the engine's gate must refuse it. */
+  async function offeredHere(quant: 'q4' | 'i8'): Promise<boolean> {
+    const ref = await referenceWalk(await loadRuntime(GGUF!));
+    const score = await scoreMode(await loadRuntime(GGUF!, { quant }), ref);
+    if (score.passed) return true;
+    console.log(
+      `real model: ${quant} fails its self-check on this CPU (${score.reason}); checking the refusal`,
+    );
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-real-selfcheck-'));
+    const source = {
+      modelsDir: dir,
+      source: GGUF!,
+      load: (q: typeof quant | 'f32' | 'q8') => loadRuntime(GGUF!, { quant: q }),
+      drop: (q: typeof quant | 'f32' | 'q8') => releaseRuntime(GGUF!, { quant: q }),
+    };
+    await expect(checkedRuntime(source, quant)).rejects.toMatchObject({ code: 'weight_mode_refused' });
+    await rm(dir, { recursive: true, force: true });
+    return false;
+  }
+
   for (const quant of ['f32', 'q4', 'i8'] as const) {
-    it(`${quant}: oracle top-1 (f32: top-5 within 2e-3) and the greedy chat answer`, async () => {
+    it(`${quant}: oracle top-1 (f32: top-5 within 2e-3) and the greedy chat answer, or refused`, async () => {
+      if (quant !== 'f32' && !(await offeredHere(quant))) return;
       // i8 with f32From 0: every run in int8 (the default would read these prompts in f32)
       const rt = await loadRuntime(GGUF!, quant === 'i8' ? { quant, f32From: 0 } : { quant });
       for (const want of ref.logits) {
