@@ -2,7 +2,7 @@
  * Hostile traffic against the real surfaces, on loopback only and bounded: MCP requests with rebinding Host
  * names, foreign Origins, missing or wrong tokens and initializes the transport refuses; spec URLs that point
  * at metadata, private and loopback addresses (directly and through a redirect); and one chat user sending
- * many asks on the tiny seeded model. Prints, per attack, what was sent, what was refused by which code, and
+ * many asks on the tiny seeded model; 200 generated hostile specs (abuse-specs.ts). Prints, per attack, what was sent, what was refused by which code, and
  * the process memory; checks the store is unchanged by the refused traffic. Asserts nothing.
  * Each attack is one entry of ATTACKS: add more by appending a function of the same shape.
  * Run: npx tsx bench/abuse.ts [mcpRequests=1000] [asks=500]
@@ -20,6 +20,7 @@ import { defaultMcpConfig, startMcpHttp } from '../src/mcp/index.js';
 import { handleCommand } from '../src/bots/common/handler.js';
 import { parseCommand } from '../src/bots/common/grammar.js';
 import { DEFAULT_LIMITS, createQuota } from '../src/bots/common/limits.js';
+import { addHostileSpecs } from './abuse-specs.js';
 
 const MCP_REQUESTS = Number(process.argv[2] ?? 1000);
 const ASKS = Number(process.argv[3] ?? 500);
@@ -224,8 +225,18 @@ const chatAsks: Attack = async ({ engine }) => {
   };
 };
 
+/** 200 generated hostile specs through `addSpec` (abuse-specs.ts); accepted ones change the store. */
+const hostileSpecs: Attack = async ({ engine, dir }) => {
+  const t0 = performance.now();
+  const outcomes = new Map<string, number>();
+  const notes = await addHostileSpecs(engine, dir, (key) => tally(outcomes, key));
+  const sent = [...outcomes.values()].reduce((a, b) => a + b, 0);
+  return { name: 'hostile specs', sent, outcomes, seconds: (performance.now() - t0) / 1000, notes };
+};
+
 export const ATTACKS: [Attack, { changesStore: boolean }][] = [
   [mcpRequests, { changesStore: false }],
+  [hostileSpecs, { changesStore: true }],
   [specUrls, { changesStore: false }],
   [chatAsks, { changesStore: true }],
 ];
@@ -254,7 +265,7 @@ async function main(): Promise<void> {
       const before = await storeHash(engine.dataDir);
       const r = await attack({ engine, dir });
       const after = await storeHash(engine.dataDir);
-      const refused = [...r.outcomes].filter(([k]) => !k.endsWith('served') && !/→ 200$/.test(k));
+      const refused = [...r.outcomes].filter(([k]) => !/(served|accepted|→ 200)$/.test(k));
       const mem = process.memoryUsage();
       console.log(`\n${r.name}: ${r.sent} sent in ${r.seconds.toFixed(1)} s`);
       for (const [k, n] of [...r.outcomes].sort((a, b) => b[1] - a[1]))
