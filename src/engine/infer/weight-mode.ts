@@ -66,8 +66,12 @@ function ortVersion(): string {
   return (require('onnxruntime-node/package.json') as { version: string }).version;
 }
 
+let machine: MachineKey | undefined;
+
+/** This machine's key, read once per process (/proc/cpuinfo and the ORT package do not change under it). */
 export function machineKey(): MachineKey {
-  return { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', features: cpuFlags(), ort: ortVersion() };
+  machine ??= { cpu: os.cpus()[0]?.model.trim() ?? 'unknown', features: cpuFlags(), ort: ortVersion() };
+  return machine;
 }
 
 const sameMachine = (a: MachineKey, b: MachineKey): boolean =>
@@ -145,18 +149,31 @@ function refused(mode: WeightQuant, score: ProbeScore, passing: WeightQuant[]): 
  */
 export async function checkedRuntime(src: RuntimeSource, request: QuantRequest): Promise<BaseRuntime> {
   if (request === 'f32') return src.load('f32');
+  // A mode resolved once serves every later ask of the process without re-reading the cache or the model's hash.
+  const resolvedKey = `${src.modelsDir}\0${src.source}\0${request}`;
+  const known = resolved.get(resolvedKey);
+  if (known) return src.load(known);
+  const mode = await resolveMode(src, request);
+  resolved.set(resolvedKey, mode);
+  return src.load(mode);
+}
+
+/** Modes that passed, by models dir, model source and request, for the life of the process. */
+const resolved = new Map<string, WeightQuant>();
+
+/** The mode to run for `request` (not f32): checked, probed where this machine has no result, or refused. */
+async function resolveMode(src: RuntimeSource, request: QuantRequest): Promise<WeightQuant> {
   const file = await readChecks(src.modelsDir);
   const key = { ...machineKey(), model: await modelHash(src.source, file) };
+  const ours = (c: ModeCheck): boolean => sameMachine(c, key) && c.model === key.model;
   let ref: Reference | undefined;
   let changed = false;
   const resultFor = async (mode: WeightQuant): Promise<ProbeScore> => {
-    const hit = file.checks.find((c) => sameMachine(c, key) && c.model === key.model && c.mode === mode);
+    const hit = file.checks.find((c) => ours(c) && c.mode === mode);
     if (hit) return hit.score;
     ref ??= await referenceWalk(await src.load('f32'));
     const score = mode === 'f32' ? f32Score(ref) : await scoreMode(await src.load(mode), ref);
-    file.checks = file.checks.filter(
-      (c) => !(sameMachine(c, key) && c.model === key.model && c.mode === mode),
-    );
+    file.checks = file.checks.filter((c) => !(ours(c) && c.mode === mode));
     file.checks.push({ ...key, mode, score, checkedAt: new Date().toISOString() });
     changed = true;
     return score;
@@ -167,18 +184,16 @@ export async function checkedRuntime(src: RuntimeSource, request: QuantRequest):
       if (ref) await src.drop('f32'); // loaded only as the probe's reference
       if (!score.passed) {
         await src.drop(request);
-        const passing = file.checks.filter(
-          (c) => sameMachine(c, key) && c.model === key.model && c.score.passed,
-        );
+        const passing = file.checks.filter((c) => ours(c) && c.score.passed);
         throw refused(request, score, ['f32', ...passing.map((c) => c.mode).filter((m) => m !== 'f32')]);
       }
-      return await src.load(request);
+      return request;
     }
     const scores = new Map<WeightQuant, ProbeScore>();
     for (const mode of ['f32', ...AUTO_CANDIDATES] as const) scores.set(mode, await resultFor(mode));
     const best = [...scores].filter(([, s]) => s.passed).sort((a, b) => a[1].stepMs - b[1].stepMs)[0]![0];
     for (const mode of scores.keys()) if (mode !== best) await src.drop(mode);
-    return await src.load(best);
+    return best;
   } finally {
     if (changed) await writeChecks(src.modelsDir, file);
   }
