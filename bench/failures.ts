@@ -33,7 +33,7 @@ function items(c: Pick<Expected, 'pathParams' | 'query' | 'body'>): Map<string, 
 export function classify(f: EvalFailure, expected: Expected, catalog: Catalog): string[] {
   let call: ApiCall;
   try {
-    call = parseTarget(f.output, catalog);
+    call = f.call ?? parseTarget(f.output, catalog);
   } catch {
     return ['unparsable'];
   }
@@ -64,11 +64,16 @@ export function reportFailures(
     const exp = expectedByTask.get(f.task);
     const kinds = exp ? classify(f, exp, catalog) : ['unknown task'];
     const kind = groupOf(f.task) ?? kinds[0]!.replace(/^(missing|extra|wrong value) .*/, '$1 parameter');
-    const line = `${f.task}\n        expected ${JSON.stringify(exp)}\n        got      ${f.output}  [${kinds.join('; ')}]`;
+    const line = `${f.task}\n        expected ${JSON.stringify(exp)}\n        got      ${f.call ? JSON.stringify(answered(f.call)) : f.output}  [${kinds.join('; ')}]`;
     groups.set(kind, [...(groups.get(kind) ?? []), line]);
   }
   for (const [kind, ls] of [...groups].sort((a, b) => b[1].length - a[1].length)) {
     console.log(`  ${spec} — ${kind} (${ls.length})`);
     for (const l of ls) console.log(`    ✗ ${l}`);
   }
+}
+
+/** The parts of an answered call a reader compares with the expected one. */
+function answered(c: ApiCall): Record<string, unknown> {
+  return { op: `${c.method} ${c.path}`, path: c.pathParams, query: c.query, body: c.body };
 }

@@ -213,7 +213,7 @@ export { machineKey, readChecks, type MachineKey, type ModeCheck } from './infer
 export { PROBES, MIN_TOP1, type ProbeScore } from './infer/selfcheck.js';
 export { doctor, type DoctorOptions, type DoctorReport } from './infer/doctor.js';
 export { mapTask, callConfidence, type MapOptions, type MapResult, type Confidence } from './infer/mapper.js';
-export { missingValues, withoutNeeds, type Need } from './infer/clarify.js';
+export { missingValues, unstatedOptionals, withoutNeeds, type Need, type ValueRef } from './infer/clarify.js';
 export {
   ask,
   history,

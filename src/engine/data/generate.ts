@@ -178,9 +178,20 @@ function draftFor(
     }
   }
   const primary = mentions.find((m) => m.primary) ?? null;
-  const intent = buildIntent(prof, idPhrases, primary, rng);
+  // A list filtered by a state says it before the noun half of the time ("list registered assets"), an update
+  // that sets one says it as the action ("suspend sim 42").
+  const modified = mentions.filter(
+    (m) =>
+      m.modifier &&
+      ((prof.kind === 'list' && m.key.startsWith('query.')) ||
+        ((prof.kind === 'update' || prof.kind === 'create') &&
+          m.key.startsWith('body.') &&
+          !m.key.slice(5).includes('.'))),
+  );
+  const before = modified.length > 0 && rng.chance(0.5) ? rng.pick(modified) : undefined;
+  const intent = buildIntent(prof, idPhrases, primary, rng, before?.modifier);
   const rest = fusePairs(
-    mentions.filter((m) => !(intent.usedPrimary && m === primary)),
+    mentions.filter((m) => !(intent.usedPrimary && m === primary) && m !== before),
     rng,
   );
   const ordered = rng.chance(0.6) ? rest : rng.shuffle(rest);

@@ -7,8 +7,10 @@ import {
   isPluralWord,
   lit,
   mapLastWord,
+  phraseText,
   plural,
   singular,
+  verbOfParticiple,
   type Phrase,
 } from './words.js';
 
@@ -108,9 +110,16 @@ function objectRef(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Phrase 
   ]);
 }
 
-function listIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+function listIntent(
+  p: OpProfile,
+  ids: Record<string, Phrase>,
+  rng: Rng,
+  modifier: Phrase | undefined,
+): Intent {
   const n = rng.pick(p.nouns);
-  const pl = isPluralWord(n.split(' ').pop() ?? '') ? n : mapLastWord(n, plural);
+  const noun = isPluralWord(n.split(' ').pop() ?? '') ? n : mapLastWord(n, plural);
+  // "registered assets": a state filter said before the noun.
+  const pl = modifier ? T(modifier, ' ', noun) : T(noun);
   if (Object.keys(p.resources).length > 0) return ownedListIntent(p, pl, ids, rng);
   const det = rng.pick(['', '', 'all ', 'the ', 'all the ', 'my ', 'every ', 'the current ']);
   const v = rng.pick(VERBS.list);
@@ -131,7 +140,7 @@ function listIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent
 }
 
 /** A list under a parent ("lens reviews of workload 42"): the parent's id is part of what the user asks. */
-function ownedListIntent(p: OpProfile, pl: string, ids: Record<string, Phrase>, rng: Rng): Intent {
+function ownedListIntent(p: OpProfile, pl: Phrase, ids: Record<string, Phrase>, rng: Rng): Intent {
   const owner = objectRef({ ...p, sub: null }, ids, rng);
   const v = rng.pick(VERBS.list);
   const det = rng.pick(['', '', 'all ', 'the ', 'all the ']);
@@ -236,11 +245,11 @@ const NOUN_VERBS: Record<string, string[]> = {
   alert: ['fire an alert', 'raise an alert', 'push an alert', 'send an alert'],
 };
 
-function createIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+function createIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng, state?: Phrase): Intent {
   const hasIds = Object.keys(p.resources).length > 0;
   const n = mapLastWord(hasIds && p.sub ? p.sub : rng.pick(p.nouns), singular);
   const nounVerbs = NOUN_VERBS[n.split(' ').pop() ?? ''];
-  if (nounVerbs && rng.chance(0.3)) {
+  if (nounVerbs && !state && rng.chance(0.3)) {
     // The verb alone carries the intent; the clauses that follow say what ("book trip 42 for Ana Lima").
     const owner = hasIds ? T(rng.pick([' ', ' for ']), objectRef({ ...p, sub: null }, ids, rng)) : [];
     const vv = rng.pick(nounVerbs);
@@ -254,14 +263,20 @@ function createIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Inte
     };
   }
   const v = rng.pick(VERBS.create);
-  const a = rng.pick([`${article(n)} `, `${article(n)} `, 'a new ', 'new ']);
+  // "create a draft asset": a state the new thing starts in, said before its noun.
+  const said = state ? phraseText(state) : '';
+  const a = state
+    ? T(rng.pick([`${article(said)} `, `${article(said)} `, 'a new ', 'new ']), state, ' ')
+    : T(rng.pick([`${article(n)} `, `${article(n)} `, 'a new ', 'new ']));
   // A sub-resource created under a parent ("payment for booking 42") must state the parent's id.
   const owner = hasIds
     ? T(rng.pick([' for ', ' on ', ' to ']), objectRef({ ...p, sub: null }, ids, rng))
     : [];
   const command = T(v, ' ', a, n, owner);
   const question = rng.pick([T('can you ', v, ' ', a, n, owner), T('could I get ', a, n, owner)]);
-  const terse = rng.pick([T('new ', n, owner), T(n, owner, ' ', v), T(v, ' ', n, owner)]);
+  const terse = state
+    ? T('new ', state, ' ', n, owner)
+    : rng.pick([T('new ', n, owner), T(n, owner, ' ', v), T(v, ' ', n, owner)]);
   return {
     id: `create:${v === 'create' || v === 'add' ? v : 'other'}`,
     command,
@@ -326,8 +341,33 @@ function actionIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mentio
   };
 }
 
-function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng): Intent {
+/**
+ * An update that sets a state is said by the state: "suspend sim 42" (the participle's verb), "mark order 7 as
+ * sold", "set booking 3 to pending".
+ */
+function stateChangeIntent(obj: Phrase, state: Phrase, rng: Rng): Intent {
+  const word = phraseText(state);
+  const verb = verbOfParticiple(word.toLowerCase());
+  const forms: [Phrase, string][] = [
+    [T('mark ', obj, ' as ', state), 'mark'],
+    [T('set ', obj, ' to ', state), 'set'],
+    [T('make ', obj, ' ', state), 'make'],
+    [T('change ', obj, ' to ', state), 'set'],
+  ];
+  if (verb) forms.push([T(verb, ' ', obj), 'verb'], [T(verb, ' ', obj), 'verb'], [T(verb, ' ', obj), 'verb']);
+  const [command, id] = rng.pick(forms);
+  return {
+    id: `update-state:${id}`,
+    command,
+    question: T('can you ', command),
+    terse: verb ? T(obj, ': ', verb) : T(obj, ' ', state),
+    usedPrimary: false,
+  };
+}
+
+function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng, state?: Phrase): Intent {
   const obj = objectRef(p, ids, rng);
+  if (state) return stateChangeIntent(obj, state, rng);
   const v = rng.pick(VERBS.update);
   return {
     id: `update:${v}`,
@@ -368,22 +408,24 @@ export function buildIntent(
   ids: Record<string, Phrase>,
   primary: Mention | null,
   rng: Rng,
+  modifier?: Phrase,
 ): Intent {
   // A summary is the spec's own phrasing of the operation; use it as a command now and then.
-  const sentence = p.sentences.length > 0 && rng.chance(0.12) ? withIds(rng.pick(p.sentences), p, ids) : null;
+  const sentence =
+    !modifier && p.sentences.length > 0 && rng.chance(0.12) ? withIds(rng.pick(p.sentences), p, ids) : null;
   if (sentence)
     return { id: 'spec-sentence', command: sentence, question: null, terse: sentence, usedPrimary: false };
   switch (p.kind) {
     case 'list':
-      return listIntent(p, ids, rng);
+      return listIntent(p, ids, rng, modifier);
     case 'get':
       return itemIntent(p, ids, rng);
     case 'status':
       return statusIntent(p, ids, rng);
     case 'create':
-      return createIntent(p, ids, rng);
+      return createIntent(p, ids, rng, modifier);
     case 'update':
-      return updateIntent(p, ids, rng);
+      return updateIntent(p, ids, rng, modifier);
     case 'delete':
     case 'cancel':
       return removeIntent(p, ids, rng);

@@ -1,4 +1,5 @@
 import type { Rng } from '../rng.js';
+import { isBooleanLikeEnum } from './names.js';
 import type { FieldInfo, Sampled } from './values.js';
 import { humanize, identWords, lit, listPhrases, singular, type Phrase } from './words.js';
 
@@ -13,6 +14,11 @@ export interface Mention {
   /** The value alone, for templates that put it right after the verb ("scrape https://…"). */
   bare: Phrase;
   primary: boolean;
+  /**
+   * The value as a word before the listed noun ("registered assets", "suspended sims"), for a state-like enum
+   * filter; a list task may say it there instead of in a clause.
+   */
+  modifier?: Phrase;
 }
 
 const T = (...parts: (string | Phrase)[]): Phrase =>
@@ -24,7 +30,55 @@ function dropNameWord(label: string): string | null {
   return w.length > 1 && w[w.length - 1] === 'name' ? w.slice(0, -1).join(' ') : null;
 }
 
-function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean): Phrase[] {
+/** Page number, page size and sort order, as people ask for them: "page 3, 25 per page, newest first". */
+function pagingTemplates(w: string, f: FieldInfo, s: Phrase): Phrase[] {
+  const text = s.map((x) => x.text).join('');
+  const directions = (f.schema.enum ?? []).some((v) => /^(asc|desc)(ending)?$/i.test(String(v)));
+  if (/\b(direction|dir)\b/.test(w) || directions)
+    return /^(asc|desc)(ending)?$/i.test(text)
+      ? [T(s), T('sorted ', s), T('in ', s, ' order'), T(s, ' order')]
+      : [T(s), T(s), T('sorted ', s)];
+  if (/\b(page size|per page|page limit)\b/.test(w) || w === 'size')
+    return [
+      T(s, ' per page'),
+      T(s, ' per page'),
+      T(s, ' a page'),
+      T(s, ' results per page'),
+      T(s, ' at a time'),
+      T('page size ', s),
+    ];
+  if (/^(page|page number|page index|page no)$/.test(w))
+    return [T('page ', s), T('page ', s), T('on page ', s)];
+  if (/\b(order|sort)( by| field| key)?$/.test(w) || /^(order|sort)/.test(w))
+    return [T('sorted by ', s), T('sorted by ', s), T('ordered by ', s), T('sort by ', s), T('by ', s)];
+  return [];
+}
+
+/** Words that mark an enum filter whose values read as adjectives of the thing listed. */
+const STATE_LIKE = /\b(status|state|type|kind|category|visibility|level|tier|stage|phase)\b/;
+
+/** "registered" for a status filter (one or two plain words), else undefined. */
+function stateModifier(label: string, f: FieldInfo, s: Phrase): Phrase | undefined {
+  if (!Array.isArray(f.schema.enum) || !STATE_LIKE.test(label)) return undefined;
+  const text = s.map((x) => x.text).join('');
+  return /^[a-z]+(?: [a-z]+)?$/.test(text) ? s : undefined;
+}
+
+/** A state said as such: "that are suspended", "only the draft ones", "in draft status". */
+function stateTemplates(label: string, f: FieldInfo, s: Phrase): Phrase[] {
+  if (!stateModifier(label, f, s)) return [];
+  const head = label.split(' ').pop() ?? label;
+  return [
+    T('that are ', s),
+    T('which are ', s),
+    T('only ', s, ' ones'),
+    T('the ', s, ' ones'),
+    T('in ', s, ' ', head),
+    T(s, ' only'),
+  ];
+}
+
+function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean, filter: boolean): Phrase[] {
   const w = label;
   // "Maximum number of URLs to analyze" → "up to 10 URLs".
   const unit = /number of (?:the )?([A-Za-z]+(?: [a-z]+)?)/
@@ -65,7 +119,7 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
       T('stop after ', s, ' ', unit),
       T('going through at most ', s, ' ', unit),
     );
-  if (/\bpage\b/.test(w)) out.push(T('page ', s), T('on page ', s));
+  out.push(...pagingTemplates(w, f, s));
   // "into German" / "from French" only for codes (languages, locales): "from 0001234" would not read as a source account.
   const codeLike = Array.isArray(f.schema.enum) || /\b(lang|language|locale)\b/.test(w);
   if (codeLike && /\btarget\b/.test(w)) out.push(T('into ', s), T('to ', s), T('into ', s));
@@ -86,6 +140,7 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
     /^[a-z]+$/.test(s.map((x) => x.text).join(''))
   )
     out.push(T(s, ' ', f.parent), T('only ', s, ' ', f.parent), T('the ', s, ' ones'));
+  if (filter) out.push(...stateTemplates(w, f, s));
   const noName = dropNameWord(w);
   if (noName) out.push(T(noName, ' ', s), T(noName, ' ', s));
   // A person's name is said as "for Ana Lima" (who the thing is for).
@@ -266,6 +321,28 @@ function boolTemplates(label: string, v: boolean, description = ''): Phrase[] {
   return fromDesc.length > 0 ? [...fromDesc, ...fromDesc, ...generic] : generic;
 }
 
+/** Flag names that are verbs ("include", "enable"), not adjectives of the thing listed. */
+const BOOL_VERBS = new Set([
+  'include',
+  'show',
+  'ignore',
+  'allow',
+  'enable',
+  'only',
+  'skip',
+  'use',
+  'parse',
+  'preserve',
+  'force',
+  'debug',
+  'verbose',
+  'pretty',
+  'async',
+  'dryrun',
+  'expand',
+  'embed',
+]);
+
 function boolNameTemplates(label: string, v: boolean): Phrase[] {
   const w = identWords(label.replace(/ /g, '_'));
   const head = w[0] ?? label;
@@ -322,21 +399,32 @@ export function scalarMention(
   primary = false,
 ): Mention {
   const label = humanize(f.name);
-  if (typeof sampled.value === 'boolean') {
+  const yesNo =
+    typeof sampled.value === 'boolean'
+      ? sampled.value
+      : isBooleanLikeEnum(f.schema.enum) && /^(true|false)$/.test(String(sampled.value))
+        ? sampled.value === 'true'
+        : null;
+  if (yesNo !== null) {
+    // A one-word flag of a listed thing reads as its adjective: "federal holidays", "non-federal holidays".
+    const adjective = /^[a-z]{4,}$/.test(label) && !BOOL_VERBS.has(label);
     return {
       key,
-      clause: rng.pick(boolTemplates(label, sampled.value, f.description ?? f.schema.description)),
+      ...(adjective ? { modifier: lit(yesNo ? label : `non-${label}`) } : {}),
+      clause: rng.pick(boolTemplates(label, yesNo, f.description ?? f.schema.description)),
       bare: sampled.surface,
       primary: false,
     };
   }
   if (sampled.phrase) return { key, clause: lit(sampled.phrase), bare: sampled.surface, primary };
   const isDate = f.schema.format === 'date' || f.schema.format === 'date-time';
+  const modifier = stateModifier(label, f, sampled.surface);
   return {
     key,
-    clause: rng.pick(scalarTemplates(label, f, sampled.surface, isDate)),
+    clause: rng.pick(scalarTemplates(label, f, sampled.surface, isDate, key.startsWith('query.'))),
     bare: sampled.surface,
     primary,
+    ...(modifier ? { modifier } : {}),
   };
 }
 

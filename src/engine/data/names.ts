@@ -88,6 +88,14 @@ function intlName(code: string, kind: DisplayKind): string | null {
   }
 }
 
+/** Abbreviated codes and the words people say for them (general English usage). */
+const ABBREVIATED: Record<string, string[]> = {
+  asc: ['ascending', 'lowest first', 'oldest first', 'smallest first'],
+  desc: ['descending', 'highest first', 'newest first', 'latest first', 'largest first'],
+  ascending: ['asc'],
+  descending: ['desc'],
+};
+
 /**
  * Word forms a user might say for each value of an enum, keyed by the value. A name shared by two values of the
  * same enum is dropped (it would make the call ambiguous).
@@ -108,6 +116,11 @@ export function enumWordForms(
       if (kind === 'currency' && v !== v.toUpperCase()) alts.add(v.toUpperCase());
     }
     if (/[_@]|[a-z][A-Z]/.test(v)) alts.add(humanize(v.replace(/@/g, ' ')));
+    // People type words in lower case: `REGISTERED` is "registered", `IN_PROGRESS` "in progress" (codes of
+    // three letters or fewer, `DA` or `EUR`, keep their case).
+    if (v.length >= 4 && (/^[A-Z][A-Z_]+$/.test(v) || /^[A-Z][a-z]+$/.test(v)))
+      alts.add(humanize(v).toLowerCase());
+    for (const word of ABBREVIATED[v.toLowerCase()] ?? []) alts.add(word);
     // `screenshot@fullPage` is a variant of `screenshot`: said with the variant first ("full-page screenshot").
     const at = /^([A-Za-z]+)@([A-Za-z]+)$/.exec(v);
     if (at) alts.add(`${humanize(at[2] as string).replace(/ /g, '-')} ${humanize(at[1] as string)}`);
@@ -147,4 +160,13 @@ export function enumPhrases(values: readonly string[], description: string): Map
   for (const p of out.values()) seen.set(p, (seen.get(p) ?? 0) + 1);
   for (const [v, p] of out) if ((seen.get(p) ?? 0) > 1) out.delete(v);
   return out;
+}
+
+/** True for a string enum that is a boolean in disguise: its values are among `true`, `false`, `1`, `0`. */
+export function isBooleanLikeEnum(values: readonly unknown[] | undefined): boolean {
+  if (!Array.isArray(values) || values.length < 2) return false;
+  const words = values.map(String);
+  return (
+    words.every((v) => /^(true|false|1|0)$/.test(v)) && words.includes('true') && words.includes('false')
+  );
 }

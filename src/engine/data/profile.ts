@@ -67,11 +67,12 @@ const STOP = new Set([
 ]);
 
 /** Path segments, without a `#fragment` or `?query` some specs put in the template (`/#X-Amz-Target=…`). */
+/** A path's segments without version and prefix segments (`v1`, `2010-04-01`, `api`): nobody says them. */
 const segments = (path: string): string[] =>
   path
     .replace(/[#?].*$/, '')
     .split('/')
-    .filter((s) => s.length > 0);
+    .filter((s) => s.length > 0 && !/^(v\d+(\.\d+)*|\d{4}-\d{2}-\d{2}(\.json)?|api|rest)$/i.test(s));
 const isParam = (seg: string): boolean => /^\{.*\}$/.test(seg);
 const segWords = (seg: string): string => humanize(seg.replace(/\./g, ' '));
 

@@ -4,7 +4,7 @@ import type { Rng } from '../rng.js';
 import { fitNumber, fitsLength, fitsPattern, formatString, numericBounds, patternString } from './fit.js';
 import { LABEL_NAMES } from './matcher.js';
 import { digits, personName, sentence, titleLike, topic, url } from './texts.js';
-import { enumPhrases, enumWordForms, type CodeNames } from './names.js';
+import { enumPhrases, enumWordForms, isBooleanLikeEnum, type CodeNames } from './names.js';
 import { humanize, identWords, lit, val, type Phrase } from './words.js';
 
 /** What the value sampler knows about the field it fills. */
@@ -194,7 +194,9 @@ function numberValue(f: FieldInfo, ctx: ValueCtx): Sampled {
 
 function enumValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   const values = (f.schema.enum ?? []).filter((v) => v !== null);
-  const v = ctx.rng.pick(values) as string | number | boolean;
+  // `1|0|true|false` means yes or no; the call carries the words, as people mean them.
+  const pool = isBooleanLikeEnum(values) ? ['true', 'false'] : values;
+  const v = ctx.rng.pick(pool) as string | number | boolean;
   if (typeof v !== 'string') return { value: v, surface: val(String(v)) };
   const forms = enumWordForms(values.map(String), f.name, f.description ?? '', ctx.codeNames).get(v) ?? [];
   const surface = forms.length > 0 && ctx.rng.chance(0.6) ? ctx.rng.pick(forms) : v;
@@ -257,6 +259,8 @@ function stringValue(f: FieldInfo, ctx: ValueCtx): Sampled {
     return { value: ctx.faker.internet.email().toLowerCase(), surface: val('') };
   if (fmt === 'uri' || fmt === 'url' || has(f, /\b(url|uri|link|website|webhook)\b/))
     return { value: url(ctx), surface: val('') };
+  // A field named a date holds one, whatever its (often missing) format or example says.
+  if (words(f).at(-1) === 'date' && !f.inPath) return dateValue(ctx);
   const ex = specExample(f.schema);
   if (typeof ex === 'string' && isOpaqueToken(ex)) return { value: reshape(ctx, ex), surface: val('') };
   const w = words(f);
@@ -307,7 +311,40 @@ function stringValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   if (has(f, /receiver|label|tag|group|category|type|kind|mode/))
     return { value: labelValue(ctx), surface: val('') };
   if (typeof ex === 'string' && ctx.rng.chance(0.3)) return { value: ex, surface: val('') };
+  // A path segment names one resource: people paste its identifier, not a few loose words.
+  if (f.inPath) return { value: identifier(ctx), surface: val('') };
   return { value: ctx.faker.word.words({ count: { min: 1, max: 3 } }), surface: val(''), freeText: true };
+}
+
+/**
+ * An identifier in one of the shapes APIs hand out: a number, a UUID, a type prefix with hex (`DE3f…`,
+ * `cus_…`), a slug or a short code. Used where the schema says nothing about the shape.
+ */
+function identifier(ctx: ValueCtx): string {
+  const hex = (n: number): string => ctx.faker.string.hexadecimal({ length: n, casing: 'lower', prefix: '' });
+  const letters = (): string => ctx.faker.string.alpha({ length: 2, casing: 'upper' });
+  return ctx.rng.weighted<() => string>([
+    [() => String(ctx.rng.int(1, 99999)), 3],
+    [() => ctx.faker.string.uuid(), 2],
+    [() => `${letters()}${hex(32)}`, 2],
+    [
+      () =>
+        `${ctx.faker.word
+          .noun()
+          .toLowerCase()
+          .replace(/[^a-z]/g, '')}_${ctx.faker.string.alphanumeric(14)}`,
+      1,
+    ],
+    [
+      () =>
+        `${ctx.faker.word.adjective().toLowerCase()}-${ctx.faker.word.noun().toLowerCase()}-${ctx.rng.int(1, 99)}`.replace(
+          /[^a-z0-9-]/g,
+          '',
+        ),
+      2,
+    ],
+    [() => ctx.faker.string.alphanumeric({ length: ctx.rng.int(6, 10), casing: 'lower' }), 1],
+  ])();
 }
 
 /** Samples one scalar for a field. Returns null when the schema is not a scalar the generator can state. */

@@ -106,3 +106,17 @@ export function article(noun: string): string {
 export function capitalize(s: string): string {
   return s.length === 0 ? s : s[0]!.toUpperCase() + s.slice(1);
 }
+
+/**
+ * The verb of a state said as a past participle: "suspended" → "suspend", "activated" → "activate",
+ * "cancelled" → "cancel", "verified" → "verify" (regular English inflection); null when the word is not one.
+ */
+export function verbOfParticiple(word: string): string | null {
+  if (!/^[a-z]{3,}ed$/.test(word)) return null;
+  if (word.endsWith('ied')) return `${word.slice(0, -3)}y`;
+  const stem = word.slice(0, -2);
+  if (/([bdglmnprt])\1$/.test(stem)) return stem.slice(0, -1);
+  if (/(at|et|it|ut|iv|ov|av|os|as|us|is|bl|pl|gl|dl|tl|ul|ur|ir|rg|dg|ang|u|c|z|v)$/.test(stem))
+    return `${stem}e`;
+  return stem;
+}

@@ -56,6 +56,44 @@ export function missingValues(task: string, call: ApiCall, catalog: Catalog): Ne
   return needs;
 }
 
+/** Where a value of a call sits: its section and its top-level name. */
+export interface ValueRef {
+  in: Need['in'];
+  name: string;
+}
+
+/**
+ * The optional values of `call` (query and header parameters, top-level body fields) the task never states: the
+ * model's guesses, such as a spec's example id written into an optional field. A user's call carries only what
+ * they asked for, so these are left out of the answer. Values the words imply (an enum named in words, a flag
+ * said as "only federal ones") count as stated (data/stated.ts).
+ */
+export function unstatedOptionals(task: string, call: ApiCall, catalog: Catalog): ValueRef[] {
+  const op = catalog.operations.find((o) => o.method === call.method && o.path === call.path);
+  if (!op) return [];
+  let names = codeNamesOf.get(catalog);
+  if (!names) codeNamesOf.set(catalog, (names = collectCodeNames(catalog)));
+  const e = taskEvidence(task);
+  const out: ValueRef[] = [];
+  for (const p of op.parameters) {
+    if (p.required || (p.in !== 'query' && p.in !== 'header')) continue;
+    const value = (p.in === 'query' ? call.query : call.headers)[p.name];
+    if (value !== undefined && !told(e, p.name, value, p.schema, names, op))
+      out.push({ in: p.in, name: p.name });
+  }
+  const schema = op.requestBody?.schema ? mergeAllOf(op.requestBody.schema) : null;
+  const body = call.body;
+  if (schema?.properties && body !== null && typeof body === 'object' && !Array.isArray(body)) {
+    const required = new Set(schema.required ?? []);
+    for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+      const field = schema.properties[name];
+      if (field && !required.has(name) && !told(e, name, value, field, names, op))
+        out.push({ in: 'body', name });
+    }
+  }
+  return out;
+}
+
 /** True when the task gives `value` (any scalar of it, for arrays), or the value is the spec's own. */
 function told(
   e: TaskEvidence,
@@ -102,9 +140,9 @@ function question(name: string, description: string | undefined): string {
  * The call with the values in `needs` taken out (the values the task gave), its url rebuilt: a missing path
  * parameter stays a `{name}` placeholder there.
  */
-export function withoutNeeds(call: ApiCall, needs: readonly Need[], catalog: Catalog): ApiCall {
+export function withoutNeeds(call: ApiCall, needs: readonly ValueRef[], catalog: Catalog): ApiCall {
   if (needs.length === 0) return call;
-  const drop = (where: Need['in'], from: Record<string, unknown>): Record<string, never> =>
+  const drop = (where: ValueRef['in'], from: Record<string, unknown>): Record<string, never> =>
     Object.fromEntries(
       Object.entries(from).filter(([k]) => !needs.some((n) => n.in === where && n.name === k)),
     ) as Record<string, never>;

@@ -30,6 +30,8 @@ export interface EvalFailure {
   expected: string;
   predicted: string | null;
   output: string;
+  /** The call as answered: the output with the values asked for and the unstated guesses taken out. */
+  call: ApiCall | null;
   valid: boolean;
   /** The values the answer asked for instead of giving (`in.name`), when it asked. */
   asked: string[];
@@ -121,6 +123,7 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
       expected: endpoint(it.expected),
       predicted: it.predicted ? endpoint(it.predicted) : null,
       output: out.text,
+      call: it.predicted,
       valid: out.valid,
       asked: out.asked,
     });

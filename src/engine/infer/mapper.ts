@@ -16,7 +16,7 @@ import { decode, type GeneratedToken } from './decode.js';
 import { callGrammar } from './grammar/call-grammar.js';
 import { DEAD, shortestAccepted } from './grammar/dfa.js';
 import type { TokenGrammar } from './grammar/matcher.js';
-import { missingValues, type Need } from './clarify.js';
+import { missingValues, unstatedOptionals, withoutNeeds, type Need } from './clarify.js';
 import { DEFAULT_KEY_BIAS, groundedCatalog, ruledOutSiblings, taskPrior } from './processors/index.js';
 import type { LookupOptions } from './lookup.js';
 import { chooseOperation, operationOpenings, type OpScoring } from './op-choice.js';
@@ -57,8 +57,8 @@ export interface MapOptions {
    */
   siblings?: boolean;
   /**
-   * Required values the task does not state become `needs` (clarify.ts) instead of invented values; default
-   * true.
+   * Required values the task does not state become `needs` (clarify.ts) instead of invented values, and
+   * optional ones are left out of the call; default true.
    */
   clarify?: boolean;
 }
@@ -151,7 +151,13 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
     text += completion(grammar, matcher.tokens());
     completed = true;
   }
-  const { call, issues } = parseAndValidate(text, options.catalog);
+  const parsed = parseAndValidate(text, options.catalog);
+  const { issues } = parsed;
+  // Optional values the task never states are the model's guesses: the answer leaves them out (clarify.ts).
+  const call =
+    parsed.call && options.clarify !== false
+      ? withoutNeeds(parsed.call, unstatedOptionals(task, parsed.call, options.catalog), options.catalog)
+      : parsed.call;
   const needs = call && options.clarify !== false ? missingValues(task, call, options.catalog) : [];
   return {
     call,

@@ -17,6 +17,7 @@ import {
   missingValues,
   openEngine,
   releaseRuntimes,
+  unstatedOptionals,
   withoutNeeds,
   type Engine,
 } from '../../../src/engine/index.js';
@@ -153,6 +154,34 @@ describe('missingValues', () => {
     const have = withoutNeeds(c, needs, catalog);
     expect(have.pathParams).toEqual({});
     expect(have.url).toBe('https://desk.example.com/tickets/{ticketId}');
+  });
+});
+
+describe('unstatedOptionals', () => {
+  const optional = (task: string, c: ApiCall): string[] =>
+    unstatedOptionals(task, c, catalog).map((n) => `${n.in}.${n.name}`);
+  const ticket = (body: unknown) => call({ method: 'POST', path: '/tickets', body });
+
+  it('finds the optional values the task never states, and keeps the ones it does', () => {
+    const guessed = { email: 'kim@desk.example.org', priority: 'low', note: 'Printer on fire' };
+    expect(optional('ticket for kim@desk.example.org, low priority', ticket(guessed))).toEqual(['body.note']);
+    expect(
+      optional('ticket for kim@desk.example.org, low priority, note "Printer on fire"', ticket(guessed)),
+    ).toEqual([]);
+    // Required values are the question's business (missingValues), never dropped here.
+    expect(optional('a ticket please', ticket({ email: 'someone@example.com', priority: 'high' }))).toEqual(
+      [],
+    );
+  });
+
+  it('takes them out of the call', () => {
+    const c = ticket({ email: 'kim@desk.example.org', priority: 'low', note: 'guess' });
+    const out = withoutNeeds(
+      c,
+      unstatedOptionals('ticket for kim@desk.example.org, low', c, catalog),
+      catalog,
+    );
+    expect(out.body).toEqual({ email: 'kim@desk.example.org', priority: 'low' });
   });
 });
 

@@ -36,13 +36,15 @@ export interface PriorKnobs {
 function taskFacts(task: string): TaskFacts {
   const e = taskEvidence(task);
   const strings = e.values.filter((v) => v.kind === 'quoted').map((v) => v.text);
-  const numbers = e.values.filter((v) => v.kind === 'number').map((v) => v.text);
+  const stated = e.values.filter((v) => v.kind === 'number');
+  const numbers = stated.map((v) => v.text);
   return {
     task,
     bare: e.bare,
     strings,
     numbers,
     numberPatterns: numbers.map((n) => new RegExp(`(?<![\\w.])${escapeRegExp(n)}(?![\\w.])`)),
+    numberRoles: stated.map((v) => v.role),
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { argmax } from '../sample.js';
 import type { AllowedLogits } from '../decode.js';
+import { roleFits } from './roles.js';
 import { midValue, reachable, unusedKinds, type ValueKind } from './sections.js';
 import type { LogitsProcessor, Step } from './step.js';
 
@@ -23,10 +24,15 @@ export class KeyEvidence implements LogitsProcessor {
       sec.takes.size > 0 && !midValue(at, answer, facts.numbers)
         ? unusedKinds(facts, facts.numberPatterns, answer)
         : new Set<ValueKind>();
+    // The roles of the stated numbers the answer has not used ("10 per page" is for a page size, not `page`).
+    const roles = unused.has('number')
+      ? facts.numberRoles.filter((_, i) => !facts.numberPatterns[i]!.test(answer))
+      : [];
+    const valueFor = (k: string, kind: ValueKind | undefined): boolean =>
+      kind !== undefined && unused.has(kind) && (kind !== 'number' || roles.some((r) => roleFits(r, k)));
     const evidence = (k: string): number => {
       if (sec.required.has(k)) return 0;
-      const kind = sec.takes.get(k);
-      return (sec.grounded.has(k) ? this.bias : 0) + (kind !== undefined && unused.has(kind) ? this.bias : 0);
+      return (sec.grounded.has(k) ? this.bias : 0) + (valueFor(k, sec.takes.get(k)) ? this.bias : 0);
     };
     const ahead = reachable(sec, scan.keys());
     const open = ahead.filter((k) => evidence(k) > 0);

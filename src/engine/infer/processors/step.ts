@@ -4,6 +4,7 @@
  * and the first that decides a step ends it (their situations exclude one another: a key name, a value's first
  * token, a value being written, the close-or-continue choice).
  */
+import type { ValueRole } from '../../language/evidence.js';
 import type { AllowedLogits } from '../decode.js';
 import type { JsonScan } from '../json-scan.js';
 import type { Section } from './sections.js';
@@ -17,6 +18,8 @@ export interface TaskFacts {
   numbers: string[];
   /** Per stated number: a pattern finding it whole in the answer. */
   numberPatterns: RegExp[];
+  /** Per stated number: its role in the task's words ("10 per page": pageSize), or null. */
+  numberRoles: (ValueRole | null)[];
 }
 
 /** One decoding step inside a section of the chosen operation. */

@@ -4,6 +4,7 @@
  */
 import { cutShort, startsAtLabel } from '../../language/naming.js';
 import type { AllowedLogits } from '../decode.js';
+import { roleFits } from './roles.js';
 import { numberAt } from './sections.js';
 import type { LogitsProcessor, Step } from './step.js';
 
@@ -71,17 +72,23 @@ export class StatedNumber implements LogitsProcessor {
     const number = numberAt(scan, at, answer);
     if (number === null || sec.takes.get(number.key) !== 'number') return false;
     const before = answer.slice(0, answer.length - number.typed.length);
-    const open = facts.numbers.filter(
+    const unused = facts.numbers.filter(
       (n, i) =>
         n.length > number.typed.length &&
         n.startsWith(number.typed) &&
         !facts.numberPatterns[i]!.test(before),
     );
+    // A number whose role the key's name rules out ("50 a page" at `page`) is lowered, the others raised.
+    const fits = (n: string): boolean =>
+      facts.numbers.some((m, i) => m === n && roleFits(facts.numberRoles[i] ?? null, number.key));
+    const open = unused.filter(fits);
+    const wrong = unused.filter((n) => !fits(n));
     // Once the digits typed are a whole stated number (or none can follow), the key choice decides.
-    if (open.length === 0) return false;
+    if (open.length === 0 && wrong.length === 0) return false;
     for (let k = 0; k < ids.length; k++) {
       const next = number.typed + textOf(ids[k]!);
       if (open.some((n) => n.startsWith(next))) logits[k] = logits[k]! + this.bias;
+      else if (wrong.some((n) => n.startsWith(next))) logits[k] = logits[k]! - this.bias;
     }
     return true;
   }

@@ -15,6 +15,7 @@ import {
   taskValues,
 } from '../../../../src/engine/language/naming.js';
 import { taskPrior } from '../../../../src/engine/infer/processors/index.js';
+import { keyRoles, roleFits } from '../../../../src/engine/infer/processors/roles.js';
 import { stem, stemIn, taskStems } from '../../../../src/engine/language/lexicon.js';
 import { applyMask } from '../../../../src/engine/infer/sample.js';
 import type { ExpectedCall } from '../../../../src/engine/calls.js';
@@ -293,6 +294,31 @@ describe('keyPrior: values the answer has not used', () => {
     const after = p.apply().raised;
     expect(after.some((t) => /^[0-9]/.test(t))).toBe(false);
     expect(after.some((t) => t.startsWith(','))).toBe(true); // dogs, named by the task, is still to come
+  });
+});
+
+describe('keyPrior: the roles of stated numbers', () => {
+  it('reads which roles a key takes from its name', () => {
+    expect([...keyRoles('page')]).toEqual(['page']);
+    expect(keyRoles('pageSize').has('pageSize')).toBe(true);
+    expect(keyRoles('PageSize').has('page')).toBe(false);
+    expect(keyRoles('petId').has('item')).toBe(true);
+    expect(keyRoles('colour').size).toBe(0);
+    expect(roleFits('pageSize', 'page')).toBe(false);
+    expect(roleFits('pageSize', 'limit')).toBe(true);
+    expect(roleFits('page', 'colour')).toBe(true);
+    expect(roleFits(null, 'page')).toBe(true);
+  });
+
+  it('keeps a page size out of the page, and writes it into the count', async () => {
+    // "20 per page" is a page size: at `page` its digits are lowered, not raised; the page number is raised.
+    const task = `${TASK}, 20 per page, page 3`;
+    const p = await priorAt('ferry', task, '{"op":"GET /sailings","query":{"page":');
+    const { raised, lowered } = p.apply();
+    expect(raised).toEqual(['3']);
+    expect(lowered).toContain('2');
+    p.feed('3,"limit":');
+    expect(p.apply().raised).toEqual(['2']);
   });
 });
 
