@@ -189,9 +189,18 @@ function draftFor(
           !m.key.slice(5).includes('.'))),
   );
   const before = modified.length > 0 && rng.chance(0.5) ? rng.pick(modified) : undefined;
-  const intent = buildIntent(prof, idPhrases, primary, rng, before?.modifier);
+  // An update of a name is often said as renaming ("rename sim 42 to Truck 12").
+  const named =
+    prof.kind === 'update' && !before
+      ? mentions.filter((m) => /^body\.\w*(name|title)$/i.test(m.key) && !/unique/i.test(m.key))
+      : [];
+  const renamed = named.length > 0 && rng.chance(0.4) ? rng.pick(named) : undefined;
+  const intent = buildIntent(prof, idPhrases, primary, rng, {
+    ...(before?.modifier ? { state: before.modifier } : {}),
+    ...(renamed ? { newName: renamed.bare } : {}),
+  });
   const rest = fusePairs(
-    mentions.filter((m) => !(intent.usedPrimary && m === primary) && m !== before),
+    mentions.filter((m) => !(intent.usedPrimary && m === primary) && m !== before && m !== renamed),
     rng,
   );
   const ordered = rng.chance(0.6) ? rest : rng.shuffle(rest);

@@ -10,7 +10,7 @@ import {
   phraseText,
   plural,
   singular,
-  verbOfParticiple,
+  stateVerbs,
   type Phrase,
 } from './words.js';
 
@@ -346,8 +346,8 @@ function actionIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mentio
  * sold", "set booking 3 to pending".
  */
 function stateChangeIntent(obj: Phrase, state: Phrase, rng: Rng): Intent {
-  const word = phraseText(state);
-  const verb = verbOfParticiple(word.toLowerCase());
+  const verbs = stateVerbs(phraseText(state));
+  const verb = verbs.length > 0 ? rng.pick(verbs) : null;
   const forms: [Phrase, string][] = [
     [T('mark ', obj, ' as ', state), 'mark'],
     [T('set ', obj, ' to ', state), 'set'],
@@ -365,9 +365,34 @@ function stateChangeIntent(obj: Phrase, state: Phrase, rng: Rng): Intent {
   };
 }
 
-function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng, state?: Phrase): Intent {
+/** "rename sim 42 to Truck 12", "call project 7 Apollo": an update of a name said as renaming. */
+function renameIntent(obj: Phrase, name: Phrase, rng: Rng): Intent {
+  const command = rng.pick([
+    T('rename ', obj, ' to ', name),
+    T('rename ', obj, ' to ', name),
+    T('rename ', obj, ' as ', name),
+    T('change the name of ', obj, ' to ', name),
+    T('call ', obj, ' ', name, ' from now on'),
+  ]);
+  return {
+    id: 'update-name',
+    command,
+    question: T('can you ', command),
+    terse: T(obj, ' → ', name),
+    usedPrimary: false,
+  };
+}
+
+/** What an update sets that its intent can say: a state ("suspend …") or a new name ("rename … to …"). */
+export interface UpdateSays {
+  state?: Phrase;
+  newName?: Phrase;
+}
+
+function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng, says: UpdateSays): Intent {
   const obj = objectRef(p, ids, rng);
-  if (state) return stateChangeIntent(obj, state, rng);
+  if (says.state) return stateChangeIntent(obj, says.state, rng);
+  if (says.newName) return renameIntent(obj, says.newName, rng);
   const v = rng.pick(VERBS.update);
   return {
     id: `update:${v}`,
@@ -408,8 +433,9 @@ export function buildIntent(
   ids: Record<string, Phrase>,
   primary: Mention | null,
   rng: Rng,
-  modifier?: Phrase,
+  says: UpdateSays = {},
 ): Intent {
+  const modifier = says.state;
   // A summary is the spec's own phrasing of the operation; use it as a command now and then.
   const sentence =
     !modifier && p.sentences.length > 0 && rng.chance(0.12) ? withIds(rng.pick(p.sentences), p, ids) : null;
@@ -425,7 +451,7 @@ export function buildIntent(
     case 'create':
       return createIntent(p, ids, rng, modifier);
     case 'update':
-      return updateIntent(p, ids, rng, modifier);
+      return updateIntent(p, ids, rng, says);
     case 'delete':
     case 'cancel':
       return removeIntent(p, ids, rng);

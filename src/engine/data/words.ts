@@ -120,3 +120,22 @@ export function verbOfParticiple(word: string): string | null {
     return `${stem}e`;
   return stem;
 }
+
+/** States that are adjectives, and the verbs that bring them about (general English). */
+const STATE_VERBS: Record<string, string[]> = {
+  active: ['activate', 'reactivate'],
+  inactive: ['deactivate'],
+  open: ['open', 'reopen'],
+  paid: ['pay'],
+  sold: ['sell'],
+  public: ['publish'],
+  live: ['go live with'],
+  done: ['finish'],
+};
+
+/** The verbs that put a thing into a state: "suspended" → suspend, "active" → activate / reactivate. */
+export function stateVerbs(state: string): string[] {
+  const word = state.toLowerCase();
+  const verb = verbOfParticiple(word);
+  return [...(STATE_VERBS[word] ?? []), ...(verb ? [verb] : [])];
+}

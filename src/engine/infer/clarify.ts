@@ -10,7 +10,7 @@ import { mergeAllOf } from '../data/body.js';
 import { collectCodeNames, type CodeNames } from '../data/names.js';
 import { valueStated } from '../data/stated.js';
 import { humanize } from '../data/words.js';
-import { statesValue, taskEvidence, type TaskEvidence } from '../language/evidence.js';
+import { statesToken, statesValue, taskEvidence, type TaskEvidence } from '../language/evidence.js';
 import type { Catalog, JsonSchema, Operation } from '../specs/types.js';
 
 /** One value the task does not state: where it goes, its name, and the question that asks for it. */
@@ -113,8 +113,16 @@ function told(
   if (typeof value === 'object') return true;
   const typed = typeof value === 'string' && isNumeric(schema) && value !== '' ? Number(value) : value;
   const bool = typeof value === 'string' && schema.type === 'boolean' ? value === 'true' : typed;
+  // A free string is told only as a whole token of the task: a value inside a longer word was cut from it.
+  if (typeof bool === 'string' && !Array.isArray(schema.enum) && !DATED.has(schema.format ?? ''))
+    return (
+      statesToken(e, bool) ||
+      (/^\d{4}-\d{2}-\d{2}/.test(bool) && valueStated(e.task, name, bool, schema, names, op))
+    );
   return statesValue(e, bool) || valueStated(e.task, name, bool, schema, names, op);
 }
+
+const DATED = new Set(['date', 'date-time']);
 
 const isNumeric = (s: JsonSchema): boolean => s.type === 'integer' || s.type === 'number';
 

@@ -149,3 +149,13 @@ export function statesValue(e: TaskEvidence, value: unknown): boolean {
   if (e.task.toLowerCase().includes(text.toLowerCase())) return true;
   return typeof value === 'number' && e.values.some((v) => v.kind === 'number' && Number(v.text) === value);
 }
+
+/**
+ * True when the task states `text` as a whole token (case aside): not inside a longer word, so "d" is not
+ * stated by "delete", nor "user77" by "olduser77".
+ */
+export function statesToken(e: TaskEvidence, text: string): boolean {
+  if (text.length === 0) return false;
+  const esc = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9])${esc}(?![A-Za-z0-9])`, 'i').test(e.task);
+}

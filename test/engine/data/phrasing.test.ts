@@ -41,6 +41,7 @@ const SPEC = JSON.stringify({
                 properties: {
                   status: { type: 'string', enum: ['reserved', 'archived', 'available'] },
                   note: { type: 'string' },
+                  displayName: { type: 'string' },
                 },
               },
             },
@@ -96,6 +97,9 @@ describe('task phrasing people use', () => {
     const byVerb = updates.filter((e) => /^(?:\W*\w+\W+)?(archive|reserve)\b/i.test(e.task));
     expect(byVerb.length).toBeGreaterThan(0);
     for (const e of byVerb) expect(e.expected.body).toHaveProperty('status');
+    const renames = updates.filter((e) => /\brename\b/i.test(e.task));
+    expect(renames.length).toBeGreaterThan(0);
+    for (const e of renames) expect(e.expected.body).toHaveProperty('displayName');
   });
 
   it('says page size per page and keeps "page N" for the page number only', async () => {
@@ -114,5 +118,14 @@ describe('task phrasing people use', () => {
     expect(updates.length).toBeGreaterThan(10);
     for (const e of updates) expect(e.expected.pathParams['itemSid']).toMatch(/^[A-Za-z0-9_-]+$/);
     for (const e of await examples()) expect(e.task).not.toMatch(/\bv2\b/);
+  });
+});
+
+describe('updates said by what they set', () => {
+  it('knows the verbs of adjective states too', async () => {
+    const { stateVerbs } = await import('../../../src/engine/data/words.js');
+    expect(stateVerbs('active')).toEqual(['activate', 'reactivate']);
+    expect(stateVerbs('suspended')).toEqual(['suspend']);
+    expect(stateVerbs('blue')).toEqual([]);
   });
 });

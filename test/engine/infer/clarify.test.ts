@@ -122,6 +122,9 @@ describe('missingValues', () => {
       call({ method: 'GET', path: '/accounts/{username}', pathParams: { username }, query: { region } });
     expect(names('show the account of botfan12', account('botfan12'))).toEqual([]);
     expect(names('show my account', account('user1'))).toEqual(['path.username']);
+    // A value cut from inside a longer word was not told: "user77" of "olduser77", "d" of "delete".
+    expect(names('show the account of olduser77', account('user77'))).toEqual(['path.username']);
+    expect(names('delete my account', account('d'))).toEqual(['path.username']);
     // The spec's default is the operation's, not the task's; another value must be said.
     expect(names('account botfan12 in the us', account('botfan12', 'us'))).toEqual([]);
     expect(names('account botfan12', account('botfan12', 'us'))).toEqual(['query.region']);
