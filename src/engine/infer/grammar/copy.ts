@@ -15,6 +15,7 @@ import type { ByteTrie, VocabTrie } from './vocab.js';
  * (a UUID the task does not contain) is left free, as are strings entered other than by their opening quote.
  */
 const QUOTE = 0x22;
+const SPACE = 0x20;
 
 export interface CopyRun {
   readonly source: CopySource;
@@ -148,8 +149,10 @@ export class CopyConstraint {
       this.sources.set(key, source);
     }
     const positions: number[] = [];
+    // A copy starts at a byte of text: a value never begins with the space before it (" Dell XPS 15").
     for (let q = 0; q < source.bytes.length; q++)
-      if (source.bytes[q] !== 0 && this.viable(state, source, q)) positions.push(q);
+      if (source.bytes[q] !== 0 && source.bytes[q] !== SPACE && this.viable(state, source, q))
+        positions.push(q);
     return positions.length > 0 ? { source, positions } : null;
   }
 

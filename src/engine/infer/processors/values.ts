@@ -69,8 +69,10 @@ export class StatedNumber implements LogitsProcessor {
   constructor(readonly bias: number) {}
 
   apply({ at, sec, scan, answer, facts, textOf }: Step, { ids, logits }: AllowedLogits): boolean {
-    const number = numberAt(scan, at, answer);
-    if (number === null || sec.takes.get(number.key) !== 'number') return false;
+    // Digits inside a string value (`"page":"5`) are held to the same roles; only a number key's are raised.
+    const inString = at !== null && /^"\d*$/.test(at.typed) && sec.takes.get(at.key) === 'string';
+    const number = inString ? { key: at.key, typed: at.typed.slice(1) } : numberAt(scan, at, answer);
+    if (number === null || (!inString && sec.takes.get(number.key) !== 'number')) return false;
     const before = answer.slice(0, answer.length - number.typed.length);
     const unused = facts.numbers.filter(
       (n, i) =>
@@ -84,10 +86,10 @@ export class StatedNumber implements LogitsProcessor {
     const open = unused.filter(fits);
     const wrong = unused.filter((n) => !fits(n));
     // Once the digits typed are a whole stated number (or none can follow), the key choice decides.
-    if (open.length === 0 && wrong.length === 0) return false;
+    if ((inString || open.length === 0) && wrong.length === 0) return false;
     for (let k = 0; k < ids.length; k++) {
       const next = number.typed + textOf(ids[k]!);
-      if (open.some((n) => n.startsWith(next))) logits[k] = logits[k]! + this.bias;
+      if (!inString && open.some((n) => n.startsWith(next))) logits[k] = logits[k]! + this.bias;
       else if (wrong.some((n) => n.startsWith(next))) logits[k] = logits[k]! - this.bias;
     }
     return true;
