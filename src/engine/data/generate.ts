@@ -195,12 +195,17 @@ function draftFor(
       ? mentions.filter((m) => /^body\.\w*(name|title)$/i.test(m.key) && !/unique/i.test(m.key))
       : [];
   const renamed = named.length > 0 && rng.chance(0.4) ? rng.pick(named) : undefined;
+  // An enum that picks the action is said as the verb most of the time ("hang up call 42").
+  const actions = before || renamed ? [] : mentions.filter((m) => m.verb);
+  const acted = actions.length > 0 && rng.chance(0.7) ? rng.pick(actions) : undefined;
   const intent = buildIntent(prof, idPhrases, primary, rng, {
     ...(before?.modifier ? { state: before.modifier } : {}),
     ...(renamed ? { newName: renamed.bare } : {}),
+    ...(acted?.verb ? { verb: acted.verb } : {}),
   });
+  const said = new Set([before, renamed, acted]);
   const rest = fusePairs(
-    mentions.filter((m) => !(intent.usedPrimary && m === primary) && m !== before && m !== renamed),
+    mentions.filter((m) => !(intent.usedPrimary && m === primary) && !said.has(m)),
     rng,
   );
   const ordered = rng.chance(0.6) ? rest : rng.shuffle(rest);

@@ -325,11 +325,14 @@ function actionIntent(p: OpProfile, ids: Record<string, Phrase>, primary: Mentio
   // "translate the translation" says nothing: drop nouns built on the verb's own stem.
   const nouns = p.nouns.filter((x) => !x.startsWith(base.slice(0, Math.min(5, base.length))));
   const withNoun = usePrimary && nouns.length > 0 && rng.chance(0.3) ? T('the ', rng.pick(nouns), ' ') : [];
+  // A verb that is its own noun ("sms", "lookup") takes no object: "sms +4917… 'hi'", not "sms the sms".
   const object = usePrimary
     ? T(withNoun, (primary as Mention).bare)
     : hasIds
       ? n
-      : T(rng.pick(['', 'a ', 'the ']), n);
+      : own.length === 0
+        ? T()
+        : T(rng.pick(['', 'a ', 'the ']), n);
   const command = T(v, ' ', object);
   const question = rng.pick([T('can you ', v, ' ', object), T('could you ', v, ' ', object, ' for me')]);
   return {
@@ -383,10 +386,28 @@ function renameIntent(obj: Phrase, name: Phrase, rng: Rng): Intent {
   };
 }
 
-/** What an update sets that its intent can say: a state ("suspend …") or a new name ("rename … to …"). */
+/** "hang up call 42", "delete contacts": the task's verb is the value of the operation's action field. */
+function actedIntent(p: OpProfile, ids: Record<string, Phrase>, verb: string, rng: Rng): Intent {
+  const hasIds = Object.keys(p.resources).length > 0;
+  const obj = hasIds ? objectRef(p, ids, rng) : T(rng.pick(['', 'the ', 'my ', 'a ']), rng.pick(p.nouns));
+  const command = T(verb, ' ', obj);
+  return {
+    id: 'action-field',
+    command,
+    question: T('can you ', command),
+    terse: rng.pick([command, T(obj, ': ', verb)]),
+    usedPrimary: false,
+  };
+}
+
+/**
+ * What the task can say in its intent rather than in a clause: a state ("suspend …", "registered assets"), a
+ * new name ("rename … to …") or the action an enum field picks ("hang up …").
+ */
 export interface UpdateSays {
   state?: Phrase;
   newName?: Phrase;
+  verb?: string;
 }
 
 function updateIntent(p: OpProfile, ids: Record<string, Phrase>, rng: Rng, says: UpdateSays): Intent {
@@ -436,6 +457,7 @@ export function buildIntent(
   says: UpdateSays = {},
 ): Intent {
   const modifier = says.state;
+  if (says.verb) return actedIntent(p, ids, says.verb, rng);
   // A summary is the spec's own phrasing of the operation; use it as a command now and then.
   const sentence =
     !modifier && p.sentences.length > 0 && rng.chance(0.12) ? withIds(rng.pick(p.sentences), p, ids) : null;

@@ -1,5 +1,5 @@
 import type { Rng } from '../rng.js';
-import { isBooleanLikeEnum } from './names.js';
+import { enumWordForms, isBooleanLikeEnum, saysYes } from './names.js';
 import type { FieldInfo, Sampled } from './values.js';
 import { humanize, identWords, lit, listPhrases, singular, type Phrase } from './words.js';
 
@@ -19,6 +19,23 @@ export interface Mention {
    * filter; a list task may say it there instead of in a clause.
    */
   modifier?: Phrase;
+  /**
+   * The value as the verb of the task, for an enum that picks what the operation does (`action: hangup` →
+   * "hang up call 42").
+   */
+  verb?: string;
+}
+
+/** Fields whose enum picks what an operation does. */
+const ACTION_FIELD = /^(action|operation|op|cmd|command|verb)$/;
+
+/** "hang up" for `action: hangup`, "delete" for `del`: the value as a verb, or undefined. */
+function actionVerb(label: string, f: FieldInfo, value: unknown): string | undefined {
+  if (!ACTION_FIELD.test(label) || !Array.isArray(f.schema.enum) || typeof value !== 'string')
+    return undefined;
+  const forms = enumWordForms(f.schema.enum.map(String), f.name, f.description ?? '', new Map()).get(value);
+  const word = (forms?.find((x) => /^[a-z]+( [a-z]+)?$/.test(x)) ?? value).toLowerCase();
+  return /^[a-z]{3,}( [a-z]+)?$/.test(word) ? word : undefined;
 }
 
 const T = (...parts: (string | Phrase)[]): Phrase =>
@@ -125,7 +142,9 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   if (codeLike && /\btarget\b/.test(w)) out.push(T('into ', s), T('to ', s), T('into ', s));
   if (codeLike && /\bsource\b/.test(w)) out.push(T('from ', s), T('from ', s));
   if (/\b(start|starts|from|begin)\b/.test(w)) out.push(T('from ', s), T('starting ', s));
-  if (/\b(end|ends|until|to)\b/.test(w)) out.push(T('until ', s), T('ending ', s));
+  // "until …" ends a range of times or numbers; a recipient (`to: +4917…`) is sent "to", not "until".
+  const phone = /^\+?\d[\d ()-]{6,}$/.test(s.map((x) => x.text).join(''));
+  if (/\b(end|ends|until|to)\b/.test(w) && !phone) out.push(T('until ', s), T('ending ', s));
   if (isDate && !/\b(start|end|from|until)/.test(w)) out.push(T('on ', s), T('for ', s));
   if (/\b(style|tone|format|type|mode|kind)\b/.test(w))
     out.push(T(s, ' ', w), T('in ', s, ' ', w), T('as ', s));
@@ -146,7 +165,9 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   // A person's name is said as "for Ana Lima" (who the thing is for).
   if (noName && /\b(passenger|customer|guest|holder|person|user|recipient|traveller|owner)\b/.test(noName))
     out.push(T('for ', s), T('for ', s));
-  out.push(...routeTemplates(w, f, s));
+  out.push(
+    ...(phone ? [T('to ', s), T('to ', s)].filter(() => /^(to|recipient)/.test(w)) : routeTemplates(w, f, s)),
+  );
   // "trip id X" is said "trip X" / "on trip X".
   const idOf = /^(\w+(?: \w+)?) id$/.exec(w)?.[1];
   if (idOf && !/\b(origin|destination)\b/.test(idOf))
@@ -402,8 +423,8 @@ export function scalarMention(
   const yesNo =
     typeof sampled.value === 'boolean'
       ? sampled.value
-      : isBooleanLikeEnum(f.schema.enum) && /^(true|false)$/.test(String(sampled.value))
-        ? sampled.value === 'true'
+      : isBooleanLikeEnum(f.schema.enum)
+        ? saysYes(sampled.value)
         : null;
   if (yesNo !== null) {
     // A one-word flag of a listed thing reads as its adjective: "federal holidays", "non-federal holidays".
@@ -419,8 +440,10 @@ export function scalarMention(
   if (sampled.phrase) return { key, clause: lit(sampled.phrase), bare: sampled.surface, primary };
   const isDate = f.schema.format === 'date' || f.schema.format === 'date-time';
   const modifier = stateModifier(label, f, sampled.surface);
+  const verb = actionVerb(label, f, sampled.value);
   return {
     key,
+    ...(verb ? { verb } : {}),
     clause: rng.pick(scalarTemplates(label, f, sampled.surface, isDate, key.startsWith('query.'))),
     bare: sampled.surface,
     primary,

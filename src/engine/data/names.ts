@@ -94,6 +94,12 @@ const ABBREVIATED: Record<string, string[]> = {
   desc: ['descending', 'highest first', 'newest first', 'latest first', 'largest first'],
   ascending: ['asc'],
   descending: ['desc'],
+  del: ['delete'],
+  rm: ['remove'],
+  upd: ['update'],
+  ins: ['insert'],
+  hangup: ['hang up'],
+  unsub: ['unsubscribe'],
 };
 
 /**
@@ -162,11 +168,19 @@ export function enumPhrases(values: readonly string[], description: string): Map
   return out;
 }
 
-/** True for a string enum that is a boolean in disguise: its values are among `true`, `false`, `1`, `0`. */
+/**
+ * True for an enum that is a boolean in disguise: its values are among `true`, `false`, `1`, `0` (strings or
+ * numbers), with a yes and a no.
+ */
 export function isBooleanLikeEnum(values: readonly unknown[] | undefined): boolean {
   if (!Array.isArray(values) || values.length < 2) return false;
   const words = values.map(String);
   return (
-    words.every((v) => /^(true|false|1|0)$/.test(v)) && words.includes('true') && words.includes('false')
+    words.every((v) => /^(true|false|1|0)$/.test(v)) &&
+    words.some((v) => v === 'true' || v === '1') &&
+    words.some((v) => v === 'false' || v === '0')
   );
 }
+
+/** True when a value of a boolean-like enum says yes (`true`, `1`). */
+export const saysYes = (v: unknown): boolean => v === true || v === 'true' || v === 1 || v === '1';

@@ -238,12 +238,31 @@ function textWords(op: Operation): string[] | null {
  * is said by the spec's summary, description or tags; a coded one (`rvcer`, `epConsolidate`, `doCreateBabelBox`)
  * is never read aloud: the spec's own sentence names the operation instead, else the words it does say.
  */
+/** Method words an operationId puts last (`ContactsGet`, `HooksPOST`), as the verb they stand for, first. */
+const TRAILING_METHODS: Record<string, string> = {
+  get: 'get',
+  list: 'list',
+  post: 'create',
+  create: 'create',
+  put: 'update',
+  patch: 'update',
+  update: 'update',
+  delete: 'delete',
+};
+
+function verbFirst(words: string[]): string[] {
+  const last = words.at(-1) ?? '';
+  const verb = TRAILING_METHODS[last];
+  if (words.length < 2 || verb === undefined || KNOWN_VERBS.has(words[0] ?? '')) return words;
+  return [verb, ...words.slice(0, -1)];
+}
+
 function operationWords(op: Operation): string[] {
   const pathWords = segments(op.path)
     .filter((s) => !isParam(s))
     .flatMap(identWords);
   if (op.operationIdDerived) return [op.method.toLowerCase(), ...pathWords];
-  const raw = identWords(op.operationId);
+  const raw = verbFirst(identWords(op.operationId));
   const said = evidence(op);
   if (said.size === 0) return raw;
   const known = (w: string): boolean => KNOWN_VERBS.has(w) || STOP.has(w) || said.has(stem(w));

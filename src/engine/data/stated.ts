@@ -1,7 +1,14 @@
 import { FUNCTION_WORDS, SYNONYMS, saysWord } from '../language/lexicon.js';
 import type { Catalog, JsonSchema, Operation } from '../specs/types.js';
 import { mergeAllOf } from './body.js';
-import { collectCodeNames, enumPhrases, enumWordForms, isBooleanLikeEnum, type CodeNames } from './names.js';
+import {
+  collectCodeNames,
+  enumPhrases,
+  enumWordForms,
+  isBooleanLikeEnum,
+  saysYes,
+  type CodeNames,
+} from './names.js';
 import type { TaskExample } from './types.js';
 import { MONTHS, SMALL } from './values.js';
 import { humanize, identWords, singular } from './words.js';
@@ -157,13 +164,12 @@ const stems = (text: string): string[] =>
 
 function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): boolean {
   const v = l.value;
+  if (isBooleanLikeEnum(l.schema.enum)) return booleanStated(l, saysYes(v), task, op);
   if (typeof v === 'number')
     return (
       task.includes(String(v)) || (v >= 0 && v <= 10 && SMALL[v] !== undefined && task.includes(SMALL[v]))
     );
   if (typeof v === 'boolean') return booleanStated(l, v, task, op);
-  if (isBooleanLikeEnum(l.schema.enum) && /^(true|false|1|0)$/.test(String(v)))
-    return booleanStated(l, v === 'true' || v === '1', task, op);
   const s = String(v);
   if (task.includes(s.toLowerCase()) || task.includes(humanize(s))) return true;
   if (dateStated(s, task)) return true;

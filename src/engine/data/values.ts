@@ -195,7 +195,8 @@ function numberValue(f: FieldInfo, ctx: ValueCtx): Sampled {
 function enumValue(f: FieldInfo, ctx: ValueCtx): Sampled {
   const values = (f.schema.enum ?? []).filter((v) => v !== null);
   // `1|0|true|false` means yes or no; the call carries the words, as people mean them.
-  const pool = isBooleanLikeEnum(values) ? ['true', 'false'] : values;
+  const words = values.filter((v) => v === 'true' || v === 'false');
+  const pool = isBooleanLikeEnum(values) && words.length === 2 ? words : values;
   const v = ctx.rng.pick(pool) as string | number | boolean;
   if (typeof v !== 'string') return { value: v, surface: val(String(v)) };
   const forms = enumWordForms(values.map(String), f.name, f.description ?? '', ctx.codeNames).get(v) ?? [];
@@ -283,7 +284,10 @@ function stringValue(f: FieldInfo, ctx: ValueCtx): Sampled {
     return { value: ctx.faker.internet.username(), surface: val('') };
   if (has(f, /password|secret/))
     return { value: ctx.faker.internet.password({ length: 12 }), surface: val('') };
-  if (has(f, /phone|mobile number/))
+  if (
+    has(f, /phone|mobile number/) ||
+    descHas(f, /\b(phone|mobile|recipient|sender|caller|telephone)('s)? number\b/i)
+  )
     return { value: ctx.faker.phone.number({ style: 'international' }), surface: val('') };
   if (has(f, /first name|given name/)) return { value: ctx.faker.person.firstName(), surface: val('') };
   if (has(f, /last name|surname|family name/))
