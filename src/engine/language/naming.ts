@@ -40,6 +40,7 @@ export function taskValues(task: string): TaskValues {
  */
 export function cutShort(task: string, copied: string): boolean {
   if (copied.length === 0) return false;
+  const dates = [...task.matchAll(DATE_SPAN)].map((m) => [m.index, m.index + m[0].length] as const);
   let found = false;
   for (let i = task.indexOf(copied); i >= 0; i = task.indexOf(copied, i + 1)) {
     found = true;
@@ -47,10 +48,16 @@ export function cutShort(task: string, copied: string): boolean {
     const next = task[end] ?? '';
     const inWord = /[A-Za-z0-9]/.test(next) && /[A-Za-z0-9]$/.test(copied);
     const joined = /[,;]/.test(next) && /\S/.test(task[end + 1] ?? ' ');
-    if (!inWord && !joined) return false;
+    // A piece of a date ("2024" of 2024-03-02T00:00:00Z) is no value of its own; its day part is.
+    const dayOfDate = dates.some(([a]) => i === a && end - i === 10);
+    const inDate = dates.some(([a, b]) => i >= a && end <= b && end - i < b - a);
+    if (dayOfDate || (!inWord && !joined && !inDate)) return false;
   }
   return found;
 }
+
+/** A date or date-time as written in a task. */
+const DATE_SPAN = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?/g;
 
 /** Stems of the content words of a key's name and description ("A regex matching receivers" → match, …). */
 export function labelStems(name: string, description: string): Set<string> {

@@ -334,6 +334,13 @@ describe('keyPrior: copied strings cut short', () => {
     expect(cutShort(task, 'not in the task')).toBe(false);
     // One place where the copy ends cleanly is enough.
     expect(cutShort('tag art and artists', 'art')).toBe(false);
+    // A piece of a date is cut short; the whole date, or its day part, is not.
+    const range = 'usage from 2024-03-01T00:00:00Z to 2024-03-02';
+    expect(cutShort(range, '2024')).toBe(true);
+    expect(cutShort(range, '2024-03-01T00:00')).toBe(true);
+    expect(cutShort(range, '2024-03-01T00:00:00Z')).toBe(false);
+    expect(cutShort(range, '2024-03-01')).toBe(false);
+    expect(cutShort(range, '2024-03-02')).toBe(false);
   });
 
   it('lowers the tokens that would close such a string, and only those', async () => {
