@@ -65,9 +65,11 @@ export function taskPrior(
       ? []
       : [
           new StatedEnumValue(valueBias),
+          // Before the string processors: digits of a number whose role the key rules out are lowered even at
+          // a string's first token ("page":"50" of "50 a page").
+          new StatedNumber(valueBias),
           new LabelStart(keyBias),
           new CutShort(valueBias),
-          new StatedNumber(valueBias),
           new KeyEvidence(keyBias),
         ];
   if (ops.length === 0 && keys.length === 0) return null;
