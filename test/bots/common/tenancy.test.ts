@@ -49,7 +49,7 @@ describe('tenancy', () => {
   it('A cannot train on, stop or delete B’s things', async () => {
     expect(await code(run(A, 'train secret steps=2'))).toBe('spec_unknown');
     expect(await code(run(A, `stop ${jobB}`))).toBe('job_unknown');
-    expect((await getJob(t.engine, jobB)).status).toBe('queued');
+    expect((await getJob(t.engine, jobB, { tenant: B.tenant })).status).toBe('queued');
     expect(await code(run(A, 'spec rm secret'))).toBe('spec_unknown');
     expect((await listSpecs(t.engine, { tenant: B.tenant })).map((s) => s.name)).toEqual(['secret']);
   });
@@ -64,6 +64,6 @@ describe('tenancy', () => {
 
   it('B can stop its own job', async () => {
     expect((await run(B, `stop ${jobB}`)).text).toContain(jobB);
-    expect((await getJob(t.engine, jobB)).status).toBe('stopped');
+    expect((await getJob(t.engine, jobB, { tenant: B.tenant })).status).toBe('stopped');
   });
 });
