@@ -15,8 +15,11 @@ export interface TenantOption {
   tenant?: string;
 }
 
-/** A tenant name the CLI and MCP accept: a short slug (bot tenants `slack:…`/`discord:…` are not). */
-const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/**
+ * A tenant name the CLI and MCP accept: a short slug, or a bot's workspace/guild tenant (`slack:T0123`,
+ * `discord:1234`) so the operator can look after what a chat workspace stored.
+ */
+const TENANT_NAME = /^(?:[a-z0-9][a-z0-9_-]{0,31}|(?:slack|discord):[A-Za-z0-9]{1,32})$/;
 
 /** The tenant a record belongs to. */
 export const tenantOf = (r: { tenant?: string }): string => r.tenant ?? LOCAL_TENANT;
@@ -25,12 +28,12 @@ export const tenantOf = (r: { tenant?: string }): string => r.tenant ?? LOCAL_TE
 export const ownedBy = (r: { tenant?: string }, tenant: string | undefined): boolean =>
   tenantOf(r) === (tenant ?? LOCAL_TENANT);
 
-/** Throws `tenant_bad_name` unless `name` is a short slug. */
+/** Throws `tenant_bad_name` unless `name` is one the CLI and MCP accept. */
 export function checkTenantName(name: string, from = '--tenant'): string {
   if (!TENANT_NAME.test(name))
     throw new SmolmapError(
       'tenant_bad_name',
-      `${from} "${name}" is not a tenant name; use 1-32 lowercase letters, digits, "_" or "-", starting with a letter or digit`,
+      `${from} "${name}" is not a tenant name; use 1-32 lowercase letters, digits, "_" or "-", starting with a letter or digit (or a bot's slack:<team id> or discord:<guild id>)`,
       { details: { tenant: name } },
     );
   return name;
