@@ -13,8 +13,11 @@ import {
   addSpec,
   correctionDraft,
   diffSpecVersions,
+  generate,
   generateData,
   getJob,
+  importModel,
+  releaseRuntimes,
   getSpec,
   history,
   listAdapters,
@@ -37,6 +40,7 @@ import {
   type SessionRecord,
 } from '../../src/engine/index.js';
 import { TINY_SPEC, fakeBaseModel, simulateTraining, tempEngine, type TempEngine } from '../bots/helpers.js';
+import { REF } from './model/tiny-ref.js';
 
 let t: TempEngine;
 beforeEach(async () => {
@@ -254,4 +258,23 @@ describe("another tenant's things", () => {
     expect(await listCorrections(t.engine, a)).toEqual([]);
     expect(await history(t.engine, a)).toEqual([]);
   });
+});
+
+describe('generate with an adapter id', () => {
+  it('finds only the acting tenant’s adapter', async () => {
+    await importModel(t.engine, `${REF}/model`, { name: 'tiny' });
+    try {
+      const b = await populate(t.engine, 'team-b', 'Pets of B');
+      const run = (tenant: string) =>
+        failure(
+          generate(t.engine, { model: 'tiny', adapter: b.model, tenant, prompt: 'hi', maxTokens: 1 }),
+          b.model,
+        );
+      expect(await run('team-a')).toMatch(/^adapter_not_found: /);
+      // B's own id is found (its simulated training wrote no adapter files, so loading it fails next).
+      expect(await run('team-b')).not.toMatch(/^adapter_not_found: /);
+    } finally {
+      await releaseRuntimes();
+    }
+  }, 60_000);
 });
