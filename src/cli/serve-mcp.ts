@@ -59,6 +59,10 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
           ? 'no token: any local process may call it (--mcp-no-auth)'
           : `bearer token required; ${a.created ? 'generated' : 'kept'} in ${a.file}; ` +
             `clients send "Authorization: Bearer $(cat ${a.file})"`;
-    return { name: 'mcp', description: `${server.url} (${auth})`, stop: () => server.close() };
+    return {
+      name: 'mcp',
+      description: `${server.url} as tenant ${ctx.tenant} (${auth})`,
+      stop: () => server.close(),
+    };
   },
 };

@@ -44,7 +44,7 @@ export interface ActivationResult {
   active: string;
 }
 
-// `local` keeps the plain key, as stored before tenants were explicit.
+// `local`'s key is the bare spec name, so activation files without tenants read as `local`'s.
 const historyKey = (spec: string, tenant: string | undefined): string =>
   (tenant ?? LOCAL_TENANT) === LOCAL_TENANT ? spec : `${tenant}\u0000${spec}`;
 

@@ -49,7 +49,7 @@ export function actingTenant(given?: string, env: NodeJS.ProcessEnv = process.en
 /** Collections whose records belong to a tenant (base models are shared). */
 const OWNED = ['specs', 'datasets', 'models', 'jobs', 'sessions', 'queries', 'corrections'] as const;
 
-/** Gives every record stored without a tenant to `local` (stores written before tenants were explicit). */
+/** Gives every record a store holds without a tenant to `local`, so stores without tenants lose nothing. */
 export function assignLocalTenant(
   data: Partial<Record<(typeof OWNED)[number], { tenant?: string }[]>>,
 ): void {
