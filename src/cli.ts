@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { openEngine, toSmolmapError, type Engine } from './engine/index.js';
+import { actingTenant, openEngine, toSmolmapError, type Engine } from './engine/index.js';
 import { resolveDirs } from './engine/engine.js';
 import type { CommandContext } from './cli/command.js';
 import { commandHelp, groupHelp, overview } from './cli/help.js';
@@ -61,6 +61,7 @@ export async function main(args: string[]): Promise<number> {
       dataDir,
       modelsDir,
       json,
+      tenant: actingTenant(values['tenant'] as string | undefined),
       engine: async (o) => (engine ??= await openEngine({ dataDir, modelsDir, ...o })),
       progress: (text) => (json ? process.stderr : process.stdout).write(text),
       busy: (text) => spinner(text),

@@ -36,7 +36,7 @@ const list = defineCommand<AdapterSummary[]>({
   options: { spec: { type: 'string' } },
   optionHelp: { 'spec S': 'only this spec’s adapters' },
   async run(ctx, _positionals, values) {
-    return listAdapters(await ctx.engine(), { spec: optionalString(values, 'spec') });
+    return listAdapters(await ctx.engine(), { spec: optionalString(values, 'spec'), tenant: ctx.tenant });
   },
   human: (rows) =>
     rows.length === 0
@@ -56,7 +56,7 @@ const show = defineCommand<AdapterDetails>({
   options: {},
   optionHelp: {},
   async run(ctx, positionals) {
-    return showAdapter(await ctx.engine(), oneId(positionals, 'show'));
+    return showAdapter(await ctx.engine(), oneId(positionals, 'show'), { tenant: ctx.tenant });
   },
   human: (a) =>
     [
@@ -80,7 +80,7 @@ const activate = defineCommand<ActivationResult>({
   options: {},
   optionHelp: {},
   async run(ctx, positionals) {
-    return activateAdapter(await ctx.engine(), oneId(positionals, 'activate'));
+    return activateAdapter(await ctx.engine(), oneId(positionals, 'activate'), { tenant: ctx.tenant });
   },
   human: renderActivation,
 });
@@ -94,7 +94,7 @@ const rollback = defineCommand<ActivationResult>({
   async run(ctx, positionals) {
     if (positionals.length !== 1)
       throw new SmolmapError('usage_bad_arguments', '`smolmap adapters rollback` takes one spec name');
-    return rollbackAdapter(await ctx.engine(), positionals[0]!);
+    return rollbackAdapter(await ctx.engine(), positionals[0]!, { tenant: ctx.tenant });
   },
   human: renderActivation,
 });
@@ -113,6 +113,7 @@ const compare = defineCommand<CompareResult>({
     if (tasks === undefined)
       throw new SmolmapError('usage_missing_option', '`smolmap adapters compare` needs --tasks <file.jsonl>');
     return compareAdapters(await ctx.engine(), positionals[0]!, positionals[1]!, {
+      tenant: ctx.tenant,
       tasks,
       quant: checkQuantOption(values),
     });

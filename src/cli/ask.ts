@@ -86,6 +86,7 @@ export const askCommand = defineCommand<AskResult>({
         session: optionalString(values, 'session'),
         version: version === undefined ? undefined : Number(version),
         quant: checkQuantOption(values),
+        tenant: ctx.tenant,
         surface: 'cli',
       });
     } finally {
@@ -114,6 +115,7 @@ const historyCommand = defineCommand<HistoryResult>({
     if (limit !== undefined && !/^[1-9]\d*$/.test(limit))
       throw new SmolmapError('usage_bad_option', `--limit must be a positive whole number (got "${limit}")`);
     return history(await ctx.engine(), {
+      tenant: ctx.tenant,
       session: optionalString(values, 'session'),
       spec: optionalString(values, 'spec'),
       limit: limit === undefined ? undefined : Number(limit),

@@ -35,6 +35,7 @@ const HELP = [
 
 interface ChatState {
   spec: string;
+  tenant: string;
   session: string;
   model: string | undefined;
   last: AskResult | null;
@@ -57,6 +58,7 @@ function localAsker(
         spec: state.spec,
         task,
         session: state.session,
+        tenant: ctx.tenant,
         surface: 'cli',
         ...(state.model !== undefined && { model: state.model }),
         ...(base !== undefined && { base }),
@@ -71,7 +73,7 @@ function localAsker(
 
 function serveAsker(conn: ServeConnection, ctx: CommandContext, base?: string, quant?: string): Asker {
   return async (state, task) => {
-    const args = ['--spec', state.spec, '--session', state.session];
+    const args = ['--spec', state.spec, '--session', state.session, '--tenant', ctx.tenant];
     if (state.model !== undefined) args.push('--model', state.model);
     if (base !== undefined) args.push('--base', base);
     if (quant !== undefined) args.push('--quant', quant);
@@ -106,7 +108,7 @@ function explain(r: AskResult | null): string {
 
 async function modelCommand(engine: () => Promise<Engine>, state: ChatState, arg: string): Promise<string> {
   if (arg === '') {
-    const adapters = await listAdapters(await engine(), { spec: state.spec });
+    const adapters = await listAdapters(await engine(), { spec: state.spec, tenant: state.tenant });
     const list = adapters.map((a) => `  ${a.active ? '*' : ' '} ${a.id} (${a.status})`).join('\n');
     const now =
       state.model ?? (state.last ? state.last.model : 'the spec’s active adapter, else the base model');
@@ -118,7 +120,7 @@ async function modelCommand(engine: () => Promise<Engine>, state: ChatState, arg
 
 async function historyCommand(engine: () => Promise<Engine>, state: ChatState): Promise<string> {
   if (state.asks === 0) return 'nothing asked yet';
-  const rows = await history(await engine(), { session: state.session });
+  const rows = await history(await engine(), { session: state.session, tenant: state.tenant });
   return rows
     .map((q) => `${q.input}\n  → ${q.call ? `${q.call.method} ${q.call.url}` : q.output}`)
     .join('\n');
@@ -204,9 +206,10 @@ const chatCommand = defineCommand<ChatResult>({
     const base = optionalString(values, 'base');
     const engine = () => ctx.engine(quant ? { quant } : {});
     // The spec must exist before the first task: a typo is reported now, not after a model load.
-    await getSpec(await engine(), spec);
+    await getSpec(await engine(), spec, { tenant: ctx.tenant });
     const state: ChatState = {
       spec,
+      tenant: ctx.tenant,
       session: optionalString(values, 'session') ?? `cli-${randomUUID().slice(0, 12)}`,
       model: optionalString(values, 'model'),
       last: null,

@@ -6,6 +6,8 @@ export interface GlobalOptions {
   dataDir: string;
   modelsDir: string;
   json: boolean;
+  /** The tenant the command acts as (`--tenant`, else `$SMOLMAP_TENANT`, else `local`), validated. */
+  tenant: string;
 }
 
 export interface CommandContext extends GlobalOptions {

@@ -88,7 +88,7 @@ const generate = defineCommand<DatasetResult>({
     const count = positiveInt(str(values, 'count'), 'count', 'data generate');
     const seed = wholeNumber(str(values, 'seed'), 'seed', 'data generate');
     const out = str(values, 'out');
-    return generateData(await ctx.engine(), { spec, count, seed, out });
+    return generateData(await ctx.engine(), { spec, count, seed, out, tenant: ctx.tenant });
   },
   human: humanResult,
 });
@@ -116,6 +116,7 @@ const importCmd = defineCommand<DatasetResult>({
     const count = positiveInt(str(values, 'count'), 'count', 'data import');
     const seed = wholeNumber(str(values, 'seed'), 'seed', 'data import');
     return importDataset(await ctx.engine(), file, {
+      tenant: ctx.tenant,
       spec,
       mode: values['mix'] === true ? 'mix' : 'replace',
       count,
@@ -139,7 +140,9 @@ const show = defineCommand<ShowDatasetResult>({
   options: {},
   optionHelp: {},
   async run(ctx, positionals) {
-    return showDataset(await ctx.engine(), one(positionals, 'dataset id', 'data show'));
+    return showDataset(await ctx.engine(), one(positionals, 'dataset id', 'data show'), {
+      tenant: ctx.tenant,
+    });
   },
   human: (r) => {
     const s = r.report;

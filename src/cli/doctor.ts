@@ -45,7 +45,11 @@ const doctorCommand = defineCommand<DoctorReport>({
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap doctor` takes no arguments, only options');
     const model = optionalString(values, 'model');
-    return doctor(await ctx.engine(), { check: values['check'] === true, ...(model ? { model } : {}) });
+    return doctor(await ctx.engine(), {
+      check: values['check'] === true,
+      tenant: ctx.tenant,
+      ...(model ? { model } : {}),
+    });
   },
   human,
 });

@@ -62,6 +62,7 @@ const evalCommand = defineCommand<EvaluateResult>({
         '`smolmap eval` needs --spec <name> and --tasks <file.jsonl>',
       );
     return evaluate(await ctx.engine(), {
+      tenant: ctx.tenant,
       spec,
       tasks,
       model: optionalString(values, 'model'),

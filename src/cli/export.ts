@@ -39,6 +39,7 @@ const exportCommand = defineCommand<ExportResult>({
     if (format === undefined)
       throw new SmolmapError('usage_missing_option', '`smolmap export` needs --format peft|onnx|gguf-lora');
     return exportAdapter(await ctx.engine(), {
+      tenant: ctx.tenant,
       model: positionals[0]!,
       format: format as ExportFormat,
       out: optionalString(values, 'out'),

@@ -68,6 +68,7 @@ const generateCommand = defineCommand<GenerateTextResult>({
     // The --json document: the contract's { text, tokens, tokensPerSecond } plus ids and timings.
     return generate(await ctx.engine(), {
       model,
+      tenant: ctx.tenant,
       adapter: str(values, 'adapter'),
       prompt: positionals[0]!,
       raw: values['raw'] === true,

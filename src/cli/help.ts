@@ -9,6 +9,8 @@ import { ALIASES, commands, groups } from './commands.js';
 export const GLOBAL_HELP: Record<string, string> = {
   'data-dir DIR': 'store and uploads (default $SMOLMAP_HOME, else ./data)',
   'models-dir DIR': 'base models and adapters (default $SMOLMAP_MODELS, else ./models)',
+  'tenant T':
+    'act as this tenant: see and change only its specs, data, adapters, jobs and asks (default $SMOLMAP_TENANT, else local)',
   json: 'print one JSON document on stdout (logs go to stderr)',
   help: 'show help (also -h)',
 };

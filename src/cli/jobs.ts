@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 
 import {
   SmolmapError,
-  actingTenant,
   getJob,
   listJobs,
   resumeJob,
@@ -18,11 +17,6 @@ import {
 } from '../engine/index.js';
 import { JobRunner } from '../jobs/runner.js';
 import { defineCommand, type Command, type CommandContext, type OptionValues } from './command.js';
-
-/** `--tenant T`: act as that tenant (default `$SMOLMAP_TENANT`, else `local`); other tenants' jobs are unknown. */
-const TENANT_OPTION = { tenant: { type: 'string' } } as const;
-const TENANT_HELP = { 'tenant T': 'act as this tenant (default $SMOLMAP_TENANT, else local)' };
-const scopeOf = (values: OptionValues) => ({ tenant: actingTenant(values['tenant'] as string | undefined) });
 
 function one(positionals: string[], command: string): string {
   if (positionals.length !== 1)
@@ -84,10 +78,10 @@ export async function runUntilDone(ctx: CommandContext, engine: Engine, jobId: s
     if (!owned && job.status === 'interrupted' && taking === null)
       taking = own().finally(() => (taking = null));
   };
-  const onSigint = (): void => void stopJob(engine, jobId).catch(() => undefined);
+  const onSigint = (): void => void stopJob(engine, jobId, { tenant: ctx.tenant }).catch(() => undefined);
   process.once('SIGINT', onSigint);
   try {
-    const job = await waitForJob(engine, jobId, { onUpdate, pollMs: 1000 });
+    const job = await waitForJob(engine, jobId, { tenant: ctx.tenant, onUpdate, pollMs: 1000 });
     if (tty) ctx.progress('\n');
     return job;
   } finally {
@@ -119,14 +113,13 @@ const list = defineCommand<JobRow[]>({
   name: 'jobs list',
   summary: 'list jobs, newest last',
   args: '',
-  options: { status: { type: 'string' }, ...TENANT_OPTION },
+  options: { status: { type: 'string' } },
   optionHelp: {
     'status S': 'only jobs in this state (queued, running, interrupted, succeeded, failed, stopped)',
-    ...TENANT_HELP,
   },
   async run(ctx, _positionals, values: OptionValues) {
     const status = values['status'] as JobRecord['status'] | undefined;
-    const jobs = await listJobs(await ctx.engine(), { ...scopeOf(values), ...(status && { status }) });
+    const jobs = await listJobs(await ctx.engine(), { tenant: ctx.tenant, ...(status && { status }) });
     return jobs.map((j) => ({
       id: j.id,
       kind: j.kind,
@@ -152,10 +145,10 @@ const show = defineCommand<JobRecord>({
   name: 'jobs show',
   summary: 'a job with its options, progress, error and result',
   args: '<id>',
-  options: TENANT_OPTION,
-  optionHelp: TENANT_HELP,
-  run: async (ctx, positionals, values) =>
-    getJob(await ctx.engine(), one(positionals, 'jobs show'), scopeOf(values)),
+  options: {},
+  optionHelp: {},
+  run: async (ctx, positionals) =>
+    getJob(await ctx.engine(), one(positionals, 'jobs show'), { tenant: ctx.tenant }),
   human: (j) =>
     [
       `${j.id} (${j.kind}) ${j.status}`,
@@ -171,10 +164,10 @@ const stop = defineCommand<JobRecord>({
   name: 'jobs stop',
   summary: 'stop a job (a running one checkpoints at its next step)',
   args: '<id>',
-  options: TENANT_OPTION,
-  optionHelp: TENANT_HELP,
-  run: async (ctx, positionals, values) =>
-    stopJob(await ctx.engine(), one(positionals, 'jobs stop'), scopeOf(values)),
+  options: {},
+  optionHelp: {},
+  run: async (ctx, positionals) =>
+    stopJob(await ctx.engine(), one(positionals, 'jobs stop'), { tenant: ctx.tenant }),
   human: (j) =>
     j.status === 'running'
       ? `${j.id} stops at its next step; \`smolmap jobs resume ${j.id}\` continues it`
@@ -185,11 +178,11 @@ const resume = defineCommand<JobRecord>({
   name: 'jobs resume',
   summary: 'queue a stopped, failed or interrupted job again; it continues from its last checkpoint',
   args: '<id>',
-  options: { wait: { type: 'boolean', default: false }, ...TENANT_OPTION },
-  optionHelp: { wait: 'run it here and wait, with a live progress line', ...TENANT_HELP },
+  options: { wait: { type: 'boolean', default: false } },
+  optionHelp: { wait: 'run it here and wait, with a live progress line' },
   async run(ctx, positionals, values) {
     const engine = await ctx.engine();
-    const job = await resumeJob(engine, one(positionals, 'jobs resume'), scopeOf(values));
+    const job = await resumeJob(engine, one(positionals, 'jobs resume'), { tenant: ctx.tenant });
     if (values['wait'] === true) return runUntilDone(ctx, engine, job.id);
     startBackgroundRunner(ctx);
     return job;

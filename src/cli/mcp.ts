@@ -6,7 +6,8 @@ import { DEFAULT_QUANT_HELP, QUANT_HELP, checkQuantOption } from './mapper-optio
 
 const mcp = defineCommand<never>({
   name: 'mcp',
-  summary: 'serve the MCP tools and resources on stdin/stdout (for Claude Desktop and other MCP clients)',
+  summary:
+    'serve the MCP tools and resources on stdin/stdout (for Claude Desktop and other MCP clients), as one tenant (--tenant)',
   args: '',
   options: { quant: { type: 'string' } },
   optionHelp: { [QUANT_HELP]: DEFAULT_QUANT_HELP },
@@ -26,7 +27,7 @@ const mcp = defineCommand<never>({
     // The MCP SDK loads only for this command (CLI start-up: see commands.ts).
     const { serveStdio } = await import('../mcp/stdio.js');
     try {
-      await serveStdio({ engine, jobs, stop });
+      await serveStdio({ engine, jobs, stop, tenant: ctx.tenant });
     } finally {
       await jobs.close();
     }

@@ -10,6 +10,7 @@ import { closest, firstWords, groupCommands } from './help.js';
 export const GLOBAL_OPTIONS: OptionSpec = {
   'data-dir': { type: 'string' },
   'models-dir': { type: 'string' },
+  tenant: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 };

@@ -115,6 +115,10 @@ export async function askViaServe(argv: string[]): Promise<number | null> {
     } else if (a === '--json') json = true;
     else args.push(a);
   }
+  // The caller's tenant goes with the request: serve's own environment must not decide it.
+  const tenant = process.env['SMOLMAP_TENANT']?.trim();
+  if (tenant && !args.some((a) => a === '--tenant' || a.startsWith('--tenant=')))
+    args.push('--tenant', tenant);
   const { dataDir, modelsDir } = resolveDirs(dirs);
   const conn = await ServeConnection.connect(dataDir);
   if (!conn) return null;

@@ -25,14 +25,14 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
     'mcp-no-auth': { type: 'boolean' },
   },
   optionHelp: {
-    'mcp-port P': 'serve MCP over Streamable HTTP on this port (endpoint /mcp)',
+    'mcp-port P': 'serve MCP over Streamable HTTP on this port (endpoint /mcp), as the tenant of --tenant',
     'mcp-host H': `address to bind (default ${DEFAULT_MCP_HOST}; others need $SMOLMAP_MCP_TOKEN)`,
     'mcp-no-auth':
       'on loopback, serve without a bearer token (default: $SMOLMAP_MCP_TOKEN, else one kept in <data-dir>/mcp-token)',
     'mcp-allow-origin O': 'browser Origin allowed besides loopback ones (repeatable)',
     'mcp-allow-host H': 'Host header allowed besides the bound address, e.g. behind a proxy (repeatable)',
   },
-  async start(engine, values, { jobs }) {
+  async start(engine, values, { ctx, jobs }) {
     const p = values['mcp-port'];
     if (typeof p !== 'string') {
       if (values['mcp-host'] !== undefined)
@@ -43,6 +43,7 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
     const { startMcpHttp } = await import('../mcp/http.js'); // the MCP SDK loads only when asked for
     const server = await startMcpHttp({
       engine,
+      tenant: ctx.tenant,
       port: port(p),
       host,
       allowedOrigins: list(values['mcp-allow-origin']),
@@ -58,6 +59,10 @@ export const mcpHttpSurface: ServeSurfaceFactory = {
           ? 'no token: any local process may call it (--mcp-no-auth)'
           : `bearer token required; ${a.created ? 'generated' : 'kept'} in ${a.file}; ` +
             `clients send "Authorization: Bearer $(cat ${a.file})"`;
-    return { name: 'mcp', description: `${server.url} (${auth})`, stop: () => server.close() };
+    return {
+      name: 'mcp',
+      description: `${server.url} as tenant ${ctx.tenant} (${auth})`,
+      stop: () => server.close(),
+    };
   },
 };

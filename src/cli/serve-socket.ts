@@ -2,14 +2,15 @@
  * `smolmap serve`'s local socket: `smolmap ask` and `smolmap chat` on this machine hand their arguments here
  * and get the answer from serve's already loaded model. The socket sits in `<data dir>/run/` (0700) and is
  * itself 0600, so only the user who runs serve can use it; requests run the same `ask` command as the CLI,
- * with the CLI's (tenant-less) scope, so nothing here reaches further than a local `smolmap ask` would.
+ * as the tenant the caller names (its `--tenant` or `$SMOLMAP_TENANT`), so nothing here reaches further than a
+ * local `smolmap ask` would.
  */
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { toSmolmapError, type Engine } from '../engine/index.js';
+import { actingTenant, toSmolmapError, type Engine } from '../engine/index.js';
 import { askCommand } from './ask.js';
 import type { Command, CommandContext } from './command.js';
 import { GLOBAL_OPTIONS, badOption } from './route.js';
@@ -63,6 +64,7 @@ async function handle(engine: Engine, line: string): Promise<ServeReply> {
     dataDir: engine.dataDir,
     modelsDir: engine.modelsDir,
     json: req.json,
+    tenant: actingTenant(values['tenant'] as string | undefined, {}),
     engine: () => Promise.resolve(engine),
     progress: () => {},
   };

@@ -59,7 +59,10 @@ const add = defineCommand<AddSpecResult>({
   async run(ctx, positionals, values) {
     const source = one(positionals, 'file or URL', 'spec add');
     const name = str(values, 'name');
-    return addSpec(await ctx.engine(), source, name === undefined ? {} : { name });
+    return addSpec(await ctx.engine(), source, {
+      tenant: ctx.tenant,
+      ...(name === undefined ? {} : { name }),
+    });
   },
   human: (r) =>
     `${r.created ? 'Added' : 'Unchanged:'} ${r.name} v${r.version}: ${r.title} ${r.apiVersion} ` +
@@ -85,13 +88,15 @@ const list = defineCommand<ListRow[]>({
   async run(ctx, positionals) {
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap spec list` takes no arguments');
-    return (await listSpecs(await ctx.engine())).map(({ name, version, title, operations, versions }) => ({
-      name,
-      version,
-      title,
-      operations,
-      versions,
-    }));
+    return (await listSpecs(await ctx.engine(), { tenant: ctx.tenant })).map(
+      ({ name, version, title, operations, versions }) => ({
+        name,
+        version,
+        title,
+        operations,
+        versions,
+      }),
+    );
   },
   human: (rows) =>
     rows.length === 0
@@ -133,7 +138,10 @@ const show = defineCommand<ShowResult>({
       record,
       version: v,
       catalog,
-    } = await getSpec(await ctx.engine(), name, version === undefined ? {} : { version });
+    } = await getSpec(await ctx.engine(), name, {
+      tenant: ctx.tenant,
+      ...(version === undefined ? {} : { version }),
+    });
     return {
       name,
       version: v.version,
@@ -193,11 +201,10 @@ const ops = defineCommand<OpRow[]>({
   async run(ctx, positionals, values) {
     const name = one(positionals, 'spec name', 'spec ops');
     const version = versionNumber(str(values, 'version'), 'spec ops');
-    const operations = await specOperations(
-      await ctx.engine(),
-      name,
-      version === undefined ? {} : { version },
-    );
+    const operations = await specOperations(await ctx.engine(), name, {
+      tenant: ctx.tenant,
+      ...(version === undefined ? {} : { version }),
+    });
     return operations.map((op) => ({
       operationId: op.operationId,
       method: op.method,
@@ -229,6 +236,7 @@ const diff = defineCommand<SpecDiff>({
       name,
       versionNumber(a, 'spec diff')!,
       versionNumber(b, 'spec diff')!,
+      { tenant: ctx.tenant },
     );
   },
   human: (d) => {
@@ -254,7 +262,10 @@ const rm = defineCommand<RemoveSpecResult>({
   async run(ctx, positionals, values) {
     const name = one(positionals, 'spec name', 'spec rm');
     const version = versionNumber(str(values, 'version'), 'spec rm');
-    return removeSpec(await ctx.engine(), name, version === undefined ? {} : { version });
+    return removeSpec(await ctx.engine(), name, {
+      tenant: ctx.tenant,
+      ...(version === undefined ? {} : { version }),
+    });
   },
   human: (r) =>
     `Removed ${r.name} version${r.removed.length > 1 ? 's' : ''} ${r.removed.join(', ')}` +

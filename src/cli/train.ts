@@ -126,6 +126,7 @@ const train = defineCommand<TrainResult>({
     const engine = await ctx.engine();
     const started = await startTraining(engine, {
       spec,
+      tenant: ctx.tenant,
       train: options,
       ...(values['data'] !== undefined ? { data: values['data'] as string } : {}),
       ...(values['base'] !== undefined ? { base: values['base'] as string } : {}),
@@ -135,7 +136,10 @@ const train = defineCommand<TrainResult>({
     const extra = { dataset: started.dataset, baseModel: started.baseModel };
     if (values['wait'] !== true) {
       startBackgroundRunner(ctx);
-      return { ...trainingSummary(engine, await getJob(engine, started.job)), ...extra };
+      return {
+        ...trainingSummary(engine, await getJob(engine, started.job, { tenant: ctx.tenant })),
+        ...extra,
+      };
     }
     const job = await runUntilDone(ctx, engine, started.job);
     if (job.status === 'failed' && job.error)

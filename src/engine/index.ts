@@ -48,8 +48,8 @@ export {
   type OperationChange,
   type OperationSummary,
   type RemoveSpecResult,
-  type TenantOption,
 } from './specs/registry.js';
+export { LOCAL_TENANT, actingTenant, checkTenantName, ownedBy, type TenantOption } from './tenant.js';
 export { loadSpecFile, loadSpecSource, type LoadedSpec } from './specs/ingest.js';
 export { buildCatalog } from './specs/catalog.js';
 export {
@@ -142,8 +142,6 @@ export {
   resumeJob,
   waitForJob,
   trainingSummary,
-  actingTenant,
-  LOCAL_TENANT,
   type StartTrainingOptions,
   type TrainJobOptions,
   type TrainingSummary,

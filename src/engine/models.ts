@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Engine } from './engine.js';
 import { SmolmapError } from './errors.js';
 import { loadAdapter, type LoraAdapter } from './model/lora.js';
-import type { TenantOption } from './specs/registry.js';
+import { LOCAL_TENANT, ownedBy, type TenantOption } from './tenant.js';
 import type { EvalMetrics, ModelRecord, StoreData } from './store.js';
 
 const HISTORY_FILE = 'activations.json';
@@ -44,10 +44,9 @@ export interface ActivationResult {
   active: string;
 }
 
-const sameTenant = (r: { tenant?: string }, tenant: string | undefined): boolean =>
-  (r.tenant ?? undefined) === tenant;
+// `local`'s key is the bare spec name, so activation files without tenants read as `local`'s.
 const historyKey = (spec: string, tenant: string | undefined): string =>
-  tenant === undefined ? spec : `${tenant}\u0000${spec}`;
+  (tenant ?? LOCAL_TENANT) === LOCAL_TENANT ? spec : `${tenant}\u0000${spec}`;
 
 function summary(m: ModelRecord): AdapterSummary {
   return {
@@ -63,7 +62,7 @@ function summary(m: ModelRecord): AdapterSummary {
 }
 
 export function findAdapter(data: StoreData, id: string, tenant?: string): ModelRecord {
-  const m = data.models.find((x) => x.id === id && sameTenant(x, tenant));
+  const m = data.models.find((x) => x.id === id && ownedBy(x, tenant));
   if (!m) {
     throw new SmolmapError(
       'adapter_not_found',
@@ -76,7 +75,7 @@ export function findAdapter(data: StoreData, id: string, tenant?: string): Model
 
 /** The active adapter of a spec, or null when the spec has none yet. */
 export function activeAdapter(data: StoreData, spec: string, tenant?: string): ModelRecord | null {
-  return data.models.find((m) => m.spec.name === spec && sameTenant(m, tenant) && m.active) ?? null;
+  return data.models.find((m) => m.spec.name === spec && ownedBy(m, tenant) && m.active) ?? null;
 }
 
 export async function listAdapters(
@@ -85,9 +84,7 @@ export async function listAdapters(
 ): Promise<AdapterSummary[]> {
   const data = await engine.store.read();
   return data.models
-    .filter(
-      (m) => sameTenant(m, options.tenant) && (options.spec === undefined || m.spec.name === options.spec),
-    )
+    .filter((m) => ownedBy(m, options.tenant) && (options.spec === undefined || m.spec.name === options.spec))
     .sort((a, b) => a.spec.name.localeCompare(b.spec.name) || a.createdAt.localeCompare(b.createdAt))
     .map(summary);
 }
@@ -135,8 +132,7 @@ function setActive(data: StoreData, target: ModelRecord, tenant: string | undefi
     );
   }
   const previous = activeAdapter(data, target.spec.name, tenant);
-  for (const m of data.models)
-    if (m.spec.name === target.spec.name && sameTenant(m, tenant)) m.active = false;
+  for (const m of data.models) if (m.spec.name === target.spec.name && ownedBy(m, tenant)) m.active = false;
   target.active = true;
   return previous?.id ?? null;
 }
@@ -174,7 +170,7 @@ export async function rollbackAdapter(
     let target: ModelRecord | undefined;
     while (!target && stack.length > 0) {
       const id = stack.pop()!;
-      target = data.models.find((m) => m.id === id && sameTenant(m, options.tenant) && m.status === 'ready');
+      target = data.models.find((m) => m.id === id && ownedBy(m, options.tenant) && m.status === 'ready');
     }
     if (!target) {
       throw new SmolmapError(

@@ -13,6 +13,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { SmolmapError } from './errors.js';
 import { withLockFile, type LockOptions } from './store/lock.js';
+import { assignLocalTenant } from './tenant.js';
 import { emptyStoreData, STORE_SCHEMA_VERSION, type FileRef, type StoreData } from './store/records.js';
 
 export {
@@ -95,8 +96,10 @@ function migrate(raw: unknown, file: string): StoreData {
     data = step(data);
     version = data['schemaVersion'] as number;
   }
-  // Collections added without a schema change start empty.
-  return { ...emptyStoreData(), ...data } as StoreData;
+  // Collections added without a schema change start empty; records stored without a tenant are `local`'s.
+  const full = { ...emptyStoreData(), ...data } as StoreData;
+  assignLocalTenant(full);
+  return full;
 }
 
 /** Removes `dir` and its parents up to `top` while they are empty (never anything with content). */

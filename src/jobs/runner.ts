@@ -140,7 +140,7 @@ export class JobRunner {
         }
       });
     });
-    const now = await getJob(this.engine, jobId);
+    const now = await getJob(this.engine, jobId, { anyTenant: true });
     if (!this.running.has(jobId) && ['succeeded', 'failed', 'stopped'].includes(now.status)) return now;
     return done;
   }
@@ -237,7 +237,7 @@ export class JobRunner {
           r.checkpointed,
           true,
         );
-      const record = await getJob(this.engine, id);
+      const record = await getJob(this.engine, id, { anyTenant: true });
       this.running.delete(id);
       this.emit({ type: 'finished', job: id, record });
       void this.pump();

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import type { Engine } from '../engine/index.js';
+import { ownedBy, type Engine } from '../engine/index.js';
 import type { ChangeKind } from './tool.js';
 
 export interface ChangeHub {
@@ -18,14 +18,18 @@ export interface ChangeHub {
   listeners(): number;
 }
 
-/** A fingerprint per kind: only what a resource list shows (names, versions, statuses). */
-async function fingerprints(engine: Engine): Promise<Record<ChangeKind, string>> {
+/**
+ * A fingerprint per kind: only what a resource list of the tenant shows (names, versions, statuses), so
+ * another tenant's changes send no notice.
+ */
+async function fingerprints(engine: Engine, tenant: string | undefined): Promise<Record<ChangeKind, string>> {
   const data = await engine.store.read();
+  const mine = <T extends { tenant?: string }>(rs: T[]): T[] => rs.filter((r) => ownedBy(r, tenant));
   const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
   return {
-    specs: hash(data.specs.map((s) => [s.tenant ?? null, s.name, s.versions.map((v) => v.version)])),
-    models: hash(data.models.map((m) => [m.id, m.status, m.active])),
-    jobs: hash(data.jobs.map((j) => [j.id, j.status])),
+    specs: hash(mine(data.specs).map((s) => [s.name, s.versions.map((v) => v.version)])),
+    models: hash(mine(data.models).map((m) => [m.id, m.status, m.active])),
+    jobs: hash(mine(data.jobs).map((j) => [j.id, j.status])),
   };
 }
 
@@ -33,7 +37,7 @@ async function fingerprints(engine: Engine): Promise<Record<ChangeKind, string>>
  * Creates the hub; with `pollMs` it also compares store fingerprints on that interval and emits what changed.
  * The timer is unref'd so it never keeps a finished process alive.
  */
-export function createChangeHub(engine: Engine, pollMs?: number): ChangeHub {
+export function createChangeHub(engine: Engine, pollMs?: number, tenant?: string): ChangeHub {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let last: Record<ChangeKind, string> | null = null;
@@ -43,7 +47,7 @@ export function createChangeHub(engine: Engine, pollMs?: number): ChangeHub {
     if (polling) return;
     polling = true;
     try {
-      const now = await fingerprints(engine);
+      const now = await fingerprints(engine, tenant);
       if (last)
         for (const kind of Object.keys(now) as ChangeKind[])
           if (now[kind] !== last[kind]) events.emit('change', kind);

@@ -1,12 +1,14 @@
 /**
  * Server-side MCP settings: `<dataDir>/mcp.json`, or the file named by `SMOLMAP_MCP_CONFIG`. Only the operator
  * who runs the server writes it; nothing in it comes from the model or the client. Today it holds the
- * `execute_call` switch, its allowlist and caps, and per-spec credentials bound to the base URL they may go to.
+ * `execute_call` switch, its allowlist and caps, and per-spec credentials bound to the base URL they may go to:
+ * `specs` are those of the tenant `local`, `tenants.<name>.specs` those of another tenant, so a server acting
+ * as one tenant never sends another tenant's credentials.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SmolmapError } from '../engine/index.js';
+import { LOCAL_TENANT, SmolmapError } from '../engine/index.js';
 import { issueList } from './tool.js';
 
 const SpecAccess = z
@@ -53,7 +55,11 @@ const ExecuteCall = z
       .min(1)
       .max(10 * 1024 * 1024)
       .default(256 * 1024),
-    specs: z.record(z.string(), SpecAccess).default({}),
+    specs: z.record(z.string(), SpecAccess).default({}).describe('per spec of the tenant `local`'),
+    tenants: z
+      .record(z.string(), z.object({ specs: z.record(z.string(), SpecAccess).default({}) }).strict())
+      .default({})
+      .describe('per spec of other tenants, by tenant name'),
   })
   .strict();
 
@@ -65,6 +71,7 @@ export const McpConfigSchema = z
       timeoutMs: 10_000,
       maxResponseBytes: 256 * 1024,
       specs: {},
+      tenants: {},
     }),
   })
   .strict();
@@ -73,6 +80,21 @@ export type McpConfig = z.output<typeof McpConfigSchema>;
 export type SpecAccessConfig = z.output<typeof SpecAccess>;
 
 export const CONFIG_FILE = 'mcp.json';
+
+/** The access settings of a tenant's spec; own keys only (a spec named "constructor" finds nothing). */
+export function specAccess(
+  config: McpConfig['executeCall'],
+  tenant: string,
+  spec: string,
+): SpecAccessConfig | undefined {
+  const specs =
+    tenant === LOCAL_TENANT
+      ? config.specs
+      : Object.hasOwn(config.tenants, tenant)
+        ? config.tenants[tenant]!.specs
+        : {};
+  return Object.hasOwn(specs, spec) ? specs[spec] : undefined;
+}
 
 export function defaultMcpConfig(): McpConfig {
   return McpConfigSchema.parse({});

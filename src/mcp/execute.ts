@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import {
+  LOCAL_TENANT,
   SmolmapError,
   buildUrl,
   guardedFetch,
@@ -17,7 +18,7 @@ import {
   type Catalog,
   type NetPolicy,
 } from '../engine/index.js';
-import type { McpConfig, SpecAccessConfig } from './config.js';
+import { specAccess, type McpConfig, type SpecAccessConfig } from './config.js';
 
 export interface PreparedCall {
   method: string;
@@ -117,6 +118,7 @@ export function prepareCall(
   call: ApiCall,
   catalog: Catalog,
   config: McpConfig['executeCall'],
+  tenant: string = LOCAL_TENANT,
 ): PreparedCall {
   const issues = validateCall(call, catalog);
   if (issues.length > 0)
@@ -125,8 +127,7 @@ export function prepareCall(
       `the call does not conform to spec "${specName}": ${issues.map((i) => i.message).join('; ')}; fix it (describe_spec shows the operations) and retry`,
       { details: { issues } },
     );
-  // Own keys only: a spec named "constructor" must not find Object.prototype's.
-  const access = Object.hasOwn(config.specs, specName) ? config.specs[specName]! : NO_ACCESS;
+  const access = specAccess(config, tenant, specName) ?? NO_ACCESS;
   const base = access.baseUrl ?? catalog.servers[0];
   if (!base)
     throw new SmolmapError(

@@ -20,6 +20,8 @@ import type { JobControl } from './tool.js';
 
 export interface McpHttpOptions {
   engine: Engine;
+  /** The tenant every session acts as (default `local`). */
+  tenant?: string;
   port: number;
   /** Default 127.0.0.1. Any other address needs a token. */
   host?: string;
@@ -179,7 +181,7 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
   const host = options.host ?? DEFAULT_MCP_HOST;
   const { token, auth } = await resolveAuth(options, host, engine.dataDir);
   const config = options.config ?? (await loadMcpConfig(engine.dataDir));
-  const hub = createChangeHub(engine, options.pollMs ?? 2000);
+  const hub = createChangeHub(engine, options.pollMs ?? 2000, options.tenant);
   const guard: Guard = {
     host,
     token,
@@ -204,7 +206,15 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
       return;
     }
     if (!admit(req, res, guard)) return;
-    await route(req, res, { engine, config, hub, sessions, limits, jobs: options.jobs });
+    await route(req, res, {
+      engine,
+      tenant: options.tenant,
+      config,
+      hub,
+      sessions,
+      limits,
+      jobs: options.jobs,
+    });
   };
   const sweep = setInterval(() => {
     const cutoff = Date.now() - (options.idleMs ?? 30 * 60_000);
@@ -240,6 +250,7 @@ async function closeSession(sessions: Map<string, Session>, id: string): Promise
 
 interface RouteContext {
   engine: Engine;
+  tenant: string | undefined;
   config: McpConfig;
   hub: ChangeHub;
   sessions: Map<string, Session>;
@@ -289,6 +300,7 @@ async function openSession(
 ): Promise<void> {
   const server = createSmolmapMcpServer({
     engine: ctx.engine,
+    ...(ctx.tenant !== undefined && { tenant: ctx.tenant }),
     config: ctx.config,
     hub: ctx.hub,
     ...(ctx.jobs ? { jobs: ctx.jobs } : {}),

@@ -6,8 +6,8 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
   SmolmapError,
-  actingTenant,
   getJob,
+  ownedBy,
   listJobs,
   type Engine,
   type JobRecord,
@@ -39,8 +39,8 @@ export function jobView(j: JobRecord): Record<string, unknown> {
   return { id, kind, status, options, progress, error, result, createdAt, startedAt, finishedAt };
 }
 
-async function findModel(engine: Engine, id: string): Promise<ModelRecord> {
-  const model = (await engine.store.read()).models.find((m) => m.id === id && m.tenant === undefined);
+async function findModel(engine: Engine, tenant: string, id: string): Promise<ModelRecord> {
+  const model = (await engine.store.read()).models.find((m) => m.id === id && ownedBy(m, tenant));
   if (!model)
     throw new SmolmapError('model_unknown', `no model "${id}"; the smolmap://models resources list them`, {
       details: { id },
@@ -48,13 +48,14 @@ async function findModel(engine: Engine, id: string): Promise<ModelRecord> {
   return model;
 }
 
-export function registerRunResources(server: McpServer, engine: Engine): void {
+/** The model and job resources of one tenant. */
+export function registerRunResources(server: McpServer, engine: Engine, tenant: string): void {
   server.registerResource(
     'model',
     new ResourceTemplate('smolmap://models/{id}', {
       list: async () => ({
         resources: (await engine.store.read()).models
-          .filter((m) => m.tenant === undefined)
+          .filter((m) => ownedBy(m, tenant))
           .map((m) => ({
             uri: `smolmap://models/${encodeURIComponent(m.id)}`,
             name: m.id,
@@ -70,7 +71,7 @@ export function registerRunResources(server: McpServer, engine: Engine): void {
     },
     (uri, vars) =>
       readOrFail(engine, async () =>
-        jsonContents(uri, modelCard(await findModel(engine, variable(vars['id'], 'id')))),
+        jsonContents(uri, modelCard(await findModel(engine, tenant, variable(vars['id'], 'id')))),
       ),
   );
 
@@ -78,7 +79,7 @@ export function registerRunResources(server: McpServer, engine: Engine): void {
     'job',
     new ResourceTemplate('smolmap://jobs/{id}', {
       list: async () => ({
-        resources: (await listJobs(engine)).slice(-LISTED_JOBS).map((j) => ({
+        resources: (await listJobs(engine, { tenant })).slice(-LISTED_JOBS).map((j) => ({
           uri: `smolmap://jobs/${encodeURIComponent(j.id)}`,
           name: j.id,
           description: `${j.kind} job, ${j.status}`,
@@ -93,10 +94,7 @@ export function registerRunResources(server: McpServer, engine: Engine): void {
     },
     (uri, vars) =>
       readOrFail(engine, async () =>
-        jsonContents(
-          uri,
-          jobView(await getJob(engine, variable(vars['id'], 'id'), { tenant: actingTenant() })),
-        ),
+        jsonContents(uri, jobView(await getJob(engine, variable(vars['id'], 'id'), { tenant }))),
       ),
   );
 }

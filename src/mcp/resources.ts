@@ -35,8 +35,9 @@ export function jsonContents(uri: URL, value: unknown): ReadResourceResult {
   };
 }
 
-export function registerSpecResources(server: McpServer, engine: Engine): void {
-  const names = async () => (await listSpecs(engine)).map((s) => s.name);
+/** The spec resources of one tenant. */
+export function registerSpecResources(server: McpServer, engine: Engine, tenant: string): void {
+  const names = async () => (await listSpecs(engine, { tenant })).map((s) => s.name);
   const complete = { name: async (prefix: string) => (await names()).filter((n) => n.startsWith(prefix)) };
 
   // The operations template goes first: templates are matched in registration order.
@@ -44,7 +45,7 @@ export function registerSpecResources(server: McpServer, engine: Engine): void {
     'spec-operations',
     new ResourceTemplate('smolmap://specs/{name}/operations', {
       list: async () => ({
-        resources: (await listSpecs(engine)).map((s) => ({
+        resources: (await listSpecs(engine, { tenant })).map((s) => ({
           uri: `smolmap://specs/${s.name}/operations`,
           name: `${s.name} operations`,
           description: `${s.operations} operations of ${s.title} (v${s.version})`,
@@ -60,7 +61,7 @@ export function registerSpecResources(server: McpServer, engine: Engine): void {
     },
     (uri, vars) =>
       readOrFail(engine, async () => {
-        const { version, catalog } = await getSpec(engine, variable(vars['name'], 'name'));
+        const { version, catalog } = await getSpec(engine, variable(vars['name'], 'name'), { tenant });
         return jsonContents(uri, { version: version.version, operations: catalog.operations });
       }),
   );
@@ -69,7 +70,7 @@ export function registerSpecResources(server: McpServer, engine: Engine): void {
     'spec',
     new ResourceTemplate('smolmap://specs/{name}', {
       list: async () => ({
-        resources: (await listSpecs(engine)).map((s) => ({
+        resources: (await listSpecs(engine, { tenant })).map((s) => ({
           uri: `smolmap://specs/${s.name}`,
           name: s.name,
           title: s.title,
@@ -84,7 +85,7 @@ export function registerSpecResources(server: McpServer, engine: Engine): void {
     },
     (uri, vars) =>
       readOrFail(engine, async () => {
-        const { version } = await getSpec(engine, variable(vars['name'], 'name'));
+        const { version } = await getSpec(engine, variable(vars['name'], 'name'), { tenant });
         const text = (await engine.store.readFile(version.document)).toString('utf8');
         const mimeType = version.document.path.endsWith('.json') ? 'application/json' : 'application/yaml';
         return { contents: [{ uri: uri.href, mimeType, text }] };

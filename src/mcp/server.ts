@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
-import type { Engine } from '../engine/index.js';
+import { LOCAL_TENANT, type Engine } from '../engine/index.js';
 import type { ChangeHub } from './changes.js';
 import type { McpConfig } from './config.js';
 import { registerSpecResources } from './resources.js';
@@ -16,6 +16,8 @@ import { allTools } from './tools/index.js';
 
 export interface SmolmapMcpOptions {
   engine: Engine;
+  /** The tenant the server acts as (default `local`): its tools and resources see only that tenant's records. */
+  tenant?: string;
   config: McpConfig;
   hub: ChangeHub;
   jobs?: JobControl;
@@ -62,8 +64,10 @@ export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpSe
     },
   );
   const lifetime = new AbortController();
+  const tenant = options.tenant ?? LOCAL_TENANT;
   const ctx: ToolContext = {
     engine,
+    tenant,
     lifetime: lifetime.signal,
     config,
     changed: (kind) => hub.emit(kind),
@@ -74,8 +78,8 @@ export function createSmolmapMcpServer(options: SmolmapMcpOptions): SmolmapMcpSe
     options.tools ?? allTools(config, { localFiles: options.localFiles === true }),
     ctx,
   );
-  registerSpecResources(mcp, engine);
-  registerRunResources(mcp, engine);
+  registerSpecResources(mcp, engine, tenant);
+  registerRunResources(mcp, engine, tenant);
   const unsubscribe = hub.on(() => {
     if (mcp.isConnected()) mcp.sendResourceListChanged();
   });

@@ -9,6 +9,8 @@ import type { JobControl } from './tool.js';
 
 export interface StdioOptions {
   engine: Engine;
+  /** The tenant the server acts as (default `local`). */
+  tenant?: string;
   /** Default: read from the data directory (config.ts). */
   config?: McpConfig;
   stdin?: Readable;
@@ -25,9 +27,10 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
   const { engine } = options;
   const stdin = options.stdin ?? process.stdin;
   const config = options.config ?? (await loadMcpConfig(engine.dataDir));
-  const hub = createChangeHub(engine, options.pollMs ?? 2000);
+  const hub = createChangeHub(engine, options.pollMs ?? 2000, options.tenant);
   const server = createSmolmapMcpServer({
     engine,
+    ...(options.tenant !== undefined && { tenant: options.tenant }),
     config,
     hub,
     localFiles: true,

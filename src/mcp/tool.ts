@@ -25,6 +25,8 @@ export interface JobControl {
 
 export interface ToolContext {
   engine: Engine;
+  /** The tenant this server acts as: every tool sees and changes only its specs, adapters, jobs and asks. */
+  tenant: string;
   config: McpConfig;
   /** Absent when another process runs the jobs; they are then picked up from the store. */
   jobs?: JobControl;

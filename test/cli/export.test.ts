@@ -26,6 +26,7 @@ const ctx: CommandContext = {
   dataDir: '',
   modelsDir: '',
   json: true,
+  tenant: 'local',
   engine: async () => engine,
   progress: () => undefined,
 };

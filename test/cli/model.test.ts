@@ -36,6 +36,7 @@ const ctx: CommandContext = {
   dataDir: '',
   modelsDir: '',
   json: true,
+  tenant: 'local',
   engine: async () => engine,
   progress: (t) => progress.push(t),
 };

@@ -101,6 +101,40 @@ describe('smolmap ask through a running serve', () => {
     expect(r.stdout).toMatch(/: 1 ask recorded/);
   }, 60_000);
 
+  it('asks as the caller’s tenant, from --tenant or $SMOLMAP_TENANT', async () => {
+    const file = path.join(store.root, 'notes.json');
+    const add = await runInProcess([
+      'spec',
+      'add',
+      file,
+      '--name',
+      'team-notes',
+      '--tenant',
+      'team-x',
+      ...store.dirs,
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    const task = ['ask', '--spec', 'team-notes', 'show', 'note', '5', ...store.dirs];
+    const flag = await spawnCli([...task, '--tenant', 'team-x']);
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(flag.stderr).toContain('answered by the running');
+    process.env['SMOLMAP_TENANT'] = 'team-x';
+    const env = await spawnCli(task).finally(() => delete process.env['SMOLMAP_TENANT']);
+    expect(env.code, env.stderr).toBe(0);
+    expect(env.stderr).toContain('answered by the running');
+    const local = await spawnCli(task);
+    expect(local.code).toBe(1);
+    expect(local.stderr).toMatch(/^spec_unknown: /m);
+    const asks = async (...as: string[]) =>
+      (
+        JSON.parse((await runInProcess(['history', '--json', ...as, ...store.dirs])).stdout) as {
+          spec: { name: string };
+        }[]
+      ).filter((q) => q.spec.name === 'team-notes').length;
+    expect(await asks('--tenant', 'team-x')).toBe(2);
+    expect(await asks()).toBe(0);
+  }, 90_000);
+
   it('removes its socket when stopped', async () => {
     const exited = new Promise((r) => serve.once('exit', r));
     serve.kill('SIGTERM');

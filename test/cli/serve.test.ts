@@ -41,6 +41,7 @@ describe('smolmap serve --mcp-port', () => {
     const url = /mcp: (http:\/\/\S+)/.exec(out)![1]!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     expect(out).toContain('bearer token required');
+    expect(out).toContain('as tenant local');
 
     const anonymous = await fetch(url, {
       method: 'POST',

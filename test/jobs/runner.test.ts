@@ -134,7 +134,7 @@ describe('training jobs', () => {
     expect(failed.error!.code).toBe('job_worker_crashed');
     expect(failed.result).toEqual({ resumable: true });
     JSON.parse(await readFile(engine.store.file, 'utf8')); // the store is intact
-    expect((await getJob(engine, crashed)).status).toBe('failed');
+    expect((await getJob(engine, crashed, {})).status).toBe('failed');
     await resumeJob(engine, crashed);
     void runner.pump();
     const recovered = await runner.wait(crashed);

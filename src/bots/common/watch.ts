@@ -15,6 +15,8 @@ import { renderFinished, renderProgress, type Reply } from './render.js';
 import { createUpdater } from './updater.js';
 
 export interface WatchOptions {
+  /** The tenant that started the job. */
+  tenant: string;
   /** Minimum time between edits of the message (the platform's rate limit). */
   minIntervalMs: number;
   /** How often to re-read the job (ms). */
@@ -53,6 +55,7 @@ export async function watchTraining(
     ...(opts.onError && { onError: opts.onError }),
   });
   const job = await waitForJob(engine, jobId, {
+    tenant: opts.tenant,
     pollMs: opts.pollMs ?? 1000,
     ...(opts.signal && { signal: opts.signal }),
     onUpdate: (j) => {

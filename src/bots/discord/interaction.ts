@@ -129,9 +129,16 @@ async function bindSession(
   o.deps.sessions.set(`${tenant}:${thread}`, reply.session);
 }
 
-function watch(o: DiscordHandlerOptions, i: APIInteraction, receivedAt: number, job: string): void {
+function watch(
+  o: DiscordHandlerOptions,
+  i: APIInteraction,
+  receivedAt: number,
+  job: string,
+  tenant: string,
+): void {
   const edit = progressTarget(o, { token: i.token, channelId: i.channel?.id ?? '', receivedAt });
   const p = watchTraining(o.deps.engine, job, edit, {
+    tenant,
     minIntervalMs: o.minEditIntervalMs,
     pollMs: o.pollMs,
     signal: o.lifetime,
@@ -219,7 +226,7 @@ export async function handleInteraction(o: DiscordHandlerOptions, i: APIInteract
   }
   const { body, files } = messageBody(reply);
   const m = (await o.rest.patch(original, { body, files, auth: false })) as APIMessage;
-  if (reply.watch !== undefined) watch(o, i, receivedAt, reply.watch);
+  if (reply.watch !== undefined) watch(o, i, receivedAt, reply.watch, tenant);
   if (cmd.verb === 'ask')
     await bindSession(o, i, tenant, reply, m, cmd.task).catch((e: unknown) =>
       o.logger.warn({ err: e }, 'discord: could not open a playground thread (needs Create Public Threads)'),

@@ -49,9 +49,17 @@ export async function actorFor(
   return { ...actor, admin: Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner) };
 }
 
-function watch(o: SlackHandlerOptions, client: WebClient, channel: string, ts: string, job: string): void {
+function watch(
+  o: SlackHandlerOptions,
+  client: WebClient,
+  channel: string,
+  ts: string,
+  job: string,
+  tenant: string,
+): void {
   const edit = (reply: Reply): Promise<void> => editPublic(client, channel, ts, reply);
   const p = watchTraining(o.deps.engine, job, edit, {
+    tenant,
     minIntervalMs: o.minEditIntervalMs,
     pollMs: o.pollMs,
     signal: o.lifetime,
@@ -82,7 +90,7 @@ async function answer(
   }
   const ts = await deliver(client, to, reply, o.logger);
   if (ts === undefined) return;
-  if (reply.watch !== undefined) watch(o, client, to.channel, ts, reply.watch);
+  if (reply.watch !== undefined) watch(o, client, to.channel, ts, reply.watch, inv.actor.tenant);
   if (reply.session)
     o.deps.sessions.set(sessionKey(inv.actor.tenant, to.channel, to.thread ?? ts), reply.session);
 }

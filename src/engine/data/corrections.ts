@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { ApiCall, ExpectedCall } from '../calls.js';
 import type { Engine } from '../engine.js';
 import { SmolmapError, isSmolmapError } from '../errors.js';
-import { getSpec, type TenantOption } from '../specs/registry.js';
+import { getSpec } from '../specs/registry.js';
+import { ownedBy, tenantOf, type TenantOption } from '../tenant.js';
 import type { Catalog } from '../specs/types.js';
 import type { CorrectionRecord, Surface } from '../store/records.js';
 import { loadDataset, storeDataset } from './dataset.js';
@@ -58,6 +59,7 @@ export async function addCorrection(
   const { version, catalog } = await getSpec(engine, options.spec, options);
   const example = validated(task, options.expected, catalog);
   const record: CorrectionRecord = {
+    tenant: tenantOf(options),
     id: `corr-${randomUUID().slice(0, 8)}`,
     spec: { name: options.spec, version: version.version },
     task,
@@ -67,7 +69,6 @@ export async function addCorrection(
     surface: options.surface,
     createdAt: new Date().toISOString(),
   };
-  if (options.tenant !== undefined) record.tenant = options.tenant;
   await engine.store.update((data) => {
     (data.corrections ??= []).push(record);
   });
@@ -81,7 +82,7 @@ export async function listCorrections(
 ): Promise<CorrectionRecord[]> {
   const all = (await engine.store.read()).corrections ?? [];
   return all.filter(
-    (c) => c.tenant === filter.tenant && (filter.spec === undefined || c.spec.name === filter.spec),
+    (c) => ownedBy(c, filter.tenant) && (filter.spec === undefined || c.spec.name === filter.spec),
   );
 }
 
@@ -91,7 +92,7 @@ export async function correctionDraft(
   queryId: string,
   scope: TenantOption = {},
 ): Promise<{ queryId: string; task: string; spec: { name: string; version: number }; call: ApiCall | null }> {
-  const q = (await engine.store.read()).queries.find((x) => x.id === queryId && x.tenant === scope.tenant);
+  const q = (await engine.store.read()).queries.find((x) => x.id === queryId && ownedBy(x, scope.tenant));
   if (!q)
     throw new SmolmapError(
       'query_unknown',
@@ -129,7 +130,7 @@ export async function mixCorrections(
     }
   }
   if (byTask.size === 0) return { dataset: datasetId, corrections: 0 };
-  const { record, examples } = await loadDataset(engine, datasetId);
+  const { record, examples } = await loadDataset(engine, datasetId, scope);
   const weighted = [...byTask.values()].flatMap((e) => Array.from({ length: CORRECTION_WEIGHT }, () => e));
   const rest = examples.filter((e) => !byTask.has(e.task.toLowerCase()));
   const mixed = await storeDataset(

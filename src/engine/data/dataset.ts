@@ -2,7 +2,8 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
-import { getSpec, type TenantOption } from '../specs/registry.js';
+import { getSpec } from '../specs/registry.js';
+import { LOCAL_TENANT, ownedBy, type TenantOption } from '../tenant.js';
 import { sha256 } from '../store.js';
 import type { DatasetRecord, DatasetStats } from '../store/records.js';
 import type { Catalog } from '../specs/types.js';
@@ -88,12 +89,15 @@ export async function storeDataset(
   const text =
     examples.map((e) => JSON.stringify({ task: e.task, expected: e.expected, meta: e.meta })).join('\n') +
     '\n';
-  const id = `${spec.name}-${sha256(text).slice(0, 10)}`;
+  // Ids are global (they name the file); another tenant's identical data gets its own id and file.
+  const owner = tenant ?? LOCAL_TENANT;
+  const id = `${spec.name}-${sha256(owner === LOCAL_TENANT ? text : `${owner}\u0000${text}`).slice(0, 10)}`;
   return engine.store.update(async (data) => {
-    const existing = data.datasets.find((d) => d.id === id);
+    const existing = data.datasets.find((d) => d.id === id && ownedBy(d, owner));
     if (existing) return existing;
     const file = await engine.store.writeFile(`datasets/${id}.jsonl`, text);
     const record: DatasetRecord = {
+      tenant: owner,
       id,
       spec,
       kind,
@@ -103,7 +107,6 @@ export async function storeDataset(
       stats: recordStats(examples, catalog, skipped, rejected),
       createdAt: new Date().toISOString(),
     };
-    if (tenant !== undefined) record.tenant = tenant;
     data.datasets.push(record);
     return record;
   });
@@ -205,8 +208,8 @@ export async function importDataset(
   return result(engine, record, null, synthetic.skipped);
 }
 
-async function findDataset(engine: Engine, id: string): Promise<DatasetRecord> {
-  const record = (await engine.store.read()).datasets.find((d) => d.id === id);
+async function findDataset(engine: Engine, id: string, scope: TenantOption): Promise<DatasetRecord> {
+  const record = (await engine.store.read()).datasets.find((d) => d.id === id && ownedBy(d, scope.tenant));
   if (!record)
     throw new SmolmapError(
       'dataset_unknown',
@@ -220,8 +223,9 @@ async function findDataset(engine: Engine, id: string): Promise<DatasetRecord> {
 export async function loadDataset(
   engine: Engine,
   id: string,
+  scope: TenantOption = {},
 ): Promise<{ record: DatasetRecord; examples: TaskExample[] }> {
-  const record = await findDataset(engine, id);
+  const record = await findDataset(engine, id, scope);
   const text = (await engine.store.readFile(record.file)).toString('utf8');
   const examples = text
     .split('\n')
@@ -243,8 +247,12 @@ export interface ShowDatasetResult {
 }
 
 /** Stats of a stored dataset: examples per operation, parameter coverage, length distribution, 10 samples. */
-export async function showDataset(engine: Engine, id: string): Promise<ShowDatasetResult> {
-  const { record, examples } = await loadDataset(engine, id);
+export async function showDataset(
+  engine: Engine,
+  id: string,
+  scope: TenantOption = {},
+): Promise<ShowDatasetResult> {
+  const { record, examples } = await loadDataset(engine, id, scope);
   const { catalog } = await getSpec(engine, record.spec.name, {
     version: record.spec.version,
     tenant: record.tenant,

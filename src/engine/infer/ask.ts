@@ -14,7 +14,8 @@ import { SmolmapError } from '../errors.js';
 import { cachedAdapter, activeAdapter, findAdapter } from '../models.js';
 import type { LoraAdapter } from '../model/lora.js';
 import type { QuantRequest, WeightQuant } from '../model/quant.js';
-import { getSpec, type TenantOption } from '../specs/registry.js';
+import { getSpec } from '../specs/registry.js';
+import { ownedBy, tenantOf, type TenantOption } from '../tenant.js';
 import type { Catalog } from '../specs/types.js';
 import type { QueryRecord, SessionRecord, Surface } from '../store.js';
 import { withoutNeeds, type Need } from './clarify.js';
@@ -177,9 +178,10 @@ async function recordAsk(
   await engine.store.update((data) => {
     const now = new Date().toISOString();
     if (o.session !== undefined) {
-      let s = data.sessions.find((x) => x.id === o.session && x.tenant === o.tenant);
+      let s = data.sessions.find((x) => x.id === o.session && ownedBy(x, o.tenant));
       if (!s) {
         s = {
+          tenant: tenantOf(o),
           id: o.session,
           surface: o.surface ?? 'cli',
           externalId: null,
@@ -189,12 +191,12 @@ async function recordAsk(
           createdAt: now,
           lastActiveAt: now,
         } satisfies SessionRecord;
-        if (o.tenant !== undefined) s.tenant = o.tenant;
         data.sessions.push(s);
       }
       s.lastActiveAt = now;
     }
     const q: QueryRecord = {
+      tenant: tenantOf(o),
       id,
       sessionId: o.session ?? null,
       input: task,
@@ -209,7 +211,6 @@ async function recordAsk(
       spec,
       createdAt: now,
     };
-    if (o.tenant !== undefined) q.tenant = o.tenant;
     data.queries.push(q);
   });
   return id;
@@ -225,7 +226,10 @@ export interface HistoryOptions extends TenantOption {
 /** Recorded asks, oldest first (the last `limit`). */
 export async function history(engine: Engine, options: HistoryOptions = {}): Promise<QueryRecord[]> {
   const data = await engine.store.read();
-  if (options.session !== undefined && !data.sessions.some((s) => s.id === options.session)) {
+  if (
+    options.session !== undefined &&
+    !data.sessions.some((s) => s.id === options.session && ownedBy(s, options.tenant))
+  ) {
     throw new SmolmapError(
       'session_unknown',
       `no session "${options.session}"; \`smolmap history\` lists recent asks with their sessions`,
@@ -233,7 +237,7 @@ export async function history(engine: Engine, options: HistoryOptions = {}): Pro
   }
   const picked = data.queries.filter(
     (q) =>
-      (q.tenant ?? undefined) === options.tenant &&
+      ownedBy(q, options.tenant) &&
       (options.session === undefined || q.sessionId === options.session) &&
       (options.spec === undefined || q.spec.name === options.spec),
   );

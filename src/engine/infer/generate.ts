@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { Engine } from '../engine.js';
+import { ownedBy } from '../tenant.js';
 import { SmolmapError } from '../errors.js';
 import { loadAdapter, type LoraAdapter } from '../model/lora.js';
 import { checkQuant, type QuantRequest, type WeightQuant } from '../model/quant.js';
@@ -18,8 +19,10 @@ import { checkedRuntime } from './weight-mode.js';
 export interface GenerateTextOptions {
   /** Registered base model name (`smolmap model list`). */
   model: string;
-  /** A trained model id from the store, or a PEFT adapter folder. */
+  /** A trained model id of the tenant's, or a PEFT adapter folder. */
   adapter?: string;
+  /** The acting tenant (default `local`), whose adapter ids `adapter` may name. */
+  tenant?: string;
   prompt: string;
   /** Skip the chat template. */
   raw?: boolean;
@@ -59,13 +62,13 @@ export function promptIds(tokenizer: Tokenizer, prompt: string, raw = false): nu
   return tokenizer.encode(text);
 }
 
-async function resolveAdapter(engine: Engine, ref: string): Promise<LoraAdapter> {
+async function resolveAdapter(engine: Engine, ref: string, tenant: string | undefined): Promise<LoraAdapter> {
   const isDir = await stat(ref).then(
     (s) => s.isDirectory(),
     () => false,
   );
   if (isDir) return loadAdapter(ref);
-  const rec = (await engine.store.read()).models.find((m) => m.id === ref);
+  const rec = (await engine.store.read()).models.find((m) => m.id === ref && ownedBy(m, tenant));
   if (!rec) {
     throw new SmolmapError(
       'adapter_not_found',
@@ -113,7 +116,7 @@ function textStream(tokenizer: Tokenizer, onText?: (delta: string) => void) {
 export async function generate(engine: Engine, options: GenerateTextOptions): Promise<GenerateTextResult> {
   const quant = checkQuant(options.quant ?? engine.quant);
   const rt = await baseRuntime(engine, options.model, quant);
-  const adapter = options.adapter ? await resolveAdapter(engine, options.adapter) : null;
+  const adapter = options.adapter ? await resolveAdapter(engine, options.adapter, options.tenant) : null;
   const ids = promptIds(rt.tokenizer, options.prompt, options.raw);
   const stream = textStream(rt.tokenizer, options.onText);
   const res = await decode(rt, ids, {

@@ -7,6 +7,7 @@ import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
+import { LOCAL_TENANT, ownedBy, tenantOf, type TenantOption } from '../tenant.js';
 import { sha256, type FileRef, type SpecRecord, type SpecVersionRecord, type StoreData } from '../store.js';
 import { STAGING_DIR, stagingName } from './orphans.js';
 import { diffCatalogs, type SpecDiff } from './diff.js';
@@ -30,10 +31,7 @@ const GENERIC_BASENAMES = new Set([
   'v3',
 ]);
 
-export interface TenantOption {
-  /** Bots scope specs by workspace/guild; without a tenant only untenanted specs are seen. */
-  tenant?: string;
-}
+export type { TenantOption } from '../tenant.js';
 
 export interface AddSpecResult {
   name: string;
@@ -56,7 +54,6 @@ export interface SpecSummary {
   operations: number;
   versions: number[];
   updatedAt: string;
-  tenant?: string;
 }
 
 export interface SpecDetails {
@@ -88,11 +85,10 @@ function checkName(name: string): void {
     );
 }
 
-const sameTenant = (r: { tenant?: string }, tenant: string | undefined) => (r.tenant ?? undefined) === tenant;
-
 function specDir(name: string, tenant: string | undefined): string {
-  // Tenant ids come from chat platforms; a hash keeps them out of file names.
-  return tenant === undefined ? `specs/${name}` : `specs/@${sha256(tenant).slice(0, 12)}/${name}`;
+  // Tenant ids come from chat platforms; a hash keeps them out of file names. `local` keeps the plain layout.
+  const t = tenant ?? LOCAL_TENANT;
+  return t === LOCAL_TENANT ? `specs/${name}` : `specs/@${sha256(t).slice(0, 12)}/${name}`;
 }
 
 /** Adds a spec (file path or http(s) URL). A new version is stored only when the content changed. */
@@ -124,7 +120,7 @@ export async function addSpec(
   let written: string | null = null;
   const change = async (data: StoreData): Promise<AddSpecResult> => {
     const now = new Date().toISOString();
-    let record = data.specs.find((r) => r.name === name && sameTenant(r, options.tenant));
+    let record = data.specs.find((r) => r.name === name && ownedBy(r, options.tenant));
     const latest = record?.versions.at(-1);
     const result = (version: SpecVersionRecord, created: boolean): AddSpecResult => ({
       name,
@@ -158,8 +154,8 @@ export async function addSpec(
       addedAt: now,
     };
     if (!record) {
-      record = { name, versions: [], lastVersion: 0, createdAt: now, updatedAt: now };
-      if (options.tenant !== undefined) record.tenant = options.tenant;
+      const tenant = tenantOf(options);
+      record = { tenant, name, versions: [], lastVersion: 0, createdAt: now, updatedAt: now };
       data.specs.push(record);
     }
     record.versions.push(entry);
@@ -181,10 +177,10 @@ export async function addSpec(
 export async function listSpecs(engine: Engine, options: TenantOption = {}): Promise<SpecSummary[]> {
   const data = await engine.store.read();
   return data.specs
-    .filter((r) => sameTenant(r, options.tenant))
+    .filter((r) => ownedBy(r, options.tenant))
     .map((r) => {
       const latest = r.versions.at(-1)!;
-      const s: SpecSummary = {
+      return {
         name: r.name,
         version: latest.version,
         title: latest.title,
@@ -192,14 +188,13 @@ export async function listSpecs(engine: Engine, options: TenantOption = {}): Pro
         versions: r.versions.map((v) => v.version),
         updatedAt: r.updatedAt,
       };
-      if (r.tenant !== undefined) s.tenant = r.tenant;
-      return s;
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function findRecord(specs: SpecRecord[], name: string, tenant: string | undefined): SpecRecord {
-  const record = specs.find((r) => r.name === name && sameTenant(r, tenant));
+  // Another tenant's spec of that name answers exactly as a missing one.
+  const record = specs.find((r) => r.name === name && ownedBy(r, tenant));
   if (!record)
     throw new SmolmapError('spec_unknown', `no spec named "${name}"; \`smolmap spec list\` shows the names`, {
       details: { name },

@@ -3,10 +3,11 @@
  * workspace's questions are not kept forever. Sessions stay (a playground thread may continue).
  */
 import type { Engine } from '../engine.js';
+import { ownedBy } from '../tenant.js';
 
 export interface PruneOptions {
-  /** Only this tenant's asks (undefined: the CLI's own, untenanted ones). */
-  tenant: string | undefined;
+  /** Only this tenant's asks (default `local`). */
+  tenant?: string;
   /** Asks recorded before this moment are removed. */
   before: Date;
 }
@@ -15,7 +16,7 @@ export interface PruneOptions {
 export async function pruneHistory(engine: Engine, options: PruneOptions): Promise<{ removed: number }> {
   const cutoff = options.before.toISOString();
   const old = (q: { tenant?: string; createdAt: string }) =>
-    (q.tenant ?? undefined) === options.tenant && q.createdAt < cutoff;
+    ownedBy(q, options.tenant) && q.createdAt < cutoff;
   if (!(await engine.store.read()).queries.some(old)) return { removed: 0 };
   return engine.store.update((data) => {
     const before = data.queries.length;

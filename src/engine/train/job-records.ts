@@ -16,20 +16,19 @@ import type { TrainJobInput, TrainJobResult } from './job.js';
 import { adapterRelDir, checkpointRelDir, findJob, stopFile, trainOpts } from './jobs.js';
 import type { TrainProgress } from './loop.js';
 import { liveRunner } from './runner-lock.js';
-
-const tenantKey = (j: JobRecord): string => j.tenant ?? '';
+import { ownedBy, tenantOf } from '../tenant.js';
 
 /** The queued training job to run next: from the tenant that started a job least recently, its oldest. */
 export function nextQueuedJob(jobs: readonly JobRecord[]): JobRecord | undefined {
   const lastStart = new Map<string, string>();
   for (const j of jobs)
-    if (j.kind === 'train' && j.startedAt && j.startedAt > (lastStart.get(tenantKey(j)) ?? ''))
-      lastStart.set(tenantKey(j), j.startedAt);
+    if (j.kind === 'train' && j.startedAt && j.startedAt > (lastStart.get(tenantOf(j)) ?? ''))
+      lastStart.set(tenantOf(j), j.startedAt);
   let best: JobRecord | undefined;
   for (const j of jobs) {
     if (j.status !== 'queued' || j.kind !== 'train') continue;
     if (!best) best = j;
-    else if ((lastStart.get(tenantKey(j)) ?? '') < (lastStart.get(tenantKey(best)) ?? '')) best = j;
+    else if ((lastStart.get(tenantOf(j)) ?? '') < (lastStart.get(tenantOf(best)) ?? '')) best = j;
   }
   return best;
 }
@@ -84,7 +83,7 @@ export function toJobProgress(p: TrainProgress): JobProgress {
 
 export async function recordJobProgress(engine: Engine, id: string, p: TrainProgress): Promise<void> {
   await engine.store.update((data) => {
-    const job = findJob(data, id);
+    const job = findJob(data, id, { anyTenant: true });
     job.progress = toJobProgress(p);
     job.updatedAt = new Date().toISOString();
   });
@@ -93,7 +92,7 @@ export async function recordJobProgress(engine: Engine, id: string, p: TrainProg
 /** Records a checkpoint written at optimizer step `step` (where a resumed run restarts). */
 export async function recordJobCheckpoint(engine: Engine, id: string, step: number): Promise<void> {
   await engine.store.update((data) => {
-    const job = findJob(data, id);
+    const job = findJob(data, id, { anyTenant: true });
     job.checkpoint = checkpointRelDir(id);
     job.checkpointStep = step;
     job.updatedAt = new Date().toISOString();
@@ -108,7 +107,7 @@ export async function finishTrainingJob(
 ): Promise<JobRecord> {
   await engine.store.remove(path.relative(engine.dataDir, path.dirname(stopFile(engine, id))));
   return engine.store.update((data) => {
-    const job = findJob(data, id);
+    const job = findJob(data, id, { anyTenant: true });
     const o = trainOpts(job);
     const now = new Date().toISOString();
     job.result = result;
@@ -120,6 +119,7 @@ export async function finishTrainingJob(
     }
     job.status = 'succeeded';
     const model: ModelRecord = {
+      tenant: tenantOf(job),
       id: o.modelId,
       spec: o.spec,
       baseModel: o.baseModel,
@@ -134,11 +134,10 @@ export async function finishTrainingJob(
       metrics: null,
       lossHistory: result.lossHistory,
       status: 'ready',
-      active: !data.models.some((m) => m.spec.name === o.spec.name && m.tenant === job.tenant && m.active),
+      active: !data.models.some((m) => m.spec.name === o.spec.name && ownedBy(m, job.tenant) && m.active),
       jobId: id,
       createdAt: now,
     };
-    if (job.tenant !== undefined) model.tenant = job.tenant;
     data.models = data.models.filter((m) => m.id !== model.id);
     data.models.push(model);
     return job;
@@ -158,7 +157,7 @@ export async function failJob(
 ): Promise<JobRecord> {
   await engine.store.remove(path.relative(engine.dataDir, path.dirname(stopFile(engine, id))));
   return engine.store.update((data) => {
-    const job = findJob(data, id);
+    const job = findJob(data, id, { anyTenant: true });
     job.status = 'failed';
     job.error = error;
     job.result = { resumable };

@@ -13,7 +13,8 @@ import { mixCorrections } from '../data/corrections.js';
 import { generateData, importDataset } from '../data/dataset.js';
 import type { Engine } from '../engine.js';
 import { SmolmapError } from '../errors.js';
-import { getSpec, type TenantOption } from '../specs/registry.js';
+import { getSpec } from '../specs/registry.js';
+import { ownedBy, tenantOf, type TenantOption } from '../tenant.js';
 import type { JobRecord, StoreData } from '../store.js';
 import type { TrainJobResult } from './job.js';
 import { reconcileJobs } from './job-records.js';
@@ -67,25 +68,12 @@ export const checkpointRelDir = (jobId: string): string => `checkpoints/${jobId}
 export const stopFile = (engine: Engine, jobId: string): string =>
   path.join(engine.dataDir, 'jobs', jobId, 'stop');
 
-/** The tenant of the CLI and MCP (and of records stored without one). */
-export const LOCAL_TENANT = 'local';
-
-/** The tenant a CLI or MCP process acts as: the one given, else `$SMOLMAP_TENANT`, else `local`. */
-export function actingTenant(given?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const t = given ?? env['SMOLMAP_TENANT'] ?? '';
-  return t.trim() === '' ? LOCAL_TENANT : t.trim();
-}
-
-const tenantOf = (j: JobRecord): string => j.tenant ?? LOCAL_TENANT;
-
 /**
- * A job by id. With a tenant (every surface passes its own; `local` for the CLI and MCP), another tenant's
- * job is reported as unknown: its id must not reveal it exists. Only the runner looks jobs up without one.
+ * A job by id. Another tenant's job is reported as unknown: its id must not reveal it exists. Only the runner
+ * looks jobs up across tenants (`anyTenant`).
  */
-export function findJob(data: StoreData, id: string, scope: TenantOption = {}): JobRecord {
-  const job = data.jobs.find(
-    (j) => j.id === id && (scope.tenant === undefined || tenantOf(j) === scope.tenant),
-  );
+export function findJob(data: StoreData, id: string, scope: TenantOption | { anyTenant: true }): JobRecord {
+  const job = data.jobs.find((j) => j.id === id && ('anyTenant' in scope || ownedBy(j, scope.tenant)));
   if (!job)
     throw new SmolmapError('job_unknown', `no job "${id}"; \`smolmap jobs list\` shows the jobs`, {
       details: { id },
@@ -126,7 +114,7 @@ export async function startTraining(
     threads: options.threads ?? 0,
   };
   await engine.store.update((data) => {
-    const dataset = data.datasets.find((d) => d.id === datasetId);
+    const dataset = data.datasets.find((d) => d.id === datasetId && ownedBy(d, options.tenant));
     if (!dataset)
       throw new SmolmapError(
         'dataset_unknown',
@@ -145,6 +133,7 @@ export async function startTraining(
     checkTenantJobs(data, engine.limits, options.tenant);
     const now = new Date().toISOString();
     const job: JobRecord = {
+      tenant: tenantOf(options),
       id,
       kind: 'train',
       status: 'queued',
@@ -158,7 +147,6 @@ export async function startTraining(
       finishedAt: null,
       updatedAt: now,
     };
-    if (options.tenant !== undefined) job.tenant = options.tenant;
     data.jobs.push(job);
   });
   return { job: id, model: modelId, dataset: datasetId, baseModel };
@@ -168,7 +156,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Refuses a tenant's new job past its jobs at once or per day (checked again under the store lock). */
 function checkTenantJobs(data: StoreData, limits: JobLimits, tenant: string | undefined): void {
-  const mine = data.jobs.filter((j) => j.kind === 'train' && j.tenant === tenant);
+  const mine = data.jobs.filter((j) => j.kind === 'train' && ownedBy(j, tenant));
   const active = mine.filter((j) => ['queued', 'running', 'interrupted'].includes(j.status)).length;
   if (active >= limits.tenantConcurrentJobs)
     throw new SmolmapError(
@@ -201,13 +189,16 @@ export async function listJobs(
   await reconcileJobs(engine);
   const jobs = (await engine.store.read()).jobs;
   return jobs.filter(
-    (j) =>
-      (filter.status === undefined || j.status === filter.status) &&
-      tenantOf(j) === (filter.tenant ?? LOCAL_TENANT),
+    (j) => (filter.status === undefined || j.status === filter.status) && ownedBy(j, filter.tenant),
   );
 }
 
-export async function getJob(engine: Engine, id: string, scope: TenantOption = {}): Promise<JobRecord> {
+/** A job by id, of the acting tenant (the job runner alone passes `anyTenant`). */
+export async function getJob(
+  engine: Engine,
+  id: string,
+  scope: TenantOption | { anyTenant: true },
+): Promise<JobRecord> {
   await reconcileJobs(engine);
   return findJob(await engine.store.read(), id, scope);
 }

@@ -40,9 +40,10 @@ const generateDatasetTool = defineTool({
       .describe('operations no example could be made for'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  async run({ spec, version, count, seed }, { engine }) {
+  async run({ spec, version, count, seed }, { engine, tenant }) {
     const r = await generateData(engine, {
       spec,
+      tenant,
       ...(version === undefined ? {} : { version }),
       ...(count === undefined ? {} : { count }),
       ...(seed === undefined ? {} : { seed }),

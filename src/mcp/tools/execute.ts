@@ -67,10 +67,10 @@ const executeCallTool = defineTool({
       .describe('the response, or null on a dry run'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  async run({ spec, call, execute }, { engine, config }, extras) {
-    const { catalog } = await getSpec(engine, spec);
+  async run({ spec, call, execute }, { engine, tenant, config }, extras) {
+    const { catalog } = await getSpec(engine, spec, { tenant });
     const apiCall: ApiCall = { ...call, url: '' };
-    const prepared = prepareCall(spec, apiCall, catalog, config.executeCall);
+    const prepared = prepareCall(spec, apiCall, catalog, config.executeCall, tenant);
     const request = {
       method: prepared.method,
       url: prepared.shownUrl,

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import {
-  actingTenant,
   getJob,
   listJobs,
   resumeJob,
@@ -100,8 +99,9 @@ function statusLine(v: z.output<typeof JobView>): string {
 }
 
 /** Follows a job to its end, forwarding each progress change as a progress notification. */
-async function follow(engine: Engine, id: string, extras: CallExtras): Promise<JobRecord> {
+async function follow(engine: Engine, tenant: string, id: string, extras: CallExtras): Promise<JobRecord> {
   return waitForJob(engine, id, {
+    tenant,
     signal: extras.signal,
     onUpdate: (job) => {
       const p = job.progress;
@@ -116,14 +116,15 @@ async function follow(engine: Engine, id: string, extras: CallExtras): Promise<J
 /** A cancelled task (tasks/cancel) stops its job; a closing server or a client that stops waiting does not. */
 async function followOrStop(
   engine: Engine,
+  tenant: string,
   id: string,
   extras: CallExtras,
   lifetime: AbortSignal,
 ): Promise<JobRecord> {
   try {
-    return await follow(engine, id, extras);
+    return await follow(engine, tenant, id, extras);
   } catch (e) {
-    if (extras.inTask && extras.signal.aborted && !lifetime.aborted) await stopJob(engine, id);
+    if (extras.inTask && extras.signal.aborted && !lifetime.aborted) await stopJob(engine, id, { tenant });
     throw e;
   }
 }
@@ -158,9 +159,14 @@ const trainModelTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   tasks: true,
-  async run({ spec, version, dataset, count, base, options, wait }, { engine, jobs, lifetime }, extras) {
+  async run(
+    { spec, version, dataset, count, base, options, wait },
+    { engine, tenant, jobs, lifetime },
+    extras,
+  ) {
     const started = await startTraining(engine, {
       spec,
+      tenant,
       ...(version === undefined ? {} : { version }),
       ...(dataset === undefined ? {} : { dataset }),
       ...(count === undefined ? {} : { count }),
@@ -170,8 +176,8 @@ const trainModelTool = defineTool({
     jobs?.pump();
     const job =
       wait || extras.inTask
-        ? await followOrStop(engine, started.job, extras, lifetime)
-        : await getJob(engine, started.job);
+        ? await followOrStop(engine, tenant, started.job, extras, lifetime)
+        : await getJob(engine, started.job, { tenant });
     return {
       ...jobView(engine, job),
       model: started.model,
@@ -191,8 +197,8 @@ const jobStatusTool = defineTool({
   input: z.object({ job: jobId }).strict(),
   output: JobView,
   annotations: { readOnlyHint: true, openWorldHint: false },
-  async run({ job }, { engine }) {
-    return jobView(engine, await getJob(engine, job, { tenant: actingTenant() }));
+  async run({ job }, { engine, tenant }) {
+    return jobView(engine, await getJob(engine, job, { tenant }));
   },
   text: statusLine,
 });
@@ -205,8 +211,8 @@ const stopJobTool = defineTool({
   input: z.object({ job: jobId }).strict(),
   output: JobView,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  async run({ job }, { engine, jobs }) {
-    const record = await stopJob(engine, job, { tenant: actingTenant() });
+  async run({ job }, { engine, tenant, jobs }) {
+    const record = await stopJob(engine, job, { tenant });
     jobs?.stop(job);
     return jobView(engine, record);
   },
@@ -220,8 +226,8 @@ const listJobsTool = defineTool({
   input: z.object({ status: JOB_STATUS.optional().describe('only jobs with this status') }).strict(),
   output: z.object({ jobs: z.array(JobView).describe('jobs, oldest first') }),
   annotations: { readOnlyHint: true, openWorldHint: false },
-  async run({ status }, { engine }) {
-    const jobs = await listJobs(engine, status === undefined ? {} : { status });
+  async run({ status }, { engine, tenant }) {
+    const jobs = await listJobs(engine, { tenant, ...(status === undefined ? {} : { status }) });
     return { jobs: jobs.map((j) => jobView(engine, j)) };
   },
   text: ({ jobs }) =>
@@ -236,8 +242,8 @@ const resumeJobTool = defineTool({
   input: z.object({ job: jobId }).strict(),
   output: JobView,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  async run({ job }, { engine, jobs, changed }) {
-    const record = await resumeJob(engine, job);
+  async run({ job }, { engine, tenant, jobs, changed }) {
+    const record = await resumeJob(engine, job, { tenant });
     jobs?.pump();
     changed('jobs');
     return jobView(engine, record);

@@ -71,8 +71,14 @@ const mapTaskTool = defineTool({
       ),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  async run({ spec, task, model }, { engine }) {
-    const r = await ask(engine, { spec, task, surface: 'mcp', ...(model === undefined ? {} : { model }) });
+  async run({ spec, task, model }, { engine, tenant }) {
+    const r = await ask(engine, {
+      spec,
+      task,
+      tenant,
+      surface: 'mcp',
+      ...(model === undefined ? {} : { model }),
+    });
     const { operationId, method, path: p, pathParams, query, headers, body, url } = r;
     return {
       call: { operationId, method, path: p, pathParams, query, headers, body, url },
@@ -110,8 +116,8 @@ async function withTaskFile<T>(jsonl: string, use: (file: string) => Promise<T>)
 }
 
 /** A stored dataset's held-out examples (its validation split), or all of them when it has none. */
-async function datasetTasks(engine: Engine, id: string) {
-  const { examples } = await loadDataset(engine, id);
+async function datasetTasks(engine: Engine, id: string, tenant: string) {
+  const { examples } = await loadDataset(engine, id, { tenant });
   const held = examples.filter((e) => e.meta?.split === 'validation');
   return (held.length > 0 ? held : examples).map(({ task, expected }) => ({ task, expected }));
 }
@@ -142,10 +148,10 @@ const TaskIn = z
 /** The tasks to score: inline JSON Lines text, an inline array, or a stored dataset's validation split. */
 async function scoredTasks(
   engine: Engine,
-  args: { tasks?: string | z.output<typeof TaskIn>[]; dataset?: string },
+  args: { tasks?: string | z.output<typeof TaskIn>[]; dataset?: string; tenant: string },
   run: (tasks: string | { task: string; expected: unknown }[]) => Promise<EvaluateResult>,
 ): Promise<EvaluateResult> {
-  if (args.dataset !== undefined) return run(await datasetTasks(engine, args.dataset));
+  if (args.dataset !== undefined) return run(await datasetTasks(engine, args.dataset, args.tenant));
   if (typeof args.tasks === 'string') return withTaskFile(args.tasks, run);
   return withTaskFile(args.tasks!.map((t) => JSON.stringify(t)).join('\n') + '\n', run);
 }
@@ -210,9 +216,9 @@ const evaluateTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   tasks: true,
-  async run({ spec, tasks, dataset, model }, { engine, changed }, extras) {
-    const target = { spec, ...(model === undefined ? {} : { model }), onTask: onTask(extras) };
-    const r = await scoredTasks(engine, { tasks, dataset }, (t) =>
+  async run({ spec, tasks, dataset, model }, { engine, tenant, changed }, extras) {
+    const target = { spec, tenant, ...(model === undefined ? {} : { model }), onTask: onTask(extras) };
+    const r = await scoredTasks(engine, { tasks, dataset, tenant }, (t) =>
       evaluate(engine, { ...target, tasks: t as Parameters<typeof evaluate>[1]['tasks'] }),
     );
     if (!r.untrained) changed('models');
@@ -267,8 +273,8 @@ const listModelsTool = defineTool({
       .describe('trained models, by spec then age'),
   }),
   annotations: { readOnlyHint: true, openWorldHint: false },
-  async run({ spec }, { engine }) {
-    const models = await listAdapters(engine, spec === undefined ? {} : { spec });
+  async run({ spec }, { engine, tenant }) {
+    const models = await listAdapters(engine, { tenant, ...(spec === undefined ? {} : { spec }) });
     return { models: models.map((m) => ({ ...m, metrics: m.metrics as Record<string, unknown> | null })) };
   },
   text: ({ models }) =>
@@ -293,8 +299,8 @@ const activateModelTool = defineTool({
     active: z.string().describe('the model active now'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  async run({ model }, { engine, changed }) {
-    const r = await activateAdapter(engine, model);
+  async run({ model }, { engine, tenant, changed }) {
+    const r = await activateAdapter(engine, model, { tenant });
     changed('models');
     return r;
   },

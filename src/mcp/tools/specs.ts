@@ -23,8 +23,8 @@ const listSpecsTool = defineTool({
   input: z.object({}).strict(),
   output: z.object({ specs: z.array(SpecRow).describe('stored specs, by name') }),
   annotations: { readOnlyHint: true, openWorldHint: false },
-  async run(_args, { engine }) {
-    const specs = await listSpecs(engine);
+  async run(_args, { engine, tenant }) {
+    const specs = await listSpecs(engine, { tenant });
     return {
       specs: specs.map(({ name, version, title, operations, versions }) => ({
         name,
@@ -101,8 +101,8 @@ const describeSpecTool = defineTool({
     operations: z.array(OperationRow).describe('every operation'),
   }),
   annotations: { readOnlyHint: true, openWorldHint: false },
-  async run({ spec, version }, { engine }) {
-    const details = await getSpec(engine, spec, version === undefined ? {} : { version });
+  async run({ spec, version }, { engine, tenant }) {
+    const details = await getSpec(engine, spec, { tenant, ...(version === undefined ? {} : { version }) });
     const { catalog } = details;
     return {
       name: spec,
@@ -162,8 +162,8 @@ const addSpecTool = defineTool({
     servers: z.array(z.string()).describe('base URLs'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async run({ content, url, name }, { engine, changed }) {
-    const opts = name === undefined ? {} : { name };
+  async run({ content, url, name }, { engine, tenant, changed }) {
+    const opts = { tenant, ...(name === undefined ? {} : { name }) };
     const result =
       url !== undefined ? await addSpec(engine, url, opts) : await addInline(engine, content!, opts);
     if (result.created) changed('specs');
@@ -181,7 +181,7 @@ const addSpecTool = defineTool({
 async function addInline(
   engine: Parameters<typeof addSpec>[0],
   content: string,
-  opts: { name?: string },
+  opts: Parameters<typeof addSpec>[2],
 ): ReturnType<typeof addSpec> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'smolmap-mcp-'));
   const file = path.join(dir, content.trimStart().startsWith('{') ? 'openapi.json' : 'openapi.yaml');
@@ -210,8 +210,8 @@ const removeSpecTool = defineTool({
     remaining: z.array(z.number().int()).describe('versions left; empty when the whole spec is gone'),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  async run({ spec, version }, { engine, changed }) {
-    const r = await removeSpec(engine, spec, version === undefined ? {} : { version });
+  async run({ spec, version }, { engine, tenant, changed }) {
+    const r = await removeSpec(engine, spec, { tenant, ...(version === undefined ? {} : { version }) });
     changed('specs');
     return r;
   },

@@ -174,12 +174,12 @@ describe('discord answer cards', () => {
     const member = click(stop!.custom_id);
     await handleInteraction(opts, member);
     expect(JSON.stringify(callbackOf(member).body)).toContain('bot_forbidden');
-    expect((await getJob(t.engine, job!.id)).status).toBe('queued');
+    expect((await getJob(t.engine, job!.id, { tenant: 'discord:G1' })).status).toBe('queued');
 
     const admin = click(stop!.custom_id, ADMIN);
     await handleInteraction(opts, admin);
     expect(callbackOf(admin).body).toMatchObject({ data: { flags: 64 } });
-    expect((await getJob(t.engine, job!.id)).status).toBe('stopped');
+    expect((await getJob(t.engine, job!.id, { tenant: 'discord:G1' })).status).toBe('stopped');
   });
 });
 

@@ -145,6 +145,17 @@ describe('discord interactions', () => {
     expect((await listSpecs(t.engine, { tenant: 'discord:G1' })).map((s) => s.name)).toEqual(['pets']);
   });
 
+  it('answers another guild’s spec exactly as a missing one, privately', async () => {
+    const refusal = async (name: string): Promise<string> => {
+      const i = interaction([group('spec', sub('ops', [str('spec', name)]))], { guild: 'G2' });
+      await handleInteraction(opts, i);
+      return privately(i.token).split(name).join('<name>');
+    };
+    const theirs = await refusal('pets');
+    expect(theirs).toContain('spec_unknown');
+    expect(theirs).toBe(await refusal('no-such-thing'));
+  });
+
   it('refuses a non-spec attachment before downloading it', async () => {
     const attachment = {
       id: 'A2',

@@ -282,4 +282,33 @@ describe('slack bot over HTTP (Bolt receiver, fake Web API)', () => {
     expect(asks[0]!.sessionId).toBe(asks[1]!.sessionId);
     expect(asks[0]!.sessionId).toMatch(/^slack-/);
   }, 60_000);
+
+  it('answers another workspace’s spec exactly as a missing one, privately', async () => {
+    const asTeam2 = (text: string) =>
+      send({
+        command: '/smolmap',
+        text,
+        team_id: 'T2',
+        user_id: 'UOTHER',
+        channel_id: 'C9',
+        trigger_id: 'trig-9',
+        response_url: slack.responseUrl(`r${++responses}`),
+        token: 'x',
+        user_name: 'o',
+        team_domain: 'other',
+        channel_name: 'general',
+        api_app_id: 'A1',
+      });
+    const refusal = async (name: string): Promise<string> => {
+      const before = slack.of('respond').length;
+      await asTeam2(`spec ops ${name}`);
+      const r = await eventually(() => slack.of('respond')[before]);
+      expect(r.args['response_type']).toBe('ephemeral');
+      return texts1(r).split(name).join('<name>');
+    };
+    const theirs = await refusal('pets');
+    expect(theirs).toContain('spec_unknown');
+    expect(theirs).toBe(await refusal('no-such-thing'));
+    expect(await listSpecs(t.engine, { tenant: 'slack:T2' })).toEqual([]);
+  });
 });

@@ -215,8 +215,9 @@ describe('answer cards', () => {
     await slash('train pets steps=1', 'UADMIN', 'C1');
     const job = await eventually(() => slack.of('chat.postMessage').find((c) => text(c).includes('queued')));
     const [record] = await listJobs(t.engine, { tenant: 'slack:T1' });
-    const { datasetId } = (await getJob(t.engine, record!.id)).options as unknown as TrainJobOptions;
-    const { examples } = await loadDataset(t.engine, datasetId);
+    const { datasetId } = (await getJob(t.engine, record!.id, { tenant: 'slack:T1' }))
+      .options as unknown as TrainJobOptions;
+    const { examples } = await loadDataset(t.engine, datasetId, { tenant: 'slack:T1' });
     expect(examples.filter((e) => e.task === 'show me the sold pets')[0]?.expected).toMatchObject({
       path: '/pets',
       query: { status: 'sold' },
@@ -228,9 +229,9 @@ describe('answer cards', () => {
     const [job] = await listJobs(t.engine, { tenant: 'slack:T1', status: 'queued' });
     await click('smolmap_stop', job!.id, 'UMEMBER');
     await respondedWith('bot_forbidden');
-    expect((await getJob(t.engine, job!.id)).status).toBe('queued');
+    expect((await getJob(t.engine, job!.id, { tenant: 'slack:T1' })).status).toBe('queued');
     await click('smolmap_stop', job!.id, 'UADMIN');
     await respondedWith(`Stopping \`${job!.id}\``);
-    expect((await getJob(t.engine, job!.id)).status).toBe('stopped');
+    expect((await getJob(t.engine, job!.id, { tenant: 'slack:T1' })).status).toBe('stopped');
   });
 });

@@ -39,11 +39,11 @@ async function trainingExamples(options: { corrections?: boolean } = {}) {
     train: { steps: 1 },
     ...options,
   });
-  const job = await getJob(t.engine, r.job);
+  const job = await getJob(t.engine, r.job, { tenant: 'team-a' });
   // Only the dataset matters here; the queued job would count against the tenant's concurrent-job limit.
   await stopJob(t.engine, r.job, { tenant: 'team-a' });
   const { datasetId } = job.options as unknown as TrainJobOptions;
-  return (await loadDataset(t.engine, datasetId)).examples;
+  return (await loadDataset(t.engine, datasetId, { tenant: 'team-a' })).examples;
 }
 
 describe('corrections', () => {

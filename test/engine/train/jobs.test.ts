@@ -95,7 +95,7 @@ describe('a job whose runner died', () => {
   it('stays running while its runner lives', async () => {
     await runnerLock({ pid: process.pid, start: processStart(process.pid) });
     await put(job('a', { status: 'running' }));
-    expect((await getJob(engine, 'a')).status).toBe('running');
+    expect((await getJob(engine, 'a', {})).status).toBe('running');
   });
 
   it('is resumed by the next runner until it has crashed maxCrashes times, then failed', async () => {
@@ -106,7 +106,7 @@ describe('a job whose runner died', () => {
     const { resumed, failed } = await resumeInterruptedJobs(engine, 3);
     expect(resumed).toEqual(['again']);
     expect(failed).toEqual(['loop']);
-    expect((await getJob(engine, 'loop')).error?.code).toBe('job_crash_loop');
+    expect((await getJob(engine, 'loop', {})).error?.code).toBe('job_crash_loop');
   });
 });
 
