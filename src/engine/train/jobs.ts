@@ -17,6 +17,7 @@ import { getSpec, type TenantOption } from '../specs/registry.js';
 import type { JobRecord, StoreData } from '../store.js';
 import type { TrainJobResult } from './job.js';
 import { reconcileJobs } from './job-records.js';
+import { planIncremental, type IncrementalInfo } from './incremental.js';
 import { checkJobSize, type JobLimits } from './limits.js';
 import { parseTrainOptions, plannedSteps, type TrainOptions, type TrainOptionsInput } from './options.js';
 
@@ -37,6 +38,11 @@ export interface StartTrainingOptions extends TenantOption {
   threads?: number;
   /** Mix the spec's stored corrections into the dataset (default true; not applied to `dataset`). */
   corrections?: boolean;
+  /**
+   * Continue the spec's active adapter on the corrections and the operations added or changed since it was
+   * trained, with a small step count; it becomes active only when its held-out loss is not worse (incremental.ts).
+   */
+  incremental?: boolean;
 }
 
 /** What a training job keeps in `JobRecord.options`. */
@@ -47,9 +53,18 @@ export interface TrainJobOptions {
   modelId: string;
   train: TrainOptions;
   threads: number;
+  /** Set for an incremental job: what it continues from and why. */
+  incremental?: IncrementalInfo & { fromDir: string };
 }
 
-/** The `train --json` document. */
+/** How an incremental job ended for its adapter (`TrainingSummary.incremental`). */
+export interface IncrementalOutcome extends IncrementalInfo {
+  /** Held-out loss of the adapter it continued from, and of the new one (null without held-out examples). */
+  fromValLoss: number | null;
+  valLoss: number | null;
+  /** True when the new adapter became the spec's active one (its held-out loss is not worse). */
+  activated: boolean;
+}
 export interface TrainingSummary {
   job: string;
   status: JobRecord['status'];
@@ -59,6 +74,8 @@ export interface TrainingSummary {
   valLoss: number | null;
   tokensPerSecond: number | null;
   seconds: number | null;
+  /** Null for a full training. */
+  incremental: IncrementalOutcome | null;
 }
 
 export const trainOpts = (job: JobRecord): TrainJobOptions => job.options as unknown as TrainJobOptions;
@@ -98,7 +115,7 @@ export async function startTraining(
   engine: Engine,
   options: StartTrainingOptions,
 ): Promise<{ job: string; model: string; dataset: string; baseModel: string }> {
-  const train = parseTrainOptions(options.train ?? {});
+  let train = parseTrainOptions(options.train ?? {});
   checkJobSize(engine.limits, {
     steps: train.steps,
     rank: train.lora.r,
@@ -106,14 +123,31 @@ export async function startTraining(
   });
   await checkTenantQuota(engine, engine.limits, options.tenant);
   const { version } = await getSpec(engine, options.spec, options);
-  const baseModel = resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
   const scope = { spec: options.spec, version: version.version, tenant: options.tenant };
+  let plan: Awaited<ReturnType<typeof planIncremental>> | null = null;
+  if (options.incremental === true) {
+    if (options.data !== undefined || options.dataset !== undefined)
+      throw new SmolmapError(
+        'train_bad_option',
+        '--incremental trains on the corrections and the spec diff; drop --data (or train without --incremental)',
+      );
+    plan = await planIncremental(
+      engine,
+      { ...options, version: version.version },
+      options.train ?? {},
+      train,
+    );
+    train = plan.train;
+  }
+  const baseModel =
+    plan?.baseModel ?? resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
   let datasetId =
+    plan?.dataset ??
     options.dataset ??
     (options.data !== undefined
       ? (await importDataset(engine, options.data, scope)).dataset
       : (await generateData(engine, { ...scope, count: options.count, seed: train.seed })).dataset);
-  if (options.dataset === undefined && options.corrections !== false)
+  if (plan === null && options.dataset === undefined && options.corrections !== false)
     datasetId = (await mixCorrections(engine, scope, datasetId)).dataset;
   const id = `train-${randomUUID().slice(0, 8)}`;
   const modelId = `${options.spec}-${randomUUID().slice(0, 8)}`;
@@ -124,6 +158,7 @@ export async function startTraining(
     modelId,
     train,
     threads: options.threads ?? 0,
+    ...(plan ? { incremental: { ...plan.info, fromDir: plan.fromDir } } : {}),
   };
   await engine.store.update((data) => {
     const dataset = data.datasets.find((d) => d.id === datasetId);
@@ -288,5 +323,19 @@ export function trainingSummary(engine: Engine, job: JobRecord): TrainingSummary
     valLoss: r.valLoss ?? null,
     tokensPerSecond: r.tokensPerSecond ?? null,
     seconds: r.seconds ?? null,
+    incremental: incrementalOutcome(job),
+  };
+}
+
+function incrementalOutcome(job: JobRecord): IncrementalOutcome | null {
+  const inc = trainOpts(job).incremental;
+  if (!inc) return null;
+  const { fromDir: _dir, ...info } = inc;
+  const r = (job.result ?? {}) as Partial<TrainJobResult>;
+  return {
+    ...info,
+    fromValLoss: r.fromValLoss ?? null,
+    valLoss: r.valLoss ?? null,
+    activated: job.status === 'succeeded' && r.activated === true,
   };
 }
