@@ -101,7 +101,12 @@ async function mapsRight(engine: Engine, model?: string): Promise<boolean[]> {
   for (const f of FIXES) {
     const r = await ask(engine, { spec: SPEC, task: f.task, surface: 'cli', ...(model ? { model } : {}) });
     const [method, p] = f.operation.split(' ');
-    const values = normaliseScalars({ ...r.pathParams, ...r.query });
+    // A one-item list and its item are the same query value.
+    const flat = Object.entries({ ...r.pathParams, ...r.query }).map(([k, v]) => [
+      k,
+      Array.isArray(v) && v.length === 1 ? v[0] : v,
+    ]);
+    const values = normaliseScalars(Object.fromEntries(flat));
     const ok =
       r.method === method &&
       r.path === p &&
