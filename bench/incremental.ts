@@ -5,7 +5,9 @@
  * user waits for), their ratio, whether the new adapter was activated (held-out loss not worse), and how each
  * corrected task maps before and after. Asserts nothing.
  *
- *   nice -n 10 npx tsx bench/incremental.ts [--dir DIR]
+ *   nice -n 10 npx tsx bench/incremental.ts [--dir DIR] [--full-steps K]
+ * `--full-steps` shortens the full training when the machine is too loaded for the default recipe; the summary
+ * then also projects the default recipe's time from the measured seconds per step.
  * The real model: $SMOLMAP_REAL_MODEL, else ~/.cache/smolmap/gguf/SmolLM2-135M-Instruct.Q4_1.gguf.
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -20,6 +22,7 @@ import {
   correctCall,
   finishTrainingJob,
   getJob,
+  getSpec,
   importModel,
   normaliseScalars,
   openEngine,
@@ -33,7 +36,8 @@ import {
 } from '../src/engine/index.js';
 import { REAL_MODEL, loadAverages } from './real-model.js';
 
-const { values } = parseArgs({ options: { dir: { type: 'string' } } });
+const { values } = parseArgs({ options: { dir: { type: 'string' }, 'full-steps': { type: 'string' } } });
+const fullSteps = values['full-steps'] === undefined ? undefined : Number(values['full-steps']);
 
 interface Fix {
   task: string;
@@ -124,7 +128,10 @@ try {
   await addSpec(engine, 'examples/petstore.yaml', { name: SPEC });
   console.log(`dir ${dir}; ${os.availableParallelism()} cores; load ${loadAverages()}`);
 
-  const full = await train(engine, { base: 'smollm2' });
+  const full = await train(engine, {
+    base: 'smollm2',
+    ...(fullSteps !== undefined ? { train: { steps: fullSteps } } : {}),
+  });
   console.log(
     `full: ${full.summary.model} in ${full.seconds.toFixed(0)} s wall (${full.summary.seconds?.toFixed(0)} s in steps), val loss ${full.summary.valLoss?.toFixed(4)}; load ${loadAverages()}`,
   );
@@ -152,6 +159,14 @@ try {
   console.log('after, with the new adapter:');
   const after = await mapsRight(engine, inc.summary.model ?? undefined);
   const count = (xs: boolean[]) => xs.filter(Boolean).length;
+  if (fullSteps !== undefined) {
+    // The default recipe for petstore's operations, at the full run's measured wall seconds per step.
+    const recipe = Math.max(200, 15 * (await getSpec(engine, SPEC)).catalog.operations.length);
+    const projected = (full.seconds / fullSteps) * recipe;
+    console.log(
+      `projected full training with the default ${recipe} steps: ${projected.toFixed(0)} s; incremental ${((100 * inc.seconds) / projected).toFixed(1)} % of it`,
+    );
+  }
   console.log(
     `summary: full ${full.seconds.toFixed(0)} s, incremental ${inc.seconds.toFixed(0)} s (${((100 * inc.seconds) / full.seconds).toFixed(1)} % of full); ` +
       `corrected tasks right: ${count(before)}/10 before, ${count(after)}/10 after; new adapter ${i.activated ? 'active' : 'not active'}`,
