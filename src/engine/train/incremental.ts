@@ -114,6 +114,35 @@ function incrementalSteps(train: TrainOptions, trainExamples: number, operations
   return Math.max(INCREMENTAL_MIN_STEPS, Math.min(passes, Math.floor(full * INCREMENTAL_MAX_SHARE)));
 }
 
+/** The incremental set (changed operations, rehearsal, corrections) with the full dataset's validation split. */
+async function incrementalDataset(
+  engine: Engine,
+  scope: TenantOption & { spec: string; version: number },
+  catalog: Catalog,
+  touched: Set<string>,
+  synth: { count?: number; seed: number },
+): Promise<{ mixed: { dataset: string; corrections: number }; replay: number; trainCount: number }> {
+  const full = await generateData(engine, { ...scope, ...synth });
+  const { record, examples } = await loadDataset(engine, full.dataset);
+  const { kept, replay } = selectExamples(examples, touched);
+  const subset = await storeDataset(
+    engine,
+    { name: scope.spec, version: scope.version },
+    'mixed',
+    record.seed,
+    kept,
+    catalog,
+    (record.stats['skipped'] ?? []) as SkippedOperation[],
+    (record.stats['rejected'] ?? { total: 0, reasons: [] }) as RejectedExamples,
+    scope.tenant,
+  );
+  const mixed = await mixCorrections(engine, scope, subset.id);
+  const trainCount = (await loadDataset(engine, mixed.dataset)).examples.filter(
+    (e) => e.meta.split !== 'validation',
+  ).length;
+  return { mixed, replay, trainCount };
+}
+
 /**
  * Plans an incremental job for the spec's latest (or given) version: the adapter to continue, the dataset
  * (changed operations + rehearsal + corrections, with the full validation split) and the training options.
@@ -145,24 +174,11 @@ export async function planIncremental(
   }
   const { added, changed } = operationDiff(old, catalog);
   const scope = { spec: options.spec, version: version.version, tenant: options.tenant };
-  const full = await generateData(engine, { ...scope, count: options.count, seed: parsed.seed });
-  const { record, examples } = await loadDataset(engine, full.dataset);
-  const { kept, replay } = selectExamples(examples, new Set([...added, ...changed]));
-  const subset = await storeDataset(
-    engine,
-    { name: options.spec, version: version.version },
-    'mixed',
-    record.seed,
-    kept,
-    catalog,
-    (record.stats['skipped'] ?? []) as SkippedOperation[],
-    (record.stats['rejected'] ?? { total: 0, reasons: [] }) as RejectedExamples,
-    options.tenant,
-  );
-  const mixed = await mixCorrections(engine, scope, subset.id);
-  const trainCount = (await loadDataset(engine, mixed.dataset)).examples.filter(
-    (e) => e.meta.split !== 'validation',
-  ).length;
+  const touched = new Set([...added, ...changed]);
+  const { mixed, replay, trainCount } = await incrementalDataset(engine, scope, catalog, touched, {
+    count: options.count,
+    seed: parsed.seed,
+  });
   if (added.length + changed.length === 0 && mixed.corrections === 0)
     throw new SmolmapError(
       'train_nothing_new',

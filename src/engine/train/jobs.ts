@@ -110,6 +110,22 @@ export function findJob(data: StoreData, id: string, scope: TenantOption = {}): 
   return job;
 }
 
+/** The dataset of a full training: the one named, an imported task file or synthesised, with the corrections. */
+async function trainingDataset(
+  engine: Engine,
+  options: StartTrainingOptions,
+  scope: TenantOption & { spec: string; version: number },
+  seed: number,
+): Promise<string> {
+  if (options.dataset !== undefined) return options.dataset;
+  const made =
+    options.data !== undefined
+      ? await importDataset(engine, options.data, scope)
+      : await generateData(engine, { ...scope, count: options.count, seed });
+  if (options.corrections === false) return made.dataset;
+  return (await mixCorrections(engine, scope, made.dataset)).dataset;
+}
+
 /** Validates the request, prepares the dataset, and queues a training job; returns its id. */
 export async function startTraining(
   engine: Engine,
@@ -141,14 +157,7 @@ export async function startTraining(
   }
   const baseModel =
     plan?.baseModel ?? resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
-  let datasetId =
-    plan?.dataset ??
-    options.dataset ??
-    (options.data !== undefined
-      ? (await importDataset(engine, options.data, scope)).dataset
-      : (await generateData(engine, { ...scope, count: options.count, seed: train.seed })).dataset);
-  if (plan === null && options.dataset === undefined && options.corrections !== false)
-    datasetId = (await mixCorrections(engine, scope, datasetId)).dataset;
+  const datasetId = plan?.dataset ?? (await trainingDataset(engine, options, scope, train.seed));
   const id = `train-${randomUUID().slice(0, 8)}`;
   const modelId = `${options.spec}-${randomUUID().slice(0, 8)}`;
   const jobOptions: TrainJobOptions = {
