@@ -22,6 +22,7 @@ export function renderAsk(r: AskResult): string {
     `model:      ${r.model}${r.untrained ? '  [untrained: base model with the operations in the prompt; train an adapter with `smolmap train`]' : ''}, spec ${r.spec} v${r.specVersion}, ${r.latencyMs.toFixed(0)} ms${quantSuffix(r.quant)}`,
     ...(r.valid ? [] : [`INVALID:    ${r.issues.join('; ')}`]),
     ...(r.completed ? ['note:       the answer hit the token limit and was completed by the grammar'] : []),
+    `answer id:  ${r.queryId}  (if it is wrong: \`smolmap correct ${r.queryId} …\`)`,
     '',
     r.curl,
   ].join('\n');
@@ -127,7 +128,7 @@ const historyCommand = defineCommand<HistoryResult>({
       : rows
           .map(
             (q) =>
-              `${q.createdAt}  ${q.sessionId ?? '-'}  ${q.spec.name}@${q.spec.version}  ${q.model}  ${q.latencyMs.toFixed(0)} ms  ${q.valid ? 'valid' : 'INVALID'}\n  ${q.input}\n  → ${q.call ? `${q.call.method} ${q.call.url}` : q.output}`,
+              `${q.createdAt}  ${q.id}  ${q.sessionId ?? '-'}  ${q.spec.name}@${q.spec.version}  ${q.model}  ${q.latencyMs.toFixed(0)} ms  ${q.valid ? 'valid' : 'INVALID'}\n  ${q.input}\n  → ${q.call ? `${q.call.method} ${q.call.url}` : q.output}`,
           )
           .join('\n'),
 });

@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { specCommands } from './spec.js';
 import { modelCommands } from './model.js';
 import { dataCommands } from './data.js';
+import { correctCommands } from './correct.js';
 import { mcpCommands } from './mcp.js';
 import { serveCommands } from './serve.js';
 import { trainCommands } from './train.js';
@@ -27,7 +28,10 @@ export interface CommandGroup {
  */
 export const groups: CommandGroup[] = [
   { title: 'Specs', commands: specCommands },
-  { title: 'Data & training', commands: [...dataCommands, ...trainCommands, ...jobsCommands] },
+  {
+    title: 'Data & training',
+    commands: [...dataCommands, ...correctCommands, ...trainCommands, ...jobsCommands],
+  },
   {
     title: 'Asking',
     commands: [...askCommands, ...chatCommands, ...evalCommands, ...generateCommands],

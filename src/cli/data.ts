@@ -1,12 +1,15 @@
 /** `smolmap data ...`: synthesise, import and inspect training datasets. */
 import {
   SmolmapError,
+  listCorrections,
   generateData,
   importDataset,
   showDataset,
   type DatasetResult,
+  type CorrectionRecord,
   type ShowDatasetResult,
 } from '../engine/index.js';
+import { renderCorrection } from './correct.js';
 import { defineCommand, type Command, type OptionValues } from './command.js';
 
 const str = (values: OptionValues, key: string): string | undefined => values[key] as string | undefined;
@@ -133,41 +136,80 @@ function rejectedLine(r: NonNullable<ShowDatasetResult['rejected']>): string {
   return `Rejected drafts: ${r.total} (${codes}); e.g. ${r.reasons[0]?.samples[0] ?? ''}`;
 }
 
-const show = defineCommand<ShowDatasetResult>({
+/** `data show`: a dataset's stats (with an id) and the stored corrections of its spec (or of --spec). */
+type ShowResult = (ShowDatasetResult | { dataset: null; spec: { name: string } }) & {
+  corrections: CorrectionRecord[];
+};
+
+function datasetLines(r: ShowDatasetResult): string[] {
+  const s = r.report;
+  const ops = s.perOperation.map(
+    (o) =>
+      `  ${String(o.examples).padStart(5)}  ${o.method} ${o.path}${o.operationId ? ` (${o.operationId})` : ''}`,
+  );
+  const missing = s.parameterCoverage
+    .filter((c) => c.examples === 0)
+    .map((c) => `${c.operation} ${c.location}.${c.name}`);
+  return [
+    `Dataset ${r.dataset} (${r.kind}) for ${r.spec.name} v${r.spec.version}: ${s.examples} examples (train ${s.splits.train}, validation ${s.splits.validation})`,
+    `file: ${r.path}`,
+    'Examples per operation:',
+    ...ops,
+    `Parameter coverage: ${(s.parameterCoverageRate * 100).toFixed(0)}% of declared parameters/body fields are stated at least once` +
+      (missing.length
+        ? `; never: ${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ', …' : ''}`
+        : ''),
+    ...(r.rejected ? [rejectedLine(r.rejected)] : []),
+    `Task length (words): min ${s.length.words.min}, median ${s.length.words.p50}, p90 ${s.length.words.p90}, max ${s.length.words.max}`,
+    'Samples:',
+    ...s.samples.map((t) => `  - ${t}`),
+  ];
+}
+
+function correctionLines(spec: string, corrections: CorrectionRecord[]): string[] {
+  if (corrections.length === 0)
+    return [
+      `Corrections of ${spec}: none yet (\`smolmap correct <answer-id> …\` stores one; \`smolmap ask\` prints answer ids)`,
+    ];
+  return [
+    `Corrections of ${spec}: ${corrections.length} (mixed into the next training, each counted several times)`,
+    ...corrections.map((c) => `  ${renderCorrection(c).replace(/\n/g, '\n  ')}`),
+  ];
+}
+
+const show = defineCommand<ShowResult>({
   name: 'data show',
-  summary: 'stats of a dataset: examples per operation, parameter coverage, lengths, samples',
-  args: '<id>',
-  options: {},
-  optionHelp: {},
-  async run(ctx, positionals) {
-    return showDataset(await ctx.engine(), one(positionals, 'dataset id', 'data show'), {
+  summary:
+    'stats of a dataset (examples per operation, parameter coverage, lengths, samples) and the stored corrections of its spec; with --spec, that spec’s corrections',
+  args: '[<id>]',
+  options: { spec: { type: 'string' } },
+  optionHelp: { 'spec S': 'without a dataset id: list the corrections of spec S' },
+  async run(ctx, positionals, values) {
+    const spec = str(values, 'spec');
+    if (positionals.length === 0 && spec !== undefined) {
+      const engine = await ctx.engine();
+      return {
+        dataset: null,
+        spec: { name: spec },
+        corrections: await listCorrections(engine, { spec, tenant: ctx.tenant }),
+      };
+    }
+    if (spec !== undefined)
+      throw new SmolmapError(
+        'usage_bad_arguments',
+        '`smolmap data show` takes a dataset id or --spec S, not both; see `smolmap data show --help`',
+      );
+    const engine = await ctx.engine();
+    const r = await showDataset(engine, one(positionals, 'dataset id (or --spec S)', 'data show'), {
       tenant: ctx.tenant,
     });
+    return { ...r, corrections: await listCorrections(engine, { spec: r.spec.name, tenant: ctx.tenant }) };
   },
-  human: (r) => {
-    const s = r.report;
-    const ops = s.perOperation.map(
-      (o) =>
-        `  ${String(o.examples).padStart(5)}  ${o.method} ${o.path}${o.operationId ? ` (${o.operationId})` : ''}`,
-    );
-    const missing = s.parameterCoverage
-      .filter((c) => c.examples === 0)
-      .map((c) => `${c.operation} ${c.location}.${c.name}`);
-    return [
-      `Dataset ${r.dataset} (${r.kind}) for ${r.spec.name} v${r.spec.version}: ${s.examples} examples (train ${s.splits.train}, validation ${s.splits.validation})`,
-      `file: ${r.path}`,
-      'Examples per operation:',
-      ...ops,
-      `Parameter coverage: ${(s.parameterCoverageRate * 100).toFixed(0)}% of declared parameters/body fields are stated at least once` +
-        (missing.length
-          ? `; never: ${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ', …' : ''}`
-          : ''),
-      ...(r.rejected ? [rejectedLine(r.rejected)] : []),
-      `Task length (words): min ${s.length.words.min}, median ${s.length.words.p50}, p90 ${s.length.words.p90}, max ${s.length.words.max}`,
-      'Samples:',
-      ...s.samples.map((t) => `  - ${t}`),
-    ].join('\n');
-  },
+  human: (r) =>
+    [
+      ...(r.dataset === null ? [] : datasetLines(r as ShowDatasetResult)),
+      ...correctionLines(r.spec.name, r.corrections),
+    ].join('\n'),
 });
 
 export const dataCommands: Command[] = [generate, importCmd, show];

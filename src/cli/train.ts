@@ -5,6 +5,7 @@ import {
   getJob,
   startTraining,
   trainingSummary,
+  type IncrementalOutcome,
   type TrainingSummary,
   type TrainOptionsInput,
 } from '../engine/index.js';
@@ -64,6 +65,22 @@ function trainOptions(values: OptionValues): TrainOptionsInput {
 
 type TrainResult = TrainingSummary & { dataset: string; baseModel: string };
 
+const loss = (x: number | null): string => (x === null ? '-' : x.toFixed(4));
+
+/** What an incremental run trained on, and whether its adapter replaced the active one. */
+function incrementalLines(i: IncrementalOutcome, model: string): string[] {
+  const ops = [...i.added.map((o) => `${o} (added)`), ...i.changed.map((o) => `${o} (changed)`)];
+  const compared = `held-out loss ${loss(i.valLoss)} vs ${loss(i.fromValLoss)} of ${i.from}`;
+  return [
+    `continued from ${i.from} (spec v${i.fromVersion}) on ${i.corrections} corrections, ${ops.length} added or changed operations${ops.length ? `: ${ops.join(', ')}` : ''}, ${i.replay} rehearsal examples`,
+    i.valLoss === null || i.fromValLoss === null
+      ? `kept ${model}, NOT active: no held-out examples to compare it on; \`smolmap adapters activate ${model}\` activates it`
+      : i.activated
+        ? `activated ${model}: ${compared} (not worse); \`smolmap adapters rollback <spec>\` goes back`
+        : `kept ${model}, NOT active: ${compared} is worse; \`smolmap adapters activate ${model}\` activates it anyway`,
+  ];
+}
+
 const train = defineCommand<TrainResult>({
   name: 'train',
   summary: 'train a LoRA adapter for a spec (queued as a job; --wait to watch it)',
@@ -86,6 +103,7 @@ const train = defineCommand<TrainResult>({
     'max-len': { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
+    incremental: { type: 'boolean', default: false },
     wait: { type: 'boolean', default: false },
   },
   optionHelp: {
@@ -106,6 +124,8 @@ const train = defineCommand<TrainResult>({
     'max-len T': 'longest example in tokens (default 384; longer ones are left out, not cut)',
     'seed S': 'seed of the data order, LoRA init and synthetic data (default 0)',
     'threads N': 'onnxruntime threads (default: one per core)',
+    incremental:
+      'continue the spec’s active adapter on the corrections and the operations added or changed since it was trained, in far fewer steps; the new adapter becomes active only if its held-out loss is not worse',
     wait: 'run here and wait, with a live progress bar; without it the job runs in the background',
   },
   async run(ctx, positionals, values) {
@@ -132,6 +152,7 @@ const train = defineCommand<TrainResult>({
       ...(values['base'] !== undefined ? { base: values['base'] as string } : {}),
       ...(count !== undefined ? { count } : {}),
       ...(threads !== undefined ? { threads } : {}),
+      ...(values['incremental'] === true ? { incremental: true } : {}),
     });
     const extra = { dataset: started.dataset, baseModel: started.baseModel };
     if (values['wait'] !== true) {
@@ -157,6 +178,7 @@ const train = defineCommand<TrainResult>({
       `trained ${r.model} in ${r.seconds?.toFixed(1)} s (${Math.round(r.tokensPerSecond ?? 0)} tokens/s)`,
       `train loss ${r.trainLoss?.toFixed(4)}, validation loss ${r.valLoss?.toFixed(4) ?? '-'}`,
       `adapter: ${r.adapterPath}`,
+      ...(r.incremental && r.model ? incrementalLines(r.incremental, r.model) : []),
     ].join('\n');
   },
 });

@@ -76,6 +76,12 @@ export {
   CORRECTION_WEIGHT,
   type AddCorrectionOptions,
 } from './data/corrections.js';
+export {
+  correctCall,
+  type CallEdits,
+  type CorrectCallOptions,
+  type CorrectCallResult,
+} from './data/correct-call.js';
 export { parseTaskFile, toTaskLine, combineExamples } from './data/taskfile.js';
 export { datasetStats, type DatasetReport } from './data/stats.js';
 export { optionalCount, unstatedValues } from './data/stated.js';
@@ -145,12 +151,22 @@ export {
   type StartTrainingOptions,
   type TrainJobOptions,
   type TrainingSummary,
+  type IncrementalOutcome,
 } from './train/jobs.js';
+export {
+  operationDiff,
+  REPLAY_PER_OPERATION,
+  INCREMENTAL_PASSES,
+  INCREMENTAL_MIN_STEPS,
+  INCREMENTAL_MAX_SHARE,
+  type IncrementalInfo,
+} from './train/incremental.js';
 export {
   claimNextJob,
   recordJobProgress,
   recordJobCheckpoint,
   finishTrainingJob,
+  notWorse,
   failJob,
   reconcileJobs,
   resumeInterruptedJobs,

@@ -145,15 +145,29 @@ export async function activateAdapter(
 ): Promise<ActivationResult> {
   return engine.store.update(async (data) => {
     const target = findAdapter(data, id, options.tenant);
-    const previous = setActive(data, target, options.tenant);
-    if (previous !== null && previous !== id) {
-      const history = await readHistory(engine);
-      const key = historyKey(target.spec.name, options.tenant);
-      history[key] = [...(history[key] ?? []).filter((x) => x !== previous), previous];
-      await engine.store.writeFile(HISTORY_FILE, JSON.stringify(history));
-    }
+    const previous = await activateWithin(engine, data, target, options.tenant);
     return { spec: target.spec.name, previous, active: id };
   });
+}
+
+/**
+ * Makes `target` the active adapter of its spec inside a store update (the caller's), keeping the rollback
+ * history; returns the adapter active before.
+ */
+export async function activateWithin(
+  engine: Engine,
+  data: StoreData,
+  target: ModelRecord,
+  tenant: string | undefined,
+): Promise<string | null> {
+  const previous = setActive(data, target, tenant);
+  if (previous !== null && previous !== target.id) {
+    const history = await readHistory(engine);
+    const key = historyKey(target.spec.name, tenant);
+    history[key] = [...(history[key] ?? []).filter((x) => x !== previous), previous];
+    await engine.store.writeFile(HISTORY_FILE, JSON.stringify(history));
+  }
+  return previous;
 }
 
 /** Re-activates the adapter that was active before the current one. */

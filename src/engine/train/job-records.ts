@@ -16,6 +16,7 @@ import type { TrainJobInput, TrainJobResult } from './job.js';
 import { adapterRelDir, checkpointRelDir, findJob, stopFile, trainOpts } from './jobs.js';
 import type { TrainProgress } from './loop.js';
 import { liveRunner } from './runner-lock.js';
+import { activateWithin } from '../models.js';
 import { ownedBy, tenantOf } from '../tenant.js';
 
 /** The queued training job to run next: from the tenant that started a job least recently, its oldest. */
@@ -73,6 +74,7 @@ async function workerInput(engine: Engine, job: JobRecord): Promise<TrainJobInpu
     options: o.train,
     resume: job.checkpoint !== null,
     threads: o.threads,
+    ...(o.incremental ? { initFrom: path.join(engine.modelsDir, o.incremental.fromDir) } : {}),
   };
 }
 
@@ -99,14 +101,27 @@ export async function recordJobCheckpoint(engine: Engine, id: string, step: numb
   });
 }
 
-/** Records a worker's result; a completed run registers its adapter as a model of the spec. */
+/**
+ * The activation rule of an incremental job: its adapter replaces the active one only when its held-out loss
+ * is not worse than the starting adapter's on the same held-out examples; without both losses it is kept for
+ * review, not activated.
+ */
+export function notWorse(result: Pick<TrainJobResult, 'valLoss' | 'fromValLoss'>): boolean {
+  const before = result.fromValLoss ?? null;
+  return before !== null && result.valLoss !== null && result.valLoss <= before;
+}
+
+/**
+ * Records a worker's result; a completed run registers its adapter as a model of the spec: active when it is
+ * the spec's first, or for an incremental run by `notWorse`.
+ */
 export async function finishTrainingJob(
   engine: Engine,
   id: string,
   result: TrainJobResult,
 ): Promise<JobRecord> {
   await engine.store.remove(path.relative(engine.dataDir, path.dirname(stopFile(engine, id))));
-  return engine.store.update((data) => {
+  return engine.store.update(async (data) => {
     const job = findJob(data, id, { anyTenant: true });
     const o = trainOpts(job);
     const now = new Date().toISOString();
@@ -134,12 +149,19 @@ export async function finishTrainingJob(
       metrics: null,
       lossHistory: result.lossHistory,
       status: 'ready',
-      active: !data.models.some((m) => m.spec.name === o.spec.name && ownedBy(m, job.tenant) && m.active),
+      active: false,
       jobId: id,
       createdAt: now,
     };
     data.models = data.models.filter((m) => m.id !== model.id);
     data.models.push(model);
+    const first = !data.models.some((m) => m.spec.name === o.spec.name && ownedBy(m, job.tenant) && m.active);
+    if (o.incremental) {
+      // With no active adapter left (the one continued from was deactivated meanwhile) there is nothing to lose.
+      const activated = first || notWorse(result);
+      job.result = { ...result, activated };
+      if (activated) await activateWithin(engine, data, model, job.tenant);
+    } else model.active = first;
     return job;
   });
 }

@@ -8,13 +8,15 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { saveAdapter } from '../model/lora.js';
+import { loadAdapter, saveAdapter, type LoraAdapter } from '../model/lora.js';
 import { loadTokenizer, loadTokenizerFromGguf } from '../model/tokenizer/index.js';
 import type { TaskExample } from '../data/types.js';
 import type { Catalog } from '../specs/types.js';
 import { encodeExamples } from './encode.js';
-import { trainLoop, type TrainProgress, type TrainResult } from './loop.js';
+import { planEval } from './batching.js';
+import { heldOutLoss, trainLoop, type TrainProgress, type TrainResult } from './loop.js';
 import type { TrainOptions } from './options.js';
+import { SmolmapError } from '../errors.js';
 import { lossCurvePng } from './png.js';
 import { openTrainingStep } from './step.js';
 
@@ -36,6 +38,8 @@ export interface TrainJobInput {
   resume: boolean;
   /** ORT intra-op threads; 0 = one per core. */
   threads: number;
+  /** An adapter folder to start from (an incremental job) instead of a fresh adapter; its LoRA shape is kept. */
+  initFrom?: string;
 }
 
 export interface TrainJobHooks {
@@ -48,6 +52,23 @@ export interface TrainJobHooks {
 /** The loop's result without the tensors (they are saved as the adapter), plus what encoding left out. */
 export interface TrainJobResult extends Omit<TrainResult, 'lora'> {
   examples: { train: number; validation: number; tooLong: number; unwritable: number };
+  /** With `initFrom`: the held-out loss of the starting adapter, on the same validation set as `valLoss`. */
+  fromValLoss?: number | null;
+  /** Set by the runner for an incremental job: whether the new adapter became active. */
+  activated?: boolean;
+}
+
+/** Copies a saved adapter's tensors into a fresh adapter of the same shape. */
+function startFrom(adapter: LoraAdapter, from: LoraAdapter, dir: string): void {
+  for (const [k, t] of adapter.tensors) {
+    const saved = from.tensors.get(k);
+    if (!saved || saved.data.length !== t.data.length)
+      throw new SmolmapError(
+        'adapter_mismatch',
+        `the adapter in ${dir} does not hold LoRA tensor ${k} in this shape; train a full adapter without --incremental`,
+      );
+    t.data.set(saved.data);
+  }
 }
 
 async function readExamples(file: string): Promise<TaskExample[]> {
@@ -71,9 +92,22 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
   const train = encodeExamples(tokenizer, input.catalog, trainExamples, o.maxLen);
   const validation = encodeExamples(tokenizer, input.catalog, split('validation'), o.maxLen);
 
-  const { adapter, step } = await openTrainingStep(input.base.path, o.lora, { threads: input.threads });
+  const from = input.initFrom === undefined ? null : await loadAdapter(input.initFrom);
+  const lora = from ? { ...from.config, seed: o.lora.seed } : o.lora;
+  const { adapter, step } = await openTrainingStep(input.base.path, lora, { threads: input.threads });
+  const padId = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
 
   try {
+    let fromValLoss: number | null | undefined;
+    if (from) {
+      startFrom(adapter, from, input.initFrom!);
+      const plan = planEval(
+        validation.sequences.map((s) => s.ids.length),
+        o.batchSize,
+      );
+      const pad = { padId, padMultiple: o.padMultiple };
+      fromValLoss = await heldOutLoss(validation.sequences, plan, pad, step.evalLoss, adapter.tensors);
+    }
     const result = await trainLoop(
       {
         options: o,
@@ -82,7 +116,7 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
           trainExamples.map((e) => e.expected.operationId ?? `${e.expected.method} ${e.expected.path}`),
         ).size,
         validation: validation.sequences,
-        padId: tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0,
+        padId,
         lora: adapter.tensors,
         checkpointDir: input.checkpointDir,
         resume: input.resume,
@@ -102,6 +136,7 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
     const { lora: _saved, ...summary } = result;
     return {
       ...summary,
+      ...(fromValLoss === undefined ? {} : { fromValLoss }),
       examples: {
         train: train.sequences.length,
         validation: validation.sequences.length,

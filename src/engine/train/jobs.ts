@@ -18,6 +18,7 @@ import { ownedBy, tenantOf, type TenantOption } from '../tenant.js';
 import type { JobRecord, StoreData } from '../store.js';
 import type { TrainJobResult } from './job.js';
 import { reconcileJobs } from './job-records.js';
+import { planIncremental, type IncrementalInfo } from './incremental.js';
 import { checkJobSize, type JobLimits } from './limits.js';
 import { parseTrainOptions, plannedSteps, type TrainOptions, type TrainOptionsInput } from './options.js';
 
@@ -38,6 +39,11 @@ export interface StartTrainingOptions extends TenantOption {
   threads?: number;
   /** Mix the spec's stored corrections into the dataset (default true; not applied to `dataset`). */
   corrections?: boolean;
+  /**
+   * Continue the spec's active adapter on the corrections and the operations added or changed since it was
+   * trained, with a small step count; it becomes active only when its held-out loss is not worse (incremental.ts).
+   */
+  incremental?: boolean;
 }
 
 /** What a training job keeps in `JobRecord.options`. */
@@ -48,9 +54,18 @@ export interface TrainJobOptions {
   modelId: string;
   train: TrainOptions;
   threads: number;
+  /** Set for an incremental job: what it continues from and why. */
+  incremental?: IncrementalInfo & { fromDir: string };
 }
 
-/** The `train --json` document. */
+/** How an incremental job ended for its adapter (`TrainingSummary.incremental`). */
+export interface IncrementalOutcome extends IncrementalInfo {
+  /** Held-out loss of the adapter it continued from, and of the new one (null without held-out examples). */
+  fromValLoss: number | null;
+  valLoss: number | null;
+  /** True when the new adapter became the spec's active one (its held-out loss is not worse). */
+  activated: boolean;
+}
 export interface TrainingSummary {
   job: string;
   status: JobRecord['status'];
@@ -60,6 +75,8 @@ export interface TrainingSummary {
   valLoss: number | null;
   tokensPerSecond: number | null;
   seconds: number | null;
+  /** Null for a full training. */
+  incremental: IncrementalOutcome | null;
 }
 
 export const trainOpts = (job: JobRecord): TrainJobOptions => job.options as unknown as TrainJobOptions;
@@ -81,12 +98,28 @@ export function findJob(data: StoreData, id: string, scope: TenantOption | { any
   return job;
 }
 
+/** The dataset of a full training: the one named, an imported task file or synthesised, with the corrections. */
+async function trainingDataset(
+  engine: Engine,
+  options: StartTrainingOptions,
+  scope: TenantOption & { spec: string; version: number },
+  seed: number,
+): Promise<string> {
+  if (options.dataset !== undefined) return options.dataset;
+  const made =
+    options.data !== undefined
+      ? await importDataset(engine, options.data, scope)
+      : await generateData(engine, { ...scope, count: options.count, seed });
+  if (options.corrections === false) return made.dataset;
+  return (await mixCorrections(engine, scope, made.dataset)).dataset;
+}
+
 /** Validates the request, prepares the dataset, and queues a training job; returns its id. */
 export async function startTraining(
   engine: Engine,
   options: StartTrainingOptions,
 ): Promise<{ job: string; model: string; dataset: string; baseModel: string }> {
-  const train = parseTrainOptions(options.train ?? {});
+  let train = parseTrainOptions(options.train ?? {});
   checkJobSize(engine.limits, {
     steps: train.steps,
     rank: train.lora.r,
@@ -94,15 +127,25 @@ export async function startTraining(
   });
   await checkTenantQuota(engine, engine.limits, options.tenant);
   const { version } = await getSpec(engine, options.spec, options);
-  const baseModel = resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
   const scope = { spec: options.spec, version: version.version, tenant: options.tenant };
-  let datasetId =
-    options.dataset ??
-    (options.data !== undefined
-      ? (await importDataset(engine, options.data, scope)).dataset
-      : (await generateData(engine, { ...scope, count: options.count, seed: train.seed })).dataset);
-  if (options.dataset === undefined && options.corrections !== false)
-    datasetId = (await mixCorrections(engine, scope, datasetId)).dataset;
+  let plan: Awaited<ReturnType<typeof planIncremental>> | null = null;
+  if (options.incremental === true) {
+    if (options.data !== undefined || options.dataset !== undefined)
+      throw new SmolmapError(
+        'train_bad_option',
+        '--incremental trains on the corrections and the spec diff; drop --data (or train without --incremental)',
+      );
+    plan = await planIncremental(
+      engine,
+      { ...options, version: version.version },
+      options.train ?? {},
+      train,
+    );
+    train = plan.train;
+  }
+  const baseModel =
+    plan?.baseModel ?? resolveBaseModelName(await engine.store.read(), options.base, options.tenant);
+  const datasetId = plan?.dataset ?? (await trainingDataset(engine, options, scope, train.seed));
   const id = `train-${randomUUID().slice(0, 8)}`;
   const modelId = `${options.spec}-${randomUUID().slice(0, 8)}`;
   const jobOptions: TrainJobOptions = {
@@ -112,6 +155,7 @@ export async function startTraining(
     modelId,
     train,
     threads: options.threads ?? 0,
+    ...(plan ? { incremental: { ...plan.info, fromDir: plan.fromDir } } : {}),
   };
   await engine.store.update((data) => {
     const dataset = data.datasets.find((d) => d.id === datasetId && ownedBy(d, options.tenant));
@@ -279,5 +323,19 @@ export function trainingSummary(engine: Engine, job: JobRecord): TrainingSummary
     valLoss: r.valLoss ?? null,
     tokensPerSecond: r.tokensPerSecond ?? null,
     seconds: r.seconds ?? null,
+    incremental: incrementalOutcome(job),
+  };
+}
+
+function incrementalOutcome(job: JobRecord): IncrementalOutcome | null {
+  const inc = trainOpts(job).incremental;
+  if (!inc) return null;
+  const { fromDir: _dir, ...info } = inc;
+  const r = (job.result ?? {}) as Partial<TrainJobResult>;
+  return {
+    ...info,
+    fromValLoss: r.fromValLoss ?? null,
+    valLoss: r.valLoss ?? null,
+    activated: job.status === 'succeeded' && r.activated === true,
   };
 }

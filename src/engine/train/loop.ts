@@ -84,6 +84,32 @@ export interface TrainResult {
   lora: Tensors;
 }
 
+/**
+ * Mean loss over the label tokens of `validation` in the batches of `plan` (`planEval`), or null when it has
+ * none. The loop's validation loss, and the held-out score an incremental job compares adapters by.
+ */
+export async function heldOutLoss(
+  validation: readonly Sequence[],
+  plan: number[][],
+  pad: { padId: number; padMultiple: number },
+  evalLoss: TrainDeps['evalLoss'],
+  lora: Tensors,
+): Promise<number | null> {
+  let sum = 0;
+  let n = 0;
+  for (const idx of plan) {
+    const b = collate(
+      idx.map((i) => validation[i]!),
+      pad.padId,
+      pad.padMultiple,
+    );
+    if (b.labelTokens === 0) continue;
+    sum += (await evalLoss(b, lora)) * b.labelTokens;
+    n += b.labelTokens;
+  }
+  return n > 0 ? sum / n : null;
+}
+
 export async function trainLoop(input: TrainLoopInput, deps: TrainDeps): Promise<TrainResult> {
   const { options: o, train, validation, padId, lora, checkpointDir: dir } = input;
   const now = deps.now ?? (() => performance.now());
@@ -144,21 +170,8 @@ export async function trainLoop(input: TrainLoopInput, deps: TrainDeps): Promise
       o.padMultiple,
     );
   };
-  const evaluate = async (): Promise<number | null> => {
-    let sum = 0;
-    let n = 0;
-    for (const idx of valPlan) {
-      const b = collate(
-        idx.map((i) => validation[i]!),
-        padId,
-        o.padMultiple,
-      );
-      if (b.labelTokens === 0) continue;
-      sum += (await deps.evalLoss(b, lora)) * b.labelTokens;
-      n += b.labelTokens;
-    }
-    return n > 0 ? sum / n : null;
-  };
+  const evaluate = (): Promise<number | null> =>
+    heldOutLoss(validation, valPlan, { padId, padMultiple: o.padMultiple }, deps.evalLoss, lora);
   const checkpoint = async (): Promise<void> => {
     if (dir === null) return;
     await saveCheckpoint(dir, { state: st, lora, optimizer: opt });

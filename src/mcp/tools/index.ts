@@ -5,6 +5,7 @@
  */
 import type { McpConfig } from '../config.js';
 import type { AnyTool } from '../tool.js';
+import { correctionTools } from './corrections.js';
 import { dataTools } from './data.js';
 import { executeTools } from './execute.js';
 import { jobTools } from './jobs.js';
@@ -16,6 +17,7 @@ export function allTools(config: McpConfig, access: { localFiles: boolean }): An
   return [
     ...specTools,
     ...dataTools,
+    ...correctionTools,
     ...jobTools,
     ...modelTools,
     ...baseModelTools,

@@ -146,6 +146,12 @@ const trainModelTool = defineTool({
         .describe(
           'training options, each with its default, e.g. {"steps": 300, "lr": 0.001, "lora": {"r": 16}}; unknown keys are refused',
         ),
+      incremental: z
+        .boolean()
+        .default(false)
+        .describe(
+          "continue the spec's active model on its corrections (correct_call) and the operations added or changed since, in far fewer steps; the new model becomes active only if its held-out loss is not worse",
+        ),
       wait: z
         .boolean()
         .default(false)
@@ -160,7 +166,7 @@ const trainModelTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   tasks: true,
   async run(
-    { spec, version, dataset, count, base, options, wait },
+    { spec, version, dataset, count, base, options, incremental, wait },
     { engine, tenant, jobs, lifetime },
     extras,
   ) {
@@ -172,6 +178,7 @@ const trainModelTool = defineTool({
       ...(count === undefined ? {} : { count }),
       ...(base === undefined ? {} : { base }),
       ...(options === undefined ? {} : { train: options }),
+      ...(incremental ? { incremental } : {}),
     });
     jobs?.pump();
     const job =

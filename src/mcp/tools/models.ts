@@ -58,6 +58,7 @@ const mapTaskTool = defineTool({
     model: z.string().describe('model used: a trained model id, or the base model name when untrained'),
     untrained: z.boolean().describe('true when no trained model was used (answers are much weaker)'),
     latencyMs: z.number().describe('time to answer'),
+    answerId: z.string().describe('id of this answer: give it to correct_call when the call is wrong'),
     needs: z
       .array(
         z.object({
@@ -90,6 +91,7 @@ const mapTaskTool = defineTool({
       model: r.model,
       untrained: r.untrained,
       latencyMs: Math.round(r.latencyMs),
+      answerId: r.queryId,
       needs: r.needs,
     };
   },
@@ -100,6 +102,7 @@ const mapTaskTool = defineTool({
       r.curl,
       `confidence ${r.confidence.toFixed(2)}; ${r.valid ? 'valid' : `not valid: ${r.issues.join('; ')}`}`,
       `model ${r.model}${r.untrained ? ' (untrained)' : ''}, ${r.spec.name} v${r.spec.version}, ${r.latencyMs} ms`,
+      `answer ${r.answerId} (correct_call takes it when the call is wrong)`,
     ].join('\n'),
 });
 
