@@ -4,6 +4,7 @@ import { modelCommands } from './model.js';
 import { dataCommands } from './data.js';
 import { mcpCommands } from './mcp.js';
 import { serveCommands } from './serve.js';
+import { workerCommands } from './worker.js';
 import { trainCommands } from './train.js';
 import { jobsCommands } from './jobs.js';
 import { generateCommands } from './generate.js';
@@ -38,7 +39,7 @@ export const groups: CommandGroup[] = [
   },
   {
     title: 'Serving',
-    commands: [...serveCommands, ...mcpCommands, ...discordCommands, ...doctorCommands],
+    commands: [...serveCommands, ...workerCommands, ...mcpCommands, ...discordCommands, ...doctorCommands],
   },
 ];
 

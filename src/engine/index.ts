@@ -150,6 +150,8 @@ export {
 } from './train/jobs.js';
 export {
   claimNextJob,
+  workerInput as trainJobWorkerInput,
+  adoptRunningJobs,
   recordJobProgress,
   recordJobCheckpoint,
   finishTrainingJob,

@@ -40,7 +40,8 @@ export interface TrainJobInput {
 
 export interface TrainJobHooks {
   onProgress(p: TrainProgress): void;
-  onCheckpoint(step: number): void;
+  /** Awaited before training goes on, so the checkpoint files stay as written until it returns. */
+  onCheckpoint(step: number): void | Promise<void>;
   /** True when the parent asked to stop (checked before every step, with the stop file). */
   stopRequested(): boolean;
 }
