@@ -11,12 +11,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 
-import { runTrainJob, toSmolmapError, type TrainJobInput, type TrainJobResult } from '../../engine/index.js';
+import { toSmolmapError, type TrainJobInput, type TrainJobResult } from '../../engine/index.js';
 import type { JobDescription } from './api.js';
 import { readFolder, writeFolder } from './bundle.js';
 import { CoordinatorClient } from './client.js';
 import { TRAIN_QUEUE, checkTokenStrength, reachRedis, redisOptions, type QueuedTrainJob } from './connection.js';
 import { failureReason } from './failure.js';
+import { trainInThread } from './thread.js';
 
 export interface TrainWorkerOptions {
   queue: string;
@@ -102,15 +103,16 @@ export async function startTrainWorker(opts: TrainWorkerOptions): Promise<Runnin
     try {
       const input = await prepare(client, opts, id);
       opts.log({ event: 'started', job: id, resume: input.resume });
-      const result = await runTrainJob(input, {
+      const training = trainInThread(input, {
         onProgress: (p) => void job.updateProgress({ ...p }).catch(() => undefined),
-        // The bytes are read before training goes on; the upload itself runs beside the next steps.
-        onCheckpoint: async (step) => {
-          const files = await readFolder(input.checkpointDir);
+        onCheckpoint: (step, files) => {
           uploads = uploads.then(() => client.upload(id, 'checkpoint', files, step));
         },
-        stopRequested: () => stop || leaving,
       });
+      const asked = setInterval(() => {
+        if (stop || leaving) training.stop();
+      }, 250);
+      const result = await training.result.finally(() => clearInterval(asked));
       await uploads;
       if (result.status === 'stopped' && leaving && !stop) {
         // This worker is shutting down: the job goes back to the queue and resumes from the checkpoint.
