@@ -45,11 +45,11 @@ const worker = defineCommand<WorkerResult>({
     'stall-seconds': { type: 'string' },
   },
   optionHelp: {
-    'queue Q': 'the coordinator\'s Redis, redis://host:6379 (default $SMOLMAP_QUEUE)',
-    'server URL': 'the coordinator\'s worker API, e.g. http://coordinator:8790 (default $SMOLMAP_SERVER)',
+    'queue Q': "the coordinator's Redis, redis://host:6379 (default $SMOLMAP_QUEUE)",
+    'server URL': "the coordinator's worker API, e.g. http://coordinator:8790 (default $SMOLMAP_SERVER)",
     'token T': 'the worker token (default $SMOLMAP_WORKER_TOKEN, which keeps it out of `ps`)',
     'concurrency N': 'jobs at once (default 1: a training uses every core)',
-    'threads N': 'ORT threads per job (default: the job\'s setting, else one per core)',
+    'threads N': "ORT threads per job (default: the job's setting, else one per core)",
     'stall-seconds S':
       'a job whose worker stops answering this long goes to another worker (default 30; the same on every worker)',
   },
@@ -60,7 +60,10 @@ const worker = defineCommand<WorkerResult>({
       str(values['queue']) ?? (queueSetting() === 'embedded' ? undefined : queueSetting()),
       '--queue redis://host:6379 (or $SMOLMAP_QUEUE)',
     );
-    const server = required(str(values['server']) ?? process.env['SMOLMAP_SERVER'], '--server URL (or $SMOLMAP_SERVER)');
+    const server = required(
+      str(values['server']) ?? process.env['SMOLMAP_SERVER'],
+      '--server URL (or $SMOLMAP_SERVER)',
+    );
     if (!/^https?:\/\//.test(server))
       throw new SmolmapError('usage_bad_option', `--server "${server}" must be an http:// or https:// URL`);
     const token = str(values['token']) ?? process.env['SMOLMAP_WORKER_TOKEN'] ?? '';

@@ -79,7 +79,8 @@ async function baseFiles(input: TrainJobInput): Promise<{ dir: string; files: Ba
   const files: BaseFile[] = [];
   for (const name of names) {
     const s = await stat(path.join(dir, name));
-    if (s.isFile()) files.push({ name, size: s.size, sha256: await sha256Of(path.join(dir, name), s.size, s.mtimeMs) });
+    if (s.isFile())
+      files.push({ name, size: s.size, sha256: await sha256Of(path.join(dir, name), s.size, s.mtimeMs) });
   }
   return { dir, files };
 }
@@ -106,12 +107,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 async function route(hooks: WorkerApiHooks, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://worker-api');
-  const m = /^\/v1\/worker\/jobs\/([^/]+)(?:\/(dataset|checkpoint|adapter|control|base\/[^/]+))?$/.exec(url.pathname);
+  const m = /^\/v1\/worker\/jobs\/([^/]+)(?:\/(dataset|checkpoint|adapter|control|base\/[^/]+))?$/.exec(
+    url.pathname,
+  );
   if (!m) throw new HttpError(404, 'worker_no_route', `no route ${req.method} ${url.pathname}`);
   const [, id, part] = m as unknown as [string, string, string | undefined];
   if (!JOB_ID.test(id)) throw new HttpError(400, 'worker_bad_job', 'malformed job id');
   const input = await hooks.running(id);
-  if (!input) throw new HttpError(409, 'worker_job_not_running', `job ${id} is not running on the coordinator`);
+  if (!input)
+    throw new HttpError(409, 'worker_job_not_running', `job ${id} is not running on the coordinator`);
   const method = req.method ?? 'GET';
   if (method === 'GET' && part === undefined) {
     const { files } = await baseFiles(input);
@@ -125,7 +129,8 @@ async function route(hooks: WorkerApiHooks, req: IncomingMessage, res: ServerRes
     };
     return sendJson(res, 200, d);
   }
-  if (method === 'GET' && part === 'control') return sendJson(res, 200, { stop: hooks.stopRequested(id, input) });
+  if (method === 'GET' && part === 'control')
+    return sendJson(res, 200, { stop: hooks.stopRequested(id, input) });
   if (method === 'GET' && part === 'dataset') {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     createReadStream(input.datasetFile).pipe(res);
@@ -134,14 +139,17 @@ async function route(hooks: WorkerApiHooks, req: IncomingMessage, res: ServerRes
   if (method === 'GET' && part?.startsWith('base/')) {
     const name = decodeURIComponent(part.slice(5));
     const { dir, files } = await baseFiles(input);
-    if (!files.some((f) => f.name === name)) throw new HttpError(404, 'worker_no_file', `no base file "${name}"`);
+    if (!files.some((f) => f.name === name))
+      throw new HttpError(404, 'worker_no_file', `no base file "${name}"`);
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     createReadStream(path.join(dir, name)).pipe(res);
     return;
   }
   if (method === 'GET' && part === 'checkpoint') {
     if (!existsSync(path.join(input.checkpointDir, 'state.json'))) return void res.writeHead(204).end();
-    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(pack(await readFolder(input.checkpointDir)));
+    res
+      .writeHead(200, { 'content-type': 'application/octet-stream' })
+      .end(pack(await readFolder(input.checkpointDir)));
     return;
   }
   if (method === 'PUT' && (part === 'checkpoint' || part === 'adapter')) {

@@ -32,7 +32,9 @@ export class CoordinatorClient {
   }
 
   async control(id: string): Promise<{ stop: boolean }> {
-    return (await this.request('GET', `/v1/worker/jobs/${id}/control`, undefined, 0)).json() as Promise<{ stop: boolean }>;
+    return (await this.request('GET', `/v1/worker/jobs/${id}/control`, undefined, 0)).json() as Promise<{
+      stop: boolean;
+    }>;
   }
 
   async download(id: string, part: string, file: string, sha256?: string): Promise<void> {
@@ -44,7 +46,10 @@ export class CoordinatorClient {
     await pipeline(body, createWriteStream(tmp));
     if (sha256 !== undefined && hash.digest('hex') !== sha256) {
       await rm(tmp, { force: true });
-      throw new SmolmapError('worker_bad_download', `${part} of job ${id} arrived corrupted (sha256 differs); the job is retried`);
+      throw new SmolmapError(
+        'worker_bad_download',
+        `${part} of job ${id} arrived corrupted (sha256 differs); the job is retried`,
+      );
     }
     await rename(tmp, file);
   }

@@ -25,7 +25,10 @@ export function redisOptions(url: string): RedisOptions {
     throw new SmolmapError('queue_bad_setting', `"${url}" is not a redis:// URL; use redis://host:6379`);
   const db = u.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db))
-    throw new SmolmapError('queue_bad_setting', `the database in "${url}" must be a number, e.g. redis://host:6379/0`);
+    throw new SmolmapError(
+      'queue_bad_setting',
+      `the database in "${url}" must be a number, e.g. redis://host:6379/0`,
+    );
   return {
     host: u.hostname || '127.0.0.1',
     port: u.port === '' ? 6379 : Number(u.port),

@@ -33,7 +33,13 @@ import {
 import type { JobQueue, WorkerApiOptions } from '../queue.js';
 import type { JobEvent } from '../runner.js';
 import { startWorkerApi, type WorkerApi } from './api.js';
-import { TRAIN_QUEUE, checkTokenStrength, reachRedis, redisOptions, type QueuedTrainJob } from './connection.js';
+import {
+  TRAIN_QUEUE,
+  checkTokenStrength,
+  reachRedis,
+  redisOptions,
+  type QueuedTrainJob,
+} from './connection.js';
 import { parseFailure } from './failure.js';
 
 export interface RedisQueueOptions {
@@ -45,7 +51,8 @@ export interface RedisQueueOptions {
 
 const BAD_RESULT = {
   code: 'job_bad_result',
-  message: 'a worker reported a result that is not a training result; `smolmap jobs resume` runs the job again',
+  message:
+    'a worker reported a result that is not a training result; `smolmap jobs resume` runs the job again',
 };
 
 function isTrainResult(r: unknown): r is TrainJobResult {
@@ -91,7 +98,9 @@ export class RedisJobQueue implements JobQueue {
     this.lockNonce = await acquireRunnerLock(this.engine);
     await sweepSpecOrphans(this.engine);
     // Jobs its workers still hold stay running; the rest of what a dead coordinator left is requeued.
-    const left = (await this.engine.store.read()).jobs.filter((j) => ['running', 'interrupted'].includes(j.status));
+    const left = (await this.engine.store.read()).jobs.filter((j) =>
+      ['running', 'interrupted'].includes(j.status),
+    );
     const held: string[] = [];
     for (const j of left) if (await this.queue.getJob(j.id)) held.push(j.id);
     await adoptRunningJobs(this.engine, held);
@@ -215,12 +224,16 @@ export class RedisJobQueue implements JobQueue {
         .catch((e: unknown) => this.engine.logger.error(e));
     });
     const settleSoon = ({ jobId }: { jobId: string }): void => {
-      this.chain = this.chain.then(() => this.settle(jobId)).catch((e: unknown) => this.engine.logger.error(e));
+      this.chain = this.chain
+        .then(() => this.settle(jobId))
+        .catch((e: unknown) => this.engine.logger.error(e));
       void this.pump();
     };
     this.events.on('completed', settleSoon);
     this.events.on('failed', settleSoon);
-    this.events.on('stalled', ({ jobId }) => this.engine.logger.warn({ job: jobId }, 'queue: a worker died; the job is handed to another'));
+    this.events.on('stalled', ({ jobId }) =>
+      this.engine.logger.warn({ job: jobId }, 'queue: a worker died; the job is handed to another'),
+    );
     this.events.on('active', () => void this.pump());
   }
 
@@ -243,7 +256,13 @@ export class RedisJobQueue implements JobQueue {
       final = await failJob(this.engine, id, BAD_RESULT, record.checkpoint !== null);
     else {
       const error = parseFailure(job.failedReason, this.engine.limits.maxCrashes);
-      final = await failJob(this.engine, id, error, record.checkpoint !== null, error.code === 'job_crash_loop');
+      final = await failJob(
+        this.engine,
+        id,
+        error,
+        record.checkpoint !== null,
+        error.code === 'job_crash_loop',
+      );
     }
     await job.remove();
     this.inputs.delete(id);

@@ -6,7 +6,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-import { SmolmapError, type TrainJobInput, type TrainJobResult, type TrainProgress } from '../../engine/index.js';
+import {
+  SmolmapError,
+  type TrainJobInput,
+  type TrainJobResult,
+  type TrainProgress,
+} from '../../engine/index.js';
 import { CANCEL, isWorkerMessage, type TrainWorkerData } from '../protocol.js';
 import { defaultWorkerPath } from '../runner.js';
 import type { Files } from './bundle.js';
@@ -57,7 +62,10 @@ export function trainInThread(
       else if (m.type === 'result') outcome = { ok: m.result };
       else outcome = { err: new SmolmapError(m.code, m.message) };
     });
-    thread.on('error', (e) => (outcome ??= { err: new SmolmapError('job_worker_crashed', e.message, { cause: e }) }));
+    thread.on(
+      'error',
+      (e) => (outcome ??= { err: new SmolmapError('job_worker_crashed', e.message, { cause: e }) }),
+    );
     thread.on('exit', () => {
       void reads.then(() => {
         if (outcome && 'ok' in outcome) resolve(outcome.ok);

@@ -15,7 +15,13 @@ import { toSmolmapError, type TrainJobInput, type TrainJobResult } from '../../e
 import type { JobDescription } from './api.js';
 import { readFolder, writeFolder } from './bundle.js';
 import { CoordinatorClient } from './client.js';
-import { TRAIN_QUEUE, checkTokenStrength, reachRedis, redisOptions, type QueuedTrainJob } from './connection.js';
+import {
+  TRAIN_QUEUE,
+  checkTokenStrength,
+  reachRedis,
+  redisOptions,
+  type QueuedTrainJob,
+} from './connection.js';
 import { failureReason } from './failure.js';
 import { trainInThread } from './thread.js';
 

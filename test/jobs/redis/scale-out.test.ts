@@ -41,7 +41,19 @@ const env = { SMOLMAP_WORKER_TOKEN: TOKEN };
 const dirs = (): string[] => ['--data-dir', engine.dataDir, '--models-dir', engine.modelsDir];
 const startWorker = (name: string): Proc => {
   const p = smolmap(
-    ['worker', '--queue', redis.url, '--server', `http://127.0.0.1:${apiPort}`, '--threads', '1', '--stall-seconds', '5', '--data-dir', path.join(root, name)],
+    [
+      'worker',
+      '--queue',
+      redis.url,
+      '--server',
+      `http://127.0.0.1:${apiPort}`,
+      '--threads',
+      '1',
+      '--stall-seconds',
+      '10',
+      '--data-dir',
+      path.join(root, name),
+    ],
     env,
   );
   procs.push(p);
@@ -54,8 +66,17 @@ async function jobs(): Promise<JobRecord[]> {
 
 /** What the processes said and where the jobs stand, for a failure message. */
 async function state(): Promise<string> {
-  const js = (await jobs()).map((j) => `${j.id} ${j.status} step ${j.progress?.step} ck ${j.checkpointStep} ${j.error?.message ?? ''}`);
-  return [...js, ...procs.map((p) => p.output().slice(-3000))].join('\n');
+  const js = (await jobs()).map(
+    (j) => `${j.id} ${j.status} step ${j.progress?.step} ck ${j.checkpointStep} ${j.error?.message ?? ''}`,
+  );
+  const outs = procs.map(
+    (p, i) =>
+      `--- process ${i}:\n${p
+        .output()
+        .replace(/.*renew lock.*\n/g, '')
+        .slice(-3000)}`,
+  );
+  return [...js, ...outs].join('\n');
 }
 
 async function until<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
@@ -88,29 +109,44 @@ describe.skipIf(!hasRedis)('smolmap serve --queue redis:// with smolmap worker p
       await addSpec(engine, 'examples/petstore.yaml', { name: 'petstore', tenant });
       for (const k of [0, 1]) {
         const train = { ...TRAIN, seed: 10 * t + k };
-        const s = await startTraining(engine, { spec: 'petstore', tenant, base: 'tiny', count: 40, train, threads: 1 });
+        const s = await startTraining(engine, {
+          spec: 'petstore',
+          tenant,
+          base: 'tiny',
+          count: 40,
+          train,
+          threads: 1,
+        });
         queued.push(s.job);
       }
     }
     const progress = new Map<string, number>();
-    const events = new QueueEvents('smolmap-train', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) } });
+    const events = new QueueEvents('smolmap-train', {
+      connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) },
+    });
     events.on('progress', ({ jobId }) => progress.set(jobId, (progress.get(jobId) ?? 0) + 1));
     await events.waitUntilReady();
 
-    const coordinator = smolmap(['serve', '--queue', redis.url, '--worker-port', String(apiPort), ...dirs()], env);
+    const coordinator = smolmap(
+      ['serve', '--queue', redis.url, '--worker-port', String(apiPort), ...dirs()],
+      env,
+    );
     procs.push(coordinator);
-    await coordinator.waitFor(/serving; press Ctrl-C/, 180_000);
+    await coordinator.waitFor(/serving; press Ctrl-C/, 300_000);
 
     // The worker API: the token is required, and only running jobs are served.
     const api = `http://127.0.0.1:${apiPort}/v1/worker/jobs/${queued[5]}`;
     expect((await fetch(api)).status).toBe(401);
-    expect((await fetch(api, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })).status).toBe(401);
+    expect(
+      (await fetch(api, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })).status,
+    ).toBe(401);
     const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
     expect((await fetch(`http://127.0.0.1:${apiPort}/v1/worker/jobs/..%2Fx`, auth)).status).toBe(400);
     expect((await fetch(`http://127.0.0.1:${apiPort}/v1/worker/jobs/train-nope`, auth)).status).toBe(409);
 
     const a = startWorker('worker-a');
     const b = startWorker('worker-b');
+    await Promise.all([a, b].map((w) => w.waitFor(/worker: taking jobs/, 300_000)));
 
     // Kill the worker of the first job that has uploaded a checkpoint and still has steps to go.
     const victim = await until(
@@ -118,10 +154,12 @@ describe.skipIf(!hasRedis)('smolmap serve --queue redis:// with smolmap worker p
         (await jobs()).find(
           (j) => j.status === 'running' && (j.checkpointStep ?? 0) >= 5 && (j.progress?.step ?? 0) < 20,
         ),
-      120_000,
+      600_000,
       'a running job with an uploaded checkpoint',
     );
-    const holder = [a, b].find((w) => w.output().includes(`started ${victim.id} `) && finishedLines(w.output(), victim.id) === 0);
+    const holder = [a, b].find(
+      (w) => w.output().includes(`started ${victim.id} `) && finishedLines(w.output(), victim.id) === 0,
+    );
     expect(holder).toBeDefined();
     await stop(holder!, 'SIGKILL');
     startWorker(holder === a ? 'worker-a' : 'worker-b');
@@ -131,7 +169,7 @@ describe.skipIf(!hasRedis)('smolmap serve --queue redis:// with smolmap worker p
         const all = await jobs();
         return all.every((j) => ['succeeded', 'failed', 'stopped'].includes(j.status)) ? all : undefined;
       },
-      300_000,
+      900_000,
       'all jobs to finish',
     );
     await events.close();
@@ -139,16 +177,22 @@ describe.skipIf(!hasRedis)('smolmap serve --queue redis:// with smolmap worker p
     for (const p of procs) await stop(p);
 
     expect(done.map((j) => [j.id, j.status, j.error])).toEqual(queued.map((id) => [id, 'succeeded', null]));
-    const outputs = procs.filter((p) => p !== coordinator).map((p) => p.output()).join('\n');
+    const outputs = procs
+      .filter((p) => p !== coordinator)
+      .map((p) => p.output())
+      .join('\n');
     for (const id of queued) {
       expect(finishedLines(outputs, id), `${id} ran to completion once`).toBe(1);
       expect(progress.get(id) ?? 0, `progress of ${id}`).toBeGreaterThan(0);
     }
     expect(outputs).toContain(`started ${victim.id} true`); // another run resumed it from a checkpoint
     const models = (await engine.store.read()).models;
-    expect(models.filter((m) => queued.includes(m.jobId ?? '')).map((m) => m.tenant).sort()).toEqual(
-      [...TENANTS, ...TENANTS].sort(),
-    );
+    expect(
+      models
+        .filter((m) => queued.includes(m.jobId ?? ''))
+        .map((m) => m.tenant)
+        .sort(),
+    ).toEqual([...TENANTS, ...TENANTS].sort());
 
     // The same jobs on one machine (the embedded runner): the adapters are identical.
     const runner = new JobRunner(engine);
@@ -169,10 +213,12 @@ describe.skipIf(!hasRedis)('smolmap serve --queue redis:// with smolmap worker p
         expect(local.status).toBe('succeeded');
         const bytes = (r: JobRecord) =>
           readFile(path.join(trainingSummary(engine, r).adapterPath!, 'adapter_model.safetensors'));
-        expect((await bytes(j)).equals(await bytes(local)), `${j.id} equals its single-machine run`).toBe(true);
+        expect((await bytes(j)).equals(await bytes(local)), `${j.id} equals its single-machine run`).toBe(
+          true,
+        );
       }
     } finally {
       await runner.close();
     }
-  }, 600_000);
+  }, 2_400_000);
 });
