@@ -71,7 +71,8 @@ export async function startRedis(dir: string): Promise<{ url: string; proc: Proc
 }
 
 export function smolmap(args: string[], env: Record<string, string>): Proc {
-  const child = spawn('nice', ['-n', '10', process.execPath, BIN, ...args], {
+  // The child inherits this process's niceness (run the tests under `nice`); it adds none of its own.
+  const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, SMOLMAP_HOME: '', SMOLMAP_MODELS: '', SMOLMAP_QUEUE: '', ...env },
     stdio: 'pipe',
