@@ -4,7 +4,7 @@
  * data directory's jobs, in which case that process picks them up from the store and this one follows them there.
  */
 import { SmolmapError, type Engine } from '../engine/index.js';
-import { openJobQueue, type JobQueue, type QueueChoice } from '../jobs/queue.js';
+import { openJobQueue, queueSetting, type JobQueue, type QueueChoice } from '../jobs/queue.js';
 import type { JobControl } from './tool.js';
 
 export interface LazyJobRunner extends JobControl {
@@ -23,6 +23,13 @@ export function lazyJobRunner(engine: Engine, choice: QueueChoice = {}): LazyJob
   let starting: Promise<Started | null> | null = null;
   const ensure = (): Promise<Started | null> =>
     (starting ??= (async () => {
+      if (queueSetting(choice.queue) !== 'embedded' && !choice.workerApi) {
+        // A redis queue's jobs are handed out by its coordinator (`serve --queue`), never by this process.
+        engine.logger.info(
+          'jobs: the coordinator of the redis queue runs the jobs; following them through the store',
+        );
+        return null;
+      }
       const runner = await openJobQueue(engine, choice);
       try {
         await runner.start();

@@ -39,7 +39,11 @@ function track(child: ChildProcess): Proc {
   const waiters: { re: RegExp; done(): void }[] = [];
   const onData = (d: Buffer): void => {
     out += d.toString();
-    for (const w of [...waiters]) if (w.re.test(out)) (waiters.splice(waiters.indexOf(w), 1), w.done());
+    for (const w of [...waiters]) {
+      if (!w.re.test(out)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.done();
+    }
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
