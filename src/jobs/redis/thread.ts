@@ -12,7 +12,7 @@ import {
   type TrainJobResult,
   type TrainProgress,
 } from '../../engine/index.js';
-import { CANCEL, isWorkerMessage, type TrainWorkerData } from '../protocol.js';
+import { CANCEL, DONE, isWorkerMessage, type TrainWorkerData } from '../protocol.js';
 import { defaultWorkerPath } from '../runner.js';
 import type { Files } from './bundle.js';
 
@@ -52,6 +52,9 @@ export function trainInThread(
   const result = new Promise<TrainJobResult>((resolve, reject) => {
     let outcome: { ok: TrainJobResult } | { err: SmolmapError } | null = null;
     thread.on('message', (m: unknown) => {
+      // The thread's message listener keeps it alive: it says DONE once its session is released, and ends
+      // here, as Bree ends it for the embedded runner.
+      if (m === DONE) void thread.terminate();
       if (!isWorkerMessage(m)) return;
       if (m.type === 'progress') hooks.onProgress(m.progress);
       else if (m.type === 'checkpoint')

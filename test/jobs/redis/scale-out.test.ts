@@ -29,7 +29,7 @@ if (!hasRedis)
 
 const TOKEN = 'test-worker-token-0123456789abcdef';
 const TENANTS = ['acme', 'globex', 'initech'];
-const TRAIN = { steps: 30, batchSize: 2, lr: 3e-3, maxLen: 512, evalEvery: 0, checkpointEvery: 5 };
+const TRAIN = { steps: 60, batchSize: 2, lr: 3e-3, maxLen: 512, evalEvery: 0, checkpointEvery: 5 };
 
 let engine: Engine;
 let root: string;
@@ -152,7 +152,7 @@ describe.skipIf(!hasRedis)('smolmap serve --queue redis:// with smolmap worker p
     const victim = await until(
       async () =>
         (await jobs()).find(
-          (j) => j.status === 'running' && (j.checkpointStep ?? 0) >= 5 && (j.progress?.step ?? 0) < 20,
+          (j) => j.status === 'running' && (j.checkpointStep ?? 0) >= 5 && (j.progress?.step ?? 0) < 45,
         ),
       600_000,
       'a running job with an uploaded checkpoint',
