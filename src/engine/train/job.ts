@@ -40,8 +40,7 @@ export interface TrainJobInput {
 
 export interface TrainJobHooks {
   onProgress(p: TrainProgress): void;
-  /** Awaited before training goes on, so the checkpoint files stay as written until it returns. */
-  onCheckpoint(step: number): void | Promise<void>;
+  onCheckpoint(step: number): void;
   /** True when the parent asked to stop (checked before every step, with the stop file). */
   stopRequested(): boolean;
 }
