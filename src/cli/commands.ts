@@ -5,6 +5,7 @@ import { dataCommands } from './data.js';
 import { correctCommands } from './correct.js';
 import { mcpCommands } from './mcp.js';
 import { serveCommands } from './serve.js';
+import { workerCommands } from './worker.js';
 import { trainCommands } from './train.js';
 import { jobsCommands } from './jobs.js';
 import { generateCommands } from './generate.js';
@@ -42,7 +43,7 @@ export const groups: CommandGroup[] = [
   },
   {
     title: 'Serving',
-    commands: [...serveCommands, ...mcpCommands, ...discordCommands, ...doctorCommands],
+    commands: [...serveCommands, ...workerCommands, ...mcpCommands, ...discordCommands, ...doctorCommands],
   },
 ];
 

@@ -6,6 +6,7 @@
  */
 import { SmolmapError, type Engine } from '../engine/index.js';
 import { lazyJobRunner } from '../mcp/runner.js';
+import { queueChoice, QUEUE_OPTIONS, QUEUE_OPTION_HELP } from './serve-queue.js';
 import type { JobControl } from '../mcp/tool.js';
 import {
   defineCommand,
@@ -59,7 +60,7 @@ interface ServeResult {
  * without one, a `serve` with no surface (only the job runner, whose poll timer is unref'd) would end with
  * exit code 13 (a top-level await left unsettled) and leave its runner lock behind.
  */
-function waitForSignal(): Promise<string> {
+export function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
     const keepAlive = setInterval(() => undefined, 2 ** 30);
     const done = (signal: string) => {
@@ -82,17 +83,23 @@ const serve = defineCommand<ServeResult>({
   summary:
     'run training jobs and the configured surfaces (MCP over HTTP, Slack, Discord) until stopped with Ctrl-C',
   args: '',
-  options: Object.assign({ quant: { type: 'string' } }, ...serveSurfaces.map((f) => f.options)) as OptionSpec,
+  options: Object.assign(
+    { quant: { type: 'string' } },
+    QUEUE_OPTIONS,
+    ...serveSurfaces.map((f) => f.options),
+  ) as OptionSpec,
   optionHelp: Object.assign(
     { [QUANT_HELP]: DEFAULT_QUANT_HELP },
+    QUEUE_OPTION_HELP,
     ...serveSurfaces.map((f) => f.optionHelp),
   ) as Record<string, string>,
   async run(ctx, positionals, values) {
     if (positionals.length > 0)
       throw new SmolmapError('usage_bad_arguments', '`smolmap serve` takes no arguments, only options');
     const quant = checkQuantOption(values);
+    const queue = queueChoice(values);
     const engine = await ctx.engine({ quant: quant ?? 'auto' });
-    const jobs = lazyJobRunner(engine);
+    const jobs = lazyJobRunner(engine, queue.choice);
     const started: ServeSurface[] = [];
     try {
       for (const factory of serveSurfaces) {
@@ -100,9 +107,10 @@ const serve = defineCommand<ServeResult>({
         if (surface) started.push(surface);
       }
       // Starting the runner requeues jobs a crashed process left running, and starts queued ones.
+      if (queue.choice.workerApi) await jobs.ready();
       jobs.pump();
       for (const s of started) ctx.progress(`${s.name}: ${s.description}\n`);
-      ctx.progress(`jobs: running the queue of ${engine.dataDir}\nserving; press Ctrl-C to stop\n`);
+      ctx.progress(`jobs: ${queue.banner(engine.dataDir)}\nserving; press Ctrl-C to stop\n`);
       const signal = await waitForSignal();
       return { surfaces: started.map((s) => s.name), signal };
     } finally {

@@ -163,6 +163,8 @@ export {
 } from './train/incremental.js';
 export {
   claimNextJob,
+  workerInput as trainJobWorkerInput,
+  adoptRunningJobs,
   recordJobProgress,
   recordJobCheckpoint,
   finishTrainingJob,

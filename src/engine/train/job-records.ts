@@ -53,7 +53,8 @@ export async function claimNextJob(engine: Engine): Promise<{ job: JobRecord; in
   }
 }
 
-async function workerInput(engine: Engine, job: JobRecord): Promise<TrainJobInput> {
+/** What a worker needs to run a job, with the coordinator's paths (a `redis` queue serves them over HTTP). */
+export async function workerInput(engine: Engine, job: JobRecord): Promise<TrainJobInput> {
   const o = trainOpts(job);
   const data = await engine.store.read();
   const base = data.baseModels.find((b) => b.name === o.baseModel);
@@ -249,5 +250,25 @@ export async function resumeInterruptedJobs(
       j.updatedAt = new Date().toISOString();
     }
     return { resumed, failed };
+  });
+}
+
+/**
+ * For a coordinator starting with a shared queue: jobs that its workers still run (or finished while it was
+ * away) stay `running` instead of being requeued as interrupted, so they are neither lost nor run twice.
+ */
+export async function adoptRunningJobs(engine: Engine, ids: readonly string[]): Promise<string[]> {
+  const wanted = new Set(ids);
+  return engine.store.update((data) => {
+    const adopted: string[] = [];
+    for (const j of data.jobs) {
+      if (!wanted.has(j.id) || !['running', 'interrupted'].includes(j.status)) continue;
+      if (j.status === 'interrupted') j.crashes = Math.max(0, (j.crashes ?? 1) - 1);
+      j.status = 'running';
+      j.error = null;
+      j.updatedAt = new Date().toISOString();
+      adopted.push(j.id);
+    }
+    return adopted;
   });
 }
