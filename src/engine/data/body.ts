@@ -2,7 +2,8 @@ import type { JsonSchema } from '../specs/types.js';
 import { fuseMatcher, LABEL_NAMES, labelValueFor } from './matcher.js';
 import { arePair, listMention, mapMention, scalarMention, type Mention } from './mention.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
-import { article, humanize, lit, singular, type Phrase } from './words.js';
+import { mapKey, objectMapEntry, withUndeclared } from './shape.js';
+import { article, humanize, lit, singular, val, type Phrase } from './words.js';
 
 /** Merges `allOf` parts (properties and required lists) into one object schema. */
 export function mergeAllOf(s: JsonSchema): JsonSchema {
@@ -73,6 +74,20 @@ const isStringMap = (s: JsonSchema): boolean =>
   typeof s.additionalProperties === 'object' &&
   schemaType(s.additionalProperties) === 'string';
 
+/** Draws of one `oneOf` / `anyOf` / `not` node before its value is left to the generator's gate. */
+export const CONFORM_TRIES = 6;
+
+/** A node whose value the sampler's own reading of the schema may get wrong, so it is checked as it is drawn. */
+export function needsCheck(s: JsonSchema): boolean {
+  const m = mergeAllOf(s);
+  return (m.oneOf?.length ?? 0) > 1 || (m.anyOf?.length ?? 0) > 1 || m.not !== undefined;
+}
+
+const branchCount = (s: JsonSchema): number => {
+  const m = mergeAllOf(s);
+  return (m.oneOf ?? m.anyOf ?? []).length;
+};
+
 /** Nesting past which a body is not followed (reference cycles are already cut at ingest). */
 const MAX_DEPTH = 16;
 /** Optional fields one body may state below its top level. */
@@ -83,6 +98,8 @@ const isPlainObject = (v: unknown): boolean => v !== null && typeof v === 'objec
 class BodySampler {
   readonly mentions: Mention[] = [];
   private budget = NESTED_OPTIONAL_BUDGET;
+  /** Set when a checked node kept a value that does not fit it (see `value`). */
+  private misfit = false;
   constructor(
     private readonly ctx: ValueCtx,
     private readonly opts: BodyOptions,
@@ -131,13 +148,16 @@ class BodySampler {
     return sampled.value;
   }
 
-  private map(key: string, name: string): Record<string, string> {
+  private map(key: string, name: string, s: JsonSchema): Record<string, string> {
     const rng = this.ctx.rng;
-    const keys = rng.shuffle(LABEL_NAMES).slice(0, rng.int(1, 2));
+    const max = typeof s['maxProperties'] === 'number' ? Math.max(1, s['maxProperties']) : 2;
+    const keys = rng.shuffle(LABEL_NAMES).slice(0, rng.int(1, Math.min(2, max)));
     const free = /annotation|description|summary|comment/.test(name);
     // Alerts are named by their `alertname` label (Prometheus convention), so most label sets carry one.
-    if (!free && /label/.test(name) && !keys.includes('alertname') && rng.chance(0.6))
+    if (!free && /label/.test(name) && !keys.includes('alertname') && rng.chance(0.6)) {
       keys.unshift('alertname');
+      keys.length = Math.min(keys.length, max);
+    }
     const entries: [string, string][] = keys.map((k) => [
       free ? rng.pick(['summary', 'description', 'runbook']) : k,
       free
@@ -170,7 +190,7 @@ class BodySampler {
     if (t === 'object' || items.properties) {
       const out: unknown[] = [];
       for (let i = 0; i < n; i++) {
-        const v = this.value(`${key}[${i}]`, name, items, depth + 1, false);
+        const v = this.value(`${key}[${i}]`, name, s.items ?? items, depth + 1, false);
         if (v !== undefined) out.push(v);
       }
       return out.length >= min ? out : undefined;
@@ -185,6 +205,7 @@ class BodySampler {
       );
       if (!one) return undefined;
       if (seen.has(String(one.value))) continue;
+      if (this.ctx.fits && s.items && needsCheck(s.items) && !this.ctx.fits(s.items, one.value)) continue;
       seen.add(String(one.value));
       sampled.push(one);
     }
@@ -201,7 +222,7 @@ class BodySampler {
     parent: string | undefined,
     variant = false,
   ): Record<string, unknown> {
-    const props = s.properties ?? {};
+    const props = withUndeclared(s);
     const required = new Set(s.required ?? []);
     // A const discriminator of a oneOf branch (`object: "card"`) is how people name the variant ("by card"), so
     // it is always stated and does not count as an optional field.
@@ -239,6 +260,8 @@ class BodySampler {
       if (!required.has(name) && !chosen.includes(name)) continue;
       const primary =
         depth === 0 && required.has(name) && (soleRequired || /^(url|urls|text|query|q|prompt)$/.test(name));
+      const [mark, budget] = [this.mentions.length, this.budget];
+      this.misfit = false;
       const v = this.value(
         key ? `${key}.${name}` : name,
         name,
@@ -247,6 +270,12 @@ class BodySampler {
         primary,
         parent,
       );
+      // An optional field no draw could make fit (a spec's contradiction) is left out rather than sent wrong.
+      if (this.misfit && !required.has(name)) {
+        this.mentions.length = mark;
+        this.budget = budget;
+        continue;
+      }
       if (v !== undefined) out[name] = v;
     }
     if (!fuseMatcher(key ? `${key}.` : '', out, this.mentions, this.ctx))
@@ -288,6 +317,27 @@ class BodySampler {
       return ordered.slice(0, this.opts.maxOptional + rng.pick([1, 2]));
     }
     return ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, this.opts.maxOptional);
+  }
+
+  /**
+   * A map whose values are objects or numbers and that must hold a key (`minProperties`), e.g. Lex's
+   * `botVersionLocaleSpecification: { en_US: { sourceBotVersion } }`: one entry, its key stated like a value.
+   */
+  private objectMap(
+    key: string,
+    name: string,
+    s: JsonSchema,
+    entry: JsonSchema,
+    depth: number,
+    parent: string | undefined,
+  ): Record<string, unknown> | undefined {
+    const k = mapKey(s, name, this.ctx);
+    if (k === null) return undefined;
+    const label = `${singular(humanize(name))} key`;
+    const field = { name: label, schema: { type: 'string' }, parent };
+    this.mentions.push(scalarMention(`${key}.${k}`, field, { value: k, surface: val(k) }, this.ctx.rng));
+    const v = this.value(`${key}.${k}`, k, entry, depth + 1, false, parent);
+    return v === undefined ? undefined : { [k]: v };
   }
 
   /** A start after its end reads as a mistake: swap the two values (and what the task says for them). */
@@ -343,6 +393,12 @@ class BodySampler {
     }
   }
 
+  /**
+   * A value for one schema node. A node with `oneOf`, `anyOf` or `not` is drawn again (another branch first,
+   * then fresh values) until the value fits the node as the validator reads it: a body that fits two `oneOf`
+   * branches, or a value a `not` forbids, is not a valid call. The last draw stands if none fits in a few tries;
+   * the generator's gate then counts it.
+   */
   value(
     key: string,
     name: string,
@@ -351,19 +407,63 @@ class BodySampler {
     primary: boolean,
     parent?: string,
   ): unknown {
-    const s = resolveSchema(s0, (n) => this.ctx.rng.int(0, n - 1));
+    const rng = this.ctx.rng;
+    const fits = this.ctx.fits;
+    if (!fits || !needsCheck(s0))
+      return this.draw(key, name, s0, depth, primary, parent, (n) => rng.int(0, n - 1));
+    const order = rng.shuffle(Array.from({ length: branchCount(s0) }, (_, i) => i));
+    const mark0 = this.mentions.length;
+    let v: unknown;
+    for (let i = 0; i < CONFORM_TRIES; i++) {
+      const mark = this.mentions.length;
+      const budget = this.budget;
+      v = this.draw(
+        key,
+        name,
+        s0,
+        depth,
+        primary,
+        parent,
+        (n) => order[i % order.length] ?? rng.int(0, n - 1),
+      );
+      if (v === undefined || fits(s0, v)) return v;
+      if (i === CONFORM_TRIES - 1) break;
+      this.mentions.length = mark;
+      this.budget = budget;
+    }
+    // An empty object may be what the schema admits (`additionalProperties: false` beside an `anyOf`).
+    if (isPlainObject(v) && fits(s0, {})) {
+      this.mentions.length = mark0;
+      return {};
+    }
+    this.misfit = true;
+    return v;
+  }
+
+  private draw(
+    key: string,
+    name: string,
+    s0: JsonSchema,
+    depth: number,
+    primary: boolean,
+    parent: string | undefined,
+    pickBranch: (n: number) => number,
+  ): unknown {
+    const s = resolveSchema(s0, pickBranch);
     const t = schemaType(s);
     if (depth > MAX_DEPTH || isInexpressible(s)) return undefined;
     if (t === 'array') return this.array(key, name, s, depth, primary);
-    if (isStringMap(s)) return this.map(key, name);
+    if (isStringMap(s)) return this.map(key, name, s);
+    const entry = objectMapEntry(s);
+    if (entry) return this.objectMap(key, name, s, entry, depth, parent);
     // A free-form object (or a body described only by an example object) is sent empty: `{}` fits its schema
     // and carries no value the task would have to state.
     const exampleObject = t === undefined && isPlainObject(s.example ?? s.examples?.[0]);
     // (`minProperties` asks for keys the spec does not name: such an object cannot be filled honestly.)
-    if ((t === 'object' || s.properties || exampleObject) && !s.properties)
+    const named = Boolean(s.properties ?? s.required?.length);
+    if ((t === 'object' || exampleObject) && !named)
       return typeof s['minProperties'] === 'number' && s['minProperties'] > 0 ? undefined : {};
-    if (t === 'object' || s.properties) {
-      if (!s.properties) return undefined;
+    if (t === 'object' || named) {
       // A oneOf branch's title names the variant better than the field ("card number", not "source number").
       const branchTitle =
         (s0.oneOf ?? s0.anyOf) && s.title && /^[A-Za-z ]{2,30}$/.test(s.title) ? s.title.toLowerCase() : null;

@@ -18,7 +18,8 @@ const TRIES = 24;
 /** The spec's pattern as JavaScript reads it (non-unicode, as the call validator compiles it); null if invalid. */
 export function patternRegExp(pattern: string): RegExp | null {
   try {
-    return new RegExp(pattern);
+    // RE2's leading `(?i)` (how ingest keeps a `/…/i` literal) is JavaScript's `i` flag.
+    return pattern.startsWith('(?i)') ? new RegExp(pattern.slice(4), 'i') : new RegExp(pattern);
   } catch {
     return null;
   }
@@ -42,7 +43,7 @@ export function patternString(s: JsonSchema, rng: Rng): string | null {
   if (!re) return null;
   let gen: InstanceType<typeof RandExp>;
   try {
-    gen = new RandExp(generatorSource(re.source, s));
+    gen = new RandExp(generatorSource(re.source, s), re.flags);
   } catch {
     return null;
   }
@@ -52,7 +53,9 @@ export function patternString(s: JsonSchema, rng: Rng): string | null {
   gen.defaultRange.subtract(0, 0x10ffff);
   gen.defaultRange.add(48, 57).add(65, 90).add(97, 122).add(45).add(95);
   for (let i = 0; i < TRIES; i++) {
-    const text = gen.gen();
+    let text = gen.gen();
+    // A prefix pattern (`^ssh-rsa `) is drawn as just its prefix; the rest of the value follows it.
+    if (/\s$/.test(text)) text += rng.pick(['AAAAB3NzaC1yc2E', 'key', 'value', 'x1']);
     if (text.length > 0 && re.test(text) && fitsLength(s, text) && !/^\s|\s$/.test(text)) return text;
   }
   return null;

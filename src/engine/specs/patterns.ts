@@ -37,3 +37,13 @@ export function re2RegExp(pattern: string): { test(s: string): boolean; toString
   return { test: (s) => re.matcher(s).find(), toString: () => `re2:${pattern}` };
 }
 re2RegExp.code = 're2js';
+
+/**
+ * A pattern written as a Perl / JavaScript literal (`/^.*[a-z]+.*$/i`) means its body: read literally, the slashes
+ * are characters and the `$` before `/i` can never match. The body is kept, with `i` as RE2's `(?i)`.
+ */
+export function unwrapDelimited(pattern: string): string {
+  const m = /^\/(.+)\/([gimsuy]*)$/s.exec(pattern);
+  if (!m || (m[1] as string).endsWith('\\')) return pattern;
+  return `${(m[2] ?? '').includes('i') ? '(?i)' : ''}${m[1]}`;
+}
