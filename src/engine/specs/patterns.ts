@@ -47,3 +47,20 @@ export function unwrapDelimited(pattern: string): string {
   if (!m || (m[1] as string).endsWith('\\')) return pattern;
   return `${(m[2] ?? '').includes('i') ? '(?i)' : ''}${m[1]}`;
 }
+
+/**
+ * RE2 refuses repeats over 1000 (`[A-Za-z0-9]{0,2048}`). Such a bound is a length limit, not a shape: a pattern
+ * RE2 cannot compile for that reason keeps its shape with the large upper bounds opened (`{0,}`), and the
+ * schema's `maxLength` (where the spec gives one) still bounds the length.
+ */
+export function openLargeRepeats(pattern: string): string {
+  try {
+    compileSpecPattern(pattern);
+    return pattern;
+  } catch (e) {
+    if (!/repeat count/.test((e as Error).message)) return pattern;
+    return pattern.replace(/(?<!\\)\{(\d+),(\d+)\}/g, (m: string, a: string, b: string) =>
+      Number(b) > 1000 && Number(a) <= 1000 ? `{${a},}` : m,
+    );
+  }
+}

@@ -5,7 +5,7 @@
 import type { SpecBudget } from './budget.js';
 import type { JsonSchema } from './types.js';
 import { escapePointer, isObject, type JsonObject, type RefResolver } from './refs.js';
-import { unwrapDelimited } from './patterns.js';
+import { openLargeRepeats, unwrapDelimited } from './patterns.js';
 import { normalizeUnion } from './unions.js';
 
 /** Keywords whose value is one subschema / a list of subschemas / a map of subschemas (JSON Schema 2020-12). */
@@ -91,7 +91,8 @@ export function normalizeSchema(
       }
       out[key] = map;
     } else if (key !== '$defs' && key !== 'definitions') {
-      const v = key === 'pattern' && typeof value === 'string' ? unwrapDelimited(value) : value;
+      const v =
+        key === 'pattern' && typeof value === 'string' ? openLargeRepeats(unwrapDelimited(value)) : value;
       if (key === 'pattern' && typeof v === 'string' && !ctx.spec.pattern(v, here)) continue;
       ctx.spec.value(v, here);
       out[key] = v;
