@@ -1,8 +1,9 @@
 import type { JsonSchema } from '../specs/types.js';
-import { fuseMatcher, LABEL_NAMES, labelValueFor } from './matcher.js';
-import { arePair, listMention, mapMention, scalarMention, type Mention } from './mention.js';
+import { fuseMatcher } from './matcher.js';
+import { arePair, listMention, scalarMention, type Mention } from './mention.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
 import { mapKey, objectMapEntry, withUndeclared } from './shape.js';
+import { fuseSaid, labelMap, orderRange } from './together.js';
 import { article, humanize, lit, singular, val, type Phrase } from './words.js';
 
 /** Merges `allOf` parts (properties and required lists) into one object schema. */
@@ -148,31 +149,6 @@ class BodySampler {
     return sampled.value;
   }
 
-  private map(key: string, name: string, s: JsonSchema): Record<string, string> {
-    const rng = this.ctx.rng;
-    const max = typeof s['maxProperties'] === 'number' ? Math.max(1, s['maxProperties']) : 2;
-    const keys = rng.shuffle(LABEL_NAMES).slice(0, rng.int(1, Math.min(2, max)));
-    const free = /annotation|description|summary|comment/.test(name);
-    // Alerts are named by their `alertname` label (Prometheus convention), so most label sets carry one.
-    if (!free && /label/.test(name) && !keys.includes('alertname') && rng.chance(0.6)) {
-      keys.unshift('alertname');
-      keys.length = Math.min(keys.length, max);
-    }
-    const entries: [string, string][] = keys.map((k) => [
-      free ? rng.pick(['summary', 'description', 'runbook']) : k,
-      free
-        ? rng.pick([
-            this.ctx.faker.hacker.phrase().replace(/[!.]$/, ''),
-            `${rng.pick(['Disk', 'Memory', 'CPU', 'Queue'])} ${rng.int(50, 99)}% full`,
-            `${this.ctx.faker.word.noun()} is down`,
-          ])
-        : labelValueFor(k, this.ctx),
-    ]);
-    const uniq = Object.fromEntries(entries);
-    this.mentions.push(mapMention(key, humanize(name), Object.entries(uniq), rng));
-    return uniq;
-  }
-
   private array(
     key: string,
     name: string,
@@ -279,8 +255,8 @@ class BodySampler {
       if (v !== undefined) out[name] = v;
     }
     if (!fuseMatcher(key ? `${key}.` : '', out, this.mentions, this.ctx))
-      this.fuse(key ? `${key}.` : '', out);
-    this.orderRange(key ? `${key}.` : '', out);
+      fuseSaid(key ? `${key}.` : '', out, this.mentions, this.ctx.rng);
+    orderRange(key ? `${key}.` : '', out, this.mentions);
     return out;
   }
 
@@ -338,59 +314,6 @@ class BodySampler {
     this.mentions.push(scalarMention(`${key}.${k}`, field, { value: k, surface: val(k) }, this.ctx.rng));
     const v = this.value(`${key}.${k}`, k, entry, depth + 1, false, parent);
     return v === undefined ? undefined : { [k]: v };
-  }
-
-  /** A start after its end reads as a mistake: swap the two values (and what the task says for them). */
-  private orderRange(prefix: string, out: Record<string, unknown>): void {
-    const start = Object.keys(out).find((k) => /^(starts?_?at|start(_?(date|time))?|from|begin)$/i.test(k));
-    const end = Object.keys(out).find((k) => /^(ends?_?at|end(_?(date|time))?|until)$/i.test(k));
-    if (!start || !end) return;
-    const [a, b] = [out[start], out[end]];
-    if (typeof a !== 'string' || typeof b !== 'string' || Date.parse(a) <= Date.parse(b)) return;
-    out[start] = b;
-    out[end] = a;
-    const ma = this.mentions.find((m) => m.key === prefix + start);
-    const mb = this.mentions.find((m) => m.key === prefix + end);
-    const va = ma?.clause.find((x) => x.value);
-    const vb = mb?.clause.find((x) => x.value);
-    if (va && vb) [va.text, vb.text] = [vb.text, va.text];
-  }
-
-  /** People say some fields together: "49.99 EUR", "expires 12/2027". */
-  private fuse(prefix: string, out: Record<string, unknown>): void {
-    const rng = this.ctx.rng;
-    const find = (re: RegExp): Mention | undefined => {
-      const name = Object.keys(out).find((k) => re.test(k));
-      return name === undefined ? undefined : this.mentions.find((m) => m.key === prefix + name);
-    };
-    const pairs: [Mention | undefined, Mention | undefined, (a: Phrase, b: Phrase) => Phrase][] = [
-      [
-        find(/^(amount|price|total)$/),
-        find(/^currency$/),
-        (a, b) => [...lit(rng.pick(['', 'amount ', 'for '])), ...a, ...lit(' '), ...b],
-      ],
-      [
-        find(/^exp(iry|iration)?_?month$/i),
-        find(/^exp(iry|iration)?_?year$/i),
-        (a, b) => [
-          ...lit(rng.pick(['expires ', 'expiring ', 'exp ', 'valid until '])),
-          ...a,
-          ...lit('/'),
-          ...b,
-        ],
-      ],
-    ];
-    for (const [a, b, join] of pairs) {
-      if (!a || !b || !rng.chance(0.6)) continue;
-      const fused: Mention = {
-        key: a.key,
-        clause: join(a.bare, b.bare),
-        bare: join(a.bare, b.bare),
-        primary: false,
-      };
-      this.mentions.splice(this.mentions.indexOf(a), 1, fused);
-      this.mentions.splice(this.mentions.indexOf(b), 1);
-    }
   }
 
   /**
@@ -453,7 +376,7 @@ class BodySampler {
     const t = schemaType(s);
     if (depth > MAX_DEPTH || isInexpressible(s)) return undefined;
     if (t === 'array') return this.array(key, name, s, depth, primary);
-    if (isStringMap(s)) return this.map(key, name, s);
+    if (isStringMap(s)) return labelMap(key, name, s, this.ctx, this.mentions);
     const entry = objectMapEntry(s);
     if (entry) return this.objectMap(key, name, s, entry, depth, parent);
     // A free-form object (or a body described only by an example object) is sent empty: `{}` fits its schema
