@@ -13,6 +13,11 @@ const RandExp = ((randexpModule as unknown as { default?: unknown }).default ??
 
 /** Longest run a `*`, `+` or `{n,}` expands to: values stay short enough to say. */
 const REPEAT_MAX = 8;
+/**
+ * The run length drawn: REPEAT_MAX, or up to `minLength` when the schema asks for longer values (an id such as
+ * `^st-[a-zA-Z0-9]+$` with length 16 cannot be met by runs of 8).
+ */
+const repeatMax = (s: JsonSchema): number => Math.max(REPEAT_MAX, Math.min(s.minLength ?? 0, 128));
 const TRIES = 24;
 
 /** The spec's pattern as JavaScript reads it (non-unicode, as the call validator compiles it); null if invalid. */
@@ -47,7 +52,7 @@ export function patternString(s: JsonSchema, rng: Rng): string | null {
   } catch {
     return null;
   }
-  gen.max = REPEAT_MAX;
+  gen.max = repeatMax(s);
   gen.randInt = (a: number, b: number): number => rng.int(a, b);
   // `.` and negated classes draw from letters, digits and a little punctuation, so values stay sayable.
   gen.defaultRange.subtract(0, 0x10ffff);
@@ -73,8 +78,9 @@ function generatorSource(source: string, s: JsonSchema): string {
     const hi = Math.max(lo, Math.min(s.maxLength ?? lo + REPEAT_MAX, lo + REPEAT_MAX));
     return `${single[1]}${single[2]}{${lo},${hi}}${single[3]}`;
   }
+  const cap = repeatMax(s);
   return source.replace(/(?<!\\)\{(\d+),(\d+)\}/g, (m: string, a: string, b: string) =>
-    Number(b) > REPEAT_MAX && Number(b) > Number(a) ? `{${a},${Math.max(Number(a), REPEAT_MAX)}}` : m,
+    Number(b) > cap && Number(b) > Number(a) ? `{${a},${Math.max(Number(a), cap)}}` : m,
   );
 }
 
