@@ -11,7 +11,7 @@
  * itself, operations covered, milliseconds.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateCall, pathTemplateNames } from '../src/engine/calls/validate.js';
 import { collectCodeNames } from '../src/engine/data/names.js';
@@ -163,6 +163,13 @@ async function parent(): Promise<void> {
         ? new Rng(seed).shuffle(all).slice(0, sample).sort()
         : all;
   const results: SpecResult[] = [];
+  // Each result is appended as it arrives, so a long run interrupted part-way still leaves its lines
+  // (`--summarise FILE` reads them); the file is rewritten sorted at the end.
+  writeFileSync(out, '');
+  const record = (r: SpecResult): void => {
+    results.push(r);
+    appendFileSync(out, `${JSON.stringify(r)}\n`);
+  };
   const queue = [...ids];
   const runWorker = (): Promise<void> =>
     new Promise((resolve) => {
@@ -173,7 +180,7 @@ async function parent(): Promise<void> {
         };
         w.proc.on('message', (r: SpecResult) => {
           clearTimeout(w.timer);
-          results.push(r);
+          record(r);
           process.stderr.write(
             `${results.length}/${ids.length} ${r.id} ${r.ingest} ${r.examples} ${r.ms} ms\n`,
           );
@@ -190,7 +197,7 @@ async function parent(): Promise<void> {
         w.timer = setTimeout(() => {
           w.proc.removeAllListeners('message');
           w.proc.kill('SIGKILL');
-          results.push({ ...emptyResult(id, 'timeout', `over ${timeoutMs} ms`), ms: timeoutMs });
+          record({ ...emptyResult(id, 'timeout', `over ${timeoutMs} ms`), ms: timeoutMs });
           spawn();
           next();
         }, timeoutMs);

@@ -79,32 +79,64 @@ interface CatalogValidators {
   strict: Ajv2020;
   coercing: Ajv2020;
   ops: Map<Operation, CompiledOperation>;
+  /**
+   * Validators by schema text: operations repeat the same parameter and body schemas (an AWS spec declares
+   * `{ type: string }` thousands of times), and compiling is what costs, not validating.
+   */
+  byText: Map<string, ValidateFunction>;
 }
 
 const cache = new WeakMap<Catalog, CatalogValidators>();
 
+/**
+ * An Ajv for spec schemas. strict: false because OpenAPI schemas carry keywords JSON Schema lacks (example, xml,
+ * discriminator...); unicodeRegExp: false because spec patterns are often written for non-unicode engines;
+ * patterns run in RE2 (linear time), so a spec's `^(a+)+$` cannot stall validation on a long value. URL values
+ * are strings: the coercing one converts them to the declared type, and a lone value to a one-item array.
+ */
+function specAjv(coerce: boolean): Ajv2020 {
+  const ajv = new Ajv2020({
+    strict: false,
+    allErrors: true,
+    logger: false,
+    unicodeRegExp: false,
+    code: { regExp: re2RegExp },
+    ...(coerce ? { coerceTypes: 'array' as const } : {}),
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
 function validatorsFor(catalog: Catalog): CatalogValidators {
   let v = cache.get(catalog);
   if (!v) {
-    // strict: false because OpenAPI schemas carry keywords JSON Schema lacks (example, xml, discriminator...);
-    // unicodeRegExp: false because spec patterns are often written for non-unicode engines; patterns run in
-    // RE2 (linear time), so a spec's `^(a+)+$` cannot stall validation on a long value.
-    const common = {
-      strict: false,
-      allErrors: true,
-      logger: false,
-      unicodeRegExp: false,
-      code: { regExp: re2RegExp },
-    } as const;
-    const strict = new Ajv2020(common);
-    // URL values are strings: coerce them to the declared type, and a lone value to a one-item array.
-    const coercing = new Ajv2020({ ...common, coerceTypes: 'array' });
-    addFormats(strict);
-    addFormats(coercing);
-    v = { strict, coercing, ops: new Map() };
+    v = { strict: specAjv(false), coercing: specAjv(true), ops: new Map(), byText: new Map() };
     cache.set(catalog, v);
   }
   return v;
+}
+
+/**
+ * Whether a value fits one request-body schema (or a part of one), by the rules `validateCall` applies to bodies.
+ * Each returned checker compiles a schema object once; a part that cannot be compiled is not judged (true), as
+ * the operation's own validator reports it.
+ */
+export function schemaChecker(): (schema: JsonSchema, value: unknown) => boolean {
+  let ajv: Ajv2020 | null = null;
+  const compiled = new WeakMap<JsonSchema, ValidateFunction | null>();
+  return (schema, value) => {
+    let fn = compiled.get(schema);
+    if (fn === undefined) {
+      ajv ??= specAjv(false);
+      try {
+        fn = ajv.compile(toAjvSchema(schema));
+      } catch {
+        fn = null;
+      }
+      compiled.set(schema, fn);
+    }
+    return fn === null || fn(value) === true;
+  };
 }
 
 /** Compiles an operation's parameter and body schemas once per catalog (cached by object identity). */
@@ -116,14 +148,17 @@ function compiledOperation(catalog: Catalog, op: Operation): CompiledOperation {
     new Map(
       op.parameters
         .filter((p) => p.in === loc)
-        .map((p) => [p.name, { param: p, validate: compile(v.coercing, wrapParam(p.schema), op, p.name) }]),
+        .map((p) => [
+          p.name,
+          { param: p, validate: compile(v, v.coercing, wrapParam(p.schema), op, p.name) },
+        ]),
     );
   const path = params('path');
   // A placeholder the spec forgot to declare is still a path parameter; any non-empty string fits it.
   for (const name of pathTemplateNames(op.path)) {
     if (!path.has(name)) {
       const param: Parameter = { name, in: 'path', required: true, schema: { type: 'string' } };
-      path.set(name, { param, validate: compile(v.coercing, wrapParam(param.schema), op, name) });
+      path.set(name, { param, validate: compile(v, v.coercing, wrapParam(param.schema), op, name) });
     }
   }
   const bodySchema = op.requestBody?.schema;
@@ -131,7 +166,7 @@ function compiledOperation(catalog: Catalog, op: Operation): CompiledOperation {
     path,
     query: params('query'),
     header: params('header'),
-    body: bodySchema ? compile(v.strict, toAjvSchema(bodySchema), op, 'body') : null,
+    body: bodySchema ? compile(v, v.strict, toAjvSchema(bodySchema), op, 'body') : null,
   };
   v.ops.set(op, compiled);
   return compiled;
@@ -142,9 +177,20 @@ function wrapParam(schema: JsonSchema): JsonSchema {
   return { type: 'object', properties: { v: toAjvSchema(schema) }, required: ['v'] };
 }
 
-function compile(ajv: Ajv2020, schema: JsonSchema, op: Operation, what: string): ValidateFunction {
+function compile(
+  v: CatalogValidators,
+  ajv: Ajv2020,
+  schema: JsonSchema,
+  op: Operation,
+  what: string,
+): ValidateFunction {
+  const key = `${ajv === v.coercing ? 'c' : 's'}${JSON.stringify(schema)}`;
+  const hit = v.byText.get(key);
+  if (hit) return hit;
   try {
-    return ajv.compile(schema);
+    const fn = ajv.compile(schema);
+    v.byText.set(key, fn);
+    return fn;
   } catch (cause) {
     throw new SmolmapError(
       'spec_schema_unsupported',

@@ -1,8 +1,10 @@
 import type { JsonSchema } from '../specs/types.js';
-import { fuseMatcher, LABEL_NAMES, labelValueFor } from './matcher.js';
-import { arePair, listMention, mapMention, scalarMention, type Mention } from './mention.js';
+import { fuseMatcher } from './matcher.js';
+import { arePair, listMention, scalarMention, type Mention } from './mention.js';
 import { sampleScalar, schemaType, type Sampled, type ValueCtx } from './values.js';
-import { article, humanize, lit, singular, type Phrase } from './words.js';
+import { mapKey, objectMapEntry, withUndeclared } from './shape.js';
+import { fuseSaid, labelMap, orderRange } from './together.js';
+import { article, humanize, lit, singular, val, type Phrase } from './words.js';
 
 /** Merges `allOf` parts (properties and required lists) into one object schema. */
 export function mergeAllOf(s: JsonSchema): JsonSchema {
@@ -73,6 +75,20 @@ const isStringMap = (s: JsonSchema): boolean =>
   typeof s.additionalProperties === 'object' &&
   schemaType(s.additionalProperties) === 'string';
 
+/** Draws of one `oneOf` / `anyOf` / `not` node before its value is left to the generator's gate. */
+export const CONFORM_TRIES = 6;
+
+/** A node whose value the sampler's own reading of the schema may get wrong, so it is checked as it is drawn. */
+export function needsCheck(s: JsonSchema): boolean {
+  const m = mergeAllOf(s);
+  return (m.oneOf?.length ?? 0) > 1 || (m.anyOf?.length ?? 0) > 1 || m.not !== undefined;
+}
+
+const branchCount = (s: JsonSchema): number => {
+  const m = mergeAllOf(s);
+  return (m.oneOf ?? m.anyOf ?? []).length;
+};
+
 /** Nesting past which a body is not followed (reference cycles are already cut at ingest). */
 const MAX_DEPTH = 16;
 /** Optional fields one body may state below its top level. */
@@ -83,6 +99,8 @@ const isPlainObject = (v: unknown): boolean => v !== null && typeof v === 'objec
 class BodySampler {
   readonly mentions: Mention[] = [];
   private budget = NESTED_OPTIONAL_BUDGET;
+  /** Set when a checked node kept a value that does not fit it (see `value`). */
+  private misfit = false;
   constructor(
     private readonly ctx: ValueCtx,
     private readonly opts: BodyOptions,
@@ -131,28 +149,6 @@ class BodySampler {
     return sampled.value;
   }
 
-  private map(key: string, name: string): Record<string, string> {
-    const rng = this.ctx.rng;
-    const keys = rng.shuffle(LABEL_NAMES).slice(0, rng.int(1, 2));
-    const free = /annotation|description|summary|comment/.test(name);
-    // Alerts are named by their `alertname` label (Prometheus convention), so most label sets carry one.
-    if (!free && /label/.test(name) && !keys.includes('alertname') && rng.chance(0.6))
-      keys.unshift('alertname');
-    const entries: [string, string][] = keys.map((k) => [
-      free ? rng.pick(['summary', 'description', 'runbook']) : k,
-      free
-        ? rng.pick([
-            this.ctx.faker.hacker.phrase().replace(/[!.]$/, ''),
-            `${rng.pick(['Disk', 'Memory', 'CPU', 'Queue'])} ${rng.int(50, 99)}% full`,
-            `${this.ctx.faker.word.noun()} is down`,
-          ])
-        : labelValueFor(k, this.ctx),
-    ]);
-    const uniq = Object.fromEntries(entries);
-    this.mentions.push(mapMention(key, humanize(name), Object.entries(uniq), rng));
-    return uniq;
-  }
-
   private array(
     key: string,
     name: string,
@@ -170,7 +166,7 @@ class BodySampler {
     if (t === 'object' || items.properties) {
       const out: unknown[] = [];
       for (let i = 0; i < n; i++) {
-        const v = this.value(`${key}[${i}]`, name, items, depth + 1, false);
+        const v = this.value(`${key}[${i}]`, name, s.items ?? items, depth + 1, false);
         if (v !== undefined) out.push(v);
       }
       return out.length >= min ? out : undefined;
@@ -185,6 +181,7 @@ class BodySampler {
       );
       if (!one) return undefined;
       if (seen.has(String(one.value))) continue;
+      if (this.ctx.fits && s.items && needsCheck(s.items) && !this.ctx.fits(s.items, one.value)) continue;
       seen.add(String(one.value));
       sampled.push(one);
     }
@@ -201,7 +198,7 @@ class BodySampler {
     parent: string | undefined,
     variant = false,
   ): Record<string, unknown> {
-    const props = s.properties ?? {};
+    const props = withUndeclared(s);
     const required = new Set(s.required ?? []);
     // A const discriminator of a oneOf branch (`object: "card"`) is how people name the variant ("by card"), so
     // it is always stated and does not count as an optional field.
@@ -239,6 +236,8 @@ class BodySampler {
       if (!required.has(name) && !chosen.includes(name)) continue;
       const primary =
         depth === 0 && required.has(name) && (soleRequired || /^(url|urls|text|query|q|prompt)$/.test(name));
+      const [mark, budget] = [this.mentions.length, this.budget];
+      this.misfit = false;
       const v = this.value(
         key ? `${key}.${name}` : name,
         name,
@@ -247,11 +246,17 @@ class BodySampler {
         primary,
         parent,
       );
+      // An optional field no draw could make fit (a spec's contradiction) is left out rather than sent wrong.
+      if (this.misfit && !required.has(name)) {
+        this.mentions.length = mark;
+        this.budget = budget;
+        continue;
+      }
       if (v !== undefined) out[name] = v;
     }
     if (!fuseMatcher(key ? `${key}.` : '', out, this.mentions, this.ctx))
-      this.fuse(key ? `${key}.` : '', out);
-    this.orderRange(key ? `${key}.` : '', out);
+      fuseSaid(key ? `${key}.` : '', out, this.mentions, this.ctx.rng);
+    orderRange(key ? `${key}.` : '', out, this.mentions);
     return out;
   }
 
@@ -290,59 +295,33 @@ class BodySampler {
     return ordered.filter(() => rng.chance(this.opts.pOptional)).slice(0, this.opts.maxOptional);
   }
 
-  /** A start after its end reads as a mistake: swap the two values (and what the task says for them). */
-  private orderRange(prefix: string, out: Record<string, unknown>): void {
-    const start = Object.keys(out).find((k) => /^(starts?_?at|start(_?(date|time))?|from|begin)$/i.test(k));
-    const end = Object.keys(out).find((k) => /^(ends?_?at|end(_?(date|time))?|until)$/i.test(k));
-    if (!start || !end) return;
-    const [a, b] = [out[start], out[end]];
-    if (typeof a !== 'string' || typeof b !== 'string' || Date.parse(a) <= Date.parse(b)) return;
-    out[start] = b;
-    out[end] = a;
-    const ma = this.mentions.find((m) => m.key === prefix + start);
-    const mb = this.mentions.find((m) => m.key === prefix + end);
-    const va = ma?.clause.find((x) => x.value);
-    const vb = mb?.clause.find((x) => x.value);
-    if (va && vb) [va.text, vb.text] = [vb.text, va.text];
+  /**
+   * A map whose values are objects or numbers and that must hold a key (`minProperties`), e.g. Lex's
+   * `botVersionLocaleSpecification: { en_US: { sourceBotVersion } }`: one entry, its key stated like a value.
+   */
+  private objectMap(
+    key: string,
+    name: string,
+    s: JsonSchema,
+    entry: JsonSchema,
+    depth: number,
+    parent: string | undefined,
+  ): Record<string, unknown> | undefined {
+    const k = mapKey(s, name, this.ctx);
+    if (k === null) return undefined;
+    const label = `${singular(humanize(name))} key`;
+    const field = { name: label, schema: { type: 'string' }, parent };
+    this.mentions.push(scalarMention(`${key}.${k}`, field, { value: k, surface: val(k) }, this.ctx.rng));
+    const v = this.value(`${key}.${k}`, k, entry, depth + 1, false, parent);
+    return v === undefined ? undefined : { [k]: v };
   }
 
-  /** People say some fields together: "49.99 EUR", "expires 12/2027". */
-  private fuse(prefix: string, out: Record<string, unknown>): void {
-    const rng = this.ctx.rng;
-    const find = (re: RegExp): Mention | undefined => {
-      const name = Object.keys(out).find((k) => re.test(k));
-      return name === undefined ? undefined : this.mentions.find((m) => m.key === prefix + name);
-    };
-    const pairs: [Mention | undefined, Mention | undefined, (a: Phrase, b: Phrase) => Phrase][] = [
-      [
-        find(/^(amount|price|total)$/),
-        find(/^currency$/),
-        (a, b) => [...lit(rng.pick(['', 'amount ', 'for '])), ...a, ...lit(' '), ...b],
-      ],
-      [
-        find(/^exp(iry|iration)?_?month$/i),
-        find(/^exp(iry|iration)?_?year$/i),
-        (a, b) => [
-          ...lit(rng.pick(['expires ', 'expiring ', 'exp ', 'valid until '])),
-          ...a,
-          ...lit('/'),
-          ...b,
-        ],
-      ],
-    ];
-    for (const [a, b, join] of pairs) {
-      if (!a || !b || !rng.chance(0.6)) continue;
-      const fused: Mention = {
-        key: a.key,
-        clause: join(a.bare, b.bare),
-        bare: join(a.bare, b.bare),
-        primary: false,
-      };
-      this.mentions.splice(this.mentions.indexOf(a), 1, fused);
-      this.mentions.splice(this.mentions.indexOf(b), 1);
-    }
-  }
-
+  /**
+   * A value for one schema node. A node with `oneOf`, `anyOf` or `not` is drawn again (another branch first,
+   * then fresh values) until the value fits the node as the validator reads it: a body that fits two `oneOf`
+   * branches, or a value a `not` forbids, is not a valid call. The last draw stands if none fits in a few tries;
+   * the generator's gate then counts it.
+   */
   value(
     key: string,
     name: string,
@@ -351,19 +330,63 @@ class BodySampler {
     primary: boolean,
     parent?: string,
   ): unknown {
-    const s = resolveSchema(s0, (n) => this.ctx.rng.int(0, n - 1));
+    const rng = this.ctx.rng;
+    const fits = this.ctx.fits;
+    if (!fits || !needsCheck(s0))
+      return this.draw(key, name, s0, depth, primary, parent, (n) => rng.int(0, n - 1));
+    const order = rng.shuffle(Array.from({ length: branchCount(s0) }, (_, i) => i));
+    const mark0 = this.mentions.length;
+    let v: unknown;
+    for (let i = 0; i < CONFORM_TRIES; i++) {
+      const mark = this.mentions.length;
+      const budget = this.budget;
+      v = this.draw(
+        key,
+        name,
+        s0,
+        depth,
+        primary,
+        parent,
+        (n) => order[i % order.length] ?? rng.int(0, n - 1),
+      );
+      if (v === undefined || fits(s0, v)) return v;
+      if (i === CONFORM_TRIES - 1) break;
+      this.mentions.length = mark;
+      this.budget = budget;
+    }
+    // An empty object may be what the schema admits (`additionalProperties: false` beside an `anyOf`).
+    if (isPlainObject(v) && fits(s0, {})) {
+      this.mentions.length = mark0;
+      return {};
+    }
+    this.misfit = true;
+    return v;
+  }
+
+  private draw(
+    key: string,
+    name: string,
+    s0: JsonSchema,
+    depth: number,
+    primary: boolean,
+    parent: string | undefined,
+    pickBranch: (n: number) => number,
+  ): unknown {
+    const s = resolveSchema(s0, pickBranch);
     const t = schemaType(s);
     if (depth > MAX_DEPTH || isInexpressible(s)) return undefined;
     if (t === 'array') return this.array(key, name, s, depth, primary);
-    if (isStringMap(s)) return this.map(key, name);
+    if (isStringMap(s)) return labelMap(key, name, s, this.ctx, this.mentions);
+    const entry = objectMapEntry(s);
+    if (entry) return this.objectMap(key, name, s, entry, depth, parent);
     // A free-form object (or a body described only by an example object) is sent empty: `{}` fits its schema
     // and carries no value the task would have to state.
     const exampleObject = t === undefined && isPlainObject(s.example ?? s.examples?.[0]);
     // (`minProperties` asks for keys the spec does not name: such an object cannot be filled honestly.)
-    if ((t === 'object' || s.properties || exampleObject) && !s.properties)
+    const named = Boolean(s.properties ?? s.required?.length);
+    if ((t === 'object' || exampleObject) && !named)
       return typeof s['minProperties'] === 'number' && s['minProperties'] > 0 ? undefined : {};
-    if (t === 'object' || s.properties) {
-      if (!s.properties) return undefined;
+    if (t === 'object' || named) {
       // A oneOf branch's title names the variant better than the field ("card number", not "source number").
       const branchTitle =
         (s0.oneOf ?? s0.anyOf) && s.title && /^[A-Za-z ]{2,30}$/.test(s.title) ? s.title.toLowerCase() : null;

@@ -13,12 +13,18 @@ const RandExp = ((randexpModule as unknown as { default?: unknown }).default ??
 
 /** Longest run a `*`, `+` or `{n,}` expands to: values stay short enough to say. */
 const REPEAT_MAX = 8;
+/**
+ * The run length drawn: REPEAT_MAX, or up to `minLength` when the schema asks for longer values (an id such as
+ * `^st-[a-zA-Z0-9]+$` with length 16 cannot be met by runs of 8).
+ */
+const repeatMax = (s: JsonSchema): number => Math.max(REPEAT_MAX, Math.min(s.minLength ?? 0, 128));
 const TRIES = 24;
 
 /** The spec's pattern as JavaScript reads it (non-unicode, as the call validator compiles it); null if invalid. */
 export function patternRegExp(pattern: string): RegExp | null {
   try {
-    return new RegExp(pattern);
+    // RE2's leading `(?i)` (how ingest keeps a `/…/i` literal) is JavaScript's `i` flag.
+    return pattern.startsWith('(?i)') ? new RegExp(pattern.slice(4), 'i') : new RegExp(pattern);
   } catch {
     return null;
   }
@@ -42,17 +48,19 @@ export function patternString(s: JsonSchema, rng: Rng): string | null {
   if (!re) return null;
   let gen: InstanceType<typeof RandExp>;
   try {
-    gen = new RandExp(generatorSource(re.source, s));
+    gen = new RandExp(generatorSource(re.source, s), re.flags);
   } catch {
     return null;
   }
-  gen.max = REPEAT_MAX;
+  gen.max = repeatMax(s);
   gen.randInt = (a: number, b: number): number => rng.int(a, b);
   // `.` and negated classes draw from letters, digits and a little punctuation, so values stay sayable.
   gen.defaultRange.subtract(0, 0x10ffff);
   gen.defaultRange.add(48, 57).add(65, 90).add(97, 122).add(45).add(95);
   for (let i = 0; i < TRIES; i++) {
-    const text = gen.gen();
+    let text = gen.gen();
+    // A prefix pattern (`^ssh-rsa `) is drawn as just its prefix; the rest of the value follows it.
+    if (/\s$/.test(text)) text += rng.pick(['AAAAB3NzaC1yc2E', 'key', 'value', 'x1']);
     if (text.length > 0 && re.test(text) && fitsLength(s, text) && !/^\s|\s$/.test(text)) return text;
   }
   return null;
@@ -70,8 +78,9 @@ function generatorSource(source: string, s: JsonSchema): string {
     const hi = Math.max(lo, Math.min(s.maxLength ?? lo + REPEAT_MAX, lo + REPEAT_MAX));
     return `${single[1]}${single[2]}{${lo},${hi}}${single[3]}`;
   }
+  const cap = repeatMax(s);
   return source.replace(/(?<!\\)\{(\d+),(\d+)\}/g, (m: string, a: string, b: string) =>
-    Number(b) > REPEAT_MAX && Number(b) > Number(a) ? `{${a},${Math.max(Number(a), REPEAT_MAX)}}` : m,
+    Number(b) > cap && Number(b) > Number(a) ? `{${a},${Math.max(Number(a), cap)}}` : m,
   );
 }
 

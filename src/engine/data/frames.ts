@@ -1,13 +1,11 @@
 import type { Intent } from './intent.js';
 import type { Rng } from '../rng.js';
-import { capitalize, lit, phraseText, type Phrase } from './words.js';
+import { capitalize, lit, phraseText, type Phrase, T } from './words.js';
 
 /**
  * Sentence frames around an intent and its clauses: commands, politeness, questions, indirect requests,
  * fragments, clauses-first word order, and a bit of context. The frame name is half of the template family.
  */
-const T = (...parts: (string | Phrase)[]): Phrase =>
-  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
 export type Frame =
   'command' | 'please' | 'could' | 'want' | 'casual' | 'front' | 'question' | 'terse' | 'context';

@@ -1,6 +1,14 @@
 import { Faker, base, en } from '@faker-js/faker';
 import type { Catalog, Operation, Parameter } from '../specs/types.js';
-import { inexpressibleRequired, sampleBody } from './body.js';
+import { schemaChecker } from '../calls/validate.js';
+import {
+  CONFORM_TRIES,
+  inexpressibleRequired,
+  isInexpressible,
+  mergeAllOf,
+  needsCheck,
+  sampleBody,
+} from './body.js';
 import { RejectionLog, exampleDefects, uncheckableReason } from './check.js';
 import { fitsLength, fitsPattern } from './fit.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
@@ -32,6 +40,8 @@ export function inexpressibleReason(op: Operation): string | null {
   const query = op.parameters.find((p) => p.in === 'query' && p.required && !queryExpressible(p.schema));
   if (query)
     return `requires query parameter ${query.name} whose values are objects; a URL query carries plain values`;
+  const file = op.parameters.find((p) => p.required && p.in !== 'header' && isInexpressible(p.schema));
+  if (file) return `requires parameter ${file.name} whose value is file contents; a task cannot carry them`;
   const rb = op.requestBody;
   if (!rb) return null;
   if (rb.schema === null) return rb.required ? `request body ${rb.contentType} has no schema to fill` : null;
@@ -49,7 +59,8 @@ const fitsSchema = (s: Parameter['schema'], v: string): boolean =>
 
 /** A parameter whose value is a scalar or a list of scalars (what a URL can carry). */
 function queryExpressible(s: Parameter['schema']): boolean {
-  const one = (x: Parameter['schema']): boolean => {
+  const one = (x0: Parameter['schema']): boolean => {
+    const x = mergeAllOf(x0);
     const t = schemaType(x);
     return t !== 'object' && t !== 'array' && !x.properties;
   };
@@ -90,7 +101,13 @@ function sampleParam(
       mention: listMention(`query.${p.name}`, field, sampled, ctx.rng),
     };
   }
-  const s = sampleScalar(field, ctx);
+  // A value the schema's `not` or `oneOf` rules out is drawn again, a few times at most.
+  const tries = ctx.fits && needsCheck(p.schema) ? CONFORM_TRIES : 1;
+  let s: Sampled | null = null;
+  for (let i = 0; i < tries; i++) {
+    s = sampleScalar(field, ctx);
+    if (!s || !ctx.fits || ctx.fits(p.schema, s.value)) break;
+  }
   if (!s) return null;
   return { value: String(s.value), mention: scalarMention(`query.${p.name}`, field, s, ctx.rng) };
 }
@@ -256,7 +273,7 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   const seed = options.seed ?? 1;
   const rng = new Rng(seed);
   const faker = new Faker({ locale: [en, base] });
-  const ctx: ValueCtx = { rng, faker, codeNames: collectCodeNames(catalog) };
+  const ctx: ValueCtx = { rng, faker, codeNames: collectCodeNames(catalog), fits: schemaChecker() };
   const skipped: SkippedOperation[] = [];
   const profiles: OpProfile[] = [];
   for (const op of catalog.operations) {

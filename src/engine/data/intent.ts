@@ -5,13 +5,13 @@ import {
   article,
   escapeRegExp,
   isPluralWord,
-  lit,
   mapLastWord,
   phraseText,
   plural,
   singular,
   stateVerbs,
   type Phrase,
+  T,
 } from './words.js';
 
 /**
@@ -30,9 +30,6 @@ export interface Intent {
   /** True when the primary body value is already inside the intent. */
   usedPrimary: boolean;
 }
-
-const T = (...parts: (string | Phrase)[]): Phrase =>
-  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
 const VERBS = {
   list: ['list', 'show', 'show me', 'get', 'give me', 'display', 'fetch', 'pull up', 'find', 'return', 'see'],

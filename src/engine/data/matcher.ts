@@ -1,7 +1,7 @@
 import type { JsonSchema } from '../specs/types.js';
 import type { Mention } from './mention.js';
 import type { ValueCtx } from './values.js';
-import { lit, val, type Phrase } from './words.js';
+import { T, val, type Phrase } from './words.js';
 
 /**
  * Label matchers (`{name, value, isRegex}`, the Prometheus/Alertmanager matcher shape): people state one as a
@@ -70,9 +70,6 @@ export function labelValueFor(name: string, ctx: ValueCtx): string {
   if (name === 'instance') return `${noun}-${String(ctx.rng.int(1, 20)).padStart(2, '0')}`;
   return ctx.rng.chance(0.5) ? noun : `${noun}-${ctx.rng.int(1, 9)}`;
 }
-
-const T = (...parts: (string | Phrase)[]): Phrase =>
-  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
 function phrasings(name: string, value: string, regex: boolean, ctx: ValueCtx, negated = false): Phrase[] {
   const [n, v] = [val(name), val(value)];

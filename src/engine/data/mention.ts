@@ -1,7 +1,7 @@
 import type { Rng } from '../rng.js';
 import { enumWordForms, isBooleanLikeEnum, saysYes } from './names.js';
 import type { FieldInfo, Sampled } from './values.js';
-import { humanize, identWords, lit, listPhrases, singular, type Phrase } from './words.js';
+import { humanize, identWords, lit, listPhrases, singular, type Phrase, T } from './words.js';
 
 /**
  * How a task states one parameter or body field: a clause ("at most 5", "into German", "without dogs") built
@@ -37,9 +37,6 @@ function actionVerb(label: string, f: FieldInfo, value: unknown): string | undef
   const word = (forms?.find((x) => /^[a-z]+( [a-z]+)?$/.test(x)) ?? value).toLowerCase();
   return /^[a-z]{3,}( [a-z]+)?$/.test(word) ? word : undefined;
 }
-
-const T = (...parts: (string | Phrase)[]): Phrase =>
-  parts.flatMap((p) => (typeof p === 'string' ? lit(p) : p));
 
 /** "passenger name" → "passenger", when the value is itself the name. */
 function dropNameWord(label: string): string | null {

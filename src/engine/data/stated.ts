@@ -1,6 +1,7 @@
 import { FUNCTION_WORDS, SYNONYMS, saysWord } from '../language/lexicon.js';
 import type { Catalog, JsonSchema, Operation } from '../specs/types.js';
 import { mergeAllOf } from './body.js';
+import { withUndeclared } from './shape.js';
 import {
   collectCodeNames,
   enumPhrases,
@@ -108,7 +109,7 @@ function collect(v: unknown, s0: JsonSchema, key: string, name: string, out: Lea
     const obj = v as Record<string, unknown>;
     const b = branchOf(obj, s);
     for (const [k, x] of Object.entries(obj)) {
-      const known = b.properties?.[k];
+      const known = withUndeclared(b)[k];
       if (!known) out.push({ key: `${key}.${k}`, name: k, value: k, schema: {}, mapKey: true });
       collect(
         x,

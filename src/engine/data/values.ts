@@ -22,6 +22,8 @@ export interface ValueCtx {
   rng: Rng;
   faker: Faker;
   codeNames: CodeNames;
+  /** Whether a value fits a schema as the call validator reads it (`schemaChecker`); absent, values are not re-checked. */
+  fits?: (schema: JsonSchema, value: unknown) => boolean;
 }
 
 /** A sampled scalar: the typed value for the call, and how the task states it. */

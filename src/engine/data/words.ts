@@ -13,6 +13,13 @@ export type Phrase = Seg[];
 export const lit = (text: string): Phrase => [{ text }];
 export const val = (text: string): Phrase => [{ text, value: true }];
 
+/**
+ * A phrase from literal strings and phrases, in order. A missing part (an id phrase the operation does not
+ * have) is left out rather than kept as a hole: the example check then rejects a task that lost a value.
+ */
+export const T = (...parts: (string | Phrase | undefined)[]): Phrase =>
+  parts.flatMap((p) => (p === undefined ? [] : typeof p === 'string' ? lit(p) : p));
+
 /** Joins phrases with a separator literal, skipping empty ones. */
 export function joinPhrases(parts: Phrase[], sep = ' '): Phrase {
   const out: Phrase = [];

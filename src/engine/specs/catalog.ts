@@ -154,7 +154,7 @@ function parameter(raw: unknown, at: string, r: Reader): Parameter | null {
   // A parameter has either `schema` or `content` with exactly one media type (OpenAPI 3 §4.8.12).
   const content = isObject(p['content']) ? Object.values(p['content'])[0] : undefined;
   const rawSchema = p['schema'] ?? (isObject(content) ? content['schema'] : undefined);
-  const schema = normalizeSchema(rawSchema, `${at}/schema`, ctx);
+  const schema = itemsEnum(normalizeSchema(rawSchema, `${at}/schema`, ctx));
   const example = parameterExample(p);
   if (example !== undefined && schema.example === undefined) schema.example = example;
   const out: Parameter = {
@@ -169,6 +169,17 @@ function parameter(raw: unknown, at: string, r: Reader): Parameter | null {
   if (typeof p['explode'] === 'boolean') out.explode = p['explode'];
   if (p['deprecated'] === true) out.deprecated = true;
   return out;
+}
+
+/**
+ * An `enum` of scalars written beside an array parameter's `items` (`type: array, items: {type: string},
+ * enum: [Active, Closed]`) lists the items' values; read literally it admits no array, so it moves to `items`.
+ */
+function itemsEnum(s: JsonSchema): JsonSchema {
+  if (s.type !== 'array' || !Array.isArray(s.enum) || !s.items || s.items.enum) return s;
+  if (s.enum.some((v) => v !== null && typeof v === 'object')) return s;
+  const { enum: values, ...rest } = s;
+  return { ...rest, items: { ...s.items, enum: values } };
 }
 
 function parameterExample(p: JsonObject): unknown {

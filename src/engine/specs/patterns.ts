@@ -37,3 +37,30 @@ export function re2RegExp(pattern: string): { test(s: string): boolean; toString
   return { test: (s) => re.matcher(s).find(), toString: () => `re2:${pattern}` };
 }
 re2RegExp.code = 're2js';
+
+/**
+ * A pattern written as a Perl / JavaScript literal (`/^.*[a-z]+.*$/i`) means its body: read literally, the slashes
+ * are characters and the `$` before `/i` can never match. The body is kept, with `i` as RE2's `(?i)`.
+ */
+export function unwrapDelimited(pattern: string): string {
+  const m = /^\/(.+)\/([gimsuy]*)$/s.exec(pattern);
+  if (!m || (m[1] as string).endsWith('\\')) return pattern;
+  return `${(m[2] ?? '').includes('i') ? '(?i)' : ''}${m[1]}`;
+}
+
+/**
+ * RE2 refuses repeats over 1000 (`[A-Za-z0-9]{0,2048}`). Such a bound is a length limit, not a shape: a pattern
+ * RE2 cannot compile for that reason keeps its shape with the large upper bounds opened (`{0,}`), and the
+ * schema's `maxLength` (where the spec gives one) still bounds the length.
+ */
+export function openLargeRepeats(pattern: string): string {
+  try {
+    compileSpecPattern(pattern);
+    return pattern;
+  } catch (e) {
+    if (!/repeat count/.test((e as Error).message)) return pattern;
+    return pattern.replace(/(?<!\\)\{(\d+),(\d+)\}/g, (m: string, a: string, b: string) =>
+      Number(b) > 1000 && Number(a) <= 1000 ? `{${a},}` : m,
+    );
+  }
+}

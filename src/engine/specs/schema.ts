@@ -5,6 +5,8 @@
 import type { SpecBudget } from './budget.js';
 import type { JsonSchema } from './types.js';
 import { escapePointer, isObject, type JsonObject, type RefResolver } from './refs.js';
+import { openLargeRepeats, unwrapDelimited } from './patterns.js';
+import { normalizeUnion } from './unions.js';
 
 /** Keywords whose value is one subschema / a list of subschemas / a map of subschemas (JSON Schema 2020-12). */
 const ONE = ['items', 'not', 'if', 'then', 'else', 'contains', 'additionalProperties', 'propertyNames'];
@@ -89,14 +91,17 @@ export function normalizeSchema(
       }
       out[key] = map;
     } else if (key !== '$defs' && key !== 'definitions') {
-      if (key === 'pattern' && typeof value === 'string' && !ctx.spec.pattern(value, here)) continue;
-      ctx.spec.value(value, here);
-      out[key] = value;
+      const v =
+        key === 'pattern' && typeof value === 'string' ? openLargeRepeats(unwrapDelimited(value)) : value;
+      if (key === 'pattern' && typeof v === 'string' && !ctx.spec.pattern(v, here)) continue;
+      ctx.spec.value(v, here);
+      out[key] = v;
     }
   }
   // OpenAPI 3.1 moved `example` to `examples: [...]`; keep `example` too, which is what readers look for first.
   if (out.example === undefined && Array.isArray(out.examples) && out.examples.length > 0)
     out.example = out.examples[0];
+  normalizeUnion(node, out);
   return out.allOf ? mergeAllOf(out) : out;
 }
 

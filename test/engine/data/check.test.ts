@@ -119,6 +119,81 @@ describe('generated examples on real spec fragments', () => {
     expect(rejectedCodes(data)).not.toContain('unfilled_path');
   });
 
+  it('draws a scalar again when its `not` rules the value out (HERE positioning Lac: not 65534)', async () => {
+    const { catalog, data } = await generate('here-positioning-locate.json', 80);
+    expectClean(catalog, data);
+    expect(rejectedCodes(data)).not.toContain('invalid_body');
+  });
+
+  it('fills an anyOf closed by a sibling additionalProperties and tags discriminated branches (linqr contact)', async () => {
+    const { catalog, data } = await generate('linqr-qrcode-contact.json', 80);
+    expectClean(catalog, data);
+    expect(rejectedCodes(data)).not.toContain('invalid_body');
+    // The gradient union's discriminator `type` maps "linear" and "radial" to their branches.
+    const color = JSON.stringify(catalog.operations[0]?.requestBody?.schema);
+    expect(color).toMatch(/"type":\{[^}]*"enum":\["linear"\]/);
+    expect(color).toMatch(/"type":\{[^}]*"enum":\["radial"\]/);
+  });
+
+  it('reads a oneOf of open branches that require nothing as anyOf (graphhopper /matrix)', async () => {
+    const { catalog, data } = await generate('graphhopper-matrix.json', 60);
+    expectClean(catalog, data);
+    expect(data.examples.some((e) => e.expected.body !== null)).toBe(true);
+    expect(rejectedCodes(data)).not.toContain('invalid_body');
+  });
+
+  it('fills a required field the spec did not declare (github.com RecordStart: ConferenceName)', async () => {
+    const { catalog, data } = await generate('github-record-start.json', 40);
+    expectClean(catalog, data);
+    for (const e of data.examples) expect(e.expected.body).toHaveProperty('ConferenceName');
+  });
+
+  it('gives a map that must hold an entry one keyed object (Lex botVersionLocaleSpecification)', async () => {
+    const { catalog, data } = await generate('lex-bot-versions.json', 40);
+    expectClean(catalog, data);
+    for (const e of data.examples) {
+      const spec = (e.expected.body as Record<string, Record<string, unknown>>)[
+        'botVersionLocaleSpecification'
+      ];
+      expect(Object.keys(spec ?? {}).length).toBe(1);
+    }
+  });
+
+  it('keeps a string map within maxProperties (kinesis video GetImages FormatConfig)', async () => {
+    const { catalog, data } = await generate('kinesis-get-images.json', 80);
+    expectClean(catalog, data);
+    expect(rejectedCodes(data)).not.toContain('invalid_body');
+  });
+
+  it("reads an enum beside array items as the items' values (simplyrets status)", async () => {
+    const { catalog, data } = await generate('simplyrets-properties.json', 120);
+    expectClean(catalog, data);
+    const status = catalog.operations[0]?.parameters.find((p) => p.name === 'status')?.schema;
+    expect(status?.items?.enum).toContain('Active');
+    expect(rejectedCodes(data)).not.toContain('invalid_value');
+  });
+
+  it('reads a /…/i pattern literal as its body and skips a required file parameter (sinao)', async () => {
+    const { catalog, data } = await generate('sinao-apps.json', 40);
+    expectClean(catalog, data);
+    const name = catalog.operations.find((o) => o.path === '/apps')?.parameters[0]?.schema.pattern;
+    expect(name).toBe('(?i)^.*[a-z]+.*$');
+    expect(data.skipped.map((s) => s.path)).toEqual(['/services/collector']);
+  });
+
+  it('completes a prefix pattern ("^ssh-rsa ") to a whole value (GHES POST /user/keys)', async () => {
+    const { catalog, data } = await generate('ghes-user-keys.json', 40);
+    expectClean(catalog, data);
+    for (const e of data.examples)
+      expect((e.expected.body as { key: string }).key).toMatch(/^(ssh|ecdsa)-\S+ \S/);
+  });
+
+  it('opens a repeat bound RE2 refuses instead of refusing the spec (rekognition KmsKeyId {0,2048})', async () => {
+    const catalog = await load('rekognition-liveness-session.json');
+    expect(JSON.stringify(catalog)).toContain('[A-Za-z0-9:_/+=,@.-]{0,}');
+    expectClean(catalog, generateDataset(catalog, { count: 40, seed: 5 }));
+  });
+
   it('skips, with a reason, an operation whose path parameter is an object (jellyfin Version)', async () => {
     const { data } = await generate('jellyfin-plugin-version.json', 20);
     expect(data.examples).toEqual([]);

@@ -25,6 +25,19 @@ describe('patternString', () => {
     }
   });
 
+  // A run of 8 cannot reach a minLength of 16 or fill an ARN of 70–75 characters; runs grow to minLength.
+  it.each([
+    ['^st-[a-zA-Z0-9]+$', 16, 16], // amazonaws.com/ivs-realtime sessionId
+    ['^arn:aws:appsync:[A-Za-z0-9_/.-]{0,63}:\\d{12}:apis/[0-9A-Za-z_-]{26}$', 70, 75], // amazonaws.com/appsync resourceArn
+  ] as const)('reaches the minLength of %s in most draws', (pattern, minLength, maxLength) => {
+    const rng = new Rng(11);
+    const drawn = Array.from({ length: 50 }, () => patternString({ pattern, minLength, maxLength }, rng));
+    const found = drawn.filter((s): s is string => s !== null);
+    expect(found.length).toBeGreaterThanOrEqual(35);
+    for (const s of found)
+      expect(s.length >= minLength && s.length <= maxLength && new RegExp(pattern).test(s)).toBe(true);
+  });
+
   it('is deterministic for a seed', () => {
     const a = patternString({ pattern: '^[a-z]{3}-\\d{4}$' }, new Rng(3));
     const b = patternString({ pattern: '^[a-z]{3}-\\d{4}$' }, new Rng(3));
