@@ -1,6 +1,8 @@
 /** `smolmap train`: fine-tune a LoRA adapter for a spec. */
+import path from 'node:path';
 import {
   LORA_TARGETS,
+  LOSS_PNG,
   SmolmapError,
   getJob,
   startTraining,
@@ -21,6 +23,11 @@ function num(values: OptionValues, key: string, integer: boolean): number | unde
       `--${key} "${String(v)}" is not ${integer ? 'a whole number' : 'a number'}; see \`smolmap train --help\``,
     );
   return n;
+}
+
+/** The summary plus where the loss chart is (written next to the adapter when a training succeeds). */
+function withChart(s: TrainingSummary): TrainingSummary & { lossChart: string | null } {
+  return { ...s, lossChart: s.adapterPath === null ? null : path.join(s.adapterPath, LOSS_PNG) };
 }
 
 function targets(values: OptionValues): string[] | undefined {
@@ -62,7 +69,7 @@ function trainOptions(values: OptionValues): TrainOptionsInput {
   return { ...o, lora } as TrainOptionsInput;
 }
 
-type TrainResult = TrainingSummary & { dataset: string; baseModel: string };
+type TrainResult = TrainingSummary & { lossChart: string | null; dataset: string; baseModel: string };
 
 const train = defineCommand<TrainResult>({
   name: 'train',
@@ -135,14 +142,14 @@ const train = defineCommand<TrainResult>({
     const extra = { dataset: started.dataset, baseModel: started.baseModel };
     if (values['wait'] !== true) {
       startBackgroundRunner(ctx);
-      return { ...trainingSummary(engine, await getJob(engine, started.job)), ...extra };
+      return { ...withChart(trainingSummary(engine, await getJob(engine, started.job))), ...extra };
     }
     const job = await runUntilDone(ctx, engine, started.job);
     if (job.status === 'failed' && job.error)
       throw new SmolmapError(job.error.code, `training job ${job.id} failed: ${job.error.message}`, {
         details: { job: job.id },
       });
-    return { ...trainingSummary(engine, job), ...extra };
+    return { ...withChart(trainingSummary(engine, job)), ...extra };
   },
   human: (r) => {
     if (r.status === 'queued')
@@ -153,6 +160,7 @@ const train = defineCommand<TrainResult>({
       `trained ${r.model} in ${r.seconds?.toFixed(1)} s (${Math.round(r.tokensPerSecond ?? 0)} tokens/s)`,
       `train loss ${r.trainLoss?.toFixed(4)}, validation loss ${r.valLoss?.toFixed(4) ?? '-'}`,
       `adapter: ${r.adapterPath}`,
+      `loss chart: ${r.lossChart}`,
     ].join('\n');
   },
 });

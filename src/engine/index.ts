@@ -132,8 +132,14 @@ export {
   type TrainOptionsInput,
 } from './train/options.js';
 export { trainLoop, type TrainDeps, type TrainProgress, type TrainResult } from './train/loop.js';
-export { runTrainJob, type TrainJobInput, type TrainJobResult, type TrainJobHooks } from './train/job.js';
-export { lossCurvePng } from './train/png.js';
+export {
+  runTrainJob,
+  LOSS_PNG,
+  type TrainJobInput,
+  type TrainJobResult,
+  type TrainJobHooks,
+} from './train/job.js';
+export { lossChartPng, evalChartPng, type LossChartOptions, type EvalChartInput } from './train/chart.js';
 export {
   startTraining,
   listJobs,

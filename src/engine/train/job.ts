@@ -15,7 +15,7 @@ import type { Catalog } from '../specs/types.js';
 import { encodeExamples } from './encode.js';
 import { trainLoop, type TrainProgress, type TrainResult } from './loop.js';
 import type { TrainOptions } from './options.js';
-import { lossCurvePng } from './png.js';
+import { lossChartPng } from './chart.js';
 import { openTrainingStep } from './step.js';
 
 export const LOSS_PNG = 'loss.png';
@@ -97,7 +97,10 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
     );
     if (result.status !== 'stopped') {
       await saveAdapter(input.adapterDir, adapter, { baseModel: input.base.name });
-      await writeFile(path.join(input.adapterDir, LOSS_PNG), lossCurvePng(result.lossHistory));
+      await writeFile(
+        path.join(input.adapterDir, LOSS_PNG),
+        await lossChartPng(result.lossHistory, { title: input.modelId }),
+      );
     }
     const { lora: _saved, ...summary } = result;
     return {
