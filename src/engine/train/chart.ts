@@ -15,10 +15,12 @@ const LOSS_SIZE = { width: 800, height: 450 };
 /** Operations shown in an eval chart; the rest are counted in a last line. */
 const MAX_ROWS = 40;
 
+/** XML text: markup characters as references, and control characters (not allowed in XML 1.0) dropped. */
 const esc = (s: string): string =>
-  s
-    .replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  [...s]
+    .filter((c) => c.charCodeAt(0) >= 0x20 || c === '\t' || c === '\n')
+    .join('')
+    .replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(s)}</text>`;
