@@ -10,7 +10,6 @@ import {
   type APIActionRowComponent,
   type APIButtonComponent,
   type APIEmbed,
-  type RawFile,
 } from 'discord.js';
 import { ACTIONS, confidenceText, parameterLines, type AnswerCard } from '../common/cards.js';
 import type { Reply } from '../common/render.js';
@@ -71,35 +70,33 @@ export function answerEmbed(card: AnswerCard): APIEmbed {
   };
 }
 
-export interface DiscordBody {
+/** A reply as discord.js message options (interaction replies, edits, follow-ups and channel messages alike). */
+export interface DiscordMessage {
   content: string;
   embeds: APIEmbed[];
   components: APIActionRowComponent<APIButtonComponent>[];
-  attachments?: { id: number; filename: string }[];
-  flags?: number;
+  files: { attachment: Buffer; name: string }[];
 }
 
-/** A reply as a message body (for an interaction response, a webhook edit or a channel message). */
-export function messageBody(reply: Reply): { body: DiscordBody; files?: RawFile[] } {
-  const body: DiscordBody = reply.card
-    ? {
-        content: '',
-        embeds: [answerEmbed(reply.card)],
-        components: [
-          row(
-            button('Copy curl', ACTIONS.copyCurl, reply.card.queryId, ButtonStyle.Secondary),
-            button('Correct', ACTIONS.correct, reply.card.queryId, ButtonStyle.Primary),
-          ),
-        ],
-      }
-    : {
-        content: discordMarkdown(reply.text),
-        embeds: [],
-        components:
-          reply.stop === undefined ? [] : [row(button('Stop', ACTIONS.stop, reply.stop, ButtonStyle.Danger))],
-      };
-  const files = reply.files ?? [];
-  body.attachments = files.map((f, id) => ({ id, filename: f.name }));
-  if (files.length === 0) return { body };
-  return { body, files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })) };
+export function messageOf(reply: Reply): DiscordMessage {
+  const files = (reply.files ?? []).map((f) => ({ attachment: Buffer.from(f.data), name: f.name }));
+  if (reply.card)
+    return {
+      content: '',
+      embeds: [answerEmbed(reply.card)],
+      components: [
+        row(
+          button('Copy curl', ACTIONS.copyCurl, reply.card.queryId, ButtonStyle.Secondary),
+          button('Correct', ACTIONS.correct, reply.card.queryId, ButtonStyle.Primary),
+        ),
+      ],
+      files,
+    };
+  return {
+    content: discordMarkdown(reply.text),
+    embeds: [],
+    components:
+      reply.stop === undefined ? [] : [row(button('Stop', ACTIONS.stop, reply.stop, ButtonStyle.Danger))],
+    files,
+  };
 }
