@@ -10,6 +10,17 @@ export { openEngine, type Engine, type EngineOptions } from './engine.js';
 export { STRICT_POLICY, addressAllowed, netPolicyFromEnv, type NetPolicy } from './net/address.js';
 export { pruneHistory, type PruneOptions } from './store/retention.js';
 export { guardedFetch, guardedFetchFunction, type GuardedRequest } from './net/fetch.js';
+export {
+  executable,
+  prepareCall,
+  sendCall,
+  underBase,
+  callPolicy,
+  type ExecuteConfig,
+  type SpecAccessConfig,
+  type PreparedCall,
+  type CallResponse,
+} from './net/execute.js';
 export type {
   Store,
   StoreData,

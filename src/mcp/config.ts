@@ -70,7 +70,6 @@ export const McpConfigSchema = z
   .strict();
 
 export type McpConfig = z.output<typeof McpConfigSchema>;
-export type SpecAccessConfig = z.output<typeof SpecAccess>;
 
 export const CONFIG_FILE = 'mcp.json';
 

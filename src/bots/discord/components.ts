@@ -6,6 +6,7 @@
  */
 import {
   ComponentType,
+  MessageFlags,
   TextInputStyle,
   type APIModalInteractionResponseCallbackData,
   type ButtonInteraction,
@@ -19,9 +20,11 @@ import {
   toSmolmapError,
 } from '../../engine/index.js';
 import { ACTIONS, expectedJson } from '../common/cards.js';
+import { answerNeeds, completeAnswer, needId } from '../common/clarify.js';
 import { handleCommand } from '../common/handler.js';
+import { runAnswer } from '../common/run.js';
 import { renderError } from '../common/render.js';
-import { customId, discordMarkdown, parseCustomId } from './embeds.js';
+import { customId, discordMarkdown, messageOf, parseCustomId, type DiscordMessage } from './embeds.js';
 import { actorOf, privateText, type DiscordHandlerOptions } from './interaction.js';
 
 const FIELDS = { task: 'task', call: 'call' } as const;
@@ -31,7 +34,11 @@ const MAX_INPUT = 4000;
 /** Text only the clicking user sees. */
 const ephemeral = (content: string) => privateText(discordMarkdown(content));
 
-type Answer = { modal: APIModalInteractionResponseCallbackData } | { text: string };
+type Answer =
+  | { modal: APIModalInteractionResponseCallbackData }
+  | { text: string }
+  | { message: DiscordMessage }
+  | { deferred: () => Promise<string> };
 
 /** A modal of text inputs (at most 5 rows, 4000 characters each). */
 export function modal(
@@ -80,6 +87,20 @@ async function onButton(o: DiscordHandlerOptions, i: ButtonInteraction): Promise
         ]),
       };
     }
+    case ACTIONS.fill: {
+      const needs = (await answerNeeds(engine, actor.tenant, target)).slice(0, 5);
+      if (needs.length === 0) return { text: 'That answer asks for nothing more.' };
+      return {
+        modal: modal(
+          customId(ACTIONS.fill, target),
+          'Fill in the missing values',
+          needs.map((n) => ({ id: needId(n), label: n.question })),
+        ),
+      };
+    }
+    case ACTIONS.run:
+      // Sending can take longer than Discord's 3 s: defer privately, then edit.
+      return { deferred: () => runAnswer(o.deps, actor, target, o.lifetime) };
     case ACTIONS.stop: {
       const reply = await handleCommand(o.deps, { actor, surface: 'discord' }, { verb: 'stop', job: target });
       return { text: reply.text };
@@ -92,6 +113,13 @@ async function onButton(o: DiscordHandlerOptions, i: ButtonInteraction): Promise
 async function onModal(o: DiscordHandlerOptions, i: ModalSubmitInteraction): Promise<Answer> {
   const actor = actorOf(i);
   const { action, target } = parseCustomId(i.customId);
+  if (action === ACTIONS.fill) {
+    const values = Object.fromEntries(
+      i.fields.fields.map((f) => [f.customId, 'value' in f ? String(f.value) : '']),
+    );
+    const card = await completeAnswer(o.deps.engine, actor.tenant, target, values);
+    return { message: messageOf({ text: '', card }) };
+  }
   if (action !== ACTIONS.correct) throw new SmolmapError('internal', `internal: unknown modal ${action}`);
   const draft = await correctionDraft(o.deps.engine, target, { tenant: actor.tenant });
   let expected: unknown;
@@ -135,4 +163,24 @@ export async function handleComponent(
   }
   if ('modal' in answer && i.isButton()) await i.showModal(answer.modal);
   else if ('text' in answer) await i.reply(ephemeral(answer.text));
+  else if ('message' in answer) await i.reply({ ...answer.message, flags: MessageFlags.Ephemeral });
+  else if ('deferred' in answer) await deferredPrivately(o, i, answer.deferred);
+}
+
+/** Work that may outlast the 3 s: an ephemeral defer, then its text or its coded error. */
+async function deferredPrivately(
+  o: DiscordHandlerOptions,
+  i: ButtonInteraction | ModalSubmitInteraction,
+  work: () => Promise<string>,
+): Promise<void> {
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
+  let text: string;
+  try {
+    text = await work();
+  } catch (e) {
+    const err = toSmolmapError(e);
+    if (err.code === 'internal') o.logger.error({ err: e }, 'discord: run failed');
+    text = renderError(err.code, err.message);
+  }
+  await i.editReply({ content: discordMarkdown(text).slice(0, 2000) });
 }

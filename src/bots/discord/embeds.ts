@@ -1,5 +1,6 @@
 /**
- * Discord message bodies for replies: an answer card as an embed with *Copy curl* and *Correct* buttons, a
+ * Discord message bodies for replies: an answer card as an embed with *Copy curl*, *Correct*, and when they
+ * apply *Fill in* (values the task did not state) and *Run* (sending enabled for the spec) buttons, a
  * *Stop* button under a running training, and plain text with the common renderer's `*bold*` rewritten to
  * Discord's `**bold**` (a single `*` is italics there). Limits from
  * https://discord.com/developers/docs/resources/message#embed-object-embed-limits.
@@ -39,7 +40,7 @@ export function parseCustomId(id: string): { action: string; target: string } {
   return at < 0 ? { action: id, target: '' } : { action: id.slice(0, at), target: id.slice(at + 1) };
 }
 
-type Style = ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger;
+type Style = ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Success | ButtonStyle.Danger;
 
 function button(label: string, action: string, target: string, style: Style): APIButtonComponent {
   return { type: ComponentType.Button, style, label, custom_id: customId(action, target) };
@@ -57,16 +58,25 @@ export function answerEmbed(card: AnswerCard): APIEmbed {
     title: `${c.method} ${c.path}`.slice(0, 256),
     ...(c.operationId && { description: c.operationId }),
     ...(/^https?:\/\//.test(c.url) && { url: c.url }),
-    color: card.notes.length > 0 ? 0xe8a317 : 0x2e8b57,
+    color: card.notes.length > 0 || card.needs.length > 0 ? 0xe8a317 : 0x2e8b57,
     fields: [
       field('Parameters', params.length === 0 ? 'none' : code(params.join('\n'))),
       field('URL', c.url),
       field('curl', code(card.curl, 'sh')),
-      field('Confidence', confidenceText(card.confidence), true),
-      field('Adapter', `\`${card.model}\``, true),
+      ...(card.completed
+        ? []
+        : [
+            field('Confidence', confidenceText(card.confidence), true),
+            field('Adapter', `\`${card.model}\``, true),
+          ]),
       ...card.notes.map((n) => field('⚠️', discordMarkdown(n))),
+      ...(card.needs.length > 0
+        ? [field('❓ Missing values (Fill in)', card.needs.map((n) => `• ${n.question}`).join('\n'))]
+        : []),
     ],
-    footer: { text: `${card.spec} v${card.specVersion}` },
+    footer: {
+      text: `${card.spec} v${card.specVersion}${card.completed ? ' · completed from your answers' : ''}`,
+    },
   };
 }
 
@@ -80,16 +90,23 @@ export interface DiscordMessage {
 
 export function messageOf(reply: Reply): DiscordMessage {
   const files = (reply.files ?? []).map((f) => ({ attachment: Buffer.from(f.data), name: f.name }));
-  if (reply.card)
+  const card = reply.card;
+  if (card)
     return {
       content: '',
-      embeds: [answerEmbed(reply.card)],
-      components: [
-        row(
-          button('Copy curl', ACTIONS.copyCurl, reply.card.queryId, ButtonStyle.Secondary),
-          button('Correct', ACTIONS.correct, reply.card.queryId, ButtonStyle.Primary),
-        ),
-      ],
+      embeds: [answerEmbed(card)],
+      components: card.completed
+        ? []
+        : [
+            row(
+              button('Copy curl', ACTIONS.copyCurl, card.queryId, ButtonStyle.Secondary),
+              button('Correct', ACTIONS.correct, card.queryId, ButtonStyle.Primary),
+              ...(card.needs.length > 0
+                ? [button('Fill in', ACTIONS.fill, card.queryId, ButtonStyle.Success)]
+                : []),
+              ...(card.runnable ? [button('Run', ACTIONS.run, card.queryId, ButtonStyle.Success)] : []),
+            ),
+          ],
       files,
     };
   return {

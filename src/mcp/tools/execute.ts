@@ -3,8 +3,7 @@
  * what would be sent (credentials redacted); `execute: true` sends it under the operator's caps.
  */
 import { z } from 'zod';
-import { HTTP_METHODS, getSpec, type ApiCall } from '../../engine/index.js';
-import { prepareCall, sendCall } from '../execute.js';
+import { HTTP_METHODS, getSpec, prepareCall, sendCall, type ApiCall } from '../../engine/index.js';
 import { defineTool, type AnyTool } from '../tool.js';
 import { specName } from './common.js';
 
