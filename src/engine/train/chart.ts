@@ -56,49 +56,17 @@ export interface LossChartOptions {
 export function lossChartSvg(history: readonly LossPoint[], o: LossChartOptions): string {
   const { width, height } = { ...LOSS_SIZE, ...o };
   const m = { l: 72, r: 24, t: 52, b: 58 };
-  const pw = width - m.l - m.r;
-  const ph = height - m.t - m.b;
-  const steps = Math.max(1, ...history.map((p) => p.step));
-  const maxLoss = Math.max(1e-6, ...history.flatMap((p) => [p.loss, p.valLoss ?? 0]));
-  const xs = niceTicks(0, steps, 8);
-  const ys = niceTicks(0, maxLoss, 5);
-  const xMax = xs.at(-1)!;
-  const yMax = ys.at(-1)!;
-  const px = (s: number): number => m.l + (s / xMax) * pw;
-  const py = (v: number): number => m.t + ph - (v / yMax) * ph;
-  const out: string[] = [];
-  out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  for (const y of ys) {
-    out.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${py(y)}" y2="${py(y)}" stroke="${COLORS.grid}"/>`);
-    out.push(text(m.l - 8, py(y) + 4, tickLabel(y), 'text-anchor="end" font-size="12"'));
-  }
-  for (const x of xs) {
-    out.push(
-      `<line x1="${px(x)}" x2="${px(x)}" y1="${m.t + ph}" y2="${m.t + ph + 5}" stroke="${COLORS.axis}"/>`,
-    );
-    out.push(text(px(x), m.t + ph + 20, tickLabel(x), 'text-anchor="middle" font-size="12"'));
-  }
-  out.push(
-    `<polyline points="${m.l},${m.t} ${m.l},${m.t + ph} ${m.l + pw},${m.t + ph}" fill="none" stroke="${COLORS.axis}" stroke-width="1.5"/>`,
-  );
-  out.push(text(m.l + pw / 2, height - 14, 'optimizer step', 'text-anchor="middle" font-size="14"'));
-  out.push(
-    text(
-      0,
-      0,
-      'loss (cross-entropy)',
-      `text-anchor="middle" font-size="14" transform="translate(20 ${m.t + ph / 2}) rotate(-90)"`,
-    ),
-  );
-  const steps1 = history.at(-1)?.step ?? 0;
-  out.push(
-    text(
-      width / 2,
-      30,
-      `Loss — ${o.title} · ${steps1} steps`,
-      'text-anchor="middle" font-size="18" font-weight="bold"',
-    ),
-  );
+  const plot = { x: m.l, y: m.t, w: width - m.l - m.r, h: height - m.t - m.b };
+  const xs = niceTicks(0, Math.max(1, ...history.map((p) => p.step)), 8);
+  const ys = niceTicks(0, Math.max(1e-6, ...history.flatMap((p) => [p.loss, p.valLoss ?? 0])), 5);
+  const px = (s: number): number => plot.x + (s / xs.at(-1)!) * plot.w;
+  const py = (v: number): number => plot.y + plot.h - (v / ys.at(-1)!) * plot.h;
+  const out = [`<rect width="${width}" height="${height}" fill="white"/>`, ...axes(plot, xs, ys, px, py)];
+  out.push(text(plot.x + plot.w / 2, height - 14, 'optimizer step', 'text-anchor="middle" font-size="14"'));
+  const yLabel = `text-anchor="middle" font-size="14" transform="translate(20 ${plot.y + plot.h / 2}) rotate(-90)"`;
+  out.push(text(0, 0, 'loss (cross-entropy)', yLabel));
+  const title = `Loss — ${o.title} · ${history.at(-1)?.step ?? 0} steps`;
+  out.push(text(width / 2, 30, title, 'text-anchor="middle" font-size="18" font-weight="bold"'));
 
   const points = (ps: { s: number; v: number }[]): string =>
     ps.map((p) => `${px(p.s).toFixed(1)},${py(p.v).toFixed(1)}`).join(' ');
@@ -107,29 +75,52 @@ export function lossChartSvg(history: readonly LossPoint[], o: LossChartOptions)
   out.push(`<polyline points="${points(train)}" fill="none" stroke="${COLORS.train}" stroke-width="2"/>`);
   if (val.length > 0) {
     out.push(`<polyline points="${points(val)}" fill="none" stroke="${COLORS.val}" stroke-width="2"/>`);
-    for (const p of val)
-      out.push(
-        `<circle cx="${px(p.s).toFixed(1)}" cy="${py(p.v).toFixed(1)}" r="3.5" fill="${COLORS.val}"/>`,
-      );
+    for (const p of val) out.push(dot(px(p.s), py(p.v)));
   }
-  // Legend, top right inside the plot (losses fall, so that corner is usually empty).
-  const lx = m.l + pw - 150;
-  const ly = m.t + 12;
-  out.push(
-    `<rect x="${lx - 10}" y="${ly - 12}" width="152" height="${val.length > 0 ? 48 : 28}" fill="white" stroke="${COLORS.grid}"/>`,
-  );
-  out.push(
-    `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${COLORS.train}" stroke-width="2"/>`,
-  );
-  out.push(text(lx + 36, ly + 4, 'training loss', 'font-size="13"'));
-  if (val.length > 0) {
-    out.push(
-      `<line x1="${lx}" x2="${lx + 28}" y1="${ly + 20}" y2="${ly + 20}" stroke="${COLORS.val}" stroke-width="2"/>`,
-    );
-    out.push(`<circle cx="${lx + 14}" cy="${ly + 20}" r="3.5" fill="${COLORS.val}"/>`);
-    out.push(text(lx + 36, ly + 24, 'validation loss', 'font-size="13"'));
-  }
+  // Top right inside the plot: losses fall, so that corner is usually empty.
+  out.push(...legend(plot.x + plot.w - 150, plot.y + 12, val.length > 0));
   return svg(width, height, out);
+}
+
+type Box = { x: number; y: number; w: number; h: number };
+
+/** Horizontal grid lines with loss labels, step ticks with labels, and the two axis lines. */
+function axes(plot: Box, xs: number[], ys: number[], px: (s: number) => number, py: (v: number) => number) {
+  const out: string[] = [];
+  const bottom = plot.y + plot.h;
+  for (const y of ys) {
+    out.push(
+      `<line x1="${plot.x}" x2="${plot.x + plot.w}" y1="${py(y)}" y2="${py(y)}" stroke="${COLORS.grid}"/>`,
+    );
+    out.push(text(plot.x - 8, py(y) + 4, tickLabel(y), 'text-anchor="end" font-size="12"'));
+  }
+  for (const x of xs) {
+    out.push(`<line x1="${px(x)}" x2="${px(x)}" y1="${bottom}" y2="${bottom + 5}" stroke="${COLORS.axis}"/>`);
+    out.push(text(px(x), bottom + 20, tickLabel(x), 'text-anchor="middle" font-size="12"'));
+  }
+  const corner = `${plot.x},${plot.y} ${plot.x},${bottom} ${plot.x + plot.w},${bottom}`;
+  out.push(`<polyline points="${corner}" fill="none" stroke="${COLORS.axis}" stroke-width="1.5"/>`);
+  return out;
+}
+
+const dot = (x: number, y: number): string =>
+  `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${COLORS.val}"/>`;
+
+function legend(x: number, y: number, withVal: boolean): string[] {
+  const line = (dy: number, color: string): string =>
+    `<line x1="${x}" x2="${x + 28}" y1="${y + dy}" y2="${y + dy}" stroke="${color}" stroke-width="2"/>`;
+  const out = [
+    `<rect x="${x - 10}" y="${y - 12}" width="152" height="${withVal ? 48 : 28}" fill="white" stroke="${COLORS.grid}"/>`,
+    line(0, COLORS.train),
+    text(x + 36, y + 4, 'training loss', 'font-size="13"'),
+  ];
+  if (withVal)
+    out.push(
+      line(20, COLORS.val),
+      dot(x + 14, y + 20),
+      text(x + 36, y + 24, 'validation loss', 'font-size="13"'),
+    );
+  return out;
 }
 
 export interface EvalChartInput {

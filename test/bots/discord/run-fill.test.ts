@@ -211,7 +211,7 @@ describe('discord answer cards with Run and Fill in', () => {
     notes: [],
   };
   const labels = (m: ReturnType<typeof messageOf>) =>
-    m.components.flatMap((r) => r.components.map((b) => b.label));
+    m.components.flatMap((r) => r.components.map((b) => ('label' in b ? b.label : '')));
 
   it('offers Run only on runnable cards, and Fill in with the questions when values are missing', () => {
     expect(labels(messageOf({ text: '', card: { ...card, needs: [], runnable: true } }))).toEqual([
