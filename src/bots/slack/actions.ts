@@ -59,12 +59,15 @@ async function privately(
   if (text !== undefined) await sendPrivately(client, to, { text }, o.logger);
 }
 
+/** Replies through the click's response_url, as new messages (the card stays). */
+function respondOf(body: BlockAction): Respond {
+  const url = body.response_url;
+  return (m) => respondTo(url)({ replace_original: false, ...m });
+}
+
 export function registerSlackActions(app: App, o: SlackHandlerOptions): void {
   const { engine } = o.deps;
-  const respondOf = (body: BlockAction): Respond => {
-    const url = body.response_url;
-    return (m) => respondTo(url)({ replace_original: false, ...m });
-  };
+  registerRunAndFill(app, o);
 
   app.action<BlockAction<ButtonAction>>(ACTIONS.copyCurl, async ({ ack, body, action, client }) => {
     await ack();
@@ -106,6 +109,49 @@ export function registerSlackActions(app: App, o: SlackHandlerOptions): void {
     });
   });
 
+  app.view(CORRECT_CALLBACK, async ({ ack, view, body, client }) => {
+    const meta = parseCorrectionMeta(view);
+    const input = readCorrection(view);
+    if ('errors' in input) {
+      await ack({ response_action: 'errors', errors: input.errors });
+      return;
+    }
+    const team = body.team?.id ?? view.team_id;
+    let saved: Awaited<ReturnType<typeof addCorrection>>;
+    try {
+      saved = await addCorrection(engine, {
+        spec: meta.spec,
+        version: meta.version,
+        tenant: tenantOf(team),
+        task: input.task,
+        expected: input.expected,
+        queryId: meta.queryId,
+        user: body.user.id,
+        surface: 'slack',
+      });
+    } catch (e) {
+      const err = toSmolmapError(e);
+      if (err.code === 'internal') o.logger.error({ err: e }, 'slack: correction failed');
+      await ack({ response_action: 'errors', errors: { [CORRECT_BLOCKS.call]: err.message.slice(0, 1900) } });
+      return;
+    }
+    await ack();
+    const to: Target = {
+      channel: meta.channel,
+      user: body.user.id,
+      ...(meta.responseUrl !== undefined && { respond: respondTo(meta.responseUrl) }),
+    };
+    const e = saved.expected;
+    const text =
+      `Saved: “${saved.task}” → \`${e.method} ${e.path}\`. The next \`/smolmap train ${saved.spec.name}\` ` +
+      'learns from it.';
+    await sendPrivately(client, to, { text }, o.logger);
+  });
+}
+
+/** *Run* (send the call, answer privately) and *Fill in* (form with the missing values, then the completed call). */
+function registerRunAndFill(app: App, o: SlackHandlerOptions): void {
+  const { engine } = o.deps;
   app.action<BlockAction<ButtonAction>>(ACTIONS.run, async ({ ack, body, action, client }) => {
     await ack();
     const c = click(body, action, respondOf(body));
@@ -148,44 +194,5 @@ export function registerSlackActions(app: App, o: SlackHandlerOptions): void {
     };
     const text = `\`${card.call.method} ${card.call.url}\``;
     await sendPrivately(client, to, { text, blocks: answerBlocks(card) }, o.logger);
-  });
-
-  app.view(CORRECT_CALLBACK, async ({ ack, view, body, client }) => {
-    const meta = parseCorrectionMeta(view);
-    const input = readCorrection(view);
-    if ('errors' in input) {
-      await ack({ response_action: 'errors', errors: input.errors });
-      return;
-    }
-    const team = body.team?.id ?? view.team_id;
-    let saved: Awaited<ReturnType<typeof addCorrection>>;
-    try {
-      saved = await addCorrection(engine, {
-        spec: meta.spec,
-        version: meta.version,
-        tenant: tenantOf(team),
-        task: input.task,
-        expected: input.expected,
-        queryId: meta.queryId,
-        user: body.user.id,
-        surface: 'slack',
-      });
-    } catch (e) {
-      const err = toSmolmapError(e);
-      if (err.code === 'internal') o.logger.error({ err: e }, 'slack: correction failed');
-      await ack({ response_action: 'errors', errors: { [CORRECT_BLOCKS.call]: err.message.slice(0, 1900) } });
-      return;
-    }
-    await ack();
-    const to: Target = {
-      channel: meta.channel,
-      user: body.user.id,
-      ...(meta.responseUrl !== undefined && { respond: respondTo(meta.responseUrl) }),
-    };
-    const e = saved.expected;
-    const text =
-      `Saved: “${saved.task}” → \`${e.method} ${e.path}\`. The next \`/smolmap train ${saved.spec.name}\` ` +
-      'learns from it.';
-    await sendPrivately(client, to, { text }, o.logger);
   });
 }
