@@ -1,5 +1,7 @@
 /** `smolmap eval` and the shared human rendering of a score table. */
-import { SmolmapError, evaluate, type EvaluateResult } from '../engine/index.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SmolmapError, evalChartPng, evaluate, type Engine, type EvaluateResult } from '../engine/index.js';
 import { QUANT_HELP, checkQuantOption, optionalString } from './mapper-options.js';
 import { defineCommand, type Command } from './command.js';
 
@@ -29,7 +31,21 @@ export function renderEvaluation(r: EvaluateResult): string {
   return lines.join('\n');
 }
 
-const evalCommand = defineCommand<EvaluateResult>({
+/** Writes the per-operation chart under `<data-dir>/charts/` (one file per spec version and model). */
+async function writeChart(engine: Engine, r: EvaluateResult): Promise<string> {
+  const safe = (s: string): string => s.replace(/[^\w.-]+/g, '_');
+  const dir = path.join(engine.dataDir, 'charts');
+  const file = path.join(dir, `eval-${safe(r.spec)}-v${r.specVersion}-${safe(r.model)}.png`);
+  const png = await evalChartPng({
+    title: `${r.spec} v${r.specVersion} · ${r.model} · ${r.n} tasks · endpoint ${pct(r.endpointAccuracy)} · exact ${pct(r.exactMatch)}`,
+    perOperation: r.perOperation,
+  });
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, png);
+  return file;
+}
+
+const evalCommand = defineCommand<EvaluateResult & { chart: string }>({
   name: 'eval',
   summary: 'score a spec’s mapper on a task file (endpoint, exact call, valid rate, parameter F1, latency)',
   args: '',
@@ -61,7 +77,8 @@ const evalCommand = defineCommand<EvaluateResult>({
         'usage_missing_option',
         '`smolmap eval` needs --spec <name> and --tasks <file.jsonl>',
       );
-    return evaluate(await ctx.engine(), {
+    const engine = await ctx.engine();
+    const r = await evaluate(engine, {
       tenant: ctx.tenant,
       spec,
       tasks,
@@ -70,8 +87,9 @@ const evalCommand = defineCommand<EvaluateResult>({
       quant: checkQuantOption(values),
       onTask: ctx.json ? undefined : (done, total) => ctx.progress(`\r${done}/${total} tasks`),
     });
+    return { ...r, chart: await writeChart(engine, r) };
   },
-  human: (r) => `\n${renderEvaluation(r)}`,
+  human: (r) => `\n${renderEvaluation(r)}\n\nchart: ${r.chart}`,
 });
 
 export const evalCommands: Command[] = [evalCommand];

@@ -6,24 +6,31 @@ import { SmolmapError, type Engine } from '../engine/index.js';
 import type { BotDeps, PlaygroundSession } from '../bots/common/handler.js';
 import { createQuota, limitsFromEnv } from '../bots/common/limits.js';
 import { permissionsFromEnv } from '../bots/common/permissions.js';
+import { loadMcpConfig } from '../mcp/index.js';
 import type { ServeShared, ServeSurfaceFactory } from './serve.js';
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 
-/** Both bots of one process share the permissions and the playground sessions. */
-let shared: { engine: Engine; deps: BotDeps } | undefined;
-function depsFor(engine: Engine, s: ServeShared): BotDeps {
-  if (shared?.engine !== engine) {
-    const sessions = new Map<string, PlaygroundSession>();
-    const limits = limitsFromEnv();
-    if (limits.tenants !== 'open' && limits.tenants.length === 0)
-      engine.logger.warn(
-        'bots: SMOLMAP_BOT_TENANTS lists no workspace or guild, so every command is refused with how to list it',
-      );
-    const quota = createQuota(limits);
-    shared = { engine, deps: { engine, permissions: permissionsFromEnv(), quota, jobs: s.jobs, sessions } };
-  }
+/**
+ * Both bots of one process share the permissions, the playground sessions and the operator's rules for
+ * sending calls (`executeCall` in mcp.json, as for MCP's execute_call).
+ */
+let shared: { engine: Engine; deps: Promise<BotDeps> } | undefined;
+function depsFor(engine: Engine, s: ServeShared): Promise<BotDeps> {
+  if (shared?.engine !== engine) shared = { engine, deps: makeDeps(engine, s) };
   return shared.deps;
+}
+
+async function makeDeps(engine: Engine, s: ServeShared): Promise<BotDeps> {
+  const execute = (await loadMcpConfig(engine.dataDir)).executeCall;
+  const limits = limitsFromEnv();
+  if (limits.tenants !== 'open' && limits.tenants.length === 0)
+    engine.logger.warn(
+      'bots: SMOLMAP_BOT_TENANTS lists no workspace or guild, so every command is refused with how to list it',
+    );
+  const quota = createQuota(limits);
+  const sessions = new Map<string, PlaygroundSession>();
+  return { engine, permissions: permissionsFromEnv(), quota, jobs: s.jobs, sessions, execute };
 }
 
 function port(value: string): number {
@@ -55,7 +62,7 @@ export const slackSurface: ServeSurfaceFactory = {
     const signingSecret = env('SLACK_SIGNING_SECRET');
     const { createSlackBot } = await import('../bots/slack/app.js'); // @slack/bolt loads only when asked for
     const bot = createSlackBot({
-      deps: depsFor(engine, s),
+      deps: await depsFor(engine, s),
       token,
       mode: typeof p === 'string' ? 'http' : 'socket',
       ...(typeof p === 'string' && { port: port(p) }),
@@ -79,7 +86,7 @@ export const discordSurface: ServeSurfaceFactory = {
     const apiUrl = env('SMOLMAP_DISCORD_API_URL');
     const { createDiscordBot } = await import('../bots/discord/bot.js'); // discord.js likewise
     const bot = createDiscordBot({
-      deps: depsFor(engine, s),
+      deps: await depsFor(engine, s),
       token,
       ...(apiUrl !== undefined && { apiUrl }),
       logger: engine.logger,

@@ -1,6 +1,8 @@
 /** `smolmap train`: fine-tune a LoRA adapter for a spec. */
+import path from 'node:path';
 import {
   LORA_TARGETS,
+  LOSS_PNG,
   SmolmapError,
   getJob,
   startTraining,
@@ -22,6 +24,11 @@ function num(values: OptionValues, key: string, integer: boolean): number | unde
       `--${key} "${String(v)}" is not ${integer ? 'a whole number' : 'a number'}; see \`smolmap train --help\``,
     );
   return n;
+}
+
+/** The summary plus where the loss chart is (written next to the adapter when a training succeeds). */
+function withChart(s: TrainingSummary): TrainingSummary & { lossChart: string | null } {
+  return { ...s, lossChart: s.adapterPath === null ? null : path.join(s.adapterPath, LOSS_PNG) };
 }
 
 function targets(values: OptionValues): string[] | undefined {
@@ -63,7 +70,7 @@ function trainOptions(values: OptionValues): TrainOptionsInput {
   return { ...o, lora } as TrainOptionsInput;
 }
 
-type TrainResult = TrainingSummary & { dataset: string; baseModel: string };
+type TrainResult = TrainingSummary & { lossChart: string | null; dataset: string; baseModel: string };
 
 const loss = (x: number | null): string => (x === null ? '-' : x.toFixed(4));
 
@@ -158,7 +165,7 @@ const train = defineCommand<TrainResult>({
     if (values['wait'] !== true) {
       startBackgroundRunner(ctx);
       return {
-        ...trainingSummary(engine, await getJob(engine, started.job, { tenant: ctx.tenant })),
+        ...withChart(trainingSummary(engine, await getJob(engine, started.job, { tenant: ctx.tenant }))),
         ...extra,
       };
     }
@@ -167,7 +174,7 @@ const train = defineCommand<TrainResult>({
       throw new SmolmapError(job.error.code, `training job ${job.id} failed: ${job.error.message}`, {
         details: { job: job.id },
       });
-    return { ...trainingSummary(engine, job), ...extra };
+    return { ...withChart(trainingSummary(engine, job)), ...extra };
   },
   human: (r) => {
     if (r.status === 'queued')
@@ -179,6 +186,7 @@ const train = defineCommand<TrainResult>({
       `train loss ${r.trainLoss?.toFixed(4)}, validation loss ${r.valLoss?.toFixed(4) ?? '-'}`,
       `adapter: ${r.adapterPath}`,
       ...(r.incremental && r.model ? incrementalLines(r.incremental, r.model) : []),
+      `loss chart: ${r.lossChart}`,
     ].join('\n');
   },
 });

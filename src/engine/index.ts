@@ -10,6 +10,18 @@ export { openEngine, type Engine, type EngineOptions } from './engine.js';
 export { STRICT_POLICY, addressAllowed, netPolicyFromEnv, type NetPolicy } from './net/address.js';
 export { pruneHistory, type PruneOptions } from './store/retention.js';
 export { guardedFetch, guardedFetchFunction, type GuardedRequest } from './net/fetch.js';
+export {
+  executable,
+  executeConfigFor,
+  prepareCall,
+  sendCall,
+  underBase,
+  callPolicy,
+  type ExecuteConfig,
+  type SpecAccessConfig,
+  type PreparedCall,
+  type CallResponse,
+} from './net/execute.js';
 export type {
   Store,
   StoreData,
@@ -138,8 +150,14 @@ export {
   type TrainOptionsInput,
 } from './train/options.js';
 export { trainLoop, type TrainDeps, type TrainProgress, type TrainResult } from './train/loop.js';
-export { runTrainJob, type TrainJobInput, type TrainJobResult, type TrainJobHooks } from './train/job.js';
-export { lossCurvePng } from './train/png.js';
+export {
+  runTrainJob,
+  LOSS_PNG,
+  type TrainJobInput,
+  type TrainJobResult,
+  type TrainJobHooks,
+} from './train/job.js';
+export { lossChartPng, evalChartPng, type LossChartOptions, type EvalChartInput } from './train/chart.js';
 export {
   startTraining,
   listJobs,

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { LOCAL_TENANT, SmolmapError } from '../engine/index.js';
+import { SmolmapError } from '../engine/index.js';
 import { issueList } from './tool.js';
 
 const SpecAccess = z
@@ -77,24 +77,8 @@ export const McpConfigSchema = z
   .strict();
 
 export type McpConfig = z.output<typeof McpConfigSchema>;
-export type SpecAccessConfig = z.output<typeof SpecAccess>;
 
 export const CONFIG_FILE = 'mcp.json';
-
-/** The access settings of a tenant's spec; own keys only (a spec named "constructor" finds nothing). */
-export function specAccess(
-  config: McpConfig['executeCall'],
-  tenant: string,
-  spec: string,
-): SpecAccessConfig | undefined {
-  const specs =
-    tenant === LOCAL_TENANT
-      ? config.specs
-      : Object.hasOwn(config.tenants, tenant)
-        ? config.tenants[tenant]!.specs
-        : {};
-  return Object.hasOwn(specs, spec) ? specs[spec] : undefined;
-}
 
 export function defaultMcpConfig(): McpConfig {
   return McpConfigSchema.parse({});

@@ -9,6 +9,7 @@ import {
   openEngine,
   recordJobProgress,
   releaseRunnerLock,
+  type ApiCall,
   type Engine,
   type TrainJobResult,
 } from '../../src/engine/index.js';
@@ -128,4 +129,28 @@ export async function eventually<T>(check: () => T | undefined, timeoutMs = 5000
     if (Date.now() > end) throw new Error('timed out waiting for a condition');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Records an answer as `ask` does (a QueryRecord), with a call chosen by the test instead of by a model. */
+export async function recordAnswer(
+  engine: Engine,
+  o: { id: string; tenant: string; spec: string; task: string; call: ApiCall },
+): Promise<void> {
+  await engine.store.update((d) => {
+    d.queries.push({
+      id: o.id,
+      tenant: o.tenant,
+      sessionId: null,
+      input: o.task,
+      output: JSON.stringify(o.call),
+      call: o.call,
+      valid: true,
+      issues: [],
+      confidence: 0.9,
+      latencyMs: 1,
+      model: 'tiny',
+      spec: { name: o.spec, version: 1 },
+      createdAt: new Date().toISOString(),
+    });
+  });
 }

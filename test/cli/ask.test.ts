@@ -69,6 +69,10 @@ describe('smolmap ask / history / eval / adapters', () => {
     expect(doc).toMatchObject({ n: 3, validRate: 1 });
     for (const k of ['endpointAccuracy', 'exactMatch', 'paramF1', 'latencyMs', 'perOperation'])
       expect(doc).toHaveProperty(k);
+    const chart = String(doc['chart']);
+    expect(chart.startsWith(path.join(dir, 'data', 'charts'))).toBe(true);
+    const { default: sharp } = await import('sharp');
+    expect((await sharp(chart).metadata()).format).toBe('png');
     expect((await run(['adapters', 'list', '--json', ...common])).out.trim()).toBe('[]');
     const noSpec = await run(['ask', 'x', ...common]);
     expect(noSpec.code).toBe(2);

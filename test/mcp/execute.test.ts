@@ -16,7 +16,7 @@ import {
   defaultMcpConfig,
   type McpConfig,
 } from '../../src/mcp/index.js';
-import { underBase } from '../../src/mcp/execute.js';
+import { underBase } from '../../src/engine/index.js';
 import { structured, tempDir, text, tinySpec } from './helpers.js';
 
 interface Seen {

@@ -4,16 +4,19 @@
  * parameters, URL, curl, confidence, adapter) and the ids its buttons carry.
  *
  * Buttons: *Copy curl* (the curl line alone, for copying), *Correct* (a form prefilled with the call; the
- * corrected call becomes a labelled example) and *Stop* on a training's progress message. There is no *Run*:
- * the bots have no execute path, so a call is only ever shown, never sent.
+ * corrected call becomes a labelled example), *Run* (sends the call, only when the operator enabled sending
+ * for the spec and the asker may run calls), *Fill in* (a form with one field per value the task did not
+ * state) and *Stop* on a training's progress message.
  */
-import type { ApiCall, AskResult, ExpectedCall } from '../../engine/index.js';
+import type { ApiCall, AskResult, ExpectedCall, Need } from '../../engine/index.js';
 
 /** Action ids (Slack `action_id`, Discord `custom_id` prefix before `:`). */
 export const ACTIONS = {
   copyCurl: 'smolmap_copy_curl',
   correct: 'smolmap_correct',
   stop: 'smolmap_stop',
+  run: 'smolmap_run',
+  fill: 'smolmap_fill',
 } as const;
 
 export interface AnswerCard {
@@ -31,9 +34,15 @@ export interface AnswerCard {
   untrained: boolean;
   /** Short warnings shown under the call (untrained, not valid). */
   notes: string[];
+  /** Values the task did not state, each with its question: the card asks instead of offering Run. */
+  needs: Need[];
+  /** Whether the card offers *Run* (sending is enabled for the spec and the asker may run calls). */
+  runnable: boolean;
+  /** A call completed from the user's answers: shown without buttons (they act on the recorded answer). */
+  completed?: boolean;
 }
 
-export function answerCard(task: string, r: AskResult): AnswerCard {
+export function answerCard(task: string, r: AskResult, runnable = false): AnswerCard {
   const notes = [
     r.untrained && 'untrained: answered by the base model; `/smolmap train` improves it',
     !r.valid && `not valid: ${r.issues.join('; ')}`,
@@ -49,6 +58,8 @@ export function answerCard(task: string, r: AskResult): AnswerCard {
     model: r.model,
     untrained: r.untrained,
     notes,
+    needs: r.needs,
+    runnable: runnable && r.needs.length === 0,
   };
 }
 

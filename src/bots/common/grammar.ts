@@ -175,5 +175,6 @@ export function helpText(): string {
     '*Example*',
     ...EXAMPLES.map((e) => `• \`/smolmap ${e.command}\` — ${e.what}`),
     'Each answer has *Copy curl* and *Correct*: a corrected call is kept as an example and the next training learns from it.',
+    'An answer missing a value asks for it (*Fill in*); *Run* sends the call where the operator allows it.',
   ].join('\n');
 }

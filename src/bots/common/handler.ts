@@ -8,6 +8,7 @@ import {
   SmolmapError,
   activateAdapter,
   ask as askFacade,
+  getSpec,
   history,
   listAdapters,
   listJobs,
@@ -17,6 +18,7 @@ import {
   startTraining,
   stopJob,
   type Engine,
+  type ExecuteConfig,
   type TrainOptionsInput,
 } from '../../engine/index.js';
 import { answerCard } from './cards.js';
@@ -34,6 +36,7 @@ import {
   renderSpecList,
   type Reply,
 } from './render.js';
+import { offersRun } from './run.js';
 import { addUploadedSpec, download, type SpecUpload } from './upload.js';
 
 /** The process's job runner (src/jobs/runner.ts fits): pump after queueing, stop to end one early. */
@@ -58,6 +61,8 @@ export interface BotDeps {
   jobs?: JobControl;
   /** Conversation key → session. Kept in memory: a restart forgets playground threads, nothing else. */
   sessions: Map<string, PlaygroundSession>;
+  /** The operator's rules for sending calls (*Run*); absent or disabled: answers are only shown. */
+  execute?: ExecuteConfig;
 }
 
 export interface Invocation {
@@ -177,8 +182,18 @@ async function ask(
   await deps.quota.retain(deps.engine, inv.actor.tenant).catch((e: unknown) => {
     deps.engine.logger.warn({ err: e, tenant: inv.actor.tenant }, 'bots: pruning old history failed');
   });
-  const card = answerCard(cmd.task, r);
-  const text = [renderAnswer(card), ...card.notes].join('\n');
+  const runnable =
+    deps.execute?.enabled === true &&
+    r.needs.length === 0 &&
+    offersRun(
+      deps.execute,
+      deps.permissions,
+      inv.actor,
+      spec,
+      (await getSpec(deps.engine, spec, { tenant: inv.actor.tenant, version: r.specVersion })).catalog,
+    );
+  const card = answerCard(cmd.task, r, runnable);
+  const text = [renderAnswer(card), ...card.notes, ...card.needs.map((n) => `❓ ${n.question}`)].join('\n');
   return { text, card, session: { id, spec, ...(!r.untrained && { model: r.model }) } };
 }
 

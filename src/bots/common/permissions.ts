@@ -5,7 +5,8 @@
 import { SmolmapError } from '../../engine/index.js';
 import type { BotCommand } from './grammar.js';
 
-export const ACTIONS = ['upload', 'train', 'activate', 'delete'] as const;
+/** `run` sends answered calls to their API (the *Run* button, when the operator enabled sending). */
+export const ACTIONS = ['upload', 'train', 'activate', 'delete', 'run'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface Permissions {
@@ -71,7 +72,11 @@ export function mayDo(p: Permissions, actor: Actor, action: Action): boolean {
 /** Middleware-style check: throws `bot_forbidden` with what to ask for. */
 export function authorize(p: Permissions, actor: Actor, cmd: BotCommand): void {
   const action = actionOf(cmd);
-  if (action === null || mayDo(p, actor, action)) return;
+  if (action !== null) authorizeAction(p, actor, action);
+}
+
+export function authorizeAction(p: Permissions, actor: Actor, action: Action): void {
+  if (mayDo(p, actor, action)) return;
   throw new SmolmapError(
     'bot_forbidden',
     `only admins and allowlisted users may ${action} here; ask an admin to add you to SMOLMAP_BOT_ALLOW ` +

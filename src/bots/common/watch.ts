@@ -1,10 +1,10 @@
 /**
  * Keeps one training message up to date: progress through a rate-limited updater while the job runs, then the
- * metrics and the loss-curve PNG. It follows the job through the store (waitForJob), so it works whether this
+ * metrics and the loss chart. It follows the job through the store (waitForJob), so it works whether this
  * process or another one runs the jobs.
  */
 import {
-  lossCurvePng,
+  lossChartPng,
   trainingSummary,
   waitForJob,
   type Engine,
@@ -32,12 +32,18 @@ function lossHistory(job: JobRecord): LossPoint[] {
   return r.lossHistory as LossPoint[];
 }
 
-/** The final message: metrics plus the loss curve (when the job logged any loss). */
-export function finishedReply(engine: Engine, job: JobRecord): Reply {
-  const text = renderFinished(job, trainingSummary(engine, job));
+/** The final message: metrics plus the loss chart (when the job logged any loss). */
+export async function finishedReply(engine: Engine, job: JobRecord): Promise<Reply> {
+  const summary = trainingSummary(engine, job);
+  const text = renderFinished(job, summary);
   const history = lossHistory(job);
   if (job.status !== 'succeeded' || history.length < 2) return { text };
-  return { text, files: [{ name: `${job.id}-loss.png`, data: lossCurvePng(history) }] };
+  try {
+    const chart = await lossChartPng(history, { title: summary.model ?? job.id });
+    return { text, files: [{ name: `${job.id}-loss.png`, data: chart }] };
+  } catch (e) {
+    return { text: `${text}\n(the loss chart could not be drawn: ${(e as Error).message})` };
+  }
 }
 
 /**
@@ -63,7 +69,7 @@ export async function watchTraining(
         updater.update({ text: renderProgress(j), stop: j.id });
     },
   });
-  updater.update(finishedReply(engine, job));
+  updater.update(await finishedReply(engine, job));
   await updater.flush();
   return job;
 }

@@ -1,10 +1,9 @@
 /**
- * The Discord surface behind start/stop: a discord.js gateway client that only needs the Guilds intent.
- * Interactions are taken from the raw INTERACTION_CREATE dispatch and handled on their API payload, so the
- * same handler runs under the gateway and under tests. `SMOLMAP_DISCORD_API_URL` points REST (gateway
+ * The Discord surface behind start/stop: a discord.js gateway client that only needs the Guilds intent, and
+ * answers the interactions it emits on `interactionCreate`. `SMOLMAP_DISCORD_API_URL` points REST (gateway
  * discovery included) at a proxy or a local fake.
  */
-import { Client, Events, GatewayDispatchEvents, GatewayIntentBits, type APIInteraction } from 'discord.js';
+import { Client, Events, GatewayIntentBits } from 'discord.js';
 import { SmolmapError, type Logger } from '../../engine/index.js';
 import type { BotDeps } from '../common/handler.js';
 import { handleInteraction, INTERACTION_TOKEN_MS, type DiscordHandlerOptions } from './interaction.js';
@@ -34,10 +33,9 @@ export function createDiscordBot(o: DiscordBotOptions): DiscordBot {
   const background = new Set<Promise<unknown>>();
   let handler: DiscordHandlerOptions | undefined;
 
-  client.on(Events.Raw, (packet: { t?: string; d?: unknown }) => {
-    if (packet.t !== GatewayDispatchEvents.InteractionCreate || !handler) return;
-    const h = handler;
-    handleInteraction(h, packet.d as APIInteraction).catch((e: unknown) =>
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (!handler) return;
+    handleInteraction(handler, interaction).catch((e: unknown) =>
       o.logger.error({ err: e }, 'discord: interaction failed'),
     );
   });
@@ -59,8 +57,6 @@ export function createDiscordBot(o: DiscordBotOptions): DiscordBot {
       if (!app) throw new SmolmapError('internal', 'internal: discord client ready without its application');
       handler = {
         deps: o.deps,
-        rest: client.rest,
-        applicationId: app.id,
         logger: o.logger,
         minEditIntervalMs: o.minEditIntervalMs ?? 1500,
         pollMs: o.pollMs ?? 1000,

@@ -5,8 +5,9 @@
  */
 import {
   ApplicationCommandOptionType as T,
-  type APIApplicationCommandInteractionDataOption,
-  type APIAttachment,
+  type Attachment,
+  type ChatInputCommandInteraction,
+  type CommandInteractionOption,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { SmolmapError } from '../../engine/index.js';
@@ -81,43 +82,31 @@ export const SLASH_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
   ],
 } as RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-type Option = APIApplicationCommandInteractionDataOption;
-
-function leafOf(options: Option[] | undefined): {
-  path: string[];
-  values: Map<string, string | number | boolean>;
-} {
-  const path: string[] = [];
-  const values = new Map<string, string | number | boolean>();
-  let level = options ?? [];
-  for (;;) {
-    const nested = level.find((o) => o.type === T.Subcommand || o.type === T.SubcommandGroup);
-    if (nested && 'options' in nested) {
-      path.push(nested.name);
-      level = (nested.options ?? []) as Option[];
-      continue;
-    }
-    for (const o of level) if ('value' in o) values.set(o.name, o.value);
-    return { path, values };
-  }
+/** The command an interaction asks for, plus the file it carries (spec add). */
+export interface ParsedCommand {
+  command: BotCommand;
+  attachment?: Attachment;
 }
 
-/** The BotCommand an interaction asks for, plus the attachment it carries (spec add). */
-export function commandFromInteraction(
-  options: Option[] | undefined,
-  attachments: Record<string, APIAttachment> | undefined,
-): { command: BotCommand; attachment?: APIAttachment } {
-  const { path, values } = leafOf(options);
+/** The options of the innermost sub-command. */
+function leafOptions(options: readonly CommandInteractionOption[]): readonly CommandInteractionOption[] {
+  const nested = options.find((o) => o.type === T.Subcommand || o.type === T.SubcommandGroup);
+  return nested ? leafOptions(nested.options ?? []) : options;
+}
+
+export function commandFromInteraction(i: ChatInputCommandInteraction): ParsedCommand {
+  const group = i.options.getSubcommandGroup(false);
+  const verb = [group, i.options.getSubcommand(true)].filter((w) => w !== null).join(' ');
+  const values = new Map<string, string | number | boolean>();
+  for (const o of leafOptions(i.options.data)) if (o.value !== undefined) values.set(o.name, o.value);
   const s = (k: string): string | undefined => (values.has(k) ? String(values.get(k)) : undefined);
-  const verb = path.join(' ');
   if (verb === 'ask') {
     const spec = s('spec');
     return { command: { verb: 'ask', task: s('task') ?? '', ...(spec !== undefined && { spec }) } };
   }
-  if (verb === 'spec add') {
-    const id = s('file');
-    const attachment = id === undefined ? undefined : attachments?.[id];
-    if (id !== undefined && !attachment)
+  if (verb === 'spec add' && values.has('file')) {
+    const attachment = i.options.getAttachment('file');
+    if (!attachment)
       throw new SmolmapError(
         'bot_attachment_missing',
         'Discord sent no data for the attached file; attach it again',
@@ -129,7 +118,7 @@ export function commandFromInteraction(
       ...(url !== undefined && { url }),
       ...(name !== undefined && { name }),
     };
-    return attachment ? { command, attachment } : { command: parseCommand(textOf(verb, values)) };
+    return { command, attachment };
   }
   return { command: parseCommand(textOf(verb, values)) };
 }

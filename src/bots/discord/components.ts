@@ -1,18 +1,16 @@
 /**
- * Buttons of answer cards and progress messages, and the *Correct* modal's submission. Each is answered at
- * once (within Discord's 3 s) and only to the clicking user: Copy curl with the curl line, Correct with a
- * modal prefilled with the answer, Stop through the common handler (permissions as for `/smolmap stop`).
+ * Buttons of answer cards and progress messages, and the *Correct* modal's submission, as discord.js
+ * interactions. Each is answered at once (within Discord's 3 s) and only to the clicking user: Copy curl with
+ * the curl line, Correct with a modal prefilled with the answer, Stop through the common handler
+ * (permissions as for `/smolmap stop`).
  */
 import {
   ComponentType,
-  InteractionResponseType,
-  InteractionType,
   MessageFlags,
-  Routes,
   TextInputStyle,
-  type APIInteraction,
-  type APIMessageComponentInteraction,
-  type APIModalSubmitInteraction,
+  type APIModalInteractionResponseCallbackData,
+  type ButtonInteraction,
+  type ModalSubmitInteraction,
 } from 'discord.js';
 import {
   SmolmapError,
@@ -22,100 +20,111 @@ import {
   toSmolmapError,
 } from '../../engine/index.js';
 import { ACTIONS, expectedJson } from '../common/cards.js';
+import { answerNeeds, completeAnswer, needId } from '../common/clarify.js';
 import { handleCommand } from '../common/handler.js';
-import type { Actor } from '../common/permissions.js';
+import { runAnswer } from '../common/run.js';
 import { renderError } from '../common/render.js';
-import { customId, discordMarkdown, parseCustomId } from './embeds.js';
-import { isAdmin, type DiscordHandlerOptions } from './interaction.js';
+import { customId, discordMarkdown, messageOf, parseCustomId, type DiscordMessage } from './embeds.js';
+import { actorOf, privateText, type DiscordHandlerOptions } from './interaction.js';
 
 const FIELDS = { task: 'task', call: 'call' } as const;
 /** Text inputs hold at most 4000 characters. */
 const MAX_INPUT = 4000;
 
-function actorOf(i: APIInteraction): Actor {
-  if (i.guild_id === undefined)
-    throw new SmolmapError('bot_guild_only', 'smolmap works in servers, not in DMs');
-  const user = i.member?.user.id ?? i.user?.id ?? '';
-  return { tenant: `discord:${i.guild_id}`, user, admin: isAdmin(i.member?.permissions) };
-}
+/** Text only the clicking user sees. */
+const ephemeral = (content: string) => privateText(discordMarkdown(content));
 
-async function callback(o: DiscordHandlerOptions, i: APIInteraction, body: object): Promise<void> {
-  await o.rest.post(Routes.interactionCallback(i.id, i.token), { body, auth: false });
-}
+type Answer =
+  | { modal: APIModalInteractionResponseCallbackData }
+  | { text: string }
+  | { message: DiscordMessage }
+  | { deferred: () => Promise<string> };
 
-const ephemeral = (content: string) => ({
-  type: InteractionResponseType.ChannelMessageWithSource,
-  data: { content: discordMarkdown(content).slice(0, 2000), flags: MessageFlags.Ephemeral },
-});
-
-function correctionModal(queryId: string, task: string, json: string) {
-  const input = (id: string, label: string, value: string, style: TextInputStyle) => ({
-    type: ComponentType.ActionRow,
-    components: [
-      {
-        type: ComponentType.TextInput,
-        custom_id: id,
-        label,
-        style,
-        value: value.slice(0, MAX_INPUT),
-        required: true,
-        max_length: MAX_INPUT,
-      },
-    ],
-  });
+/** A modal of text inputs (at most 5 rows, 4000 characters each). */
+export function modal(
+  id: string,
+  title: string,
+  inputs: { id: string; label: string; value?: string; long?: boolean }[],
+): APIModalInteractionResponseCallbackData {
   return {
-    type: InteractionResponseType.Modal,
-    data: {
-      custom_id: customId(ACTIONS.correct, queryId),
-      title: 'Correct the answer',
+    custom_id: id,
+    title: title.slice(0, 45),
+    components: inputs.slice(0, 5).map((f) => ({
+      type: ComponentType.ActionRow,
       components: [
-        input(FIELDS.task, 'Task', task, TextInputStyle.Short),
-        input(FIELDS.call, 'The call it should be (JSON)', json, TextInputStyle.Paragraph),
+        {
+          type: ComponentType.TextInput,
+          custom_id: f.id,
+          label: f.label.slice(0, 45),
+          style: f.long ? TextInputStyle.Paragraph : TextInputStyle.Short,
+          ...(f.value !== undefined && { value: f.value.slice(0, MAX_INPUT) }),
+          required: true,
+          max_length: MAX_INPUT,
+        },
       ],
-    },
+    })),
   };
 }
 
-async function onButton(o: DiscordHandlerOptions, i: APIMessageComponentInteraction): Promise<object> {
+async function onButton(o: DiscordHandlerOptions, i: ButtonInteraction): Promise<Answer> {
   const actor = actorOf(i);
-  const { action, target } = parseCustomId(i.data.custom_id);
+  const { action, target } = parseCustomId(i.customId);
   const engine = o.deps.engine;
   switch (action) {
     case ACTIONS.copyCurl: {
       const draft = await correctionDraft(engine, target, { tenant: actor.tenant });
-      return ephemeral(
-        draft.call ? `\`\`\`sh\n${renderCurl(draft.call)}\n\`\`\`` : 'That answer has no call.',
-      );
+      return {
+        text: draft.call ? `\`\`\`sh\n${renderCurl(draft.call)}\n\`\`\`` : 'That answer has no call.',
+      };
     }
     case ACTIONS.correct: {
       const d = await correctionDraft(engine, target, { tenant: actor.tenant });
       const json = d.call ? expectedJson(d.call) : '{ "method": "GET", "path": "/" }';
-      return correctionModal(d.queryId, d.task, json);
+      return {
+        modal: modal(customId(ACTIONS.correct, d.queryId), 'Correct the answer', [
+          { id: FIELDS.task, label: 'Task', value: d.task },
+          { id: FIELDS.call, label: 'The call it should be (JSON)', value: json, long: true },
+        ]),
+      };
     }
+    case ACTIONS.fill: {
+      const needs = (await answerNeeds(engine, actor.tenant, target)).slice(0, 5);
+      if (needs.length === 0) return { text: 'That answer asks for nothing more.' };
+      return {
+        modal: modal(
+          customId(ACTIONS.fill, target),
+          'Fill in the missing values',
+          needs.map((n) => ({ id: needId(n), label: n.question })),
+        ),
+      };
+    }
+    case ACTIONS.run:
+      // Sending can take longer than Discord's 3 s: defer privately, then edit.
+      return { deferred: () => runAnswer(o.deps, actor, target, o.lifetime) };
     case ACTIONS.stop: {
       const reply = await handleCommand(o.deps, { actor, surface: 'discord' }, { verb: 'stop', job: target });
-      return ephemeral(reply.text);
+      return { text: reply.text };
     }
     default:
       throw new SmolmapError('internal', `internal: unknown button ${action}`);
   }
 }
 
-function modalValue(i: APIModalSubmitInteraction, id: string): string {
-  for (const r of i.data.components)
-    if ('components' in r)
-      for (const c of r.components) if (c.custom_id === id && 'value' in c) return c.value.trim();
-  return '';
-}
-
-async function onModal(o: DiscordHandlerOptions, i: APIModalSubmitInteraction): Promise<object> {
+async function onModal(o: DiscordHandlerOptions, i: ModalSubmitInteraction): Promise<Answer> {
   const actor = actorOf(i);
-  const { action, target } = parseCustomId(i.data.custom_id);
+  const { action, target } = parseCustomId(i.customId);
+  if (action === ACTIONS.fill) {
+    const values = Object.fromEntries(
+      i.fields.fields.map((f) => [f.customId, 'value' in f ? String(f.value) : '']),
+    );
+    const card = await completeAnswer(o.deps.engine, actor.tenant, target, values);
+    return { message: messageOf({ text: '', card }) };
+  }
   if (action !== ACTIONS.correct) throw new SmolmapError('internal', `internal: unknown modal ${action}`);
   const draft = await correctionDraft(o.deps.engine, target, { tenant: actor.tenant });
   let expected: unknown;
   try {
-    expected = JSON.parse(modalValue(i, FIELDS.call));
+    expected = JSON.parse(i.fields.getTextInputValue(FIELDS.call));
   } catch (e) {
     throw new SmolmapError(
       'correction_invalid',
@@ -126,34 +135,52 @@ async function onModal(o: DiscordHandlerOptions, i: APIModalSubmitInteraction): 
     spec: draft.spec.name,
     version: draft.spec.version,
     tenant: actor.tenant,
-    task: modalValue(i, FIELDS.task),
+    task: i.fields.getTextInputValue(FIELDS.task).trim(),
     expected,
     queryId: draft.queryId,
     user: actor.user,
     surface: 'discord',
   });
   const e = saved.expected;
-  return ephemeral(
-    `Saved: “${saved.task}” → \`${e.method} ${e.path}\`. The next \`/smolmap train ${saved.spec.name}\` learns from it.`,
-  );
+  return {
+    text: `Saved: “${saved.task}” → \`${e.method} ${e.path}\`. The next \`/smolmap train ${saved.spec.name}\` learns from it.`,
+  };
 }
 
-/** Handles a button click or modal submission; true when the interaction was one of ours. */
-export async function handleComponent(o: DiscordHandlerOptions, i: APIInteraction): Promise<boolean> {
-  let work: () => Promise<object>;
-  if (i.type === InteractionType.MessageComponent) work = () => onButton(o, i);
-  else if (i.type === InteractionType.ModalSubmit) work = () => onModal(o, i);
-  else return false;
-  const id = 'custom_id' in i.data ? i.data.custom_id : '';
-  if (!Object.values(ACTIONS).includes(parseCustomId(id).action as never)) return false;
-  let response: object;
+/** Answers a button click or modal submission of ours; others are left alone. */
+export async function handleComponent(
+  o: DiscordHandlerOptions,
+  i: ButtonInteraction | ModalSubmitInteraction,
+): Promise<void> {
+  if (!Object.values(ACTIONS).includes(parseCustomId(i.customId).action as never)) return;
+  let answer: Answer;
   try {
-    response = await work();
+    answer = i.isButton() ? await onButton(o, i) : await onModal(o, i as ModalSubmitInteraction);
   } catch (e) {
     const err = toSmolmapError(e);
     if (err.code === 'internal') o.logger.error({ err: e }, 'discord: component failed');
-    response = ephemeral(renderError(err.code, err.message));
+    answer = { text: renderError(err.code, err.message) };
   }
-  await callback(o, i, response);
-  return true;
+  if ('modal' in answer && i.isButton()) await i.showModal(answer.modal);
+  else if ('text' in answer) await i.reply(ephemeral(answer.text));
+  else if ('message' in answer) await i.reply({ ...answer.message, flags: MessageFlags.Ephemeral });
+  else if ('deferred' in answer) await deferredPrivately(o, i, answer.deferred);
+}
+
+/** Work that may outlast the 3 s: an ephemeral defer, then its text or its coded error. */
+async function deferredPrivately(
+  o: DiscordHandlerOptions,
+  i: ButtonInteraction | ModalSubmitInteraction,
+  work: () => Promise<string>,
+): Promise<void> {
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
+  let text: string;
+  try {
+    text = await work();
+  } catch (e) {
+    const err = toSmolmapError(e);
+    if (err.code === 'internal') o.logger.error({ err: e }, 'discord: run failed');
+    text = renderError(err.code, err.message);
+  }
+  await i.editReply({ content: discordMarkdown(text).slice(0, 2000) });
 }

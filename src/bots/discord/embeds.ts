@@ -1,5 +1,6 @@
 /**
- * Discord message bodies for replies: an answer card as an embed with *Copy curl* and *Correct* buttons, a
+ * Discord message bodies for replies: an answer card as an embed with *Copy curl*, *Correct*, and when they
+ * apply *Fill in* (values the task did not state) and *Run* (sending enabled for the spec) buttons, a
  * *Stop* button under a running training, and plain text with the common renderer's `*bold*` rewritten to
  * Discord's `**bold**` (a single `*` is italics there). Limits from
  * https://discord.com/developers/docs/resources/message#embed-object-embed-limits.
@@ -10,7 +11,6 @@ import {
   type APIActionRowComponent,
   type APIButtonComponent,
   type APIEmbed,
-  type RawFile,
 } from 'discord.js';
 import { ACTIONS, confidenceText, parameterLines, type AnswerCard } from '../common/cards.js';
 import type { Reply } from '../common/render.js';
@@ -40,7 +40,7 @@ export function parseCustomId(id: string): { action: string; target: string } {
   return at < 0 ? { action: id, target: '' } : { action: id.slice(0, at), target: id.slice(at + 1) };
 }
 
-type Style = ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger;
+type Style = ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Success | ButtonStyle.Danger;
 
 function button(label: string, action: string, target: string, style: Style): APIButtonComponent {
   return { type: ComponentType.Button, style, label, custom_id: customId(action, target) };
@@ -58,48 +58,62 @@ export function answerEmbed(card: AnswerCard): APIEmbed {
     title: `${c.method} ${c.path}`.slice(0, 256),
     ...(c.operationId && { description: c.operationId }),
     ...(/^https?:\/\//.test(c.url) && { url: c.url }),
-    color: card.notes.length > 0 ? 0xe8a317 : 0x2e8b57,
+    color: card.notes.length > 0 || card.needs.length > 0 ? 0xe8a317 : 0x2e8b57,
     fields: [
       field('Parameters', params.length === 0 ? 'none' : code(params.join('\n'))),
       field('URL', c.url),
       field('curl', code(card.curl, 'sh')),
-      field('Confidence', confidenceText(card.confidence), true),
-      field('Adapter', `\`${card.model}\``, true),
+      ...(card.completed
+        ? []
+        : [
+            field('Confidence', confidenceText(card.confidence), true),
+            field('Adapter', `\`${card.model}\``, true),
+          ]),
       ...card.notes.map((n) => field('⚠️', discordMarkdown(n))),
+      ...(card.needs.length > 0
+        ? [field('❓ Missing values (Fill in)', card.needs.map((n) => `• ${n.question}`).join('\n'))]
+        : []),
     ],
-    footer: { text: `${card.spec} v${card.specVersion}` },
+    footer: {
+      text: `${card.spec} v${card.specVersion}${card.completed ? ' · completed from your answers' : ''}`,
+    },
   };
 }
 
-export interface DiscordBody {
+/** A reply as discord.js message options (interaction replies, edits, follow-ups and channel messages alike). */
+export interface DiscordMessage {
   content: string;
   embeds: APIEmbed[];
   components: APIActionRowComponent<APIButtonComponent>[];
-  attachments?: { id: number; filename: string }[];
-  flags?: number;
+  files: { attachment: Buffer; name: string }[];
 }
 
-/** A reply as a message body (for an interaction response, a webhook edit or a channel message). */
-export function messageBody(reply: Reply): { body: DiscordBody; files?: RawFile[] } {
-  const body: DiscordBody = reply.card
-    ? {
-        content: '',
-        embeds: [answerEmbed(reply.card)],
-        components: [
-          row(
-            button('Copy curl', ACTIONS.copyCurl, reply.card.queryId, ButtonStyle.Secondary),
-            button('Correct', ACTIONS.correct, reply.card.queryId, ButtonStyle.Primary),
-          ),
-        ],
-      }
-    : {
-        content: discordMarkdown(reply.text),
-        embeds: [],
-        components:
-          reply.stop === undefined ? [] : [row(button('Stop', ACTIONS.stop, reply.stop, ButtonStyle.Danger))],
-      };
-  const files = reply.files ?? [];
-  body.attachments = files.map((f, id) => ({ id, filename: f.name }));
-  if (files.length === 0) return { body };
-  return { body, files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })) };
+export function messageOf(reply: Reply): DiscordMessage {
+  const files = (reply.files ?? []).map((f) => ({ attachment: Buffer.from(f.data), name: f.name }));
+  const card = reply.card;
+  if (card)
+    return {
+      content: '',
+      embeds: [answerEmbed(card)],
+      components: card.completed
+        ? []
+        : [
+            row(
+              button('Copy curl', ACTIONS.copyCurl, card.queryId, ButtonStyle.Secondary),
+              button('Correct', ACTIONS.correct, card.queryId, ButtonStyle.Primary),
+              ...(card.needs.length > 0
+                ? [button('Fill in', ACTIONS.fill, card.queryId, ButtonStyle.Success)]
+                : []),
+              ...(card.runnable ? [button('Run', ACTIONS.run, card.queryId, ButtonStyle.Success)] : []),
+            ),
+          ],
+      files,
+    };
+  return {
+    content: discordMarkdown(reply.text),
+    embeds: [],
+    components:
+      reply.stop === undefined ? [] : [row(button('Stop', ACTIONS.stop, reply.stop, ButtonStyle.Danger))],
+    files,
+  };
 }

@@ -1,20 +1,20 @@
 /**
- * One `/smolmap` interaction, from its raw payload (gateway INTERACTION_CREATE, or a test) to the answer:
- * defer at once (Discord drops an interaction not answered within 3 s), run one facade call through the
- * common handler, then edit the deferred reply. Interaction tokens expire after 15 minutes
+ * One `/smolmap` interaction, as the discord.js object the client emits on `interactionCreate`: defer at once
+ * (Discord drops an interaction not answered within 3 s), run one facade call through the common handler,
+ * then `editReply`. An error after the defer deletes the deferred reply and reaches the user as an ephemeral
+ * `followUp`. Interaction tokens expire after 15 minutes
  * (https://discord.com/developers/docs/interactions/receiving-and-responding), so a long training's progress
- * continues as a channel message sent with the bot token.
+ * continues as a channel message the bot sends with its own token.
  */
 import {
-  ChannelType,
-  InteractionResponseType,
-  InteractionType,
   MessageFlags,
   PermissionFlagsBits,
   Routes,
-  type APIInteraction,
-  type APIMessage,
-  type REST,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type Message,
+  type PermissionsBitField,
+  type SendableChannels,
 } from 'discord.js';
 import { SmolmapError, toSmolmapError, type Logger } from '../../engine/index.js';
 import { handleCommand, type BotDeps, type CommandReply, type Invocation } from '../common/handler.js';
@@ -24,18 +24,15 @@ import { renderError, type Reply } from '../common/render.js';
 import { checkUpload, download } from '../common/upload.js';
 import { watchTraining } from '../common/watch.js';
 import { handleAutocomplete } from './autocomplete.js';
-import { commandFromInteraction } from './commands.js';
+import { commandFromInteraction, type ParsedCommand } from './commands.js';
 import { handleComponent } from './components.js';
-import { messageBody } from './embeds.js';
+import { messageOf } from './embeds.js';
 
 /** 15 minutes, less a minute of margin for clock skew and a slow last edit. */
 export const INTERACTION_TOKEN_MS = 14 * 60_000;
 
 export interface DiscordHandlerOptions {
   deps: BotDeps;
-  /** REST with the bot token set (interaction webhooks themselves need no auth). */
-  rest: REST;
-  applicationId: string;
   logger: Logger;
   /** Minimum ms between two edits of one progress message (Discord: ~5 edits per 5 s per channel). */
   minEditIntervalMs: number;
@@ -46,17 +43,23 @@ export interface DiscordHandlerOptions {
 }
 
 /** Administrator or Manage Server count as the guild's admins. */
-export function isAdmin(permissions: string | undefined): boolean {
-  if (permissions === undefined) return false;
-  const bits = BigInt(permissions);
-  return (bits & (PermissionFlagsBits.Administrator | PermissionFlagsBits.ManageGuild)) !== 0n;
+export function isAdmin(permissions: Readonly<PermissionsBitField> | null): boolean {
+  return permissions?.any([PermissionFlagsBits.Administrator, PermissionFlagsBits.ManageGuild]) ?? false;
 }
 
-const THREADS: ReadonlySet<number> = new Set([
-  ChannelType.PublicThread,
-  ChannelType.PrivateThread,
-  ChannelType.AnnouncementThread,
-]);
+/** Who acts, scoped by the guild; DMs have no guild to scope by. */
+export function actorOf(i: Interaction): Actor {
+  if (i.guildId === null)
+    throw new SmolmapError(
+      'bot_guild_only',
+      'smolmap works in servers, not in DMs; use /smolmap in a server channel',
+    );
+  return { tenant: `discord:${i.guildId}`, user: i.user.id, admin: isAdmin(i.memberPermissions) };
+}
+
+/** An error reply only the user sees (before any defer). */
+export const privateText = (text: string) =>
+  ({ content: text.slice(0, 2000), flags: MessageFlags.Ephemeral }) as const;
 
 /**
  * Where progress goes: the deferred reply while its token lives, then one channel message (bot token),
@@ -64,64 +67,48 @@ const THREADS: ReadonlySet<number> = new Set([
  */
 export function progressTarget(
   o: DiscordHandlerOptions,
-  i: { token: string; channelId: string; receivedAt: number },
+  i: ChatInputCommandInteraction,
+  receivedAt: number,
 ): (reply: Reply) => Promise<void> {
-  let channelMessage: string | undefined;
+  let posted: { channel: SendableChannels; id: string } | undefined;
   return async (reply) => {
-    const { body, files } = messageBody(reply);
-    if (Date.now() - i.receivedAt < o.tokenLifetimeMs) {
-      await o.rest.patch(Routes.webhookMessage(o.applicationId, i.token, '@original'), {
-        body,
-        files,
-        auth: false,
-      });
-    } else if (channelMessage === undefined) {
-      const m = (await o.rest.post(Routes.channelMessages(i.channelId), { body, files })) as APIMessage;
-      channelMessage = m.id;
+    const message = messageOf(reply);
+    if (Date.now() - receivedAt < o.tokenLifetimeMs) {
+      await i.editReply({ ...message, attachments: [] });
+    } else if (posted === undefined) {
+      // allowUnknownGuild: the channel is posted to even when its guild is not (yet) in the cache.
+      const channel = await i.client.channels.fetch(i.channelId, { allowUnknownGuild: true });
+      if (!channel?.isSendable())
+        throw new SmolmapError('discord_channel_unavailable', `cannot post in channel ${i.channelId}`);
+      posted = { channel, id: (await channel.send(message)).id };
     } else {
-      await o.rest.patch(Routes.channelMessage(i.channelId, channelMessage), { body, files });
+      await posted.channel.messages.edit(posted.id, { ...message, attachments: [] });
     }
   };
 }
 
-/**
- * An error after a public defer: the deferred reply is deleted and the error sent as an ephemeral follow-up,
- * so only the user sees it. Should the delete fail, the error still reaches the user.
- */
-async function privateError(o: DiscordHandlerOptions, i: APIInteraction, text: string): Promise<void> {
-  const original = Routes.webhookMessage(o.applicationId, i.token, '@original');
-  await o.rest
-    .delete(original, { auth: false })
+/** An error after a defer: the deferred reply is deleted and the error follows privately. */
+async function privateError(o: DiscordHandlerOptions, i: ChatInputCommandInteraction, text: string) {
+  await i
+    .deleteReply()
     .catch((e: unknown) => o.logger.warn({ err: e }, 'discord: could not delete the deferred reply'));
-  await o.rest.post(Routes.webhook(o.applicationId, i.token), {
-    body: { content: text, flags: MessageFlags.Ephemeral },
-    auth: false,
-  });
-}
-
-async function respondNow(o: DiscordHandlerOptions, i: APIInteraction, text: string): Promise<void> {
-  await o.rest.post(Routes.interactionCallback(i.id, i.token), {
-    body: {
-      type: InteractionResponseType.ChannelMessageWithSource,
-      data: { content: text, flags: MessageFlags.Ephemeral },
-    },
-    auth: false,
-  });
+  await i.followUp(privateText(text));
 }
 
 /** A playground: the answer's thread (created from the reply), or the thread the user asked in. */
 async function bindSession(
   o: DiscordHandlerOptions,
-  i: APIInteraction,
+  i: ChatInputCommandInteraction,
   tenant: string,
   reply: CommandReply,
-  m: APIMessage,
+  m: Message,
   task: string,
 ): Promise<void> {
-  if (!reply.session || i.channel === undefined) return;
-  let thread = i.channel.id;
-  if (!THREADS.has(i.channel.type)) {
-    const created = (await o.rest.post(Routes.threads(i.channel.id, m.id), {
+  if (!reply.session) return;
+  let thread = i.channelId;
+  if (!i.channel?.isThread()) {
+    // REST rather than Message#startThread: the reply's channel need not be in the cache.
+    const created = (await i.client.rest.post(Routes.threads(i.channelId, m.id), {
       body: { name: task.slice(0, 90) || 'smolmap', auto_archive_duration: 1440 },
     })) as { id: string };
     thread = created.id;
@@ -131,13 +118,12 @@ async function bindSession(
 
 function watch(
   o: DiscordHandlerOptions,
-  i: APIInteraction,
+  i: ChatInputCommandInteraction,
   receivedAt: number,
   job: string,
   tenant: string,
 ): void {
-  const edit = progressTarget(o, { token: i.token, channelId: i.channel?.id ?? '', receivedAt });
-  const p = watchTraining(o.deps.engine, job, edit, {
+  const p = watchTraining(o.deps.engine, job, progressTarget(o, i, receivedAt), {
     tenant,
     minIntervalMs: o.minEditIntervalMs,
     pollMs: o.pollMs,
@@ -152,83 +138,59 @@ function watch(
 
 async function invocation(
   o: DiscordHandlerOptions,
-  i: APIInteraction,
-  cmd: BotCommand,
-  guild: string,
-  attachment: ReturnType<typeof commandFromInteraction>['attachment'],
+  i: ChatInputCommandInteraction,
+  actor: Actor,
+  parsed: ParsedCommand,
 ): Promise<Invocation> {
-  const user = i.member?.user.id ?? i.user?.id ?? '';
-  const actor: Actor = { tenant: `discord:${guild}`, user, admin: isAdmin(i.member?.permissions) };
-  const inv: Invocation = {
-    actor,
-    surface: 'discord',
-    ...(i.channel && { conversation: `${actor.tenant}:${i.channel.id}` }),
-  };
-  if (attachment) {
-    const meta = {
-      filename: attachment.filename,
-      size: attachment.size,
-      ...(attachment.content_type && { contentType: attachment.content_type }),
-    };
+  const inv: Invocation = { actor, surface: 'discord', conversation: `${actor.tenant}:${i.channelId}` };
+  const a = parsed.attachment;
+  if (a) {
+    const meta = { filename: a.name, size: a.size, ...(a.contentType && { contentType: a.contentType }) };
     checkUpload(meta);
     o.deps.quota.admit(actor);
-    authorize(o.deps.permissions, actor, cmd); // no download for someone who may not upload
+    authorize(o.deps.permissions, actor, parsed.command); // no download for someone who may not upload
     inv.upload = {
       ...meta,
-      bytes: await download(attachment.url, {
-        filename: attachment.filename,
-        policy: o.deps.engine.net,
-      }),
+      bytes: await download(a.url, { filename: a.name, policy: o.deps.engine.net }),
     };
   }
   return inv;
 }
 
-/** Handles one interaction payload; resolves once the answer is posted (progress continues in background). */
-export async function handleInteraction(o: DiscordHandlerOptions, i: APIInteraction): Promise<void> {
-  if ((await handleAutocomplete(o, i)) || (await handleComponent(o, i))) return;
-  if (i.type !== InteractionType.ApplicationCommand || i.data.name !== 'smolmap' || !('options' in i.data))
-    return;
+async function onCommand(o: DiscordHandlerOptions, i: ChatInputCommandInteraction): Promise<void> {
   const receivedAt = Date.now();
-  let parsed: ReturnType<typeof commandFromInteraction>;
+  let parsed: ParsedCommand;
+  let actor: Actor;
   try {
-    if (i.guild_id === undefined)
-      throw new SmolmapError(
-        'bot_guild_only',
-        'smolmap works in servers, not in DMs; use /smolmap in a server channel',
-      );
-    parsed = commandFromInteraction(i.data.options, i.data.resolved?.attachments);
+    actor = actorOf(i);
+    parsed = commandFromInteraction(i);
   } catch (e) {
     const err = toSmolmapError(e);
-    await respondNow(o, i, renderError(err.code, err.message));
+    await i.reply(privateText(renderError(err.code, err.message)));
     return;
   }
-  const cmd = parsed.command;
-  await o.rest.post(Routes.interactionCallback(i.id, i.token), {
-    body: {
-      type: InteractionResponseType.DeferredChannelMessageWithSource,
-      ...(cmd.verb === 'help' && { data: { flags: MessageFlags.Ephemeral } }),
-    },
-    auth: false,
-  });
-  const original = Routes.webhookMessage(o.applicationId, i.token, '@original');
+  const cmd: BotCommand = parsed.command;
+  await i.deferReply(cmd.verb === 'help' ? { flags: MessageFlags.Ephemeral } : {});
   let reply: CommandReply;
-  let tenant = '';
   try {
-    const inv = await invocation(o, i, cmd, i.guild_id, parsed.attachment);
-    tenant = inv.actor.tenant;
-    reply = await handleCommand(o.deps, inv, cmd);
+    reply = await handleCommand(o.deps, await invocation(o, i, actor, parsed), cmd);
   } catch (e) {
     const err = toSmolmapError(e);
     if (err.code === 'internal') o.logger.error({ err: e }, 'discord: command failed');
     await privateError(o, i, renderError(err.code, err.message));
     return;
   }
-  const { body, files } = messageBody(reply);
-  const m = (await o.rest.patch(original, { body, files, auth: false })) as APIMessage;
-  if (reply.watch !== undefined) watch(o, i, receivedAt, reply.watch, tenant);
+  const m = await i.editReply(messageOf(reply));
+  if (reply.watch !== undefined) watch(o, i, receivedAt, reply.watch, actor.tenant);
   if (cmd.verb === 'ask')
-    await bindSession(o, i, tenant, reply, m, cmd.task).catch((e: unknown) =>
+    await bindSession(o, i, actor.tenant, reply, m, cmd.task).catch((e: unknown) =>
       o.logger.warn({ err: e }, 'discord: could not open a playground thread (needs Create Public Threads)'),
     );
+}
+
+/** Handles one interaction; resolves once it is answered (a training's progress continues in background). */
+export async function handleInteraction(o: DiscordHandlerOptions, i: Interaction): Promise<void> {
+  if (i.isAutocomplete()) return handleAutocomplete(o, i);
+  if (i.isButton() || i.isModalSubmit()) return handleComponent(o, i);
+  if (i.isChatInputCommand() && i.commandName === 'smolmap') return onCommand(o, i);
 }

@@ -1,5 +1,6 @@
 /**
- * The buttons of answer cards and progress messages, and the correction form's submission. Each acks first,
+ * The buttons of answer cards and progress messages (Copy curl, Correct, Fill in, Run, Stop), and the
+ * correction and fill-in forms' submissions. Each acks first,
  * answers the clicking user privately, and makes one facade call (the stop goes through the common handler,
  * so permissions apply as for `/smolmap stop`).
  */
@@ -7,8 +8,12 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { addCorrection, correctionDraft, renderCurl, toSmolmapError } from '../../engine/index.js';
 import { ACTIONS } from '../common/cards.js';
+import { answerNeeds, completeAnswer } from '../common/clarify.js';
 import { handleCommand } from '../common/handler.js';
+import { runAnswer } from '../common/run.js';
 import { renderError } from '../common/render.js';
+import { answerBlocks } from './blocks.js';
+import { FILL_CALLBACK, fillModal, parseFillMeta, readFill } from './clarify.js';
 import { respondTo, sendPrivately, type Respond, type Target } from './deliver.js';
 import { actorFor, tenantOf, type SlackHandlerOptions } from './handlers.js';
 import {
@@ -54,12 +59,15 @@ async function privately(
   if (text !== undefined) await sendPrivately(client, to, { text }, o.logger);
 }
 
+/** Replies through the click's response_url, as new messages (the card stays). */
+function respondOf(body: BlockAction): Respond {
+  const url = body.response_url;
+  return (m) => respondTo(url)({ replace_original: false, ...m });
+}
+
 export function registerSlackActions(app: App, o: SlackHandlerOptions): void {
   const { engine } = o.deps;
-  const respondOf = (body: BlockAction): Respond => {
-    const url = body.response_url;
-    return (m) => respondTo(url)({ replace_original: false, ...m });
-  };
+  registerRunAndFill(app, o);
 
   app.action<BlockAction<ButtonAction>>(ACTIONS.copyCurl, async ({ ack, body, action, client }) => {
     await ack();
@@ -138,5 +146,53 @@ export function registerSlackActions(app: App, o: SlackHandlerOptions): void {
       `Saved: “${saved.task}” → \`${e.method} ${e.path}\`. The next \`/smolmap train ${saved.spec.name}\` ` +
       'learns from it.';
     await sendPrivately(client, to, { text }, o.logger);
+  });
+}
+
+/** *Run* (send the call, answer privately) and *Fill in* (form with the missing values, then the completed call). */
+function registerRunAndFill(app: App, o: SlackHandlerOptions): void {
+  const { engine } = o.deps;
+  app.action<BlockAction<ButtonAction>>(ACTIONS.run, async ({ ack, body, action, client }) => {
+    await ack();
+    const c = click(body, action, respondOf(body));
+    await privately(o, client, c.to, async () => {
+      const actor = await actorFor(o, client, c.team, c.user, 'run');
+      return runAnswer(o.deps, actor, c.value, o.lifetime);
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTIONS.fill, async ({ ack, body, action, client }) => {
+    await ack();
+    const c = click(body, action, respondOf(body));
+    await privately(o, client, c.to, async () => {
+      const needs = await answerNeeds(engine, tenantOf(c.team), c.value);
+      if (needs.length === 0) return 'That answer asks for nothing more.';
+      const meta = { queryId: c.value, channel: c.to.channel, responseUrl: body.response_url };
+      await client.views.open({ trigger_id: body.trigger_id, view: fillModal(meta, needs) });
+      return undefined;
+    });
+  });
+
+  app.view(FILL_CALLBACK, async ({ ack, view, body, client }) => {
+    const meta = parseFillMeta(view);
+    const team = body.team?.id ?? view.team_id;
+    let card: Awaited<ReturnType<typeof completeAnswer>>;
+    try {
+      card = await completeAnswer(engine, tenantOf(team), meta.queryId, readFill(view));
+    } catch (e) {
+      const err = toSmolmapError(e);
+      if (err.code === 'internal') o.logger.error({ err: e }, 'slack: fill-in failed');
+      const first = Object.keys(view.state.values)[0] ?? '';
+      await ack({ response_action: 'errors', errors: { [first]: err.message.slice(0, 1900) } });
+      return;
+    }
+    await ack();
+    const to: Target = {
+      channel: meta.channel,
+      user: body.user.id,
+      ...(meta.responseUrl !== undefined && { respond: respondTo(meta.responseUrl) }),
+    };
+    const text = `\`${card.call.method} ${card.call.url}\``;
+    await sendPrivately(client, to, { text, blocks: answerBlocks(card) }, o.logger);
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Block Kit for replies (https://api.slack.com/reference/block-kit/blocks): an answer card with *Copy curl*
- * and *Correct* buttons, a *Stop* button under a running training, plain replies as one mrkdwn section. Every
+ * and *Correct* buttons (and *Fill in* / *Run* when they apply), a *Stop* button under a running training, plain replies as one mrkdwn section. Every
  * message also carries `text`, which Slack shows in notifications and where blocks cannot render.
  */
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
@@ -32,8 +32,21 @@ export function answerBlocks(card: AnswerCard): KnownBlock[] {
     elements: [
       button('Copy curl', ACTIONS.copyCurl, card.queryId),
       button('Correct', ACTIONS.correct, card.queryId),
+      ...(card.needs.length > 0 ? [button('Fill in', ACTIONS.fill, card.queryId, 'primary')] : []),
+      ...(card.runnable ? [button('Run', ACTIONS.run, card.queryId, 'primary')] : []),
     ],
   };
+  const about = card.completed
+    ? `completed from your answers · ${card.spec} v${card.specVersion}`
+    : `confidence *${confidenceText(card.confidence)}* · adapter \`${card.model}\` · ${card.spec} v${card.specVersion}`;
+  const questions =
+    card.needs.length === 0
+      ? []
+      : [
+          mrkdwn(
+            `*Missing values* (*Fill in* answers them):\n${card.needs.map((n) => `• ${n.question}`).join('\n')}`,
+          ),
+        ];
   return [
     mrkdwn(`*\`${c.method} ${c.path}\`*${c.operationId ? `  ${c.operationId}` : ''}`),
     mrkdwn(params.length === 0 ? '_no parameters_' : code(params.join('\n'))),
@@ -44,12 +57,13 @@ export function answerBlocks(card: AnswerCard): KnownBlock[] {
       elements: [
         {
           type: 'mrkdwn',
-          text: `confidence *${confidenceText(card.confidence)}* · adapter \`${card.model}\` · ${card.spec} v${card.specVersion}`,
+          text: about,
         },
         ...card.notes.map((n) => ({ type: 'mrkdwn' as const, text: `⚠️ ${n}` })),
       ],
     },
-    actions,
+    ...questions,
+    ...(card.completed ? [] : [actions]),
   ];
 }
 

@@ -9,7 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import { toSmolmapError, type Logger } from '../../engine/index.js';
 import { handleCommand, type BotDeps, type CommandReply, type Invocation } from '../common/handler.js';
 import { parseCommand, type BotCommand } from '../common/grammar.js';
-import { actionOf, authorize, mayDo, type Actor } from '../common/permissions.js';
+import { actionOf, authorize, mayDo, type Action, type Actor } from '../common/permissions.js';
 import { renderError, type Reply } from '../common/render.js';
 import { download } from '../common/upload.js';
 import { watchTraining } from '../common/watch.js';
@@ -33,16 +33,24 @@ export interface SlackHandlerOptions {
 export const tenantOf = (team: string): string => `slack:${team}`;
 const sessionKey = (tenant: string, channel: string, ts: string): string => `${tenant}:${channel}:${ts}`;
 
-/** Asks Slack whether the user is a workspace admin, but only when the command needs it. */
+/**
+ * Asks Slack whether the user is a workspace admin, but only when the command needs it (an ask does when
+ * sending calls is on: admins get a *Run* button).
+ */
 export async function actorFor(
   o: SlackHandlerOptions,
   client: WebClient,
   team: string,
   user: string,
-  cmd: BotCommand,
+  cmd: BotCommand | Action,
 ): Promise<Actor> {
   const actor: Actor = { tenant: tenantOf(team), user, admin: false };
-  const action = actionOf(cmd);
+  const action =
+    typeof cmd === 'string'
+      ? cmd
+      : cmd.verb === 'ask' && o.deps.execute?.enabled === true
+        ? 'run'
+        : actionOf(cmd);
   if (action === null || mayDo(o.deps.permissions, actor, action)) return actor;
   const info = await client.users.info({ user });
   const u = info.user;

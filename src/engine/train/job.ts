@@ -17,7 +17,7 @@ import { planEval } from './batching.js';
 import { heldOutLoss, trainLoop, type TrainProgress, type TrainResult } from './loop.js';
 import type { TrainOptions } from './options.js';
 import { SmolmapError } from '../errors.js';
-import { lossCurvePng } from './png.js';
+import { lossChartPng } from './chart.js';
 import { openTrainingStep } from './step.js';
 
 export const LOSS_PNG = 'loss.png';
@@ -131,7 +131,10 @@ export async function runTrainJob(input: TrainJobInput, hooks: TrainJobHooks): P
     );
     if (result.status !== 'stopped') {
       await saveAdapter(input.adapterDir, adapter, { baseModel: input.base.name });
-      await writeFile(path.join(input.adapterDir, LOSS_PNG), lossCurvePng(result.lossHistory));
+      await writeFile(
+        path.join(input.adapterDir, LOSS_PNG),
+        await lossChartPng(result.lossHistory, { title: input.modelId }),
+      );
     }
     const { lora: _saved, ...summary } = result;
     return {

@@ -3,8 +3,14 @@
  * what would be sent (credentials redacted); `execute: true` sends it under the operator's caps.
  */
 import { z } from 'zod';
-import { HTTP_METHODS, getSpec, type ApiCall } from '../../engine/index.js';
-import { prepareCall, sendCall } from '../execute.js';
+import {
+  HTTP_METHODS,
+  executeConfigFor,
+  getSpec,
+  prepareCall,
+  sendCall,
+  type ApiCall,
+} from '../../engine/index.js';
 import { defineTool, type AnyTool } from '../tool.js';
 import { specName } from './common.js';
 
@@ -70,7 +76,7 @@ const executeCallTool = defineTool({
   async run({ spec, call, execute }, { engine, tenant, config }, extras) {
     const { catalog } = await getSpec(engine, spec, { tenant });
     const apiCall: ApiCall = { ...call, url: '' };
-    const prepared = prepareCall(spec, apiCall, catalog, config.executeCall, tenant);
+    const prepared = prepareCall(spec, apiCall, catalog, executeConfigFor(config.executeCall, tenant));
     const request = {
       method: prepared.method,
       url: prepared.shownUrl,

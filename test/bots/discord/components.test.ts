@@ -1,11 +1,12 @@
 /**
- * Answer cards on Discord, on real-shaped interaction payloads with REST pointed at a local fake: the embed
+ * Answer cards on Discord, on discord.js interaction objects built from API payloads by a real Client whose
+ * REST points at a local fake: the embed
  * and its buttons, Copy curl, the Correct modal and its submission (stored, validated), Stop from the
  * progress message, and a failed ask answered privately.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { REST, type APIInteraction } from 'discord.js';
+import type { APIInteraction, Client } from 'discord.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -19,11 +20,13 @@ import {
 import { REF } from '../../engine/model/tiny-ref.js';
 import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots/discord/interaction.js';
 import { TINY_SPEC, botDeps, tempEngine, type TempEngine } from '../helpers.js';
+import { discordClient, live } from './live.js';
 import { startFakeDiscord, type FakeDiscord, type DiscordRequest } from './fake-discord.js';
 
 let t: TempEngine;
 let fake: FakeDiscord;
 let opts: DiscordHandlerOptions;
+let client: Client;
 let seq = 0;
 const ADMIN = '8';
 
@@ -60,8 +63,35 @@ function base(type: number, data: Record<string, unknown>, permissions = '0'): A
 const str = (name: string, value: string) => ({ type: 3, name, value });
 const slash = (sub: string, options: unknown[], permissions?: string) =>
   base(2, { id: 'CMD', name: 'smolmap', type: 1, options: [{ type: 1, name: sub, options }] }, permissions);
-const click = (customId: string, permissions?: string) =>
-  base(3, { custom_id: customId, component_type: 2 }, permissions);
+/** A click on a button of the bot's message 900 (Discord sends the message with the click). */
+const click = (customId: string, permissions?: string) => ({
+  ...base(3, { custom_id: customId, component_type: 2 }, permissions),
+  message: {
+    id: '900',
+    type: 0,
+    channel_id: '500',
+    content: '',
+    author: {
+      id: 'APP',
+      username: 'smolmap',
+      discriminator: '0',
+      global_name: null,
+      avatar: null,
+      bot: true,
+    },
+    embeds: [],
+    components: [],
+    attachments: [],
+    mentions: [],
+    mention_roles: [],
+    pinned: false,
+    mention_everyone: false,
+    tts: false,
+    timestamp: '2024-01-01T00:00:00.000Z',
+    edited_timestamp: null,
+    flags: 0,
+  },
+});
 const submit = (customId: string, task: string, call: string) =>
   base(5, {
     custom_id: customId,
@@ -86,10 +116,9 @@ beforeAll(async () => {
   await writeFile(file, TINY_SPEC);
   await addSpec(t.engine, file, { name: 'pets', tenant: 'discord:G1' });
   fake = await startFakeDiscord();
+  client = discordClient(fake.api);
   opts = {
     deps: botDeps(t.engine, { everyone: [], allow: [] }),
-    rest: new REST({ api: fake.api, retries: 0 }).setToken('bot-token'),
-    applicationId: 'APP',
     logger: pino({ level: 'silent' }),
     minEditIntervalMs: 60,
     pollMs: 20,
@@ -101,6 +130,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await releaseRuntimes();
+  await client.destroy();
   await fake.close();
   await t.close();
 });
@@ -108,7 +138,7 @@ afterAll(async () => {
 describe('discord answer cards', () => {
   it('answers a failed ask privately: deferred reply deleted, ephemeral follow-up', async () => {
     const i = slash('ask', [str('task', 'show me pet 42'), str('spec', 'nosuchspec')]);
-    await handleInteraction(opts, i);
+    await handleInteraction(opts, live(client, i));
     expect(fake.to(new RegExp(`/webhooks/APP/${tokenOf(i)}/messages/@original$`), 'DELETE')).toHaveLength(1);
     const [followUp] = fake.to(new RegExp(`/webhooks/APP/${tokenOf(i)}$`), 'POST');
     expect(followUp!.body).toMatchObject({ flags: 64, content: expect.stringContaining('spec_unknown') });
@@ -116,7 +146,7 @@ describe('discord answer cards', () => {
 
   it('shows an embed with Copy curl and Correct; the correction is validated and stored', async () => {
     const ask = slash('ask', [str('task', 'show me pet 42'), str('spec', 'pets')]);
-    await handleInteraction(opts, ask);
+    await handleInteraction(opts, live(client, ask));
     const card = editOf(ask);
     const [embed] = card.body['embeds'] as { title: string; fields: { name: string; value: string }[] }[];
     expect(embed!.title).toMatch(/^GET \/pets/);
@@ -127,14 +157,14 @@ describe('discord answer cards', () => {
     expect([copy!.label, correct!.label]).toEqual(['Copy curl', 'Correct']);
 
     const c1 = click(copy!.custom_id);
-    await handleInteraction(opts, c1);
+    await handleInteraction(opts, live(client, c1));
     expect(callbackOf(c1).body).toMatchObject({
       type: 4,
       data: { flags: 64, content: expect.stringContaining('curl') },
     });
 
     const c2 = click(correct!.custom_id);
-    await handleInteraction(opts, c2);
+    await handleInteraction(opts, live(client, c2));
     expect(callbackOf(c2).body['type']).toBe(9);
     const data = callbackOf(c2).body['data'] as { custom_id: string; components: Row[] };
     const inputs = data.components.flatMap((r) => r.components);
@@ -143,7 +173,7 @@ describe('discord answer cards', () => {
     const modalId = data.custom_id;
 
     const bad = submit(modalId, 'the sold pets', '{"method":"GET","path":"/pets","query":{"status":"lost"}}');
-    await handleInteraction(opts, bad);
+    await handleInteraction(opts, live(client, bad));
     expect(callbackOf(bad).body).toMatchObject({
       data: { flags: 64, content: expect.stringContaining('correction_invalid') },
     });
@@ -154,7 +184,7 @@ describe('discord answer cards', () => {
       'the sold pets',
       '{"method":"GET","path":"/pets","query":{"status":"sold"}}',
     );
-    await handleInteraction(opts, good);
+    await handleInteraction(opts, live(client, good));
     expect(callbackOf(good).body).toMatchObject({
       data: { flags: 64, content: expect.stringContaining('Saved') },
     });
@@ -164,7 +194,7 @@ describe('discord answer cards', () => {
 
   it('stops a job from the Stop button of its progress message, for admins only', async () => {
     const train = slash('train', [str('spec', 'pets')], ADMIN);
-    await handleInteraction(opts, train);
+    await handleInteraction(opts, live(client, train));
     const queued = editOf(train);
     expect(String(queued.body['content'])).toContain('**pets**');
     const [stop] = rows(queued)[0]!.components;
@@ -172,12 +202,12 @@ describe('discord answer cards', () => {
     const [job] = await listJobs(t.engine, { tenant: 'discord:G1' });
 
     const member = click(stop!.custom_id);
-    await handleInteraction(opts, member);
+    await handleInteraction(opts, live(client, member));
     expect(JSON.stringify(callbackOf(member).body)).toContain('bot_forbidden');
     expect((await getJob(t.engine, job!.id, { tenant: 'discord:G1' })).status).toBe('queued');
 
     const admin = click(stop!.custom_id, ADMIN);
-    await handleInteraction(opts, admin);
+    await handleInteraction(opts, live(client, admin));
     expect(callbackOf(admin).body).toMatchObject({ data: { flags: 64 } });
     expect((await getJob(t.engine, job!.id, { tenant: 'discord:G1' })).status).toBe('stopped');
   });
@@ -205,16 +235,16 @@ describe('discord autocomplete', () => {
     await writeFile(file, TINY_SPEC);
     await addSpec(t.engine, file, { name: 'secret-pets', tenant: 'discord:G2' });
     const specs = typing('ask', 'spec', 'PE');
-    await handleInteraction(opts, specs);
+    await handleInteraction(opts, live(client, specs));
     expect(choices(specs)).toEqual(['pets']);
     const other = typing('ask', 'spec', '', 'G2');
-    await handleInteraction(opts, other);
+    await handleInteraction(opts, live(client, other));
     expect(choices(other)).toEqual(['secret-pets']);
 
     const train = slash('train', [str('spec', 'pets')], ADMIN);
-    await handleInteraction(opts, train);
+    await handleInteraction(opts, live(client, train));
     const jobs = typing('stop', 'job', 'train-');
-    await handleInteraction(opts, jobs);
+    await handleInteraction(opts, live(client, jobs));
     const queued = (await listJobs(t.engine, { tenant: 'discord:G1', status: 'queued' })).map((j) => j.id);
     expect(queued.length).toBeGreaterThan(0);
     expect(choices(jobs).sort()).toEqual(queued.sort());

@@ -90,17 +90,41 @@ export async function startFakeDiscord(gateway?: string): Promise<FakeDiscord> {
           200,
           (body as unknown as { name: string }[]).map((c, n) => ({ ...c, id: String(7000 + n) })),
         );
-      const channel = /\/channels\/(\d+)\//.exec(path)?.[1] ?? '500';
+      const channel = /\/channels\/(\d+)/.exec(path)?.[1] ?? '500';
+      const message = (id: string) => ({
+        id,
+        type: 0,
+        channel_id: channel,
+        content: body['content'] ?? '',
+        flags: body['flags'] ?? 0,
+        author: {
+          id: '4242',
+          username: 'smolmap',
+          discriminator: '0',
+          global_name: null,
+          avatar: null,
+          bot: true,
+        },
+        embeds: body['embeds'] ?? [],
+        components: body['components'] ?? [],
+        attachments: [],
+        mentions: [],
+        mention_roles: [],
+        pinned: false,
+        mention_everyone: false,
+        tts: false,
+        timestamp: new Date().toISOString(),
+        edited_timestamp: null,
+      });
+      if (/\/channels\/\d+$/.test(path) && method === 'GET')
+        return json(200, { id: channel, type: 0, guild_id: 'G1', name: 'general', position: 0 });
       if (/\/threads$/.test(path)) return json(201, { id: String(++ids), type: 11, parent_id: channel });
-      if (/\/webhooks\/\w+\/[^/]+$/.test(path) && method === 'POST')
-        return json(200, {
-          id: String(++ids),
-          channel_id: channel,
-          content: body['content'],
-          flags: body['flags'],
-        });
-      if (/\/messages/.test(path))
-        return json(200, { id: String(++ids), channel_id: channel, content: body['content'] });
+      if (/\/webhooks\/\w+\/[^/]+$/.test(path) && method === 'POST') return json(200, message(String(++ids)));
+      if (/\/messages/.test(path) && method === 'DELETE') return void res.writeHead(204).end();
+      if (/\/messages/.test(path)) {
+        const edited = /\/messages\/(\d+)$/.exec(path)?.[1];
+        return json(200, message(edited ?? String(++ids)));
+      }
       json(404, { message: 'Unknown route', code: 0 });
     })();
   });

@@ -1,11 +1,12 @@
 /**
- * The Discord handler on real-shaped interaction payloads, with REST pointed at a local fake API: deferral,
+ * The Discord handler on discord.js interaction objects (built from API payloads by a real Client whose REST
+ * points at a local fake API): deferral,
  * edits of the original reply, attachment download, and the switch to bot-token channel messages once the
  * interaction token has expired.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { REST, type APIInteraction } from 'discord.js';
+import type { APIInteraction, ChatInputCommandInteraction, Client } from 'discord.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -21,11 +22,13 @@ import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots
 import { commandFromInteraction } from '../../../src/bots/discord/commands.js';
 import { TINY_SPEC, botDeps, simulateTraining, tempEngine, type TempEngine } from '../helpers.js';
 import { DEFAULT_LIMITS } from '../../../src/bots/common/limits.js';
+import { cacheChannels, discordClient, live } from './live.js';
 import { startFakeDiscord, type FakeDiscord } from './fake-discord.js';
 
 let t: TempEngine;
 let fake: FakeDiscord;
 let opts: DiscordHandlerOptions;
+let client: Client;
 let seq = 0;
 
 type Options = Record<string, unknown>[];
@@ -94,10 +97,9 @@ beforeAll(async () => {
   t = await tempEngine();
   await importModel(t.engine, `${REF}/model`, { name: 'tiny' });
   fake = await startFakeDiscord();
+  client = discordClient(fake.api);
   opts = {
     deps: botDeps(t.engine, { everyone: [], allow: [] }),
-    rest: new REST({ api: fake.api, retries: 0 }).setToken('bot-token'),
-    applicationId: 'APP',
     logger: pino({ level: 'silent' }),
     minEditIntervalMs: 60,
     pollMs: 20,
@@ -109,6 +111,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await releaseRuntimes();
+  await client.destroy();
   await fake.close();
   await t.close();
 });
@@ -116,7 +119,7 @@ afterAll(async () => {
 describe('discord interactions', () => {
   it('defers first, then edits the original reply', async () => {
     const i = interaction([group('spec', sub('list'))]);
-    await handleInteraction(opts, i);
+    await handleInteraction(opts, live(client, i));
     const [first, second] = fake.requests.filter((r) => r.path.includes(i.token));
     expect(first!.path).toBe(`/api/v10/interactions/${i.id}/${i.token}/callback`);
     expect(first!.body['type']).toBe(5);
@@ -139,7 +142,7 @@ describe('discord interactions', () => {
     const i = interaction([group('spec', sub('add', [{ type: 11, name: 'file', value: 'A1' }]))], {
       resolved: { attachments: { A1: attachment } },
     });
-    await handleInteraction(opts, i);
+    await handleInteraction(opts, live(client, i));
     const edit = fake.to(original(i.token), 'PATCH')[0]!;
     expect(edit.body['content']).toContain('added as **pets** v1');
     expect((await listSpecs(t.engine, { tenant: 'discord:G1' })).map((s) => s.name)).toEqual(['pets']);
@@ -148,7 +151,7 @@ describe('discord interactions', () => {
   it('answers another guild’s spec exactly as a missing one, privately', async () => {
     const refusal = async (name: string): Promise<string> => {
       const i = interaction([group('spec', sub('ops', [str('spec', name)]))], { guild: 'G2' });
-      await handleInteraction(opts, i);
+      await handleInteraction(opts, live(client, i));
       return privately(i.token).split(name).join('<name>');
     };
     const theirs = await refusal('pets');
@@ -168,20 +171,20 @@ describe('discord interactions', () => {
     const i = interaction([group('spec', sub('add', [{ type: 11, name: 'file', value: 'A2' }]))], {
       resolved: { attachments: { A2: attachment } },
     });
-    await handleInteraction(opts, i);
+    await handleInteraction(opts, live(client, i));
     expect(privately(i.token)).toContain('spec_upload_bad_type');
     expect((await listSpecs(t.engine, { tenant: 'discord:G1' })).length).toBe(1);
   });
 
   it('refuses training to a member without Manage Server who is not allowlisted', async () => {
     const i = interaction([sub('train', [str('spec', 'pets')])], { permissions: '0', user: 'U2' });
-    await handleInteraction(opts, i);
+    await handleInteraction(opts, live(client, i));
     expect(privately(i.token)).toContain('bot_forbidden');
   });
 
   it('answers in DMs at once with a coded error (no guild to scope by)', async () => {
     const i = interaction([sub('jobs')], { guild: null });
-    await handleInteraction(opts, i);
+    await handleInteraction(opts, live(client, i));
     const cb = fake.to(new RegExp(`/interactions/${i.id}/`))[0]!;
     expect(cb.body['type']).toBe(4);
     expect(JSON.stringify(cb.body)).toContain('bot_guild_only');
@@ -190,7 +193,7 @@ describe('discord interactions', () => {
   it('continues progress as a bot-token channel message once the interaction token expires', async () => {
     const short = { ...opts, tokenLifetimeMs: 150, background: new Set<Promise<unknown>>() };
     const i = interaction([sub('train', [str('spec', 'pets'), { type: 4, name: 'steps', value: 8 }])]);
-    await handleInteraction(short, i);
+    await handleInteraction(short, live(client, i));
     expect(String(fake.to(original(i.token), 'PATCH')[0]!.body['content'])).toContain('queued');
     const [job] = await listJobs(t.engine, { tenant: 'discord:G1' });
     await simulateTraining(t.engine, job!.id, 8);
@@ -215,19 +218,22 @@ describe('discord playground threads', () => {
     const i = interaction([sub('ask', [str('task', 'show me pet 42'), str('spec', 'shop')])], {
       permissions: '0',
     });
-    await handleInteraction(opts, i);
+    await handleInteraction(opts, live(client, i));
     const answer = fake.to(original(i.token), 'PATCH')[0]!;
     expect(JSON.stringify(answer.body['embeds'])).toMatch(/curl[\s\S]*Confidence[\s\S]*\d+%[\s\S]*`tiny`/);
     const create = fake.to(/\/channels\/500\/messages\/\d+\/threads$/, 'POST')[0]!;
     expect(create.auth).toBe('Bot bot-token');
     expect(create.body['name']).toBe('show me pet 42');
     const thread = { id: (create.response as { id: string }).id, type: 11 };
+    cacheChannels(client, 'G1', [{ ...thread, parent_id: '500' }]);
+    expect(client.channels.cache.get(thread.id)?.isThread()).toBe(true);
     const follow = interaction([sub('ask', [str('task', 'list the sold pets')])], {
       permissions: '0',
       channel: thread,
     });
-    await handleInteraction(opts, follow);
+    await handleInteraction(opts, live(client, follow));
     expect(JSON.stringify(fake.to(original(follow.token), 'PATCH')[0]!.body['embeds'])).toContain('curl');
+    expect(fake.to(/\/threads$/, 'POST')).toHaveLength(1); // asked in the thread: no new one
     const asks = await history(t.engine, { tenant: 'discord:G1' });
     expect(asks.map((q) => q.input)).toEqual(['show me pet 42', 'list the sold pets']);
     expect(asks[0]!.sessionId).toBe(asks[1]!.sessionId);
@@ -235,22 +241,23 @@ describe('discord playground threads', () => {
 });
 
 describe('discord options → commands', () => {
+  const parse = (options: Options) =>
+    commandFromInteraction(live<ChatInputCommandInteraction>(client, interaction(options))).command;
+
   it('maps sub-commands, groups and typed options onto the common grammar', () => {
-    expect(
-      commandFromInteraction(
-        [sub('train', [str('spec', 'pets'), { type: 4, name: 'steps', value: 5 }])] as never,
-        undefined,
-      ).command,
-    ).toEqual({ verb: 'train', spec: 'pets', options: { steps: '5' } });
-    expect(
-      commandFromInteraction([sub('ask', [str('task', 'show pet "42" now')])] as never, undefined).command,
-    ).toEqual({ verb: 'ask', task: 'show pet "42" now' });
-    expect(
-      commandFromInteraction(
-        [group('spec', sub('add', [str('url', 'https://x.example/a.yaml?v=1')]))] as never,
-        undefined,
-      ).command,
-    ).toEqual({ verb: 'spec add', url: 'https://x.example/a.yaml?v=1' });
+    expect(parse([sub('train', [str('spec', 'pets'), { type: 4, name: 'steps', value: 5 }])])).toEqual({
+      verb: 'train',
+      spec: 'pets',
+      options: { steps: '5' },
+    });
+    expect(parse([sub('ask', [str('task', 'show pet "42" now')])])).toEqual({
+      verb: 'ask',
+      task: 'show pet "42" now',
+    });
+    expect(parse([group('spec', sub('add', [str('url', 'https://x.example/a.yaml?v=1')]))])).toEqual({
+      verb: 'spec add',
+      url: 'https://x.example/a.yaml?v=1',
+    });
   });
 });
 
@@ -286,7 +293,7 @@ describe('discord interactions under quotas', () => {
       guild: 'G2',
       resolved: { attachments: { A9: attachment } },
     });
-    await handleInteraction(limited, i);
+    await handleInteraction(limited, live(client, i));
     const refusal = privately(i.token);
     expect(refusal).toContain('bot_tenant_not_allowed');
     expect(refusal).toContain('SMOLMAP_BOT_TENANTS');
@@ -294,14 +301,14 @@ describe('discord interactions under quotas', () => {
     const ask = interaction([sub('ask', [str('task', 'show me pet 1'), str('spec', 'qpets')])], {
       guild: 'G2',
     });
-    await handleInteraction(limited, ask);
+    await handleInteraction(limited, live(client, ask));
     expect(privately(ask.token)).toContain('bot_tenant_not_allowed');
   });
 
   it('caps the task length and the asks per user per minute', async () => {
     const content = async (task: string, user = 'U7') => {
       const i = interaction([sub('ask', [str('task', task), str('spec', 'qpets')])], { user });
-      await handleInteraction(limited, i);
+      await handleInteraction(limited, live(client, i));
       // A refusal arrives privately; an answer edits the deferred reply (an embed).
       if (fake.to(original(i.token), 'DELETE').length > 0) return privately(i.token);
       return JSON.stringify(fake.to(original(i.token), 'PATCH')[0]!.body);

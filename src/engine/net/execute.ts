@@ -1,5 +1,5 @@
 /**
- * Sending an ApiCall for `execute_call`, under the operator's rules from mcp.json: the URL is rebuilt from the
+ * Sending an ApiCall (MCP `execute_call`, the bots' *Run* button) under the operator's rules: the URL is rebuilt from the
  * spec (the client's `url` is ignored) and must fall under an allowlisted base URL; credentials come only from
  * the server-side config and go only under the base URL the operator bound them to, and credential headers the
  * client sent are dropped; redirects are not followed (a 3xx could leave the allowlist); the request goes
@@ -7,18 +7,48 @@
  * time cap.
  */
 import { isIP } from 'node:net';
-import {
-  LOCAL_TENANT,
-  SmolmapError,
-  buildUrl,
-  guardedFetch,
-  renderCurl,
-  validateCall,
-  type ApiCall,
-  type Catalog,
-  type NetPolicy,
-} from '../engine/index.js';
-import { specAccess, type McpConfig, type SpecAccessConfig } from './config.js';
+import { buildUrl, renderCurl, validateCall, type ApiCall } from '../calls.js';
+import { SmolmapError } from '../errors.js';
+import type { Catalog } from '../specs/types.js';
+import type { NetPolicy } from './address.js';
+import { guardedFetch } from './fetch.js';
+import { LOCAL_TENANT } from '../tenant.js';
+
+/** Where one spec's calls go and with which credentials (the operator's settings for that spec). */
+export interface SpecAccessConfig {
+  /** Base URL to call instead of the spec's first server. */
+  baseUrl?: string | undefined;
+  /** The base URL the headers and query below may be sent to (default baseUrl). */
+  sendCredentialsTo?: string | undefined;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+}
+
+/** The operator's switch, allowlist and caps for sending calls. */
+export interface ExecuteConfig {
+  enabled: boolean;
+  /** A call's URL must start with one of these (scheme + host + port + path prefix). */
+  allowedBaseUrls: string[];
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** Per spec of the tenant `local`. */
+  specs: Record<string, SpecAccessConfig>;
+  /** Per spec of other tenants (a bot workspace, a named MCP server), by tenant name. */
+  tenants?: Record<string, { specs: Record<string, SpecAccessConfig> }>;
+}
+
+/**
+ * The settings one tenant's calls go by: `specs` for `local`, `tenants.<name>.specs` for another, so one tenant
+ * cannot borrow another's credentials by giving its spec the same name.
+ */
+export function executeConfigFor(config: ExecuteConfig, tenant: string = LOCAL_TENANT): ExecuteConfig {
+  if (tenant === LOCAL_TENANT) return config;
+  const own =
+    config.tenants !== undefined && Object.hasOwn(config.tenants, tenant)
+      ? config.tenants[tenant]
+      : undefined;
+  return { ...config, specs: own?.specs ?? {} };
+}
 
 export interface PreparedCall {
   method: string;
@@ -84,7 +114,7 @@ function checkCredentialHost(specName: string, url: URL, access: SpecAccessConfi
  * The addresses a call may reach: the engine's policy plus the IP literals the operator allowlisted as base
  * URLs (naming http://127.0.0.1:8080 in allowedBaseUrls is a deliberate choice to call it).
  */
-export function callPolicy(net: NetPolicy, config: McpConfig['executeCall']): NetPolicy {
+export function callPolicy(net: NetPolicy, config: ExecuteConfig): NetPolicy {
   const literals = config.allowedBaseUrls
     .map((b) => new URL(b).hostname.replace(/^\[(.*)\]$/, '$1'))
     .filter((h) => isIP(h) !== 0);
@@ -112,13 +142,22 @@ function encodeBody(call: ApiCall, contentType: string): string {
     : JSON.stringify(call.body);
 }
 
+/** True when calls of this spec may be sent at all: sending is on and the spec's base URL is allowlisted. */
+export function executable(specName: string, catalog: Catalog, config: ExecuteConfig): boolean {
+  if (!config.enabled) return false;
+  const base =
+    (Object.hasOwn(config.specs, specName) ? config.specs[specName]!.baseUrl : undefined) ??
+    catalog.servers[0];
+  if (base === undefined || !URL.canParse(base)) return false;
+  return config.allowedBaseUrls.some((b) => underBase(new URL(base), b));
+}
+
 /** Validates the call against its spec and applies the allowlist and credentials. */
 export function prepareCall(
   specName: string,
   call: ApiCall,
   catalog: Catalog,
-  config: McpConfig['executeCall'],
-  tenant: string = LOCAL_TENANT,
+  config: ExecuteConfig,
 ): PreparedCall {
   const issues = validateCall(call, catalog);
   if (issues.length > 0)
@@ -127,7 +166,8 @@ export function prepareCall(
       `the call does not conform to spec "${specName}": ${issues.map((i) => i.message).join('; ')}; fix it (describe_spec shows the operations) and retry`,
       { details: { issues } },
     );
-  const access = specAccess(config, tenant, specName) ?? NO_ACCESS;
+  // Own keys only: a spec named "constructor" must not find Object.prototype's.
+  const access = Object.hasOwn(config.specs, specName) ? config.specs[specName]! : NO_ACCESS;
   const base = access.baseUrl ?? catalog.servers[0];
   if (!base)
     throw new SmolmapError(
@@ -199,7 +239,7 @@ async function readCapped(res: Response, max: number): Promise<{ bytes: Buffer; 
 /** Sends the prepared call with the configured time and size caps. */
 export async function sendCall(
   prepared: PreparedCall,
-  config: McpConfig['executeCall'],
+  config: ExecuteConfig,
   signal: AbortSignal,
   net: NetPolicy,
 ): Promise<CallResponse> {

@@ -1,0 +1,192 @@
+/**
+ * *Run* and *Fill in* on Slack, through real Bolt (signed requests to its HTTP receiver) and a fake Slack Web
+ * API on loopback: Run sends the answered call to a loopback API and answers the clicking admin privately with
+ * the status and the redacted body; Fill in opens a form with the missing values and answers with the
+ * completed call.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { addSpec, type ApiCall } from '../../../src/engine/index.js';
+import { createSlackBot, type SlackBot } from '../../../src/bots/slack/app.js';
+import { FILL_CALLBACK } from '../../../src/bots/slack/clarify.js';
+import { TINY_SPEC, botDeps, eventually, recordAnswer, tempEngine, type TempEngine } from '../helpers.js';
+import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack.js';
+import { postForm } from './signed.js';
+
+const SIGNING = 'run-secret';
+const TEAM = 'T1';
+const KEY = 'sk-live-0123456789';
+let t: TempEngine;
+let slack: FakeSlack;
+let bot: SlackBot;
+let api: Server;
+let apiUrl: string;
+let events: string;
+let n = 0;
+const sent: string[] = [];
+
+const text = (c: SlackCall): string => String(c.args['text']);
+const interact = (payload: Record<string, unknown>) =>
+  postForm(events, { payload: JSON.stringify(payload) }, SIGNING);
+
+function click(actionId: string, value: string, user: string) {
+  return interact({
+    type: 'block_actions',
+    team: { id: TEAM, domain: 'd' },
+    user: { id: user, username: 'u', name: 'u', team_id: TEAM },
+    api_app_id: 'A1',
+    token: 'x',
+    trigger_id: `trig-${++n}`,
+    container: { type: 'message', message_ts: '1.1', channel_id: 'C1', is_ephemeral: false },
+    channel: { id: 'C1', name: 'general' },
+    response_url: slack.responseUrl(`act-${n}`),
+    actions: [
+      {
+        type: 'button',
+        action_id: actionId,
+        block_id: 'b',
+        value,
+        action_ts: '1',
+        text: { type: 'plain_text', text: 'x' },
+      },
+    ],
+  });
+}
+
+const responded = (needle: string) =>
+  eventually(() => slack.of('respond').find((c) => JSON.stringify(c.args).includes(needle)), 30_000);
+
+const call = (petId: string): ApiCall => ({
+  operationId: 'getPet',
+  method: 'GET',
+  path: '/pets/{petId}',
+  pathParams: { petId },
+  query: {},
+  headers: {},
+  body: null,
+  url: `https://pets.example.com/v1/pets/${petId}`,
+});
+
+beforeAll(async () => {
+  t = await tempEngine();
+  api = createServer((req, res) => {
+    sent.push(`${req.url} ${String(req.headers['x-api-key'])}`);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(`{"name":"Rex","key":"${KEY}"}`);
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1`;
+  const file = path.join(t.dir, 'pets.yaml');
+  await writeFile(file, TINY_SPEC);
+  await addSpec(t.engine, file, { name: 'pets', tenant: `slack:${TEAM}` });
+  const tenant = `slack:${TEAM}`;
+  await recordAnswer(t.engine, {
+    id: 'q-run',
+    tenant,
+    spec: 'pets',
+    task: 'show me pet 42',
+    call: call('42'),
+  });
+  await recordAnswer(t.engine, {
+    id: 'q-fill',
+    tenant,
+    spec: 'pets',
+    task: 'show me a pet',
+    call: call('7'),
+  });
+  slack = await startFakeSlack('xoxb-run');
+  slack.admins.add('UADMIN');
+  bot = createSlackBot({
+    deps: {
+      ...botDeps(t.engine, { everyone: [], allow: [] }),
+      execute: {
+        enabled: true,
+        allowedBaseUrls: [apiUrl],
+        timeoutMs: 5000,
+        maxResponseBytes: 65536,
+        specs: {},
+        tenants: {
+          [tenant]: { specs: { pets: { baseUrl: apiUrl, headers: { 'X-Api-Key': KEY }, query: {} } } },
+        },
+      },
+    },
+    token: 'xoxb-run',
+    mode: 'http',
+    signingSecret: SIGNING,
+    port: 0,
+    apiUrl: slack.url,
+    logger: pino({ level: 'silent' }),
+    minEditIntervalMs: 50,
+    pollMs: 20,
+  });
+  await bot.start();
+  events = `http://127.0.0.1:${bot.port()}/slack/events`;
+});
+
+afterAll(async () => {
+  await bot.stop();
+  await slack.close();
+  await new Promise((r) => api.close(r));
+  await t.close();
+});
+
+describe('slack Run button', () => {
+  it('runs for a workspace admin and shows status and redacted body privately', async () => {
+    await click('smolmap_run', 'q-run', 'UADMIN');
+    const r = await responded('→ *200*');
+    expect(r.args['response_type']).toBe('ephemeral');
+    expect(text(r)).toContain(`GET ${apiUrl}/pets/42`);
+    expect(text(r)).toContain('"key":"***"');
+    expect(text(r)).not.toContain(KEY);
+    expect(sent).toEqual([`/v1/pets/42 ${KEY}`]);
+  });
+
+  it('refuses a member who is neither admin nor allowlisted; nothing is sent', async () => {
+    await click('smolmap_run', 'q-run', 'UMEMBER');
+    await responded('bot_forbidden');
+    expect(sent).toHaveLength(1);
+  });
+});
+
+describe('slack Fill in', () => {
+  it('opens a form with the missing value and answers with the completed call', async () => {
+    await click('smolmap_fill', 'q-fill', 'UMEMBER');
+    const open = await eventually(() => slack.of('views.open')[0]);
+    const view = open.args['view'] as {
+      callback_id: string;
+      private_metadata: string;
+      blocks: { block_id: string; label: { text: string } }[];
+    };
+    expect(view.callback_id).toBe(FILL_CALLBACK);
+    expect(view.blocks.map((b) => b.block_id)).toEqual(['path:petId']);
+    expect(view.blocks[0]!.label.text).toMatch(/^Which pet id\?/);
+    const submit = await interact({
+      type: 'view_submission',
+      team: { id: TEAM, domain: 'd' },
+      user: { id: 'UMEMBER', name: 'u', team_id: TEAM },
+      api_app_id: 'A1',
+      token: 'x',
+      trigger_id: `trig-${++n}`,
+      view: {
+        id: 'V3',
+        team_id: TEAM,
+        type: 'modal',
+        callback_id: FILL_CALLBACK,
+        private_metadata: view.private_metadata,
+        state: { values: { 'path:petId': { 'path:petId': { type: 'plain_text_input', value: '42' } } } },
+        hash: 'h',
+        title: { type: 'plain_text', text: 'Fill in' },
+        blocks: [],
+        app_id: 'A1',
+        bot_id: 'BBOT',
+      },
+    });
+    expect(submit.status).toBe(200);
+    const r = await responded('https://pets.example.com/v1/pets/42');
+    expect(JSON.stringify(r.args['blocks'])).toContain('completed from your answers');
+    expect(JSON.stringify(r.args['blocks'])).not.toContain('smolmap_run');
+  });
+});
