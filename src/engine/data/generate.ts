@@ -12,7 +12,7 @@ import {
 import { RejectionLog, exampleDefects, uncheckableReason } from './check.js';
 import { fitsLength, fitsPattern } from './fit.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
-import { buildIntent } from './intent.js';
+import { buildIntent, type UpdateSays } from './intent.js';
 import { fusePairs, listMention, scalarMention, type Mention } from './mention.js';
 import { collectCodeNames } from './names.js';
 import { contrastPairs, markPluralTwins, optionalNames, sharedIds } from './plan.js';
@@ -195,32 +195,8 @@ function draftFor(
     }
   }
   const primary = mentions.find((m) => m.primary) ?? null;
-  // A list filtered by a state says it before the noun half of the time ("list registered assets"), an update
-  // that sets one says it as the action ("suspend sim 42").
-  const modified = mentions.filter(
-    (m) =>
-      m.modifier &&
-      ((prof.kind === 'list' && m.key.startsWith('query.')) ||
-        ((prof.kind === 'update' || prof.kind === 'create') &&
-          m.key.startsWith('body.') &&
-          !m.key.slice(5).includes('.'))),
-  );
-  const before = modified.length > 0 && rng.chance(0.5) ? rng.pick(modified) : undefined;
-  // An update of a name is often said as renaming ("rename sim 42 to Truck 12").
-  const named =
-    prof.kind === 'update' && !before
-      ? mentions.filter((m) => /^body\.\w*(name|title)$/i.test(m.key) && !/unique/i.test(m.key))
-      : [];
-  const renamed = named.length > 0 && rng.chance(0.4) ? rng.pick(named) : undefined;
-  // An enum that picks the action is said as the verb most of the time ("hang up call 42").
-  const actions = before || renamed ? [] : mentions.filter((m) => m.verb);
-  const acted = actions.length > 0 && rng.chance(0.7) ? rng.pick(actions) : undefined;
-  const intent = buildIntent(prof, idPhrases, primary, rng, {
-    ...(before?.modifier ? { state: before.modifier } : {}),
-    ...(renamed ? { newName: renamed.bare } : {}),
-    ...(acted?.verb ? { verb: acted.verb } : {}),
-  });
-  const said = new Set([before, renamed, acted]);
+  const { says, said } = intentSays(prof, mentions, rng);
+  const intent = buildIntent(prof, idPhrases, primary, rng, says);
   const rest = fusePairs(
     mentions.filter((m) => !(intent.usedPrimary && m === primary) && !said.has(m)),
     rng,
@@ -246,6 +222,41 @@ function draftFor(
     body,
   };
   return { expected, phrase, family: `${frame}|${intent.id}`, ids, frame };
+}
+
+/**
+ * What a task may say in its intent instead of a clause (intent.ts UpdateSays), chosen at random: a list's
+ * state filter before the noun half of the time ("list registered assets"), an update's or a creation's state as
+ * the action ("suspend sim 42", "a draft asset"), an update of a name as renaming ("rename sim 42 to Truck 12"),
+ * and an enum that picks the action as the verb most of the time ("hang up call 42"). `said` are the mentions
+ * the intent then carries.
+ */
+function intentSays(
+  prof: OpProfile,
+  mentions: Mention[],
+  rng: Rng,
+): { says: UpdateSays; said: Set<Mention | undefined> } {
+  const topBody = (m: Mention): boolean => m.key.startsWith('body.') && !m.key.slice(5).includes('.');
+  const modified = mentions.filter(
+    (m) =>
+      m.modifier &&
+      ((prof.kind === 'list' && m.key.startsWith('query.')) ||
+        ((prof.kind === 'update' || prof.kind === 'create') && topBody(m))),
+  );
+  const before = modified.length > 0 && rng.chance(0.5) ? rng.pick(modified) : undefined;
+  const named =
+    prof.kind === 'update' && !before
+      ? mentions.filter((m) => /^body\.\w*(name|title)$/i.test(m.key) && !/unique/i.test(m.key))
+      : [];
+  const renamed = named.length > 0 && rng.chance(0.4) ? rng.pick(named) : undefined;
+  const actions = before || renamed ? [] : mentions.filter((m) => m.verb);
+  const acted = actions.length > 0 && rng.chance(0.7) ? rng.pick(actions) : undefined;
+  const says: UpdateSays = {
+    ...(before?.modifier ? { state: before.modifier } : {}),
+    ...(renamed ? { newName: renamed.bare } : {}),
+    ...(acted?.verb ? { verb: acted.verb } : {}),
+  };
+  return { says, said: new Set([before, renamed, acted]) };
 }
 
 /**
