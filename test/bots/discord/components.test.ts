@@ -20,78 +20,24 @@ import {
 import { REF } from '../../engine/model/tiny-ref.js';
 import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots/discord/interaction.js';
 import { TINY_SPEC, botDeps, tempEngine, type TempEngine } from '../helpers.js';
-import { discordClient, live } from './live.js';
+import { discordClient, interactionPayload, live } from './live.js';
 import { startFakeDiscord, type FakeDiscord, type DiscordRequest } from './fake-discord.js';
 
 let t: TempEngine;
 let fake: FakeDiscord;
 let opts: DiscordHandlerOptions;
 let client: Client;
-let seq = 0;
 const ADMIN = '8';
 
-function base(type: number, data: Record<string, unknown>, permissions = '0'): APIInteraction {
-  const n = ++seq;
-  return {
-    id: `7700${n}`,
-    application_id: 'APP',
-    type,
-    token: `ctok-${n}`,
-    version: 1,
-    guild_id: 'G1',
-    channel_id: '500',
-    channel: { id: '500', type: 0, name: 'general' },
-    member: {
-      user: { id: 'U1', username: 'u', discriminator: '0', global_name: null, avatar: null },
-      permissions,
-      roles: [],
-      joined_at: '2024-01-01T00:00:00.000Z',
-      deaf: false,
-      mute: false,
-      flags: 0,
-    },
-    data,
-    locale: 'en-US',
-    app_permissions: '0',
-    entitlements: [],
-    authorizing_integration_owners: {},
-    context: 0,
-    attachment_size_limit: 8388608,
-  } as unknown as APIInteraction;
-}
+const base = (type: number, data: Record<string, unknown>, permissions = '0'): APIInteraction =>
+  interactionPayload(type, data, permissions) as unknown as APIInteraction;
 
 const str = (name: string, value: string) => ({ type: 3, name, value });
 const slash = (sub: string, options: unknown[], permissions?: string) =>
   base(2, { id: 'CMD', name: 'smolmap', type: 1, options: [{ type: 1, name: sub, options }] }, permissions);
 /** A click on a button of the bot's message 900 (Discord sends the message with the click). */
-const click = (customId: string, permissions?: string) => ({
-  ...base(3, { custom_id: customId, component_type: 2 }, permissions),
-  message: {
-    id: '900',
-    type: 0,
-    channel_id: '500',
-    content: '',
-    author: {
-      id: 'APP',
-      username: 'smolmap',
-      discriminator: '0',
-      global_name: null,
-      avatar: null,
-      bot: true,
-    },
-    embeds: [],
-    components: [],
-    attachments: [],
-    mentions: [],
-    mention_roles: [],
-    pinned: false,
-    mention_everyone: false,
-    tts: false,
-    timestamp: '2024-01-01T00:00:00.000Z',
-    edited_timestamp: null,
-    flags: 0,
-  },
-});
+const click = (customId: string, permissions?: string) =>
+  base(3, { custom_id: customId, component_type: 2 }, permissions);
 const submit = (customId: string, task: string, call: string) =>
   base(5, {
     custom_id: customId,

@@ -50,3 +50,75 @@ export function cacheChannels(
   for (const c of channels)
     (client.channels as unknown as Adds)._add({ ...c, guild_id: guild, name: `c${c.id}` }, g);
 }
+
+let seq = 0;
+
+/**
+ * The `d` of an INTERACTION_CREATE dispatch in guild G1, channel 500, from user U1 with `permissions`: `type` 2
+ * a slash command, 3 a component (then with the bot's message `messageId` it was clicked on), 4 autocomplete,
+ * 5 a modal submit. Ids and tokens are unique per call.
+ */
+export function interactionPayload(
+  type: number,
+  data: Record<string, unknown>,
+  permissions = '0',
+  messageId = '900',
+): Record<string, unknown> {
+  const n = ++seq;
+  return {
+    id: `7700${n}`,
+    application_id: 'APP',
+    type,
+    token: `itok-${n}`,
+    version: 1,
+    guild_id: 'G1',
+    channel_id: '500',
+    channel: { id: '500', type: 0, name: 'general' },
+    member: {
+      user: { id: 'U1', username: 'u', discriminator: '0', global_name: null, avatar: null },
+      permissions,
+      roles: [],
+      joined_at: '2024-01-01T00:00:00.000Z',
+      deaf: false,
+      mute: false,
+      flags: 0,
+    },
+    data,
+    locale: 'en-US',
+    app_permissions: '0',
+    entitlements: [],
+    authorizing_integration_owners: {},
+    context: 0,
+    attachment_size_limit: 8388608,
+    ...(type === 3 && { message: botMessage(messageId) }),
+  };
+}
+
+/** A message of the bot in channel 500, as Discord sends it with a click on one of its buttons. */
+function botMessage(id: string): Record<string, unknown> {
+  return {
+    id,
+    type: 0,
+    channel_id: '500',
+    content: '',
+    author: {
+      id: 'APP',
+      username: 'smolmap',
+      discriminator: '0',
+      global_name: null,
+      avatar: null,
+      bot: true,
+    },
+    embeds: [],
+    components: [],
+    attachments: [],
+    mentions: [],
+    mention_roles: [],
+    pinned: false,
+    mention_everyone: false,
+    tts: false,
+    timestamp: '2024-01-01T00:00:00.000Z',
+    edited_timestamp: null,
+    flags: 0,
+  };
+}

@@ -15,7 +15,7 @@ import { addSpec, type ApiCall, type ExecuteConfig } from '../../../src/engine/i
 import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots/discord/interaction.js';
 import { messageOf } from '../../../src/bots/discord/embeds.js';
 import { TINY_SPEC, botDeps, recordAnswer, tempEngine, type TempEngine } from '../helpers.js';
-import { discordClient, live } from './live.js';
+import { discordClient, interactionPayload, live } from './live.js';
 import { startFakeDiscord, type FakeDiscord, type DiscordRequest } from './fake-discord.js';
 
 let t: TempEngine;
@@ -24,57 +24,14 @@ let client: Client;
 let api: Server;
 let apiUrl: string;
 let seen: { url: string; key: string | undefined }[] = [];
-let seq = 0;
 const ADMIN = '8';
 const SECRET = 'sk-live-0123456789';
 
-function payload(type: number, data: Record<string, unknown>, permissions = '0') {
-  const n = ++seq;
-  return {
-    id: `8800${n}`,
-    application_id: 'APP',
-    type,
-    token: `rtok-${n}`,
-    version: 1,
-    guild_id: 'G1',
-    channel_id: '500',
-    channel: { id: '500', type: 0, name: 'general' },
-    member: {
-      user: { id: 'U1', username: 'u', discriminator: '0', global_name: null, avatar: null },
-      permissions,
-      roles: [],
-      joined_at: '2024-01-01T00:00:00.000Z',
-      deaf: false,
-      mute: false,
-      flags: 0,
-    },
-    data,
-    locale: 'en-US',
-    app_permissions: '0',
-    entitlements: [],
-    authorizing_integration_owners: {},
-    context: 0,
-    ...(type === 3 && {
-      message: {
-        id: '901',
-        type: 0,
-        channel_id: '500',
-        content: '',
-        author: { id: 'APP', username: 'smolmap', discriminator: '0', global_name: null, avatar: null },
-        embeds: [],
-        components: [],
-        attachments: [],
-        mentions: [],
-        mention_roles: [],
-        pinned: false,
-        mention_everyone: false,
-        tts: false,
-        timestamp: '2024-01-01T00:00:00.000Z',
-        edited_timestamp: null,
-      },
-    }),
-  };
-}
+const payload = (type: number, data: Record<string, unknown>, permissions = '0') =>
+  interactionPayload(type, data, permissions, '901') as { id: string; token: string } & Record<
+    string,
+    unknown
+  >;
 const click = (id: string, permissions?: string) =>
   payload(3, { custom_id: id, component_type: 2 }, permissions);
 const callbackOf = (p: { id: string; token: string }): DiscordRequest =>
