@@ -22,7 +22,7 @@ import { createSlackBot, type SlackBot } from '../../../src/bots/slack/app.js';
 import { CORRECT_BLOCKS, CORRECT_CALLBACK } from '../../../src/bots/slack/correction.js';
 import { TINY_SPEC, botDeps, eventually, tempEngine, type TempEngine } from '../helpers.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack.js';
-import { postForm } from './signed.js';
+import { buttonClick, postForm } from './signed.js';
 
 const SECRET = 'cards-secret';
 const TEAM = 'T1';
@@ -56,27 +56,7 @@ function interact(payload: Record<string, unknown>) {
 }
 
 function click(actionId: string, value: string, user: string) {
-  return interact({
-    type: 'block_actions',
-    team: { id: TEAM, domain: 'd' },
-    user: { id: user, username: 'u', name: 'u', team_id: TEAM },
-    api_app_id: 'A1',
-    token: 'x',
-    trigger_id: `trig-${++n}`,
-    container: { type: 'message', message_ts: '1.1', channel_id: 'C1', is_ephemeral: false },
-    channel: { id: 'C1', name: 'general' },
-    response_url: slack.responseUrl(`act-${n}`),
-    actions: [
-      {
-        type: 'button',
-        action_id: actionId,
-        block_id: 'b',
-        value,
-        action_ts: '1',
-        text: { type: 'plain_text', text: 'x' },
-      },
-    ],
-  });
+  return interact(buttonClick(TEAM, user, actionId, value, ++n, (id) => slack.responseUrl(id)));
 }
 
 function submitCorrection(privateMetadata: string, task: string, call: string) {

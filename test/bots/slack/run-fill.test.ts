@@ -15,7 +15,7 @@ import { createSlackBot, type SlackBot } from '../../../src/bots/slack/app.js';
 import { FILL_CALLBACK } from '../../../src/bots/slack/clarify.js';
 import { TINY_SPEC, botDeps, eventually, recordAnswer, tempEngine, type TempEngine } from '../helpers.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack.js';
-import { postForm } from './signed.js';
+import { buttonClick, postForm } from './signed.js';
 
 const SIGNING = 'run-secret';
 const TEAM = 'T1';
@@ -34,27 +34,7 @@ const interact = (payload: Record<string, unknown>) =>
   postForm(events, { payload: JSON.stringify(payload) }, SIGNING);
 
 function click(actionId: string, value: string, user: string) {
-  return interact({
-    type: 'block_actions',
-    team: { id: TEAM, domain: 'd' },
-    user: { id: user, username: 'u', name: 'u', team_id: TEAM },
-    api_app_id: 'A1',
-    token: 'x',
-    trigger_id: `trig-${++n}`,
-    container: { type: 'message', message_ts: '1.1', channel_id: 'C1', is_ephemeral: false },
-    channel: { id: 'C1', name: 'general' },
-    response_url: slack.responseUrl(`act-${n}`),
-    actions: [
-      {
-        type: 'button',
-        action_id: actionId,
-        block_id: 'b',
-        value,
-        action_ts: '1',
-        text: { type: 'plain_text', text: 'x' },
-      },
-    ],
-  });
+  return interact(buttonClick(TEAM, user, actionId, value, ++n, (id) => slack.responseUrl(id)));
 }
 
 const responded = (needle: string) =>

@@ -24,3 +24,38 @@ export async function postForm(
   });
   return { status: res.status, body: await res.text() };
 }
+
+/**
+ * The payload of a click on button `actionId` (carrying `value`) of a bot message in channel C1 of `team`, by
+ * `user`; `n` makes its trigger id and response URL (`responseUrl(`act-${n}`)`) unique.
+ */
+export function buttonClick(
+  team: string,
+  user: string,
+  actionId: string,
+  value: string,
+  n: number,
+  responseUrl: (id: string) => string,
+): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    team: { id: team, domain: 'd' },
+    user: { id: user, username: 'u', name: 'u', team_id: team },
+    api_app_id: 'A1',
+    token: 'x',
+    trigger_id: `trig-${n}`,
+    container: { type: 'message', message_ts: '1.1', channel_id: 'C1', is_ephemeral: false },
+    channel: { id: 'C1', name: 'general' },
+    response_url: responseUrl(`act-${n}`),
+    actions: [
+      {
+        type: 'button',
+        action_id: actionId,
+        block_id: 'b',
+        value,
+        action_ts: '1',
+        text: { type: 'plain_text', text: 'x' },
+      },
+    ],
+  };
+}
