@@ -6,6 +6,7 @@
  */
 import type { ApiCall } from '../calls.js';
 import { buildUrl } from '../calls/render.js';
+import { findOperation } from '../calls/validate.js';
 import { mergeAllOf } from '../data/body.js';
 import { collectCodeNames, type CodeNames } from '../data/names.js';
 import { valueStated } from '../data/stated.js';
@@ -22,12 +23,18 @@ export interface Need {
 
 const codeNamesOf = new WeakMap<Catalog, CodeNames>();
 
-/** The required values of `call` the task does not state (empty when the call invents nothing). */
-export function missingValues(task: string, call: ApiCall, catalog: Catalog): Need[] {
-  const op = catalog.operations.find((o) => o.method === call.method && o.path === call.path);
-  if (!op) return [];
+/** The catalog's code names (data/names.ts), collected once per catalog. */
+function codeNamesFor(catalog: Catalog): CodeNames {
   let names = codeNamesOf.get(catalog);
   if (!names) codeNamesOf.set(catalog, (names = collectCodeNames(catalog)));
+  return names;
+}
+
+/** The required values of `call` the task does not state (empty when the call invents nothing). */
+export function missingValues(task: string, call: ApiCall, catalog: Catalog): Need[] {
+  const op = findOperation(catalog, call.method, call.path);
+  if (!op) return [];
+  const names = codeNamesFor(catalog);
   const e = taskEvidence(task);
   const given = (where: 'path' | 'query' | 'header'): Record<string, unknown> =>
     where === 'path' ? call.pathParams : where === 'query' ? call.query : call.headers;
@@ -69,10 +76,9 @@ export interface ValueRef {
  * said as "only federal ones") count as stated (data/stated.ts).
  */
 export function unstatedOptionals(task: string, call: ApiCall, catalog: Catalog): ValueRef[] {
-  const op = catalog.operations.find((o) => o.method === call.method && o.path === call.path);
+  const op = findOperation(catalog, call.method, call.path);
   if (!op) return [];
-  let names = codeNamesOf.get(catalog);
-  if (!names) codeNamesOf.set(catalog, (names = collectCodeNames(catalog)));
+  const names = codeNamesFor(catalog);
   const e = taskEvidence(task);
   const out: ValueRef[] = [];
   for (const p of op.parameters) {
