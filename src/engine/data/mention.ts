@@ -162,9 +162,9 @@ function scalarTemplates(label: string, f: FieldInfo, s: Phrase, isDate: boolean
   // A person's name is said as "for Ana Lima" (who the thing is for).
   if (noName && /\b(passenger|customer|guest|holder|person|user|recipient|traveller|owner)\b/.test(noName))
     out.push(T('for ', s), T('for ', s));
-  out.push(
-    ...(phone ? [T('to ', s), T('to ', s)].filter(() => /^(to|recipient)/.test(w)) : routeTemplates(w, f, s)),
-  );
+  // A phone number is no place: its recipient field is said "to +4917…", never "arriving at".
+  if (!phone) out.push(...routeTemplates(w, f, s));
+  else if (/^(to|recipient)/.test(w)) out.push(T('to ', s), T('to ', s));
   // "trip id X" is said "trip X" / "on trip X".
   const idOf = /^(\w+(?: \w+)?) id$/.exec(w)?.[1];
   if (idOf && !/\b(origin|destination)\b/.test(idOf))
