@@ -8,10 +8,11 @@
  * score it: a call that fills the value is a miss; such misses are grouped apart. Asserts nothing.
  *
  *   npx tsx bench/tuning.ts [--split tune|frozen|all] [--specs a,b] [--steps K] [--quant f32|q8|q4|i8|auto]
- *                           [--dir DIR] [--reuse] [--loso]
+ *                           [--dir DIR] [--reuse] [--loso] [--knobs JSON]
  * `--split` picks the specs of split.json (default tune); `--specs` narrows them to the named ones.
  * `--steps` overrides the recipe's step count (for a quick end-to-end check, not for figures).
  * `--reuse` evaluates the adapters already trained in DIR instead of training new ones.
+ * `--knobs '{"keyBias":5,"valueBias":8}'` sets the decoding knobs (processors/index.ts) for every task.
  * `--loso` adds the leave-one-spec-out table: each spec scored with the other specs of the run as the tuning
  * pool. No decoding knob is fitted on the pool yet, so a spec's held-out figures are its own row and the
  * leave-one-spec-out mean is the mean of the rows; the table says so.
@@ -49,8 +50,19 @@ const { values } = parseArgs({
     dir: { type: 'string', default: path.join(os.tmpdir(), 'smolmap-bench-tuning') },
     reuse: { type: 'boolean', default: false },
     loso: { type: 'boolean', default: false },
+    knobs: { type: 'string' },
   },
 });
+
+/** The decoding knobs of `--knobs`, checked. */
+const knobs = ((): { keyBias?: number; valueBias?: number } | undefined => {
+  if (values.knobs === undefined) return undefined;
+  const parsed = JSON.parse(values.knobs) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(parsed))
+    if ((k !== 'keyBias' && k !== 'valueBias') || typeof v !== 'number')
+      throw new Error(`--knobs: expected keyBias and valueBias numbers, got ${k}=${String(v)}`);
+  return parsed as { keyBias?: number; valueBias?: number };
+})();
 
 function chosenSpecs(): string[] {
   const split = values.split;
@@ -90,7 +102,7 @@ async function runSpec(engine: Engine, spec: string, quant: QuantRequest): Promi
   if (!model) throw new Error(`no adapter for ${spec} in ${values.dir}; run without --reuse`);
   const tasks = readTuningTasks(spec);
   const tasksArg = tasks.map(({ task, expected }) => ({ task, expected }));
-  const result = await evaluate(engine, { spec, model, tasks: tasksArg, quant });
+  const result = await evaluate(engine, { spec, model, tasks: tasksArg, quant, knobs });
   const clarifyTasks = new Set(tasks.filter((t) => t.clarify.length > 0).map((t) => t.task));
   const answerable = tasks.length - clarifyTasks.size;
   const answerableMisses = result.failures.filter((f) => !clarifyTasks.has(f.task)).length;
@@ -166,7 +178,7 @@ async function main(): Promise<void> {
   if (!(await engine.store.read()).baseModels.some((b) => b.name === 'smollm2'))
     await importModel(engine, REAL_MODEL, { name: 'smollm2' });
   console.log(
-    `tuning set, ${values.split} split: ${specs.join(', ')}; ${values.reuse ? 'reusing adapters' : `training with the product defaults${values.steps ? `, ${values.steps} steps` : ''}`}; ${quant}; ${os.availableParallelism()} threads; load ${loadAverages()}`,
+    `tuning set, ${values.split} split: ${specs.join(', ')}; ${values.reuse ? 'reusing adapters' : `training with the product defaults${values.steps ? `, ${values.steps} steps` : ''}`}; ${quant}${knobs ? `; knobs ${JSON.stringify(knobs)}` : ''}; ${os.availableParallelism()} threads; load ${loadAverages()}`,
   );
   const runs: SpecRun[] = [];
   for (const spec of specs) runs.push(await runSpec(engine, spec, quant));

@@ -167,9 +167,7 @@ function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): b
   const v = l.value;
   if (isBooleanLikeEnum(l.schema.enum)) return booleanStated(l, saysYes(v), task, op);
   if (typeof v === 'number')
-    return (
-      task.includes(String(v)) || (v >= 0 && v <= 10 && SMALL[v] !== undefined && task.includes(SMALL[v]))
-    );
+    return numberSaid(task, v) || (v >= 0 && v <= 10 && SMALL[v] !== undefined && task.includes(SMALL[v]));
   if (typeof v === 'boolean') return booleanStated(l, v, task, op);
   const s = String(v);
   if (task.includes(s.toLowerCase()) || task.includes(humanize(s))) return true;
@@ -187,6 +185,17 @@ function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): b
     return true;
   // Tone/style comparatives ("friendlier") and humanized codes share the value's stem.
   return op.method !== undefined && stems(s).some((w) => taskStems.has(w));
+}
+
+/**
+ * True when the task holds `v` as a number of its own: not a piece of a date ("2024" of 2024-03-01), a time,
+ * a version, a word ("olduser77") or a longer number.
+ */
+function numberSaid(task: string, v: number): boolean {
+  const digits = String(v).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // "12.50" says 12.5, "3.0" says 3.
+  const zeros = Number.isInteger(v) ? '(?:\\.0+)?' : '0*';
+  return new RegExp(`(?<![\\w.:-]|\\d[-/])${digits}${zeros}(?![\\w:]|[-/.]\\d)`).test(task);
 }
 
 const phraseWords = (text: string): string[] =>

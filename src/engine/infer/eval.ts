@@ -14,13 +14,15 @@ import { findAdapter, recordAdapterMetrics } from '../models.js';
 import { scoreCalls, type OperationScore } from '../train/metrics.js';
 import { resolveMapper, type MapperTarget, type ResolvedMapper } from './ask.js';
 import { withoutNeeds } from './clarify.js';
-import { mapTask } from './mapper.js';
+import { mapTask, type MapOptions } from './mapper.js';
 import type { WeightQuant } from '../model/quant.js';
 
 export interface EvaluateOptions extends MapperTarget {
   /** A task file (JSON Lines) or examples already parsed. */
   tasks: string | readonly Pick<TaskExample, 'task' | 'expected'>[];
   maxTokens?: number;
+  /** Decoding knobs for every task (processors/index.ts); defaults: the mapper's. */
+  knobs?: Pick<MapOptions, 'keyBias' | 'valueBias'>;
   /** Called after each task (progress for long runs). */
   onTask?: (done: number, total: number) => void;
 }
@@ -97,6 +99,7 @@ export async function evaluate(engine: Engine, options: EvaluateOptions): Promis
       adapter: m.adapter,
       untrained: m.untrained,
       maxTokens: options.maxTokens,
+      ...options.knobs,
     });
     // An answer that asks is scored as the values it has: right only when the expected call lacks exactly the
     // values asked for (the task never states them), a miss wherever the expected call holds one.

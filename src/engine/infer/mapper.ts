@@ -51,6 +51,8 @@ export interface MapOptions {
    * Default DEFAULT_KEY_BIAS with a trained adapter, 0 for the untrained prompt.
    */
   keyBias?: number;
+  /** Knob of the value processors (processors/index.ts): the bonus for a stated value's tokens. */
+  valueBias?: number;
   /**
    * Mask the operations whose sibling (same method and first path segment) the task's words single out
    * (processors/siblings.ts SiblingMask); default true.
@@ -136,7 +138,11 @@ export async function mapTask(rt: BaseRuntime, task: string, options: MapOptions
   const opening = choice ? (choice.tokens[choice.index] ?? []) : [];
   for (const id of opening) matcher.accept(id);
   const bias = options.keyBias ?? (options.untrained ? 0 : DEFAULT_KEY_BIAS);
-  const prior = taskPrior(catalog, rt.tokenizer, task, () => matcher.text(), { keyBias: bias, ruledOut });
+  const prior = taskPrior(catalog, rt.tokenizer, task, () => matcher.text(), {
+    keyBias: bias,
+    valueBias: options.valueBias,
+    ruledOut,
+  });
   const res = await decode(rt, [...ids, ...opening], {
     ...(prior && { biasAllowed: prior }),
     adapter: options.adapter,

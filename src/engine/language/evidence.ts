@@ -67,6 +67,10 @@ export function taskEvidence(task: string): TaskEvidence {
   };
   for (const [kind, re] of PATTERNS)
     for (const m of bare.matchAll(re)) add(m[0].replace(/[.,;:!?)]+$/, ''), kind, m.index);
+  for (const m of bare.matchAll(NUMBER_WORD))
+    addWord(values, taken, m, NUMBER_WORDS.indexOf(m[1]!.toLowerCase()));
+  for (const m of bare.matchAll(ORDINAL_PAGE))
+    addWord(values, taken, m, ORDINALS.indexOf(m[1]!.toLowerCase()));
   for (const m of bare.matchAll(/[^\s,;()]+/g)) {
     const text = m[0].replace(/[.,;:!?)]+$/, '').replace(/^[(]+/, '');
     if (IDENTIFIER.test(text) && /[A-Za-z0-9]$/.test(text))
@@ -76,6 +80,43 @@ export function taskEvidence(task: string): TaskEvidence {
   assignRoles(bare, values);
   const stems = taskStems(task);
   return { task, bare, stems, inTask: stemIn(stems), values };
+}
+
+/**
+ * Numbers said as words: two to ten anywhere ("two", "one" and "zero" are too often no number: "the one
+ * with"), and an ordinal before "page" ("the second page" is page 2). Their text is the digits a call holds.
+ */
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+const SAID_WORDS = 'two|three|four|five|six|seven|eight|nine|ten';
+const NUMBER_WORD = new RegExp(`\\b(${SAID_WORDS})\\b`, 'gi');
+const ORDINALS = [
+  'zeroth',
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+];
+const ORDINAL_PAGE = new RegExp(`\\b(${ORDINALS.slice(1).join('|')})\\s+page\\b`, 'gi');
+
+/** A number word (match group 1) as a stated number, unless another value holds its span. */
+function addWord(values: StatedValue[], taken: [number, number][], m: RegExpMatchArray, n: number): void {
+  const start = m.index!;
+  const end = start + m[1]!.length;
+  if (n < 0 || !taken.every(([a, b]) => end <= a || start >= b)) return;
+  values.push({
+    text: String(n),
+    kind: 'number',
+    start,
+    end,
+    role: m[0].length > m[1]!.length ? 'page' : null,
+  });
+  taken.push([start, end]);
 }
 
 /** True when a number is the day or year of a date written with its month's name ("March 9", "9 March 2026"). */
@@ -109,9 +150,15 @@ const ROLE_CUES: [RegExp, ValueRole[]][] = [
 /** Range cues between two stated values: "from A through B", "between A and B", "A to B". */
 const RANGE = /^\s*(?:-|–|to|through|thru|until|till|and)\s*$/i;
 
+/** The cues with their digit groups also taking number words ("ten per page"). */
+const WORD_CUES: [RegExp, ValueRole[]][] = ROLE_CUES.map(([re, roles]) => [
+  new RegExp(re.source.replaceAll('(\\d+)', `(\\d+|${SAID_WORDS})`), re.flags),
+  roles,
+]);
+
 function assignRoles(bare: string, values: StatedValue[]): void {
   const at = new Map(values.map((v) => [v.start, v]));
-  for (const [re, roles] of ROLE_CUES)
+  for (const [re, roles] of WORD_CUES)
     for (const m of bare.matchAll(re)) {
       let from = m.index;
       roles.forEach((role, g) => {
@@ -146,8 +193,19 @@ export function statesValue(e: TaskEvidence, value: unknown): boolean {
   if (value === null || value === undefined) return false;
   const text = String(value);
   if (text.length === 0) return false;
-  if (e.task.toLowerCase().includes(text.toLowerCase())) return true;
+  // A number is no piece of a longer value: "2024" of a date, "77" of "olduser77", digits of an id.
+  const task = typeof value === 'number' ? withoutLongValues(e) : e.task;
+  if (task.toLowerCase().includes(text.toLowerCase())) return true;
   return typeof value === 'number' && e.values.some((v) => v.kind === 'number' && Number(v.text) === value);
+}
+
+/** The task with its dates, ids, URLs, emails and identifier-like tokens blanked (same length). */
+function withoutLongValues(e: TaskEvidence): string {
+  let out = e.task;
+  for (const v of e.values)
+    if (v.kind !== 'number' && v.kind !== 'quoted')
+      out = out.slice(0, v.start) + ' '.repeat(v.end - v.start) + out.slice(v.end);
+  return out;
 }
 
 /**

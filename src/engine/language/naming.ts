@@ -8,7 +8,7 @@
 import { routeSide } from '../data/mention.js';
 import { enumWordForms, type CodeNames } from '../data/names.js';
 import { escapeRegExp, identWords } from '../data/words.js';
-import { taskEvidence } from './evidence.js';
+import { taskEvidence, type StatedValue } from './evidence.js';
 import { COMMON_VALUES, FUNCTION_WORDS, NAME_FILLER, SYNONYMS, stem, unquoted } from './lexicon.js';
 import type { JsonSchema } from '../specs/types.js';
 
@@ -56,6 +56,22 @@ export function cutShort(task: string, copied: string): boolean {
   return found;
 }
 
+/**
+ * True when every place the task holds `copied` (beginning with a letter or digit)
+ * begins inside a word: after a letter or digit, or after a hyphen or underscore joined to one ("user77" of
+ * "olduser77", "88213" of "SN-88213"). A value starting there would be cut short at its front.
+ */
+export function cutAtStart(task: string, copied: string): boolean {
+  if (!/^[A-Za-z0-9]/.test(copied)) return false;
+  let found = false;
+  for (let i = task.indexOf(copied); i >= 0; i = task.indexOf(copied, i + 1)) {
+    found = true;
+    const before = task.slice(Math.max(0, i - 2), i);
+    if (!/[A-Za-z0-9]$|[A-Za-z0-9][-_]$/.test(before)) return false;
+  }
+  return found;
+}
+
 /** A date or date-time as written in a task. */
 const DATE_SPAN = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?/g;
 
@@ -66,6 +82,40 @@ export function labelStems(name: string, description: string): Set<string> {
       .filter((w) => w.length >= 3 && !FUNCTION_WORDS.has(w))
       .map(stem),
   );
+}
+
+/**
+ * Per key, the stated values the task labels with the key's name: the two words before the value hold a word of
+ * the name ("serial SN-88213" → `serialNumber`, "price 450" → `purchasePrice`). Where several keys' names are
+ * there, the keys with the most such words take the value.
+ */
+export function labelledValues(
+  task: string,
+  values: readonly StatedValue[],
+  keys: readonly string[],
+): Map<string, string[]> {
+  const names = new Map(
+    keys.map((k) => [
+      k,
+      new Set(
+        identWords(k)
+          .filter((w) => !FUNCTION_WORDS.has(w))
+          .map(stem),
+      ),
+    ]),
+  );
+  const out = new Map<string, string[]>();
+  for (const v of values) {
+    const before = (task.slice(Math.max(0, v.start - 40), v.start).match(/[A-Za-z]+/g) ?? []).slice(-2);
+    const words = before.map((w) => stem(w.toLowerCase()));
+    const hits = keys.map((k) => words.filter((w) => names.get(k)!.has(w)).length);
+    const top = Math.max(0, ...hits);
+    if (top === 0) continue;
+    keys.forEach((k, i) => {
+      if (hits[i] === top) out.set(k, [...(out.get(k) ?? []), v.text]);
+    });
+  }
+  return out;
 }
 
 /**

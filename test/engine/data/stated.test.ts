@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateDataset } from '../../../src/engine/data/generate.js';
 import { collectCodeNames } from '../../../src/engine/data/names.js';
-import { unstatedValues } from '../../../src/engine/data/stated.js';
+import { unstatedValues, valueStated } from '../../../src/engine/data/stated.js';
 import { loadSpecFile } from '../../../src/engine/specs/ingest.js';
 import type { TaskExample } from '../../../src/engine/data/types.js';
 import { FIXTURE_SPEC_FILES, fixtureSpec } from '../../fixtures/paths.js';
@@ -80,5 +80,22 @@ describe('unstatedValues', () => {
     expect(unstatedValues(moved, catalog, names)).toEqual([
       `path.${k}="00000000-0000-4000-8000-000000000000"`,
     ]);
+  });
+});
+
+describe('numbers stated in a task', () => {
+  it('are numbers of their own, not pieces of dates, words or longer numbers', async () => {
+    const { catalog, names } = await load('deepl.yaml');
+    const op = catalog.operations[0]!;
+    const said = (task: string, v: number): boolean =>
+      valueStated(task, 'n', v, { type: 'number' }, names, op);
+    expect(said('from 2024-03-01 on', 2024)).toBe(false);
+    expect(said('from 2024-03-01 on', 3)).toBe(false);
+    expect(said('as olduser77', 77)).toBe(false);
+    expect(said('card 12/2027', 12)).toBe(false);
+    expect(said('pay 12.50 now', 12.5)).toBe(true);
+    expect(said('limit 10, please', 10)).toBe(true);
+    expect(said('set it to -5', -5)).toBe(true);
+    expect(said('three of them', 3)).toBe(true);
   });
 });

@@ -50,6 +50,20 @@ describe('taskEvidence: roles said by plain English', () => {
     expect(kinds('at most 25 links')).toEqual([['25', 'number', 'count']]);
   });
 
+  it('reads numbers said as words, and an ordinal before "page" as the page', () => {
+    expect(kinds('the drafts, 50 a page, second page')).toEqual([
+      ['50', 'number', 'pageSize'],
+      ['2', 'number', 'page'],
+    ]);
+    expect(kinds('first ten results, three of item 12')).toEqual([
+      ['10', 'number', 'count'],
+      ['3', 'number', 'quantity'],
+      ['12', 'number', 'item'],
+    ]);
+    // "one" is too often no number, and an ordinal names a page only before "page".
+    expect(kinds('the one with the second tag')).toEqual([]);
+  });
+
   it('marks the two ends of a range', () => {
     expect(kinds('from 2026-03-01 through 2026-03-09')).toEqual([
       ['2026-03-01', 'date', 'start'],
@@ -73,5 +87,13 @@ describe('statesValue', () => {
     expect(statesValue(e, 'user1')).toBe(false);
     expect(statesValue(e, 19)).toBe(false);
     expect(statesValue(e, '')).toBe(false);
+  });
+
+  it('finds no number inside a date, an id or an identifier-like token', () => {
+    const e = taskEvidence('usage of olduser77 from 2024-03-01T00:00:00Z, page three');
+    expect(statesValue(e, 2024)).toBe(false);
+    expect(statesValue(e, 77)).toBe(false);
+    expect(statesValue(e, 3)).toBe(true);
+    expect(statesValue(e, '2024')).toBe(true); // a string is found verbatim
   });
 });

@@ -13,7 +13,15 @@ import { KeyEvidence } from './keys.js';
 import { operationGrounding, sectionOf } from './sections.js';
 import { SiblingMask } from './siblings.js';
 import type { LogitsProcessor, OpStep, Step, TaskFacts } from './step.js';
-import { CutShort, LabelStart, StatedEnumValue, StatedNumber } from './values.js';
+import {
+  CutAtStart,
+  CutShort,
+  LabelledValue,
+  LabelStart,
+  StatedDate,
+  StatedEnumValue,
+  StatedNumber,
+} from './values.js';
 
 export { groundedCatalog, needsUuid, ruledOutSiblings, SiblingMask } from './siblings.js';
 
@@ -35,7 +43,9 @@ export interface PriorKnobs {
 /** The task's bare values as the processors read them. */
 function taskFacts(task: string): TaskFacts {
   const e = taskEvidence(task);
-  const strings = e.values.filter((v) => v.kind === 'quoted').map((v) => v.text);
+  // Every stated value a free string holds whole: quoted text, ids, emails, URLs, identifier-like tokens
+  // ("SN-88213"); dates have their own keys (StatedDate, KeyEvidence's dated keys).
+  const strings = e.values.filter((v) => v.kind !== 'number' && v.kind !== 'date').map((v) => v.text);
   const stated = e.values.filter((v) => v.kind === 'number');
   const numbers = stated.map((v) => v.text);
   return {
@@ -45,6 +55,7 @@ function taskFacts(task: string): TaskFacts {
     numbers,
     numberPatterns: numbers.map((n) => new RegExp(`(?<![\\w.])${escapeRegExp(n)}(?![\\w.])`)),
     numberRoles: stated.map((v) => v.role),
+    dates: e.values.filter((v) => v.kind === 'date').map((v) => ({ text: v.text, role: v.role })),
   };
 }
 
@@ -68,9 +79,12 @@ export function taskPrior(
           // Before the string processors: digits of a number whose role the key rules out are lowered even at
           // a string's first token ("page":"50" of "50 a page").
           new StatedNumber(valueBias),
+          new StatedDate(valueBias),
+          new LabelledValue(valueBias),
+          new CutAtStart(valueBias),
           new LabelStart(keyBias),
           new CutShort(valueBias),
-          new KeyEvidence(keyBias),
+          new KeyEvidence(keyBias, valueBias),
         ];
   if (ops.length === 0 && keys.length === 0) return null;
   const facts = taskFacts(task);

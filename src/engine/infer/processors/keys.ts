@@ -3,7 +3,10 @@
  * no optional value, so a trained model learns that closing is the safe bet and leaves out what the task does
  * state ("ferries that carry bikes" → `bicycles`). A key has evidence when the task names it (sections.ts
  * `grounded`) and when the task states a value of the kind it takes that the answer has not used yet; each is
- * worth `bias`. Keys the task does not name get nothing, so no unasked extras are added.
+ * worth `bias`. A key one of whose enum values the task states ("ascending" → `asc`), or whose name labels a
+ * value the answer has not used ("serial SN-88213"), has the stronger evidence of a stated value, worth
+ * `valueBias` instead of `bias` for the naming. Keys the task does not name get
+ * nothing, so no unasked extras are added.
  */
 import { argmax } from '../sample.js';
 import type { AllowedLogits } from '../decode.js';
@@ -16,7 +19,10 @@ const STRUCTURAL = /[,{]/;
 
 export class KeyEvidence implements LogitsProcessor {
   readonly reason = 'an optional key the task names or has a value for is written, not left out';
-  constructor(readonly bias: number) {}
+  constructor(
+    readonly bias: number,
+    readonly valueBias: number,
+  ) {}
 
   apply(step: Step, allowed: AllowedLogits): boolean {
     const { sec, scan, at, answer, facts } = step;
@@ -30,14 +36,20 @@ export class KeyEvidence implements LogitsProcessor {
       : [];
     const valueFor = (k: string, kind: ValueKind | undefined): boolean =>
       kind !== undefined && unused.has(kind) && (kind !== 'number' || roles.some((r) => roleFits(r, k)));
+    // A stated date the answer has not used, whose role fits a date key ("from A to B": A for a start key).
+    const dates = facts.dates.filter((d) => !answer.includes(d.text));
+    const dateFor = (k: string): boolean => sec.dated.has(k) && dates.some((d) => roleFits(d.role, k));
+    const named = (k: string): boolean => sec.grounded.has(k) || dateFor(k) || sec.labelled.has(k);
     const evidence = (k: string): number => {
       if (sec.required.has(k)) return 0;
-      return (sec.grounded.has(k) ? this.bias : 0) + (valueFor(k, sec.takes.get(k)) ? this.bias : 0);
+      const labelled = sec.labelled.get(k)?.some((v) => !answer.includes(v)) === true;
+      const said = sec.stated.has(k) || labelled ? this.valueBias : named(k) ? this.bias : 0;
+      return said + (valueFor(k, sec.takes.get(k)) ? this.bias : 0);
     };
     const ahead = reachable(sec, scan.keys());
     const open = ahead.filter((k) => evidence(k) > 0);
     if (open.length === 0 && (sec.unmentioned.size === 0 || !scan.atKeyName())) return false;
-    if (scan.atKeyName()) this.naming(step, allowed, ahead, unused, evidence);
+    if (scan.atKeyName()) this.naming(step, allowed, ahead, unused, evidence, named);
     else this.closing(step, allowed, open, evidence);
     return true;
   }
@@ -58,7 +70,8 @@ export class KeyEvidence implements LogitsProcessor {
    * no key after it takes that kind. A key that gives up evidence this way is lowered by `bias` (a later key
    * with evidence stays reachable after an earlier one: "about 'returns', up to 150 links" writes `search`
    * before `limit`); the others are raised by their evidence. Unless the model is heading for an optional key
-   * without evidence that carries a stated value (a passenger's name): that key has its own evidence, and a
+   * without evidence that may carry a value the evidence does not see (a passenger's name, unquoted): that
+   * value is its own evidence, and a
    * later close-or-continue choice raises the others again. A flag the task does not mention is lowered by
    * `bias` too: "dog frendly ferries" is no `bicycles`.
    */
@@ -68,6 +81,7 @@ export class KeyEvidence implements LogitsProcessor {
     ahead: string[],
     unused: Set<ValueKind>,
     evidence: (k: string) => number,
+    named: (k: string) => boolean,
   ): void {
     const { sec } = step;
     const started = this.started(step);
@@ -75,24 +89,34 @@ export class KeyEvidence implements LogitsProcessor {
       ahead.slice(i + 1).some((x) => sec.takes.get(x) === kind);
     // The unused kinds some reachable key can still take (only those can be stranded).
     const takeable = [...unused].filter((kind) => kindAfter(-1, kind));
+    // Giving up a key costs at least `bias`, and a stated value's key (worth `valueBias`) costs that much.
     const score = new Map(
       ahead.map((k, i) => {
-        const skips = ahead.slice(0, i).some((x) => sec.grounded.has(x));
+        const skipped = ahead.slice(0, i).filter(named);
         const strands = takeable.some((kind) => sec.takes.get(k) !== kind && !kindAfter(i, kind));
-        return [k, skips || strands || sec.unmentioned.has(k) ? -this.bias : evidence(k)] as const;
+        if (skipped.length > 0) return [k, -Math.max(this.bias, ...skipped.map(evidence))] as const;
+        return [k, strands || sec.unmentioned.has(k) ? -this.bias : evidence(k)] as const;
       }),
     );
     const pick = started(ids[argmax(logits)]!);
     const heading = pick === null ? [] : ahead.filter((k) => `${k}"`.startsWith(pick));
-    if (heading.some((k) => !sec.required.has(k) && evidence(k) === 0 && sec.valued.has(k))) return;
+    // Only when every key the token may begin is such a key and may carry a value the evidence does not see
+    // (a free string: names are not quoted; every stated number is seen): "Page" may begin `PageToken` as
+    // well as `PageSize`, and must not silence the others.
+    const kind = (k: string): ValueKind | undefined => sec.takes.get(k);
+    const unbacked = (k: string): boolean =>
+      !sec.required.has(k) &&
+      evidence(k) === 0 &&
+      sec.valued.has(k) &&
+      (kind(k) === 'string' || unused.has(kind(k)!));
+    if (heading.length > 0 && heading.every(unbacked)) return;
     for (let k = 0; k < ids.length; k++) {
       const p = started(ids[k]!);
       if (p === null) continue;
-      // A token several keys begin with ("s": search, sitemapOnly) gets the least of their scores, so a
-      // prefix cannot carry one key's bonus into another key.
-      let least = Infinity;
-      for (const key of ahead) if (`${key}"`.startsWith(p)) least = Math.min(least, score.get(key)!);
-      if (least !== Infinity) logits[k] = logits[k]! + least;
+      // A token several keys begin with ("asset": assetId, assetStatus, assetTypeId) gets the best of their
+      // scores: the steps that finish the key tell them apart, each by its own score.
+      const scores = ahead.filter((key) => `${key}"`.startsWith(p)).map((key) => score.get(key)!);
+      if (scores.length > 0) logits[k] = logits[k]! + Math.max(...scores);
     }
   }
 

@@ -6,11 +6,13 @@
  */
 import { collectCodeNames, type CodeNames } from '../../data/names.js';
 import { taskStems, stemIn } from '../../language/lexicon.js';
+import { taskEvidence, type StatedValue } from '../../language/evidence.js';
 import {
   countGrounded,
   flagMentioned,
   grounded,
   labelStems,
+  labelledValues,
   statedEnumValues,
   type TaskValues,
 } from '../../language/naming.js';
@@ -82,6 +84,10 @@ export interface Section {
   valued: Set<string>;
   /** Enum keys (required ones too) → the values the task states for them (statedEnumValues). */
   stated: Map<string, string[]>;
+  /** Keys → the stated values the task labels with the key's name (labelledValues). */
+  labelled: Map<string, string[]>;
+  /** Keys of format date or date-time. */
+  dated: Set<string>;
   /** Keys that take a bare value (valueKind): optional ones have evidence while the task has an unused value of the kind. */
   takes: Map<string, ValueKind>;
   required: Set<string>;
@@ -115,16 +121,19 @@ export function operationGrounding(
   const ops = new Map(catalog.operations.map((op) => [opName(op), op]));
   const done = new Map<string, Map<string, Section>>();
   let stems: Set<string> | undefined;
+  let values: StatedValue[] | undefined;
   return (name) => {
     const op = ops.get(name);
     if (!op) return undefined;
     let sections = done.get(name);
     if (sections) return sections;
     stems ??= taskStems(task);
+    values ??= taskEvidence(task).values.filter((v) => v.kind !== 'date');
     let codeNames = codeNamesOf.get(catalog);
     if (!codeNames) codeNamesOf.set(catalog, (codeNames = collectCodeNames(catalog)));
     const names = codeNames;
     const words = stems;
+    const said = values;
     const inTask = stemIn(words);
     sections = new Map<string, Section>();
     const add = (
@@ -166,6 +175,10 @@ export function operationGrounding(
           order: Object.keys(props),
           grounded: new Set(keys),
           valued: new Set(Object.keys(props).filter((n) => carriesValue(props[n]))),
+          labelled: labelledValues(task, said, [...takes.keys()]),
+          dated: new Set(
+            Object.keys(props).filter((n) => ['date', 'date-time'].includes(props[n]?.format ?? '')),
+          ),
           stated,
           takes,
           required,

@@ -9,7 +9,7 @@ import type { AllowedLogits } from '../decode.js';
 import type { JsonScan } from '../json-scan.js';
 import type { Section } from './sections.js';
 
-/** What the task states bare, read once per task (TaskEvidence's quoted strings and numbers). */
+/** What the task states bare, read once per task (TaskEvidence's values by kind). */
 export interface TaskFacts {
   task: string;
   /** The task with quoted spans blanked. */
@@ -20,6 +20,8 @@ export interface TaskFacts {
   numberPatterns: RegExp[];
   /** Per stated number: its role in the task's words ("10 per page": pageSize), or null. */
   numberRoles: (ValueRole | null)[];
+  /** The dates and date-times the task states, with their roles ("from A to B": start and end). */
+  dates: { text: string; role: ValueRole | null }[];
 }
 
 /** One decoding step inside a section of the chosen operation. */

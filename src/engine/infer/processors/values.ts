@@ -2,7 +2,7 @@
  * Processors acting while a value is written: a stated enum value, the first word of a free string, a copy about
  * to stop mid-word, and the digits of a stated number.
  */
-import { cutShort, startsAtLabel } from '../../language/naming.js';
+import { cutAtStart, cutShort, startsAtLabel } from '../../language/naming.js';
 import type { AllowedLogits } from '../decode.js';
 import { roleFits } from './roles.js';
 import { numberAt } from './sections.js';
@@ -25,6 +25,29 @@ export class StatedEnumValue implements LogitsProcessor {
   }
 }
 
+/**
+ * Raises, by `bias`, the tokens that write a value the task labels with the key's name and the answer has not
+ * used ("serial SN-88213" at `serialNumber`), against other copies and the spec's suggested values.
+ */
+export class LabelledValue implements LogitsProcessor {
+  readonly reason = "the value right after a key's name in the task is that key's value";
+  constructor(readonly bias: number) {}
+
+  apply({ at, sec, answer, textOf }: Step, { ids, logits }: AllowedLogits): boolean {
+    if (at === null || !at.typed.startsWith('"') || sec.takes.get(at.key) !== 'string') return false;
+    const before = answer.slice(0, answer.length - at.typed.length);
+    const quoted = (sec.labelled.get(at.key) ?? [])
+      .filter((v) => !before.includes(JSON.stringify(v).slice(1, -1)))
+      .map((v) => JSON.stringify(v));
+    if (!quoted.some((q) => q.startsWith(at.typed) && q.length > at.typed.length)) return false;
+    for (let k = 0; k < ids.length; k++) {
+      const next = at.typed + textOf(ids[k]!);
+      if (quoted.some((q) => q.startsWith(next) || next.startsWith(q))) logits[k] = logits[k]! + this.bias;
+    }
+    return false;
+  }
+}
+
 /** Lowers, by `penalty`, a free string's first tokens that copy the word labelling the value. */
 export class LabelStart implements LogitsProcessor {
   readonly reason = 'in "cardholder Maren Olsen" the value follows its label word, it does not start with it';
@@ -37,6 +60,20 @@ export class LabelStart implements LogitsProcessor {
       if (startsAtLabel(facts.task, textOf(ids[k]!), labels, facts.bare))
         logits[k] = logits[k]! - this.penalty;
     return true;
+  }
+}
+
+/** Lowers, by `penalty`, a free string's first tokens that begin inside a word of the task. */
+export class CutAtStart implements LogitsProcessor {
+  readonly reason = 'a value copied from the task starts where its word starts ("olduser77", not "user77")';
+  constructor(readonly penalty: number) {}
+
+  apply({ at, sec, facts, textOf }: Step, { ids, logits }: AllowedLogits): boolean {
+    if (at === null || at.typed !== '"' || sec.takes.get(at.key) !== 'string') return false;
+    for (let k = 0; k < ids.length; k++)
+      if (cutAtStart(facts.task, textOf(ids[k]!))) logits[k] = logits[k]! - this.penalty;
+    // Never decides the step: the label penalty (LabelStart) applies at the same first token.
+    return false;
   }
 }
 
@@ -91,6 +128,33 @@ export class StatedNumber implements LogitsProcessor {
       const next = number.typed + textOf(ids[k]!);
       if (!inString && open.some((n) => n.startsWith(next))) logits[k] = logits[k]! + this.bias;
       else if (wrong.some((n) => n.startsWith(next))) logits[k] = logits[k]! - this.bias;
+    }
+    return true;
+  }
+}
+
+/**
+ * At a date key, raises by `bias` the characters of a stated date whose role fits the key and lowers those of a
+ * date whose role does not ("from A to B": A for `Start`, B for `End`); dates share their first digits, so the
+ * choice falls where they differ.
+ */
+export class StatedDate implements LogitsProcessor {
+  readonly reason = "a range's first date goes to the start key and its last to the end key";
+  constructor(readonly bias: number) {}
+
+  apply({ at, sec, answer, facts, textOf }: Step, { ids, logits }: AllowedLogits): boolean {
+    if (at === null || !sec.dated.has(at.key) || !at.typed.startsWith('"')) return false;
+    const typed = at.typed.slice(1);
+    const before = answer.slice(0, answer.length - typed.length);
+    const unused = facts.dates.filter((d) => d.text.startsWith(typed) && !before.includes(d.text));
+    const open = unused.filter((d) => d.role !== null && roleFits(d.role, at.key)).map((d) => d.text);
+    const wrong = unused.filter((d) => d.role !== null && !roleFits(d.role, at.key)).map((d) => d.text);
+    if (open.length === 0 || wrong.length === 0) return false;
+    for (let k = 0; k < ids.length; k++) {
+      const next = typed + textOf(ids[k]!);
+      const fits = (d: string): boolean => d.startsWith(next) || next.startsWith(d);
+      if (open.some(fits) && !wrong.some(fits)) logits[k] = logits[k]! + this.bias;
+      else if (wrong.some(fits) && !open.some(fits)) logits[k] = logits[k]! - this.bias;
     }
     return true;
   }
