@@ -10,7 +10,8 @@ import { findOperation } from '../calls/validate.js';
 import { mergeAllOf } from '../data/body.js';
 import { collectCodeNames, type CodeNames } from '../data/names.js';
 import { valueStated } from '../data/stated.js';
-import { humanize } from '../data/words.js';
+import { humanize, identWords } from '../data/words.js';
+import { stem } from '../language/lexicon.js';
 import { statesToken, statesValue, taskEvidence, type TaskEvidence } from '../language/evidence.js';
 import type { Catalog, JsonSchema, Operation } from '../specs/types.js';
 
@@ -42,7 +43,7 @@ export function missingValues(task: string, call: ApiCall, catalog: Catalog): Ne
   for (const p of op.parameters) {
     if (!p.required || (p.in !== 'path' && p.in !== 'query' && p.in !== 'header')) continue;
     const value = given(p.in)[p.name];
-    if (!told(e, p.name, value, p.schema, names, op))
+    if (!told(e, p.name, value, p.schema, names, op) || (p.in === 'path' && namesOperation(value, op)))
       needs.push({
         in: p.in,
         name: p.name,
@@ -61,6 +62,17 @@ export function missingValues(task: string, call: ApiCall, catalog: Catalog): Ne
     }
   }
   return needs;
+}
+
+/**
+ * True when a path value is a word that names the operation itself ("delete the rate plan" → `{Sid}` =
+ * "delete" for DeleteRatePlan): the task's verb or resource, copied where an id belongs, states no id.
+ */
+function namesOperation(value: unknown, op: Operation): boolean {
+  if (typeof value !== 'string' || !/^[A-Za-z]+$/.test(value)) return false;
+  const literal = op.path.split('/').filter((s) => !s.startsWith('{'));
+  const words = identWords(`${op.method} ${op.operationId ?? ''} ${op.summary ?? ''} ${literal.join(' ')}`);
+  return new Set(words.map(stem)).has(stem(value.toLowerCase()));
 }
 
 /** Where a value of a call sits: its section and its top-level name. */

@@ -125,6 +125,9 @@ describe('missingValues', () => {
     // A value cut from inside a longer word was not told: "user77" of "olduser77", "d" of "delete".
     expect(names('show the account of olduser77', account('user77'))).toEqual(['path.username']);
     expect(names('delete my account', account('d'))).toEqual(['path.username']);
+    // A word naming the operation itself (its verb or resource) is no id: "show the account" has none.
+    expect(names('show the account', account('account'))).toEqual(['path.username']);
+    expect(names('show the account of alice', account('alice'))).toEqual([]);
     // The spec's default is the operation's, not the task's; another value must be said.
     expect(names('account botfan12 in the us', account('botfan12', 'us'))).toEqual([]);
     expect(names('account botfan12', account('botfan12', 'us'))).toEqual(['query.region']);
