@@ -12,7 +12,8 @@
  * `--split` picks the specs of split.json (default tune); `--specs` narrows them to the named ones.
  * `--steps` overrides the recipe's step count (for a quick end-to-end check, not for figures).
  * `--reuse` evaluates the adapters already trained in DIR instead of training new ones.
- * `--knobs '{"keyBias":5,"valueBias":8}'` sets the decoding knobs (processors/index.ts) for every task.
+ * `--knobs '{"keyBias":5,"valueBias":8,"operation":"trie"}'` sets decoding knobs (processors/index.ts, the
+ * operation choice of mapper.ts) for every task.
  * `--loso` adds the leave-one-spec-out table: each spec scored with the other specs of the run as the tuning
  * pool. No decoding knob is fitted on the pool yet, so a spec's held-out figures are its own row and the
  * leave-one-spec-out mean is the mean of the rows; the table says so.
@@ -32,6 +33,7 @@ import {
   meanScores,
   openEngine,
   type Engine,
+  type EvaluateOptions,
   type EvaluateResult,
   type TrainOptionsInput,
   type QuantRequest,
@@ -55,13 +57,18 @@ const { values } = parseArgs({
 });
 
 /** The decoding knobs of `--knobs`, checked. */
-const knobs = ((): { keyBias?: number; valueBias?: number } | undefined => {
+const knobs = ((): EvaluateOptions['knobs'] => {
   if (values.knobs === undefined) return undefined;
   const parsed = JSON.parse(values.knobs) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(parsed))
-    if ((k !== 'keyBias' && k !== 'valueBias') || typeof v !== 'number')
-      throw new Error(`--knobs: expected keyBias and valueBias numbers, got ${k}=${String(v)}`);
-  return parsed as { keyBias?: number; valueBias?: number };
+  for (const [k, v] of Object.entries(parsed)) {
+    const number = (k === 'keyBias' || k === 'valueBias') && typeof v === 'number';
+    const scoring = k === 'operation' && ['greedy', 'trie', 'sum', 'mean'].includes(String(v));
+    if (!number && !scoring)
+      throw new Error(
+        `--knobs: expected keyBias, valueBias (numbers), operation (greedy|trie|sum|mean); got ${k}`,
+      );
+  }
+  return parsed as EvaluateOptions['knobs'];
 })();
 
 function chosenSpecs(): string[] {

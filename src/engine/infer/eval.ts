@@ -22,7 +22,7 @@ export interface EvaluateOptions extends MapperTarget {
   tasks: string | readonly Pick<TaskExample, 'task' | 'expected'>[];
   maxTokens?: number;
   /** Decoding knobs for every task (processors/index.ts); defaults: the mapper's. */
-  knobs?: Pick<MapOptions, 'keyBias' | 'valueBias'>;
+  knobs?: Pick<MapOptions, 'keyBias' | 'valueBias' | 'operation'>;
   /** Called after each task (progress for long runs). */
   onTask?: (done: number, total: number) => void;
 }

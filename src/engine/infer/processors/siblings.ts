@@ -6,6 +6,8 @@
  * can only offer the spec's example id or leave the value free), so it cannot be the call the user meant. Those
  * operations are left out of the task's grammar (groundedCatalog; the prompt stays the full spec's) and the
  * model picks among the rest: "cancel my booking" without an id gets the listing, not DELETE on an invented id.
+ * Likewise, a task with no id-like value at all ("all the suspended SIM cards") leaves out the operations on one
+ * item, or of anything under it, whose collection the spec lists (`GET /Sims/{Sid}` beside `GET /Sims`).
  *
  * Siblings. Operations sharing a method and a first path segment (a resource and its sub-resources:
  * `GET /glossaries/{glossary_id}` and `…/entries`) are told apart by the words only one of them has (literal path
@@ -16,6 +18,7 @@
  * many tasks as it fixes (a station named in a trip search is no reason for /stations).
  */
 import { identWords } from '../../data/words.js';
+import { taskEvidence } from '../../language/evidence.js';
 import { contentWords, stem, stemIn, taskStems, unnegated } from '../../language/lexicon.js';
 import type { Catalog, Operation } from '../../specs/types.js';
 import type { AllowedLogits } from '../decode.js';
@@ -27,24 +30,61 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 /** One filtered catalog per catalog (its object identity keys the cached grammar, see call-grammar.ts). */
 const withoutIdOps = new WeakMap<Catalog, Catalog>();
+const withoutItemOps = new WeakMap<Catalog, Catalog>();
 
 export const needsUuid = (op: Catalog['operations'][number]): boolean =>
   op.parameters.some((p) => p.in === 'path' && p.required && p.schema.format === 'uuid');
 
+/** Words that end an id parameter's name (`petId`, `Sid`, `order_uuid`, `key`). */
+const ID_WORDS = new Set(['id', 'ids', 'sid', 'uuid', 'key']);
+
+/** A path parameter that holds an id: an integer, a uuid, or a name ending in an id word. */
+function idParam(p: Operation['parameters'][number]): boolean {
+  if (p.in !== 'path' || !p.required) return false;
+  if (p.schema.type === 'integer' || p.schema.format === 'uuid') return true;
+  return ID_WORDS.has(identWords(p.name).at(-1) ?? '');
+}
+
 /**
- * `catalog` itself when the task holds a UUID (or no operation needs one, or every operation does: then there
- * is nothing better to choose), else the catalog without the operations that need a UUID path parameter.
+ * The reads of one item, or of anything under it, of a collection the spec can also list (`GET /Sims/{Sid}` and
+ * `GET /Sims/{SimSid}/DataSessions` beside `GET /Sims`): with no id-like value in the task ("all the suspended
+ * SIM cards"), the listing is what the task means. Only reads: `POST /pet/{petId}` (an update) beside
+ * `POST /pet` (a create) is another action, asked for when the id is.
+ */
+function itemOps(catalog: Catalog): Set<Operation> {
+  const reads = new Set(catalog.operations.filter((op) => op.method === 'GET').map((op) => op.path));
+  return new Set(
+    catalog.operations.filter((op) => {
+      if (op.method !== 'GET') return false;
+      return [...op.path.matchAll(/\/\{([^}/]+)\}/g)].some((m) => {
+        const param = op.parameters.find((p) => p.in === 'path' && p.name === m[1]);
+        return !!param && idParam(param) && reads.has(op.path.slice(0, m.index));
+      });
+    }),
+  );
+}
+
+/** A stated value an id can be: anything but a date (digits, ids, codes, quoted names, emails, links). */
+const holdsIdValue = (task: string): boolean => taskEvidence(task).values.some((v) => v.kind !== 'date');
+
+/**
+ * The catalog the task can ground. Without a UUID in the task, the operations that need a UUID path parameter
+ * are left out; without any id-like value, so are the item operations whose collection the spec lists
+ * (itemOps). `catalog` itself when nothing is left out, or everything would be (nothing better to choose).
  */
 export function groundedCatalog(catalog: Catalog, task: string): Catalog {
   if (UUID.test(task)) return catalog;
-  let filtered = withoutIdOps.get(catalog);
+  const idless = !holdsIdValue(task);
+  const cache = idless ? withoutItemOps : withoutIdOps;
+  let filtered = cache.get(catalog);
   if (!filtered) {
-    const keep = catalog.operations.filter((op) => !needsUuid(op));
+    const items = idless ? itemOps(catalog) : new Set<Operation>();
+    const keep = catalog.operations.filter((op) => !needsUuid(op) && !items.has(op));
     filtered =
       keep.length === 0 || keep.length === catalog.operations.length
         ? catalog
         : { ...catalog, operations: keep };
-    withoutIdOps.set(catalog, filtered);
+    cache.set(catalog, filtered);
   }
   return filtered;
 }

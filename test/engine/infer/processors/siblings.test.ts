@@ -9,11 +9,20 @@ import {
 } from '../../../../src/engine/infer/processors/index.js';
 import { applyMask } from '../../../../src/engine/infer/sample.js';
 import { withinOneEdit } from '../../../../src/engine/language/lexicon.js';
-import type { Catalog } from '../../../../src/engine/specs/types.js';
+import type { Catalog, Operation } from '../../../../src/engine/specs/types.js';
 import { maskIds, runBias, smolTokenizer } from '../grammar-helpers.js';
 import { ownCatalog } from '../own-specs.js';
 
 const ids = (c: Catalog): string[] => c.operations.map((o) => `${o.method} ${o.path}`);
+
+/** An operation with required path parameters, enough for the catalog filters. */
+const op = (method: string, path: string, params: { name: string; schema: object }[]): Operation =>
+  ({
+    method,
+    path,
+    operationId: `${method}${path}`,
+    parameters: params.map((p) => ({ ...p, in: 'path', required: true })),
+  }) as unknown as Operation;
 const DEEPL = 'examples/deepl.yaml';
 
 describe('groundedCatalog', () => {
@@ -30,6 +39,25 @@ describe('groundedCatalog', () => {
     );
     // The same filtered object every time: its grammar is built once (call-grammar.ts caches per catalog).
     expect(groundedCatalog(catalog, 'list the running exports')).toBe(idless);
+  });
+
+  it('drops the read of one item beside its listing when the task holds no id-like value', async () => {
+    const spec: Catalog = {
+      ...(await ownCatalog('site')),
+      operations: [
+        op('GET', '/sims', []),
+        op('GET', '/sims/{Sid}', [{ name: 'Sid', schema: { type: 'string' } }]),
+        op('POST', '/sims/{Sid}', [{ name: 'Sid', schema: { type: 'string' } }]),
+        op('GET', '/sims/{SimSid}/usage', [{ name: 'SimSid', schema: { type: 'string' } }]),
+        op('GET', '/plans/{name}', [{ name: 'name', schema: { type: 'string' } }]),
+        op('GET', '/plans', []),
+      ],
+    };
+    const kept = ids(groundedCatalog(spec, 'all the suspended SIM cards'));
+    // The reads of one sim and of its usage go; the update stays (an update is asked for), and a name is no id parameter.
+    expect(kept).toEqual(['GET /sims', 'POST /sims/{Sid}', 'GET /plans/{name}', 'GET /plans']);
+    expect(ids(groundedCatalog(spec, 'show sim DE12ab34'))).toHaveLength(6);
+    expect(ids(groundedCatalog(spec, 'sim number 7'))).toHaveLength(6);
   });
 
   it('keeps every operation when the task holds a UUID, in either case', async () => {
