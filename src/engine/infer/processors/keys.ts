@@ -127,6 +127,9 @@ export class KeyEvidence implements LogitsProcessor {
     open: string[],
     evidence: (k: string) => number,
   ): void {
+    // A copy the task carries on without a break ("https://hooks" of "https://hooks.example.com") is no place
+    // to end a string for the next key.
+    if (step.at?.typed.startsWith('"') && copyGoesOn(step.facts.task, step.at.typed.slice(1))) return;
     const started = this.started(step);
     /** The most evidence among the keys a token may open (0: none). */
     const bonus = (id: number): number => {
@@ -141,4 +144,19 @@ export class KeyEvidence implements LogitsProcessor {
       if (STRUCTURAL.test(step.textOf(id))) logits[k] = logits[k]! + bonus(id);
     }
   }
+}
+
+/**
+ * True when every place the task holds `copied` goes on with more of the same token: a character that is no
+ * space and no sentence punctuation before a space or the end ("." in "hooks.example", "-" in "closure-2024").
+ */
+function copyGoesOn(task: string, copied: string): boolean {
+  if (copied.length === 0) return false;
+  let found = false;
+  for (let i = task.indexOf(copied); i >= 0; i = task.indexOf(copied, i + 1)) {
+    found = true;
+    const rest = task.slice(i + copied.length);
+    if (rest === '' || /^\s|^["'”’]|^[.,;:!?)]+(\s|$)/.test(rest)) return false;
+  }
+  return found;
 }

@@ -135,6 +135,16 @@ describe('key evidence', () => {
   });
 });
 
+describe('ending a copy for the next key', () => {
+  it('is not pushed while the task carries the copy on without a break', async () => {
+    const task = 'register a draft asset named Fork.lift';
+    const mid = (await at(task, '{"op":"POST /assets","body":{"assetName":"Fork'))();
+    expect([...mid.raised.keys()].some((t) => t.startsWith('",'))).toBe(false);
+    const end = (await at(task, '{"op":"POST /assets","body":{"assetName":"Fork.lift'))();
+    expect([...end.raised.keys()].some((t) => t.startsWith('",'))).toBe(true);
+  });
+});
+
 describe('values labelled by a key name', () => {
   const TASK = 'create a draft asset named Forklift with serial SN-88213';
   const PREFIX = '{"op":"POST /assets","body":{"assetName":"Forklift","assetStatus":"Draft","serialNumber":"';
