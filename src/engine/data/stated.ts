@@ -153,7 +153,7 @@ function dateStated(v: string, task: string): boolean {
   return (
     task.includes(m[1] as string) &&
     task.includes(month.slice(0, 3)) &&
-    new RegExp(`\\b${Number(m[3])}\\b`).test(task)
+    new RegExp(`\\b${Number(m[3])}(?:st|nd|rd|th)?\\b`).test(task)
   );
 }
 

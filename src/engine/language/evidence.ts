@@ -65,6 +65,14 @@ export function taskEvidence(task: string): TaskEvidence {
     values.push({ text, kind, start, end, role: null });
     taken.push([start, end]);
   };
+  // Before the digit patterns: the day and year of a date said with its month's name are the date's.
+  for (const m of bare.matchAll(MONTH_DATE)) {
+    const iso = isoOfMonthDate(m);
+    if (iso !== null && free(m.index, m.index + m[0].length)) {
+      values.push({ text: iso, kind: 'date', start: m.index, end: m.index + m[0].length, role: null });
+      taken.push([m.index, m.index + m[0].length]);
+    }
+  }
   for (const [kind, re] of PATTERNS)
     for (const m of bare.matchAll(re)) add(m[0].replace(/[.,;:!?)]+$/, ''), kind, m.index);
   for (const m of bare.matchAll(NUMBER_WORD))
@@ -80,6 +88,23 @@ export function taskEvidence(task: string): TaskEvidence {
   assignRoles(bare, values);
   const stems = taskStems(task);
   return { task, bare, stems, inTask: stemIn(stems), values };
+}
+
+const MONTH_NAME = `(${MONTHS.map((m) => m.slice(0, 3)).join('|')})[a-z]*\\.?`;
+const DAY = '(\\d{1,2})(?:st|nd|rd|th)?';
+/** A date said with its month's name and a year: "1 June 2023", "March 3rd, 2024" (no year: no date). */
+const MONTH_DATE = new RegExp(
+  `\\b(?:${DAY}\\s+${MONTH_NAME},?\\s+(\\d{4})|${MONTH_NAME}\\s+${DAY},?\\s+(\\d{4}))\\b`,
+  'gi',
+);
+
+/** The ISO date (YYYY-MM-DD) of a MONTH_DATE match, or null for a day the month does not have. */
+function isoOfMonthDate(m: RegExpMatchArray): string | null {
+  const [day, name, year] = m[1] !== undefined ? [m[1], m[2]!, m[3]!] : [m[5]!, m[4]!, m[6]!];
+  const month = MONTHS.findIndex((x) => x.slice(0, 3).toLowerCase() === name.slice(0, 3).toLowerCase());
+  const d = Number(day);
+  if (month < 0 || d < 1 || d > new Date(Date.UTC(Number(year), month + 1, 0)).getUTCDate()) return null;
+  return `${year}-${String(month + 1).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
 /**

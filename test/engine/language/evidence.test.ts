@@ -24,7 +24,13 @@ describe('taskEvidence: stated values and their kinds', () => {
   });
 
   it('takes no digits out of dates said with a month name, ids or expiries, and hyphenated words are words', () => {
-    expect(kinds('between February 11, 2026 and 7 April, card expires 08/2029, full-page shot')).toEqual([]);
+    expect(kinds('between February 11, 2026 and 7 April, card expires 08/2029, full-page shot')).toEqual([
+      ['2026-02-11', 'date', null], // said with its month's name and a year: the date itself
+    ]);
+    expect(kinds('bought on March 3rd 2024, or 1 June 2023; not 31 February 2024')).toEqual([
+      ['2024-03-03', 'date', null],
+      ['2023-06-01', 'date', null],
+    ]);
     expect(kinds('pay 12.50 for 3 seats')).toEqual([
       ['12.50', 'number', null],
       ['3', 'number', null],

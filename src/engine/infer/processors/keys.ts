@@ -11,7 +11,7 @@
 import { argmax } from '../sample.js';
 import type { AllowedLogits } from '../decode.js';
 import { roleFits } from './roles.js';
-import { midValue, reachable, unusedKinds, type ValueKind } from './sections.js';
+import { claimedElsewhere, midValue, reachable, unusedKinds, type ValueKind } from './sections.js';
 import type { LogitsProcessor, Step } from './step.js';
 
 /** Only tokens holding one of these can end a value and begin a key. */
@@ -38,7 +38,8 @@ export class KeyEvidence implements LogitsProcessor {
       kind !== undefined && unused.has(kind) && (kind !== 'number' || roles.some((r) => roleFits(r, k)));
     // A stated date the answer has not used, whose role fits a date key ("from A to B": A for a start key).
     const dates = facts.dates.filter((d) => !answer.includes(d.text));
-    const dateFor = (k: string): boolean => sec.dated.has(k) && dates.some((d) => roleFits(d.role, k));
+    const dateFor = (k: string): boolean =>
+      sec.dated.has(k) && dates.some((d) => roleFits(d.role, k) && !claimedElsewhere(sec, k).has(d.text));
     const named = (k: string): boolean => sec.grounded.has(k) || dateFor(k) || sec.labelled.has(k);
     const evidence = (k: string): number => {
       if (sec.required.has(k)) return 0;

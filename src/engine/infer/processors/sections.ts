@@ -128,7 +128,7 @@ export function operationGrounding(
     let sections = done.get(name);
     if (sections) return sections;
     stems ??= taskStems(task);
-    values ??= taskEvidence(task).values.filter((v) => v.kind !== 'date');
+    values ??= taskEvidence(task).values;
     let codeNames = codeNamesOf.get(catalog);
     if (!codeNames) codeNamesOf.set(catalog, (codeNames = collectCodeNames(catalog)));
     const names = codeNames;
@@ -201,6 +201,14 @@ export function operationGrounding(
     done.set(name, sections);
     return sections;
   };
+}
+
+/** The stated values the task labels for other keys of the section and not for `key` (labelledValues). */
+export function claimedElsewhere(sec: Section, key: string): Set<string> {
+  const own = new Set(sec.labelled.get(key) ?? []);
+  return new Set(
+    [...sec.labelled].flatMap(([k, vs]) => (k === key ? [] : vs.filter((v) => !own.has(v)))),
+  );
 }
 
 /**

@@ -3,9 +3,10 @@
  * to stop mid-word, and the digits of a stated number.
  */
 import { cutAtStart, cutShort, startsAtLabel } from '../../language/naming.js';
+import type { ValueRole } from '../../language/evidence.js';
 import type { AllowedLogits } from '../decode.js';
 import { roleFits } from './roles.js';
-import { numberAt } from './sections.js';
+import { claimedElsewhere, numberAt } from './sections.js';
 import type { LogitsProcessor, Step } from './step.js';
 
 /** Raises the tokens of an enum value the task states ("into British English" → `EN-GB`) by `bias`. */
@@ -27,7 +28,8 @@ export class StatedEnumValue implements LogitsProcessor {
 
 /**
  * Raises, by `bias`, the tokens that write a value the task labels with the key's name and the answer has not
- * used ("serial SN-88213" at `serialNumber`), against other copies and the spec's suggested values.
+ * used ("serial SN-88213" at `serialNumber`), against other copies and the spec's suggested values; lowers the
+ * tokens of a value labelled for other keys only.
  */
 export class LabelledValue implements LogitsProcessor {
   readonly reason = "the value right after a key's name in the task is that key's value";
@@ -36,13 +38,22 @@ export class LabelledValue implements LogitsProcessor {
   apply({ at, sec, answer, textOf }: Step, { ids, logits }: AllowedLogits): boolean {
     if (at === null || !at.typed.startsWith('"') || sec.takes.get(at.key) !== 'string') return false;
     const before = answer.slice(0, answer.length - at.typed.length);
-    const quoted = (sec.labelled.get(at.key) ?? [])
-      .filter((v) => !before.includes(JSON.stringify(v).slice(1, -1)))
-      .map((v) => JSON.stringify(v));
-    if (!quoted.some((q) => q.startsWith(at.typed) && q.length > at.typed.length)) return false;
+    const unused = (v: string): boolean => !before.includes(JSON.stringify(v).slice(1, -1));
+    const own = (sec.labelled.get(at.key) ?? []).filter(unused);
+    // Values labelled for other keys only ("asset type 7a0b…" at `assetId`) are lowered here.
+    const others = [...sec.labelled]
+      .filter(([k]) => k !== at.key)
+      .flatMap(([, vs]) => vs)
+      .filter((v) => unused(v) && !own.includes(v));
+    const writing = (vs: string[]): string[] =>
+      vs.map((v) => JSON.stringify(v)).filter((q) => q.startsWith(at.typed) && q.length > at.typed.length);
+    const [mine, theirs] = [writing(own), writing(others)];
+    if (mine.length === 0 && theirs.length === 0) return false;
     for (let k = 0; k < ids.length; k++) {
       const next = at.typed + textOf(ids[k]!);
-      if (quoted.some((q) => q.startsWith(next) || next.startsWith(q))) logits[k] = logits[k]! + this.bias;
+      const fits = (q: string): boolean => q.startsWith(next) || next.startsWith(q);
+      if (mine.some(fits)) logits[k] = logits[k]! + this.bias;
+      else if (theirs.some(fits)) logits[k] = logits[k]! - this.bias;
     }
     return false;
   }
@@ -136,7 +147,8 @@ export class StatedNumber implements LogitsProcessor {
 /**
  * At a date key, raises by `bias` the characters of a stated date whose role fits the key and lowers those of a
  * date whose role does not ("from A to B": A for `Start`, B for `End`); dates share their first digits, so the
- * choice falls where they differ.
+ * choice falls where they differ. A date said with its month's name ("1 June 2023") is no copy of the task: its
+ * ISO digits are written free, and raised here.
  */
 export class StatedDate implements LogitsProcessor {
   readonly reason = "a range's first date goes to the start key and its last to the end key";
@@ -146,10 +158,16 @@ export class StatedDate implements LogitsProcessor {
     if (at === null || !sec.dated.has(at.key) || !at.typed.startsWith('"')) return false;
     const typed = at.typed.slice(1);
     const before = answer.slice(0, answer.length - typed.length);
-    const unused = facts.dates.filter((d) => d.text.startsWith(typed) && !before.includes(d.text));
-    const open = unused.filter((d) => d.role !== null && roleFits(d.role, at.key)).map((d) => d.text);
-    const wrong = unused.filter((d) => d.role !== null && !roleFits(d.role, at.key)).map((d) => d.text);
-    if (open.length === 0 || wrong.length === 0) return false;
+    // Only while a date is being written: once it is whole, the key choice decides what follows.
+    const unused = facts.dates.filter(
+      (d) => d.text.length > typed.length && d.text.startsWith(typed) && !before.includes(d.text),
+    );
+    const claimed = claimedElsewhere(sec, at.key);
+    const fit = (d: { text: string; role: ValueRole | null }): boolean =>
+      roleFits(d.role, at.key) && !claimed.has(d.text);
+    const open = unused.filter(fit).map((d) => d.text);
+    const wrong = unused.filter((d) => !fit(d)).map((d) => d.text);
+    if (open.length === 0) return false;
     for (let k = 0; k < ids.length; k++) {
       const next = typed + textOf(ids[k]!);
       const fits = (d: string): boolean => d.startsWith(next) || next.startsWith(d);
