@@ -86,8 +86,13 @@ export function taskEvidence(task: string): TaskEvidence {
   }
   values.sort((a, b) => a.start - b.start);
   assignRoles(bare, values);
+  // A number word counts only where a role cue makes it one ("ten per page", "first five"): "the two exports"
+  // states no value.
+  const kept = values.filter(
+    (v) => v.role !== null || !/^[a-z]/i.test(task.slice(v.start, v.end)) || v.kind !== 'number',
+  );
   const stems = taskStems(task);
-  return { task, bare, stems, inTask: stemIn(stems), values };
+  return { task, bare, stems, inTask: stemIn(stems), values: kept };
 }
 
 const MONTH_NAME = `(${MONTHS.map((m) => m.slice(0, 3)).join('|')})[a-z]*\\.?`;
@@ -108,8 +113,9 @@ function isoOfMonthDate(m: RegExpMatchArray): string | null {
 }
 
 /**
- * Numbers said as words: two to ten anywhere ("two", "one" and "zero" are too often no number: "the one
- * with"), and an ordinal before "page" ("the second page" is page 2). Their text is the digits a call holds.
+ * Numbers said as words: two to ten ("one" and "zero" are too often no number: "the one with"), kept where a
+ * role cue makes them a value, and an ordinal before "page" ("the second page" is page 2). Their text is the
+ * digits a call holds.
  */
 const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 const SAID_WORDS = 'two|three|four|five|six|seven|eight|nine|ten';

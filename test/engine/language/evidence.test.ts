@@ -66,8 +66,9 @@ describe('taskEvidence: roles said by plain English', () => {
       ['3', 'number', 'quantity'],
       ['12', 'number', 'item'],
     ]);
-    // "one" is too often no number, and an ordinal names a page only before "page".
-    expect(kinds('the one with the second tag')).toEqual([]);
+    // "one" is too often no number, a number word without a role cue states nothing, and an ordinal names a
+    // page only before "page".
+    expect(kinds('the one with the second tag, or the two exports')).toEqual([]);
   });
 
   it('marks the two ends of a range', () => {
