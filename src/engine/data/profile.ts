@@ -127,9 +127,12 @@ function summaryNoun(summary: string): string | null {
     : null;
 }
 
+const ID_WORDS = new Set(['id', 'ids', 'sid', 'uuid', 'guid', 'key']);
+
 function resourceNouns(op: Operation, param: string): string[] {
   const out = new Set<string>();
-  const w = identWords(param).filter((x) => x !== 'id' && x !== 'uuid' && x !== 'key');
+  // An id word names no resource: "Sid" (a string id) of `/RatePlans/{Sid}` is said "rate plan", not "sid".
+  const w = identWords(param).filter((x) => !ID_WORDS.has(x));
   if (w.length > 0) out.add(w.join(' '));
   const segs = segments(op.path);
   const at = segs.indexOf(`{${param}}`);

@@ -32,6 +32,15 @@ describe('profileOperation', () => {
       expect.arrayContaining(['batch scrape', 'batch scrape job']),
     );
     expect(profileOperation(ops.get('getBatchScrapeErrors')!).sub).toBe('errors');
+    // A parameter named only by an id word ("Sid") is the resource of its path segment, never "sid".
+    const plan = {
+      method: 'DELETE',
+      path: '/v1/RatePlans/{Sid}',
+      operationId: 'DeleteRatePlan',
+      tags: [],
+      parameters: [{ name: 'Sid', in: 'path', required: true, schema: { type: 'string' } }],
+    } as unknown as Parameters<typeof profileOperation>[0];
+    expect(profileOperation(plan).resources['Sid']).toEqual(['rate plan']);
     expect(profileOperation(ops.get('getStatus')!, 'Alertmanager API').nouns).toContain(
       'alertmanager status',
     );
