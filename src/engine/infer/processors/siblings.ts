@@ -38,9 +38,12 @@ export const needsUuid = (op: Catalog['operations'][number]): boolean =>
 /** Words that end an id parameter's name (`petId`, `Sid`, `order_uuid`, `key`). */
 const ID_WORDS = new Set(['id', 'ids', 'sid', 'uuid', 'key']);
 
-/** A path parameter that holds an id: an integer, a uuid, or a name ending in an id word. */
+/**
+ * A path parameter that holds an id: an integer, a uuid, or a name ending in an id word; not an enum, whose
+ * values a task says by name ("holidays in Ontario" → `provinceId` ON).
+ */
 function idParam(p: Operation['parameters'][number]): boolean {
-  if (p.in !== 'path' || !p.required) return false;
+  if (p.in !== 'path' || !p.required || Array.isArray(p.schema.enum)) return false;
   if (p.schema.type === 'integer' || p.schema.format === 'uuid') return true;
   return ID_WORDS.has(identWords(p.name).at(-1) ?? '');
 }

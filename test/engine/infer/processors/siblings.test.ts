@@ -51,13 +51,25 @@ describe('groundedCatalog', () => {
         op('GET', '/sims/{SimSid}/usage', [{ name: 'SimSid', schema: { type: 'string' } }]),
         op('GET', '/plans/{name}', [{ name: 'name', schema: { type: 'string' } }]),
         op('GET', '/plans', []),
+        op('GET', '/regions/{regionId}', [
+          { name: 'regionId', schema: { type: 'string', enum: ['ON', 'QC'] } },
+        ]),
+        op('GET', '/regions', []),
       ],
     };
     const kept = ids(groundedCatalog(spec, 'all the suspended SIM cards'));
     // The reads of one sim and of its usage go; the update stays (an update is asked for), and a name is no id parameter.
-    expect(kept).toEqual(['GET /sims', 'POST /sims/{Sid}', 'GET /plans/{name}', 'GET /plans']);
-    expect(ids(groundedCatalog(spec, 'show sim DE12ab34'))).toHaveLength(6);
-    expect(ids(groundedCatalog(spec, 'sim number 7'))).toHaveLength(6);
+    // An enum path value is said by name ("holidays in Ontario"), so its reads stay too.
+    expect(kept).toEqual([
+      'GET /sims',
+      'POST /sims/{Sid}',
+      'GET /plans/{name}',
+      'GET /plans',
+      'GET /regions/{regionId}',
+      'GET /regions',
+    ]);
+    expect(ids(groundedCatalog(spec, 'show sim DE12ab34'))).toHaveLength(8);
+    expect(ids(groundedCatalog(spec, 'sim number 7'))).toHaveLength(8);
   });
 
   it('keeps every operation when the task holds a UUID, in either case', async () => {
