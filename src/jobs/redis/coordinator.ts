@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 
 import {
   acquireRunnerLock,
@@ -41,6 +41,7 @@ import {
   type QueuedTrainJob,
 } from './connection.js';
 import { parseFailure } from './failure.js';
+import { finishedJob } from './finished.js';
 
 export interface RedisQueueOptions {
   url: string;
@@ -241,21 +242,20 @@ export class RedisJobQueue implements JobQueue {
   private async settle(id: string): Promise<void> {
     const record = (await this.engine.store.read()).jobs.find((j) => j.id === id);
     if (!record || record.status !== 'running') return;
-    const job: Job<QueuedTrainJob> | undefined = await this.queue.getJob(id);
-    if (!job) {
+    const done = await finishedJob<TrainJobResult>(this.queue, id);
+    if (done.state === 'missing') {
       // Lost with a Redis that kept no data: hand it out again; it resumes from its last checkpoint.
       await this.queue.add('train', { job: id }, { jobId: id, attempts: 1 });
       return;
     }
-    const state = await job.getState();
-    if (state !== 'completed' && state !== 'failed') return;
+    if (done.state === 'pending') return;
     let final: JobRecord;
-    if (state === 'completed' && isTrainResult(job.returnvalue))
-      final = await finishTrainingJob(this.engine, id, job.returnvalue);
-    else if (state === 'completed')
+    if (done.state === 'completed' && isTrainResult(done.value))
+      final = await finishTrainingJob(this.engine, id, done.value);
+    else if (done.state === 'completed')
       final = await failJob(this.engine, id, BAD_RESULT, record.checkpoint !== null);
     else {
-      const error = parseFailure(job.failedReason, this.engine.limits.maxCrashes);
+      const error = parseFailure(done.reason, this.engine.limits.maxCrashes);
       final = await failJob(
         this.engine,
         id,
@@ -264,7 +264,7 @@ export class RedisJobQueue implements JobQueue {
         error.code === 'job_crash_loop',
       );
     }
-    await job.remove();
+    await done.job.remove();
     this.inputs.delete(id);
     this.stops.delete(id);
     this.emit({ type: 'finished', job: id, record: final });
