@@ -1,7 +1,7 @@
 /**
  * The redis queue through faults, all real: a persistent redis-server on a loopback port, a coordinator
- * (`smolmap serve --queue`) and one `smolmap worker` process. `smolmap jobs stop`, run as its own process,
- * reaches the worker through the coordinator; Redis restarted mid-job loses nothing and completes the job once;
+ * (`smolmap serve --queue`) and one `smolmap worker` process. A job handed to Redis shows `queued` until the
+ * worker takes it; `smolmap jobs stop`, run as its own process, reaches the worker through the coordinator; Redis restarted mid-job loses nothing and completes the job once;
  * the coordinator killed mid-job leaves the worker training, and the result that arrives while it is away is
  * recorded when it is back.
  */
@@ -94,6 +94,20 @@ describe.skipIf(!hasRedis)('the redis queue through faults', () => {
     });
     await events.waitUntilReady();
     coordinator = await startCoordinator();
+  }, 600_000);
+  afterAll(async () => {
+    await events?.close();
+    for (const p of procs) await stop(p, 'SIGKILL');
+    if (redis) await stop(redis.proc);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('shows a job queued until a worker takes it, and stops it there with `smolmap jobs stop`', async () => {
+    const id = await queueJob(400);
+    await until(async () => Boolean((await job(id)).dispatchedAt), 60_000, 'the job handed to Redis');
+    const shown = spawnTracked(['jobs', 'show', id, '--json', ...dirs()]);
+    expect(await shown.exited).toBe(0);
+    expect(JSON.parse(shown.stdout())).toMatchObject({ id, status: 'queued' });
     worker = spawnTracked([
       'worker',
       '--queue',
@@ -107,17 +121,8 @@ describe.skipIf(!hasRedis)('the redis queue through faults', () => {
       '--data-dir',
       path.join(root, 'worker'),
     ]);
-    await worker.waitFor(/worker: taking jobs/, 300_000);
-  }, 600_000);
-  afterAll(async () => {
-    await events?.close();
-    for (const p of procs) await stop(p, 'SIGKILL');
-    if (redis) await stop(redis.proc);
-    await rm(root, { recursive: true, force: true });
-  });
-
-  it('stops a job on its worker with `smolmap jobs stop` from another process', async () => {
-    const id = await queueJob(400);
+    await until(async () => (await job(id)).status === 'running', 300_000, 'a worker to take the job');
+    expect((await job(id)).dispatchedAt).toBeNull();
     await until(async () => (reported.get(id) ?? 0) >= 2, 300_000, 'the job to train');
     const stopper = spawnTracked(['jobs', 'stop', id, '--json', ...dirs()]);
     expect(await stopper.exited).toBe(0);

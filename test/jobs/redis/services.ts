@@ -28,7 +28,9 @@ export function freePort(): Promise<number> {
 
 export interface Proc {
   child: ChildProcess;
+  /** stdout and stderr as they came. */
   output(): string;
+  stdout(): string;
   /** Resolves when the output matches `re` (rejects after `ms`). */
   waitFor(re: RegExp, ms?: number): Promise<void>;
   exited: Promise<number | null>;
@@ -36,6 +38,7 @@ export interface Proc {
 
 function track(child: ChildProcess): Proc {
   let out = '';
+  let stdout = '';
   const waiters: { re: RegExp; done(): void }[] = [];
   const onData = (d: Buffer): void => {
     out += d.toString();
@@ -45,12 +48,14 @@ function track(child: ChildProcess): Proc {
       w.done();
     }
   };
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
     exited,
     waitFor(re, ms = 60_000) {
       if (re.test(out)) return Promise.resolve();
