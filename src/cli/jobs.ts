@@ -151,7 +151,7 @@ const show = defineCommand<JobRecord>({
     getJob(await ctx.engine(), one(positionals, 'jobs show'), { tenant: ctx.tenant }),
   human: (j) =>
     [
-      `${j.id} (${j.kind}) ${j.status}`,
+      `${j.id} (${j.kind}) ${j.status}${j.dispatchedAt ? ' (handed to the queue; waiting for a worker)' : ''}`,
       progressLine(j),
       j.error ? `error: ${j.error.code}: ${j.error.message}` : '',
       j.checkpoint ? `checkpoint: ${j.checkpoint}` : '',

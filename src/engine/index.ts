@@ -181,6 +181,7 @@ export {
 } from './train/incremental.js';
 export {
   claimNextJob,
+  startDispatchedJob,
   workerInput as trainJobWorkerInput,
   adoptRunningJobs,
   recordJobProgress,

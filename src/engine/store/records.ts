@@ -169,6 +169,8 @@ export interface JobRecord extends Tenanted {
   checkpointStep?: number;
   /** Times the job died with its process or worker; past the crash limit it is failed, not resumed. */
   crashes?: number;
+  /** When a coordinator handed this queued job to a shared queue; it stays `queued` until a worker takes it. */
+  dispatchedAt?: string | null;
   /** The job's result document (e.g. the `train --json` output). */
   result: unknown;
   createdAt: string;

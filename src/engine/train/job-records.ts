@@ -19,28 +19,44 @@ import { liveRunner } from './runner-lock.js';
 import { activateWithin } from '../models.js';
 import { ownedBy, tenantOf } from '../tenant.js';
 
-/** The queued training job to run next: from the tenant that started a job least recently, its oldest. */
+/**
+ * The queued training job to run next: from the tenant that started a job least recently, its oldest. A job
+ * handed to a shared queue counts as started (its tenant had its turn) and is not chosen again.
+ */
 export function nextQueuedJob(jobs: readonly JobRecord[]): JobRecord | undefined {
   const lastStart = new Map<string, string>();
-  for (const j of jobs)
-    if (j.kind === 'train' && j.startedAt && j.startedAt > (lastStart.get(tenantOf(j)) ?? ''))
-      lastStart.set(tenantOf(j), j.startedAt);
+  for (const j of jobs) {
+    const at = [j.startedAt ?? '', j.dispatchedAt ?? ''].sort().at(-1)!;
+    if (j.kind === 'train' && at > (lastStart.get(tenantOf(j)) ?? '')) lastStart.set(tenantOf(j), at);
+  }
   let best: JobRecord | undefined;
   for (const j of jobs) {
-    if (j.status !== 'queued' || j.kind !== 'train') continue;
+    if (j.status !== 'queued' || j.kind !== 'train' || j.dispatchedAt) continue;
     if (!best) best = j;
     else if ((lastStart.get(tenantOf(j)) ?? '') < (lastStart.get(tenantOf(best)) ?? '')) best = j;
   }
   return best;
 }
 
-/** Marks the next queued job running and returns what its worker needs, or null when none is queued. */
-export async function claimNextJob(engine: Engine): Promise<{ job: JobRecord; input: TrainJobInput } | null> {
+/**
+ * Takes the next queued job and returns what its worker needs, or null when none is queued. It is marked
+ * running, or with `dispatch` (handed to a shared queue) stays queued, marked dispatched, until
+ * `startDispatchedJob` says a worker took it.
+ */
+export async function claimNextJob(
+  engine: Engine,
+  opts: { dispatch?: boolean } = {},
+): Promise<{ job: JobRecord; input: TrainJobInput } | null> {
   const claimed = await engine.store.update(async (data) => {
     const job = nextQueuedJob(data.jobs);
     if (!job) return null;
-    job.status = 'running';
-    job.startedAt = job.updatedAt = new Date().toISOString();
+    const now = new Date().toISOString();
+    if (opts.dispatch) job.dispatchedAt = now;
+    else {
+      job.status = 'running';
+      job.startedAt = now;
+    }
+    job.updatedAt = now;
     return job;
   });
   if (!claimed) return null;
@@ -49,8 +65,20 @@ export async function claimNextJob(engine: Engine): Promise<{ job: JobRecord; in
   } catch (e) {
     const err = e instanceof SmolmapError ? e : new SmolmapError('job_setup_failed', String(e), { cause: e });
     await failJob(engine, claimed.id, { code: err.code, message: err.message }, false);
-    return claimNextJob(engine);
+    return claimNextJob(engine, opts);
   }
+}
+
+/** A dispatched job a worker has taken becomes running; true when this call started it. */
+export async function startDispatchedJob(engine: Engine, id: string): Promise<boolean> {
+  return engine.store.update((data) => {
+    const job = data.jobs.find((j) => j.id === id);
+    if (job?.status !== 'queued' || !job.dispatchedAt) return false;
+    job.status = 'running';
+    job.startedAt = job.updatedAt = new Date().toISOString();
+    job.dispatchedAt = null;
+    return true;
+  });
 }
 
 /** What a worker needs to run a job, with the coordinator's paths (a `redis` queue serves them over HTTP). */
@@ -182,6 +210,7 @@ export async function failJob(
   return engine.store.update((data) => {
     const job = findJob(data, id, { anyTenant: true });
     job.status = 'failed';
+    job.dispatchedAt = null;
     job.error = error;
     job.result = { resumable };
     if (crashed) job.crashes = (job.crashes ?? 0) + 1;
@@ -224,13 +253,16 @@ export async function reconcileJobs(engine: Engine): Promise<void> {
 /**
  * For a runner starting (it holds the runner lock): jobs a dead runner left become interrupted, and every
  * interrupted job is queued again to resume from its checkpoint, unless it has crashed `maxCrashes` times.
+ * Queued jobs a dead coordinator dispatched are taken again, except those a shared queue still holds.
  */
 export async function resumeInterruptedJobs(
   engine: Engine,
   maxCrashes: number,
+  stillDispatched: readonly string[] = [],
 ): Promise<{ resumed: string[]; failed: string[] }> {
   return engine.store.update((data) => {
     interrupt(data);
+    for (const j of data.jobs) if (j.dispatchedAt && !stillDispatched.includes(j.id)) j.dispatchedAt = null;
     const resumed: string[] = [];
     const failed: string[] = [];
     for (const j of data.jobs.filter((x) => x.status === 'interrupted')) {

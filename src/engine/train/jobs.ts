@@ -257,6 +257,7 @@ export async function stopJob(engine: Engine, id: string, scope: TenantOption = 
     const job = findJob(data, id, scope);
     if (job.status === 'queued' || job.status === 'interrupted') {
       job.status = 'stopped';
+      job.dispatchedAt = null;
       job.finishedAt = job.updatedAt = new Date().toISOString();
     } else if (job.status === 'running') {
       await mkdir(path.dirname(stopFile(engine, id)), { recursive: true });
@@ -282,6 +283,7 @@ export async function resumeJob(engine: Engine, id: string, scope: TenantOption 
         `job ${id} is ${job.status}; only stopped, failed or interrupted jobs resume`,
       );
     job.status = 'queued';
+    job.dispatchedAt = null;
     job.error = null;
     job.finishedAt = null;
     job.updatedAt = new Date().toISOString();

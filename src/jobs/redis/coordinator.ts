@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 
 import {
   acquireRunnerLock,
@@ -22,6 +22,7 @@ import {
   recordJobProgress,
   releaseRunnerLock,
   resumeInterruptedJobs,
+  startDispatchedJob,
   sweepSpecOrphans,
   trainJobWorkerInput,
   type Engine,
@@ -41,6 +42,7 @@ import {
   type QueuedTrainJob,
 } from './connection.js';
 import { parseFailure } from './failure.js';
+import { finishedJob } from './finished.js';
 
 export interface RedisQueueOptions {
   url: string;
@@ -59,6 +61,9 @@ function isTrainResult(r: unknown): r is TrainJobResult {
   const x = r as Partial<TrainJobResult> | null;
   return typeof x === 'object' && x !== null && typeof x.status === 'string' && Array.isArray(x.lossHistory);
 }
+
+/** A queued job handed to BullMQ and not yet taken by a worker. */
+const dispatched = (j: JobRecord): boolean => j.status === 'queued' && Boolean(j.dispatchedAt);
 
 /** Jobs handed to BullMQ but not yet taken by a worker: 1 keeps the fair choice until a worker is free. */
 const PREFETCH = 1;
@@ -97,14 +102,14 @@ export class RedisJobQueue implements JobQueue {
     await reachRedis(this.queue.waitUntilReady(), this.options.url);
     this.lockNonce = await acquireRunnerLock(this.engine);
     await sweepSpecOrphans(this.engine);
-    // Jobs its workers still hold stay running; the rest of what a dead coordinator left is requeued.
-    const left = (await this.engine.store.read()).jobs.filter((j) =>
-      ['running', 'interrupted'].includes(j.status),
+    // Jobs BullMQ still holds stay running (or dispatched); the rest of what a dead coordinator left is requeued.
+    const left = (await this.engine.store.read()).jobs.filter(
+      (j) => ['running', 'interrupted'].includes(j.status) || dispatched(j),
     );
     const held: string[] = [];
-    for (const j of left) if (await this.queue.getJob(j.id)) held.push(j.id);
+    for (const j of left) if ((await this.queue.getJobState(j.id)) !== 'unknown') held.push(j.id);
     await adoptRunningJobs(this.engine, held);
-    const { resumed, failed } = await resumeInterruptedJobs(this.engine, this.engine.limits.maxCrashes);
+    const { resumed, failed } = await resumeInterruptedJobs(this.engine, this.engine.limits.maxCrashes, held);
     this.listen();
     void this.events.run().catch((e: unknown) => this.engine.logger.error(e));
     this.api = await startWorkerApi(
@@ -133,9 +138,9 @@ export class RedisJobQueue implements JobQueue {
   pump(): Promise<void> {
     const work = async (): Promise<void> => {
       if (this.closed) return;
-      for (const j of await this.runningJobs()) await this.settle(j.id);
+      for (const j of await this.handedOut()) await this.settle(j.id);
       while (!this.closed && (await this.queue.getWaitingCount()) < PREFETCH) {
-        const next = await claimNextJob(this.engine);
+        const next = await claimNextJob(this.engine, { dispatch: true });
         if (!next) return;
         this.inputs.set(next.job.id, next.input);
         await this.enqueue(next.job.id);
@@ -187,8 +192,11 @@ export class RedisJobQueue implements JobQueue {
     this.emitter.emit('event', e);
   }
 
-  private async runningJobs(): Promise<JobRecord[]> {
-    return (await this.engine.store.read()).jobs.filter((j) => j.status === 'running' && j.kind === 'train');
+  /** Training jobs BullMQ has: running on a worker, or dispatched and waiting for one. */
+  private async handedOut(): Promise<JobRecord[]> {
+    return (await this.engine.store.read()).jobs.filter(
+      (j) => j.kind === 'train' && (j.status === 'running' || dispatched(j)),
+    );
   }
 
   /** A job id is BullMQ's id too; a finished BullMQ job of an earlier run of the same job is removed first. */
@@ -202,8 +210,16 @@ export class RedisJobQueue implements JobQueue {
     await this.queue.add('train', { job: id }, { jobId: id, attempts: 1 });
   }
 
+  /**
+   * The input of a job the store has running. A worker asks as soon as it takes a job, possibly before BullMQ's
+   * `active` event arrives here: a dispatched job that BullMQ has active is marked running first.
+   */
   private async running(id: string): Promise<TrainJobInput | null> {
-    const job = (await this.engine.store.read()).jobs.find((j) => j.id === id);
+    let job = (await this.engine.store.read()).jobs.find((j) => j.id === id);
+    if (job && dispatched(job) && (await this.queue.getJobState(id)) === 'active') {
+      await this.started(id);
+      job = (await this.engine.store.read()).jobs.find((j) => j.id === id);
+    }
     if (!job || job.status !== 'running') return null;
     let input = this.inputs.get(id);
     if (!input) {
@@ -213,8 +229,18 @@ export class RedisJobQueue implements JobQueue {
     return input;
   }
 
+  /** A worker has taken a dispatched job: it is running from now on (said once, whoever notices first). */
+  private async started(id: string): Promise<void> {
+    if (await startDispatchedJob(this.engine, id)) this.emit({ type: 'started', job: id });
+  }
+
   private listen(): void {
-    this.events.on('active', ({ jobId }) => this.emit({ type: 'started', job: jobId }));
+    this.events.on('active', ({ jobId }) => {
+      this.chain = this.chain
+        .then(() => this.started(jobId))
+        .catch((e: unknown) => this.engine.logger.error(e));
+      void this.pump();
+    });
     this.events.on('progress', ({ jobId, data }) => {
       const p = data as unknown as TrainProgress;
       if (typeof p !== 'object' || p === null || typeof p.step !== 'number') return;
@@ -234,28 +260,31 @@ export class RedisJobQueue implements JobQueue {
     this.events.on('stalled', ({ jobId }) =>
       this.engine.logger.warn({ job: jobId }, 'queue: a worker died; the job is handed to another'),
     );
-    this.events.on('active', () => void this.pump());
   }
 
-  /** Records a job BullMQ has finished (once: only a `running` store job is settled), then forgets it there. */
+  /**
+   * Records a job BullMQ has finished (once: only a running or dispatched store job is settled), then forgets it
+   * there.
+   */
   private async settle(id: string): Promise<void> {
     const record = (await this.engine.store.read()).jobs.find((j) => j.id === id);
-    if (!record || record.status !== 'running') return;
-    const job: Job<QueuedTrainJob> | undefined = await this.queue.getJob(id);
-    if (!job) {
+    if (!record || !(record.status === 'running' || dispatched(record))) return;
+    const done = await finishedJob<TrainJobResult>(this.queue, id);
+    if (done.state === 'missing') {
       // Lost with a Redis that kept no data: hand it out again; it resumes from its last checkpoint.
       await this.queue.add('train', { job: id }, { jobId: id, attempts: 1 });
       return;
     }
-    const state = await job.getState();
-    if (state !== 'completed' && state !== 'failed') return;
+    if (done.state === 'pending') return;
+    // Taken and finished while this process was not looking.
+    await this.started(id);
     let final: JobRecord;
-    if (state === 'completed' && isTrainResult(job.returnvalue))
-      final = await finishTrainingJob(this.engine, id, job.returnvalue);
-    else if (state === 'completed')
+    if (done.state === 'completed' && isTrainResult(done.value))
+      final = await finishTrainingJob(this.engine, id, done.value);
+    else if (done.state === 'completed')
       final = await failJob(this.engine, id, BAD_RESULT, record.checkpoint !== null);
     else {
-      const error = parseFailure(job.failedReason, this.engine.limits.maxCrashes);
+      const error = parseFailure(done.reason, this.engine.limits.maxCrashes);
       final = await failJob(
         this.engine,
         id,
@@ -264,7 +293,7 @@ export class RedisJobQueue implements JobQueue {
         error.code === 'job_crash_loop',
       );
     }
-    await job.remove();
+    await done.job.remove();
     this.inputs.delete(id);
     this.stops.delete(id);
     this.emit({ type: 'finished', job: id, record: final });

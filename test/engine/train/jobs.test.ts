@@ -17,6 +17,7 @@ import {
   releaseRunnerLock,
   resumeInterruptedJobs,
   resumeJob,
+  startDispatchedJob,
   startTraining,
   stopJob,
   sweepSpecOrphans,
@@ -153,6 +154,44 @@ describe('tenancy, limits and order', () => {
       job('b1', { tenant: 'b' }),
     ];
     expect(nextQueuedJob(jobs)?.id).toBe('b1');
+  });
+
+  it("counts a job dispatched to a shared queue as its tenant's turn and does not choose it again", () => {
+    const jobs = [
+      job('a1', { tenant: 'a', dispatchedAt: '2026-01-01T10:00:00Z' }),
+      job('a2', { tenant: 'a' }),
+      job('b1', { tenant: 'b', status: 'succeeded', startedAt: '2026-01-01T09:00:00Z' }),
+      job('b2', { tenant: 'b' }),
+    ];
+    expect(nextQueuedJob(jobs)?.id).toBe('b2');
+    expect(nextQueuedJob(jobs.filter((j) => j.id !== 'b2'))?.id).toBe('a2');
+  });
+});
+
+describe('jobs dispatched to a shared queue', () => {
+  it('stay queued until a worker takes them, then run once', async () => {
+    await put(job('d', { dispatchedAt: '2026-01-01T10:00:00Z' }));
+    expect((await getJob(engine, 'd', {})).status).toBe('queued');
+    expect(await startDispatchedJob(engine, 'd')).toBe(true);
+    expect(await startDispatchedJob(engine, 'd')).toBe(false);
+    const d = (await engine.store.read()).jobs.find((j) => j.id === 'd')!;
+    expect([d.status, d.dispatchedAt, d.startedAt !== null]).toEqual(['running', null, true]);
+  });
+
+  it('are taken again by the next runner unless the shared queue still holds them', async () => {
+    const at = '2026-01-01T10:00:00Z';
+    await put(job('held', { dispatchedAt: at }), job('lost', { dispatchedAt: at }));
+    await resumeInterruptedJobs(engine, 3, ['held']);
+    expect((await getJob(engine, 'held', {})).dispatchedAt).toBe(at);
+    expect((await getJob(engine, 'lost', {})).dispatchedAt).toBeNull();
+  });
+
+  it('can be stopped and resumed before a worker takes them', async () => {
+    await put(job('s', { dispatchedAt: '2026-01-01T10:00:00Z' }));
+    expect((await stopJob(engine, 's')).status).toBe('stopped');
+    const again = await resumeJob(engine, 's');
+    expect([again.status, again.dispatchedAt]).toEqual(['queued', null]);
+    expect(nextQueuedJob((await engine.store.read()).jobs)?.id).toBe('s');
   });
 });
 

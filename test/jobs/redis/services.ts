@@ -1,6 +1,6 @@
 /**
- * Real services for the redis queue tests: a `redis-server` on a free loopback port (no persistence, in a temp
- * folder) and smolmap CLI processes whose output is kept for assertions.
+ * Real services for the redis queue tests: a `redis-server` on a free loopback port (in a temp folder,
+ * persistent when asked) and smolmap CLI processes whose output is kept for assertions.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -28,7 +28,9 @@ export function freePort(): Promise<number> {
 
 export interface Proc {
   child: ChildProcess;
+  /** stdout and stderr as they came. */
   output(): string;
+  stdout(): string;
   /** Resolves when the output matches `re` (rejects after `ms`). */
   waitFor(re: RegExp, ms?: number): Promise<void>;
   exited: Promise<number | null>;
@@ -36,6 +38,7 @@ export interface Proc {
 
 function track(child: ChildProcess): Proc {
   let out = '';
+  let stdout = '';
   const waiters: { re: RegExp; done(): void }[] = [];
   const onData = (d: Buffer): void => {
     out += d.toString();
@@ -45,12 +48,14 @@ function track(child: ChildProcess): Proc {
       w.done();
     }
   };
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
     exited,
     waitFor(re, ms = 60_000) {
       if (re.test(out)) return Promise.resolve();
@@ -62,11 +67,21 @@ function track(child: ChildProcess): Proc {
   };
 }
 
-export async function startRedis(dir: string): Promise<{ url: string; proc: Proc }> {
-  const port = await freePort();
+/**
+ * A redis-server on a free loopback port (or `port`). `persist` keeps its data in an append-only file in `dir`,
+ * written before each command returns, so a server started again on the same port and folder has it all.
+ */
+export async function startRedis(
+  dir: string,
+  opts: { persist?: boolean; port?: number } = {},
+): Promise<{ url: string; proc: Proc }> {
+  const port = opts.port ?? (await freePort());
+  const persistence = opts.persist
+    ? ['--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir],
     { stdio: 'pipe' },
   );
   const proc = track(child);
