@@ -194,6 +194,21 @@ describe('generated examples on real spec fragments', () => {
     expectClean(catalog, generateDataset(catalog, { count: 40, seed: 5 }));
   });
 
+  it('draws a fixed-length id with a literal prefix every time (ivs-realtime ListParticipants sessionId)', async () => {
+    const { catalog, data } = await generate('ivs-realtime-participants.json', 60);
+    expectClean(catalog, data);
+    expect(data.rejected.total).toBe(0);
+    for (const e of data.examples)
+      expect((e.expected.body as { sessionId: string }).sessionId).toMatch(/^st-[a-zA-Z0-9]{13}$/);
+  });
+
+  it('skips, naming the field, an operation whose required email pattern contradicts its format (amadeus hotel booking)', async () => {
+    const { data } = await generate('amadeus-hotel-booking.json', 40);
+    expect(data.examples).toEqual([]);
+    expect(data.rejected.total).toBe(0);
+    expect(data.skipped[0]?.reason).toMatch(/body\.data\.guests\[\]\.contact\.email admits no value/);
+  });
+
   it('skips, with a reason, an operation whose path parameter is an object (jellyfin Version)', async () => {
     const { data } = await generate('jellyfin-plugin-version.json', 20);
     expect(data.examples).toEqual([]);
