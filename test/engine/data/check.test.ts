@@ -222,7 +222,11 @@ describe('the copy rule on real spec fragments', () => {
     const catalog = await load(file);
     return exampleDefects({ task, expected }, catalog, collectCodeNames(catalog)).map((d) => d.detail);
   };
-  const call = (method: string, path: string, parts: Partial<ExpectedCall>): ExpectedCall => ({
+  const call = (
+    method: ExpectedCall['method'],
+    path: string,
+    parts: Partial<ExpectedCall>,
+  ): ExpectedCall => ({
     method,
     path,
     operationId: null,
