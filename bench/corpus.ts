@@ -3,6 +3,9 @@
  * seeded sample of it. Each spec runs in a child process with a time limit; one JSON line per spec goes to the
  * results file, and a summary table is printed. Asserts nothing.
  *
+ * The limit counts the child's CPU time (Linux /proc), so a machine shared with other work does not turn a slow
+ * spec into a timeout; wall time is capped at WALL_FACTOR times the limit, for a child that waits without working.
+ *
  *   npx tsx bench/corpus.ts --summarise FILE   (the table of an earlier results file)
  *   npx tsx bench/corpus.ts [--ingest-only] [--sample N] [--seed S] [--ids A,B] [--jobs J] [--timeout-ms T] [--count C] [--out FILE]
  *
@@ -39,6 +42,8 @@ export interface SpecResult {
   covered: number;
   warnings: number;
   ms: number;
+  /** CPU milliseconds of the child for this spec. */
+  cpuMs: number;
   /** A few offending examples, for reading. */
   samples: string[];
 }
@@ -73,13 +78,21 @@ function emptyResult(id: string, ingest: SpecResult['ingest'], reason?: string):
     covered: 0,
     warnings: 0,
     ms: 0,
+    cpuMs: 0,
     samples: [],
   };
 }
 
 async function runOne(id: string, count: number | undefined): Promise<SpecResult> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = emptyResult(id, 'ok');
+  const done = (): SpecResult => {
+    const cpu = process.cpuUsage(cpu0);
+    r.ms = Math.round(performance.now() - t0);
+    r.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+    return r;
+  };
   let loaded;
   try {
     loaded = await ingestSpecText(readFileSync(path.join(ROOT, `${id}.json`), 'utf8'), id);
@@ -87,16 +100,12 @@ async function runOne(id: string, count: number | undefined): Promise<SpecResult
     r.ingest = 'refused';
     r.reason = isSmolmapError(e) ? `${e.code}: ${e.message.slice(0, 300)}` : `crash: ${String(e)}`;
     if (!isSmolmapError(e)) r.ingest = 'crash';
-    r.ms = Math.round(performance.now() - t0);
-    return r;
+    return done();
   }
   const { catalog } = loaded;
   r.warnings = loaded.warnings.length;
   r.operations = catalog.operations.length;
-  if (count === 0) {
-    r.ms = Math.round(performance.now() - t0);
-    return r;
-  }
+  if (count === 0) return done();
   const data = generateDataset(catalog, count === undefined ? {} : { count });
   r.skipped = data.skipped.length;
   r.examples = data.examples.length;
@@ -121,12 +130,13 @@ async function runOne(id: string, count: number | undefined): Promise<SpecResult
       );
   }
   r.covered = seen.size;
-  r.ms = Math.round(performance.now() - t0);
-  return r;
+  return done();
 }
 
 /** Child side: run specs the parent sends, answer with one result each. */
 function child(): void {
+  // Loading the engine costs CPU too; the parent starts a spec's clock once the child says it is ready.
+  process.send?.({ ready: true });
   process.on('message', (msg: { id: string; count?: number }) => {
     runOne(msg.id, msg.count).then(
       (r) => process.send?.(r),
@@ -139,6 +149,24 @@ function child(): void {
 interface Worker {
   proc: ChildProcess;
   timer?: NodeJS.Timeout;
+}
+
+/** Wall time allowed per spec, as a multiple of the CPU limit (a child that waits without working). */
+const WALL_FACTOR = 10;
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const TICKS = 100;
+
+/** CPU milliseconds a process has used so far (Linux /proc); null where that cannot be read. */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // utime and stime are fields 14 and 15; counted after the `(command)` field they are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  } catch {
+    return null;
+  }
 }
 
 async function parent(): Promise<void> {
@@ -178,11 +206,12 @@ async function parent(): Promise<void> {
         w = {
           proc: fork(import.meta.filename, ['--child'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
         };
-        w.proc.on('message', (r: SpecResult) => {
-          clearTimeout(w.timer);
+        w.proc.on('message', (r: SpecResult | { ready: true }) => {
+          if ('ready' in r) return next();
+          clearInterval(w.timer);
           record(r);
           process.stderr.write(
-            `${results.length}/${ids.length} ${r.id} ${r.ingest} ${r.examples} ${r.ms} ms\n`,
+            `${results.length}/${ids.length} ${r.id} ${r.ingest} ${r.examples} ${r.ms} ms (cpu ${r.cpuMs} ms)\n`,
           );
           next();
         });
@@ -194,17 +223,26 @@ async function parent(): Promise<void> {
           resolve();
           return;
         }
-        w.timer = setTimeout(() => {
+        const started = performance.now();
+        const cpu0 = cpuMsOf(w.proc.pid);
+        w.timer = setInterval(() => {
+          const wall = performance.now() - started;
+          const now = cpuMsOf(w.proc.pid);
+          const cpu = cpu0 === null || now === null ? wall : now - cpu0;
+          if (cpu <= timeoutMs && wall <= timeoutMs * WALL_FACTOR) return;
+          clearInterval(w.timer);
           w.proc.removeAllListeners('message');
           w.proc.kill('SIGKILL');
-          record({ ...emptyResult(id, 'timeout', `over ${timeoutMs} ms`), ms: timeoutMs });
+          const why =
+            cpu > timeoutMs
+              ? `over ${timeoutMs} ms of CPU`
+              : `over ${timeoutMs * WALL_FACTOR} ms of wall time`;
+          record({ ...emptyResult(id, 'timeout', why), ms: Math.round(wall), cpuMs: Math.round(cpu) });
           spawn();
-          next();
-        }, timeoutMs);
+        }, 1000);
         w.proc.send({ id, ...(countArg > 0 || ingestOnly ? { count: ingestOnly ? 0 : countArg } : {}) });
       };
       spawn();
-      next();
     });
   await Promise.all(Array.from({ length: jobs }, runWorker));
   results.sort((a, b) => a.id.localeCompare(b.id));
@@ -226,8 +264,11 @@ function summarise(results: SpecResult[], out: string, args: { sample: number; s
       .join(', ') || '-';
   const invalid = sum((r) => Object.values(r.invalid).reduce((a, b) => a + b, 0));
   const rejected = sum((r) => Object.values(r.rejected).reduce((a, b) => a + b, 0));
-  const ms = ok.map((r) => r.ms).sort((a, b) => a - b);
-  const q = (p: number): number => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
+  const quantiles = (xs: number[]): string => {
+    const v = [...xs].sort((a, b) => a - b);
+    const q = (p: number): number => v[Math.min(v.length - 1, Math.floor(p * v.length))] ?? 0;
+    return `${q(0.5)} / ${q(0.9)} / ${q(1)}`;
+  };
   const ops = sum((r) => r.operations);
   const rows: [string, string][] = [
     ['specs', `${results.length}${args.sample > 0 ? ` (sample ${args.sample}, seed ${args.seed})` : ''}`],
@@ -255,7 +296,8 @@ function summarise(results: SpecResult[], out: string, args: { sample: number; s
       `${sum((r) => r.unstated)} in ${results.filter((r) => r.unstated > 0).length} specs`,
     ],
     ['rejected by the generator', `${rejected} (${byCode((r) => r.rejected)})`],
-    ['ms per spec p50 / p90 / max', `${q(0.5)} / ${q(0.9)} / ${q(1)}`],
+    ['ms per spec p50 / p90 / max', quantiles(ok.map((r) => r.ms))],
+    ['CPU ms per spec p50 / p90 / max', quantiles(ok.map((r) => r.cpuMs))],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   console.log(`| ${'measure'.padEnd(w)} | value |\n|${'-'.repeat(w + 2)}|-------|`);

@@ -1,9 +1,12 @@
 import type { ApiCall } from '../calls.js';
 import { pathTemplateNames, validateCall } from '../calls/validate.js';
-import type { Catalog, Operation } from '../specs/types.js';
+import { Rng, hash32 } from '../rng.js';
+import type { Catalog, JsonSchema, Operation } from '../specs/types.js';
+import { mergeAllOf } from './body.js';
 import type { CodeNames } from './names.js';
 import { unstatedValues } from './stated.js';
 import type { ExpectedCall, RejectedExamples, TaskExample } from './types.js';
+import { sampleScalar, schemaType, type ValueCtx } from './values.js';
 
 /**
  * The gate every generated example passes before it is kept: its call conforms to the spec (`validateCall`),
@@ -57,6 +60,46 @@ export function uncheckableReason(op: Operation, catalog: Catalog): string | nul
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
+}
+
+/** Nesting past which required fields are not followed (the body sampler stops at the same depth). */
+const MAX_DEPTH = 16;
+/** Draws of a constrained string before it counts as one no value fits. */
+const FIT_TRIES = 8;
+
+/** Required strings with both a `pattern` and a `format`, at any depth of required fields and array items. */
+function constrainedLeaves(s0: JsonSchema, name: string, depth: number, out: [string, JsonSchema][]): void {
+  const s = mergeAllOf(s0);
+  if (depth > MAX_DEPTH || s.oneOf || s.anyOf || s['x-circular'] === true) return;
+  const t = schemaType(s);
+  if (t === 'array' && s.items) constrainedLeaves(s.items, `${name}[]`, depth + 1, out);
+  else if (t === 'object' || s.properties)
+    for (const k of s.required ?? []) {
+      const p = s.properties?.[k];
+      if (p) constrainedLeaves(p, name ? `${name}.${k}` : k, depth + 1, out);
+    }
+  else if (t === 'string' && typeof s.pattern === 'string' && s.format !== undefined) out.push([name, s]);
+}
+
+/**
+ * A required string no value can fit, because its pattern and its format contradict each other (an email whose
+ * pattern asks for a backslash): every draft of the operation would be rejected, so the operation is skipped
+ * with a reason that names the field. Draws use their own seeded RNG, so the data set's draws are unchanged.
+ */
+export function unsatisfiableReason(op: Operation, ctx: ValueCtx): string | null {
+  const leaves: [string, JsonSchema][] = [];
+  for (const p of op.parameters)
+    if (p.required && p.in !== 'header') constrainedLeaves(p.schema, p.name, 0, leaves);
+  if (op.requestBody?.required && op.requestBody.schema)
+    constrainedLeaves(op.requestBody.schema, 'body', 0, leaves);
+  for (const [name, schema] of leaves) {
+    const own: ValueCtx = { ...ctx, rng: new Rng(hash32(`${op.operationId} ${name}`)) };
+    const field = { name: name.split('.').at(-1) ?? name, schema, description: schema.description };
+    const fits = Array.from({ length: FIT_TRIES }).some(() => sampleScalar(field, own) !== null);
+    if (!fits)
+      return `required ${name} admits no value: its pattern ${schema.pattern} and its format ${schema.format} contradict each other`;
+  }
+  return null;
 }
 
 /** Counts rejections by code, keeping a few examples of each for `data show`. */

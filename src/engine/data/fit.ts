@@ -72,11 +72,15 @@ export function patternString(s: JsonSchema, rng: Rng): string | null {
  * rather than by chance. Every draw is still tested against the spec's pattern.
  */
 function generatorSource(source: string, s: JsonSchema): string {
-  const single = /^(\^?)(\[(?:\\.|[^\]\\])+\]|\\[wdsWDS]|\.)[+*](\$?)$/.exec(source);
+  const single = /^(\^?)((?:[A-Za-z0-9_:-]|\\[./-])*)(\[(?:\\.|[^\]\\])+\]|\\[wdsWDS]|\.)[+*](\$?)$/.exec(
+    source,
+  );
   if (single && (s.minLength !== undefined || s.maxLength !== undefined)) {
-    const lo = Math.max(1, s.minLength ?? 1);
-    const hi = Math.max(lo, Math.min(s.maxLength ?? lo + REPEAT_MAX, lo + REPEAT_MAX));
-    return `${single[1]}${single[2]}{${lo},${hi}}${single[3]}`;
+    // A literal prefix (`^st-[a-zA-Z0-9]+$`) takes its share of the length: the run is what is left.
+    const prefix = (single[2] ?? '').replace(/\\(.)/g, '$1').length;
+    const lo = Math.max(1, (s.minLength ?? 1) - prefix);
+    const hi = Math.max(lo, Math.min((s.maxLength ?? Infinity) - prefix, lo + REPEAT_MAX));
+    return `${single[1]}${single[2]}${single[3]}{${lo},${hi}}${single[4]}`;
   }
   const cap = repeatMax(s);
   return source.replace(/(?<!\\)\{(\d+),(\d+)\}/g, (m: string, a: string, b: string) =>

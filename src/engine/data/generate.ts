@@ -9,7 +9,7 @@ import {
   needsCheck,
   sampleBody,
 } from './body.js';
-import { RejectionLog, exampleDefects, uncheckableReason } from './check.js';
+import { RejectionLog, exampleDefects, uncheckableReason, unsatisfiableReason } from './check.js';
 import { fitsLength, fitsPattern } from './fit.js';
 import { FRAMES, applyFrame, type Frame } from './frames.js';
 import { buildIntent, type UpdateSays } from './intent.js';
@@ -288,7 +288,7 @@ export function generateDataset(catalog: Catalog, options: GenerateOptions = {})
   const skipped: SkippedOperation[] = [];
   const profiles: OpProfile[] = [];
   for (const op of catalog.operations) {
-    const reason = inexpressibleReason(op) ?? uncheckableReason(op, catalog);
+    const reason = inexpressibleReason(op) ?? uncheckableReason(op, catalog) ?? unsatisfiableReason(op, ctx);
     if (reason) skipped.push({ operationId: op.operationId, method: op.method, path: op.path, reason });
     else profiles.push(profileOperation(op, catalog.title));
   }

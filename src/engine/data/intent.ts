@@ -456,8 +456,11 @@ export function buildIntent(
   const modifier = says.state;
   if (says.verb) return actedIntent(p, ids, says.verb, rng);
   // A summary is the spec's own phrasing of the operation; use it as a command now and then.
+  // (Not when the intent must carry a state or a new name: the spec's sentence says neither.)
   const sentence =
-    !modifier && p.sentences.length > 0 && rng.chance(0.12) ? withIds(rng.pick(p.sentences), p, ids) : null;
+    !modifier && !says.newName && p.sentences.length > 0 && rng.chance(0.12)
+      ? withIds(rng.pick(p.sentences), p, ids)
+      : null;
   if (sentence)
     return { id: 'spec-sentence', command: sentence, question: null, terse: sentence, usedPrimary: false };
   switch (p.kind) {

@@ -17,24 +17,49 @@ function bodyFields(p: OpProfile): Set<string> {
  * Operations that users confuse: same path with another method, the same resource (list vs item vs sub-item),
  * or two writes whose bodies share two or more fields (a silence and an alert both have startsAt/endsAt; a
  * glossary and a translation both have source_lang/target_lang), where only the verb and the rest tell them apart.
+ * Candidates come from buckets (resource root; method and body field), so the cost follows the pairs found
+ * rather than every pair of operations; pairs are listed in operation order.
  */
 export function contrastPairs(profiles: OpProfile[]): [OpProfile, OpProfile][] {
-  const pairs: [OpProfile, OpProfile][] = [];
+  // The same path has the same root, so one bucket serves both.
   const root = (p: OpProfile): string =>
     p.op.path
       .split('/')
       .filter((s) => s && !s.startsWith('{'))
       .slice(0, 2)
       .join('/');
-  const fields = new Map(profiles.map((p) => [p, bodyFields(p)]));
-  const shareBody = (a: OpProfile, b: OpProfile): boolean =>
-    a.op.method === b.op.method &&
-    [...(fields.get(a) ?? [])].filter((f) => fields.get(b)?.has(f)).length >= 2;
-  for (let i = 0; i < profiles.length; i++)
-    for (let j = i + 1; j < profiles.length; j++) {
-      const [a, b] = [profiles[i] as OpProfile, profiles[j] as OpProfile];
-      if (a.op.path === b.op.path || root(a) === root(b) || shareBody(a, b)) pairs.push([a, b]);
+  const bucket = <K>(m: Map<K, number[]>, k: K, i: number): void => {
+    const list = m.get(k);
+    if (list) list.push(i);
+    else m.set(k, [i]);
+  };
+  const byRoot = new Map<string, number[]>();
+  const byField = new Map<string, number[]>();
+  const roots = profiles.map(root);
+  const fieldKeys = profiles.map((p) => [...bodyFields(p)].map((f) => `${p.op.method} ${f}`));
+  profiles.forEach((_, i) => {
+    bucket(byRoot, roots[i] as string, i);
+    for (const k of fieldKeys[i] as string[]) bucket(byField, k, i);
+  });
+  const shared = new Int32Array(profiles.length);
+  const pairs: [OpProfile, OpProfile][] = [];
+  for (let i = 0; i < profiles.length; i++) {
+    const with_ = new Set<number>();
+    for (const j of byRoot.get(roots[i] as string) ?? []) if (j > i) with_.add(j);
+    const touched: number[] = [];
+    for (const k of fieldKeys[i] as string[])
+      for (const j of byField.get(k) ?? []) {
+        if (j <= i) continue;
+        if (shared[j] === 0) touched.push(j);
+        shared[j] = (shared[j] as number) + 1;
+      }
+    for (const j of touched) {
+      if ((shared[j] as number) >= 2) with_.add(j);
+      shared[j] = 0;
     }
+    const a = profiles[i] as OpProfile;
+    for (const j of [...with_].sort((x, y) => x - y)) pairs.push([a, profiles[j] as OpProfile]);
+  }
   return pairs;
 }
 

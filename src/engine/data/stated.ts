@@ -11,8 +11,8 @@ import {
   type CodeNames,
 } from './names.js';
 import type { TaskExample } from './types.js';
-import { MONTHS, SMALL } from './values.js';
-import { humanize, identWords, singular } from './words.js';
+import { MONTHS, SMALL, schemaType } from './values.js';
+import { humanize, identWords, singular, stateVerbs } from './words.js';
 
 /**
  * The data invariant the mapper depends on: every value in an example's call is stated in its task, so the model
@@ -32,12 +32,13 @@ export function unstatedValues(
     leaves.push({ key: `path.${name}`, name, value: v, schema: {} });
   for (const [name, v] of Object.entries(e.expected.query)) {
     const p = op.parameters.find((x) => x.in === 'query' && x.name === name);
-    const schema = p?.schema.type === 'array' ? (p.schema.items ?? {}) : (p?.schema ?? {});
-    // Query values are strings in the call; compare them as the type the schema declares.
+    const schema = p && schemaType(p.schema) === 'array' ? (p.schema.items ?? {}) : (p?.schema ?? {});
+    // Query values are strings in the call; compare them as the type the schema declares (a nullable one too).
+    const type = schemaType(schema);
     const typed = (x: string): unknown =>
-      schema.type === 'boolean'
+      type === 'boolean'
         ? x === 'true'
-        : (schema.type === 'integer' || schema.type === 'number') && x !== '' && !Number.isNaN(Number(x))
+        : (type === 'integer' || type === 'number') && x !== '' && !Number.isNaN(Number(x))
           ? Number(x)
           : x;
     for (const one of [v].flat())
@@ -87,8 +88,10 @@ function branchOf(v: Record<string, unknown>, s: JsonSchema): JsonSchema {
   const branches = s.oneOf ?? s.anyOf;
   if (!branches) return s;
   const keys = Object.keys(v);
+  // Each branch is read with the parent's own properties (a `setid` beside an anyOf of typed variants).
+  const { oneOf: _o, anyOf: _a, ...rest } = s;
   const fit = branches
-    .map(mergeAllOf)
+    .map((b) => mergeAllOf({ ...rest, allOf: [b] }))
     .find(
       (b) =>
         keys.every((k) => k in (b.properties ?? {})) &&
@@ -96,8 +99,7 @@ function branchOf(v: Record<string, unknown>, s: JsonSchema): JsonSchema {
           ([k, p]) => p.const === undefined || v[k] === undefined || v[k] === p.const,
         ),
     );
-  const { oneOf: _o, anyOf: _a, ...rest } = s;
-  return fit ? mergeAllOf({ ...rest, allOf: [fit] }) : s;
+  return fit ?? s;
 }
 
 function collect(v: unknown, s0: JsonSchema, key: string, name: string, out: Leaf[], depth: number): void {
@@ -172,6 +174,8 @@ function isStated(l: Leaf, task: string, codeNames: CodeNames, op: Operation): b
   const s = String(v);
   if (task.includes(s.toLowerCase()) || task.includes(humanize(s))) return true;
   if (dateStated(s, task)) return true;
+  // A state said as the verb that brings it about ("deactivate store 7" for status `inactive`).
+  if (stateVerbs(s).some((verb) => saysWord(task, [verb]))) return true;
   // Prometheus alerts are named by their `alertname` label: "HighCPU alerts" states {alertname: HighCPU}.
   if (l.mapKey && s === 'alertname') return true;
   if (l.name === 'name' && s === 'alertname' && saysWord(task, ['alert', 'alerts'])) return true;
@@ -206,6 +210,8 @@ function booleanStated(l: Leaf, v: boolean, task: string, op: Operation): boolea
   if (l.name === 'isRegex')
     return !v || /=~|!~/.test(task) || saysWord(task, ['regex', 'match', 'matches', 'matching']);
   if (l.name === 'isEqual') return v || /!=|!~/.test(task) || saysWord(task, ['not', 'other', 'except']);
+  // A flag named by short or function words only (`id_only`) is stated by its whole name ("id only").
+  if (task.includes(humanize(l.name).toLowerCase())) return true;
   const said = identWords(l.name).flatMap((w) => [w, ...(SYNONYMS[w] ?? [])]);
   // Description words that also name the operation ("trips" in "only trips where dogs are allowed") say nothing
   // about this flag.

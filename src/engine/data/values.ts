@@ -399,5 +399,9 @@ function fitString(f: FieldInfo, sampled: string, ctx: ValueCtx): string | null 
   );
   if (given !== undefined && !(f.inPath && /[/?#]/.test(given))) return given;
   // A pattern that itself asks for '/' (an ARN with `key/…`) is followed even in a path segment.
-  return patternString(s, ctx.rng);
+  const drawn = patternString(s, ctx.rng);
+  // A string drawn from the pattern may still break the format (a pattern that asks for a backslash in an email):
+  // then nothing fits.
+  if (drawn === null || s.format === undefined || !ctx.fits) return drawn;
+  return ctx.fits(s, drawn) ? drawn : null;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { exampleDefects } from '../../../src/engine/data/check.js';
 import { generateDataset } from '../../../src/engine/data/generate.js';
 import { collectCodeNames } from '../../../src/engine/data/names.js';
-import type { GeneratedDataset } from '../../../src/engine/data/types.js';
+import type { ExpectedCall, GeneratedDataset } from '../../../src/engine/data/types.js';
 import { ingestSpecText } from '../../../src/engine/specs/ingest.js';
 import type { Catalog } from '../../../src/engine/specs/types.js';
 
@@ -194,11 +194,89 @@ describe('generated examples on real spec fragments', () => {
     expectClean(catalog, generateDataset(catalog, { count: 40, seed: 5 }));
   });
 
+  it('draws a fixed-length id with a literal prefix every time (ivs-realtime ListParticipants sessionId)', async () => {
+    const { catalog, data } = await generate('ivs-realtime-participants.json', 60);
+    expectClean(catalog, data);
+    expect(data.rejected.total).toBe(0);
+    for (const e of data.examples)
+      expect((e.expected.body as { sessionId: string }).sessionId).toMatch(/^st-[a-zA-Z0-9]{13}$/);
+  });
+
+  it('skips, naming the field, an operation whose required email pattern contradicts its format (amadeus hotel booking)', async () => {
+    const { data } = await generate('amadeus-hotel-booking.json', 40);
+    expect(data.examples).toEqual([]);
+    expect(data.rejected.total).toBe(0);
+    expect(data.skipped[0]?.reason).toMatch(/body\.data\.guests\[\]\.contact\.email admits no value/);
+  });
+
   it('skips, with a reason, an operation whose path parameter is an object (jellyfin Version)', async () => {
     const { data } = await generate('jellyfin-plugin-version.json', 20);
     expect(data.examples).toEqual([]);
     expect(data.skipped[0]?.reason).toMatch(/path parameter version is an object/);
     expect(rejectedCodes(data)).not.toContain('unfilled_path');
+  });
+});
+
+describe('the copy rule on real spec fragments', () => {
+  const defects = async (file: string, task: string, expected: ExpectedCall): Promise<string[]> => {
+    const catalog = await load(file);
+    return exampleDefects({ task, expected }, catalog, collectCodeNames(catalog)).map((d) => d.detail);
+  };
+  const call = (
+    method: ExpectedCall['method'],
+    path: string,
+    parts: Partial<ExpectedCall>,
+  ): ExpectedCall => ({
+    method,
+    path,
+    operationId: null,
+    pathParams: {},
+    query: {},
+    body: null,
+    ...parts,
+  });
+
+  it('reads a nullable boolean query flag as a boolean (jellyfin /Items/Counts isFavorite)', async () => {
+    const get = (isFavorite: string): ExpectedCall => call('GET', '/Items/Counts', { query: { isFavorite } });
+    expect(await defects('jellyfin-items-counts.json', 'count my favorite items', get('true'))).toEqual([]);
+    expect(await defects('jellyfin-items-counts.json', 'count my items, no favorites', get('false'))).toEqual(
+      [],
+    );
+    expect(await defects('jellyfin-items-counts.json', 'count my items', get('true'))).toHaveLength(1);
+  });
+
+  it('states a flag named by short words by its whole name (intellifi GET /users id_only)', async () => {
+    const get = call('GET', '/users', { query: { id_only: 'true' } });
+    expect(await defects('intellifi-spotsets.json', 'list users, id only', get)).toEqual([]);
+    expect(await defects('intellifi-spotsets.json', 'list users', get)).toHaveLength(1);
+  });
+
+  it('reads an anyOf branch with the fields of its parent (intellifi POST /spotsets type beside setid)', async () => {
+    const post = call('POST', '/spotsets', {
+      body: { setid: 7, type: 'technology', item_technology: 'optical' },
+    });
+    expect(
+      await defects('intellifi-spotsets.json', 'create a technology spot set 7 for optical items', post),
+    ).toEqual([]);
+  });
+
+  it('reads a state said as its verb (adyen PATCH store status inactive: "deactivate")', async () => {
+    const patch = call('PATCH', '/merchants/{merchantId}/stores/{storeId}', {
+      pathParams: { merchantId: 'M1', storeId: 'ST2' },
+      body: { status: 'inactive' },
+    });
+    expect(await defects('adyen-merchant-stores.json', 'deactivate store ST2 of merchant M1', patch)).toEqual(
+      [],
+    );
+    expect(
+      await defects('adyen-merchant-stores.json', 'update store ST2 of merchant M1', patch),
+    ).toHaveLength(1);
+  });
+
+  it('keeps a new name in an update task (configcat PUT /v1/tags/{tagId} name)', async () => {
+    const { catalog, data } = await generate('configcat-tags.json', 120);
+    expectClean(catalog, data);
+    expect(data.rejected.total).toBe(0);
   });
 });
 

@@ -9,6 +9,8 @@ const PATTERNS: [string, { minLength?: number; maxLength?: number }][] = [
   // amazonaws.com/chime-sdk-identity AppInstanceUserArn: a 1023-long tail is cut to a sayable length
   ['arn:[a-z0-9-\\.]{1,63}:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[^/].{0,1023}', {}],
   ['^[a-zA-Z0-9-]{2,5}$', {}], // amadeus.com/amadeus-hotel-search lang
+  // amazonaws.com/ivs-realtime sessionId: a literal prefix and one run that must fill the fixed length
+  ['^st-[a-zA-Z0-9]+$', { minLength: 16, maxLength: 16 }],
 ];
 
 describe('patternString', () => {
