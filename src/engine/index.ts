@@ -85,6 +85,7 @@ export {
   addCorrection,
   listCorrections,
   correctionDraft,
+  recordCompletion,
   CORRECTION_WEIGHT,
   type AddCorrectionOptions,
 } from './data/corrections.js';

@@ -22,6 +22,7 @@ import {
   type TrainOptionsInput,
 } from '../../engine/index.js';
 import { answerCard } from './cards.js';
+import type { Awaiting } from './clarify.js';
 import { helpText, type BotCommand, type TrainKey } from './grammar.js';
 import type { BotQuota } from './limits.js';
 import { authorize, type Actor, type Permissions } from './permissions.js';
@@ -51,6 +52,8 @@ export interface PlaygroundSession {
   id: string;
   spec: string;
   model?: string;
+  /** The questions of the conversation's latest answer, while they are unanswered: a short reply answers them. */
+  awaiting?: Awaiting;
 }
 
 export interface BotDeps {
@@ -194,7 +197,13 @@ async function ask(
     );
   const card = answerCard(cmd.task, r, runnable);
   const text = [renderAnswer(card), ...card.notes, ...card.needs.map((n) => `❓ ${n.question}`)].join('\n');
-  return { text, card, session: { id, spec, ...(!r.untrained && { model: r.model }) } };
+  const awaiting: Awaiting | undefined =
+    r.needs.length > 0 ? { queryId: r.queryId, needs: r.needs, values: {} } : undefined;
+  return {
+    text,
+    card,
+    session: { id, spec, ...(!r.untrained && { model: r.model }), ...(awaiting && { awaiting }) },
+  };
 }
 
 /** Runs one command for one actor; throws SmolmapError (the surface renders it). */

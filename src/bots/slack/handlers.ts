@@ -1,13 +1,20 @@
 /**
  * Bolt listeners: `/smolmap` slash commands, the spec-add modal submission, and replies in playground
- * threads. Each acknowledges first (Slack drops a request not acked within 3 s), then makes one facade call
+ * threads (follow-up tasks, or the values an answer asked for). Each acknowledges first (Slack drops a request not acked within 3 s), then makes one facade call
  * through the common handler and delivers the Reply (deliver.ts: in the channel, or privately when the bot
  * cannot post there).
  */
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { toSmolmapError, type Logger } from '../../engine/index.js';
-import { handleCommand, type BotDeps, type CommandReply, type Invocation } from '../common/handler.js';
+import { answerQuestions, answersFrom, stillOpen, type Awaiting } from '../common/clarify.js';
+import {
+  handleCommand,
+  type BotDeps,
+  type CommandReply,
+  type Invocation,
+  type PlaygroundSession,
+} from '../common/handler.js';
 import { parseCommand, type BotCommand } from '../common/grammar.js';
 import { actionOf, authorize, mayDo, type Action, type Actor } from '../common/permissions.js';
 import { renderError, type Reply } from '../common/render.js';
@@ -56,6 +63,14 @@ export async function actorFor(
   const u = info.user;
   return { ...actor, admin: Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner) };
 }
+
+/** Who an answer is shown to: the admin lookup happens only when sending calls is on (admins get *Run*). */
+export const answerActor = (
+  o: SlackHandlerOptions,
+  client: WebClient,
+  team: string,
+  user: string,
+): Promise<Actor> => actorFor(o, client, team, user, { verb: 'ask', task: '' });
 
 function watch(
   o: SlackHandlerOptions,
@@ -174,7 +189,8 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     }
   });
 
-  // Replies in a thread that an answer started are follow-up tasks of the same playground session.
+  // Replies in a thread that an answer started: values for the latest answer's questions while it waits on
+  // them (a short reply, or `name: value` parts), else follow-up tasks of the same playground session.
   app.message(async ({ message, body, client }) => {
     if (message.subtype !== undefined || !('thread_ts' in message) || message.thread_ts === undefined) return;
     if (message.bot_id !== undefined || message.text === undefined) return;
@@ -182,14 +198,52 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     if (team === undefined) return;
     const tenant = tenantOf(team);
     const key = sessionKey(tenant, message.channel, message.thread_ts);
-    if (!o.deps.sessions.has(key)) return;
+    const session = o.deps.sessions.get(key);
+    if (!session) return;
+    const to: Target = { channel: message.channel, user: message.user, thread: message.thread_ts };
+    const values = session.awaiting && answersFrom(message.text, stillOpen(session.awaiting));
+    if (session.awaiting && values) {
+      await completeInThread(o, client, { team, session, awaiting: session.awaiting, values, to });
+      return;
+    }
     const cmd: BotCommand = { verb: 'ask', task: message.text };
     const actor = { tenant, user: message.user, admin: false };
     const inv: Invocation = { actor, surface: 'slack', conversation: key };
-    await answer(o, client, inv, cmd, {
-      channel: message.channel,
-      user: message.user,
-      thread: message.thread_ts,
-    });
+    await answer(o, client, inv, cmd, to);
   });
+}
+
+/**
+ * A thread reply that answers the questions: the completed card in the thread (with its buttons), or the
+ * questions still open; an invalid value reaches the user privately and the questions stay open.
+ */
+async function completeInThread(
+  o: SlackHandlerOptions,
+  client: WebClient,
+  r: {
+    team: string;
+    session: PlaygroundSession;
+    awaiting: Awaiting;
+    values: Record<string, string>;
+    to: Target;
+  },
+): Promise<void> {
+  let reply: Reply;
+  try {
+    const actor = await answerActor(o, client, r.team, r.to.user);
+    const next = await answerQuestions(o.deps, actor, r.awaiting, r.values);
+    if ('done' in next) {
+      delete r.session.awaiting;
+      reply = next.done;
+    } else {
+      r.session.awaiting = next.awaiting;
+      reply = next.ask;
+    }
+  } catch (e) {
+    const err = toSmolmapError(e);
+    if (err.code === 'internal') o.logger.error({ err: e }, 'slack: completing an answer failed');
+    await sendPrivately(client, r.to, { text: renderError(err.code, err.message) }, o.logger);
+    return;
+  }
+  await deliver(client, r.to, reply, o.logger);
 }

@@ -2,7 +2,7 @@
  * *Run* and *Fill in* on Discord, on discord.js interactions built by a real Client whose REST points at a
  * local fake: Run sends the answered call to a loopback API through the guarded execute path and shows the
  * status and the redacted body privately; Fill in opens a modal with the missing values and answers with the
- * completed call.
+ * completed call, as a card whose buttons act on it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -200,20 +200,28 @@ describe('discord Fill in', () => {
     const [field] = modal.data.components.flatMap((r) => r.components);
     expect(field).toMatchObject({ custom_id: 'path:petId', label: expect.stringMatching(/^Which pet id\?/) });
 
-    const submit = (value: string) =>
-      payload(5, {
-        custom_id: modal.data.custom_id,
-        components: [{ type: 1, components: [{ type: 4, custom_id: 'path:petId', value }] }],
-      });
+    const submit = (value: string, permissions?: string) =>
+      payload(
+        5,
+        {
+          custom_id: modal.data.custom_id,
+          components: [{ type: 1, components: [{ type: 4, custom_id: 'path:petId', value }] }],
+        },
+        permissions,
+      );
     const bad = submit('not-a-number');
     await handleInteraction(options(), live(client, bad));
     expect(JSON.stringify(callbackOf(bad).body)).toContain('bot_clarify_invalid');
 
-    const good = submit('42');
-    await handleInteraction(options(), live(client, good));
+    const good = submit('42', ADMIN);
+    await handleInteraction(options(execute), live(client, good));
     const reply = callbackOf(good).body as {
       type: number;
-      data: { flags: number; embeds: { title: string; url: string }[]; components: unknown[] };
+      data: {
+        flags: number;
+        embeds: { title: string; url: string }[];
+        components: { components: { label: string; custom_id: string }[] }[];
+      };
     };
     expect(reply.type).toBe(4);
     expect(reply.data.flags).toBe(64);
@@ -221,6 +229,15 @@ describe('discord Fill in', () => {
       title: 'GET /pets/{petId}',
       url: 'https://pets.example.com/v1/pets/42',
     });
-    expect(reply.data.components).toEqual([]);
+    // The completed call is an answer of its own, with the buttons of any answer (Run: the clicker is an admin).
+    const ids = reply.data.components.flatMap((r) => r.components).map((b) => b.custom_id);
+    const id = ids[0]!.split(':')[1]!;
+    expect(id).not.toBe('q-fill');
+    expect(ids).toEqual([`smolmap_copy_curl:${id}`, `smolmap_correct:${id}`, `smolmap_run:${id}`]);
+    seen = [];
+    const run = click(`smolmap_run:${id}`, ADMIN);
+    await handleInteraction(options(execute), live(client, run));
+    expect(seen).toEqual([{ url: '/v1/pets/42', key: SECRET }]);
+    expect(JSON.stringify(editOf(run)?.body)).toContain('200');
   });
 });
