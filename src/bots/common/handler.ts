@@ -22,7 +22,7 @@ import {
   type TrainOptionsInput,
 } from '../../engine/index.js';
 import { answerCard } from './cards.js';
-import type { Awaiting } from './clarify.js';
+import { answerQuestions, answersFrom, stillOpen, type Awaiting } from './clarify.js';
 import { helpText, type BotCommand, type TrainKey } from './grammar.js';
 import type { BotQuota } from './limits.js';
 import { authorize, type Actor, type Permissions } from './permissions.js';
@@ -163,6 +163,9 @@ async function ask(
   cmd: Extract<BotCommand, { verb: 'ask' }>,
 ): Promise<CommandReply> {
   const session = inv.conversation === undefined ? undefined : deps.sessions.get(inv.conversation);
+  const values =
+    session?.awaiting && cmd.spec === undefined ? answersFrom(cmd.task, stillOpen(session.awaiting)) : null;
+  if (session?.awaiting && values) return valuesReply(deps, inv, session, session.awaiting, values);
   const spec = cmd.spec ?? session?.spec;
   if (spec === undefined)
     throw new SmolmapError(
@@ -204,6 +207,23 @@ async function ask(
     card,
     session: { id, spec, ...(!r.untrained && { model: r.model }), ...(awaiting && { awaiting }) },
   };
+}
+
+/**
+ * A follow-up that gives values the conversation's latest answer asked for: the completed card (the
+ * conversation then waits on nothing), or the questions still open with the values so far.
+ */
+async function valuesReply(
+  deps: BotDeps,
+  inv: Invocation,
+  session: PlaygroundSession,
+  awaiting: Awaiting,
+  values: Record<string, string>,
+): Promise<CommandReply> {
+  const next = await answerQuestions(deps, inv.actor, awaiting, values);
+  const { awaiting: _answered, ...rest } = session;
+  if ('done' in next) return { ...next.done, session: rest };
+  return { ...next.ask, session: { ...rest, awaiting: next.awaiting } };
 }
 
 /** Runs one command for one actor; throws SmolmapError (the surface renders it). */

@@ -73,7 +73,7 @@ export function answerEmbed(card: AnswerCard): APIEmbed {
       ...(card.needs.length > 0
         ? [
             field(
-              '❓ Missing values (Fill in, or reply to this message)',
+              '❓ Missing values (Fill in, or `/smolmap ask` them in the thread)',
               card.needs.map((n) => `• ${n.question}`).join('\n'),
             ),
           ]

@@ -7,14 +7,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { toSmolmapError, type Logger } from '../../engine/index.js';
-import { answerQuestions, answersFrom, stillOpen, type Awaiting } from '../common/clarify.js';
-import {
-  handleCommand,
-  type BotDeps,
-  type CommandReply,
-  type Invocation,
-  type PlaygroundSession,
-} from '../common/handler.js';
+import { handleCommand, type BotDeps, type CommandReply, type Invocation } from '../common/handler.js';
 import { parseCommand, type BotCommand } from '../common/grammar.js';
 import { actionOf, authorize, mayDo, type Action, type Actor } from '../common/permissions.js';
 import { renderError, type Reply } from '../common/render.js';
@@ -189,8 +182,8 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     }
   });
 
-  // Replies in a thread that an answer started: values for the latest answer's questions while it waits on
-  // them (a short reply, or `name: value` parts), else follow-up tasks of the same playground session.
+  // Replies in a thread that an answer started are follow-ups of the same playground session: the values the
+  // latest answer asked for while it waits on them (handler.ts), else new tasks.
   app.message(async ({ message, body, client }) => {
     if (message.subtype !== undefined || !('thread_ts' in message) || message.thread_ts === undefined) return;
     if (message.bot_id !== undefined || message.text === undefined) return;
@@ -198,52 +191,17 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     if (team === undefined) return;
     const tenant = tenantOf(team);
     const key = sessionKey(tenant, message.channel, message.thread_ts);
-    const session = o.deps.sessions.get(key);
-    if (!session) return;
+    if (!o.deps.sessions.has(key)) return;
     const to: Target = { channel: message.channel, user: message.user, thread: message.thread_ts };
-    const values = session.awaiting && answersFrom(message.text, stillOpen(session.awaiting));
-    if (session.awaiting && values) {
-      await completeInThread(o, client, { team, session, awaiting: session.awaiting, values, to });
+    const cmd: BotCommand = { verb: 'ask', task: message.text };
+    let actor: Actor;
+    try {
+      actor = await answerActor(o, client, team, message.user);
+    } catch (e) {
+      const err = toSmolmapError(e);
+      await sendPrivately(client, to, { text: renderError(err.code, err.message) }, o.logger);
       return;
     }
-    const cmd: BotCommand = { verb: 'ask', task: message.text };
-    const actor = { tenant, user: message.user, admin: false };
-    const inv: Invocation = { actor, surface: 'slack', conversation: key };
-    await answer(o, client, inv, cmd, to);
+    await answer(o, client, { actor, surface: 'slack', conversation: key }, cmd, to);
   });
-}
-
-/**
- * A thread reply that answers the questions: the completed card in the thread (with its buttons), or the
- * questions still open; an invalid value reaches the user privately and the questions stay open.
- */
-async function completeInThread(
-  o: SlackHandlerOptions,
-  client: WebClient,
-  r: {
-    team: string;
-    session: PlaygroundSession;
-    awaiting: Awaiting;
-    values: Record<string, string>;
-    to: Target;
-  },
-): Promise<void> {
-  let reply: Reply;
-  try {
-    const actor = await answerActor(o, client, r.team, r.to.user);
-    const next = await answerQuestions(o.deps, actor, r.awaiting, r.values);
-    if ('done' in next) {
-      delete r.session.awaiting;
-      reply = next.done;
-    } else {
-      r.session.awaiting = next.awaiting;
-      reply = next.ask;
-    }
-  } catch (e) {
-    const err = toSmolmapError(e);
-    if (err.code === 'internal') o.logger.error({ err: e }, 'slack: completing an answer failed');
-    await sendPrivately(client, r.to, { text: renderError(err.code, err.message) }, o.logger);
-    return;
-  }
-  await deliver(client, r.to, reply, o.logger);
 }
