@@ -160,6 +160,13 @@ export {
 } from './train/job.js';
 export { lossChartPng, evalChartPng, type LossChartOptions, type EvalChartInput } from './train/chart.js';
 export {
+  evaluateTraining,
+  heldOutSample,
+  EVAL_PNG,
+  EVAL_TASKS_PER_OPERATION,
+  type TrainingEval,
+} from './train/chart-eval.js';
+export {
   startTraining,
   listJobs,
   getJob,
