@@ -64,10 +64,13 @@ const NAMED = /^\s*([\w.\-[\]]+)\s*[:=]\s*(.+?)\s*$/;
 /**
  * The values a chat reply gives for `needs`: `name: value` (or `name = value`) parts, one per line or
  * separated by `;` or `,`, go to the question of that name; other parts answer the remaining questions in the
- * order asked. A reply to a single question is its value whole. Null when the reply reads as a new task
- * (no named part, and more than MAX_ANSWER_WORDS words).
+ * order asked. A reply to a single question is its value whole. `named` says whether any part named its
+ * question. Null when the reply reads as a new task (no named part, and more than MAX_ANSWER_WORDS words).
  */
-export function answersFrom(text: string, needs: readonly Need[]): Record<string, string> | null {
+export function answersFrom(
+  text: string,
+  needs: readonly Need[],
+): { values: Record<string, string>; named: boolean } | null {
   const reply = text.trim();
   if (reply === '' || needs.length === 0) return null;
   const byName = new Map(needs.map((n) => [n.name.toLowerCase(), n]));
@@ -85,9 +88,9 @@ export function answersFrom(text: string, needs: readonly Need[]): Record<string
   const named = Object.keys(values).length > 0;
   if (!named && reply.split(/\s+/).length > MAX_ANSWER_WORDS) return null;
   const open = needs.filter((n) => values[needId(n)] === undefined);
-  if (needs.length === 1 && !named) return { [needId(needs[0]!)]: reply };
+  if (needs.length === 1 && !named) return { values: { [needId(needs[0]!)]: reply }, named };
   unnamed.slice(0, open.length).forEach((v, k) => (values[needId(open[k]!)] = v));
-  return values;
+  return { values, named };
 }
 
 /** The questions of `awaiting` no value answers yet. */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   SmolmapError,
   activateAdapter,
+  isSmolmapError,
   ask as askFacade,
   getSpec,
   history,
@@ -163,9 +164,16 @@ async function ask(
   cmd: Extract<BotCommand, { verb: 'ask' }>,
 ): Promise<CommandReply> {
   const session = inv.conversation === undefined ? undefined : deps.sessions.get(inv.conversation);
-  const values =
+  const given =
     session?.awaiting && cmd.spec === undefined ? answersFrom(cmd.task, stillOpen(session.awaiting)) : null;
-  if (session?.awaiting && values) return valuesReply(deps, inv, session, session.awaiting, values);
+  if (session?.awaiting && given) {
+    try {
+      return await valuesReply(deps, inv, session, session.awaiting, given.values);
+    } catch (e) {
+      // An unnamed reply that does not fit the questions (a short follow-up task) is asked as a task.
+      if (given.named || !isSmolmapError(e) || e.code !== 'bot_clarify_invalid') throw e;
+    }
+  }
   const spec = cmd.spec ?? session?.spec;
   if (spec === undefined)
     throw new SmolmapError(

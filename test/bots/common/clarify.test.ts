@@ -22,7 +22,12 @@ describe('answersFrom', () => {
       { 'path:username': 'a long name with many words in it' },
     ],
   ])('%j for %j', (reply, needs, values) => {
-    expect(answersFrom(reply, needs as Need[])).toEqual(values);
+    expect(answersFrom(reply, needs as Need[])?.values).toEqual(values);
+  });
+
+  it('says whether the reply named its questions', () => {
+    expect(answersFrom('petId: 42', [pet])?.named).toBe(true);
+    expect(answersFrom('42', [pet])?.named).toBe(false);
   });
 
   it('reads a long reply without named values as a new task', () => {

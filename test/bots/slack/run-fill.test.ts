@@ -250,7 +250,8 @@ describe('slack thread reply to a clarification', () => {
       { action: 'smolmap_correct', value: id },
       { action: 'smolmap_run', value: id },
     ]);
-    expect(deps.sessions.get(`${TENANT}:C1:100.000001`)?.awaiting).toBeUndefined();
+    // Answered: the thread waits on nothing more (set once the card is posted).
+    await eventually(() => (deps.sessions.get(`${TENANT}:C1:100.000001`)?.awaiting ? undefined : true));
     // Run sends the completed call, not the guessed one of the answer that asked.
     const before = { sent: sent.length, responses: slack.of('respond').length };
     await click('smolmap_run', id, 'UADMIN');
@@ -266,14 +267,20 @@ describe('slack thread reply to a clarification', () => {
     expect(sent.slice(before.sent)).toEqual([`/v1/pets/42 ${KEY}`]);
   });
 
-  it('answers a value that does not fit privately and keeps the question open', async () => {
+  it('answers a named value that does not fit privately and keeps the question open', async () => {
     await waitingThread('200.000001');
-    await threadReply('200.000001', 'UMEMBER', 'rex');
+    await threadReply('200.000001', 'UMEMBER', 'petId: rex');
     const err = await eventually(() =>
       slack.of('chat.postEphemeral').find((c) => text(c).includes('bot_clarify_invalid')),
     );
     expect(err.args['user']).toBe('UMEMBER');
     expect(deps.sessions.get(`${TENANT}:C1:200.000001`)?.awaiting?.queryId).toBe('q-fill');
+    // An unnamed reply that does not fit is a follow-up task: asked (here no base model answers it).
+    const before = slack.of('chat.postEphemeral').length;
+    await threadReply('200.000001', 'UMEMBER', 'list sold pets');
+    const asked = await eventually(() => slack.of('chat.postEphemeral')[before], 30_000);
+    expect(text(asked)).not.toContain('bot_clarify');
+    expect(text(asked)).toContain('model_not_found: no base model');
     await threadReply('200.000001', 'UMEMBER', 'petId: 7');
     const card = await inThread('200.000001', 'https://pets.example.com/v1/pets/7');
     // A member may not run calls: no Run button.
