@@ -4,9 +4,12 @@ import {
   LORA_TARGETS,
   LOSS_PNG,
   SmolmapError,
+  evaluateTraining,
   getJob,
+  toSmolmapError,
   startTraining,
   trainingSummary,
+  type Engine,
   type IncrementalOutcome,
   type TrainingSummary,
   type TrainOptionsInput,
@@ -70,8 +73,33 @@ function trainOptions(values: OptionValues): TrainOptionsInput {
   return { ...o, lora } as TrainOptionsInput;
 }
 
-type TrainResult = TrainingSummary & { lossChart: string | null; dataset: string; baseModel: string };
+/** The held-out evaluation after a waited-for training: its scores and chart, or why there is none. */
+interface HeldOut {
+  evalChart: string | null;
+  heldOut?: { n: number; endpointAccuracy: number; exactMatch: number };
+  evalError?: string;
+}
 
+type TrainResult = TrainingSummary & {
+  lossChart: string | null;
+  dataset: string;
+  baseModel: string;
+} & HeldOut;
+
+/** Evaluates a finished training on held-out tasks; a failure is reported, the trained adapter stays. */
+async function heldOut(engine: Engine, job: string, tenant: string): Promise<HeldOut> {
+  try {
+    const ev = await evaluateTraining(engine, job, { tenant });
+    if (!ev) return { evalChart: null, evalError: 'no held-out tasks in the dataset' };
+    const { n, endpointAccuracy, exactMatch } = ev.result;
+    return { evalChart: ev.chart, heldOut: { n, endpointAccuracy, exactMatch } };
+  } catch (e) {
+    const err = toSmolmapError(e);
+    return { evalChart: null, evalError: `${err.code}: ${err.message}` };
+  }
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
 const loss = (x: number | null): string => (x === null ? '-' : x.toFixed(4));
 
 /** What an incremental run trained on, and whether its adapter replaced the active one. */
@@ -167,6 +195,7 @@ const train = defineCommand<TrainResult>({
       return {
         ...withChart(trainingSummary(engine, await getJob(engine, started.job, { tenant: ctx.tenant }))),
         ...extra,
+        evalChart: null,
       };
     }
     const job = await runUntilDone(ctx, engine, started.job);
@@ -174,7 +203,10 @@ const train = defineCommand<TrainResult>({
       throw new SmolmapError(job.error.code, `training job ${job.id} failed: ${job.error.message}`, {
         details: { job: job.id },
       });
-    return { ...withChart(trainingSummary(engine, job)), ...extra };
+    const summary = withChart(trainingSummary(engine, job));
+    if (job.status !== 'succeeded') return { ...summary, ...extra, evalChart: null };
+    ctx.progress('evaluating the adapter on held-out tasks…\n');
+    return { ...summary, ...extra, ...(await heldOut(engine, job.id, ctx.tenant)) };
   },
   human: (r) => {
     if (r.status === 'queued')
@@ -187,6 +219,9 @@ const train = defineCommand<TrainResult>({
       `adapter: ${r.adapterPath}`,
       ...(r.incremental && r.model ? incrementalLines(r.incremental, r.model) : []),
       `loss chart: ${r.lossChart}`,
+      r.heldOut
+        ? `eval chart: ${r.evalChart} (held-out: endpoint ${pct(r.heldOut.endpointAccuracy)}, exact ${pct(r.heldOut.exactMatch)} on ${r.heldOut.n} tasks)`
+        : `eval chart: none (${r.evalError ?? 'not evaluated'})`,
     ].join('\n');
   },
 });

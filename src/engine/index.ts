@@ -85,6 +85,7 @@ export {
   addCorrection,
   listCorrections,
   correctionDraft,
+  recordCompletion,
   CORRECTION_WEIGHT,
   type AddCorrectionOptions,
 } from './data/corrections.js';
@@ -158,6 +159,13 @@ export {
   type TrainJobHooks,
 } from './train/job.js';
 export { lossChartPng, evalChartPng, type LossChartOptions, type EvalChartInput } from './train/chart.js';
+export {
+  evaluateTraining,
+  heldOutSample,
+  EVAL_PNG,
+  EVAL_TASKS_PER_OPERATION,
+  type TrainingEval,
+} from './train/chart-eval.js';
 export {
   startTraining,
   listJobs,

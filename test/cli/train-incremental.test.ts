@@ -3,7 +3,9 @@
  * with the fix before any adapter exists, then after a correction it continues the active adapter and says
  * whether the new one was activated and, when not, how to activate it.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runInProcess as run } from './run-cli.js';
@@ -38,6 +40,16 @@ describe('smolmap train --incremental', () => {
       ...store.dirs,
     ]);
     expect(full.code, full.stderr).toBe(0);
+    // The waited-for training prints both charts' paths; the eval chart scores the adapter on held-out tasks.
+    const lossPath = /^loss chart: (\S+)$/m.exec(full.stdout)?.[1];
+    const evalLine = /^eval chart: (\S+) \(held-out: endpoint \d+%, exact \d+% on (\d+) tasks\)$/m.exec(
+      full.stdout,
+    );
+    expect(evalLine, full.stdout).not.toBeNull();
+    expect(Number(evalLine![2])).toBeGreaterThan(0);
+    expect(path.dirname(evalLine![1]!)).toBe(path.dirname(lossPath!));
+    const png = await sharp(readFileSync(evalLine![1]!)).metadata();
+    expect([png.format, png.width]).toEqual(['png', 900]);
     const fixed = await run([
       'correct',
       '--spec',

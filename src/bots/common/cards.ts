@@ -38,7 +38,7 @@ export interface AnswerCard {
   needs: Need[];
   /** Whether the card offers *Run* (sending is enabled for the spec and the asker may run calls). */
   runnable: boolean;
-  /** A call completed from the user's answers: shown without buttons (they act on the recorded answer). */
+  /** A call completed from the user's answers (recorded as an answer of its own, so its buttons act on it). */
   completed?: boolean;
 }
 

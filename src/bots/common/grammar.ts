@@ -175,6 +175,7 @@ export function helpText(): string {
     '*Example*',
     ...EXAMPLES.map((e) => `• \`/smolmap ${e.command}\` — ${e.what}`),
     'Each answer has *Copy curl* and *Correct*: a corrected call is kept as an example and the next training learns from it.',
-    'An answer missing a value asks for it (*Fill in*); *Run* sends the call where the operator allows it.',
+    'An answer missing a value asks for it: *Fill in*, or give the value in its thread (`petId: 42`, or just `42`); *Run* sends the call where the operator allows it.',
+    'A finished training posts its loss chart and its eval chart (held-out tasks per operation).',
   ].join('\n');
 }

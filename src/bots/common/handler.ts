@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   SmolmapError,
   activateAdapter,
+  isSmolmapError,
   ask as askFacade,
   getSpec,
   history,
@@ -22,6 +23,7 @@ import {
   type TrainOptionsInput,
 } from '../../engine/index.js';
 import { answerCard } from './cards.js';
+import { answerQuestions, answersFrom, stillOpen, type Awaiting } from './clarify.js';
 import { helpText, type BotCommand, type TrainKey } from './grammar.js';
 import type { BotQuota } from './limits.js';
 import { authorize, type Actor, type Permissions } from './permissions.js';
@@ -51,6 +53,8 @@ export interface PlaygroundSession {
   id: string;
   spec: string;
   model?: string;
+  /** The questions of the conversation's latest answer, while they are unanswered: a short reply answers them. */
+  awaiting?: Awaiting;
 }
 
 export interface BotDeps {
@@ -160,6 +164,16 @@ async function ask(
   cmd: Extract<BotCommand, { verb: 'ask' }>,
 ): Promise<CommandReply> {
   const session = inv.conversation === undefined ? undefined : deps.sessions.get(inv.conversation);
+  const given =
+    session?.awaiting && cmd.spec === undefined ? answersFrom(cmd.task, stillOpen(session.awaiting)) : null;
+  if (session?.awaiting && given) {
+    try {
+      return await valuesReply(deps, inv, session, session.awaiting, given.values);
+    } catch (e) {
+      // An unnamed reply that does not fit the questions (a short follow-up task) is asked as a task.
+      if (given.named || !isSmolmapError(e) || e.code !== 'bot_clarify_invalid') throw e;
+    }
+  }
   const spec = cmd.spec ?? session?.spec;
   if (spec === undefined)
     throw new SmolmapError(
@@ -194,7 +208,30 @@ async function ask(
     );
   const card = answerCard(cmd.task, r, runnable);
   const text = [renderAnswer(card), ...card.notes, ...card.needs.map((n) => `❓ ${n.question}`)].join('\n');
-  return { text, card, session: { id, spec, ...(!r.untrained && { model: r.model }) } };
+  const awaiting: Awaiting | undefined =
+    r.needs.length > 0 ? { queryId: r.queryId, needs: r.needs, values: {} } : undefined;
+  return {
+    text,
+    card,
+    session: { id, spec, ...(!r.untrained && { model: r.model }), ...(awaiting && { awaiting }) },
+  };
+}
+
+/**
+ * A follow-up that gives values the conversation's latest answer asked for: the completed card (the
+ * conversation then waits on nothing), or the questions still open with the values so far.
+ */
+async function valuesReply(
+  deps: BotDeps,
+  inv: Invocation,
+  session: PlaygroundSession,
+  awaiting: Awaiting,
+  values: Record<string, string>,
+): Promise<CommandReply> {
+  const next = await answerQuestions(deps, inv.actor, awaiting, values);
+  const { awaiting: _answered, ...rest } = session;
+  if ('done' in next) return { ...next.done, session: rest };
+  return { ...next.ask, session: { ...rest, awaiting: next.awaiting } };
 }
 
 /** Runs one command for one actor; throws SmolmapError (the surface renders it). */

@@ -1,9 +1,10 @@
 /**
  * Keeps one training message up to date: progress through a rate-limited updater while the job runs, then the
- * metrics and the loss chart. It follows the job through the store (waitForJob), so it works whether this
+ * metrics, the loss chart and the eval chart (the new adapter on held-out tasks). It follows the job through the store (waitForJob), so it works whether this
  * process or another one runs the jobs.
  */
 import {
+  evaluateTraining,
   lossChartPng,
   trainingSummary,
   waitForJob,
@@ -32,18 +33,37 @@ function lossHistory(job: JobRecord): LossPoint[] {
   return r.lossHistory as LossPoint[];
 }
 
-/** The final message: metrics plus the loss chart (when the job logged any loss). */
-export async function finishedReply(engine: Engine, job: JobRecord): Promise<Reply> {
+const pct = (x: number): string => `${Math.round(100 * x)}%`;
+
+/**
+ * The final message: metrics plus the loss chart and the eval chart (when the job logged any loss and its
+ * dataset holds held-out tasks). A chart that cannot be made is named in the text; the metrics still go out.
+ */
+export async function finishedReply(engine: Engine, job: JobRecord, tenant: string): Promise<Reply> {
   const summary = trainingSummary(engine, job);
-  const text = renderFinished(job, summary);
+  const lines = [renderFinished(job, summary)];
   const history = lossHistory(job);
-  if (job.status !== 'succeeded' || history.length < 2) return { text };
+  if (job.status !== 'succeeded' || history.length < 2) return { text: lines[0]! };
+  const files: Reply['files'] = [];
   try {
     const chart = await lossChartPng(history, { title: summary.model ?? job.id });
-    return { text, files: [{ name: `${job.id}-loss.png`, data: chart }] };
+    files.push({ name: `${job.id}-loss.png`, data: chart });
   } catch (e) {
-    return { text: `${text}\n(the loss chart could not be drawn: ${(e as Error).message})` };
+    lines.push(`(the loss chart could not be drawn: ${(e as Error).message})`);
   }
+  try {
+    const ev = await evaluateTraining(engine, job.id, { tenant });
+    if (ev) {
+      const r = ev.result;
+      lines.push(
+        `held-out: endpoint ${pct(r.endpointAccuracy)}, exact ${pct(r.exactMatch)} on ${r.n} tasks (eval chart)`,
+      );
+      files.push({ name: `${job.id}-eval.png`, data: ev.png });
+    }
+  } catch (e) {
+    lines.push(`(the held-out evaluation failed: ${(e as Error).message})`);
+  }
+  return { text: lines.join('\n'), files };
 }
 
 /**
@@ -69,7 +89,11 @@ export async function watchTraining(
         updater.update({ text: renderProgress(j), stop: j.id });
     },
   });
-  updater.update(await finishedReply(engine, job));
+  if (job.status === 'succeeded')
+    updater.update({
+      text: `${renderFinished(job, trainingSummary(engine, job))}\n_evaluating on held-out tasks…_`,
+    });
+  updater.update(await finishedReply(engine, job, opts.tenant));
   await updater.flush();
   return job;
 }

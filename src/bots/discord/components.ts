@@ -20,7 +20,7 @@ import {
   toSmolmapError,
 } from '../../engine/index.js';
 import { ACTIONS, expectedJson } from '../common/cards.js';
-import { answerNeeds, completeAnswer, needId } from '../common/clarify.js';
+import { answerNeeds, completeAnswer, needId, settleQuestions } from '../common/clarify.js';
 import { handleCommand } from '../common/handler.js';
 import { runAnswer } from '../common/run.js';
 import { renderError } from '../common/render.js';
@@ -117,7 +117,8 @@ async function onModal(o: DiscordHandlerOptions, i: ModalSubmitInteraction): Pro
     const values = Object.fromEntries(
       i.fields.fields.map((f) => [f.customId, 'value' in f ? String(f.value) : '']),
     );
-    const card = await completeAnswer(o.deps.engine, actor.tenant, target, values);
+    const card = await completeAnswer(o.deps, actor, target, values);
+    settleQuestions(o.deps.sessions, target);
     return { message: messageOf({ text: '', card }) };
   }
   if (action !== ACTIONS.correct) throw new SmolmapError('internal', `internal: unknown modal ${action}`);

@@ -71,7 +71,12 @@ export function answerEmbed(card: AnswerCard): APIEmbed {
           ]),
       ...card.notes.map((n) => field('⚠️', discordMarkdown(n))),
       ...(card.needs.length > 0
-        ? [field('❓ Missing values (Fill in)', card.needs.map((n) => `• ${n.question}`).join('\n'))]
+        ? [
+            field(
+              '❓ Missing values (Fill in, or `/smolmap ask` them in the thread)',
+              card.needs.map((n) => `• ${n.question}`).join('\n'),
+            ),
+          ]
         : []),
     ],
     footer: {
@@ -95,18 +100,16 @@ export function messageOf(reply: Reply): DiscordMessage {
     return {
       content: '',
       embeds: [answerEmbed(card)],
-      components: card.completed
-        ? []
-        : [
-            row(
-              button('Copy curl', ACTIONS.copyCurl, card.queryId, ButtonStyle.Secondary),
-              button('Correct', ACTIONS.correct, card.queryId, ButtonStyle.Primary),
-              ...(card.needs.length > 0
-                ? [button('Fill in', ACTIONS.fill, card.queryId, ButtonStyle.Success)]
-                : []),
-              ...(card.runnable ? [button('Run', ACTIONS.run, card.queryId, ButtonStyle.Success)] : []),
-            ),
-          ],
+      components: [
+        row(
+          button('Copy curl', ACTIONS.copyCurl, card.queryId, ButtonStyle.Secondary),
+          button('Correct', ACTIONS.correct, card.queryId, ButtonStyle.Primary),
+          ...(card.needs.length > 0
+            ? [button('Fill in', ACTIONS.fill, card.queryId, ButtonStyle.Success)]
+            : []),
+          ...(card.runnable ? [button('Run', ACTIONS.run, card.queryId, ButtonStyle.Success)] : []),
+        ),
+      ],
       files,
     };
   return {

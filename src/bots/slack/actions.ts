@@ -8,14 +8,14 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { addCorrection, correctionDraft, renderCurl, toSmolmapError } from '../../engine/index.js';
 import { ACTIONS } from '../common/cards.js';
-import { answerNeeds, completeAnswer } from '../common/clarify.js';
+import { answerNeeds, completeAnswer, settleQuestions } from '../common/clarify.js';
 import { handleCommand } from '../common/handler.js';
 import { runAnswer } from '../common/run.js';
 import { renderError } from '../common/render.js';
 import { answerBlocks } from './blocks.js';
 import { FILL_CALLBACK, fillModal, parseFillMeta, readFill } from './clarify.js';
 import { respondTo, sendPrivately, type Respond, type Target } from './deliver.js';
-import { actorFor, tenantOf, type SlackHandlerOptions } from './handlers.js';
+import { actorFor, answerActor, tenantOf, type SlackHandlerOptions } from './handlers.js';
 import {
   CORRECT_BLOCKS,
   CORRECT_CALLBACK,
@@ -178,7 +178,8 @@ function registerRunAndFill(app: App, o: SlackHandlerOptions): void {
     const team = body.team?.id ?? view.team_id;
     let card: Awaited<ReturnType<typeof completeAnswer>>;
     try {
-      card = await completeAnswer(engine, tenantOf(team), meta.queryId, readFill(view));
+      const actor = await answerActor(o, client, team, body.user.id);
+      card = await completeAnswer(o.deps, actor, meta.queryId, readFill(view));
     } catch (e) {
       const err = toSmolmapError(e);
       if (err.code === 'internal') o.logger.error({ err: e }, 'slack: fill-in failed');
@@ -187,6 +188,7 @@ function registerRunAndFill(app: App, o: SlackHandlerOptions): void {
       return;
     }
     await ack();
+    settleQuestions(o.deps.sessions, meta.queryId);
     const to: Target = {
       channel: meta.channel,
       user: body.user.id,

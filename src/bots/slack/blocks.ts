@@ -1,6 +1,7 @@
 /**
  * Block Kit for replies (https://api.slack.com/reference/block-kit/blocks): an answer card with *Copy curl*
- * and *Correct* buttons (and *Fill in* / *Run* when they apply), a *Stop* button under a running training, plain replies as one mrkdwn section. Every
+ * and *Correct* buttons (and *Fill in* / *Run* when they apply), a *Stop* button under a running training,
+ * plain replies as one mrkdwn section. Every
  * message also carries `text`, which Slack shows in notifications and where blocks cannot render.
  */
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
@@ -44,7 +45,7 @@ export function answerBlocks(card: AnswerCard): KnownBlock[] {
       ? []
       : [
           mrkdwn(
-            `*Missing values* (*Fill in* answers them):\n${card.needs.map((n) => `• ${n.question}`).join('\n')}`,
+            `*Missing values* (*Fill in*, or reply in this thread):\n${card.needs.map((n) => `• ${n.question}`).join('\n')}`,
           ),
         ];
   return [
@@ -63,7 +64,7 @@ export function answerBlocks(card: AnswerCard): KnownBlock[] {
       ],
     },
     ...questions,
-    ...(card.completed ? [] : [actions]),
+    actions,
   ];
 }
 

@@ -1,6 +1,6 @@
 /**
  * Bolt listeners: `/smolmap` slash commands, the spec-add modal submission, and replies in playground
- * threads. Each acknowledges first (Slack drops a request not acked within 3 s), then makes one facade call
+ * threads (follow-up tasks, or the values an answer asked for). Each acknowledges first (Slack drops a request not acked within 3 s), then makes one facade call
  * through the common handler and delivers the Reply (deliver.ts: in the channel, or privately when the bot
  * cannot post there).
  */
@@ -56,6 +56,14 @@ export async function actorFor(
   const u = info.user;
   return { ...actor, admin: Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner) };
 }
+
+/** Who an answer is shown to: the admin lookup happens only when sending calls is on (admins get *Run*). */
+export const answerActor = (
+  o: SlackHandlerOptions,
+  client: WebClient,
+  team: string,
+  user: string,
+): Promise<Actor> => actorFor(o, client, team, user, { verb: 'ask', task: '' });
 
 function watch(
   o: SlackHandlerOptions,
@@ -174,7 +182,8 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     }
   });
 
-  // Replies in a thread that an answer started are follow-up tasks of the same playground session.
+  // Replies in a thread that an answer started are follow-ups of the same playground session: the values the
+  // latest answer asked for while it waits on them (handler.ts), else new tasks.
   app.message(async ({ message, body, client }) => {
     if (message.subtype !== undefined || !('thread_ts' in message) || message.thread_ts === undefined) return;
     if (message.bot_id !== undefined || message.text === undefined) return;
@@ -183,13 +192,16 @@ export function registerSlackHandlers(app: App, o: SlackHandlerOptions): void {
     const tenant = tenantOf(team);
     const key = sessionKey(tenant, message.channel, message.thread_ts);
     if (!o.deps.sessions.has(key)) return;
+    const to: Target = { channel: message.channel, user: message.user, thread: message.thread_ts };
     const cmd: BotCommand = { verb: 'ask', task: message.text };
-    const actor = { tenant, user: message.user, admin: false };
-    const inv: Invocation = { actor, surface: 'slack', conversation: key };
-    await answer(o, client, inv, cmd, {
-      channel: message.channel,
-      user: message.user,
-      thread: message.thread_ts,
-    });
+    let actor: Actor;
+    try {
+      actor = await answerActor(o, client, team, message.user);
+    } catch (e) {
+      const err = toSmolmapError(e);
+      await sendPrivately(client, to, { text: renderError(err.code, err.message) }, o.logger);
+      return;
+    }
+    await answer(o, client, { actor, surface: 'slack', conversation: key }, cmd, to);
   });
 }

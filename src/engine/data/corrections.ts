@@ -102,6 +102,39 @@ export async function correctionDraft(
   return { queryId: q.id, task: q.input, spec: q.spec, call: q.call };
 }
 
+/**
+ * Records a call a person completed from answer `queryId` (its questions answered, the call validated by the
+ * caller) as an answer of its own, in the same tenant, session and spec version, so Copy curl, Correct and
+ * Run act on the completed call. `task` states the values given. Returns the new answer's id.
+ */
+export async function recordCompletion(
+  engine: Engine,
+  queryId: string,
+  completed: { task: string; call: ApiCall },
+  scope: TenantOption = {},
+): Promise<string> {
+  const id = `q-${randomUUID().slice(0, 12)}`;
+  await engine.store.update((data) => {
+    const q = data.queries.find((x) => x.id === queryId && ownedBy(x, scope.tenant));
+    if (!q)
+      throw new SmolmapError('query_unknown', `no answer "${queryId}" here; ask again`, {
+        details: { queryId },
+      });
+    data.queries.push({
+      ...q,
+      id,
+      input: completed.task,
+      output: JSON.stringify(completed.call),
+      call: completed.call,
+      valid: true,
+      issues: [],
+      latencyMs: 0,
+      createdAt: new Date().toISOString(),
+    });
+  });
+  return id;
+}
+
 const asExample = (task: string, expected: ExpectedCall): TaskExample => ({
   task,
   expected,

@@ -2,7 +2,7 @@
  * *Run* and *Fill in* on Discord, on discord.js interactions built by a real Client whose REST points at a
  * local fake: Run sends the answered call to a loopback API through the guarded execute path and shows the
  * status and the redacted body privately; Fill in opens a modal with the missing values and answers with the
- * completed call.
+ * completed call, as a card whose buttons act on it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { Client } from 'discord.js';
 import { addSpec, type ApiCall, type ExecuteConfig } from '../../../src/engine/index.js';
+import { answerNeeds } from '../../../src/bots/common/clarify.js';
 import { handleInteraction, type DiscordHandlerOptions } from '../../../src/bots/discord/interaction.js';
 import { messageOf } from '../../../src/bots/discord/embeds.js';
 import { TINY_SPEC, botDeps, recordAnswer, tempEngine, type TempEngine } from '../helpers.js';
-import { discordClient, interactionPayload, live } from './live.js';
+import { cacheChannels, discordClient, interactionPayload, live } from './live.js';
 import { startFakeDiscord, type FakeDiscord, type DiscordRequest } from './fake-discord.js';
 
 let t: TempEngine;
@@ -200,20 +201,28 @@ describe('discord Fill in', () => {
     const [field] = modal.data.components.flatMap((r) => r.components);
     expect(field).toMatchObject({ custom_id: 'path:petId', label: expect.stringMatching(/^Which pet id\?/) });
 
-    const submit = (value: string) =>
-      payload(5, {
-        custom_id: modal.data.custom_id,
-        components: [{ type: 1, components: [{ type: 4, custom_id: 'path:petId', value }] }],
-      });
+    const submit = (value: string, permissions?: string) =>
+      payload(
+        5,
+        {
+          custom_id: modal.data.custom_id,
+          components: [{ type: 1, components: [{ type: 4, custom_id: 'path:petId', value }] }],
+        },
+        permissions,
+      );
     const bad = submit('not-a-number');
     await handleInteraction(options(), live(client, bad));
     expect(JSON.stringify(callbackOf(bad).body)).toContain('bot_clarify_invalid');
 
-    const good = submit('42');
-    await handleInteraction(options(), live(client, good));
+    const good = submit('42', ADMIN);
+    await handleInteraction(options(execute), live(client, good));
     const reply = callbackOf(good).body as {
       type: number;
-      data: { flags: number; embeds: { title: string; url: string }[]; components: unknown[] };
+      data: {
+        flags: number;
+        embeds: { title: string; url: string }[];
+        components: { components: { label: string; custom_id: string }[] }[];
+      };
     };
     expect(reply.type).toBe(4);
     expect(reply.data.flags).toBe(64);
@@ -221,6 +230,60 @@ describe('discord Fill in', () => {
       title: 'GET /pets/{petId}',
       url: 'https://pets.example.com/v1/pets/42',
     });
-    expect(reply.data.components).toEqual([]);
+    // The completed call is an answer of its own, with the buttons of any answer (Run: the clicker is an admin).
+    const ids = reply.data.components.flatMap((r) => r.components).map((b) => b.custom_id);
+    const id = ids[0]!.split(':')[1]!;
+    expect(id).not.toBe('q-fill');
+    expect(ids).toEqual([`smolmap_copy_curl:${id}`, `smolmap_correct:${id}`, `smolmap_run:${id}`]);
+    seen = [];
+    const run = click(`smolmap_run:${id}`, ADMIN);
+    await handleInteraction(options(execute), live(client, run));
+    expect(seen).toEqual([{ url: '/v1/pets/42', key: SECRET }]);
+    expect(JSON.stringify(editOf(run)?.body)).toContain('200');
+  });
+});
+
+describe('discord playground thread: values for a clarification', () => {
+  /** `/smolmap ask task:<task>` in thread 600 of channel 500. */
+  function askInThread(task: string, permissions?: string) {
+    const p = payload(
+      2,
+      {
+        id: 'CMD',
+        name: 'smolmap',
+        type: 1,
+        options: [{ type: 1, name: 'ask', options: [{ type: 3, name: 'task', value: task }] }],
+      },
+      permissions,
+    );
+    return {
+      ...p,
+      channel_id: '600',
+      channel: { id: '600', type: 11, name: 'show me a pet', parent_id: '500' },
+    };
+  }
+
+  it('completes the answer the thread waits on, as a card whose buttons act on the completed call', async () => {
+    cacheChannels(client, 'G1', [{ id: '600', type: 11, parent_id: '500' }]);
+    const o = options(execute);
+    const needs = await answerNeeds(t.engine, 'discord:G1', 'q-fill');
+    o.deps.sessions.set('discord:G1:600', {
+      id: 's-600',
+      spec: 'pets',
+      awaiting: { queryId: 'q-fill', needs, values: {} },
+    });
+    const i = askInThread('42', ADMIN);
+    await handleInteraction(o, live(client, i));
+    const edit = editOf(i)!.body as {
+      embeds: { url: string; footer: { text: string } }[];
+      components: { components: { custom_id: string }[] }[];
+    };
+    expect(edit.embeds[0]).toMatchObject({ url: 'https://pets.example.com/v1/pets/42' });
+    expect(edit.embeds[0]!.footer.text).toContain('completed from your answers');
+    const ids = edit.components.flatMap((r) => r.components).map((b) => b.custom_id);
+    const id = ids[0]!.split(':')[1]!;
+    expect(ids).toEqual([`smolmap_copy_curl:${id}`, `smolmap_correct:${id}`, `smolmap_run:${id}`]);
+    expect(o.deps.sessions.get('discord:G1:600')).toEqual({ id: 's-600', spec: 'pets' });
+    expect(fake.to(/\/threads$/, 'POST')).toHaveLength(0); // asked in the thread: no new one
   });
 });

@@ -1,8 +1,8 @@
 /**
  * *Run* and *Fill in* on Slack, through real Bolt (signed requests to its HTTP receiver) and a fake Slack Web
  * API on loopback: Run sends the answered call to a loopback API and answers the clicking admin privately with
- * the status and the redacted body; Fill in opens a form with the missing values and answers with the
- * completed call.
+ * the status and the redacted body; Fill in opens a form with the missing values, and a reply in the answer's
+ * thread gives them too; either way the completed call comes as a card whose buttons act on it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,12 +10,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { addSpec, type ApiCall } from '../../../src/engine/index.js';
+import { addSpec, history, type ApiCall } from '../../../src/engine/index.js';
 import { createSlackBot, type SlackBot } from '../../../src/bots/slack/app.js';
 import { FILL_CALLBACK } from '../../../src/bots/slack/clarify.js';
+import { answerNeeds } from '../../../src/bots/common/clarify.js';
+import type { BotDeps } from '../../../src/bots/common/handler.js';
 import { TINY_SPEC, botDeps, eventually, recordAnswer, tempEngine, type TempEngine } from '../helpers.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack.js';
-import { buttonClick, postForm } from './signed.js';
+import { buttonClick, postForm, sign } from './signed.js';
 
 const SIGNING = 'run-secret';
 const TEAM = 'T1';
@@ -27,9 +29,17 @@ let api: Server;
 let apiUrl: string;
 let events: string;
 let n = 0;
+let deps: BotDeps;
 const sent: string[] = [];
+const TENANT = `slack:${TEAM}`;
 
 const text = (c: SlackCall): string => String(c.args['text']);
+type Block = { type: string; elements?: { action_id?: string; value?: string }[] };
+const buttons = (c: SlackCall) =>
+  ((c.args['blocks'] ?? []) as Block[])
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? [])
+    .map((e) => ({ action: e.action_id, value: e.value }));
 const interact = (payload: Record<string, unknown>) =>
   postForm(events, { payload: JSON.stringify(payload) }, SIGNING);
 
@@ -79,20 +89,21 @@ beforeAll(async () => {
   });
   slack = await startFakeSlack('xoxb-run');
   slack.admins.add('UADMIN');
-  bot = createSlackBot({
-    deps: {
-      ...botDeps(t.engine, { everyone: [], allow: [] }),
-      execute: {
-        enabled: true,
-        allowedBaseUrls: [apiUrl],
-        timeoutMs: 5000,
-        maxResponseBytes: 65536,
-        specs: {},
-        tenants: {
-          [tenant]: { specs: { pets: { baseUrl: apiUrl, headers: { 'X-Api-Key': KEY }, query: {} } } },
-        },
+  deps = {
+    ...botDeps(t.engine, { everyone: [], allow: [] }),
+    execute: {
+      enabled: true,
+      allowedBaseUrls: [apiUrl],
+      timeoutMs: 5000,
+      maxResponseBytes: 65536,
+      specs: {},
+      tenants: {
+        [tenant]: { specs: { pets: { baseUrl: apiUrl, headers: { 'X-Api-Key': KEY }, query: {} } } },
       },
     },
+  };
+  bot = createSlackBot({
+    deps,
     token: 'xoxb-run',
     mode: 'http',
     signingSecret: SIGNING,
@@ -167,6 +178,112 @@ describe('slack Fill in', () => {
     expect(submit.status).toBe(200);
     const r = await responded('https://pets.example.com/v1/pets/42');
     expect(JSON.stringify(r.args['blocks'])).toContain('completed from your answers');
-    expect(JSON.stringify(r.args['blocks'])).not.toContain('smolmap_run');
+    // The completed call is an answer of its own: its buttons carry its id, not the one that asked.
+    const [completed] = (await history(t.engine, { tenant: TENANT })).slice(-1);
+    expect(completed!.input).toBe('show me a pet (petId: 42)');
+    expect(buttons(r)).toEqual([
+      { action: 'smolmap_copy_curl', value: completed!.id },
+      { action: 'smolmap_correct', value: completed!.id },
+    ]);
+    await click('smolmap_copy_curl', completed!.id, 'UMEMBER');
+    const curl = await responded('```curl');
+    expect(text(curl)).toContain('https://pets.example.com/v1/pets/42');
+  });
+});
+
+async function threadReply(thread: string, user: string, reply: string): Promise<void> {
+  const body = JSON.stringify({
+    token: 'x',
+    team_id: TEAM,
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: `Ev${++n}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: {
+      type: 'message',
+      channel: 'C1',
+      user,
+      text: reply,
+      ts: `1800000000.${String(n).padStart(6, '0')}`,
+      thread_ts: thread,
+      channel_type: 'channel',
+    },
+  });
+  const res = await fetch(events, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...sign(body, SIGNING) },
+    body,
+  });
+  expect(res.status).toBe(200);
+}
+
+/** A playground thread whose latest answer (q-fill) asks which pet, as `ask` leaves it. */
+async function waitingThread(thread: string): Promise<void> {
+  const needs = await answerNeeds(t.engine, TENANT, 'q-fill');
+  expect(needs.map((x) => x.name)).toEqual(['petId']);
+  deps.sessions.set(`${TENANT}:C1:${thread}`, {
+    id: `s-${thread}`,
+    spec: 'pets',
+    awaiting: { queryId: 'q-fill', needs, values: {} },
+  });
+}
+
+const inThread = (thread: string, needle: string) =>
+  eventually(
+    () =>
+      slack
+        .of('chat.postMessage')
+        .find((c) => c.args['thread_ts'] === thread && JSON.stringify(c.args).includes(needle)),
+    30_000,
+  );
+
+describe('slack thread reply to a clarification', () => {
+  it('completes the call in the thread, with buttons that act on the completed call', async () => {
+    await waitingThread('100.000001');
+    await threadReply('100.000001', 'UADMIN', '42');
+    const card = await inThread('100.000001', 'https://pets.example.com/v1/pets/42');
+    expect(JSON.stringify(card.args['blocks'])).toContain('completed from your answers');
+    const id = buttons(card)[0]!.value!;
+    expect(id).not.toBe('q-fill');
+    expect(buttons(card)).toEqual([
+      { action: 'smolmap_copy_curl', value: id },
+      { action: 'smolmap_correct', value: id },
+      { action: 'smolmap_run', value: id },
+    ]);
+    // Answered: the thread waits on nothing more (set once the card is posted).
+    await eventually(() => (deps.sessions.get(`${TENANT}:C1:100.000001`)?.awaiting ? undefined : true));
+    // Run sends the completed call, not the guessed one of the answer that asked.
+    const before = { sent: sent.length, responses: slack.of('respond').length };
+    await click('smolmap_run', id, 'UADMIN');
+    const ran = await eventually(
+      () =>
+        slack
+          .of('respond')
+          .slice(before.responses)
+          .find((c) => text(c).includes('→ *200*')),
+      30_000,
+    );
+    expect(text(ran)).toContain(`GET ${apiUrl}/pets/42`);
+    expect(sent.slice(before.sent)).toEqual([`/v1/pets/42 ${KEY}`]);
+  });
+
+  it('answers a named value that does not fit privately and keeps the question open', async () => {
+    await waitingThread('200.000001');
+    await threadReply('200.000001', 'UMEMBER', 'petId: rex');
+    const err = await eventually(() =>
+      slack.of('chat.postEphemeral').find((c) => text(c).includes('bot_clarify_invalid')),
+    );
+    expect(err.args['user']).toBe('UMEMBER');
+    expect(deps.sessions.get(`${TENANT}:C1:200.000001`)?.awaiting?.queryId).toBe('q-fill');
+    // An unnamed reply that does not fit is a follow-up task: asked (here no base model answers it).
+    const before = slack.of('chat.postEphemeral').length;
+    await threadReply('200.000001', 'UMEMBER', 'list sold pets');
+    const asked = await eventually(() => slack.of('chat.postEphemeral')[before], 30_000);
+    expect(text(asked)).not.toContain('bot_clarify');
+    expect(text(asked)).toContain('model_not_found: no base model');
+    await threadReply('200.000001', 'UMEMBER', 'petId: 7');
+    const card = await inThread('200.000001', 'https://pets.example.com/v1/pets/7');
+    // A member may not run calls: no Run button.
+    expect(buttons(card).map((b) => b.action)).toEqual(['smolmap_copy_curl', 'smolmap_correct']);
   });
 });
