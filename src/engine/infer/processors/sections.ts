@@ -206,9 +206,7 @@ export function operationGrounding(
 /** The stated values the task labels for other keys of the section and not for `key` (labelledValues). */
 export function claimedElsewhere(sec: Section, key: string): Set<string> {
   const own = new Set(sec.labelled.get(key) ?? []);
-  return new Set(
-    [...sec.labelled].flatMap(([k, vs]) => (k === key ? [] : vs.filter((v) => !own.has(v)))),
-  );
+  return new Set([...sec.labelled].flatMap(([k, vs]) => (k === key ? [] : vs.filter((v) => !own.has(v)))));
 }
 
 /**
