@@ -46,8 +46,16 @@ const IDENTIFIER = /^(?=.*[A-Za-z])(?=.*[0-9_!#$%&*+=@~])[^\s"]+$/;
 /** Words of a month (full or "Sept."-style short) that make the digits beside it part of a date. */
 const MONTH = new RegExp(`\\b(?:${MONTHS.map((m) => m.slice(0, 3)).join('|')})[a-z]*\\.?`, 'i');
 
-/** The evidence of one task. */
+/** The last task read: one task is read by grounding, the processors and clarify in turn. */
+let lastRead: TaskEvidence | undefined;
+
+/** The evidence of one task (the same frozen reading for the same text, read once). */
 export function taskEvidence(task: string): TaskEvidence {
+  if (lastRead?.task !== task) lastRead = readTask(task);
+  return lastRead;
+}
+
+function readTask(task: string): TaskEvidence {
   const bare = unquoted(task);
   const values: StatedValue[] = [];
   const taken: [number, number][] = [];
@@ -92,7 +100,13 @@ export function taskEvidence(task: string): TaskEvidence {
     (v) => v.role !== null || !/^[a-z]/i.test(task.slice(v.start, v.end)) || v.kind !== 'number',
   );
   const stems = taskStems(task);
-  return { task, bare, stems, inTask: stemIn(stems), values: kept };
+  return Object.freeze({
+    task,
+    bare,
+    stems,
+    inTask: stemIn(stems),
+    values: Object.freeze(kept) as StatedValue[],
+  });
 }
 
 const MONTH_NAME = `(${MONTHS.map((m) => m.slice(0, 3)).join('|')})[a-z]*\\.?`;
