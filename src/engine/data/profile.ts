@@ -1,5 +1,5 @@
 import type { Operation } from '../specs/types.js';
-import { humanize, identWords, singular } from './words.js';
+import { humanize, ID_WORDS, identWords, singular } from './words.js';
 
 /**
  * What an operation is about, read from everything the spec says: operationId words, path nouns, summary,
@@ -126,8 +126,6 @@ function summaryNoun(summary: string): string | null {
     ? np.replace(/\b([A-Z][a-z]+)\b/g, (w) => w.toLowerCase())
     : null;
 }
-
-const ID_WORDS = new Set(['id', 'ids', 'sid', 'uuid', 'guid', 'key']);
 
 function resourceNouns(op: Operation, param: string): string[] {
   const out = new Set<string>();

@@ -10,6 +10,9 @@ export interface Seg {
 }
 export type Phrase = Seg[];
 
+/** Words that make a parameter name an id and name no resource (`petId`, `Sid`, `order_uuid`, `key`). */
+export const ID_WORDS: ReadonlySet<string> = new Set(['id', 'ids', 'sid', 'uuid', 'guid', 'key']);
+
 export const lit = (text: string): Phrase => [{ text }];
 export const val = (text: string): Phrase => [{ text, value: true }];
 

@@ -72,6 +72,21 @@ export function cutAtStart(task: string, copied: string): boolean {
   return found;
 }
 
+/**
+ * True when every place the task holds `copied` goes on with more of the same token: a character that is no
+ * space and no sentence punctuation before a space or the end ("." in "hooks.example", "-" in "closure-2024").
+ */
+export function copyGoesOn(task: string, copied: string): boolean {
+  if (copied.length === 0) return false;
+  let found = false;
+  for (let i = task.indexOf(copied); i >= 0; i = task.indexOf(copied, i + 1)) {
+    found = true;
+    const rest = task.slice(i + copied.length);
+    if (rest === '' || /^\s|^["'”’]|^[.,;:!?)]+(\s|$)/.test(rest)) return false;
+  }
+  return found;
+}
+
 /** A date or date-time as written in a task. */
 const DATE_SPAN = /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?/g;
 

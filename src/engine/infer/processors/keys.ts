@@ -10,6 +10,7 @@
  */
 import { argmax } from '../sample.js';
 import type { AllowedLogits } from '../decode.js';
+import { copyGoesOn } from '../../language/naming.js';
 import { roleFits } from './roles.js';
 import { claimedElsewhere, midValue, reachable, unusedKinds, type ValueKind } from './sections.js';
 import type { LogitsProcessor, Step } from './step.js';
@@ -145,19 +146,4 @@ export class KeyEvidence implements LogitsProcessor {
       if (STRUCTURAL.test(step.textOf(id))) logits[k] = logits[k]! + bonus(id);
     }
   }
-}
-
-/**
- * True when every place the task holds `copied` goes on with more of the same token: a character that is no
- * space and no sentence punctuation before a space or the end ("." in "hooks.example", "-" in "closure-2024").
- */
-function copyGoesOn(task: string, copied: string): boolean {
-  if (copied.length === 0) return false;
-  let found = false;
-  for (let i = task.indexOf(copied); i >= 0; i = task.indexOf(copied, i + 1)) {
-    found = true;
-    const rest = task.slice(i + copied.length);
-    if (rest === '' || /^\s|^["'”’]|^[.,;:!?)]+(\s|$)/.test(rest)) return false;
-  }
-  return found;
 }

@@ -17,7 +17,7 @@
  * model still chooses the method and the first segment, because matching the task against every path breaks as
  * many tasks as it fixes (a station named in a trip search is no reason for /stations).
  */
-import { identWords } from '../../data/words.js';
+import { ID_WORDS, identWords } from '../../data/words.js';
 import { taskEvidence } from '../../language/evidence.js';
 import { contentWords, stem, stemIn, taskStems, unnegated } from '../../language/lexicon.js';
 import type { Catalog, Operation } from '../../specs/types.js';
@@ -34,9 +34,6 @@ const withoutItemOps = new WeakMap<Catalog, Catalog>();
 
 export const needsUuid = (op: Catalog['operations'][number]): boolean =>
   op.parameters.some((p) => p.in === 'path' && p.required && p.schema.format === 'uuid');
-
-/** Words that end an id parameter's name (`petId`, `Sid`, `order_uuid`, `key`). */
-const ID_WORDS = new Set(['id', 'ids', 'sid', 'uuid', 'key']);
 
 /**
  * A path parameter that holds an id: an integer, a uuid, or a name ending in an id word; not an enum, whose
